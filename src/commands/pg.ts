@@ -1,0 +1,70 @@
+import { parse } from 'pg-connection-string';
+import type { Cmd } from '../exec/run.js';
+
+/** A database to act on. The password travels only in env (PGPASSWORD), never in argv. */
+export interface DbTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  sslmode?: string;
+}
+
+export function parseDatabaseUrl(url: string): DbTarget {
+  const c = parse(url);
+  if (!c.database || !c.user) throw new Error('the database URL must name a user and a database');
+  const sslmode = new URL(url).searchParams.get('sslmode') ?? undefined;
+  return { host: c.host ?? '127.0.0.1', port: Number(c.port ?? 5432), user: c.user, password: c.password ?? '', database: c.database, sslmode };
+}
+
+export function withDatabase(db: DbTarget, database: string): DbTarget {
+  return { ...db, database };
+}
+
+export function databaseUrl(db: DbTarget): string {
+  const auth = `${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}`;
+  const query = db.sslmode ? `?sslmode=${encodeURIComponent(db.sslmode)}` : '';
+  return `postgresql://${auth}@${db.host}:${db.port}/${encodeURIComponent(db.database)}${query}`;
+}
+
+function pgEnv(db: DbTarget): Record<string, string> {
+  const env: Record<string, string> = { PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGPASSWORD: db.password, PGDATABASE: db.database };
+  if (db.sslmode) env.PGSSLMODE = db.sslmode;
+  return env;
+}
+
+const target = (db: DbTarget, file: string, args: string[], timeoutMs?: number): Cmd => ({
+  file, args, env: pgEnv(db), secrets: [db.password], timeoutMs,
+});
+
+/** Dump of the whole database, consistent with `snapshot` (an exported snapshot) when given. */
+export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'custom' | 'directory'; jobs: number; snapshot?: string }): Cmd {
+  const args = [`--format=${o.format}`, `--file=${o.file}`, '--no-password'];
+  if (o.format === 'directory' && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+  if (o.snapshot) args.push(`--snapshot=${o.snapshot}`);
+  return target(db, bin, args);
+}
+
+/** The schema alone, without owners or grants, for comparing two databases. */
+export function pgDumpSchema(bin: string, db: DbTarget, snapshot?: string): Cmd {
+  const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-password'];
+  if (snapshot) args.push(`--snapshot=${snapshot}`);
+  return target(db, bin, args);
+}
+
+/** Lists a dump's table of contents: proves the archive is readable end to end. */
+export function pgRestoreList(bin: string, file: string): Cmd {
+  return { file: bin, args: ['--list', file] };
+}
+
+export function pgRestore(bin: string, db: DbTarget, o: { file: string; jobs: number }): Cmd {
+  const args = [`--dbname=${db.database}`, '--no-owner', '--exit-on-error', '--no-password'];
+  if (o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+  args.push(o.file);
+  return target(db, bin, args);
+}
+
+export function toolVersion(bin: string): Cmd {
+  return { file: bin, args: ['--version'] };
+}

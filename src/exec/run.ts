@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { redact } from './redact.js';
+
+/** A command as data: built by src/commands, executed only here, never through a shell. */
+export interface Cmd {
+  file: string;
+  args: readonly string[];
+  cwd?: string;
+  /** Added to a minimal base environment (PATH, HOME, locale); the worker's own env is not passed on. */
+  env?: Record<string, string>;
+  /** Values scrubbed from every output, error and display string. */
+  secrets?: readonly string[];
+  timeoutMs?: number;
+}
+
+export interface RunHooks {
+  signal?: AbortSignal;
+  /** Called every `tickMs` while the command runs: heartbeat from here. */
+  onTick?: (elapsedMs: number) => void;
+  tickMs?: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+const TAIL_BYTES = 64 * 1024;
+const KILL_GRACE_MS = 5_000;
+const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER', 'npm_config_cache'];
+
+export class CommandFailed extends Error {
+  constructor(readonly display: string, readonly exitCode: number | null, readonly signal: string | null, readonly stdout: string, readonly stderr: string) {
+    super(`${display} exited with ${exitCode ?? signal}: ${lastLines(stderr || stdout, 12)}`);
+    this.name = 'CommandFailed';
+  }
+}
+export class CommandTimedOut extends Error {
+  constructor(readonly display: string, readonly timeoutMs: number, readonly stdout: string, readonly stderr: string) {
+    super(`${display} did not finish within ${timeoutMs} ms: ${lastLines(stderr || stdout, 6)}`);
+    this.name = 'CommandTimedOut';
+  }
+}
+export class CommandNotFound extends Error {
+  constructor(readonly display: string, readonly file: string) {
+    super(`${file} was not found on PATH (running ${display})`);
+    this.name = 'CommandNotFound';
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+/** How a command reads in messages: redacted, for people, never executed. */
+export function display(cmd: Cmd): string {
+  return redact([cmd.file, ...cmd.args].join(' '), cmd.secrets);
+}
+
+export function baseEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of BASE_ENV_NAMES) {
+    const value = from[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Keeps the last TAIL_BYTES of a stream so a chatty command cannot fill the worker's memory. */
+class Tail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) >= TAIL_BYTES) this.size -= this.chunks.shift()!.length;
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - TAIL_BYTES)).toString('utf8');
+  }
+}
+
+/**
+ * Runs `cmd` with an argument array (no shell), in its own process group so that a timeout or an
+ * abort stops the whole tree (npm and npx spawn children). Output is bounded and redacted.
+ */
+export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
+  const shown = display(cmd);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error('aborted'));
+    const child = spawn(cmd.file, cmd.args, {
+      cwd: cmd.cwd,
+      env: { ...baseEnv(), ...cmd.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+      detached: true,
+    });
+    const out = new Tail();
+    const err = new Tail();
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const killTree = () => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      killTimer = setTimeout(() => {
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      }, KILL_GRACE_MS);
+    };
+    const timeout = cmd.timeoutMs ? setTimeout(() => { timedOut = true; killTree(); }, cmd.timeoutMs) : undefined;
+    const ticker = hooks.onTick ? setInterval(() => hooks.onTick!(Date.now() - started), hooks.tickMs ?? 5_000) : undefined;
+    const onAbort = () => killTree();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      clearInterval(ticker);
+      hooks.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      settle();
+      reject(e.code === 'ENOENT' ? new CommandNotFound(shown, cmd.file) : e);
+    });
+    child.on('close', (code, signal) => {
+      settle();
+      const stdout = redact(out.text(), cmd.secrets);
+      const stderr = redact(err.text(), cmd.secrets);
+      if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error(`${shown} aborted`));
+      if (timedOut) return reject(new CommandTimedOut(shown, cmd.timeoutMs!, stdout, stderr));
+      if (code !== 0) return reject(new CommandFailed(shown, code, signal, stdout, stderr));
+      resolve({ stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+}

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { gitCheckout, gitFetch, gitResolve } from '../../src/commands/git.js';
+
+describe('git commands', () => {
+  it('never lets a ref be read as an option', () => {
+    expect(gitResolve('/srv/app', '--upload-pack=evil').args).toEqual(['-C', '/srv/app', 'rev-parse', '--verify', '--quiet', '--end-of-options', '--upload-pack=evil^{commit}']);
+  });
+  it('checks out a commit detached, fetches tags without prompting', () => {
+    expect(gitCheckout('/srv/app', 'abc123').args).toEqual(['-C', '/srv/app', 'checkout', '--quiet', '--detach', 'abc123']);
+    const fetch = gitFetch('/srv/app', 'origin', 1000);
+    expect(fetch.args).toEqual(['-C', '/srv/app', 'fetch', '--tags', '--force', '--prune', 'origin']);
+    expect(fetch.env).toEqual({ GIT_TERMINAL_PROMPT: '0' });
+    expect(fetch.timeoutMs).toBe(1000);
+  });
+});

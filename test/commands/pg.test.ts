@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { databaseUrl, parseDatabaseUrl, pgDump, pgRestore, pgRestoreList } from '../../src/commands/pg.js';
+
+const db = parseDatabaseUrl('postgres://farm:S3cret%21@127.0.0.1:5544/farm_chat?sslmode=disable');
+
+describe('pg commands', () => {
+  it('parses a URL without losing the password encoding', () => {
+    expect(db).toEqual({ host: '127.0.0.1', port: 5544, user: 'farm', password: 'S3cret!', database: 'farm_chat', sslmode: 'disable' });
+    expect(parseDatabaseUrl(databaseUrl(db))).toEqual(db);
+  });
+
+  it('dumps with the password in env only, consistent with a snapshot', () => {
+    const cmd = pgDump('/usr/lib/postgresql/15/bin/pg_dump', db, { file: '/b/x.dump', format: 'custom', jobs: 4, snapshot: '00000003-1' });
+    expect(cmd.file).toBe('/usr/lib/postgresql/15/bin/pg_dump');
+    expect(cmd.args).toEqual(['--format=custom', '--file=/b/x.dump', '--no-password', '--snapshot=00000003-1']);
+    expect(cmd.env).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: '5544', PGUSER: 'farm', PGPASSWORD: 'S3cret!', PGDATABASE: 'farm_chat', PGSSLMODE: 'disable' });
+    expect(cmd.args.join(' ')).not.toContain('S3cret');
+    expect(cmd.secrets).toContain('S3cret!');
+  });
+
+  it('uses parallel jobs only where the format allows them', () => {
+    expect(pgDump('pg_dump', db, { file: '/b/d', format: 'directory', jobs: 2 }).args).toContain('--jobs=2');
+    expect(pgRestore('pg_restore', { ...db, database: 'scratch' }, { file: '/b/d', jobs: 2 }).args).toEqual(['--dbname=scratch', '--no-owner', '--exit-on-error', '--no-password', '--jobs=2', '/b/d']);
+    expect(pgRestoreList('pg_restore', '/b/x.dump').args).toEqual(['--list', '/b/x.dump']);
+  });
+});
