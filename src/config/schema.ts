@@ -1,0 +1,159 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { z } from 'zod';
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (max 63)');
+/** A branch, tag or commit: no option-looking or path-escaping values ever reach git's argv. */
+const gitRef = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a git branch, tag or commit (letters, digits, . _ / -; must not start with - or .)')
+  .refine((r) => !r.includes('..') && !r.endsWith('.lock') && !r.endsWith('/'), 'not a valid git ref');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable NAME (never its value)');
+const argv = z.array(z.string().min(1)).min(1, 'a command as an argument array, e.g. ["npm", "ci"]');
+const duration = z.union([z.number().int().positive(), z.string()]).refine((d) => {
+  try {
+    return msToNumber(d as never) > 0;
+  } catch {
+    return false;
+  }
+}, "a duration such as '90 seconds' or milliseconds");
+const absolutePath = z.string().refine((p) => p.startsWith('/'), 'an absolute path');
+const packageName = z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/, 'an npm package name');
+const qualifiedColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'table.column');
+const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table name');
+
+/** What to deploy: the workflow's single JSON argument. Where and how comes from the worker's config. */
+export const deployRequestSchema = z
+  .object({
+    app: slug,
+    environment: slug,
+    ref: gitRef,
+    dryRun: z.boolean().default(false),
+    reason: z.string().max(500).optional(),
+    requestedBy: z.string().max(200).optional(),
+  })
+  .strict();
+export type DeployRequestInput = z.input<typeof deployRequestSchema>;
+export type DeployRequest = z.output<typeof deployRequestSchema>;
+
+/**
+ * One HTTP check of the running app. String values in `body`, `bearer` and `path` may use
+ * `{{runId}}` (unique per verification run) and any name captured by an earlier check.
+ */
+export const httpCheckSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase name with dashes'),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    path: z.string().startsWith('/'),
+    body: z.json().optional(),
+    bearer: z.string().optional(),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    /** The response must contain these top-level fields with these values. */
+    expectJson: z.record(z.string(), z.json()).optional(),
+    /** Save top-level response fields for later checks: { variable: field }. */
+    capture: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+export type HttpCheck = z.output<typeof httpCheckSchema>;
+
+const expectationsSchema = z
+  .object({
+    tables: z.array(tableName).default([]),
+    columns: z.array(qualifiedColumn).default([]),
+  })
+  .strict();
+
+/** What a release declares about itself in `.safe-deploy.json` at its root. */
+export const releaseManifestSchema = z
+  .object({
+    requiredEnv: z.array(envName).default([]),
+    requiredPackages: z.array(packageName).default([]),
+    expect: expectationsSchema.default({ tables: [], columns: [] }),
+    checks: z.array(httpCheckSchema).default([]),
+  })
+  .strict();
+export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
+
+/** How one app is deployed in one environment, on this worker's host. */
+export const environmentConfigSchema = z
+  .object({
+    appDir: absolutePath.describe('the production working copy (a git clone)'),
+    gitRemote: z.string().regex(/^[A-Za-z0-9._-]+$/).default('origin'),
+    database: z
+      .object({
+        urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),
+        appEnvName: envName.default('DATABASE_URL').describe('name under which the app and its Prisma CLI expect the URL'),
+        maintenanceDatabase: z.string().min(1).default('postgres'),
+      })
+      .strict(),
+    envFile: absolutePath.optional().describe("the app's KEY=VALUE environment file (e.g. systemd EnvironmentFile)"),
+    backup: z
+      .object({
+        dir: absolutePath,
+        format: z.enum(['custom', 'directory']).default('custom'),
+        jobs: z.number().int().min(1).max(16).default(1),
+        /** Free space required in `dir`, as a multiple of the database's size. */
+        minFreeFactor: z.number().min(0).default(2),
+      })
+      .strict(),
+    commands: z
+      .object({
+        install: argv.default(['npm', 'ci', '--no-audit', '--no-fund']),
+        build: z.array(argv).default([]),
+        migrateDeploy: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'deploy']),
+        migrateStatus: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'status']),
+        restart: argv,
+      })
+      .strict(),
+    /** Non-secret variables given to the app's commands (install, build, migrate, restart). */
+    commandEnv: z.record(envName, z.string()).default({}),
+    baseUrl: z.url(),
+    health: z
+      .object({
+        path: z.string().startsWith('/').default('/health'),
+        timeout: duration.default('60 seconds'),
+      })
+      .strict()
+      .default({ path: '/health', timeout: '60 seconds' }),
+    checks: z.array(httpCheckSchema).default([]),
+    requiredEnv: z.array(envName).default([]),
+    requiredPackages: z.array(packageName).default([]),
+    expect: expectationsSchema.default({ tables: [], columns: [] }),
+    migrationsDir: z.string().default('prisma/migrations'),
+    manifestFile: z.string().default('.safe-deploy.json'),
+    commandTimeouts: z
+      .object({
+        install: duration.default('20 minutes'),
+        migrate: duration.default('30 minutes'),
+        restart: duration.default('2 minutes'),
+        git: duration.default('5 minutes'),
+      })
+      .strict()
+      .default({ install: '20 minutes', migrate: '30 minutes', restart: '2 minutes', git: '5 minutes' }),
+  })
+  .strict();
+export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
+
+export const workerConfigSchema = z
+  .object({
+    /** Host tools; pgBinDir defaults to `pg_config --bindir`, then PATH. */
+    tools: z.object({ pgBinDir: absolutePath.optional() }).strict().default({}),
+    apps: z.record(slug, z.record(slug, environmentConfigSchema)),
+  })
+  .strict();
+export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+/** The resolved configuration of one deployment target; contains names of secrets, never values. */
+export type TargetConfig = EnvironmentConfig & { app: string; environment: string; pgBinDir?: string };
+
+/** `apps.farm-chat.production.backup.dir: an absolute path` — every problem, each naming its field. */
+export function describeIssues(error: z.ZodError, root: string): string {
+  return error.issues
+    .map((issue) => {
+      const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
+      const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+      return `${path || '(root)'}: ${issue.message}${keys}`;
+    })
+    .join('; ');
+}

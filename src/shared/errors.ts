@@ -1,0 +1,48 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { StepName } from './steps.js';
+
+/** One failure type per kind of failure; the workflow branches on these, never on message text. */
+export const FailureType = {
+  InvalidRequest: 'InvalidRequest',
+  InvalidConfig: 'InvalidConfig',
+  ToolMissing: 'ToolMissing',
+  DatabaseUnreachable: 'DatabaseUnreachable',
+  ReleaseNotFound: 'ReleaseNotFound',
+  WorkingCopyDirty: 'WorkingCopyDirty',
+  EnvironmentIncomplete: 'EnvironmentIncomplete',
+  DiskSpaceLow: 'DiskSpaceLow',
+  MigrationStateBad: 'MigrationStateBad',
+  BackupUnverified: 'BackupUnverified',
+  DependencyInstallFailed: 'DependencyInstallFailed',
+  MigrationFailed: 'MigrationFailed',
+  RestartFailed: 'RestartFailed',
+  HealthCheckFailed: 'HealthCheckFailed',
+  VerificationFailed: 'VerificationFailed',
+  RestoreUnverified: 'RestoreUnverified',
+  CommandFailed: 'CommandFailed',
+  CommandTimedOut: 'CommandTimedOut',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Failures of the request or configuration: the deployment cannot start, nothing was changed. */
+export const INPUT_FAILURES: readonly FailureType[] = [FailureType.InvalidRequest, FailureType.InvalidConfig];
+
+export interface FailureFacts {
+  step: StepName;
+  what: string;
+  remedy: string;
+  /** Required, so every throw site decides whether a retry could help. */
+  retryable: boolean;
+  /** Already redacted: details are stored in history. */
+  details?: unknown;
+}
+
+/** `[step] what. Remedy: remedy` — where it happened and what to do, in every message. */
+export function deployFailure(type: FailureType, f: FailureFacts): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    nonRetryable: !f.retryable,
+    message: `[${f.step}] ${f.what}. Remedy: ${f.remedy}`,
+    details: f.details === undefined ? [] : [f.details],
+  });
+}
