@@ -1,0 +1,130 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { appCommand } from '../commands/app.js';
+import { gitHead, gitStatus } from '../commands/git.js';
+import type { TargetConfig } from '../config/schema.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
+import { listTables, sha256, tableState, type TableState } from './dbState.js';
+import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { compareWithLockfile } from './dependencies.js';
+import { commandFailure } from './failures.js';
+import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
+import { migrateStatus } from './migrations.js';
+import { withClient } from './pgClient.js';
+import type { ReleaseInfo } from './release.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface VerifyInput {
+  target: TargetConfig;
+  /** The release that must be live: its commit, manifest (checks, expectations, packages). */
+  release: ReleaseInfo;
+  /** Row counts before the deployment; every table must still hold at least as many rows. */
+  baseline: Pick<TableState, 'name' | 'rows'>[];
+  /** Unique per verification run, for `{{runId}}` in checks. */
+  runId: string;
+  step: StepName;
+}
+
+const timed = async (name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> => {
+  const started = Date.now();
+  try {
+    const [ok, detail] = await fn();
+    return { name, kind, ok, detail, durationMs: Date.now() - started };
+  } catch (e) {
+    return { name, kind, ok: false, detail: (e as Error).message, durationMs: Date.now() - started };
+  }
+};
+
+export function createAppActivities(deps: ActivityDeps) {
+  return {
+    /** Runs the configured restart command, then waits until the health endpoint answers 200. */
+    async restartApplication({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ healthyAfterMs: number; health: string }> {
+      try {
+        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
+      } catch (e) {
+        throw commandFailure(e, { step, type: FailureType.RestartFailed, what: 'the restart command failed', remedy: 'see the output and the app log', retryable: true });
+      }
+      const health = await waitHealthy(new URL(t.health.path, t.baseUrl).toString(), msToNumber(t.health.timeout as never), (attempt) => heartbeat({ phase: 'health', attempt }));
+      if (!health.ok) {
+        throw deployFailure(FailureType.HealthCheckFailed, { step, what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`, remedy: 'see the app log', retryable: false });
+      }
+      return { healthyAfterMs: health.afterMs, health: health.last };
+    },
+
+    /**
+     * Proves the release is live and whole. Every check runs and is reported; any failure fails
+     * the activity with all results in its details, which triggers the rollback.
+     */
+    async verifyDeployment({ target: t, release, baseline, runId, step }: VerifyInput): Promise<{ checks: CheckResult[] }> {
+      const { db, url } = resolveDatabase(deps, t, step);
+      const secrets = [db.password, url];
+      const checks: CheckResult[] = [];
+      checks.push(await timed('code at release', 'code', async () => {
+        const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
+        const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
+        return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
+      }));
+      checks.push(await timed('node_modules matches lockfile', 'dependencies', async () => {
+        const cmp = await compareWithLockfile(t.appDir);
+        const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
+        const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
+        const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
+        return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
+      }));
+      checks.push(await timed('health', 'health', async () => {
+        const h = await waitHealthy(new URL(t.health.path, t.baseUrl).toString(), 10_000);
+        return [h.ok, h.last];
+      }));
+      heartbeat({ phase: 'http checks' });
+      // A short id keeps smoke-test emails and names valid wherever they are used.
+      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets)));
+      const expect = {
+        tables: [...new Set([...t.expect.tables, ...release.manifest.expect.tables])],
+        columns: [...new Set([...t.expect.columns, ...release.manifest.expect.columns])],
+      };
+      const data = await withClient(db, async (c) => {
+        const results: CheckResult[] = [];
+        for (const table of expect.tables) {
+          results.push(await timed(`table ${table}`, 'schema', async () => {
+            const { rows } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${table.replaceAll('"', '""')}"`]);
+            return [Boolean(rows[0]?.t), rows[0]?.t ? 'exists' : 'missing'];
+          }));
+        }
+        for (const qualified of expect.columns) {
+          const [table, column] = qualified.split('.') as [string, string];
+          results.push(await timed(`column ${qualified}`, 'schema', async () => {
+            const { rowCount } = await c.query(
+              'SELECT 1 FROM information_schema.columns WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1 AND column_name = $2', [table, column]);
+            return [rowCount === 1, rowCount === 1 ? 'exists' : 'missing'];
+          }));
+        }
+        const live = new Set(await listTables(c));
+        for (const before of baseline) {
+          results.push(await timed(`rows ${before.name}`, 'data', async () => {
+            if (!live.has(before.name)) return [false, 'table is gone'];
+            const now = await tableState(c, before.name);
+            return [now.rows >= before.rows, `${now.rows} rows now, ${before.rows} before`];
+          }));
+        }
+        return results;
+      });
+      checks.push(...data);
+      checks.push(await timed('prisma migrate status', 'migrations', async () => {
+        const s = await migrateStatus(deps, t, step);
+        return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+      }));
+      const failed = checks.filter((c) => !c.ok);
+      if (failed.length > 0) {
+        throw deployFailure(FailureType.VerificationFailed, {
+          step,
+          what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+          remedy: step === 'verify' ? 'the deployment is rolled back automatically; fix the release' : 'finish the rollback by hand: see the failed checks',
+          retryable: false,
+          details: { checks },
+        });
+      }
+      return { checks };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describeIssues, deployRequestSchema, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import { run } from '../exec/run.js';
+import type { ActivityDeps } from './deps.js';
+
+/** Debian keeps the versioned client tools beside the server (`pg_config --bindir`); else use PATH. */
+async function detectPgBinDir(): Promise<string | undefined> {
+  try {
+    return (await run({ file: 'pg_config', args: ['--bindir'], timeoutMs: 10_000 })).stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LoadedConfig {
+  request: DeployRequest;
+  target: TargetConfig;
+}
+
+/** Validates the request and the worker's config and picks the target. Changes nothing. */
+export function createConfigActivities(deps: ActivityDeps) {
+  return {
+    async loadConfig(rawRequest: unknown): Promise<LoadedConfig> {
+      const parsedRequest = deployRequestSchema.safeParse(rawRequest);
+      if (!parsedRequest.success) {
+        throw deployFailure(FailureType.InvalidRequest, {
+          step: 'load-config',
+          what: `invalid deployment request: ${describeIssues(parsedRequest.error, 'request')}`,
+          remedy: 'fix the named fields of the request and start again; nothing was changed',
+          retryable: false,
+        });
+      }
+      const request = parsedRequest.data;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
+      } catch (e) {
+        throw deployFailure(FailureType.InvalidConfig, {
+          step: 'load-config',
+          what: `cannot read the worker config ${deps.configPath}: ${(e as Error).message}`,
+          remedy: 'point SAFE_DEPLOY_CONFIG at a readable JSON config file on the worker host',
+          retryable: false,
+        });
+      }
+      const parsed = workerConfigSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw deployFailure(FailureType.InvalidConfig, {
+          step: 'load-config',
+          what: `invalid worker config ${deps.configPath}: ${describeIssues(parsed.error, '')}`,
+          remedy: 'fix the named fields in the worker config; nothing was changed',
+          retryable: false,
+        });
+      }
+      const app = parsed.data.apps[request.app];
+      if (!app) {
+        throw deployFailure(FailureType.InvalidRequest, {
+          step: 'load-config',
+          what: `request.app: no app '${request.app}' in the worker config (configured: ${Object.keys(parsed.data.apps).join(', ') || 'none'})`,
+          remedy: 'use a configured app name or add it to the worker config',
+          retryable: false,
+        });
+      }
+      const env = app[request.environment];
+      if (!env) {
+        throw deployFailure(FailureType.InvalidRequest, {
+          step: 'load-config',
+          what: `request.environment: app '${request.app}' has no environment '${request.environment}' (configured: ${Object.keys(app).join(', ')})`,
+          remedy: 'use a configured environment or add it to the worker config',
+          retryable: false,
+        });
+      }
+      const pgBinDir = parsed.data.tools.pgBinDir ?? (await detectPgBinDir());
+      return { request, target: { ...env, app: request.app, environment: request.environment, pgBinDir } };
+    },
+  };
+}

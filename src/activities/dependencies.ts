@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { appCommand } from '../commands/app.js';
+import { gitHead } from '../commands/git.js';
+import type { TargetConfig } from '../config/schema.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
+import { runInActivity, type ActivityDeps } from './deps.js';
+import { commandFailure } from './failures.js';
+import { sha256File } from './files.js';
+
+export interface InstallInput {
+  target: TargetConfig;
+  /** The commit the working copy must be at: dependencies follow the code, never lead it. */
+  commit: string;
+  requiredPackages: string[];
+  step: StepName;
+}
+
+export interface DependencyFacts {
+  commit: string;
+  lockfileSha256: string;
+  /** true when node_modules already matched this commit's lockfile and build. */
+  skipped: boolean;
+  packages: number;
+  requiredPresent: string[];
+}
+
+const MARKER = '.safe-deploy-install.json';
+
+interface LockEntry { optional?: boolean; dev?: boolean; devOptional?: boolean }
+
+/**
+ * Top-level packages of a lockfile (`node_modules/<name>`, scoped included): `all` may be
+ * installed; `required` must be (optional ones may be skipped for this platform, dev ones omitted).
+ */
+export function lockfilePackages(lock: { packages?: Record<string, LockEntry> }): { all: Set<string>; required: Set<string> } {
+  const all = new Set<string>();
+  const required = new Set<string>();
+  for (const [key, entry] of Object.entries(lock.packages ?? {})) {
+    const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(key);
+    if (!m) continue;
+    all.add(m[1]!);
+    if (!entry.optional && !entry.dev && !entry.devOptional) required.add(m[1]!);
+  }
+  return { all, required };
+}
+
+/** Top-level packages actually present in node_modules. */
+export async function installedPackages(appDir: string): Promise<Set<string>> {
+  const root = join(appDir, 'node_modules');
+  const names = new Set<string>();
+  if (!existsSync(root)) return names;
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('@') && entry.isDirectory()) {
+      for (const inner of await readdir(join(root, entry.name))) names.add(`${entry.name}/${inner}`);
+    } else names.add(entry.name);
+  }
+  return names;
+}
+
+/** node_modules matches the lockfile exactly at the top level: nothing missing, nothing left over. */
+export async function compareWithLockfile(appDir: string): Promise<{ missing: string[]; extraneous: string[]; packages: number }> {
+  const lock = JSON.parse(await readFile(join(appDir, 'package-lock.json'), 'utf8'));
+  const { all, required } = lockfilePackages(lock);
+  const present = await installedPackages(appDir);
+  return {
+    missing: [...required].filter((p) => !present.has(p)).sort(),
+    extraneous: [...present].filter((p) => !all.has(p)).sort(),
+    packages: present.size,
+  };
+}
+
+export function createDependencyActivities(_deps: ActivityDeps) {
+  return {
+    /**
+     * `npm ci` from the checked-out release's lockfile, then the app's build commands. Skipped when
+     * the marker says node_modules was built from this very commit and lockfile, so a retry or a
+     * compensation for a step that never ran costs nothing.
+     */
+    async installDependencies({ target: t, commit, requiredPackages, step }: InstallInput): Promise<DependencyFacts> {
+      const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
+      if (head !== commit) {
+        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `the working copy is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`, remedy: 'activate the release first', retryable: false });
+      }
+      const lockfileSha256 = await sha256File(join(t.appDir, 'package-lock.json')).catch(() => {
+        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `${t.appDir} has no package-lock.json`, remedy: 'commit a lockfile: npm ci needs it for reproducible installs', retryable: false });
+      });
+      const markerPath = join(t.appDir, 'node_modules', MARKER);
+      const marker = await readFile(markerPath, 'utf8').then(JSON.parse).catch(() => undefined);
+      const before = await compareWithLockfile(t.appDir);
+      const upToDate = marker?.commit === commit && marker?.lockfileSha256 === lockfileSha256 && before.missing.length === 0 && before.extraneous.length === 0;
+      if (!upToDate) {
+        const env = { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.install as never) };
+        for (const [phase, argv] of [['install', t.commands.install], ...t.commands.build.map((b) => ['build', b] as const)] as const) {
+          try {
+            await runInActivity(appCommand(argv, env), phase);
+          } catch (e) {
+            throw commandFailure(e, { step, type: FailureType.DependencyInstallFailed, what: `${phase} failed (${argv.join(' ')})`, remedy: 'fix the lockfile or build, or check the registry, then deploy again', retryable: true });
+          }
+        }
+      }
+      const after = await compareWithLockfile(t.appDir);
+      const absent = requiredPackages.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
+      if (absent.length > 0 || after.missing.length > 0 || after.extraneous.length > 0) {
+        throw deployFailure(FailureType.DependencyInstallFailed, {
+          step,
+          what: `node_modules does not match the release: ${[absent.length && `required but absent: ${absent.join(', ')}`, after.missing.length && `in the lockfile but absent: ${after.missing.join(', ')}`, after.extraneous.length && `not in the lockfile: ${after.extraneous.join(', ')}`].filter(Boolean).join('; ')}`,
+          remedy: 'add the packages to package.json and the lockfile of the release',
+          retryable: false,
+        });
+      }
+      if (!upToDate) await writeFile(markerPath, JSON.stringify({ commit, lockfileSha256, installedAt: new Date().toISOString() }));
+      return { commit, lockfileSha256, skipped: upToDate, packages: after.packages, requiredPresent: requiredPackages };
+    },
+  };
+}

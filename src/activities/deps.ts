@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { Context } from '@temporalio/activity';
+import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
+import { run, type Cmd, type RunResult } from '../exec/run.js';
+
+/** What activities need from the host; injected so tests can point them at throwaway resources. */
+export interface ActivityDeps {
+  /** Path of the worker's JSON config file. */
+  configPath: string;
+  /** The worker's environment: where secrets are looked up BY NAME, inside activities only. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).replace(/^export\s+/, '').trim();
+    let value = line.slice(eq + 1).trim();
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) value = value.slice(1, -1);
+    out[key] = value;
+  }
+  return out;
+}
+
+export function readEnvFile(path: string | undefined): Record<string, string> {
+  if (!path) return {};
+  try {
+    return parseEnvFile(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+}
+
+/**
+ * Where a variable is found: the app's own env file first (it is what the app runs with, and a
+ * worker serving several apps may hold a same-named variable for another), then the worker's env.
+ */
+export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name: string): { value: string; source: 'worker' | 'env-file' } | undefined {
+  const fromFile = readEnvFile(envFile)[name];
+  if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: 'env-file' };
+  const own = deps.env[name];
+  if (own !== undefined && own !== '') return { value: own, source: 'worker' };
+  return undefined;
+}
+
+/** Resolves the database URL from the NAME in config. The value never leaves the activity. */
+export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: string }; envFile?: string }, step: StepName): { url: string; db: DbTarget } {
+  const found = lookupEnv(deps, t.envFile, t.database.urlEnv);
+  if (!found) {
+    throw deployFailure(FailureType.EnvironmentIncomplete, {
+      step,
+      what: `the database URL variable ${t.database.urlEnv} is not set${t.envFile ? ` in ${t.envFile} nor` : ''} in the worker's environment`,
+      remedy: `set ${t.database.urlEnv} for the worker (or in the app's env file) and start again`,
+      retryable: false,
+    });
+  }
+  try {
+    return { url: found.value, db: parseDatabaseUrl(found.value) };
+  } catch (e) {
+    throw deployFailure(FailureType.InvalidConfig, {
+      step,
+      what: `${t.database.urlEnv} does not hold a usable PostgreSQL URL (${(e as Error).message})`,
+      remedy: `set ${t.database.urlEnv} to postgres://user:password@host:port/database`,
+      retryable: false,
+    });
+  }
+}
+
+/** Heartbeats while `cmd` runs and stops it when the activity is cancelled. */
+export function runInActivity(cmd: Cmd, phase: string): Promise<RunResult> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined; // called outside an activity (unit tests, scripts)
+  }
+  if (!ctx) return run(cmd);
+  const c = ctx;
+  return run(cmd, { signal: c.cancellationSignal, onTick: (elapsedMs) => c.heartbeat({ phase, elapsedMs }), tickMs: 2_000 });
+}
+
+export function heartbeat(details: Record<string, unknown>): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* outside an activity */
+  }
+}

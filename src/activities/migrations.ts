@@ -1,0 +1,101 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { appCommand } from '../commands/app.js';
+import type { TargetConfig } from '../config/schema.js';
+import { CommandFailed, lastLines, type Cmd } from '../exec/run.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
+import { readMigrations, type MigrationRow } from './dbState.js';
+import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandFailure } from './failures.js';
+import { withClient } from './pgClient.js';
+
+export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
+
+export interface MigrationFacts {
+  /** What the app's own `prisma migrate status` says about the current release. */
+  status: MigrationStatus;
+  statusOutput: string;
+  /** Finished migrations recorded in `_prisma_migrations`. */
+  applied: string[];
+  /** Recorded as started but neither finished nor rolled back. */
+  failed: string[];
+  /** In the target release, not yet applied: what this deployment will run. */
+  pendingForTarget: string[];
+  /** Applied in the database but absent from the target release. */
+  unknownToTarget: string[];
+}
+
+/** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
+export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {
+  if (/have failed|failed migrations?|P3009/i.test(output)) return 'failed';
+  if (/drift|diverge|not found locally|modified after|have been modified/i.test(output)) return 'drift';
+  if (/not yet been applied/i.test(output)) return 'pending';
+  if (exitCode === 0 && /up to date/i.test(output)) return 'clean';
+  return 'unknown';
+}
+
+const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
+const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
+
+function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
+  const { url, db } = resolveDatabase(deps, t, step);
+  const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
+  return { cmd, db };
+}
+
+/** Runs `prisma migrate status`; it exits 1 for pending or failed migrations, which is an answer, not an error. */
+export async function migrateStatus(deps: ActivityDeps, t: TargetConfig, step: StepName): Promise<{ status: MigrationStatus; output: string }> {
+  const { cmd } = prismaCmd(deps, t, t.commands.migrateStatus, step, 120_000);
+  try {
+    const r = await runInActivity(cmd, 'migrate status');
+    const output = `${r.stdout}\n${r.stderr}`;
+    return { status: classifyStatusOutput(output, 0), output };
+  } catch (e) {
+    if (!(e instanceof CommandFailed)) throw commandFailure(e, { step, type: FailureType.CommandFailed, what: 'prisma migrate status did not run', remedy: 'check the app install and its Prisma CLI', retryable: true });
+    const output = `${e.stdout}\n${e.stderr}`;
+    return { status: classifyStatusOutput(output, e.exitCode ?? 1), output };
+  }
+}
+
+export function createMigrationActivities(deps: ActivityDeps) {
+  return {
+    async inspectMigrations({ target: t, targetMigrations }: { target: TargetConfig; targetMigrations: string[] }): Promise<MigrationFacts> {
+      const { db } = resolveDatabase(deps, t, 'inspect-migrations');
+      const { status, output } = await migrateStatus(deps, t, 'inspect-migrations');
+      const rows = await withClient(db, readMigrations);
+      const applied = finishedNames(rows);
+      const failed = failedNames(rows);
+      return {
+        status: failed.length > 0 ? 'failed' : status,
+        statusOutput: lastLines(output, 30),
+        applied,
+        failed,
+        pendingForTarget: targetMigrations.filter((m) => !applied.includes(m)),
+        unknownToTarget: applied.filter((m) => !targetMigrations.includes(m)),
+      };
+    },
+
+    /** The app's own `prisma migrate deploy`; reports exactly which migrations it applied. */
+    async migrateDatabase({ target: t }: { target: TargetConfig }): Promise<{ applied: string[]; output: string }> {
+      const { cmd, db } = prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
+      const before = finishedNames(await withClient(db, readMigrations));
+      try {
+        const r = await runInActivity(cmd, 'migrate deploy');
+        const after = finishedNames(await withClient(db, readMigrations));
+        return { applied: after.filter((m) => !before.includes(m)), output: lastLines(r.stdout, 30) };
+      } catch (e) {
+        const rows = await withClient(db, readMigrations).catch(() => [] as MigrationRow[]);
+        const failed = failedNames(rows);
+        const applied = finishedNames(rows).filter((m) => !before.includes(m));
+        // A half-applied migration is not fixed by running it again: never retry, roll back.
+        throw commandFailure(e, {
+          step: 'migrate',
+          type: FailureType.MigrationFailed,
+          what: `prisma migrate deploy failed${failed.length ? ` in ${failed.join(', ')}` : ''}${applied.length ? ` after applying ${applied.join(', ')}` : ''}`,
+          remedy: 'the database is restored from the backup automatically; fix the migration in a new release',
+          retryable: false,
+        });
+      }
+    },
+  };
+}
