@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_TASK_QUEUE } from './shared/constants.js';
+
+/** The workflow bundle's entry: compiled JS beside this file, or the TypeScript source under vitest. */
+export function workflowsPath(): string {
+  const js = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** The worker's config file (hosts, commands, checks per app and environment). */
+  configPath: string;
+  env?: NodeJS.ProcessEnv;
+  /** A prebuilt bundle (tests bundle once per run); default: bundle from workflowsPath(). */
+  workflowBundle?: { codePath: string };
+}
+
+export function createWorker(o: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities({ configPath: o.configPath, env: o.env ?? process.env }),
+    // Cancellation reaches an activity with a heartbeat's answer: keep that under 5 s, not 0.8 × heartbeatTimeout.
+    maxHeartbeatThrottleInterval: '5 seconds',
+    defaultHeartbeatThrottleInterval: '5 seconds',
+  });
+}
+
+/** `safe-deploy-worker`: connects the Temporal way (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, temporal.toml profiles). */
+async function main(): Promise<void> {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  const configPath = resolve(process.env.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE);
+  const taskQueue = process.env.SAFE_DEPLOY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const worker = await createWorker({ connection, namespace, taskQueue, configPath });
+  console.log(`safe-deploy worker: task queue ${taskQueue}, namespace ${namespace ?? 'default'}, config ${configPath}`);
+  try {
+    await worker.run(); // stops on SIGINT/SIGTERM after finishing in-flight tasks
+  } finally {
+    await connection.close();
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

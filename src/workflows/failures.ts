@@ -1,0 +1,23 @@
+import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import type { FailureRecord } from '../shared/report.js';
+
+/** The typed failure under an activity failure (or the failure itself). */
+export function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  if (err instanceof ApplicationFailure) return err;
+  return undefined;
+}
+
+export function describeFailure(err: unknown): FailureRecord {
+  if (isCancellation(err)) return { type: 'Cancelled', message: 'the deployment was cancelled' };
+  const app = applicationFailureOf(err);
+  if (app) return { type: app.type ?? 'ApplicationFailure', message: app.message };
+  if (err instanceof ActivityFailure) return { type: 'ActivityFailure', message: `${err.activityType}: ${err.cause?.message ?? err.message}` };
+  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
+}
+
+/** The check results an activity attached to its failure (verification), if any. */
+export function checksOf(err: unknown): { name: string; kind: string; ok: boolean; detail: string }[] {
+  const details = applicationFailureOf(err)?.details?.[0] as { checks?: { name: string; kind: string; ok: boolean; detail: string }[] } | undefined;
+  return details?.checks ?? [];
+}

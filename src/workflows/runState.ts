@@ -1,0 +1,71 @@
+import { setCurrentDetails } from '@temporalio/workflow';
+import type { CheckRecord, DeploymentReport, Outcome, Progress, StepRecord } from '../shared/report.js';
+import type { StepName } from '../shared/steps.js';
+import { describeFailure } from './failures.js';
+
+const ICON: Record<StepRecord['status'], string> = { running: '⏳', ok: '✅', failed: '❌' };
+
+/** Feeds the `progress` query, the Web UI's current details and the final report. */
+export class RunState {
+  readonly steps: StepRecord[] = [];
+  private status: Progress['status'] = 'running';
+  private readonly startedAt = Date.now();
+  readonly report: Omit<DeploymentReport, 'outcome' | 'finishedAt' | 'durationMs' | 'startedAt' | 'steps'>;
+
+  constructor(deploymentId: string, request: { app?: unknown; environment?: unknown; ref?: unknown }) {
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    this.report = { deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [] };
+  }
+
+  /** Runs one step, recording when it started, how long it took, and what it found or why it failed. */
+  async step<T>(name: StepName, summary: string, fn: () => Promise<T>, describe?: (result: T) => string): Promise<T> {
+    const record: StepRecord = { name, phase: this.status === 'rolling-back' ? 'rollback' : 'deploy', status: 'running', summary, startedAt: new Date().toISOString() };
+    this.steps.push(record);
+    const started = Date.now();
+    this.publish();
+    try {
+      const result = await fn();
+      Object.assign(record, { status: 'ok', durationMs: Date.now() - started, result: describe?.(result) });
+      return result;
+    } catch (err) {
+      Object.assign(record, { status: 'failed', durationMs: Date.now() - started, error: describeFailure(err).message });
+      throw err;
+    } finally {
+      this.publish();
+    }
+  }
+
+  rollingBack(): void {
+    this.status = 'rolling-back';
+    this.publish();
+  }
+
+  addChecks(target: CheckRecord[], checks: CheckRecord[]): void {
+    target.push(...checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })));
+  }
+
+  progress(): Progress {
+    const { deploymentId, app, environment, ref } = this.report;
+    return { deploymentId, app, environment, ref, status: this.status, currentStep: this.steps.findLast((s) => s.status === 'running')?.name, steps: this.steps };
+  }
+
+  finish(outcome: Outcome, err?: unknown): DeploymentReport {
+    this.status = outcome;
+    this.publish();
+    return {
+      ...this.report,
+      outcome,
+      startedAt: new Date(this.startedAt).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Date.now() - this.startedAt,
+      steps: this.steps,
+      ...(err === undefined ? {} : { error: { step: this.steps.findLast((s) => s.status === 'failed' && s.phase === 'deploy')?.name, ...describeFailure(err) } }),
+    };
+  }
+
+  /** The Web UI's "current details": the runbook with a mark per step. */
+  private publish(): void {
+    const lines = this.steps.map((s) => `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}`);
+    setCurrentDetails([`**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`, '', ...lines].join('\n'));
+  }
+}

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startPgCluster } from '../scripts/lib/pgCluster.js';
+import { ensureTemporalCli } from '../scripts/lib/temporalCli.js';
+import { workflowsPath } from '../src/worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+    pg: { host: string; port: number; superuserUrl: string; binDir: string };
+  }
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Starts what the whole run shares, once, on free ports: a Temporal dev server (the project's
+ * CLI through @temporalio/testing's existing-path; the SDK's own download when none can be had),
+ * a throwaway PostgreSQL cluster, and the workflow bundle.
+ */
+export default async function setup(project: TestProject) {
+  const cli = ensureTemporalCli(root, (line) => console.log(`[setup] ${line}`));
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const cluster = await startPgCluster();
+  const scratch = mkdtempSync(join(tmpdir(), 'safe-deploy-bundle-'));
+  const workflowBundlePath = join(scratch, 'workflows.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  writeFileSync(workflowBundlePath, code);
+
+  project.provide('temporalAddress', env.address);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('pg', { host: cluster.host, port: cluster.port, superuserUrl: cluster.url('postgres'), binDir: cluster.binDir });
+
+  return async () => {
+    await env.teardown();
+    await cluster.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+}
