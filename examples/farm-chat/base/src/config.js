@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads the settings the app cannot run without. Throws ConfigError (the server logs it and
+ * exits 1) rather than starting half-configured: tokens signed without a secret are worthless.
+ */
+export function loadConfig(env = process.env) {
+  const missing = ['SESSION_SECRET', 'DATABASE_URL'].filter((key) => !env[key]);
+  if (missing.length) throw new ConfigError(`missing required environment variable(s): ${missing.join(', ')}`);
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be a TCP port, got "${env.PORT}"`);
+  return { version: pkg.version, port, sessionSecret: env.SESSION_SECRET, databaseUrl: env.DATABASE_URL, env };
+}

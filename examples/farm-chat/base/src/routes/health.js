@@ -1,0 +1,23 @@
+import { briefError } from '../log.js';
+
+const DB_TIMEOUT_MS = 3000;
+
+const withTimeout = (promise, ms) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+
+/** GET /health: 200 only when the database answers a query, so a deploy tool can trust it. */
+export const healthRoutes = [
+  {
+    method: 'GET',
+    path: '/health',
+    handler: async ({ prisma, config }) => {
+      try {
+        await withTimeout(prisma.$queryRaw`SELECT 1`, DB_TIMEOUT_MS);
+        return [200, { status: 'ok', version: config.version, database: 'ok' }];
+      } catch (err) {
+        console.error(`health: database check failed: ${briefError(err)}`);
+        return [503, { status: 'error', version: config.version, database: 'unreachable' }];
+      }
+    },
+  },
+];

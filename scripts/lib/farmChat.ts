@@ -1,0 +1,406 @@
+/**
+ * The farm-chat sample application (examples/farm-chat) as tests and the demo use it: build its
+ * git origin from the base tree and release overlays, install a "production" copy on a host
+ * folder, run it under ops/appctl.mjs, and seed it through its HTTP API.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { devNull, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitUntil } from './ports.js';
+
+/**
+ * examples/farm-chat, found by walking up from this file: it runs both from scripts/lib (tsx,
+ * vitest) and compiled from dist/scripts/lib, so a fixed relative path would be wrong for one.
+ */
+function findFarmChatDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'examples', 'farm-chat');
+    if (existsSync(join(candidate, 'base', 'package.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`examples/farm-chat not found above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export const FARM_CHAT_DIR: string = findFarmChatDir();
+export const APPCTL_PATH: string = join(FARM_CHAT_DIR, 'ops', 'appctl.mjs');
+export const FARM_CHAT_SEED_PASSWORD = 'harvest-moon-2026';
+export const farmChatSeedEmail = (i: number): string => `farmer${i}@farm-chat.example`;
+
+/** Fake but realistic-looking integration credentials for the production env file. */
+export const FARM_CHAT_FAKE_ENV: Readonly<Record<string, string>> = {
+  JOHN_DEERE_CLIENT_ID: '0oa9fj3k2lXQmZbT5d7',
+  JOHN_DEERE_CLIENT_SECRET: 'jdS3cr3t-9vKp2Lq7Wn4Rz8Tb6Yc1Xm5',
+  AURAVANT_TOKEN: 'avt_live_7c1e9b24d58f4a36b0e2c9d7f1a8e34b',
+  SATSHOT_USERNAME: 'farmchat-integration',
+  SATSHOT_PASSWORD: 'Sx7-pQ2rLm9vT4wz',
+  SATSHOT_SERVER: 'https://mcp.satshot.example',
+  SATSHOT_MCP_PORT: '8931',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Subprocesses: argv arrays only, failures carry the command and the tail of its output.
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`${command} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}):\n${tail(stderr || stdout)}`);
+    this.name = 'CommandError';
+  }
+}
+
+function tail(text: string, lines = 25): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+function run(file: string, args: string[], opts: RunOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  const command = [file, ...args].join(' ');
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? baseEnv(), timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (!error) return resolvePromise({ stdout, stderr });
+        const code = typeof error.code === 'number' ? error.code : null;
+        reject(new CommandError(opts.cwd ? `${command} (in ${opts.cwd})` : command, code, stdout, stderr || error.message));
+      },
+    );
+  });
+}
+
+/**
+ * Our environment minus what an enclosing `npm run`/git hook injected: npm_* variables (e.g.
+ * npm_config_local_prefix pointing at safe-deploy itself) and GIT_* (e.g. GIT_DIR). The npm
+ * settings a user may really rely on (registry, cache, proxies, CA) are kept.
+ */
+const KEPT_NPM_VARS = new Set(['registry', 'cache', 'userconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl'].map((k) => `npm_config_${k}`));
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const lower = key.toLowerCase();
+    if (lower.startsWith('git_') || (lower.startsWith('npm_') && !KEPT_NPM_VARS.has(lower))) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** Git without the user's or system's config (no signing, hooks or templates leak in). */
+const gitEnv = (extra: Record<string, string> = {}) =>
+  baseEnv({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
+const git = (args: string[], cwd?: string, extra?: Record<string, string>) => run('git', args, { cwd, env: gitEnv(extra) });
+
+/** Prisma must never try to reach its update/telemetry endpoint. */
+const prismaEnv = (databaseUrl: string) => baseEnv({ DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
+
+// ---------------------------------------------------------------------------------------------
+// The origin repository.
+
+export interface FarmChatOrigin {
+  /** Bare repository path. */
+  dir: string;
+  /** Tag → commit sha. */
+  tags: Record<string, string>;
+}
+
+interface ReleaseSpec {
+  tag: string;
+  base: string;
+  message: string;
+  delete: string[];
+  /** Optional branch moved to this release's commit (v2 advances main). */
+  branch?: string;
+  overlayDir: string;
+}
+
+function readReleases(): ReleaseSpec[] {
+  const releasesDir = join(FARM_CHAT_DIR, 'releases');
+  if (!existsSync(releasesDir)) return [];
+  return readdirSync(releasesDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => {
+      const overlayDir = join(releasesDir, e.name);
+      const spec = JSON.parse(readFileSync(join(overlayDir, 'release.json'), 'utf8')) as Partial<ReleaseSpec>;
+      if (typeof spec.base !== 'string' || typeof spec.message !== 'string') throw new Error(`${overlayDir}/release.json needs "base" and "message"`);
+      return { tag: e.name, base: spec.base, message: spec.message, delete: spec.delete ?? [], branch: spec.branch, overlayDir };
+    });
+}
+
+/** Parents before children; unknown bases and cycles are errors. Ties in name order (deterministic). */
+function inDependencyOrder(releases: ReleaseSpec[], rootTag: string): ReleaseSpec[] {
+  const ordered: ReleaseSpec[] = [];
+  const done = new Set([rootTag]);
+  let pending = [...releases].sort((a, b) => a.tag.localeCompare(b.tag));
+  while (pending.length) {
+    const ready = pending.filter((r) => done.has(r.base));
+    if (ready.length === 0) throw new Error(`releases with unknown base or a cycle: ${pending.map((r) => `${r.tag} (base ${r.base})`).join(', ')}`);
+    for (const r of ready) {
+      ordered.push(r);
+      done.add(r.tag);
+    }
+    pending = pending.filter((r) => !done.has(r.tag));
+  }
+  return ordered;
+}
+
+/** Copies a tree, leaving out anything a local experiment may have left behind. */
+function copyTree(from: string, to: string, skip: string[] = []): void {
+  cpSync(from, to, {
+    recursive: true,
+    filter: (src) => {
+      const rel = src.slice(from.length + 1);
+      return !skip.includes(rel) && !rel.split('/').includes('node_modules');
+    },
+  });
+}
+
+/**
+ * Builds the farm-chat origin: v1 from base/, then each releases/<name>/ overlay on its base
+ * tag, one commit and one annotated tag each, then a bare clone into `dir`. Author, committer
+ * and dates are fixed, so the same fixture always yields the same commit shas.
+ */
+export async function buildFarmChatOrigin(dir: string): Promise<FarmChatOrigin> {
+  const root = JSON.parse(readFileSync(join(FARM_CHAT_DIR, 'base.json'), 'utf8')) as { tag: string; message: string };
+  const releases = inDependencyOrder(readReleases(), root.tag);
+  const work = mkdtempSync(join(tmpdir(), 'farm-chat-work-'));
+  try {
+    let commitNo = 0;
+    const identity = () => {
+      // One day apart from 2026-01-05 12:00 UTC, so `git log` reads like a real history.
+      const date = `${1767614400 + commitNo++ * 86_400} +0000`;
+      const who = { name: 'Farm Chat Dev', email: 'dev@farm-chat.example' };
+      return {
+        GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email, GIT_COMMITTER_DATE: date,
+      };
+    };
+    const commitAndTag = async (tag: string, message: string) => {
+      const id = identity();
+      await git(['add', '-A'], work);
+      await git(['commit', '-q', '--no-verify', '-m', message], work, id);
+      await git(['tag', '-a', tag, '-m', message.split('\n')[0]!], work, id);
+    };
+
+    await git(['init', '-q', '-b', 'main', work]);
+    copyTree(join(FARM_CHAT_DIR, 'base'), work);
+    await commitAndTag(root.tag, root.message);
+
+    for (const release of releases) {
+      await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', release.base], work);
+      for (const path of release.delete) {
+        const target = resolve(work, path);
+        if (!target.startsWith(work + '/')) throw new Error(`${release.tag}: delete path escapes the repo: ${path}`);
+        rmSync(target, { recursive: true, force: true });
+      }
+      copyTree(release.overlayDir, work, ['release.json']);
+      await commitAndTag(release.tag, release.message);
+      if (release.branch) await git(['branch', '-f', release.branch, 'HEAD'], work);
+    }
+
+    await git(['checkout', '-q', 'main'], work);
+    await git(['clone', '-q', '--bare', work, dir]);
+    const tags: Record<string, string> = {};
+    for (const tag of [root.tag, ...releases.map((r) => r.tag)]) {
+      tags[tag] = (await git(['rev-parse', `${tag}^{commit}`], dir)).stdout.trim();
+    }
+    return { dir, tags };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A production copy.
+
+export interface FarmChatProduction {
+  appDir: string;
+  runDir: string;
+  envFile: string;
+  port: number;
+  baseUrl: string;
+  databaseUrl: string;
+}
+
+/** `git checkout --detach <ref>` in an app clone (tags come with the clone). */
+export async function checkoutFarmChat(appDir: string, ref: string): Promise<void> {
+  await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', ref], appDir);
+}
+
+/** `npm ci` then `npm run build` (prisma generate, offline) in the app's folder. */
+export async function installFarmChat(appDir: string): Promise<void> {
+  await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: appDir, env: baseEnv({ CHECKPOINT_DISABLE: '1' }) });
+  await run('npm', ['run', 'build'], { cwd: appDir, env: baseEnv({ CHECKPOINT_DISABLE: '1' }) });
+}
+
+/** `npx prisma migrate deploy`; throws CommandError (stderr included) when a migration fails. */
+export async function migrateFarmChat(appDir: string, databaseUrl: string): Promise<string> {
+  const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], { cwd: appDir, env: prismaEnv(databaseUrl) });
+  return stdout;
+}
+
+export function appctlArgs(prod: FarmChatProduction, action: 'start' | 'stop' | 'restart' | 'status'): string[] {
+  return [process.execPath, APPCTL_PATH, action, '--app-dir', prod.appDir, '--run-dir', prod.runDir, '--environment-file', prod.envFile];
+}
+
+/** Runs appctl; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
+export async function runAppctl(prod: FarmChatProduction, action: 'start' | 'stop' | 'restart' | 'status'): Promise<{ code: number; stdout: string }> {
+  const [file, ...args] = appctlArgs(prod, action);
+  try {
+    const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
+    return { code: 0, stdout };
+  } catch (err) {
+    if (action === 'status' && err instanceof CommandError && err.exitCode === 3) return { code: 3, stdout: err.stdout };
+    throw err;
+  }
+}
+
+export async function stopFarmChat(prod: FarmChatProduction): Promise<void> {
+  await runAppctl(prod, 'stop');
+}
+
+/** Polls GET /health until 200; on timeout the error includes the end of the app log. */
+export async function waitForFarmChatHealth(prod: FarmChatProduction, timeoutMs = 30_000): Promise<void> {
+  try {
+    await waitUntil(
+      `farm-chat health at ${prod.baseUrl}`,
+      async () => (await fetch(`${prod.baseUrl}/health`, { signal: AbortSignal.timeout(5000) })).status === 200,
+      timeoutMs,
+    );
+  } catch (err) {
+    const logFile = join(prod.runDir, 'app.log');
+    const log = existsSync(logFile) ? tail(readFileSync(logFile, 'utf8')) : '(no app.log)';
+    throw new Error(`${(err as Error).message}\napp.log:\n${log}`);
+  }
+}
+
+function writeEnvFile(file: string, env: Record<string, string>): void {
+  const lines = Object.entries(env).map(([key, value]) => {
+    if (!/^[A-Z_][A-Z0-9_]*$/i.test(key) || /[\r\n]/.test(value)) throw new Error(`env entry ${key} cannot be written to an env file`);
+    return `${key}=${value}`;
+  });
+  // 0600: it holds the database password and integration secrets.
+  writeFileSync(file, `# farm-chat production environment (read by appctl.mjs)\n${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+/**
+ * A production install of farm-chat v1 under `rootDir`: app/ (clone of the origin at v1, built
+ * and migrated), app.env, run/ (pid + log). The app is left running and seeded.
+ * `omitEnv` leaves variables out of app.env (e.g. to simulate a missing secret).
+ */
+export async function createFarmChatProduction(opts: {
+  origin: FarmChatOrigin;
+  rootDir: string;
+  databaseUrl: string;
+  port: number;
+  env?: Record<string, string>;
+  omitEnv?: string[];
+  seed?: { users: number; messagesPerUser: number };
+}): Promise<FarmChatProduction> {
+  mkdirSync(opts.rootDir, { recursive: true });
+  const prod: FarmChatProduction = {
+    appDir: join(opts.rootDir, 'app'),
+    runDir: join(opts.rootDir, 'run'),
+    envFile: join(opts.rootDir, 'app.env'),
+    port: opts.port,
+    baseUrl: `http://127.0.0.1:${opts.port}`,
+    databaseUrl: opts.databaseUrl,
+  };
+  await git(['clone', '-q', opts.origin.dir, prod.appDir]);
+  await checkoutFarmChat(prod.appDir, 'v1');
+  await installFarmChat(prod.appDir);
+  await migrateFarmChat(prod.appDir, prod.databaseUrl);
+
+  const env: Record<string, string> = {
+    DATABASE_URL: prod.databaseUrl,
+    PORT: String(prod.port),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    ...FARM_CHAT_FAKE_ENV,
+    ...opts.env,
+  };
+  for (const key of opts.omitEnv ?? []) delete env[key];
+  writeEnvFile(prod.envFile, env);
+
+  await runAppctl(prod, 'start');
+  try {
+    await waitForFarmChatHealth(prod);
+    await seedFarmChat(prod.baseUrl, opts.seed ?? { users: 20, messagesPerUser: 5 });
+  } catch (err) {
+    await stopFarmChat(prod).catch(() => undefined); // leave no orphan app behind
+    throw err;
+  }
+  return prod;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding through the public API (so the data is exactly what the app itself would write).
+
+const FIRST_NAMES = ['Ana', 'Ben', 'Carla', 'Diego', 'Emma', 'Felipe', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Lucía', 'Mateo'];
+const LAST_NAMES = ['Miller', 'Souza', 'Schmidt', 'García', 'Olsen', 'Rossi', 'Nguyen', 'Keller', 'Duarte'];
+const CHAT_LINES = [
+  'Moisture at the north pivot is down to 18%.',
+  'Sprayer 2 is back from the shop.',
+  'NDVI looks patchy on field 7, can someone check it?',
+  'Harvest starts Monday if the weather holds.',
+  'Who has the key to grain bin 3?',
+  'Soil samples from the east block went out today.',
+  'Frost warning tonight, cover the seedlings.',
+  'The planter monitor lost GPS again near the creek.',
+];
+
+async function api(baseUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+async function expectStatus(p: Promise<{ status: number; json: any }>, expected: number[], what: string): Promise<any> {
+  const { status, json } = await p;
+  if (!expected.includes(status)) throw new Error(`seeding farm-chat: ${what} answered ${status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/**
+ * Registers `users` users (farmerN@farm-chat.example, password FARM_CHAT_SEED_PASSWORD), posts
+ * `messagesPerUser` messages each, and connects every 3rd user to John Deere and every 4th to
+ * Auravant. Users that already exist are logged in instead. Returns what was created.
+ */
+export async function seedFarmChat(baseUrl: string, opts: { users: number; messagesPerUser: number }): Promise<{ users: number; messages: number }> {
+  let users = 0;
+  let messages = 0;
+  const seedUser = async (i: number) => {
+    const email = farmChatSeedEmail(i);
+    const name = `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[i % LAST_NAMES.length]}`;
+    const reg = await api(baseUrl, 'POST', '/auth/register', { email, password: FARM_CHAT_SEED_PASSWORD, name });
+    if (reg.status === 201) users++;
+    else if (reg.status !== 409) throw new Error(`seeding farm-chat: register ${email} answered ${reg.status} ${JSON.stringify(reg.json)}`);
+    const { token } = await expectStatus(api(baseUrl, 'POST', '/auth/login', { email, password: FARM_CHAT_SEED_PASSWORD }), [200], `login ${email}`);
+    for (let m = 0; m < opts.messagesPerUser; m++) {
+      await expectStatus(api(baseUrl, 'POST', '/chat/messages', { body: CHAT_LINES[(i + m) % CHAT_LINES.length] }, token), [201], 'post message');
+      messages++;
+    }
+    if (i % 3 === 0) await expectStatus(api(baseUrl, 'POST', '/integrations/john-deere/connect', {}, token), [200], 'connect john-deere');
+    if (i % 4 === 0) await expectStatus(api(baseUrl, 'POST', '/integrations/auravant/connect', {}, token), [200], 'connect auravant');
+  };
+  // A few at a time: scrypt makes register/login ~50 ms each, but the app is a single process.
+  const ids = Array.from({ length: opts.users }, (_, k) => k + 1);
+  for (let k = 0; k < ids.length; k += 4) await Promise.all(ids.slice(k, k + 4).map(seedUser));
+  return { users, messages };
+}
