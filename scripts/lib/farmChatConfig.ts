@@ -1,0 +1,43 @@
+import { writeFileSync } from 'node:fs';
+import type { HttpCheck } from '../../src/config/schema.js';
+import { appctlArgs, type FarmChatProduction } from './farmChat.js';
+
+/**
+ * The runbook's click-through (register, log in, chat, integrations) as HTTP checks. `{{runId}}`
+ * makes each verification's smoke user new; `{{token}}` is captured from the login.
+ */
+export const FARM_CHAT_CHECKS: HttpCheck[] = [
+  { name: 'registration', method: 'POST', path: '/auth/register', body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass', name: 'Smoke Test' }, expectStatus: 201 },
+  { name: 'login', method: 'POST', path: '/auth/login', body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass' }, expectStatus: 200, capture: { token: 'token' } },
+  { name: 'chat-post', method: 'POST', path: '/chat/messages', bearer: '{{token}}', body: { body: 'deployment smoke test {{runId}}' }, expectStatus: 201 },
+  { name: 'chat-read', method: 'GET', path: '/chat/messages', bearer: '{{token}}', expectStatus: 200 },
+  { name: 'john-deere', method: 'GET', path: '/integrations/john-deere', expectStatus: 200, expectJson: { configured: true } },
+  { name: 'auravant', method: 'GET', path: '/integrations/auravant', expectStatus: 200, expectJson: { configured: true } },
+];
+
+/** The worker config that deploys a farm-chat production copy, as a user would write it. */
+export function farmChatWorkerConfig(prod: FarmChatProduction, o: { backupDir: string; pgBinDir?: string }) {
+  return {
+    ...(o.pgBinDir ? { tools: { pgBinDir: o.pgBinDir } } : {}),
+    apps: {
+      'farm-chat': {
+        production: {
+          appDir: prod.appDir,
+          // The worker reads the URL from the app's own env file, by name: no secret in the config.
+          database: { urlEnv: 'DATABASE_URL' },
+          envFile: prod.envFile,
+          backup: { dir: o.backupDir, format: 'custom' },
+          commands: { build: [['npm', 'run', 'build']], restart: appctlArgs(prod, 'restart') },
+          commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+          baseUrl: prod.baseUrl,
+          health: { path: '/health', timeout: '60 seconds' },
+          checks: FARM_CHAT_CHECKS,
+        },
+      },
+    },
+  };
+}
+
+export function writeFarmChatWorkerConfig(path: string, prod: FarmChatProduction, o: { backupDir: string; pgBinDir?: string }): void {
+  writeFileSync(path, JSON.stringify(farmChatWorkerConfig(prod, o), null, 2) + '\n');
+}

@@ -1,0 +1,122 @@
+import { Buffer } from 'node:buffer';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildFarmChatOrigin, createFarmChatProduction, stopFarmChat, type FarmChatOrigin, type FarmChatProduction } from '../../scripts/lib/farmChat.js';
+import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
+import { freePort } from '../../scripts/lib/ports.js';
+import type { DeployRequestInput } from '../../src/config/schema.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
+import { createWorker } from '../../src/worker.js';
+
+/**
+ * One real farm-chat production for a test file: a database and role of its own in the shared
+ * cluster (with a real-looking password), a clone at v1 with seeded data, running under appctl,
+ * and a safe-deploy worker on a task queue of its own.
+ */
+export interface Scenario {
+  root: string;
+  origin: FarmChatOrigin;
+  prod: FarmChatProduction;
+  database: string;
+  /** The app role's password: must never appear in history or logs. */
+  dbPassword: string;
+  configPath: string;
+  backupDir: string;
+  client: Client;
+  taskQueue: string;
+  deploy(request: DeployRequestInput): Promise<{ handle: WorkflowHandle; report: DeploymentReport }>;
+  start(request: DeployRequestInput): Promise<WorkflowHandle>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
+  head(): string;
+  close(): Promise<void>;
+}
+
+async function superuserQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: inject('pg').superuserUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createScenario(name: string, o: { omitEnv?: string[] } = {}): Promise<Scenario> {
+  const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
+  const database = `farm_chat_${name.replace(/\W/g, '_')}`;
+  const role = `farm_${name.replace(/\W/g, '_')}`;
+  const dbPassword = `pw-${randomBytes(9).toString('base64url')}`;
+  await superuserQuery(`CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD '${dbPassword}'`);
+  await superuserQuery(`CREATE DATABASE "${database}" OWNER "${role}"`);
+  const { host, port } = inject('pg');
+  const databaseUrl = `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${database}`;
+
+  const origin = await buildFarmChatOrigin(join(root, 'origin.git'));
+  const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv });
+  const backupDir = join(root, 'backups');
+  const configPath = join(root, 'safe-deploy.config.json');
+  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir });
+
+  const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection });
+  const taskQueue = `safe-deploy-${name}-${randomUUID().slice(0, 8)}`;
+  const worker: Worker = await createWorker({ connection: nativeConnection, taskQueue, configPath, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const running = worker.run();
+
+  const start = (request: DeployRequestInput) =>
+    client.workflow.start('safeDeployment', { taskQueue, workflowId: `test-${name}-${randomUUID().slice(0, 8)}`, args: [request] });
+  return {
+    root, origin, prod, database, dbPassword, configPath, backupDir, client, taskQueue, start,
+    async deploy(request) {
+      const handle = await start(request);
+      return { handle, report: (await handle.result()) as DeploymentReport };
+    },
+    async query(sql, params = [], db = database) {
+      const c = new pg.Client({ connectionString: databaseUrl.replace(`/${database}`, `/${db}`) });
+      await c.connect();
+      try {
+        return (await c.query(sql, params)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    head: () => execFileSync('git', ['-C', prod.appDir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
+    async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      await stopFarmChat(prod).catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export const backupFiles = (s: Scenario) => (existsSync(s.backupDir) ? readdirSync(s.backupDir) : []);
+
+/** The activity types the workflow scheduled, in order, read from the real event history. */
+export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+}
+
+/** Plain data with every byte field decoded as UTF-8 (protobuf's toJSON would base64 them). */
+function decodeBytes(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (Array.isArray(value)) return value.map(decodeBytes);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeBytes(v)]));
+  return value;
+}
+
+/** The full event history as text, payloads decoded: the place secrets must never reach. */
+export async function historyText(handle: WorkflowHandle): Promise<string> {
+  return JSON.stringify(decodeBytes(await handle.fetchHistory()));
+}

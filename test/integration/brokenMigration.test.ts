@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
+import { createScenario, historyText, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+
+/**
+ * v1 → v2-broken-migration: the migration commits its first statements, then fails. Everything
+ * must come back exactly: database, code, dependencies, running app.
+ */
+let s: Scenario;
+let report: DeploymentReport;
+let handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
+const before: Record<string, unknown[]> = {};
+
+const TABLE_QUERIES: Record<string, string> = {
+  users: 'SELECT * FROM users ORDER BY id',
+  messages: 'SELECT * FROM messages ORDER BY id',
+  migrations: 'SELECT id, checksum, migration_name, finished_at, rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations ORDER BY started_at',
+  columns: `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
+  indexes: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+  constraints: `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1`,
+};
+
+beforeAll(async () => {
+  s = await createScenario('broken');
+  for (const [name, sql] of Object.entries(TABLE_QUERIES)) before[name] = await s.query(sql);
+  ({ handle, report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2-broken-migration' }));
+}, 600_000);
+afterAll(async () => s?.close());
+
+describe('a migration that fails half-way', () => {
+  it('ends rolled-back, blaming the migration', () => {
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.error).toMatchObject({ step: 'migrate', type: 'MigrationFailed' });
+    expect(report.error?.message).toContain('20260201000000_satshot_integration');
+    expect(report.rollback).toMatchObject({ verified: true, databaseRestored: true, leftForHumans: [] });
+  });
+
+  it('really half-applied it: the database kept aside has the partial schema', async () => {
+    const kept = report.rollback!.failedDatabaseKeptAs!;
+    expect(kept).toMatch(/_failed$/);
+    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`, [], kept)).toEqual([{ t: 'satshot_tokens' }]);
+    expect(await s.query(`SELECT finished_at FROM _prisma_migrations WHERE migration_name = '20260201000000_satshot_integration'`, [], kept)).toEqual([{ finished_at: null }]);
+  });
+
+  it('restored the database exactly: schema, migrations and every row', async () => {
+    for (const [name, sql] of Object.entries(TABLE_QUERIES)) {
+      const now = await s.query(sql);
+      if (name === 'users' || name === 'messages') {
+        // The rollback's own verification registered one smoke-test user and one message.
+        expect(now.slice(0, before[name]!.length), name).toEqual(before[name]);
+        expect(now.length - before[name]!.length, name).toBe(1);
+      } else {
+        expect(now, name).toEqual(before[name]);
+      }
+    }
+    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('put the code back at v1 and removed xml2js', () => {
+    expect(s.head()).toBe(s.origin.tags.v1);
+    expect(existsSync(join(s.prod.appDir, 'node_modules', 'xml2js'))).toBe(false);
+    expect(existsSync(join(s.prod.appDir, 'node_modules', '@prisma', 'client', 'package.json'))).toBe(true);
+  });
+
+  it('has v1 running and healthy', async () => {
+    expect(await (await fetch(`${s.prod.baseUrl}/health`)).json()).toMatchObject({ status: 'ok', version: '1.0.0' });
+    expect((await fetch(`${s.prod.baseUrl}/integrations/satshot`)).status).toBe(404);
+    expect(report.rollback!.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.rollback!.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['code at release', 'node_modules matches lockfile', 'health', 'login', 'prisma migrate status']));
+  });
+
+  it('shows the compensations in the history, in reverse order', async () => {
+    const activities = await scheduledActivities(handle);
+    const failedAt = activities.indexOf('migrateDatabase');
+    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment']);
+  });
+
+  it('kept secrets out of the history, even in failures', async () => {
+    const text = await historyText(handle);
+    expect(text).toContain('MigrationFailed');
+    expect(text).not.toContain(s.dbPassword);
+    expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);
+  });
+});

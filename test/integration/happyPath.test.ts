@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
+import { createScenario, historyText, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+
+/** v1 → v2 on a real Temporal server, PostgreSQL, git repo and npm: everything the runbook does, checked. */
+let s: Scenario;
+let report: DeploymentReport;
+let handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
+let usersBefore: unknown[];
+let messagesBefore: unknown[];
+
+beforeAll(async () => {
+  s = await createScenario('happy');
+  usersBefore = await s.query('SELECT id, email, name, "passwordHash", "createdAt" FROM users ORDER BY id');
+  messagesBefore = await s.query('SELECT id, "userId", body, "createdAt" FROM messages ORDER BY id');
+  ({ handle, report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2' }));
+}, 600_000);
+afterAll(async () => s?.close());
+
+describe('deploying farm-chat v1 → v2', () => {
+  it('ends deployed, with every step ok', () => {
+    expect(report.error).toBeUndefined();
+    expect(report.outcome).toBe('deployed');
+    expect(report.release).toMatchObject({ from: { commit: s.origin.tags.v1, name: 'v1' }, to: { commit: s.origin.tags.v2, name: 'v2' } });
+    expect(report.steps.every((x) => x.status === 'ok')).toBe(true);
+    expect(report.migrations).toEqual({ statusBefore: 'clean', pending: ['20260201000000_satshot_integration'], applied: ['20260201000000_satshot_integration'] });
+  });
+
+  it('ran each step as an activity, in the runbook order', async () => {
+    expect(await scheduledActivities(handle)).toEqual([
+      'loadConfig', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk', 'inspectMigrations',
+      'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment',
+    ]);
+  });
+
+  it('left a verified backup whose sha256 and row counts are in the report', () => {
+    const backup = report.backup!;
+    expect(existsSync(backup.path)).toBe(true);
+    expect(createHash('sha256').update(readFileSync(backup.path)).digest('hex')).toBe(backup.sha256);
+    expect(backup.tables).toEqual(expect.arrayContaining([{ name: 'public.users', rows: 20 }, { name: 'public.messages', rows: 100 }]));
+  });
+
+  it('applied the schema: users.satshotConnected and satshot_tokens exist', async () => {
+    expect(await s.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'satshotConnected'`)).toHaveLength(1);
+    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`)).toEqual([{ t: 'satshot_tokens' }]);
+    const migrations = await s.query<{ migration_name: string; finished: boolean }>('SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations ORDER BY 1');
+    expect(migrations).toEqual([{ migration_name: '20260101000000_init', finished: true }, { migration_name: '20260201000000_satshot_integration', finished: true }]);
+  });
+
+  it('kept every pre-existing row exactly', async () => {
+    expect(await s.query(`SELECT id, email, name, "passwordHash", "createdAt" FROM users WHERE id <= $1 ORDER BY id`, [usersBefore.length])).toEqual(usersBefore);
+    expect(await s.query(`SELECT id, "userId", body, "createdAt" FROM messages WHERE id <= $1 ORDER BY id`, [messagesBefore.length])).toEqual(messagesBefore);
+  });
+
+  it('put the working copy at v2, with xml2js installed', () => {
+    expect(s.head()).toBe(s.origin.tags.v2);
+    expect(existsSync(join(s.prod.appDir, 'node_modules', 'xml2js', 'package.json'))).toBe(true);
+  });
+
+  it('serves v2: health, login, chat and the Satshot integration answer over HTTP', async () => {
+    const health = await (await fetch(`${s.prod.baseUrl}/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', version: '2.0.0' });
+    const satshot = await (await fetch(`${s.prod.baseUrl}/integrations/satshot`)).json();
+    expect(satshot).toMatchObject({ integration: 'satshot', configured: true, server: FARM_CHAT_FAKE_ENV.SATSHOT_SERVER });
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['health', 'registration', 'login', 'chat-post', 'chat-read', 'john-deere', 'auravant', 'satshot', 'table satshot_tokens', 'column users.satshotConnected', 'prisma migrate status', 'rows public.users']));
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('kept secrets out of the workflow history', async () => {
+    const text = await historyText(handle);
+    expect(text).toContain('DATABASE_URL'); // names are there…
+    expect(text).not.toContain(s.dbPassword); // …values are not
+    expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);
+    expect(text).not.toContain(FARM_CHAT_FAKE_ENV.JOHN_DEERE_CLIENT_SECRET);
+  });
+});
