@@ -1,0 +1,45 @@
+import type { DeploymentReport, Outcome, Progress, StepRecord } from '../shared/report.js';
+
+const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
+
+/** One line per step event, plain text (for logs, CI and pipes). */
+export function stepLine(s: StepRecord): string {
+  const arrow = s.phase === 'rollback' ? '↩' : '→';
+  if (s.status === 'running') return `${arrow} ${s.name}: ${s.summary} …`;
+  if (s.status === 'ok') return `${arrow} ${s.name}: ok${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
+  return `${arrow} ${s.name}: FAILED${secs(s.durationMs)} — ${s.error ?? ''}`;
+}
+
+/** Remembers what was printed so that polling progress prints each transition once. */
+export class ProgressPrinter {
+  private seen = new Map<number, StepRecord['status']>();
+  constructor(private readonly out: (line: string) => void) {}
+  update(p: Progress): void {
+    p.steps.forEach((s, i) => {
+      const before = this.seen.get(i);
+      if (before === s.status) return;
+      if (before === undefined && s.status !== 'running') this.out(stepLine({ ...s, status: 'running' }));
+      this.out(stepLine(s));
+      this.seen.set(i, s.status);
+    });
+  }
+}
+
+export function renderReport(r: DeploymentReport): string {
+  const lines = [`deployment ${r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
+  if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
+  if (r.backup) lines.push(`  backup:     ${r.backup.path}`, `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`, `              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
+  if (r.migrations) lines.push(`  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`);
+  if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
+  if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
+  if (r.rollback) {
+    lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);
+    lines.push(...r.rollback.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
+    if (r.rollback.leftForHumans.length) lines.push('  LEFT TO DO BY HAND:', ...r.rollback.leftForHumans.map((s, i) => `    ${i + 1}. ${s}`));
+  }
+  lines.push(`  took ${(r.durationMs / 1000).toFixed(1)} s`);
+  return lines.join('\n');
+}
+
+/** Exit codes scripts can branch on. */
+export const EXIT_CODES: Record<Outcome, number> = { deployed: 0, 'dry-run': 0, aborted: 3, 'rolled-back': 4, 'rollback-failed': 5 };
