@@ -2,7 +2,7 @@ import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { findPgBinDir } from './pgTools.js';
 import { freePort } from './ports.js';
@@ -29,6 +29,18 @@ function asServerUser(): { user: string; uid?: number; gid?: number } {
   const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
   return { user: 'postgres', uid, gid };
+}
+
+/** Stops a cluster started by startPgCluster (also one a previous process left running) and removes its folder. */
+export function stopPgCluster(dataDir: string, binDir = findPgBinDir()): void {
+  const server = asServerUser();
+  try {
+    execFileSync(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { stdio: 'pipe', uid: server.uid, gid: server.gid, cwd: dirname(dataDir) });
+  } catch {
+    /* not running */
+  } finally {
+    rmSync(dirname(dataDir), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -82,11 +94,7 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string } =
       return url(name, role, rolePassword);
     },
     async stop() {
-      try {
-        run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(baseDir, { recursive: true, force: true });
-      }
+      stopPgCluster(dataDir, binDir);
     },
   };
 }

