@@ -34,7 +34,8 @@ export function readEnvFile(path: string | undefined): Record<string, string> {
   try {
     return parseEnvFile(readFileSync(path, 'utf8'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return {}; // no file: nothing declared there
     throw e;
   }
 }

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { createConfigActivities } from '../../src/activities/config.js';
+
+const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, baseUrl: 'http://127.0.0.1:3000' };
+
+function configFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'config-test-')), 'safe-deploy.config.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+async function load(configPath: string, request: unknown) {
+  const { loadConfig } = createConfigActivities({ configPath, env: {} });
+  return new MockActivityEnvironment().run(loadConfig, request);
+}
+
+describe('loadConfig', () => {
+  const good = configFile({ tools: { pgBinDir: '/usr/lib/postgresql/15/bin' }, apps: { 'farm-chat': { production: env } } });
+
+  it('returns the validated request and the target, defaults filled, secrets absent', async () => {
+    const { request, target } = await load(good, { app: 'farm-chat', environment: 'production', ref: 'v2' });
+    expect(request).toEqual({ app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: false });
+    expect(target).toMatchObject({ app: 'farm-chat', environment: 'production', appDir: '/srv/farm-chat', pgBinDir: '/usr/lib/postgresql/15/bin', database: { urlEnv: 'DATABASE_URL' } });
+    expect(target.commands.install).toEqual(['npm', 'ci', '--no-audit', '--no-fund']);
+  });
+
+  it.each([
+    [{ app: 'farm-chat', environment: 'production', ref: '-x' }, 'InvalidRequest', 'request.ref'],
+    [{ app: 'farm-chat', environment: 'staging', ref: 'v2' }, 'InvalidRequest', "request.environment: app 'farm-chat' has no environment 'staging' (configured: production)"],
+    [{ app: 'other', environment: 'production', ref: 'v2' }, 'InvalidRequest', "request.app: no app 'other'"],
+    ['not an object', 'InvalidRequest', 'request'],
+  ])('refuses %j without retrying, naming the field', async (request, type, text) => {
+    const err = await load(good, request).catch((e) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err.type).toBe(type);
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toContain(text);
+    expect(err.message).toContain('Remedy:');
+  });
+
+  it('refuses a bad config file, naming the field and the file', async () => {
+    const bad = configFile({ apps: { 'farm-chat': { production: { ...env, backup: { dir: 'relative/dir' } } } } });
+    const err = await load(bad, { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e) => e);
+    expect(err.type).toBe('InvalidConfig');
+    expect(err.message).toContain(bad);
+    expect(err.message).toContain('apps.farm-chat.production.backup.dir: an absolute path');
+  });
+
+  it('refuses an unreadable or non-JSON config', async () => {
+    const err = await load(configFile('{ not json'), { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e) => e);
+    expect(err.type).toBe('InvalidConfig');
+    expect(err.nonRetryable).toBe(true);
+  });
+});

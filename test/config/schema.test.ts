@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { deployRequestSchema, describeIssues, environmentConfigSchema, workerConfigSchema } from '../../src/config/schema.js';
+
+describe('deploy request', () => {
+  it('accepts a plain request and fills defaults', () => {
+    expect(deployRequestSchema.parse({ app: 'farm-chat', environment: 'production', ref: 'v2' })).toEqual({ app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: false });
+    expect(deployRequestSchema.parse({ app: 'a', environment: 'b', ref: 'release/2026-11.1' }).ref).toBe('release/2026-11.1');
+  });
+
+  it.each([
+    ['--upload-pack=x', 'option-looking'],
+    ['../../etc', 'path escape'],
+    ['v2 ; rm -rf /', 'shell'],
+    ['v2.lock', 'lock'],
+    ['', 'empty'],
+  ])('refuses the ref %j (%s)', (ref) => {
+    const r = deployRequestSchema.safeParse({ app: 'farm-chat', environment: 'production', ref });
+    expect(r.success).toBe(false);
+    expect(describeIssues(r.error!, 'request')).toContain('request.ref');
+  });
+
+  it('names every bad field, unknown ones included', () => {
+    const r = deployRequestSchema.safeParse({ app: 'Farm Chat', environment: 'production', ref: 'v2', dryRun: 'yes', colour: 'blue' });
+    const text = describeIssues(r.error!, 'request');
+    expect(text).toContain('request.app');
+    expect(text).toContain('request.dryRun');
+    expect(text).toContain('colour');
+  });
+});
+
+describe('worker config', () => {
+  const minimal = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups/app' }, commands: { restart: ['systemctl', 'restart', 'app'] }, baseUrl: 'http://127.0.0.1:3000' };
+
+  it('fills the runbook defaults: npm ci, the app own Prisma CLI, /health', () => {
+    const c = environmentConfigSchema.parse(minimal);
+    expect(c.commands.install).toEqual(['npm', 'ci', '--no-audit', '--no-fund']);
+    expect(c.commands.migrateDeploy).toEqual(['npx', '--no-install', 'prisma', 'migrate', 'deploy']);
+    expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' });
+    expect(c.health).toEqual({ path: '/health', timeout: '60 seconds' });
+    expect(c.backup).toEqual({ dir: '/var/backups/app', format: 'custom', jobs: 1, minFreeFactor: 2 });
+  });
+
+  it('refuses shell strings, relative paths, secret values and bad durations, naming each field', () => {
+    const bad = { apps: { 'farm-chat': { production: { ...minimal, appDir: 'srv/app', database: { urlEnv: 'postgres://u:p@h/db' }, commands: { restart: 'systemctl restart app' }, health: { timeout: 'soon' } } } } };
+    const r = workerConfigSchema.safeParse(bad);
+    const text = describeIssues(r.error!, '');
+    expect(text).toContain('apps.farm-chat.production.appDir: an absolute path');
+    expect(text).toContain('apps.farm-chat.production.database.urlEnv');
+    expect(text).toContain('apps.farm-chat.production.commands.restart');
+    expect(text).toContain('apps.farm-chat.production.health.timeout');
+  });
+});
