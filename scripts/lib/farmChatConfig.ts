@@ -16,7 +16,13 @@ export const FARM_CHAT_CHECKS: HttpCheck[] = [
 ];
 
 /** The worker config that deploys a farm-chat production copy, as a user would write it. */
-export function farmChatWorkerConfig(prod: FarmChatProduction, o: { backupDir: string; pgBinDir?: string }) {
+export interface FarmChatConfigOptions {
+  backupDir: string;
+  pgBinDir?: string;
+  backupFormat?: 'custom' | 'directory';
+}
+
+export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfigOptions) {
   return {
     ...(o.pgBinDir ? { tools: { pgBinDir: o.pgBinDir } } : {}),
     apps: {
@@ -26,7 +32,7 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: { backupDir: s
           // The worker reads the URL from the app's own env file, by name: no secret in the config.
           database: { urlEnv: 'DATABASE_URL' },
           envFile: prod.envFile,
-          backup: { dir: o.backupDir, format: 'custom' },
+          backup: o.backupFormat === 'directory' ? { dir: o.backupDir, format: 'directory', jobs: 2 } : { dir: o.backupDir, format: 'custom' },
           commands: { build: [['npm', 'run', 'build']], restart: appctlArgs(prod, 'restart') },
           commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
           baseUrl: prod.baseUrl,
@@ -38,6 +44,6 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: { backupDir: s
   };
 }
 
-export function writeFarmChatWorkerConfig(path: string, prod: FarmChatProduction, o: { backupDir: string; pgBinDir?: string }): void {
+export function writeFarmChatWorkerConfig(path: string, prod: FarmChatProduction, o: FarmChatConfigOptions): void {
   writeFileSync(path, JSON.stringify(farmChatWorkerConfig(prod, o), null, 2) + '\n');
 }

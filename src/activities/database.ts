@@ -123,7 +123,12 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       const names = restoreNames(db.database, deploymentId);
       const done = (restored: boolean): RestoreFacts => ({ restored, keptAs: restored ? names.keptAs : undefined, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
 
-      const productionExists = await withClient(maintenance, (c) => databaseExists(c, db.database));
+      const productionExists = await withClient(maintenance, async (c) => {
+        if (!(await databaseExists(c, db.database))) return false;
+        // A previous attempt may have died between closing the door and the rename: reopen it.
+        await c.query(`ALTER DATABASE ${quoteIdent(db.database)} WITH ALLOW_CONNECTIONS true`);
+        return true;
+      });
       if (productionExists) {
         const current = await withClient(db, (c) => stateOf(t, db, c));
         if (diffStates(backup.state, current).length === 0) {

@@ -30,7 +30,7 @@ export interface DependencyFacts {
 
 const MARKER = '.safe-deploy-install.json';
 
-interface LockEntry { optional?: boolean; dev?: boolean; devOptional?: boolean }
+interface LockEntry { optional?: boolean; dev?: boolean; devOptional?: boolean; [field: string]: unknown }
 
 /**
  * Top-level packages of a lockfile (`node_modules/<name>`, scoped included): `all` may be

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { createConfigActivities } from '../../src/activities/config.js';
+import { createConfigActivities, type LoadedConfig } from '../../src/activities/config.js';
 
 const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, baseUrl: 'http://127.0.0.1:3000' };
 
@@ -16,7 +16,7 @@ function configFile(content: unknown): string {
 
 async function load(configPath: string, request: unknown) {
   const { loadConfig } = createConfigActivities({ configPath, env: {} });
-  return new MockActivityEnvironment().run(loadConfig, request);
+  return new MockActivityEnvironment().run(loadConfig, request) as Promise<LoadedConfig>;
 }
 
 describe('loadConfig', () => {
@@ -35,7 +35,7 @@ describe('loadConfig', () => {
     [{ app: 'other', environment: 'production', ref: 'v2' }, 'InvalidRequest', "request.app: no app 'other'"],
     ['not an object', 'InvalidRequest', 'request'],
   ])('refuses %j without retrying, naming the field', async (request, type, text) => {
-    const err = await load(good, request).catch((e) => e);
+    const err = await load(good, request).catch((e: ApplicationFailure) => e) as ApplicationFailure;
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe(type);
     expect(err.nonRetryable).toBe(true);
@@ -45,14 +45,14 @@ describe('loadConfig', () => {
 
   it('refuses a bad config file, naming the field and the file', async () => {
     const bad = configFile({ apps: { 'farm-chat': { production: { ...env, backup: { dir: 'relative/dir' } } } } });
-    const err = await load(bad, { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e) => e);
+    const err = await load(bad, { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e: ApplicationFailure) => e) as ApplicationFailure;
     expect(err.type).toBe('InvalidConfig');
     expect(err.message).toContain(bad);
     expect(err.message).toContain('apps.farm-chat.production.backup.dir: an absolute path');
   });
 
   it('refuses an unreadable or non-JSON config', async () => {
-    const err = await load(configFile('{ not json'), { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e) => e);
+    const err = await load(configFile('{ not json'), { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e: ApplicationFailure) => e) as ApplicationFailure;
     expect(err.type).toBe('InvalidConfig');
     expect(err.nonRetryable).toBe(true);
   });

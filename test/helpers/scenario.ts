@@ -48,7 +48,7 @@ async function superuserQuery(sql: string): Promise<void> {
   }
 }
 
-export async function createScenario(name: string, o: { omitEnv?: string[] } = {}): Promise<Scenario> {
+export async function createScenario(name: string, o: { omitEnv?: string[]; backupFormat?: 'custom' | 'directory' } = {}): Promise<Scenario> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
   const database = `farm_chat_${name.replace(/\W/g, '_')}`;
   const role = `farm_${name.replace(/\W/g, '_')}`;
@@ -62,7 +62,7 @@ export async function createScenario(name: string, o: { omitEnv?: string[] } = {
   const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv });
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
-  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir });
+  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat });
 
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const connection = await Connection.connect({ address: inject('temporalAddress') });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
@@ -7,7 +7,8 @@ import { createScenario, historyText, scheduledActivities, type Scenario } from 
 
 /**
  * v1 → v2-broken-migration: the migration commits its first statements, then fails. Everything
- * must come back exactly: database, code, dependencies, running app.
+ * must come back exactly: database, code, dependencies, running app. This scenario backs up in
+ * pg_dump's directory format with 2 jobs (the happy path uses the custom format).
  */
 let s: Scenario;
 let report: DeploymentReport;
@@ -24,7 +25,7 @@ const TABLE_QUERIES: Record<string, string> = {
 };
 
 beforeAll(async () => {
-  s = await createScenario('broken');
+  s = await createScenario('broken', { backupFormat: 'directory' });
   for (const [name, sql] of Object.entries(TABLE_QUERIES)) before[name] = await s.query(sql);
   ({ handle, report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2-broken-migration' }));
 }, 600_000);
@@ -36,6 +37,12 @@ describe('a migration that fails half-way', () => {
     expect(report.error).toMatchObject({ step: 'migrate', type: 'MigrationFailed' });
     expect(report.error?.message).toContain('20260201000000_satshot_integration');
     expect(report.rollback).toMatchObject({ verified: true, databaseRestored: true, leftForHumans: [] });
+  });
+
+  it('took a directory-format backup, restored from it', () => {
+    expect(report.backup).toMatchObject({ format: 'directory' });
+    expect(report.backup!.path).toMatch(/\.dir$/);
+    expect(readdirSync(report.backup!.path)).toContain('toc.dat');
   });
 
   it('really half-applied it: the database kept aside has the partial schema', async () => {
