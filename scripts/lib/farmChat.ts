@@ -3,12 +3,12 @@
  * git origin from the base tree and release overlays, install a "production" copy on a host
  * folder, run it under ops/appctl.mjs, and seed it through its HTTP API.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CommandFailed, lastLines, run as runCommand } from '../../src/exec/run.js';
 import { waitUntil } from './ports.js';
 
 /**
@@ -43,69 +43,19 @@ export const FARM_CHAT_FAKE_ENV: Readonly<Record<string, string>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Subprocesses: argv arrays only, failures carry the command and the tail of its output.
+// Subprocesses go through safe-deploy's own runner: argv only, minimal environment, failures
+// (CommandFailed) carry the command and the tail of its output.
 
-export class CommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | null,
-    readonly stdout: string,
-    readonly stderr: string,
-  ) {
-    super(`${command} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}):\n${tail(stderr || stdout)}`);
-    this.name = 'CommandError';
-  }
-}
-
-function tail(text: string, lines = 25): string {
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
-}
-
-function run(file: string, args: string[], opts: RunOptions = {}): Promise<{ stdout: string; stderr: string }> {
-  const command = [file, ...args].join(' ');
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      file,
-      args,
-      { cwd: opts.cwd, env: opts.env ?? baseEnv(), timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (!error) return resolvePromise({ stdout, stderr });
-        const code = typeof error.code === 'number' ? error.code : null;
-        reject(new CommandError(opts.cwd ? `${command} (in ${opts.cwd})` : command, code, stdout, stderr || error.message));
-      },
-    );
-  });
-}
-
-/**
- * Our environment minus what an enclosing `npm run`/git hook injected: npm_* variables (e.g.
- * npm_config_local_prefix pointing at safe-deploy itself) and GIT_* (e.g. GIT_DIR). The npm
- * settings a user may really rely on (registry, cache, proxies, CA) are kept.
- */
-const KEPT_NPM_VARS = new Set(['registry', 'cache', 'userconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl'].map((k) => `npm_config_${k}`));
-function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    const lower = key.toLowerCase();
-    if (lower.startsWith('git_') || (lower.startsWith('npm_') && !KEPT_NPM_VARS.has(lower))) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
+function run(file: string, args: string[], o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) {
+  return runCommand({ file, args, cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs ?? 300_000 });
 }
 
 /** Git without the user's or system's config (no signing, hooks or templates leak in). */
-const gitEnv = (extra: Record<string, string> = {}) =>
-  baseEnv({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
+const gitEnv = (extra: Record<string, string> = {}) => ({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
 const git = (args: string[], cwd?: string, extra?: Record<string, string>) => run('git', args, { cwd, env: gitEnv(extra) });
 
 /** Prisma must never try to reach its update/telemetry endpoint. */
-const prismaEnv = (databaseUrl: string) => baseEnv({ DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
+const prismaEnv = (databaseUrl: string) => ({ DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
 
 // ---------------------------------------------------------------------------------------------
 // The origin repository.
@@ -242,11 +192,11 @@ export async function checkoutFarmChat(appDir: string, ref: string): Promise<voi
 
 /** `npm ci` then `npm run build` (prisma generate, offline) in the app's folder. */
 export async function installFarmChat(appDir: string): Promise<void> {
-  await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: appDir, env: baseEnv({ CHECKPOINT_DISABLE: '1' }) });
-  await run('npm', ['run', 'build'], { cwd: appDir, env: baseEnv({ CHECKPOINT_DISABLE: '1' }) });
+  await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: appDir, env: { CHECKPOINT_DISABLE: '1' } });
+  await run('npm', ['run', 'build'], { cwd: appDir, env: { CHECKPOINT_DISABLE: '1' } });
 }
 
-/** `npx prisma migrate deploy`; throws CommandError (stderr included) when a migration fails. */
+/** `npx prisma migrate deploy`; throws CommandFailed (stderr included) when a migration fails. */
 export async function migrateFarmChat(appDir: string, databaseUrl: string): Promise<string> {
   const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], { cwd: appDir, env: prismaEnv(databaseUrl) });
   return stdout;
@@ -263,7 +213,7 @@ export async function runAppctl(prod: FarmChatProduction, action: 'start' | 'sto
     const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
     return { code: 0, stdout };
   } catch (err) {
-    if (action === 'status' && err instanceof CommandError && err.exitCode === 3) return { code: 3, stdout: err.stdout };
+    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3) return { code: 3, stdout: err.stdout };
     throw err;
   }
 }
@@ -282,7 +232,7 @@ export async function waitForFarmChatHealth(prod: FarmChatProduction, timeoutMs 
     );
   } catch (err) {
     const logFile = join(prod.runDir, 'app.log');
-    const log = existsSync(logFile) ? tail(readFileSync(logFile, 'utf8')) : '(no app.log)';
+    const log = existsSync(logFile) ? lastLines(readFileSync(logFile, 'utf8'), 25) : '(no app.log)';
     throw new Error(`${(err as Error).message}\napp.log:\n${log}`);
   }
 }

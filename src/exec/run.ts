@@ -28,7 +28,17 @@ export interface RunResult {
 
 const TAIL_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 5_000;
-const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER', 'npm_config_cache'];
+/**
+ * What a command inherits from the worker: the basics, and what npm and git need to reach their
+ * registries on a real network (proxies, CAs, registry/cache settings). Nothing else: the worker's
+ * environment may hold other apps' secrets.
+ */
+const BASE_ENV_NAMES = new Set([
+  'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  ...['registry', 'cache', 'userconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl'].flatMap((k) => [`npm_config_${k}`, `NPM_CONFIG_${k.toUpperCase()}`]),
+]);
 
 export class CommandFailed extends Error {
   constructor(readonly display: string, readonly exitCode: number | null, readonly signal: string | null, readonly stdout: string, readonly stderr: string) {
@@ -60,9 +70,8 @@ export function display(cmd: Cmd): string {
 
 export function baseEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of BASE_ENV_NAMES) {
-    const value = from[name];
-    if (value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(from)) {
+    if (BASE_ENV_NAMES.has(name) && value !== undefined) env[name] = value;
   }
   return env;
 }

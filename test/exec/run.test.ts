@@ -19,13 +19,18 @@ describe('run', () => {
     expect(r.stdout.trim()).toBe(tricky);
   });
 
-  it('gives commands a minimal environment plus what the Cmd adds', async () => {
-    process.env.SAFE_DEPLOY_TEST_LEAK = 'leaked-value';
-    const r = await run(node('console.log(JSON.stringify(process.env))', { env: { ADDED: 'yes' } }));
-    const env = JSON.parse(r.stdout);
-    expect(env.ADDED).toBe('yes');
-    expect(env.PATH).toBeTruthy();
-    expect(env.SAFE_DEPLOY_TEST_LEAK).toBeUndefined();
+  it('passes on what npm and git need to reach a registry, never other variables', async () => {
+    Object.assign(process.env, { SAFE_DEPLOY_TEST_LEAK: 'leaked-value', HTTPS_PROXY: 'http://proxy:3128', npm_config_registry: 'https://mirror.example/', NODE_EXTRA_CA_CERTS: '/etc/ca.pem', npm_config_local_prefix: '/elsewhere' });
+    try {
+      const r = await run(node('console.log(JSON.stringify(process.env))', { env: { ADDED: 'yes' } }));
+      const env = JSON.parse(r.stdout);
+      expect(env).toMatchObject({ ADDED: 'yes', HTTPS_PROXY: 'http://proxy:3128', npm_config_registry: 'https://mirror.example/', NODE_EXTRA_CA_CERTS: '/etc/ca.pem' });
+      expect(env.PATH).toBeTruthy();
+      expect(env.SAFE_DEPLOY_TEST_LEAK).toBeUndefined();
+      expect(env.npm_config_local_prefix).toBeUndefined();
+    } finally {
+      for (const k of ['SAFE_DEPLOY_TEST_LEAK', 'HTTPS_PROXY', 'npm_config_registry', 'NODE_EXTRA_CA_CERTS', 'npm_config_local_prefix']) delete process.env[k];
+    }
   });
 
   it('turns a non-zero exit into CommandFailed with the redacted output', async () => {

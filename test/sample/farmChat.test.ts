@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildFarmChatOrigin,
   checkoutFarmChat,
-  CommandError,
   createFarmChatProduction,
   FARM_CHAT_SEED_PASSWORD,
   farmChatSeedEmail,
@@ -20,6 +19,7 @@ import {
   type FarmChatProduction,
 } from '../../scripts/lib/farmChat.js';
 import { startPgCluster, type PgCluster } from '../../scripts/lib/pgCluster.js';
+import { CommandFailed } from '../../src/exec/run.js';
 import { freePort } from '../../scripts/lib/ports.js';
 
 const SLOW = { timeout: 180_000 };
@@ -156,10 +156,10 @@ describe('farm-chat sample app', () => {
     await checkoutFarmChat(broken.appDir, 'v2-broken-migration');
     await installFarmChat(broken.appDir);
     const failure = await migrateFarmChat(broken.appDir, databaseUrl).then(() => null, (err: unknown) => err);
-    expect(failure).toBeInstanceOf(CommandError);
-    expect((failure as CommandError).exitCode).not.toBe(0);
-    expect((failure as CommandError).message).toContain('migrate deploy');
-    expect((failure as CommandError).stderr).toMatch(/User/);
+    expect(failure).toBeInstanceOf(CommandFailed);
+    expect((failure as CommandFailed).exitCode).not.toBe(0);
+    expect((failure as CommandFailed).message).toContain('migrate deploy');
+    expect((failure as CommandFailed).stderr).toMatch(/User/);
 
     expect(await tableNames('farmchat_broken')).toContain('satshot_tokens');
     expect(await userColumns('farmchat_broken')).toContain('satshotConnected');
