@@ -23,6 +23,31 @@ const packageName = z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a
 const qualifiedColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'table.column');
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table name');
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (24-hour)');
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Europe/Madrid');
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/**
+ * A low-traffic window: on each of `days` (local to `timeZone`) from `start` to `end`; an `end`
+ * at or before `start` ends the next day. Started outside it, a deployment waits durably.
+ */
+export const deployWindowSchema = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+    start: hhmm,
+    end: hhmm,
+    timeZone: timeZone.default('UTC'),
+  })
+  .strict();
+export type DeployWindow = z.output<typeof deployWindowSchema>;
+
 /** What to deploy: the workflow's single JSON argument. Where and how comes from the worker's config. */
 export const deployRequestSchema = z
   .object({
@@ -32,6 +57,10 @@ export const deployRequestSchema = z
     dryRun: z.boolean().default(false),
     reason: z.string().max(500).optional(),
     requestedBy: z.string().max(200).optional(),
+    /** Minutes of monitoring after verification (default: the environment's `monitor.minutes`). */
+    monitorMinutes: z.number().int().min(0).max(1440).optional(),
+    /** Wait for this window before changing anything. */
+    window: deployWindowSchema.optional(),
   })
   .strict();
 export type DeployRequestInput = z.input<typeof deployRequestSchema>;
