@@ -202,12 +202,14 @@ export async function migrateFarmChat(appDir: string, databaseUrl: string): Prom
   return stdout;
 }
 
-export function appctlArgs(prod: FarmChatProduction, action: 'start' | 'stop' | 'restart' | 'status'): string[] {
+export type AppctlAction = 'start' | 'stop' | 'restart' | 'status' | 'maintenance-on' | 'maintenance-off';
+
+export function appctlArgs(prod: FarmChatProduction, action: AppctlAction): string[] {
   return [process.execPath, APPCTL_PATH, action, '--app-dir', prod.appDir, '--run-dir', prod.runDir, '--environment-file', prod.envFile];
 }
 
 /** Runs appctl; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
-export async function runAppctl(prod: FarmChatProduction, action: 'start' | 'stop' | 'restart' | 'status'): Promise<{ code: number; stdout: string }> {
+export async function runAppctl(prod: FarmChatProduction, action: AppctlAction): Promise<{ code: number; stdout: string }> {
   const [file, ...args] = appctlArgs(prod, action);
   try {
     const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
@@ -278,6 +280,8 @@ export async function createFarmChatProduction(opts: {
     DATABASE_URL: prod.databaseUrl,
     PORT: String(prod.port),
     SESSION_SECRET: randomBytes(32).toString('hex'),
+    // Lets a deployment's own checks through while writes are paused (maintenance mode).
+    MAINTENANCE_BYPASS_TOKEN: randomBytes(18).toString('base64url'),
     ...FARM_CHAT_FAKE_ENV,
     ...opts.env,
   };

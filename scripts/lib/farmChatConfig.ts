@@ -20,6 +20,11 @@ export interface FarmChatConfigOptions {
   backupDir: string;
   pgBinDir?: string;
   backupFormat?: 'custom' | 'directory';
+  writes?: 'stop' | 'detect';
+  /** The environment's name in the config (default `production`). */
+  environment?: string;
+  /** Extra environment settings (e.g. monitor, health timeouts) merged over the defaults. */
+  overrides?: Record<string, unknown>;
 }
 
 export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfigOptions) {
@@ -27,17 +32,22 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfig
     ...(o.pgBinDir ? { tools: { pgBinDir: o.pgBinDir } } : {}),
     apps: {
       'farm-chat': {
-        production: {
+        [o.environment ?? 'production']: {
           appDir: prod.appDir,
           // The worker reads the URL from the app's own env file, by name: no secret in the config.
           database: { urlEnv: 'DATABASE_URL' },
           envFile: prod.envFile,
           backup: o.backupFormat === 'directory' ? { dir: o.backupDir, format: 'directory', jobs: 2 } : { dir: o.backupDir, format: 'custom' },
           commands: { build: [['npm', 'run', 'build']], restart: appctlArgs(prod, 'restart') },
+          // Writes pause (maintenance mode) from before the backup until verification passed.
+          writes: o.writes === 'detect'
+            ? { policy: 'detect' }
+            : { policy: 'stop', stop: appctlArgs(prod, 'maintenance-on'), resume: appctlArgs(prod, 'maintenance-off'), bypass: { header: 'x-maintenance-bypass', valueEnv: 'MAINTENANCE_BYPASS_TOKEN' } },
           commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
           baseUrl: prod.baseUrl,
           health: { path: '/health', timeout: '60 seconds' },
           checks: FARM_CHAT_CHECKS,
+          ...o.overrides,
         },
       },
     },

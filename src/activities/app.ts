@@ -5,7 +5,8 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { listTables, sha256, tableState, type TableState } from './dbState.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { readMigrations } from './dbState.js';
+import { heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { commandFailure } from './failures.js';
 import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
@@ -24,6 +25,11 @@ export interface VerifyInput {
   /** Unique per verification run, for `{{runId}}` in checks. */
   runId: string;
   step: StepName;
+  /**
+   * Whether `prisma migrate status` must say up to date. False after a code-only rollback: the
+   * database then holds migrations the previous release does not have, which must all be finished.
+   */
+  migrationsMustBeClean?: boolean;
 }
 
 const timed = async (name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> => {
@@ -56,9 +62,16 @@ export function createAppActivities(deps: ActivityDeps) {
      * Proves the release is live and whole. Every check runs and is reported; any failure fails
      * the activity with all results in its details, which triggers the rollback.
      */
-    async verifyDeployment({ target: t, release, baseline, runId, step }: VerifyInput): Promise<{ checks: CheckResult[] }> {
+    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true }: VerifyInput): Promise<{ checks: CheckResult[] }> {
       const { db, url } = resolveDatabase(deps, t, step);
       const secrets = [db.password, url];
+      // While writes are paused, the app lets requests carrying the bypass token through: ours.
+      const headers: Record<string, string> = {};
+      const bypass = t.writes.bypass ? lookupEnv(deps, t.envFile, t.writes.bypass.valueEnv) : undefined;
+      if (t.writes.bypass && bypass) {
+        headers[t.writes.bypass.header] = bypass.value;
+        secrets.push(bypass.value);
+      }
       const checks: CheckResult[] = [];
       checks.push(await timed('code at release', 'code', async () => {
         const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
@@ -78,7 +91,7 @@ export function createAppActivities(deps: ActivityDeps) {
       }));
       heartbeat({ phase: 'http checks' });
       // A short id keeps smoke-test emails and names valid wherever they are used.
-      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets)));
+      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets, headers)));
       const expect = {
         tables: [...new Set([...t.expect.tables, ...release.manifest.expect.tables])],
         columns: [...new Set([...t.expect.columns, ...release.manifest.expect.columns])],
@@ -110,10 +123,22 @@ export function createAppActivities(deps: ActivityDeps) {
         return results;
       });
       checks.push(...data);
-      checks.push(await timed('prisma migrate status', 'migrations', async () => {
-        const s = await migrateStatus(deps, t, step);
-        return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
-      }));
+      if (migrationsMustBeClean) {
+        checks.push(await timed('prisma migrate status', 'migrations', async () => {
+          const s = await migrateStatus(deps, t, step);
+          return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+        }));
+      } else {
+        checks.push(await timed('release migrations applied', 'migrations', async () => {
+          const rows = await withClient(db, readMigrations);
+          const finished = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
+          const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
+          const missing = release.migrations.filter((m) => !finished.has(m));
+          return [missing.length === 0 && unfinished.length === 0, missing.length || unfinished.length
+            ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
+            : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`];
+        }));
+      }
       const failed = checks.filter((c) => !c.ok);
       if (failed.length > 0) {
         throw deployFailure(FailureType.VerificationFailed, {

@@ -75,23 +75,45 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
   }
 }
 
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (unit tests, scripts)
+  }
+}
+
+/** The last progress each running activity reported, so that liveness beats repeat it instead of erasing it. */
+const lastDetails = new WeakMap<Context, Record<string, unknown>>();
+
 /** Heartbeats while `cmd` runs and stops it when the activity is cancelled. */
 export function runInActivity(cmd: Cmd, phase: string): Promise<RunResult> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    ctx = undefined; // called outside an activity (unit tests, scripts)
-  }
-  if (!ctx) return run(cmd);
-  const c = ctx;
-  return run(cmd, { signal: c.cancellationSignal, onTick: (elapsedMs) => c.heartbeat({ phase, elapsedMs }), tickMs: 2_000 });
+  const c = currentContext();
+  if (!c) return run(cmd);
+  return run(cmd, { signal: c.cancellationSignal, onTick: (elapsedMs) => heartbeat({ phase, elapsedMs }), tickMs: 2_000 });
 }
 
 export function heartbeat(details: Record<string, unknown>): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    /* outside an activity */
-  }
+  const c = currentContext();
+  if (!c) return;
+  lastDetails.set(c, details);
+  c.heartbeat(details);
+}
+
+/**
+ * Wraps an activity so that it heartbeats every few seconds for as long as it runs: a worker that
+ * dies is noticed within the heartbeat timeout, whatever the activity was doing (a long SQL
+ * statement, a checksum), and a cancellation reaches it.
+ */
+export function keepAlive<A extends unknown[], R>(fn: (...args: A) => Promise<R>, everyMs = 4_000): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const c = currentContext();
+    if (!c) return fn(...args);
+    const timer = setInterval(() => c.heartbeat(lastDetails.get(c) ?? { phase: 'working' }), everyMs);
+    try {
+      return await fn(...args);
+    } finally {
+      clearInterval(timer);
+    }
+  };
 }

@@ -25,7 +25,7 @@ const short = (text: string, secrets: readonly string[]) => redact(text, secrets
  * Runs checks in order against the live app. Later checks may use values captured by earlier
  * ones (a login token), and `{{runId}}` so that a registration never collides with a previous run.
  */
-export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId: string, secrets: readonly string[] = []): Promise<CheckResult[]> {
+export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId: string, secrets: readonly string[] = [], extraHeaders: Record<string, string> = {}): Promise<CheckResult[]> {
   const vars: Record<string, string> = { runId };
   const results: CheckResult[] = [];
   for (const raw of checks) {
@@ -33,7 +33,7 @@ export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId:
     const started = Date.now();
     const result = (ok: boolean, detail: string) => results.push({ name: check.name, kind: 'http', ok, detail: short(detail, secrets), durationMs: Date.now() - started });
     try {
-      const headers: Record<string, string> = { accept: 'application/json' };
+      const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
       if (check.body !== undefined) headers['content-type'] = 'application/json';
       if (check.bearer) headers.authorization = `Bearer ${check.bearer}`;
       const res = await fetch(new URL(check.path, baseUrl), {

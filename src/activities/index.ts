@@ -3,15 +3,18 @@ import { createCheckActivities } from './checks.js';
 import { createConfigActivities } from './config.js';
 import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
-import type { ActivityDeps } from './deps.js';
+import { keepAlive, type ActivityDeps } from './deps.js';
 import { createMigrationActivities } from './migrations.js';
+import { createMonitorActivities } from './monitor.js';
 import { createReleaseActivities } from './release.js';
+import { createTemporalActivities } from './temporal.js';
+import { createWriteActivities } from './writes.js';
 
 export type { ActivityDeps } from './deps.js';
 
 /** Every activity of safe-deploy, built over the host's dependencies (mutex sample's shape). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     ...createConfigActivities(deps),
     ...createCheckActivities(deps),
     ...createReleaseActivities(deps),
@@ -19,7 +22,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),
     ...createAppActivities(deps),
+    ...createWriteActivities(deps),
+    ...createMonitorActivities(deps),
+    ...createTemporalActivities(),
   };
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as never)])) as typeof activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

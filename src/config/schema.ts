@@ -146,6 +146,38 @@ export const environmentConfigSchema = z
       .strict()
       .default({ path: '/health', timeout: '60 seconds' }),
     checks: z.array(httpCheckSchema).default([]),
+    /**
+     * Restoring a backup throws away writes made after it. `stop` (default): writes are stopped
+     * with `stop` (a maintenance mode, or stopping the app) before the backup and resumed with
+     * `resume` once verification passed; while stopped, the checks send the `bypass` header.
+     * `detect`: the app keeps serving; before a restore the workflow counts writes made since the
+     * backup by others than safe-deploy and, if any, waits for an `approve` update.
+     */
+    writes: z
+      .object({
+        policy: z.enum(['stop', 'detect']).default('stop'),
+        stop: argv.optional(),
+        resume: argv.optional(),
+        bypass: z.object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), valueEnv: envName }).strict().optional(),
+      })
+      .strict()
+      .default({ policy: 'stop' })
+      .refine((w) => w.policy === 'detect' || (w.stop !== undefined && w.resume !== undefined), {
+        message: "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off); or choose policy 'detect'",
+      }),
+    /** After verification: health (and optionally an error counter and a command) every `interval` for `minutes`. */
+    monitor: z
+      .object({
+        minutes: z.number().int().min(0).max(1440).default(0),
+        interval: duration.default('30 seconds'),
+        command: argv.optional(),
+        /** A numeric field of a JSON endpoint that must not grow by more than `maxIncrease` during the window. */
+        errorCounter: z.object({ path: z.string().startsWith('/'), field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
+      })
+      .strict()
+      .default({ minutes: 0, interval: '30 seconds' }),
+    /** How long a deployment waits for an `approve`/`reject` before it gives up (nothing is changed while it waits). */
+    approval: z.object({ timeout: duration.default('1 hour') }).strict().default({ timeout: '1 hour' }),
     requiredEnv: z.array(envName).default([]),
     requiredPackages: z.array(packageName).default([]),
     expect: expectationsSchema.default({ tables: [], columns: [] }),

@@ -2,21 +2,31 @@ import type { TargetConfig } from '../config/schema.js';
 import type { RollbackStep } from '../shared/steps.js';
 
 export interface ManualContext {
-  target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'>;
+  target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'> & { writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop'> };
   previousCommit?: string;
   backupPath?: string;
+  /** The database the rollback kept aside (the failed deployment's), when it got that far. */
+  keptAs?: string;
 }
+
+/** Arguments quoted for a POSIX shell, so a person can paste the line. */
+const shellLine = (a: readonly string[]) => a.map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replaceAll("'", "'\\''")}'`)).join(' ');
 
 /** The commands a person runs to finish a rollback that stopped at `remaining[0]`. */
 export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): string[] {
   const t = ctx.target;
-  const argv = (a: readonly string[]) => a.map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replaceAll("'", "'\\''")}'`)).join(' ');
-  const steps: Record<RollbackStep, string> = {
+  const steps: Record<RollbackStep, string | undefined> = {
+    'stop-writes-again': t.writes?.stop ? `pause the app's writes: ${shellLine(t.writes.stop)}` : undefined,
+    'check-lost-writes': undefined,
+    'approve-lost-writes': undefined,
     'restore-database': `restore the database from ${ctx.backupPath ?? 'the backup'}: createdb <fresh>; pg_restore --no-owner --exit-on-error --dbname=<fresh> ${ctx.backupPath ?? '<dump>'}; then rename the current database aside and <fresh> to its name (URL in $${t.database.urlEnv})`,
     'reactivate-release': `put the code back: git -C ${t.appDir} checkout --detach ${ctx.previousCommit ?? '<previous commit>'}`,
-    'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${argv(t.commands.install)}${t.commands.build.map((b) => ` && ${argv(b)}`).join('')}`,
-    'restart-previous': `restart the app: ${argv(t.commands.restart)}`,
+    'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
+    'restart-previous': `restart the app: ${shellLine(t.commands.restart)}`,
     'verify-rollback': `check the app by hand (health, login, chat, integrations) and prisma migrate status`,
+    'resume-writes-after-rollback': t.writes?.resume ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}` : undefined,
   };
-  return remaining.map((s) => steps[s]);
+  const lines = remaining.map((s) => steps[s]).filter((s): s is string => s !== undefined);
+  if (ctx.keptAs && lines.length > 0) lines.push(`the failed deployment's database is kept as ${ctx.keptAs}: inspect it, then drop it`);
+  return lines;
 }

@@ -19,6 +19,12 @@ export const FailureType = {
   HealthCheckFailed: 'HealthCheckFailed',
   VerificationFailed: 'VerificationFailed',
   RestoreUnverified: 'RestoreUnverified',
+  WritesControlFailed: 'WritesControlFailed',
+  DeploymentInProgress: 'DeploymentInProgress',
+  ApprovalRejected: 'ApprovalRejected',
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  MonitoringFailed: 'MonitoringFailed',
+  RollbackRequested: 'RollbackRequested',
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
 } as const;

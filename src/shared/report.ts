@@ -5,7 +5,7 @@ export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted'
 export interface StepRecord {
   name: StepName;
   phase: 'deploy' | 'rollback';
-  status: 'running' | 'ok' | 'failed';
+  status: 'running' | 'ok' | 'failed' | 'skipped';
   /** What the step did, for people: "Back up farm-chat production database". */
   summary: string;
   startedAt: string;
@@ -20,6 +20,15 @@ export interface CheckRecord {
   kind: string;
   ok: boolean;
   detail: string;
+}
+
+export interface DecisionRecord {
+  gate: string;
+  asked: string;
+  decision: 'approved' | 'rejected' | 'timed-out';
+  by?: string;
+  reason?: string;
+  at: string;
 }
 
 export interface FailureRecord {
@@ -43,12 +52,25 @@ export interface DeploymentReport {
   backup?: { path: string; format: string; sizeBytes: number; sha256: string; tables: { name: string; rows: number }[] };
   migrations?: { statusBefore: string; pending: string[]; applied: string[] };
   checks: CheckRecord[];
+  /** How writes were kept from being lost (see the `writes` policy). */
+  writes?: { policy: 'stop' | 'detect'; stoppedAt?: string; resumedAt?: string };
+  monitoring?: { minutes: number; looks: number; checks: CheckRecord[] };
+  /** Approvals asked and given (or refused) during the deployment. */
+  decisions: DecisionRecord[];
   rollback?: {
     reason: string;
+    /** Who asked for it, when it was asked for (an update or a cancellation). */
+    requestedBy?: string;
     verified: boolean;
     checks: CheckRecord[];
+    /** `restore-database`: the backup was put back; `code-only`: code and dependencies reverted, the database kept. */
+    strategy?: 'restore-database' | 'code-only';
     databaseRestored?: boolean;
     failedDatabaseKeptAs?: string;
+    /** Rows written since the backup by others than safe-deploy, per table, when the rollback began. */
+    lostWrites?: Record<string, number>;
+    /** What is done and what is not, one line each. */
+    undone: string[];
     /** What is not undone and the commands to finish by hand. Empty when the rollback completed. */
     leftForHumans: string[];
   };
@@ -62,5 +84,17 @@ export interface Progress {
   ref?: string;
   status: 'running' | 'rolling-back' | Outcome;
   currentStep?: StepName;
+  /** What the deployment waits for, and how to answer it. */
+  waitingFor?: WaitingFor;
   steps: StepRecord[];
+}
+
+export interface WaitingFor {
+  kind: 'approval' | 'window';
+  /** The gate's name (`migration-risk`, `lost-writes`, `window`). */
+  gate: string;
+  /** What is asked, for people. */
+  detail: string;
+  since: string;
+  until?: string;
 }

@@ -11,10 +11,23 @@ export const quick = proxyActivities<Activities>({
  * Steps that change things or run long (dump, restore, npm ci, migrate, restart, verify):
  * a heartbeat timeout notices a dead worker long before the start-to-close timeout, and the
  * workflow waits for a cancelled activity to stop its child process before rolling back.
+ * Retries are bounded: a compensation that still fails after 3 attempts ends `rollback-failed`.
  */
 export const changing = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { maximumAttempts: 3, initialInterval: '2 seconds', backoffCoefficient: 2 },
 });
+
+type Proxy = typeof quick;
+type Name = Exclude<keyof Activities, symbol>;
+
+/**
+ * Calls an activity with a human summary ("Back up farm-chat production database"), which the
+ * Web UI shows on the activity in the event history.
+ */
+export function call<K extends Name>(proxy: Proxy, name: K, summary: string, ...args: Parameters<Activities[K]>): Promise<Awaited<ReturnType<Activities[K]>>> {
+  const fn = proxy[name] as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): Promise<Awaited<ReturnType<Activities[K]>>> };
+  return fn.executeWithOptions({ summary }, args);
+}

@@ -6,6 +6,8 @@ interface Compensation {
   step: RollbackStep;
   summary: string;
   run: () => Promise<unknown>;
+  /** false for undos of bookkeeping (resuming writes): alone, they do not make a rollback. */
+  changes: boolean;
 }
 
 export interface RollbackResult {
@@ -24,12 +26,13 @@ export class Compensations {
   private readonly stack: Compensation[] = [];
   constructor(private readonly state: RunState) {}
 
-  add(step: RollbackStep, summary: string, run: () => Promise<unknown>): void {
-    this.stack.push({ step, summary, run });
+  add(step: RollbackStep, summary: string, run: () => Promise<unknown>, o: { changes?: boolean } = {}): void {
+    this.stack.push({ step, summary, run, changes: o.changes ?? true });
   }
 
-  get isEmpty(): boolean {
-    return this.stack.length === 0;
+  /** Whether production was changed at all (else a failure ends `aborted`, after the bookkeeping undos). */
+  get changedSomething(): boolean {
+    return this.stack.some((c) => c.changes);
   }
 
   runAll(): Promise<RollbackResult> {
@@ -38,7 +41,7 @@ export class Compensations {
       const order = [...this.stack].reverse();
       for (const [i, c] of order.entries()) {
         try {
-          await this.state.step(c.step, c.summary, c.run);
+          await this.state.step(c.step, c.summary, c.run, (r) => (typeof r === 'string' ? r : ''));
         } catch {
           return { outcome: 'rollback-failed', remaining: order.slice(i).map((x) => x.step) };
         }

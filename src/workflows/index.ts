@@ -1,2 +1,3 @@
 // Workflows only: this file is the worker's workflow bundle entry point.
+export { deploymentLock } from './deploymentLock.js';
 export { safeDeployment } from './safeDeployment.js';

@@ -1,31 +1,46 @@
 import { setCurrentDetails } from '@temporalio/workflow';
-import type { CheckRecord, DeploymentReport, Outcome, Progress, StepRecord } from '../shared/report.js';
+import type { CheckRecord, DeploymentReport, Outcome, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 import type { StepName } from '../shared/steps.js';
 import { describeFailure } from './failures.js';
 
-const ICON: Record<StepRecord['status'], string> = { running: '⏳', ok: '✅', failed: '❌' };
+const ICON: Record<StepRecord['status'], string> = { running: '⏳', ok: '✅', failed: '❌', skipped: '⏭' };
+
+/** A step's function may say it had nothing to do: it is then recorded as skipped, with why. */
+export class Skipped {
+  constructor(readonly why: string) {}
+}
 
 /** Feeds the `progress` query, the Web UI's current details and the final report. */
 export class RunState {
   readonly steps: StepRecord[] = [];
   private status: Progress['status'] = 'running';
+  private waiting?: WaitingFor;
   private readonly startedAt = Date.now();
   readonly report: Omit<DeploymentReport, 'outcome' | 'finishedAt' | 'durationMs' | 'startedAt' | 'steps'>;
 
   constructor(deploymentId: string, request: { app?: unknown; environment?: unknown; ref?: unknown }) {
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    this.report = { deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [] };
+    this.report = { deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [], decisions: [] };
+  }
+
+  get rollingBackNow(): boolean {
+    return this.status === 'rolling-back';
+  }
+
+  get finished(): boolean {
+    return this.status !== 'running' && this.status !== 'rolling-back';
   }
 
   /** Runs one step, recording when it started, how long it took, and what it found or why it failed. */
-  async step<T>(name: StepName, summary: string, fn: () => Promise<T>, describe?: (result: T) => string): Promise<T> {
+  async step<T>(name: StepName, summary: string, fn: () => Promise<T>, describe?: (result: Exclude<T, Skipped>) => string): Promise<T> {
     const record: StepRecord = { name, phase: this.status === 'rolling-back' ? 'rollback' : 'deploy', status: 'running', summary, startedAt: new Date().toISOString() };
     this.steps.push(record);
     const started = Date.now();
     this.publish();
     try {
       const result = await fn();
-      Object.assign(record, { status: 'ok', durationMs: Date.now() - started, result: describe?.(result) });
+      if (result instanceof Skipped) Object.assign(record, { status: 'skipped', durationMs: Date.now() - started, result: result.why });
+      else Object.assign(record, { status: 'ok', durationMs: Date.now() - started, result: describe?.(result as Exclude<T, Skipped>) });
       return result;
     } catch (err) {
       Object.assign(record, { status: 'failed', durationMs: Date.now() - started, error: describeFailure(err).message });
@@ -33,6 +48,18 @@ export class RunState {
     } finally {
       this.publish();
     }
+  }
+
+  /** Shows a line of progress on the running step (the monitoring window's looks). */
+  note(name: StepName, text: string): void {
+    const record = this.steps.findLast((s) => s.name === name && s.status === 'running');
+    if (record) record.result = text;
+    this.publish();
+  }
+
+  waitFor(w: WaitingFor | undefined): void {
+    this.waiting = w;
+    this.publish();
   }
 
   rollingBack(): void {
@@ -46,11 +73,17 @@ export class RunState {
 
   progress(): Progress {
     const { deploymentId, app, environment, ref } = this.report;
-    return { deploymentId, app, environment, ref, status: this.status, currentStep: this.steps.findLast((s) => s.status === 'running')?.name, steps: this.steps };
+    return {
+      deploymentId, app, environment, ref, status: this.status,
+      currentStep: this.steps.findLast((s) => s.status === 'running')?.name,
+      ...(this.waiting ? { waitingFor: this.waiting } : {}),
+      steps: this.steps,
+    };
   }
 
   finish(outcome: Outcome, err?: unknown): DeploymentReport {
     this.status = outcome;
+    this.waiting = undefined;
     this.publish();
     return {
       ...this.report,
@@ -63,9 +96,10 @@ export class RunState {
     };
   }
 
-  /** The Web UI's "current details": the runbook with a mark per step. */
+  /** The Web UI's "current details": the runbook with a mark per step, and what it waits for. */
   private publish(): void {
-    const lines = this.steps.map((s) => `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}`);
-    setCurrentDetails([`**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`, '', ...lines].join('\n'));
+    const lines = this.steps.map((s) => `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}${s.status === 'skipped' && s.result ? ` — ${s.result}` : ''}`);
+    const waiting = this.waiting ? ['', `**Waiting for ${this.waiting.kind === 'approval' ? 'approval' : 'the deploy window'}:** ${this.waiting.detail}`] : [];
+    setCurrentDetails([`**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`, '', ...lines, ...waiting].join('\n'));
   }
 }

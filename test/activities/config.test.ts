@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createConfigActivities, type LoadedConfig } from '../../src/activities/config.js';
 
-const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, baseUrl: 'http://127.0.0.1:3000' };
+const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
 
 function configFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'config-test-')), 'safe-deploy.config.json');

@@ -29,7 +29,7 @@ describe('deploy request', () => {
 });
 
 describe('worker config', () => {
-  const minimal = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups/app' }, commands: { restart: ['systemctl', 'restart', 'app'] }, baseUrl: 'http://127.0.0.1:3000' };
+  const minimal = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups/app' }, commands: { restart: ['systemctl', 'restart', 'app'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
 
   it('fills the runbook defaults: npm ci, the app own Prisma CLI, /health', () => {
     const c = environmentConfigSchema.parse(minimal);
@@ -38,6 +38,17 @@ describe('worker config', () => {
     expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' });
     expect(c.health).toEqual({ path: '/health', timeout: '60 seconds' });
     expect(c.backup).toEqual({ dir: '/var/backups/app', format: 'custom', jobs: 1, minFreeFactor: 2 });
+  });
+
+  it('makes writes an explicit choice: the default policy stop needs its two commands', () => {
+    const { writes: _, ...noWrites } = minimal;
+    const r = environmentConfigSchema.safeParse(noWrites);
+    expect(r.success).toBe(false);
+    expect(describeIssues(r.error!, 'env')).toContain("env.writes: policy 'stop' needs both `stop` and `resume` commands");
+    const ok = environmentConfigSchema.parse({ ...minimal, writes: { stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] } });
+    expect(ok.writes).toEqual({ policy: 'stop', stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] });
+    expect(ok.monitor).toEqual({ minutes: 0, interval: '30 seconds' });
+    expect(ok.approval).toEqual({ timeout: '1 hour' });
   });
 
   it('refuses shell strings, relative paths, secret values and bad durations, naming each field', () => {

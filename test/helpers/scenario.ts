@@ -31,6 +31,10 @@ export interface Scenario {
   backupDir: string;
   client: Client;
   taskQueue: string;
+  /** The environment this scenario's config defines: its own, so that deployment locks of parallel test files never meet. */
+  environment: string;
+  /** `{ app: 'farm-chat', environment, ref, ...extra }` */
+  request(ref: string, extra?: Partial<DeployRequestInput>): DeployRequestInput;
   deploy(request: DeployRequestInput): Promise<{ handle: WorkflowHandle; report: DeploymentReport }>;
   start(request: DeployRequestInput): Promise<WorkflowHandle>;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
@@ -48,7 +52,14 @@ async function superuserQuery(sql: string): Promise<void> {
   }
 }
 
-export async function createScenario(name: string, o: { omitEnv?: string[]; backupFormat?: 'custom' | 'directory' } = {}): Promise<Scenario> {
+export interface ScenarioOptions {
+  omitEnv?: string[];
+  backupFormat?: 'custom' | 'directory';
+  writes?: 'stop' | 'detect';
+  overrides?: Record<string, unknown>;
+}
+
+export async function createScenario(name: string, o: ScenarioOptions = {}): Promise<Scenario> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
   const database = `farm_chat_${name.replace(/\W/g, '_')}`;
   const role = `farm_${name.replace(/\W/g, '_')}`;
@@ -62,7 +73,8 @@ export async function createScenario(name: string, o: { omitEnv?: string[]; back
   const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv });
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
-  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat });
+  const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, writes: o.writes, environment, overrides: o.overrides });
 
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const connection = await Connection.connect({ address: inject('temporalAddress') });
@@ -74,7 +86,8 @@ export async function createScenario(name: string, o: { omitEnv?: string[]; back
   const start = (request: DeployRequestInput) =>
     client.workflow.start('safeDeployment', { taskQueue, workflowId: `test-${name}-${randomUUID().slice(0, 8)}`, args: [request] });
   return {
-    root, origin, prod, database, dbPassword, configPath, backupDir, client, taskQueue, start,
+    root, origin, prod, database, dbPassword, configPath, backupDir, client, taskQueue, start, environment,
+    request: (ref, extra = {}) => ({ app: 'farm-chat', environment, ref, ...extra }),
     async deploy(request) {
       const handle = await start(request);
       return { handle, report: (await handle.result()) as DeploymentReport };

@@ -32,7 +32,7 @@ async function failure(request: unknown) {
 
 describe('refused before anything changes', () => {
   it('fails a request with bad fields, naming each, without retrying', async () => {
-    const cause = await failure({ app: 'farm-chat', environment: 'production', ref: '--upload-pack=x', color: 'blue' });
+    const cause = await failure({ ...s.request('--upload-pack=x'), color: 'blue' });
     expect(cause.type).toBe('InvalidRequest');
     expect(cause.nonRetryable).toBe(true);
     expect(cause.message).toContain('request.ref');
@@ -48,7 +48,7 @@ describe('refused before anything changes', () => {
   });
 
   it('aborts a ref that does not exist', async () => {
-    const { report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v9' });
+    const { report } = await s.deploy(s.request('v9'));
     expect(report.outcome).toBe('aborted');
     expect(report.error).toMatchObject({ step: 'resolve-release', type: 'ReleaseNotFound' });
     expect(report.error?.message).toContain("ref 'v9' does not exist");
@@ -59,7 +59,7 @@ describe('refused before anything changes', () => {
     const original = readFileSync(s.prod.envFile, 'utf8');
     writeFileSync(s.prod.envFile, original.split('\n').filter((l) => !l.startsWith('SATSHOT_PASSWORD=')).join('\n'));
     try {
-      const { report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2' });
+      const { report } = await s.deploy(s.request('v2'));
       expect(report.outcome).toBe('aborted');
       expect(report.error).toMatchObject({ step: 'check-environment', type: 'EnvironmentIncomplete' });
       expect(report.error?.message).toContain('SATSHOT_PASSWORD');
@@ -71,7 +71,7 @@ describe('refused before anything changes', () => {
   });
 
   it('runs only the pre-checks on a dry run', async () => {
-    const { report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: true });
+    const { report } = await s.deploy(s.request('v2', { dryRun: true }));
     expect(report.outcome).toBe('dry-run');
     expect(report.migrations?.pending).toEqual(['20260201000000_satshot_integration']);
     expect(report.steps.map((x) => x.name).at(-1)).toBe('inspect-migrations');

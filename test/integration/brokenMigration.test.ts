@@ -27,7 +27,7 @@ const TABLE_QUERIES: Record<string, string> = {
 beforeAll(async () => {
   s = await createScenario('broken', { backupFormat: 'directory' });
   for (const [name, sql] of Object.entries(TABLE_QUERIES)) before[name] = await s.query(sql);
-  ({ handle, report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2-broken-migration' }));
+  ({ handle, report } = await s.deploy(s.request('v2-broken-migration')));
 }, 600_000);
 afterAll(async () => s?.close());
 
@@ -82,7 +82,7 @@ describe('a migration that fails half-way', () => {
   it('shows the compensations in the history, in reverse order', async () => {
     const activities = await scheduledActivities(handle);
     const failedAt = activities.indexOf('migrateDatabase');
-    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment']);
+    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites']);
   });
 
   it('kept secrets out of the history, even in failures', async () => {

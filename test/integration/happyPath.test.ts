@@ -17,7 +17,7 @@ beforeAll(async () => {
   s = await createScenario('happy');
   usersBefore = await s.query('SELECT id, email, name, "passwordHash", "createdAt" FROM users ORDER BY id');
   messagesBefore = await s.query('SELECT id, "userId", body, "createdAt" FROM messages ORDER BY id');
-  ({ handle, report } = await s.deploy({ app: 'farm-chat', environment: 'production', ref: 'v2' }));
+  ({ handle, report } = await s.deploy(s.request('v2')));
 }, 600_000);
 afterAll(async () => s?.close());
 
@@ -32,8 +32,8 @@ describe('deploying farm-chat v1 → v2', () => {
 
   it('ran each step as an activity, in the runbook order', async () => {
     expect(await scheduledActivities(handle)).toEqual([
-      'loadConfig', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk', 'inspectMigrations',
-      'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment',
+      'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk', 'inspectMigrations',
+      'stopWrites', 'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment', 'resumeWrites',
     ]);
   });
 

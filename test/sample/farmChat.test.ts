@@ -1,6 +1,6 @@
 // The farm-chat sample app end to end, with real git, npm, Prisma, PostgreSQL and processes:
 // the fixture safe-deploy's own tests deploy must itself behave as documented.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,8 +73,33 @@ describe('farm-chat sample app', () => {
     expect(again.tags).toEqual(origin.tags);
   });
 
+  it('pauses writes in maintenance mode, letting only the bypass token through, across a restart', SLOW, async () => {
+    const token = readFileSync(prod.envFile, 'utf8').match(/^MAINTENANCE_BYPASS_TOKEN=(.+)$/m)![1]!;
+    const register = (email: string, headers: Record<string, string> = {}) => fetch(`${prod.baseUrl}/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ email, password: 'maintenance-pass', name: 'M' }),
+    });
+    await runAppctl(prod, 'maintenance-on');
+    try {
+      await runAppctl(prod, 'restart');
+      await waitForFarmChatHealth(prod);
+      expect(await (await fetch(`${prod.baseUrl}/health`)).json()).toMatchObject({ status: 'ok', maintenance: true });
+      const refused = await register('paused@farm.example');
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: string }).error).toContain('maintenance');
+      expect((await register('paused@farm.example', { 'x-maintenance-bypass': 'wrong-token' })).status).toBe(503);
+      expect((await register('bypass@farm.example', { 'x-maintenance-bypass': token })).status).toBe(201);
+      expect((await call('GET', '/integrations/john-deere')).status).toBe(200);
+    } finally {
+      await runAppctl(prod, 'maintenance-off');
+    }
+    expect((await register('resumed@farm.example')).status).toBe(201);
+    const { rows } = await cluster.query<{ email: string }>(`SELECT email FROM users WHERE email IN ('paused@farm.example', 'bypass@farm.example', 'resumed@farm.example') ORDER BY 1`, [], 'farmchat');
+    expect(rows.map((r) => r.email)).toEqual(['bypass@farm.example', 'resumed@farm.example']);
+    await cluster.query(`DELETE FROM users WHERE email IN ('bypass@farm.example', 'resumed@farm.example')`, [], 'farmchat');
+  });
+
   it('serves v1: health, auth, chat and both integrations, with seeded data in PostgreSQL', SLOW, async () => {
-    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '1.0.0', database: 'ok' } });
+    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '1.0.0', database: 'ok', maintenance: false, errors: 0 } });
     expect((await runAppctl(prod, 'status')).code).toBe(0);
 
     const reg = await call('POST', '/auth/register', { email: 'tess@farm.example', password: 'combine-harvester', name: 'Tess' });
@@ -126,7 +151,7 @@ describe('farm-chat sample app', () => {
     await waitForFarmChatHealth(prod);
     console.log(`v2 deployed by hand in ${Date.now() - t0} ms`);
 
-    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '2.0.0', database: 'ok' } });
+    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '2.0.0', database: 'ok', maintenance: false, errors: 0 } });
     expect(existsSync(join(prod.appDir, 'node_modules', 'xml2js', 'package.json'))).toBe(true);
     expect(await tableNames('farmchat')).toContain('satshot_tokens');
     expect(await userColumns('farmchat')).toContain('satshotConnected');

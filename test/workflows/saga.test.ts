@@ -1,53 +1,91 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import type { DeploymentReport } from '../../src/shared/report.js';
+import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import type { StepName } from '../../src/shared/steps.js';
 
 /**
  * The saga on a real Temporal server with recording stubs: which undo runs, in which order,
- * for a failure at every step. The real activities are proven by test/integration.
+ * for a failure at every step; the rollback update, the gates, the lock, lost writes and the
+ * monitoring window. The real activities are proven by test/integration.
  */
 
-type Calls = StepName[];
+type Calls = string[];
 
 const release = (commit: string, name: string) => ({ commit, name, manifest: { requiredEnv: [], requiredPackages: [], expect: { tables: [], columns: [] }, checks: [] }, migrations: [] });
-const target = { app: 'farm-chat', environment: 'production', appDir: '/srv/farm-chat', gitRemote: 'origin', database: { urlEnv: 'DB_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' }, commands: { install: ['npm', 'ci'], build: [], restart: ['systemctl', 'restart', 'farm-chat'] }, requiredEnv: [], requiredPackages: [] };
+const targetFor = (environment: string, o: { monitorMinutes?: number; policy?: 'stop' | 'detect' } = {}) => ({
+  app: 'farm-chat', environment, appDir: '/srv/farm-chat', gitRemote: 'origin',
+  database: { urlEnv: 'DB_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' },
+  commands: { install: ['npm', 'ci'], build: [], restart: ['systemctl', 'restart', 'farm-chat'] },
+  writes: { policy: o.policy ?? 'stop', stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] },
+  monitor: { minutes: o.monitorMinutes ?? 0, interval: '1 second' },
+  approval: { timeout: '1 minute' },
+  requiredEnv: [], requiredPackages: [],
+});
 
-function stubActivities(calls: Calls, failAt: StepName | undefined, opts: { blockAt?: StepName } = {}): Activities {
-  const step = async <T>(name: StepName, value: T): Promise<T> => {
+interface StubOptions {
+  failAt?: string;
+  blockAt?: string;
+  monitorMinutes?: number;
+  policy?: 'stop' | 'detect';
+  /** Rows others write per counter read (lost writes appear when > 0). */
+  writesPerRead?: number;
+  /** Fail the monitoring window's look number N. */
+  failLook?: number;
+  environment?: string;
+}
+
+function stubActivities(calls: Calls, o: StubOptions): Activities {
+  const environment = o.environment ?? `env-${randomUUID().slice(0, 8)}`;
+  const target = targetFor(environment, o);
+  let reads = 0;
+  const step = async <T>(name: string, value: T): Promise<T> => {
     calls.push(name);
-    if (opts.blockAt === name) {
+    if (o.blockAt === name) {
       // Like a long migration: heartbeats until the workflow cancels it.
       for (;;) {
         Context.current().heartbeat();
         await Context.current().sleep(100);
       }
     }
-    if (failAt === name) {
+    if (o.failAt === name) {
       throw ApplicationFailure.create({ type: 'StubFailure', message: `[${name}] failed on purpose`, nonRetryable: true, details: name === 'verify' ? [{ checks: [{ name: 'login', kind: 'http', ok: false, detail: '500' }] }] : [] });
     }
     return value;
   };
+  const counters = () => ({ at: new Date().toISOString(), tables: { 'public.users': 100 + (o.writesPerRead ?? 0) * reads++ } });
   const stubs = {
     loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: false }, target }),
+    registeredSearchAttributes: async () => [],
+    describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ holderWorkflowId: `holder-of-${lockWorkflowId}` }),
     checkTools: async () => step('check-tools', { versions: { pg_dump: 'pg_dump 15' }, pgDumpMajor: 15 }),
     checkDatabase: async () => step('check-database', { serverVersion: '15', serverMajor: 15, sizeBytes: 1000, tables: 2 }),
     resolveRelease: async () => step('resolve-release', { current: release('a'.repeat(40), 'v1'), target: release('b'.repeat(40), 'v2') }),
     checkEnvironment: async () => step('check-environment', { present: [] }),
     checkDisk: async () => step('check-disk', { freeBytes: 10, requiredBytes: 1 }),
     inspectMigrations: async () => step('inspect-migrations', { status: 'clean', statusOutput: '', applied: [], failed: [], pendingForTarget: ['m2'], unknownToTarget: [] }),
+    stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
+    resumeWrites: async ({ step: name }: { step: string }) => step(name, { resumed: true, counters: counters() }),
+    countWrites: async ({ step: name }: { step: string }) => (name === 'check-lost-writes' ? step(name, counters()) : counters()),
     backupDatabase: async () => step('backup', { path: '/b/x.dump', format: 'custom', sizeBytes: 1, sha256: 'f'.repeat(64), archiveEntries: 1, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [] }, durationMs: 1 }),
     activateRelease: async ({ commit }: { commit: string }) => step(commit.startsWith('a') ? 'reactivate-release' : 'activate-release', { commit, previous: 'x', changed: true }),
-    installDependencies: async ({ step: name }: { step: StepName }) => step(name, { commit: 'c', lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] }),
+    installDependencies: async ({ step: name }: { step: string }) => step(name, { commit: 'c', lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] }),
     migrateDatabase: async () => step('migrate', { applied: ['m2'], output: '' }),
     restoreDatabase: async () => step('restore-database', { restored: true, keptAs: 'farm_chat_sd_x_failed', verified: true, tables: 1, durationMs: 1 }),
-    restartApplication: async ({ step: name }: { step: StepName }) => step(name, { healthyAfterMs: 1, health: '200' }),
-    verifyDeployment: async ({ step: name }: { step: StepName }) => step(name, { checks: [{ name: 'health', kind: 'health', ok: true, detail: '200', durationMs: 1 }] }),
+    restartApplication: async ({ step: name }: { step: string }) => step(name, { healthyAfterMs: 1, health: '200' }),
+    verifyDeployment: async ({ step: name, migrationsMustBeClean }: { step: string; migrationsMustBeClean?: boolean }) => {
+      calls.push(`${name}:${migrationsMustBeClean === false ? 'code-only' : 'clean'}`);
+      return step(name, { checks: [{ name: 'health', kind: 'health', ok: true, detail: '200', durationMs: 1 }] });
+    },
+    monitorOnce: async ({ tick }: { tick: number }) => {
+      calls.push(`look-${tick}`);
+      if (o.failLook === tick) throw ApplicationFailure.create({ type: 'MonitoringFailed', message: `[monitor] look ${tick} failed`, nonRetryable: true, details: [{ checks: [{ name: 'health', kind: 'health', ok: false, detail: '503' }] }] });
+      return { checks: [{ name: 'health', kind: 'health', ok: true, detail: '200', durationMs: 1 }] };
+    },
   };
   return stubs as unknown as Activities;
 }
@@ -66,130 +104,256 @@ afterAll(async () => {
   await clientConnection?.close();
 });
 
-async function deploy(failAt: StepName | undefined, opts: { blockAt?: StepName; cancelAfterBlock?: boolean } = {}) {
+const until = async (what: () => boolean) => { while (!what()) await new Promise((r) => setTimeout(r, 50)); };
+
+/** Runs one deployment on a worker with stubs; `during` may act on it while it runs. */
+async function deploy(o: StubOptions = {}, during?: (h: WorkflowHandle, calls: Calls) => Promise<void>, activities?: (calls: Calls) => Activities) {
   const calls: Calls = [];
   const taskQueue = `saga-${randomUUID()}`;
   const worker = await Worker.create({
     connection, taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: stubActivities(calls, failAt, opts),
+    activities: activities?.(calls) ?? stubActivities(calls, o),
     maxHeartbeatThrottleInterval: '100 milliseconds',
   });
   return worker.runUntil(async () => {
     const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: 'v2' }] });
-    if (opts.cancelAfterBlock) {
-      while (!calls.includes(opts.blockAt!)) await new Promise((r) => setTimeout(r, 50));
-      await handle.cancel();
-    }
+    await during?.(handle, calls);
     const report = (await handle.result()) as DeploymentReport;
     return { calls, report, handle };
   });
 }
 
-const FORWARD: StepName[] = ['load-config', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations', 'backup', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify'];
-const UNDO_CODE: StepName[] = ['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback'];
+// Report steps; the activity calls are the same without 'lock' (a child workflow, not an activity).
+const FORWARD: StepName[] = ['load-config', 'lock', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations', 'stop-writes', 'backup', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify', 'resume-writes'];
+const CALLS = FORWARD.filter((s) => s !== 'lock') as string[];
+const callsUpTo = (s: string) => CALLS.slice(0, CALLS.indexOf(s) + 1);
+const UNDO_CODE = ['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback:clean', 'verify-rollback'];
+const RESTORE = ['restore-database'];
+const RESUME = ['resume-writes-after-rollback'];
 
 describe('safeDeployment saga', () => {
   it('runs every step in order when nothing fails', async () => {
-    const { calls, report } = await deploy(undefined);
-    expect(calls).toEqual(FORWARD);
+    const { calls, report } = await deploy();
+    expect(calls).toEqual([...CALLS.slice(0, -2), 'verify:clean', 'verify', 'resume-writes']);
     expect(report.outcome).toBe('deployed');
     expect(report.steps.map((s) => s.name)).toEqual(FORWARD);
     expect(report.steps.every((s) => s.status === 'ok' && typeof s.durationMs === 'number')).toBe(true);
     expect(report.migrations).toEqual({ statusBefore: 'clean', pending: ['m2'], applied: ['m2'] });
     expect(report.backup?.sha256).toBe('f'.repeat(64));
+    expect(report.writes).toMatchObject({ policy: 'stop', stoppedAt: expect.any(String), resumedAt: expect.any(String) });
   });
 
-  // Failing before anything changed aborts with no compensation at all.
-  it.each(['check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations', 'backup'] as StepName[])('aborts when %s fails, undoing nothing', async (failAt) => {
-    const { calls, report } = await deploy(failAt);
-    expect(calls).toEqual(FORWARD.slice(0, FORWARD.indexOf(failAt) + 1));
+  // Failing before anything changed aborts; only a paused door is reopened.
+  it.each(['check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations'])('aborts when %s fails, undoing nothing', async (failAt) => {
+    const { calls, report } = await deploy({ failAt });
+    expect(calls).toEqual(callsUpTo(failAt));
     expect(report.outcome).toBe('aborted');
     expect(report.error).toMatchObject({ step: failAt, type: 'StubFailure' });
     expect(report.rollback).toBeUndefined();
   });
 
+  it.each(['stop-writes', 'backup'])('aborts when %s fails, resuming writes', async (failAt) => {
+    const { calls, report } = await deploy({ failAt });
+    expect(calls).toEqual([...callsUpTo(failAt), ...RESUME]);
+    expect(report.outcome).toBe('aborted');
+    expect(report.rollback).toBeUndefined();
+  });
+
   // Once the code can change, every failure rolls back in reverse; the database only once a migration may have run.
   it.each([
-    ['activate-release', UNDO_CODE],
-    ['install-dependencies', UNDO_CODE],
-    ['migrate', ['restore-database', ...UNDO_CODE]],
-    ['restart', ['restore-database', ...UNDO_CODE]],
-    ['verify', ['restore-database', ...UNDO_CODE]],
-  ] as [StepName, StepName[]][])('rolls back when %s fails: %j', async (failAt, undo) => {
-    const { calls, report } = await deploy(failAt);
-    expect(calls).toEqual([...FORWARD.slice(0, FORWARD.indexOf(failAt) + 1), ...undo]);
+    ['activate-release', [...UNDO_CODE, ...RESUME]],
+    ['install-dependencies', [...UNDO_CODE, ...RESUME]],
+    ['migrate', [...RESTORE, ...UNDO_CODE, ...RESUME]],
+    ['restart', [...RESTORE, ...UNDO_CODE, ...RESUME]],
+    ['verify', [...RESTORE, ...UNDO_CODE, ...RESUME]],
+  ])('rolls back when %s fails: %j', async (failAt, undo) => {
+    const { calls, report } = await deploy({ failAt });
+    const forward = callsUpTo(failAt).flatMap((c) => (c === 'verify' ? ['verify:clean', 'verify'] : [c]));
+    expect(calls).toEqual([...forward, ...undo]);
     expect(report.outcome).toBe('rolled-back');
-    expect(report.steps.filter((s) => s.phase === 'rollback').map((s) => s.name)).toEqual(undo);
+    const rollbackSteps = report.steps.filter((s) => s.phase === 'rollback');
+    expect(rollbackSteps.filter((s) => s.status === 'ok').map((s) => s.name)).toEqual(undo.filter((c) => !c.includes(':')));
+    if (undo.includes('restore-database')) {
+      // Writes were paused since before the backup: the lost-writes check has nothing to count.
+      expect(rollbackSteps.filter((s) => s.status === 'skipped').map((s) => [s.name, s.result])).toEqual([
+        ['check-lost-writes', 'writes were paused from before the backup: nothing to lose'],
+        ['approve-lost-writes', 'no writes to lose'],
+      ]);
+      expect(report.rollback?.strategy).toBe('restore-database');
+    }
     expect(report.rollback).toMatchObject({ verified: true, leftForHumans: [] });
     expect(report.rollback?.reason).toContain(`[${failAt}] failed on purpose`);
     expect(report.rollback?.checks).toEqual([{ name: 'health', kind: 'health', ok: true, detail: '200' }]);
+    expect(report.rollback?.undone.length).toBeGreaterThan(0);
     if (failAt === 'verify') expect(report.checks).toEqual([{ name: 'login', kind: 'http', ok: false, detail: '500' }]);
   });
 
-  it('reports rollback-failed, never success, when restoring the database fails', async () => {
-    // migrate fails, then so does the first compensation: the rest must not run.
-    const calls: Calls = [];
-    const taskQueue = `saga-${randomUUID()}`;
-    const stubs = stubActivities(calls, 'migrate') as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    stubs.restoreDatabase = async () => {
-      calls.push('restore-database');
-      throw ApplicationFailure.create({ type: 'RestoreUnverified', message: '[restore-database] the backup is missing', nonRetryable: true });
-    };
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: stubs });
-    const report = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: 'v2' }] });
-      return (await handle.result()) as DeploymentReport;
+  it('reports rollback-failed, never success, when restoring the database fails, with what is left', async () => {
+    const { calls, report } = await deploy({}, undefined, (calls) => {
+      const stubs = stubActivities(calls, { failAt: 'migrate' }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      stubs.restoreDatabase = async () => {
+        calls.push('restore-database');
+        throw ApplicationFailure.create({ type: 'RestoreUnverified', message: '[restore-database] the backup is missing', nonRetryable: true });
+      };
+      return stubs as unknown as Activities;
     });
     expect(calls.slice(-2)).toEqual(['migrate', 'restore-database']);
     expect(report.outcome).toBe('rollback-failed');
     expect(report.rollback?.verified).toBe(false);
-    expect(report.rollback?.leftForHumans).toHaveLength(5);
-    expect(report.rollback?.leftForHumans[0]).toContain('/b/x.dump');
-    expect(report.rollback?.leftForHumans[1]).toContain(`git -C /srv/farm-chat checkout --detach ${'a'.repeat(40)}`);
-    expect(report.rollback?.leftForHumans[3]).toContain('systemctl restart farm-chat');
+    const left = report.rollback!.leftForHumans;
+    expect(left[0]).toContain('/b/x.dump');
+    expect(left[1]).toContain(`git -C /srv/farm-chat checkout --detach ${'a'.repeat(40)}`);
+    expect(left[3]).toContain('systemctl restart farm-chat');
+    expect(left[5]).toContain('resume its writes: appctl maintenance-off');
+    // What was done before the failure is said too: nothing here but the two skipped checks.
+    expect(report.rollback?.undone).toEqual([
+      'Count writes made since the backup by others: not done (writes were paused from before the backup: nothing to lose)',
+      'Ask before throwing away writes made since the backup: not done (no writes to lose)',
+    ]);
   });
 
   it('rolls back when the deployment is cancelled mid-migration', async () => {
-    const { calls, report, handle } = await deploy(undefined, { blockAt: 'migrate', cancelAfterBlock: true });
-    expect(calls).toEqual([...FORWARD.slice(0, FORWARD.indexOf('migrate') + 1), 'restore-database', ...UNDO_CODE]);
+    const { calls, report, handle } = await deploy({ blockAt: 'migrate' }, async (h, calls) => {
+      await until(() => calls.includes('migrate'));
+      await h.cancel();
+    });
+    expect(calls).toEqual([...callsUpTo('migrate'), ...RESTORE, ...UNDO_CODE, ...RESUME]);
     expect(report.outcome).toBe('rolled-back');
     expect(report.error?.type).toBe('Cancelled');
     const history = await handle.fetchHistory();
     expect(history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
   });
 
+  it('rolls back on a rollback update, saying who asked and why, and answers with the outcome', async () => {
+    let answer: unknown;
+    const { calls, report } = await deploy({ blockAt: 'restart' }, async (h, calls) => {
+      await until(() => calls.includes('restart'));
+      answer = await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'login is slow' }] });
+    });
+    expect(answer).toEqual({ outcome: 'rolled-back' });
+    expect(calls).toEqual([...callsUpTo('restart'), ...RESTORE, ...UNDO_CODE, ...RESUME]);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.error).toMatchObject({ type: 'RollbackRequested' });
+    expect(report.rollback).toMatchObject({ requestedBy: 'ana', reason: 'rollback requested by ana: login is slow', verified: true });
+  });
+
+  it('refuses a rollback update without a reason, and once the deployment has ended', async () => {
+    const { handle } = await deploy({ blockAt: 'backup' }, async (h, calls) => {
+      await until(() => calls.includes('backup'));
+      const bad = (await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: '' }] }).catch((e: unknown) => e)) as WorkflowUpdateFailedError;
+      expect(bad).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(String(bad.cause?.message)).toContain('reason');
+      await h.cancel();
+    });
+    const late = await handle.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'too late' }] }).catch((e) => e);
+    expect(late).toBeInstanceOf(Error);
+    // Rejected updates leave nothing in the history (validators run before it is written).
+    const history = await handle.fetchHistory();
+    expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(0);
+  });
+
+  it('refuses approve and reject when nothing waits for a decision', async () => {
+    await deploy({ blockAt: 'install-dependencies' }, async (h, calls) => {
+      await until(() => calls.includes('install-dependencies'));
+      for (const name of ['approve', 'reject']) {
+        const err = (await h.executeUpdate(name, { args: [{ by: 'ana', reason: 'ok' }] }).catch((e: unknown) => e)) as WorkflowUpdateFailedError;
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect(String(err.cause?.message)).toContain('not waiting for a decision');
+      }
+      await h.cancel();
+    });
+  });
+
+  it('lets one deployment per app and environment run, refusing a second one and naming the first', async () => {
+    const environment = `env-${randomUUID().slice(0, 8)}`;
+    const first = await deploy({ blockAt: 'backup', environment }, async (h, calls) => {
+      await until(() => calls.includes('backup'));
+      const second = await deploy({ environment });
+      expect(second.report.outcome).toBe('aborted');
+      expect(second.report.error).toMatchObject({ step: 'lock', type: 'DeploymentInProgress' });
+      expect(second.report.error?.message).toContain(`holder-of-deploy-lock-farm-chat-${environment}`);
+      expect(second.calls).toEqual(['load-config']);
+      await h.cancel();
+    });
+    expect(first.report.outcome).toBe('aborted');
+    // Released at the end: the next one runs.
+    expect((await deploy({ environment })).report.outcome).toBe('deployed');
+  });
+
+  it('rolls back when a look of the monitoring window fails, pausing writes and asking before losing them', async () => {
+    let progress: Progress | undefined;
+    const { calls, report } = await deploy({ monitorMinutes: 1, failLook: 3, writesPerRead: 2 }, async (h) => {
+      // Others wrote after writes resumed: restoring would lose them, so a person is asked.
+      for (;;) {
+        progress = await h.query<Progress>('progress');
+        if (progress.waitingFor) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('approve', { args: [{ by: 'ops-lead', reason: 'test rows only' }] });
+    });
+    expect(progress?.waitingFor).toMatchObject({ kind: 'approval', gate: 'lost-writes' });
+    expect(progress?.waitingFor?.detail).toContain('public.users: 4 rows');
+    expect(calls).toEqual([...CALLS.slice(0, -2), 'verify:clean', 'verify', 'resume-writes', 'look-1', 'look-2', 'look-3',
+      'stop-writes-again', 'check-lost-writes', ...RESTORE, ...UNDO_CODE, ...RESUME]);
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.error).toMatchObject({ step: 'monitor', type: 'MonitoringFailed' });
+    expect(report.monitoring).toMatchObject({ minutes: 1, looks: 2, checks: [{ name: 'look 3: health', ok: false }] });
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', lostWrites: { 'public.users': 4 } });
+    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'lost-writes', decision: 'approved', by: 'ops-lead', reason: 'test rows only' })]);
+  });
+
+  it('keeps the database and reverts only code when a person rejects losing writes', async () => {
+    const { calls, report } = await deploy({ monitorMinutes: 1, failLook: 1, writesPerRead: 5 }, async (h) => {
+      for (;;) {
+        if ((await h.query<Progress>('progress')).waitingFor) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('reject', { args: [{ by: 'ops-lead', reason: 'customers wrote orders' }] });
+    });
+    expect(calls).not.toContain('restore-database');
+    expect(calls).toContain('verify-rollback:code-only');
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ strategy: 'code-only', lostWrites: { 'public.users': 10 } });
+    expect(report.steps.find((s) => s.name === 'restore-database')).toMatchObject({ status: 'skipped', result: 'kept the database: ops-lead rejected the restore: customers wrote orders' });
+  });
+
+  it('counts only others\' writes under the detect policy: its own migration and checks are not lost writes', async () => {
+    // Every read grows the odometer by 1: the migrate window is ours, the rest theirs.
+    const { report } = await deploy({ policy: 'detect', writesPerRead: 1, failAt: 'restart' }, async (h) => {
+      for (;;) {
+        if ((await h.query<Progress>('progress')).waitingFor) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('approve', { args: [{ by: 'ops-lead', reason: 'restore' }] });
+    });
+    expect(report.outcome).toBe('rolled-back');
+    // Reads: stop-writes 100, before migrate 101, after migrate 102, check-lost-writes 103: 3 in all, 1 ours.
+    expect(report.rollback?.lostWrites).toEqual({ 'public.users': 2 });
+    expect(report.writes).toEqual({ policy: 'detect' });
+  });
+
   it('answers the progress query with the steps so far', async () => {
-    const calls: Calls = [];
-    const taskQueue = `saga-${randomUUID()}`;
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: stubActivities(calls, undefined, { blockAt: 'restart' }), maxHeartbeatThrottleInterval: '100 milliseconds' });
-    await worker.runUntil(async () => {
-      const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: 'v2' }] });
-      while (!calls.includes('restart')) await new Promise((r) => setTimeout(r, 50));
-      const progress = await handle.query('progress');
+    await deploy({ blockAt: 'restart' }, async (h, calls) => {
+      await until(() => calls.includes('restart'));
+      const progress = await h.query<Progress>('progress');
       expect(progress).toMatchObject({ status: 'running', currentStep: 'restart', app: 'farm-chat', ref: 'v2' });
-      expect((progress as { steps: { name: string }[] }).steps.map((s) => s.name)).toEqual(FORWARD.slice(0, FORWARD.indexOf('restart') + 1));
-      await handle.cancel();
-      await handle.result();
+      expect(progress.steps.map((s) => s.name)).toEqual(FORWARD.slice(0, FORWARD.indexOf('restart') + 1));
+      await h.cancel();
     });
   });
 
   it('fails the workflow, naming the field, when loadConfig rejects the request', async () => {
-    const calls: Calls = [];
-    const taskQueue = `saga-${randomUUID()}`;
-    const stubs = stubActivities(calls, undefined) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    stubs.loadConfig = async () => {
-      throw ApplicationFailure.create({ type: 'InvalidRequest', message: '[load-config] invalid deployment request: request.ref: not a valid git ref', nonRetryable: true });
-    };
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: stubs });
-    const err = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: '..' }] });
-      return handle.result().catch((e) => e);
-    });
+    const err = await deploy({}, undefined, (calls) => {
+      const stubs = stubActivities(calls, {}) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      stubs.loadConfig = async () => {
+        throw ApplicationFailure.create({ type: 'InvalidRequest', message: '[load-config] invalid deployment request: request.ref: not a valid git ref', nonRetryable: true });
+      };
+      return stubs as unknown as Activities;
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err.cause).toBeInstanceOf(ApplicationFailure);
     expect(err.cause.type).toBe('InvalidRequest');
     expect(err.cause.message).toContain('request.ref');
-    expect(calls).toEqual([]);
   });
 });

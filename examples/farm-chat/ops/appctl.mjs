@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const STOP_TIMEOUT_MS = 10_000;
-const USAGE = 'usage: appctl.mjs <start|stop|restart|status> --app-dir <dir> --run-dir <dir> --environment-file <file>';
+const ACTIONS = ['start', 'stop', 'restart', 'status', 'maintenance-on', 'maintenance-off'];
+const USAGE = `usage: appctl.mjs <${ACTIONS.join('|')}> --app-dir <dir> --run-dir <dir> --environment-file <file>`;
 
 function fail(message, code = 2) {
   console.error(`appctl: ${message}`);
@@ -95,7 +96,7 @@ async function stop({ pidFile, log }) {
   console.log(`stopped (pid ${pid})`);
 }
 
-async function start({ appDir, runDir, envFile, pidFile, logFile, log }) {
+async function start({ appDir, runDir, envFile, pidFile, logFile, maintenanceFile, log }) {
   const running = readPid(pidFile);
   if (running !== null && isAppRunning(running)) {
     console.log(`already running (pid ${running})`);
@@ -103,7 +104,7 @@ async function start({ appDir, runDir, envFile, pidFile, logFile, log }) {
   }
   // Only PATH and HOME from our own environment, the rest from the env file: like a unit file,
   // the app sees exactly what production configured, not the deployer's variables.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...readEnvFile(envFile) };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...readEnvFile(envFile), FARM_CHAT_MAINTENANCE_FILE: maintenanceFile };
   mkdirSync(runDir, { recursive: true });
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['src/server.js'], { cwd: appDir, env, detached: true, stdio: ['ignore', out, out] });
@@ -116,6 +117,14 @@ async function start({ appDir, runDir, envFile, pidFile, logFile, log }) {
   child.unref();
   log(`started pid ${child.pid}`);
   console.log(`started (pid ${child.pid})`);
+}
+
+/** The flag survives restarts: a deployment keeps writes paused across the restart it does. */
+function maintenance({ maintenanceFile, log }, on) {
+  if (on) writeFileSync(maintenanceFile, `${new Date().toISOString()}\n`);
+  else rmSync(maintenanceFile, { force: true });
+  log(`maintenance ${on ? 'on: writes paused' : 'off: writes resumed'}`);
+  console.log(`maintenance ${on ? 'on' : 'off'}`);
 }
 
 function status({ pidFile }) {
@@ -133,7 +142,7 @@ const { values, positionals } = parseArgs({
   options: { 'app-dir': { type: 'string' }, 'run-dir': { type: 'string' }, 'environment-file': { type: 'string' } },
 });
 const action = positionals[0];
-if (positionals.length !== 1 || !['start', 'stop', 'restart', 'status'].includes(action)) fail(USAGE);
+if (positionals.length !== 1 || !ACTIONS.includes(action)) fail(USAGE);
 if (!values['app-dir'] || !values['run-dir'] || !values['environment-file']) fail(USAGE);
 
 const runDir = resolve(values['run-dir']);
@@ -143,6 +152,7 @@ const ctx = {
   envFile: resolve(values['environment-file']),
   pidFile: join(runDir, 'app.pid'),
   logFile: join(runDir, 'app.log'),
+  maintenanceFile: join(runDir, 'maintenance'),
   // appctl's own events go to the app log too, so one file tells the whole story.
   log: (message) => {
     mkdirSync(runDir, { recursive: true });
@@ -151,5 +161,9 @@ const ctx = {
 };
 
 if (action === 'status') status(ctx);
+if (action === 'maintenance-on' || action === 'maintenance-off') {
+  mkdirSync(runDir, { recursive: true });
+  maintenance(ctx, action === 'maintenance-on');
+}
 if (action === 'stop' || action === 'restart') await stop(ctx);
 if (action === 'start' || action === 'restart') await start(ctx);

@@ -13,5 +13,9 @@ export function loadConfig(env = process.env) {
   if (missing.length) throw new ConfigError(`missing required environment variable(s): ${missing.join(', ')}`);
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`PORT must be a TCP port, got "${env.PORT}"`);
-  return { version: pkg.version, port, sessionSecret: env.SESSION_SECRET, databaseUrl: env.DATABASE_URL, env };
+  return {
+    version: pkg.version, port, sessionSecret: env.SESSION_SECRET, databaseUrl: env.DATABASE_URL, env,
+    // Set by the supervisor (appctl): the flag file whose presence pauses writes, and the token that passes anyway.
+    maintenanceFile: env.FARM_CHAT_MAINTENANCE_FILE, maintenanceBypassToken: env.MAINTENANCE_BYPASS_TOKEN,
+  };
 }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { stats } from '../stats.js';
 import { briefError } from '../log.js';
 
 const DB_TIMEOUT_MS = 3000;
@@ -5,7 +7,7 @@ const DB_TIMEOUT_MS = 3000;
 const withTimeout = (promise, ms) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
 
-/** GET /health: 200 only when the database answers a query, so a deploy tool can trust it. */
+/** GET /health: 200 only when the database answers a query, so a deploy tool can trust it; also server errors so far. */
 export const healthRoutes = [
   {
     method: 'GET',
@@ -13,7 +15,8 @@ export const healthRoutes = [
     handler: async ({ prisma, config }) => {
       try {
         await withTimeout(prisma.$queryRaw`SELECT 1`, DB_TIMEOUT_MS);
-        return [200, { status: 'ok', version: config.version, database: 'ok' }];
+        const maintenance = Boolean(config.maintenanceFile && existsSync(config.maintenanceFile));
+        return [200, { status: 'ok', version: config.version, database: 'ok', maintenance, errors: stats.errors }];
       } catch (err) {
         console.error(`health: database check failed: ${briefError(err)}`);
         return [503, { status: 'error', version: config.version, database: 'unreachable' }];

@@ -1,0 +1,77 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { appCommand } from '../commands/app.js';
+import type { TargetConfig } from '../config/schema.js';
+import { CommandFailed, lastLines } from '../exec/run.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import { runInActivity, type ActivityDeps } from './deps.js';
+import type { CheckResult } from './http.js';
+
+export interface MonitorInput {
+  target: TargetConfig;
+  /** The error counter when the window opened; absent on the first look. */
+  counterAtStart?: number;
+  tick: number;
+}
+
+export interface MonitorFacts {
+  checks: CheckResult[];
+  counter?: number;
+}
+
+async function timedCheck(name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> {
+  const started = Date.now();
+  try {
+    const [ok, detail] = await fn();
+    return { name, kind, ok, detail, durationMs: Date.now() - started };
+  } catch (e) {
+    return { name, kind, ok: false, detail: (e as Error).message.slice(0, 300), durationMs: Date.now() - started };
+  }
+}
+
+/** One look at the live release during the monitoring window: health, the error counter, the configured command. */
+export function createMonitorActivities(_deps: ActivityDeps) {
+  return {
+    async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
+      const checks: CheckResult[] = [];
+      checks.push(await timedCheck('health', 'health', async () => {
+        const res = await fetch(new URL(t.health.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
+        return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
+      }));
+      let counter: number | undefined;
+      const ec = t.monitor.errorCounter;
+      if (ec) {
+        checks.push(await timedCheck(`error counter ${ec.field}`, 'health', async () => {
+          const res = await fetch(new URL(ec.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
+          const value = Number(((await res.json()) as Record<string, unknown>)[ec.field]);
+          if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];
+          counter = value;
+          const start = counterAtStart ?? value;
+          return [value - start <= ec.maxIncrease, `${ec.field} ${start} → ${value} (at most +${ec.maxIncrease})`];
+        }));
+      }
+      if (t.monitor.command) {
+        const argv = t.monitor.command;
+        checks.push(await timedCheck('monitor command', 'health', async () => {
+          try {
+            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
+            return [true, lastLines(r.stdout, 1) || 'exit 0'];
+          } catch (e) {
+            if (e instanceof CommandFailed) return [false, `exit ${e.exitCode}: ${lastLines(e.stderr || e.stdout, 2)}`];
+            throw e;
+          }
+        }));
+      }
+      const failed = checks.filter((c) => !c.ok);
+      if (failed.length > 0) {
+        throw deployFailure(FailureType.MonitoringFailed, {
+          step: 'monitor',
+          what: `look ${tick} of the monitoring window failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+          remedy: 'the deployment is rolled back automatically; see the app log',
+          retryable: false,
+          details: { checks },
+        });
+      }
+      return { checks, counter };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import { appCommand } from '../commands/app.js';
+import type { TargetConfig } from '../config/schema.js';
+import { FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
+import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandFailure } from './failures.js';
+import { withClient } from './pgClient.js';
+
+/** Rows inserted + updated + deleted per table since the server's statistics began: a write odometer. */
+export interface WriteCounters {
+  at: string;
+  tables: Record<string, number>;
+}
+
+/**
+ * Reads the odometer. Backends publish their counts when idle, at most about once a second, so
+ * `settleMs` lets writes that just finished show up first.
+ */
+export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, step: StepName, settleMs = 0): Promise<WriteCounters> {
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  const { db } = resolveDatabase(deps, t, step);
+  return withClient(db, async (c) => {
+    const { rows } = await c.query<{ name: string; writes: string }>(
+      `SELECT schemaname || '.' || relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes FROM pg_stat_user_tables ORDER BY 1`,
+    );
+    return { at: new Date().toISOString(), tables: Object.fromEntries(rows.map((r) => [r.name, Number(r.writes)])) };
+  });
+}
+
+export function createWriteActivities(deps: ActivityDeps) {
+  const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
+    try {
+      await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), what);
+    } catch (e) {
+      throw commandFailure(e, { step, type: FailureType.WritesControlFailed, what: `the ${what} command failed (${argv.join(' ')})`, remedy: `check the command in writes.${what} and run it by hand`, retryable: true });
+    }
+  };
+  return {
+    /** Pauses the app's writes (policy `stop`): from here until verification, a restore loses nothing. Idempotent. */
+    async stopWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ stopped: boolean; counters: WriteCounters }> {
+      if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
+      // Writes that were in flight when the door closed still count: let them publish.
+      return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 1_500 : 0) };
+    },
+
+    /** Lets the app write again. Idempotent. Returns the odometer at that moment: writes after it are other people's. */
+    async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean; counters: WriteCounters }> {
+      const counters = await readWriteCounters(deps, t, step, 1_500);
+      if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
+      return { resumed: t.writes.policy === 'stop', counters };
+    },
+
+    /** The odometer now; `settleMs` waits for just-finished writes to be published. */
+    async countWrites({ target: t, step, settleMs }: { target: TargetConfig; step: StepName; settleMs?: number }): Promise<WriteCounters> {
+      return readWriteCounters(deps, t, step, settleMs ?? 1_500);
+    },
+  };
+}
