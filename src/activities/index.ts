@@ -5,6 +5,7 @@ import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
 import type { ActivityDeps } from './deps.js';
 import { createMigrationActivities } from './migrations.js';
+import { createNotifyActivities } from './notify.js';
 import { createReleaseActivities } from './release.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),
     ...createAppActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

@@ -21,6 +21,7 @@ export const FailureType = {
   RestoreUnverified: 'RestoreUnverified',
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
+  NotificationFailed: 'NotificationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
