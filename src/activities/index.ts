@@ -6,6 +6,7 @@ import { createDependencyActivities } from './dependencies.js';
 import { keepAlive, type ActivityDeps } from './deps.js';
 import { createMigrationActivities } from './migrations.js';
 import { createMonitorActivities } from './monitor.js';
+import { createNotifyActivities } from './notify.js';
 import { createReleaseActivities } from './release.js';
 import { createTemporalActivities } from './temporal.js';
 import { createWriteActivities } from './writes.js';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAppActivities(deps),
     ...createWriteActivities(deps),
     ...createMonitorActivities(deps),
+    ...createNotifyActivities(deps),
     ...createTemporalActivities(),
   };
   return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as never)])) as typeof activities;

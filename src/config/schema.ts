@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
+import { NOTIFY_EVENTS } from '../shared/notify.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (max 63)');
 /** A branch, tag or commit: no option-looking or path-escaping values ever reach git's argv. */
@@ -104,6 +105,20 @@ export const releaseManifestSchema = z
   .strict();
 export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
 
+/**
+ * A webhook told about the deployment (JSON with a Slack-compatible `text`). The URL is a secret
+ * (a Slack webhook URL is its own credential): the config names the variable that holds it, read
+ * in the worker's env or the app's envFile when a notification is sent.
+ */
+export const notifySchema = z
+  .object({
+    webhookUrlEnv: envName.describe('NAME of the variable holding the webhook URL (worker env or envFile)'),
+    events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]).describe('which events to send (default: all)'),
+    timeout: duration.default('10 seconds').describe('per request; a timeout is retried by the activity retry policy'),
+  })
+  .strict();
+export type NotifyConfig = z.output<typeof notifySchema>;
+
 /** How one app is deployed in one environment, on this worker's host. */
 export const environmentConfigSchema = z
   .object({
@@ -181,6 +196,7 @@ export const environmentConfigSchema = z
     requiredEnv: z.array(envName).default([]),
     requiredPackages: z.array(packageName).default([]),
     expect: expectationsSchema.default({ tables: [], columns: [] }),
+    notify: notifySchema.optional(),
     migrationsDir: z.string().default('prisma/migrations'),
     manifestFile: z.string().default('.safe-deploy.json'),
     commandTimeouts: z

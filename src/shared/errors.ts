@@ -27,6 +27,7 @@ export const FailureType = {
   RollbackRequested: 'RollbackRequested',
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
+  NotificationFailed: 'NotificationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

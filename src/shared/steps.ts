@@ -36,6 +36,10 @@ export const ROLLBACK_STEPS = [
   'resume-writes-after-rollback',
 ] as const;
 
+/** Work beside the runbook: not a step of the deployment or of its rollback, but it can fail. */
+export const SIDE_STEPS = ['notify'] as const;
+
 export type ForwardStep = (typeof FORWARD_STEPS)[number];
 export type RollbackStep = (typeof ROLLBACK_STEPS)[number];
-export type StepName = ForwardStep | RollbackStep;
+export type SideStep = (typeof SIDE_STEPS)[number];
+export type StepName = ForwardStep | RollbackStep | SideStep;
