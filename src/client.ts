@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { DEFAULT_GLOBALS, type GlobalOptions } from './cli/context.js';
+import { runLint } from './cli/lint.js';
 import { InvalidRequestError, runStart } from './cli/start.js';
 import { runStatus } from './cli/status.js';
 
@@ -33,6 +34,12 @@ program
   .command('status <workflowId>')
   .description("show a deployment's progress, or its report once finished")
   .action(async (id: string) => { process.exitCode = await runStatus(globals(), id); });
+
+program
+  .command('lint <migrations-dir>')
+  .description('risk of each migration in a Prisma migrations folder (additive, risky, destructive); no Temporal needed')
+  .addHelpText('after', '\nExit code 1 when a migration is destructive or does not parse.\nExample:\n  safe-deploy lint prisma/migrations --json')
+  .action(async (dir: string) => { process.exitCode = await runLint(dir, { json: globals().json }); });
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof InvalidRequestError ? err.message : `safe-deploy: ${(err as Error).message}`);

@@ -1,0 +1,49 @@
+import { stat } from 'node:fs/promises';
+import { lintMigrationsDir, worstSeverity, type Finding, type LintReport } from '../lint/index.js';
+
+/**
+ * `safe-deploy lint <migrations-dir> [--json]`: the risk of each migration in a Prisma migrations
+ * folder, without Temporal. Exit code: 0 when nothing is destructive or invalid, 1 otherwise,
+ * 2 when the folder does not exist.
+ */
+export async function runLint(dir: string, o: { json?: boolean }): Promise<number> {
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) {
+    console.error(`safe-deploy lint: no migrations folder at ${dir} (give a Prisma migrations folder, e.g. prisma/migrations)`);
+    return 2;
+  }
+  const report = await lintMigrationsDir(dir);
+  console.log(o.json ? JSON.stringify(report, null, 2) : renderLint(dir, report));
+  return lintExitCode(report);
+}
+
+export function lintExitCode(report: LintReport): number {
+  const worst = worstSeverity(report.migrations.map((m) => m.severity));
+  return worst === 'destructive' || worst === 'invalid' ? 1 : 0;
+}
+
+/** The report for people: one line per migration, then each finding with why and the safer way. */
+export function renderLint(dir: string, report: LintReport): string {
+  const { migrations } = report;
+  if (migrations.length === 0) return `${dir}: no migrations`;
+  const width = Math.max(...migrations.map((m) => m.name.length));
+  const lines: string[] = [];
+  for (const m of migrations) {
+    const notices = m.findings.filter((f) => f.severity === 'notice').length;
+    lines.push(`${m.name.padEnd(width)}  ${m.severity}${notices ? ` (${notices} notice${notices > 1 ? 's' : ''})` : ''}`);
+    for (const f of m.findings) lines.push(...findingLines(f));
+  }
+  const count = (s: string) => migrations.filter((m) => m.severity === s).length;
+  lines.push('', `${migrations.length} migration${migrations.length > 1 ? 's' : ''}: ${count('destructive')} destructive, ${count('risky')} risky, ${count('additive')} additive, ${count('invalid')} invalid`);
+  return lines.join('\n');
+}
+
+function findingLines(f: Finding): string[] {
+  const sql = f.statement.replace(/\s+/g, ' ');
+  return [
+    `  line ${f.line}  ${f.severity}  ${f.rule}`,
+    ...(sql ? [`    ${sql.length > 120 ? `${sql.slice(0, 119)}…` : sql}`] : []),
+    `    why:   ${f.message}`,
+    `    safer: ${f.safer}`,
+  ];
+}

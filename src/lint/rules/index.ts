@@ -1,0 +1,49 @@
+import type { Rule } from '../types.js';
+import { addColumnNotNullWithoutDefault } from './add-column-not-null-without-default.js';
+import { addColumnVolatileDefault } from './add-column-volatile-default.js';
+import { changeColumnType } from './change-column-type.js';
+import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
+import { constraintWithoutNotValid } from './constraint-without-not-valid.js';
+import { createIndexWithoutConcurrently } from './create-index-without-concurrently.js';
+import { deleteRows } from './delete-rows.js';
+import { dropColumn } from './drop-column.js';
+import { dropSchema } from './drop-schema.js';
+import { dropTable } from './drop-table.js';
+import { dropType } from './drop-type.js';
+import { enumValueRemoval } from './enum-value-removal.js';
+import { missingLockTimeout } from './missing-lock-timeout.js';
+import { renameColumn } from './rename-column.js';
+import { renameTable } from './rename-table.js';
+import { setNotNull } from './set-not-null.js';
+import { truncateTable } from './truncate-table.js';
+import { uniqueOnExistingTable } from './unique-on-existing-table.js';
+import { updateWholeTable } from './update-whole-table.js';
+import { validateInSameTransaction } from './validate-in-same-transaction.js';
+
+/** Every rule, explicitly; findings on one statement come in this order. A new rule goes here. */
+export const rules: readonly Rule[] = [
+  // destructive: can lose data
+  dropTable,
+  dropColumn,
+  dropSchema,
+  dropType,
+  truncateTable,
+  deleteRows,
+  // risky: long or strong locks, table rewrites, failures on existing data
+  updateWholeTable,
+  changeColumnType,
+  renameColumn,
+  renameTable,
+  addColumnNotNullWithoutDefault,
+  addColumnVolatileDefault,
+  setNotNull,
+  createIndexWithoutConcurrently,
+  uniqueOnExistingTable,
+  constraintWithoutNotValid,
+  enumValueRemoval,
+  // how the migration runs: one implicit transaction
+  concurrentlyInTransaction,
+  validateInSameTransaction,
+  // notice: advice that raises nothing
+  missingLockTimeout,
+];

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// End to end: the built CLI (`npm test` builds first) on real Prisma migrations folders.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(root, 'dist/src/client.js');
+const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-cli-'));
+
+function safeDeploy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // No Temporal address anywhere: the lint must not connect.
+    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function migration(folder: string, name: string, sql: string): void {
+  mkdirSync(join(folder, name), { recursive: true });
+  writeFileSync(join(folder, name, 'migration.sql'), sql);
+}
+
+const init = `-- CreateTable
+CREATE TABLE "users" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    CONSTRAINT "users_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "messages" (
+    "id" SERIAL NOT NULL,
+    "userId" INTEGER NOT NULL,
+    "body" TEXT NOT NULL,
+    CONSTRAINT "messages_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
+
+-- AddForeignKey
+ALTER TABLE "messages" ADD CONSTRAINT "messages_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+`;
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('safe-deploy lint', () => {
+  it('rates the sample app\'s migrations additive and exits 0', async () => {
+    const r = await safeDeploy('lint', join(root, 'examples/farm-chat/base/prisma/migrations'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ migrations: [{ name: '20260101000000_init', severity: 'additive', findings: [] }] });
+  });
+
+  it('prints each migration\'s severity and findings in the JSON shape, exit 0 without destructive ones', async () => {
+    const folder = join(dir, 'risky');
+    migration(folder, '20260101000000_init', init);
+    migration(folder, '20260201000000_body_index', '-- CreateIndex\nCREATE INDEX "messages_body_idx" ON "messages"("body");\n');
+    writeFileSync(join(folder, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    const r = await safeDeploy('lint', folder, '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { migrations: { name: string; severity: string; findings: Record<string, unknown>[] }[] };
+    expect(report.migrations.map((m) => Object.keys(m))).toEqual([['name', 'severity', 'findings'], ['name', 'severity', 'findings']]);
+    expect(report.migrations.map((m) => [m.name, m.severity])).toEqual([['20260101000000_init', 'additive'], ['20260201000000_body_index', 'risky']]);
+    expect(report.migrations[1]?.findings).toEqual([
+      expect.objectContaining({ rule: 'create-index-without-concurrently', severity: 'risky', line: 2, statement: 'CREATE INDEX "messages_body_idx" ON "messages"("body")', message: expect.stringMatching(/without CONCURRENTLY/) }),
+      expect.objectContaining({ rule: 'missing-lock-timeout', severity: 'notice', line: 2 }),
+    ]);
+  });
+
+  it('exits 1 when a migration is destructive, and says why in text', async () => {
+    const folder = join(dir, 'destructive');
+    migration(folder, '20260101000000_init', init);
+    migration(folder, '20260301000000_drop_name', "SET lock_timeout = '5s';\n\n-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"name\";\n");
+    const r = await safeDeploy('lint', folder);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('20260301000000_drop_name  destructive');
+    expect(r.stdout).toContain('line 4  destructive  drop-column');
+    expect(r.stdout).toContain('why:   drops column users.name and its data');
+    expect(r.stdout).toContain('2 migrations: 1 destructive, 0 risky, 1 additive, 0 invalid');
+  });
+
+  it('exits 1 when a migration does not parse, naming file and line', async () => {
+    const folder = join(dir, 'invalid');
+    migration(folder, '20260101000000_init', init);
+    migration(folder, '20260401000000_typo', 'ALTER TABLE "users" ADD COLUMN "age" INTEGER;\nCREATE INDX "users_age_idx" ON "users"("age");\n');
+    const r = await safeDeploy('--json', 'lint', folder);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { migrations: { severity: string; findings: { rule: string; file: string; line: number }[] }[] };
+    expect(report.migrations[1]).toMatchObject({ severity: 'invalid', findings: [{ rule: 'parse-error', file: join(folder, '20260401000000_typo', 'migration.sql'), line: 2 }] });
+  });
+
+  it('exits 2 with a clear message for a missing folder', async () => {
+    const r = await safeDeploy('lint', join(dir, 'nope'), '--json');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/no migrations folder at .*nope/);
+  });
+});

@@ -1,0 +1,30 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { lintMigrationsDir } from '../../src/lint/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-dir-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function migration(name: string, sql?: string): void {
+  mkdirSync(join(dir, name));
+  if (sql !== undefined) writeFileSync(join(dir, name, 'migration.sql'), sql);
+}
+
+describe('lintMigrationsDir', () => {
+  it('reads <dir>/<name>/migration.sql in sorted order, skips files, and flags a folder without SQL', async () => {
+    migration('20260301000000_drop', 'DROP TABLE "t";');
+    migration('20260101000000_init', 'CREATE TABLE "t" ("id" SERIAL NOT NULL);');
+    migration('20260201000000_empty');
+    writeFileSync(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    const report = await lintMigrationsDir(dir);
+    expect(report.migrations.map((m) => [m.name, m.severity])).toEqual([
+      ['20260101000000_init', 'additive'],
+      ['20260201000000_empty', 'invalid'],
+      ['20260301000000_drop', 'destructive'],
+    ]);
+    expect(report.migrations[1]?.findings[0]).toMatchObject({ rule: 'missing-migration-sql', severity: 'error', file: join(dir, '20260201000000_empty', 'migration.sql') });
+    expect(report.migrations[2]?.findings[0]).toMatchObject({ rule: 'drop-table', file: join(dir, '20260301000000_drop', 'migration.sql'), line: 1 });
+  });
+});
