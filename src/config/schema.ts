@@ -115,6 +115,7 @@ export const notifySchema = z
     webhookUrlEnv: envName.describe('NAME of the variable holding the webhook URL (worker env or envFile)'),
     events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]).describe('which events to send (default: all)'),
     timeout: duration.default('10 seconds').describe('per request; a timeout is retried by the activity retry policy'),
+    webUiUrl: z.url().optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
   })
   .strict();
 export type NotifyConfig = z.output<typeof notifySchema>;

@@ -55,6 +55,8 @@ export interface DeploymentReport {
   /** How writes were kept from being lost (see the `writes` policy). */
   writes?: { policy: 'stop' | 'detect'; stoppedAt?: string; resumedAt?: string };
   monitoring?: { minutes: number; looks: number; checks: CheckRecord[] };
+  /** Webhook notifications: sent, skipped, or failed after their retries (never fatal). */
+  notifications?: { event: string; sent: boolean; detail: string }[];
   /** Approvals asked and given (or refused) during the deployment. */
   decisions: DecisionRecord[];
   rollback?: {

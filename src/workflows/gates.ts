@@ -18,6 +18,8 @@ export interface GateResult {
 export class Gates {
   private open?: { gate: string; detail: string };
   private answer?: GateResult;
+  /** Told when a gate opens (the `waiting-for-approval` notification). */
+  onOpen?: (gate: string, detail: string) => Promise<void>;
 
   constructor(private readonly run: RunState) {
     const validator = (d: Decision) => {
@@ -46,6 +48,7 @@ export class Gates {
     this.answer = undefined;
     this.run.waitFor({ kind: 'approval', gate, detail, since: since.toISOString(), until: new Date(since.getTime() + timeoutMs).toISOString() });
     try {
+      await this.onOpen?.(gate, detail);
       const answered = await condition(() => this.answer !== undefined, timeoutMs);
       const result: GateResult = answered ? this.answer! : { decision: 'timed-out' };
       this.run.report.decisions.push({ gate, asked: detail, ...result, at: new Date().toISOString() });

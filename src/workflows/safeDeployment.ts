@@ -17,6 +17,7 @@ import { lostWritesUndo } from './lostWrites.js';
 import { progressQuery, rollbackUpdate, type Decision } from './messages.js';
 import { RunState, Skipped } from './runState.js';
 import { setDeploySearchAttributes } from './searchAttributes.js';
+import { notifier } from './notifications.js';
 import { monitorRelease, waitForWindow } from './waiting.js';
 
 const failure = (type: FailureType, step: string, what: string, remedy: string) =>
@@ -65,8 +66,14 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   const what = `${target.app} ${target.environment}`;
   const registered = await call(quick, 'registeredSearchAttributes', 'List the search attributes this namespace has');
   setDeploySearchAttributes(registered, { app: target.app, environment: target.environment, ref: request.ref });
-  const finish = (o: Outcome, err?: unknown) => {
+  const notify = notifier(run, target, request.ref);
+  gates.onOpen = (gate, detail) => notify('waiting-for-approval', `${gate}: ${detail}`);
+  const finish = async (o: Outcome, err?: unknown) => {
     setDeploySearchAttributes(registered, { outcome: o });
+    if (o === 'deployed' || o === 'rolled-back' || o === 'rollback-failed') {
+      const why = err === undefined ? '' : ` — ${describeFailure(err).message}`;
+      await notify(o, o === 'deployed' ? `${run.report.release?.to.name ?? request.ref} is live and verified` : `${o}${why}`.slice(0, 500), o);
+    }
     const report = run.finish(o, err);
     outcome = o;
     return report;
@@ -104,6 +111,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       if (blocker) throw failure(FailureType.MigrationStateBad, 'inspect-migrations', blocker.what, blocker.remedy);
       if (request.dryRun) return 'dry-run';
 
+      await notify('started', `${release.current.name} → ${release.target.name}${request.reason ? ` (${request.reason})` : ''}${request.requestedBy ? `, by ${request.requestedBy}` : ''}`);
       // Writes pause before the backup, so that a restore can lose nothing (policy `stop`).
       const policy = target.writes.policy;
       undo.add('resume-writes-after-rollback', `Resume ${what}'s writes`, () => call(changing, 'resumeWrites', `Resume ${what}'s writes`, { target, step: 'resume-writes-after-rollback' }).then(() => 'writes resumed'), { changes: false });
@@ -178,13 +186,13 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       await monitorRelease(target, request.monitorMinutes ?? target.monitor.minutes, msToNumber(target.monitor.interval as never), run);
       return 'deployed';
     });
-    return finish(done);
+    return await finish(done);
   } catch (err) {
     const cause = rollbackAsked ? failure(FailureType.RollbackRequested, run.steps.findLast((s) => s.status !== 'ok')?.name ?? 'deploy', `rollback requested by ${rollbackAsked.by}: ${rollbackAsked.reason}`, 'none: the deployment is rolled back') : err;
     if (!undo.changedSomething) {
       // Nothing changed but perhaps a paused door: reopen it, and say what stopped us.
       const result = await undo.runAll();
-      return finish(result.outcome === 'rolled-back' ? 'aborted' : 'rollback-failed', cause);
+      return await finish(result.outcome === 'rolled-back' ? 'aborted' : 'rollback-failed', cause);
     }
     run.report.rollback = rollback;
     rollback.reason = rollbackAsked ? `rollback requested by ${rollbackAsked.by}: ${rollbackAsked.reason}` : isCancellation(err) ? 'the deployment was cancelled' : describeFailure(err).message;
@@ -193,7 +201,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     rollback.verified = result.outcome === 'rolled-back';
     rollback.undone = run.steps.filter((s) => s.phase === 'rollback' && s.status !== 'failed' && s.status !== 'running').map((s) => `${s.summary}: ${s.status === 'skipped' ? `not done (${s.result})` : s.result || 'done'}`);
     rollback.leftForHumans = manualSteps(result.remaining, { target, previousCommit, backupPath, keptAs });
-    return finish(result.outcome, cause);
+    return await finish(result.outcome, cause);
   } finally {
     await releaseDeploymentLock(lock === 'held' ? undefined : lock);
   }

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,14 +14,32 @@ let report: DeploymentReport;
 let handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
 let usersBefore: unknown[];
 let messagesBefore: unknown[];
+/** A real webhook receiver: what a Slack-compatible endpoint would get. */
+const received: { path: string; body: Record<string, unknown> }[] = [];
+let receiver: Server;
+const WEBHOOK_TOKEN = 'T0SECRET/B0HOOK/xoxb-9f8e7d6c5b4a';
 
 beforeAll(async () => {
-  s = await createScenario('happy');
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(body) });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  s = await createScenario('happy', { overrides: { notify: { webhookUrlEnv: 'DEPLOY_WEBHOOK_URL', webUiUrl: 'http://127.0.0.1:8233' } } });
+  // The webhook URL is a secret: it lives in the app's env file, the config names it.
+  appendFileSync(s.prod.envFile, `DEPLOY_WEBHOOK_URL=http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/${WEBHOOK_TOKEN}\n`);
   usersBefore = await s.query('SELECT id, email, name, "passwordHash", "createdAt" FROM users ORDER BY id');
   messagesBefore = await s.query('SELECT id, "userId", body, "createdAt" FROM messages ORDER BY id');
   ({ handle, report } = await s.deploy(s.request('v2')));
 }, 600_000);
-afterAll(async () => s?.close());
+afterAll(async () => {
+  await s?.close();
+  receiver?.close();
+});
 
 describe('deploying farm-chat v1 → v2', () => {
   it('ends deployed, with every step ok', () => {
@@ -32,8 +52,8 @@ describe('deploying farm-chat v1 → v2', () => {
 
   it('ran each step as an activity, in the runbook order', async () => {
     expect(await scheduledActivities(handle)).toEqual([
-      'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk', 'inspectMigrations',
-      'stopWrites', 'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment', 'resumeWrites',
+      'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk', 'inspectMigrations', 'notify',
+      'stopWrites', 'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'notify',
     ]);
   });
 
@@ -70,8 +90,18 @@ describe('deploying farm-chat v1 → v2', () => {
     expect(report.checks.every((c) => c.ok)).toBe(true);
   });
 
+  it('told the webhook it started and deployed, with a Slack text and a link to the Web UI', () => {
+    expect(received.map((r) => r.body.event)).toEqual(['started', 'deployed']);
+    expect(received.every((r) => r.path === `/hooks/${WEBHOOK_TOKEN}`)).toBe(true);
+    expect(received[1]!.body).toMatchObject({ app: 'farm-chat', environment: s.environment, ref: 'v2', outcome: 'deployed', workflowId: handle.workflowId });
+    expect(received[1]!.body.text).toContain('farm-chat');
+    expect(received[1]!.body.webUiUrl).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${handle.workflowId}`);
+    expect(report.notifications).toEqual([{ event: 'started', sent: true, detail: 'HTTP 200' }, { event: 'deployed', sent: true, detail: 'HTTP 200' }]);
+  });
+
   it('kept secrets out of the workflow history', async () => {
     const text = await historyText(handle);
+    expect(text).not.toContain(WEBHOOK_TOKEN);
     expect(text).toContain('DATABASE_URL'); // names are there…
     expect(text).not.toContain(s.dbPassword); // …values are not
     expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);
