@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describeIssues, deployRequestSchema, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
+import { describeIssues, deployRequestSchema, environmentProblems, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { run } from '../exec/run.js';
 import type { ActivityDeps } from './deps.js';
@@ -67,6 +67,15 @@ export function createConfigActivities(deps: ActivityDeps) {
           step: 'load-config',
           what: `request.environment: app '${request.app}' has no environment '${request.environment}' (configured: ${Object.keys(app).join(', ')})`,
           remedy: 'use a configured environment or add it to the worker config',
+          retryable: false,
+        });
+      }
+      const problems = environmentProblems(env);
+      if (problems.length > 0) {
+        throw deployFailure(FailureType.InvalidConfig, {
+          step: 'load-config',
+          what: `invalid worker config ${deps.configPath}: ${problems.map((p) => `apps.${request.app}.${request.environment}.${p.path}: ${p.message}`).join('; ')}`,
+          remedy: 'fix the named fields in the worker config; nothing was changed',
           retryable: false,
         });
       }

@@ -17,6 +17,8 @@ export interface InstallInput {
   commit: string;
   requiredPackages: string[];
   step: StepName;
+  /** Where to install: the app's directory (default) or a staged release's. */
+  dir?: string;
 }
 
 export interface DependencyFacts {
@@ -81,20 +83,20 @@ export function createDependencyActivities(_deps: ActivityDeps) {
      * the marker says node_modules was built from this very commit and lockfile, so a retry or a
      * compensation for a step that never ran costs nothing.
      */
-    async installDependencies({ target: t, commit, requiredPackages, step }: InstallInput): Promise<DependencyFacts> {
-      const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
+    async installDependencies({ target: t, commit, requiredPackages, step, dir = t.appDir }: InstallInput): Promise<DependencyFacts> {
+      const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
         throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `the working copy is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`, remedy: 'activate the release first', retryable: false });
       }
-      const lockfileSha256 = await sha256File(join(t.appDir, 'package-lock.json')).catch(() => {
-        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `${t.appDir} has no package-lock.json`, remedy: 'commit a lockfile: npm ci needs it for reproducible installs', retryable: false });
+      const lockfileSha256 = await sha256File(join(dir, 'package-lock.json')).catch(() => {
+        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `${dir} has no package-lock.json`, remedy: 'commit a lockfile: npm ci needs it for reproducible installs', retryable: false });
       });
-      const markerPath = join(t.appDir, 'node_modules', MARKER);
+      const markerPath = join(dir, 'node_modules', MARKER);
       const marker = await readFile(markerPath, 'utf8').then(JSON.parse).catch(() => undefined);
-      const before = await compareWithLockfile(t.appDir);
+      const before = await compareWithLockfile(dir);
       const upToDate = marker?.commit === commit && marker?.lockfileSha256 === lockfileSha256 && before.missing.length === 0 && before.extraneous.length === 0;
       if (!upToDate) {
-        const env = { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.install as never) };
+        const env = { cwd: dir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.install as never) };
         for (const [phase, argv] of [['install', t.commands.install], ...t.commands.build.map((b) => ['build', b] as const)] as const) {
           try {
             await runInActivity(appCommand(argv, env), phase);
@@ -103,8 +105,8 @@ export function createDependencyActivities(_deps: ActivityDeps) {
           }
         }
       }
-      const after = await compareWithLockfile(t.appDir);
-      const absent = requiredPackages.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
+      const after = await compareWithLockfile(dir);
+      const absent = requiredPackages.filter((p) => !existsSync(join(dir, 'node_modules', p, 'package.json')));
       if (absent.length > 0 || after.missing.length > 0 || after.extraneous.length > 0) {
         throw deployFailure(FailureType.DependencyInstallFailed, {
           step,

@@ -4,6 +4,7 @@ import { createConfigActivities } from './config.js';
 import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
 import { keepAlive, type ActivityDeps } from './deps.js';
+import { createLayoutActivities } from './layout.js';
 import { createMigrationActivities } from './migrations.js';
 import { createMonitorActivities } from './monitor.js';
 import { createNotifyActivities } from './notify.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createConfigActivities(deps),
     ...createCheckActivities(deps),
     ...createReleaseActivities(deps),
+    ...createLayoutActivities(deps),
     ...createMigrationActivities(deps),
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),

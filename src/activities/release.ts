@@ -5,9 +5,12 @@ import { CommandFailed } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
+import { codePaths, createLayoutActivities, liveDir } from './layout.js';
 
 export interface ReleaseInfo {
   commit: string;
+  /** Where it lives on disk, for the live release (its own directory in the `releases` layout). */
+  dir?: string;
   /** `git describe` of the commit, e.g. `v2` */
   name: string;
   manifest: ReleaseManifest;
@@ -23,13 +26,16 @@ export interface ResolvedRelease {
 export interface ActivateInput {
   target: TargetConfig;
   commit: string;
+  /** Layout `releases`: the release directory `current` must point at. */
+  dir?: string;
 }
 
 async function releaseInfo(t: TargetConfig, commit: string): Promise<ReleaseInfo> {
-  const name = (await runInActivity(gitDescribe(t.appDir, commit), 'describe')).stdout.trim();
+  const git = codePaths(t).gitDir;
+  const name = (await runInActivity(gitDescribe(git, commit), 'describe')).stdout.trim();
   let manifest: ReleaseManifest = releaseManifestSchema.parse({});
   try {
-    const text = (await runInActivity(gitShowFile(t.appDir, commit, t.manifestFile), 'manifest')).stdout;
+    const text = (await runInActivity(gitShowFile(git, commit, t.manifestFile), 'manifest')).stdout;
     const parsed = releaseManifestSchema.safeParse(JSON.parse(text));
     if (!parsed.success) {
       throw deployFailure(FailureType.InvalidConfig, {
@@ -45,7 +51,7 @@ async function releaseInfo(t: TargetConfig, commit: string): Promise<ReleaseInfo
   }
   let migrations: string[] = [];
   try {
-    const listing = (await runInActivity(gitListTree(t.appDir, commit, t.migrationsDir), 'migrations')).stdout;
+    const listing = (await runInActivity(gitListTree(git, commit, t.migrationsDir), 'migrations')).stdout;
     migrations = listing.split('\n').map((l) => l.trim().split('/').pop()!).filter((n) => n && !n.endsWith('.toml')).sort();
   } catch (e) {
     if (!(e instanceof CommandFailed)) throw e;
@@ -53,7 +59,8 @@ async function releaseInfo(t: TargetConfig, commit: string): Promise<ReleaseInfo
   return { commit, name, manifest, migrations };
 }
 
-export function createReleaseActivities(_deps: ActivityDeps) {
+export function createReleaseActivities(deps: ActivityDeps) {
+  const layout = createLayoutActivities(deps);
   return {
     /**
      * Fetches the remote and resolves the requested ref to a commit, reading both the current and
@@ -72,15 +79,17 @@ export function createReleaseActivities(_deps: ActivityDeps) {
           retryable: false,
         });
       }
+      const { gitDir, remote } = codePaths(t);
+      await layout.ensureMirror({ target: t });
       try {
-        await runInActivity({ ...gitFetch(t.appDir, t.gitRemote, gitTimeout) }, 'fetch');
+        await runInActivity({ ...gitFetch(gitDir, remote, gitTimeout) }, 'fetch');
       } catch (e) {
-        throw commandFailure(e, { step: 'resolve-release', type: FailureType.CommandFailed, what: `git fetch ${t.gitRemote} failed`, remedy: 'check that the remote is reachable', retryable: true });
+        throw commandFailure(e, { step: 'resolve-release', type: FailureType.CommandFailed, what: `git fetch ${remote} failed`, remedy: 'check that the remote is reachable', retryable: true });
       }
       let commit: string | undefined;
-      for (const candidate of [ref, `${t.gitRemote}/${ref}`]) {
+      for (const candidate of [ref, `${remote}/${ref}`]) {
         try {
-          commit = (await runInActivity(gitResolve(t.appDir, candidate), 'resolve')).stdout.trim();
+          commit = (await runInActivity(gitResolve(gitDir, candidate), 'resolve')).stdout.trim();
           break;
         } catch (e) {
           if (!(e instanceof CommandFailed)) throw e;
@@ -89,17 +98,22 @@ export function createReleaseActivities(_deps: ActivityDeps) {
       if (!commit) {
         throw deployFailure(FailureType.ReleaseNotFound, {
           step: 'resolve-release',
-          what: `ref '${ref}' does not exist in ${t.gitRemote} (no tag, branch or commit of that name)`,
+          what: `ref '${ref}' does not exist in ${t.codeLayout === 'releases' ? t.releases!.repository : t.gitRemote} (no tag, branch or commit of that name)`,
           remedy: 'push the tag or branch, or fix the ref; nothing was changed',
           retryable: false,
         });
       }
       const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-      return { current: await releaseInfo(t, head), target: await releaseInfo(t, commit) };
+      return { current: { ...(await releaseInfo(t, head)), dir: await liveDir(t) }, target: await releaseInfo(t, commit) };
     },
 
     /** Checks out `commit` (detached) in the working copy. Already there = nothing to do. */
-    async activateRelease({ target: t, commit }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
+    async activateRelease({ target: t, commit, dir }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
+      if (t.codeLayout === 'releases') {
+        if (!dir) throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: 'no release directory given', remedy: 'a bug: stage the release first', retryable: false });
+        const r = await layout.switchCurrent({ target: t, dir, commit });
+        return { commit, previous: r.previous, changed: r.changed };
+      }
       const previous = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
       if (previous === commit) return { commit, previous, changed: false };
       try {

@@ -18,3 +18,11 @@ export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => 
 export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', `${commit}:${path}`]);
 export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', commit, `${path}/`]);
 export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', commit]);
+/** A working copy of `source` whose objects stay in `source` (--shared): cheap release directories. */
+export const gitCloneShared = (source: string, dir: string, timeoutMs?: number): Cmd => ({
+  file: 'git', args: ['clone', '--quiet', '--shared', '--no-checkout', '--', source, dir], env: { GIT_TERMINAL_PROMPT: '0' }, timeoutMs,
+});
+/** A bare mirror of `repository` (every ref), fetched again before each deployment. */
+export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: number): Cmd => ({
+  file: 'git', args: ['clone', '--quiet', '--mirror', '--', repository, dir], env: { GIT_TERMINAL_PROMPT: '0' }, timeoutMs,
+});

@@ -123,8 +123,49 @@ export type NotifyConfig = z.output<typeof notifySchema>;
 /** How one app is deployed in one environment, on this worker's host. */
 export const environmentConfigSchema = z
   .object({
-    appDir: absolutePath.describe('the production working copy (a git clone)'),
+    appDir: absolutePath.describe("the app's directory: the production working copy (in-place), or the `current` symlink (releases)"),
     gitRemote: z.string().regex(/^[A-Za-z0-9._-]+$/).default('origin'),
+    /**
+     * `in-place` (default): appDir is a git working copy that is checked out and reinstalled.
+     * `releases` (Capistrano-style): each release is its own directory `<root>/releases/<time>-<sha>`
+     * with its own node_modules, and appDir is the `current` symlink, switched atomically; a
+     * rollback switches it back, with no git or npm at rollback time.
+     */
+    codeLayout: z.enum(['in-place', 'releases']).default('in-place'),
+    releases: z
+      .object({
+        /** Where the app's git repository is fetched from (URL or path); mirrored in `<root>/repo`. */
+        repository: z.string().min(1).refine((r) => !r.startsWith('-'), 'a git URL or path'),
+        /** Releases kept on disk (the current and previous ones always are). */
+        keep: z.number().int().min(2).max(100).default(5),
+      })
+      .strict()
+      .optional(),
+    /** Scratch space for staged releases (rehearsals); default `<backup.dir>/work`. */
+    workDir: absolutePath.optional(),
+    /**
+     * The rehearsal: the migration runs first on a copy of the backup. With `startPrevious`, the
+     * previous release is also started against the migrated copy (its health and GET checks must
+     * pass): then a rollback of an additive migration may keep the database (code-only).
+     */
+    rehearsal: z
+      .object({
+        enabled: z.boolean().default(true),
+        startPrevious: z
+          .object({
+            /** Starts the app in the foreground from its directory, e.g. ["node", "src/server.js"]. */
+            command: argv,
+            /** The variable the app reads its port from; a free port is given. */
+            portEnv: envName.default('PORT'),
+            timeout: duration.default('30 seconds'),
+          })
+          .strict()
+          .optional(),
+        /** After an additive migration the previous release was proven to run on: roll back code only, keep the data. */
+        preferCodeOnly: z.boolean().default(true),
+      })
+      .strict()
+      .default({ enabled: true, preferCodeOnly: true }),
     database: z
       .object({
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),
@@ -212,6 +253,14 @@ export const environmentConfigSchema = z
   })
   .strict();
 export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
+
+/** Cross-field rules of an environment: checked by loadConfig, each naming its field. */
+export function environmentProblems(e: EnvironmentConfig): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (e.codeLayout === 'releases' && !e.releases) problems.push({ path: 'releases', message: "codeLayout 'releases' needs releases.repository (where the app's git repository is)" });
+  if (e.codeLayout === 'releases' && !e.appDir.endsWith('/current')) problems.push({ path: 'appDir', message: "with codeLayout 'releases', appDir is the `current` symlink, e.g. /srv/app/current" });
+  return problems;
+}
 
 export const workerConfigSchema = z
   .object({

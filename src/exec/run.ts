@@ -145,3 +145,36 @@ export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
     });
   });
 }
+
+/** A process that keeps running (an app started for a rehearsal) until `stop()`. */
+export interface Service {
+  pid: number;
+  /** Set once it has exited on its own (it was meant to keep running). */
+  exited(): { code: number | null; signal: string | null } | undefined;
+  /** The end of what it printed, redacted. */
+  output(): string;
+  /** SIGTERM to its process group, SIGKILL after a grace period; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export function startService(cmd: Cmd): Service {
+  const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env: { ...baseEnv(), ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
+  const out = new Tail();
+  child.stdout.on('data', (c: Buffer) => out.push(c));
+  child.stderr.on('data', (c: Buffer) => out.push(c));
+  let exit: { code: number | null; signal: string | null } | undefined;
+  const gone = new Promise<void>((resolve) => child.on('close', (code, signal) => { exit = { code, signal }; resolve(); }));
+  child.on('error', (e) => { exit = { code: null, signal: e.message }; });
+  return {
+    pid: child.pid ?? -1,
+    exited: () => exit,
+    output: () => redact(out.text(), cmd.secrets),
+    async stop() {
+      if (exit || child.pid === undefined) return;
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, KILL_GRACE_MS);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

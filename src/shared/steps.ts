@@ -13,8 +13,11 @@ export const FORWARD_STEPS = [
   'inspect-migrations',
   'wait-for-window',
   'approval',
+  'stage-release',
   'stop-writes',
   'backup',
+  'rehearse',
+  'remove-staging',
   'activate-release',
   'install-dependencies',
   'migrate',
@@ -22,6 +25,7 @@ export const FORWARD_STEPS = [
   'verify',
   'resume-writes',
   'monitor',
+  'prune',
 ] as const;
 
 export const ROLLBACK_STEPS = [
