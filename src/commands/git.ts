@@ -18,3 +18,9 @@ export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => 
 export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', `${commit}:${path}`]);
 export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', commit, `${path}/`]);
 export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', commit]);
+/**
+ * The files under `paths` at `commit`, as a tar archive written to `outFile`: byte for byte what a
+ * checkout would give, without touching the working copy, its index or its hooks.
+ */
+export const gitArchive = (cwd: string, commit: string, outFile: string, paths: readonly string[]) =>
+  git(cwd, ['archive', '--format=tar', `--output=${outFile}`, '--end-of-options', commit, ...paths]);
