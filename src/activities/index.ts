@@ -4,7 +4,10 @@ import { createConfigActivities } from './config.js';
 import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
 import type { ActivityDeps } from './deps.js';
+import { createDriftActivities } from './drift.js';
+import { createMigrationHistoryActivities } from './migrationHistory.js';
 import { createMigrationActivities } from './migrations.js';
+import { createPrismaHazardActivities } from './prismaHazards.js';
 import { createReleaseActivities } from './release.js';
 
 export type { ActivityDeps } from './deps.js';
@@ -16,6 +19,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckActivities(deps),
     ...createReleaseActivities(deps),
     ...createMigrationActivities(deps),
+    ...createMigrationHistoryActivities(deps),
+    ...createDriftActivities(deps),
+    ...createPrismaHazardActivities(deps),
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),
     ...createAppActivities(deps),
