@@ -28,7 +28,7 @@ export interface MigrationEntry {
 export interface PendingMigrationSql {
   name: string;
   sql: string;
-  /** Only the first MAX_SQL_BYTES are kept (activity results live in history). */
+  /** Cut at MAX_SQL_BYTES (MAX_TOTAL_SQL_BYTES for all together): activity results live in history. */
   truncated: boolean;
 }
 
@@ -61,7 +61,9 @@ export interface MigrationHistory extends MigrationFacts {
   disagreements: string[];
 }
 
+/** Activity results live in history (2 MB per payload at most): SQL beyond these is cut and flagged. */
 export const MAX_SQL_BYTES = 256 * 1024;
+export const MAX_TOTAL_SQL_BYTES = 1024 * 1024;
 
 const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), targetCommit: commitSchema }).loose();
 
@@ -123,11 +125,16 @@ export function disagreements(entries: readonly MigrationEntry[], prismaStatus: 
   return notes;
 }
 
-function pendingSqlOf(entries: readonly MigrationEntry[], local: readonly MigrationScript[]): PendingMigrationSql[] {
+export function pendingSqlOf(entries: readonly MigrationEntry[], local: readonly MigrationScript[]): PendingMigrationSql[] {
   const toRun = new Set(entries.filter((e) => e.state === 'pending' || e.state === 'rolled-back').map((e) => e.name));
+  let budget = MAX_TOTAL_SQL_BYTES;
   return local
     .filter((s) => toRun.has(s.name))
-    .map((s) => ({ name: s.name, sql: s.bytes.subarray(0, MAX_SQL_BYTES).toString('utf8'), truncated: s.bytes.length > MAX_SQL_BYTES }));
+    .map((s) => {
+      const kept = Math.min(s.bytes.length, MAX_SQL_BYTES, budget);
+      budget -= kept;
+      return { name: s.name, sql: s.bytes.subarray(0, kept).toString('utf8'), truncated: kept < s.bytes.length };
+    });
 }
 
 export function createMigrationHistoryActivities(deps: ActivityDeps) {

@@ -146,6 +146,7 @@ export async function probeTransactionPooling(db: DbTarget, waitMs = 3_000): Pro
     }
     try {
       const otherClientPid = await backendPid(b);
+      if (otherClientPid === firstPid) return { firstPid, otherClientPid }; // A's backend went to B: nothing more to see
       const second = backendPid(a);
       const timer = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), waitMs).unref());
       const secondPid = await Promise.race([second, timer]);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,8 +24,8 @@ export interface MigrationScript {
 
 /**
  * Reads files of a release at `commit` without checking it out (the working copy stays at the
- * current release during pre-checks): `git archive` of `paths` into a folder named from the
- * deployment id (a retry clears its own leftovers), unpacked, handed to `use`, then removed.
+ * current release during pre-checks): `git archive` of `paths` into a temporary folder,
+ * unpacked, handed to `use`, then removed.
  * `git show` would do for small text, but the runner keeps only a redacted tail of output, and a
  * checksum needs every byte. Paths absent at that commit are simply missing from the folder.
  */
@@ -33,9 +33,9 @@ export async function withReleaseFiles<T>(
   t: TargetConfig, commit: string, paths: readonly string[], o: { deploymentId: string; step: StepName },
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
-  const work = join(tmpdir(), `safe-deploy-${sha256(`${o.deploymentId}:${commit}`).slice(0, 16)}-release`);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(join(work, 'tree'), { recursive: true });
+  // A folder of its own: activities of one deployment may read the same commit at the same time.
+  const work = await mkdtemp(join(tmpdir(), `safe-deploy-${sha256(o.deploymentId).slice(0, 8)}-release-`));
+  await mkdir(join(work, 'tree'));
   try {
     for (const [i, path] of paths.entries()) {
       const tar = join(work, `${i}.tar`);

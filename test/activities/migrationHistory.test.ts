@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { classifyMigrations, disagreements, type MigrationRecord } from '../../src/activities/migrationHistory.js';
+import { classifyMigrations, disagreements, MAX_SQL_BYTES, MAX_TOTAL_SQL_BYTES, pendingSqlOf, type MigrationRecord } from '../../src/activities/migrationHistory.js';
 import { checksumMatches, prismaChecksum } from '../../src/activities/prismaChecksum.js';
 
 const sql = (text: string) => Buffer.from(text);
@@ -75,5 +75,20 @@ describe('classifyMigrations', () => {
     expect(disagreements(failed, 'clean')).toEqual(['_prisma_migrations records failed migration(s) 3_failed, but prisma migrate status says clean']);
     expect(disagreements([], 'failed')).toHaveLength(1);
     expect(disagreements([], 'pending')).toEqual([]);
+  });
+});
+
+describe('pendingSqlOf', () => {
+  it('gives the SQL of what deploy will run, cut (and flagged) where history could not hold it', () => {
+    const big = Buffer.alloc(MAX_SQL_BYTES + 10, 'a');
+    const local = [{ name: '1', bytes: sql('SELECT 1;') }, { name: '2', bytes: big }, ...['3', '4', '5', '6', '7'].map((name) => ({ name, bytes: Buffer.alloc(MAX_SQL_BYTES, 'b') })), { name: '8', bytes: sql('applied') }];
+    const entries = classifyMigrations([row('8', sql('applied'))], local);
+    const pending = pendingSqlOf(entries, local);
+    expect(pending.map((p) => p.name)).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(pending[0]).toEqual({ name: '1', sql: 'SELECT 1;', truncated: false });
+    expect(pending[1]).toMatchObject({ truncated: true });
+    expect(pending[1]!.sql).toHaveLength(MAX_SQL_BYTES);
+    expect(pending.reduce((n, p) => n + p.sql.length, 0)).toBe(MAX_TOTAL_SQL_BYTES);
+    expect(pending.at(-1)).toEqual({ name: '7', sql: '', truncated: true });
   });
 });
