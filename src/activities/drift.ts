@@ -74,6 +74,7 @@ function cancellationSignal(): AbortSignal | undefined {
 async function whileHeartbeating<T>(details: Record<string, unknown>, work: Promise<T>): Promise<T> {
   const timer = setInterval(() => heartbeat(details), 5_000);
   const signal = cancellationSignal();
+  work.catch(() => undefined); // still settles (rejected) after a cancellation: never unhandled
   try {
     if (!signal) return await work;
     return await Promise.race([work, new Promise<never>((_, reject) => {

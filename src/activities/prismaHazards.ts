@@ -139,7 +139,7 @@ export async function probeTransactionPooling(db: DbTarget, waitMs = 3_000): Pro
   return withClient(db, (a) => withClient(db, async (b) => {
     const firstPid = await backendPid(a);
     try {
-      await b.query('BEGIN');
+      await b.query('BEGIN READ ONLY');
     } catch (e) {
       if (/pooling mode|transaction blocks not allowed/i.test((e as Error).message)) return { firstPid, error: (e as Error).message };
       throw e;
