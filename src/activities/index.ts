@@ -4,10 +4,13 @@ import { createConfigActivities } from './config.js';
 import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
 import { keepAlive, type ActivityDeps } from './deps.js';
+import { createDriftActivities } from './drift.js';
 import { createLayoutActivities } from './layout.js';
+import { createMigrationHistoryActivities } from './migrationHistory.js';
 import { createMigrationActivities } from './migrations.js';
 import { createMonitorActivities } from './monitor.js';
 import { createNotifyActivities } from './notify.js';
+import { createPrismaHazardActivities } from './prismaHazards.js';
 import { createReleaseActivities } from './release.js';
 import { createTemporalActivities } from './temporal.js';
 import { createWriteActivities } from './writes.js';
@@ -22,6 +25,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createReleaseActivities(deps),
     ...createLayoutActivities(deps),
     ...createMigrationActivities(deps),
+    ...createMigrationHistoryActivities(deps),
+    ...createDriftActivities(deps),
+    ...createPrismaHazardActivities(deps),
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),
     ...createAppActivities(deps),

@@ -26,3 +26,9 @@ export const gitCloneShared = (source: string, dir: string, timeoutMs?: number):
 export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: number): Cmd => ({
   file: 'git', args: ['clone', '--quiet', '--mirror', '--', repository, dir], env: { GIT_TERMINAL_PROMPT: '0' }, timeoutMs,
 });
+/**
+ * The files under `paths` at `commit`, as a tar archive written to `outFile`: byte for byte what a
+ * checkout would give, without touching the working copy, its index or its hooks.
+ */
+export const gitArchive = (cwd: string, commit: string, outFile: string, paths: readonly string[]) =>
+  git(cwd, ['archive', '--format=tar', `--output=${outFile}`, '--end-of-options', commit, ...paths]);

@@ -46,10 +46,16 @@ export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'cu
   return target(db, bin, args);
 }
 
-/** The schema alone, without owners or grants, for comparing two databases. */
-export function pgDumpSchema(bin: string, db: DbTarget, snapshot?: string): Cmd {
+/**
+ * The schema alone, without owners or grants, for comparing two databases: to stdout, or to
+ * `o.file` when every byte matters (the runner keeps only a tail of stdout). `o.excludeTables`
+ * are pg_dump patterns.
+ */
+export function pgDumpSchema(bin: string, db: DbTarget, snapshot?: string, o: { excludeTables?: readonly string[]; file?: string } = {}): Cmd {
   const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-password'];
   if (snapshot) args.push(`--snapshot=${snapshot}`);
+  for (const pattern of o.excludeTables ?? []) args.push(`--exclude-table=${pattern}`);
+  if (o.file) args.push(`--file=${o.file}`);
   return target(db, bin, args);
 }
 

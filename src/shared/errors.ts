@@ -12,6 +12,8 @@ export const FailureType = {
   EnvironmentIncomplete: 'EnvironmentIncomplete',
   DiskSpaceLow: 'DiskSpaceLow',
   MigrationStateBad: 'MigrationStateBad',
+  /** Prisma cannot migrate safely: its advisory lock is taken, a transaction pooler, or a CLI too old. */
+  PrismaHazard: 'PrismaHazard',
   BackupUnverified: 'BackupUnverified',
   DependencyInstallFailed: 'DependencyInstallFailed',
   MigrationFailed: 'MigrationFailed',

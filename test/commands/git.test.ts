@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitCheckout, gitFetch, gitResolve } from '../../src/commands/git.js';
+import { gitArchive, gitCheckout, gitFetch, gitResolve } from '../../src/commands/git.js';
 
 describe('git commands', () => {
   it('never lets a ref be read as an option', () => {
@@ -11,5 +11,8 @@ describe('git commands', () => {
     expect(fetch.args).toEqual(['-C', '/srv/app', 'fetch', '--tags', '--force', '--prune', 'origin']);
     expect(fetch.env).toEqual({ GIT_TERMINAL_PROMPT: '0' });
     expect(fetch.timeoutMs).toBe(1000);
+  });
+  it('reads a release with git archive, never taking the commit or a path for an option', () => {
+    expect(gitArchive('/srv/app', 'abc123', '/tmp/x.tar', ['prisma/migrations']).args).toEqual(['-C', '/srv/app', 'archive', '--format=tar', '--output=/tmp/x.tar', '--end-of-options', 'abc123', 'prisma/migrations']);
   });
 });

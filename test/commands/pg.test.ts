@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseUrl, parseDatabaseUrl, pgDump, pgRestore, pgRestoreList } from '../../src/commands/pg.js';
+import { databaseUrl, parseDatabaseUrl, pgDump, pgDumpSchema, pgRestore, pgRestoreList } from '../../src/commands/pg.js';
 
 const db = parseDatabaseUrl('postgres://farm:S3cret%21@127.0.0.1:5544/farm_chat?sslmode=disable');
 
@@ -22,5 +22,11 @@ describe('pg commands', () => {
     expect(pgDump('pg_dump', db, { file: '/b/d', format: 'directory', jobs: 2 }).args).toContain('--jobs=2');
     expect(pgRestore('pg_restore', { ...db, database: 'scratch' }, { file: '/b/d', jobs: 2 }).args).toEqual(['--dbname=scratch', '--no-owner', '--exit-on-error', '--no-password', '--jobs=2', '/b/d']);
     expect(pgRestoreList('pg_restore', '/b/x.dump').args).toEqual(['--list', '/b/x.dump']);
+  });
+
+  it('dumps a schema without owners, grants or the excluded tables', () => {
+    expect(pgDumpSchema('pg_dump', db, undefined, { excludeTables: ['*._prisma_migrations'], file: '/tmp/s.sql' }).args)
+      .toEqual(['--schema-only', '--no-owner', '--no-privileges', '--no-password', '--exclude-table=*._prisma_migrations', '--file=/tmp/s.sql']);
+    expect(pgDumpSchema('pg_dump', db, '00000003-1').args).toEqual(['--schema-only', '--no-owner', '--no-privileges', '--no-password', '--snapshot=00000003-1']);
   });
 });

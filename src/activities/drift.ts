@@ -1,0 +1,192 @@
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type pg from 'pg';
+import { z } from 'zod';
+import { pgDumpSchema, withDatabase, type DbTarget } from '../commands/pg.js';
+import type { TargetConfig } from '../config/schema.js';
+import { FailureType } from '../shared/errors.js';
+import { normaliseSchemaDump, quoteIdent, sha256 } from './dbState.js';
+import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandFailure } from './failures.js';
+import { parseInput } from './input.js';
+import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
+import { pgTool, withClient } from './pgClient.js';
+import { commitSchema, readMigrationScripts } from './releaseFiles.js';
+import { describeSchema, PRISMA_TABLE, type SchemaDescription } from './schemaCatalog.js';
+import { compareSchemas, type SchemaDifference } from './schemaDiff.js';
+
+export interface DriftInput {
+  deploymentId: string;
+  target: TargetConfig;
+  /** The commit the working copy is at (resolveRelease's `current.commit`): its migrations built production. */
+  currentCommit: string;
+}
+
+export interface DriftReport {
+  /** Production differs from what its applied migrations build. */
+  drift: boolean;
+  /** Every applied migration could be replayed; when false, differences may come from that. */
+  complete: boolean;
+  differences: SchemaDifference[];
+  warnings: string[];
+  /** Migrations replayed into the scratch database, in the order production applied them. */
+  replayed: string[];
+  /** sha256 of the normalised `pg_dump --schema-only` (without `_prisma_migrations`) of both. */
+  schemaDumpSha256: { expected: string; actual: string };
+  scratchDatabase: string;
+  durationMs: number;
+}
+
+const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), currentCommit: commitSchema }).loose();
+
+/** Named from the deployment id, so a retry finds (and drops) what an earlier attempt left. */
+export function driftDatabaseName(database: string, deploymentId: string): string {
+  return `${database.slice(0, 40)}_sd_${sha256(deploymentId).slice(0, 8)}_drift`;
+}
+
+/** Prisma's `?schema=` (default public): where its migrations create objects. */
+const prismaSchemaOf = (url: string) => {
+  try {
+    return new URL(url).searchParams.get('schema') || 'public';
+  } catch {
+    return 'public';
+  }
+};
+
+/** The migrations production applied and kept (finished, not rolled back), in the order it applied them. */
+function appliedInOrder(records: readonly MigrationRecord[]): string[] {
+  const finished = records.filter((r) => r.finishedAt !== undefined && r.rolledBackAt === undefined);
+  finished.sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!) || a.name.localeCompare(b.name));
+  return [...new Set(finished.map((r) => r.name))];
+}
+
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // outside an activity
+  }
+}
+
+/** Runs `work`, heartbeating meanwhile, and gives up as soon as the activity is cancelled. */
+async function whileHeartbeating<T>(details: Record<string, unknown>, work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat(details), 5_000);
+  const signal = cancellationSignal();
+  work.catch(() => undefined); // still settles (rejected) after a cancellation: never unhandled
+  try {
+    if (!signal) return await work;
+    return await Promise.race([work, new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    })]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function dropDatabase(maintenance: DbTarget, name: string): Promise<void> {
+  await withClient(maintenance, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+}
+
+async function createEmptyLike(maintenance: DbTarget, source: string, name: string): Promise<void> {
+  await withClient(maintenance, async (c) => {
+    const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
+      'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [source]);
+    const p = rows[0]!;
+    const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${lit(p.encoding)} LC_COLLATE ${lit(p.collate)} LC_CTYPE ${lit(p.ctype)}`);
+  });
+}
+
+async function readOnly<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN READ ONLY');
+  try {
+    return await fn();
+  } finally {
+    await client.query('COMMIT');
+  }
+}
+
+export function createDriftActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Schema drift: the migrations production applied (read from the current release with git)
+     * are replayed, each migration.sql as one multi-statement query as Prisma does, into a
+     * scratch database; both schemas are then described from the catalogs and compared object by
+     * object, and their normalised `pg_dump --schema-only` hashed. Production is only read; the
+     * scratch database is dropped afterwards, also on failure.
+     */
+    async detectSchemaDrift(input: DriftInput): Promise<DriftReport> {
+      const started = Date.now();
+      const { deploymentId, currentCommit } = parseInput(inputSchema, input, 'inspect-migrations', 'detectSchemaDrift');
+      const t = input.target;
+      const { url, db } = resolveDatabase(deps, t, 'inspect-migrations');
+      const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+      const scratchDatabase = driftDatabaseName(db.database, deploymentId);
+      const scratch = withDatabase(db, scratchDatabase);
+      const prismaSchema = prismaSchemaOf(url);
+      const warnings: string[] = [];
+
+      const records = await withClient(db, readMigrationRecords);
+      const scripts = new Map((await readMigrationScripts(t, currentCommit, { deploymentId, step: 'inspect-migrations' })).map((s) => [s.name, s.bytes]));
+      for (const r of records.filter((x) => x.finishedAt === undefined && x.rolledBackAt === undefined)) {
+        warnings.push(`${r.name} failed half-way: whatever it applied shows up as differences`);
+      }
+      const applied = appliedInOrder(records);
+      const missing = applied.filter((name) => !scripts.has(name));
+      for (const name of missing) warnings.push(`${name} is applied but not in the current release: not replayed, so its objects show up as differences`);
+
+      const replayed: string[] = [];
+      let complete = missing.length === 0;
+      heartbeat({ phase: 'create scratch database', scratchDatabase });
+      await createEmptyLike(maintenance, db.database, scratchDatabase);
+      try {
+        const expected = await withClient(scratch, async (c) => {
+          if (prismaSchema !== 'public') {
+            await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(prismaSchema)}`);
+            await c.query(`SET search_path TO ${quoteIdent(prismaSchema)}`);
+          }
+          for (const name of applied.filter((n) => scripts.has(n))) {
+            try {
+              await whileHeartbeating({ phase: 'replay', migration: name }, c.query(scripts.get(name)!.toString('utf8')));
+              replayed.push(name);
+            } catch (e) {
+              if (cancellationSignal()?.aborted) throw e;
+              warnings.push(`${name} does not replay on an empty database (${(e as Error).message}): compared with the schema before it`);
+              complete = false;
+              break;
+            }
+          }
+          heartbeat({ phase: 'describe scratch' });
+          return describeSchema(c);
+        });
+        heartbeat({ phase: 'describe production' });
+        const actual: SchemaDescription = await withClient(db, (c) => readOnly(c, () => describeSchema(c)));
+        const { differences, warnings: orderWarnings } = compareSchemas(expected, actual);
+        warnings.push(...orderWarnings);
+
+        const dumpHash = async (target: DbTarget) => {
+          const file = join(tmpdir(), `${scratchDatabase}-${target === db ? 'production' : 'replayed'}.sql`);
+          try {
+            await runInActivity(pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), target, undefined, { excludeTables: [`*.${PRISMA_TABLE}`], file }), 'dump schema');
+            return sha256(normaliseSchemaDump(await readFile(file, 'utf8')));
+          } catch (e) {
+            throw commandFailure(e, { step: 'inspect-migrations', type: FailureType.CommandFailed, what: `pg_dump --schema-only of ${target.database} failed`, remedy: 'check pg_dump and the database connection', retryable: true });
+          } finally {
+            await rm(file, { force: true });
+          }
+        };
+        const schemaDumpSha256 = { expected: await dumpHash(scratch), actual: await dumpHash(db) };
+        if (schemaDumpSha256.expected !== schemaDumpSha256.actual && differences.length === 0 && orderWarnings.length === 0) {
+          warnings.push('the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand');
+        }
+        return { drift: differences.length > 0, complete, differences, warnings, replayed, schemaDumpSha256, scratchDatabase, durationMs: Date.now() - started };
+      } finally {
+        await dropDatabase(maintenance, scratchDatabase);
+      }
+    },
+  };
+}
