@@ -63,4 +63,14 @@ export interface Progress {
   status: 'running' | 'rolling-back' | Outcome;
   currentStep?: StepName;
   steps: StepRecord[];
+  /** Set while the deployment waits durably for a person or a time; the CLI prints how to answer. */
+  waitingFor?: WaitingFor;
+}
+
+export interface WaitingFor {
+  kind: 'approval' | 'window' | (string & {});
+  /** For people: "destructive migration 20250101_drop_users needs an approval", "window sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z". */
+  detail: string;
+  /** ISO time the wait began. */
+  since: string;
 }
