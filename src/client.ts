@@ -24,6 +24,8 @@ const program = new Command('safe-deploy')
   .option('--task-queue <name>', 'task queue of the safe-deploy worker', DEFAULT_GLOBALS.taskQueue)
   .option('--json', 'print JSON instead of text (every command)')
   .showHelpAfterError()
+  // A usage error is a refusal (exit 2), as for any bad argument; --help still exits 0. Inherited by every command.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.refused))
   .addHelpText('after', `
 Exit codes: 0 deployed or dry-run (or done), 1 unexpected error, 2 refused (bad arguments, invalid
 request, update refused), 3 aborted, 4 rolled back, 5 rollback failed, 6 no such deployment or schedule.

@@ -17,6 +17,7 @@ export async function followDeployment(handle: WorkflowHandle, view: ProgressVie
   const shown = typeof view === 'function' ? new ProgressPrinter(view, handle.workflowId) : view;
   let done = false;
   const result = handle.result().finally(() => { done = true; }) as Promise<DeploymentReport>;
+  const settled = result.catch(() => undefined); // handled from the start: it may reject during the first poll
   try {
     while (!done) {
       try {
@@ -24,7 +25,7 @@ export async function followDeployment(handle: WorkflowHandle, view: ProgressVie
       } catch {
         /* not started yet, or finished between two polls */
       }
-      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, everyMs))]);
+      await Promise.race([settled, new Promise((r) => setTimeout(r, everyMs))]);
     }
     const report = await result;
     shown.update({ deploymentId: report.deploymentId, status: report.outcome, steps: report.steps });

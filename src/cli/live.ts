@@ -61,7 +61,7 @@ export class LiveProgress implements ProgressView {
     const line = this.liveLine();
     if (line === undefined) return this.clear();
     // Longer than the terminal would wrap, and \r would then only redraw the last row.
-    const width = (this.term.columns ?? 80) - 1;
+    const width = (this.term.columns || 80) - 1; // 0 on a terminal that does not say
     this.term.write(CLEAR_LINE + (line.length > width ? `${line.slice(0, width - 1)}…` : line));
     this.drawn = true;
   }

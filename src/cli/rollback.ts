@@ -1,6 +1,6 @@
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { rollbackUpdate } from '../workflows/messages.js';
-import { EXIT_CODES, explainTemporalError, output, requireRunning, withClient, type GlobalOptions } from './context.js';
+import { EXIT, EXIT_CODES, explainTemporalError, output, requireRunning, withClient, type GlobalOptions } from './context.js';
 import { decisionFrom, type DecisionOptions } from './decision.js';
 import { outcomeLine } from './render.js';
 
@@ -17,7 +17,7 @@ export async function runRollback(g: GlobalOptions, workflowId: string, o: Decis
       const { outcome } = await update.result();
       out.line(outcomeLine(workflowId, outcome));
       out.json({ workflowId, outcome, ...decision });
-      return EXIT_CODES[outcome];
+      return EXIT_CODES[outcome] ?? EXIT.failed;
     } catch (err) {
       throw explainTemporalError(err) ?? err;
     }

@@ -51,6 +51,13 @@ describe('the live progress line on a terminal', () => {
     expect(term.shown().at(-1)!.endsWith('…')).toBe(true);
   });
 
+  it('takes 80 columns when the terminal says 0', () => {
+    const term = screen(0);
+    const live = new LiveProgress(term, 'w1', () => T0, 0);
+    live.update({ deploymentId: 'd', status: 'running', steps: [step({ summary: 'x'.repeat(200) })] });
+    expect(term.shown().at(-1)).toHaveLength(79);
+  });
+
   it('spins on its own between polls', async () => {
     const term = screen();
     const live = new LiveProgress(term, 'w1', () => T0, 10);
