@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { SEARCH_ATTRIBUTES } from '../scripts/lib/devServer.js';
 import { startPgCluster } from '../scripts/lib/pgCluster.js';
 import { ensureTemporalCli } from '../scripts/lib/temporalCli.js';
 import { workflowsPath } from '../src/worker.js';
@@ -30,7 +31,8 @@ export default async function setup(project: TestProject) {
     server: {
       ip: '127.0.0.1',
       ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
-      extraArgs: ['--log-level', 'error'],
+      // The Deploy* search attributes, as the demo's dev server has them: `list` and schedules use them.
+      extraArgs: ['--log-level', 'error', ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa])],
     },
   });
   const cluster = await startPgCluster();
