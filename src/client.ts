@@ -1,47 +1,188 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { DEFAULT_GLOBALS, type GlobalOptions } from './cli/context.js';
+import { runApprove, runReject } from './cli/approve.js';
+import { runCancel } from './cli/cancel.js';
+import { DEFAULT_GLOBALS, EXIT, explainTemporalError, type GlobalOptions } from './cli/context.js';
 import { runLint } from './cli/lint.js';
-import { InvalidRequestError, runStart } from './cli/start.js';
+import { runList } from './cli/list.js';
+import { runRollback } from './cli/rollback.js';
+import { runScheduleCreate } from './cli/schedule/create.js';
+import { runScheduleDelete } from './cli/schedule/delete.js';
+import { runScheduleDescribe } from './cli/schedule/describe.js';
+import { runScheduleList } from './cli/schedule/list.js';
+import { runSchedulePause } from './cli/schedule/pause.js';
+import { runScheduleTrigger } from './cli/schedule/trigger.js';
+import { runScheduleUnpause } from './cli/schedule/unpause.js';
+import { runStart } from './cli/start.js';
 import { runStatus } from './cli/status.js';
 
-/** `safe-deploy`: starts and watches deployments; the steps themselves run on the worker. */
+/** `safe-deploy`: parses argv and hands each command to src/cli/; the steps themselves run on the worker. */
 const program = new Command('safe-deploy')
   .description('Durable, safe production deployments of Node.js + Prisma + PostgreSQL apps, run as a Temporal workflow')
   .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS or temporal.toml, else localhost:7233)')
-  .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or "default")')
-  .option('--profile <name>', 'temporal.toml profile (TEMPORAL_PROFILE)')
+  .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or temporal.toml, else "default")')
+  .option('--profile <name>', 'temporal.toml profile (default: TEMPORAL_PROFILE, else "default")')
   .option('--task-queue <name>', 'task queue of the safe-deploy worker', DEFAULT_GLOBALS.taskQueue)
-  .option('--json', 'print JSON instead of text')
-  .showHelpAfterError();
+  .option('--json', 'print JSON instead of text (every command)')
+  .showHelpAfterError()
+  // A usage error is a refusal (exit 2), as for any bad argument; --help still exits 0. Inherited by every command.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.refused))
+  .addHelpText('after', `
+Exit codes: 0 deployed or dry-run (or done), 1 unexpected error, 2 refused (bad arguments, invalid
+request, update refused), 3 aborted, 4 rolled back, 5 rollback failed, 6 no such deployment or schedule.
+
+Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, and temporal.toml
+profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), as the Temporal CLI reads them.
+
+Examples:
+  safe-deploy start --app farm-chat --env production --ref v2
+  safe-deploy list --app farm-chat --outcome rolled-back
+  safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid
+  TEMPORAL_PROFILE=cloud safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json`);
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+const done = (code: number) => { process.exitCode = code; };
 
 program
   .command('start')
-  .description('start a deployment and follow it step by step')
+  .description('start a deployment and follow it step by step; the exit code tells the outcome')
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
   .requiredOption('--ref <ref>', 'git tag, branch or commit to deploy')
   .option('--dry-run', 'run the pre-checks only')
+  .option('--monitor-minutes <n>', "minutes of monitoring after verification (default: the environment's)")
+  .option('--window <spec>', 'wait for a low-traffic window first: "[days] HH:MM-HH:MM [time zone]"')
   .option('--reason <text>', 'why (kept in the workflow history)')
+  .option('--requested-by <name>', 'who asks (default: $USER)')
   .option('--workflow-id <id>', 'workflow id (default: deploy-<app>-<env>-<ref>-<random>)')
   .addOption(new Option('--no-follow', 'print the workflow id and return'))
-  .addHelpText('after', '\nExamples:\n  safe-deploy start --app farm-chat --env production --ref v2\n  safe-deploy start --app farm-chat --env production --ref v2 --dry-run --json')
-  .action(async (o) => { process.exitCode = await runStart(globals(), o); });
+  .addHelpText('after', examples(
+    'safe-deploy start --app farm-chat --env production --ref v2',
+    'safe-deploy start --app farm-chat --env production --ref v2 --dry-run --json',
+    'safe-deploy start --app farm-chat --env production --ref v2 --window "sun 03:00-05:00 Europe/Madrid" --monitor-minutes 30',
+  ))
+  .action(async (o) => done(await runStart(globals(), o)));
 
 program
   .command('status <workflowId>')
-  .description("show a deployment's progress, or its report once finished")
-  .action(async (id: string) => { process.exitCode = await runStatus(globals(), id); });
+  .description("show a deployment's progress (and what it waits for), or its report once finished")
+  .addHelpText('after', examples('safe-deploy status deploy-farm-chat-production-v2-3f9a1c', 'safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json'))
+  .action(async (id: string) => done(await runStatus(globals(), id)));
+
+program
+  .command('list')
+  .description('list deployments, newest first, by app, environment and outcome')
+  .option('--app <name>', 'only this app (search attribute DeployApp)')
+  .option('--env <name>', 'only this environment (DeployEnvironment)')
+  .option('--outcome <outcome>', 'only this outcome: deployed, dry-run, aborted, rolled-back, rollback-failed (DeployOutcome)')
+  .option('--limit <n>', 'at most this many', '20')
+  .addHelpText('after', examples('safe-deploy list', 'safe-deploy list --app farm-chat --env production --limit 5', 'safe-deploy list --outcome rolled-back --json'))
+  .action(async (o) => done(await runList(globals(), o)));
+
+for (const [name, run, what] of [['approve', runApprove, 'let a deployment that waits for approval go on'], ['reject', runReject, 'stop a deployment that waits for approval']] as const) {
+  program
+    .command(`${name} <workflowId>`)
+    .description(`${what} (refused, exit 2, unless it is waiting)`)
+    .requiredOption('--reason <text>', 'why (kept in the workflow history)')
+    .option('--by <name>', 'who decides (default: $USER)')
+    .addHelpText('after', examples(`safe-deploy ${name} deploy-farm-chat-production-v2-3f9a1c --reason "${name === 'approve' ? 'drop of legacy_sessions reviewed' : 'wait for the data fix'}"`))
+    .action(async (id: string, o) => done(await run(globals(), id, o)));
+}
+
+program
+  .command('rollback <workflowId>')
+  .description('roll a running deployment back now; returns when the rollback ended, exit code by its outcome')
+  .requiredOption('--reason <text>', 'why (kept in the workflow history)')
+  .option('--by <name>', 'who decides (default: $USER)')
+  .addHelpText('after', examples('safe-deploy rollback deploy-farm-chat-production-v2-3f9a1c --reason "login errors since the deploy"'))
+  .action(async (id: string, o) => done(await runRollback(globals(), id, o)));
+
+program
+  .command('cancel <workflowId>')
+  .description('cancel a deployment: it rolls back what it changed')
+  .option('--wait', 'follow the rollback and exit with the outcome code')
+  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
+  .action(async (id: string, o) => done(await runCancel(globals(), id, o)));
+
+const schedule = program
+  .command('schedule')
+  .description('deploy in a low-traffic window with a Temporal Schedule (overlap policy SKIP)')
+  .addHelpText('after', examples(
+    'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once',
+    'safe-deploy schedule list',
+    'safe-deploy schedule pause deploy-farm-chat-production --note "release freeze"',
+  ));
+
+schedule
+  .command('create')
+  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>)')
+  .requiredOption('--app <name>', 'app name in the worker config')
+  .requiredOption('--env <name>', 'environment, e.g. production')
+  .requiredOption('--ref <ref>', 'git tag, branch or commit to deploy')
+  .requiredOption('--at <calendar>', 'when: "[days] HH:MM [time zone]", e.g. "sun 03:00", "mon,thu 02:30", "mon-fri 22:00", "daily 04:00"')
+  .option('--time-zone <zone>', 'IANA time zone of --at (default: UTC)')
+  .option('--note <text>', 'a note shown by list and describe (also the deployment reason)')
+  .option('--catchup-window <duration>', 'after an outage, still start if at most this late', '1 hour')
+  .option('--once', 'take the action once, then stay idle (remaining actions 1)')
+  .option('--dry-run', 'the scheduled deployments run the pre-checks only')
+  .option('--monitor-minutes <n>', 'minutes of monitoring after verification')
+  .option('--window <spec>', 'the deployment also waits for this window: "[days] HH:MM-HH:MM [time zone]"')
+  .option('--id <scheduleId>', 'schedule id (default: deploy-<app>-<env>)')
+  .addHelpText('after', examples(
+    'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
+    'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',
+  ))
+  .action(async (o) => done(await runScheduleCreate(globals(), o)));
+
+schedule
+  .command('list')
+  .description('list the schedules that start safe deployments, with their next run in their own time zone')
+  .addHelpText('after', examples('safe-deploy schedule list', 'safe-deploy schedule list --json'))
+  .action(async () => done(await runScheduleList(globals())));
+
+schedule
+  .command('describe <scheduleId>')
+  .description('show a schedule: calendar, state, policies, action, next and recent runs')
+  .addHelpText('after', examples('safe-deploy schedule describe deploy-farm-chat-production'))
+  .action(async (id: string) => done(await runScheduleDescribe(globals(), id)));
+
+schedule
+  .command('pause <scheduleId>')
+  .description('stop a schedule from starting deployments')
+  .option('--note <text>', 'why (default: "paused by $USER")')
+  .addHelpText('after', examples('safe-deploy schedule pause deploy-farm-chat-production --note "release freeze until Monday"'))
+  .action(async (id: string, o) => done(await runSchedulePause(globals(), id, o)));
+
+schedule
+  .command('unpause <scheduleId>')
+  .description('let a paused schedule start deployments again')
+  .option('--note <text>', 'why (default: "unpaused by $USER")')
+  .addHelpText('after', examples('safe-deploy schedule unpause deploy-farm-chat-production'))
+  .action(async (id: string, o) => done(await runScheduleUnpause(globals(), id, o)));
+
+schedule
+  .command('trigger <scheduleId>')
+  .description('start the scheduled deployment now (skipped while one of its deployments runs)')
+  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production'))
+  .action(async (id: string) => done(await runScheduleTrigger(globals(), id)));
+
+schedule
+  .command('delete <scheduleId>')
+  .description('delete a schedule (deployments it started go on)')
+  .addHelpText('after', examples('safe-deploy schedule delete deploy-farm-chat-production'))
+  .action(async (id: string) => done(await runScheduleDelete(globals(), id)));
 
 program
   .command('lint <migrations-dir>')
   .description('risk of each migration in a Prisma migrations folder (additive, risky, destructive); no Temporal needed')
-  .addHelpText('after', '\nExit code 1 when a migration is destructive or does not parse.\nExample:\n  safe-deploy lint prisma/migrations --json')
-  .action(async (dir: string) => { process.exitCode = await runLint(dir, { json: globals().json }); });
+  .addHelpText('after', `\nExit code 1 when a migration is destructive or does not parse.${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json')}`)
+  .action(async (dir: string) => done(await runLint(dir, { json: globals().json })));
 
 program.parseAsync().catch((err: unknown) => {
-  console.error(err instanceof InvalidRequestError ? err.message : `safe-deploy: ${(err as Error).message}`);
-  process.exitCode = err instanceof InvalidRequestError ? 2 : 1;
+  const known = explainTemporalError(err);
+  const message = known ? known.message : `safe-deploy: ${(err as Error).message}`;
+  console.error(message);
+  if (globals().json) console.log(JSON.stringify({ error: message }, null, 2));
+  process.exitCode = known ? known.exitCode : EXIT.failed;
 });

@@ -31,6 +31,7 @@ export default async function setup(project: TestProject) {
     server: {
       ip: '127.0.0.1',
       ...(cli ? { executable: { type: 'existing-path', path: cli } } : {}),
+      // The Deploy* search attributes, as the demo's dev server has them: `list` and schedules use them.
       extraArgs: ['--log-level', 'error', ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa])],
     },
   });

@@ -1,4 +1,4 @@
-import type { DeploymentReport, Outcome, Progress, StepRecord } from '../shared/report.js';
+import type { DeploymentReport, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 
 const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
 
@@ -10,10 +10,40 @@ export function stepLine(s: StepRecord): string {
   return `${arrow} ${s.name}: FAILED${secs(s.durationMs)} — ${s.error ?? ''}`;
 }
 
-/** Remembers what was printed so that polling progress prints each transition once. */
-export class ProgressPrinter {
+/** What a deployment waits for, and the command that answers it. */
+export function waitingLines(workflowId: string, w: WaitingFor): string[] {
+  const head = `⏸ waiting for ${w.kind} since ${w.since}: ${w.detail}`;
+  if (w.kind === 'approval') {
+    return [head, `  approve: safe-deploy approve ${workflowId} --reason "<why>"`, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
+  }
+  return [head, `  stop it: safe-deploy cancel ${workflowId}`];
+}
+
+/** Something that shows progress as it is polled: plain lines (ProgressPrinter) or a live TTY line (LiveProgress). */
+export interface ProgressView {
+  update(p: Progress): void;
+  /** Stops any animation; the view prints nothing more. */
+  close(): void;
+}
+
+/** Prints a waiting state once per wait (a new `since` is a new wait). */
+export class WaitingNotice {
+  private last?: string;
+  constructor(private readonly workflowId: string, private readonly out: (line: string) => void) {}
+  update(w: WaitingFor | undefined): void {
+    const key = w && `${w.kind}@${w.since}`;
+    if (key && key !== this.last) waitingLines(this.workflowId, w).forEach((l) => this.out(l));
+    this.last = key;
+  }
+}
+
+/** Remembers what was printed so that polling progress prints each transition once (logs, CI, pipes). */
+export class ProgressPrinter implements ProgressView {
   private seen = new Map<number, StepRecord['status']>();
-  constructor(private readonly out: (line: string) => void) {}
+  private readonly waiting: WaitingNotice;
+  constructor(private readonly out: (line: string) => void, workflowId = '<workflowId>') {
+    this.waiting = new WaitingNotice(workflowId, out);
+  }
   update(p: Progress): void {
     p.steps.forEach((s, i) => {
       const before = this.seen.get(i);
@@ -22,7 +52,9 @@ export class ProgressPrinter {
       this.out(stepLine(s));
       this.seen.set(i, s.status);
     });
+    this.waiting.update(p.waitingFor);
   }
+  close(): void {}
 }
 
 export function renderReport(r: DeploymentReport): string {
@@ -41,5 +73,5 @@ export function renderReport(r: DeploymentReport): string {
   return lines.join('\n');
 }
 
-/** Exit codes scripts can branch on. */
-export const EXIT_CODES: Record<Outcome, number> = { deployed: 0, 'dry-run': 0, aborted: 3, 'rolled-back': 4, 'rollback-failed': 5 };
+/** The last line scripts grep for. */
+export const outcomeLine = (workflowId: string, outcome: string) => `deployment ${workflowId} outcome: ${outcome}`;

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { describeIssues, deployRequestSchema, type DeployRequest, type DeployRequestInput } from '../config/schema.js';
+import { parseWindowSpec } from '../plan/deployWindow.js';
 import { WORKFLOW_TYPE } from '../shared/constants.js';
-import type { DeploymentReport } from '../shared/report.js';
-import { connectClient, output, type GlobalOptions } from './context.js';
-import { followDeployment } from './follow.js';
-import { EXIT_CODES, renderReport } from './render.js';
+import { CliError, output, withClient, type GlobalOptions } from './context.js';
+import { followToOutcome } from './follow.js';
 
-export class InvalidRequestError extends Error {}
+export { outcomeLine } from './render.js';
+
+/** A request refused before anything is started (exit code 2). */
+export class InvalidRequestError extends CliError {}
 
 /** Validated here too, so a bad request is refused before anything is started. */
 export function parseRequest(input: DeployRequestInput): DeployRequest {
@@ -20,46 +22,64 @@ export function newWorkflowId(r: Pick<DeployRequest, 'app' | 'environment' | 're
   return `deploy-${r.app}-${r.environment}-${r.ref.replace(/[^A-Za-z0-9._-]+/g, '-')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** For people, in the Web UI and in `safe-deploy list`. */
+export const deploySummary = (r: Pick<DeployRequest, 'app' | 'environment' | 'ref' | 'dryRun'>) => `${r.dryRun ? 'Dry run' : 'Deploy'} ${r.app} ${r.environment} → ${r.ref}`;
+
 export async function startDeployment(client: Client, request: DeployRequest, o: { taskQueue: string; workflowId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId> {
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: o.taskQueue,
     workflowId: o.workflowId ?? newWorkflowId(request),
     args: [request],
-    staticSummary: `Deploy ${request.app} ${request.environment} → ${request.ref}`,
+    // No search attributes here: the workflow sets the registered ones itself, so a namespace
+    // without them still accepts the start.
+    staticSummary: deploySummary(request),
   });
 }
 
-/** The last line scripts grep for. */
-export const outcomeLine = (workflowId: string, outcome: string) => `deployment ${workflowId} outcome: ${outcome}`;
+export interface StartOptions {
+  app: string;
+  env: string;
+  ref: string;
+  dryRun?: boolean;
+  reason?: string;
+  requestedBy?: string;
+  monitorMinutes?: string;
+  window?: string;
+  follow: boolean;
+  workflowId?: string;
+}
 
-export interface StartOptions { app: string; env: string; ref: string; dryRun?: boolean; reason?: string; follow: boolean; workflowId?: string }
+/** The command line's options as the workflow's request; every problem names its flag or field. */
+export function requestFromOptions(o: StartOptions): DeployRequest {
+  let window: ReturnType<typeof parseWindowSpec> | undefined;
+  try {
+    window = o.window === undefined ? undefined : parseWindowSpec(o.window);
+  } catch (err) {
+    throw new InvalidRequestError(`--window: ${(err as Error).message}`);
+  }
+  if (o.monitorMinutes !== undefined && !/^\d+$/.test(o.monitorMinutes)) throw new InvalidRequestError(`--monitor-minutes: a whole number of minutes, not "${o.monitorMinutes}"`);
+  return parseRequest({
+    app: o.app,
+    environment: o.env,
+    ref: o.ref,
+    dryRun: o.dryRun ?? false,
+    reason: o.reason,
+    requestedBy: o.requestedBy ?? process.env.USER,
+    ...(o.monitorMinutes !== undefined ? { monitorMinutes: Number(o.monitorMinutes) } : {}),
+    ...(window ? { window } : {}),
+  });
+}
 
 export async function runStart(g: GlobalOptions, o: StartOptions): Promise<number> {
   const out = output(g.json);
-  const request = parseRequest({ app: o.app, environment: o.env, ref: o.ref, dryRun: o.dryRun ?? false, reason: o.reason, requestedBy: process.env.USER });
-  const { client, close } = await connectClient(g);
-  try {
+  const request = requestFromOptions(o);
+  return withClient(g, async (client) => {
     const handle = await startDeployment(client, request, { taskQueue: g.taskQueue, workflowId: o.workflowId });
     out.line(`started ${handle.workflowId} on task queue ${g.taskQueue}`);
     if (!o.follow) {
-      out.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+      out.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, request });
       return 0;
     }
-    let report: DeploymentReport;
-    try {
-      report = await followDeployment(handle, out.line);
-    } catch (err) {
-      const message = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-      out.line(`deployment ${handle.workflowId} failed: ${message}`);
-      out.json({ workflowId: handle.workflowId, outcome: 'failed', error: message });
-      out.line(outcomeLine(handle.workflowId, 'failed'));
-      return 2;
-    }
-    out.line(renderReport(report));
-    out.json({ workflowId: handle.workflowId, ...report });
-    out.line(outcomeLine(handle.workflowId, report.outcome));
-    return EXIT_CODES[report.outcome];
-  } finally {
-    await close();
-  }
+    return followToOutcome(handle, g.json);
+  });
 }

@@ -91,12 +91,14 @@ export interface Progress {
   steps: StepRecord[];
 }
 
+/** Set while the deployment waits durably for a person or a time; the CLI prints how to answer. */
 export interface WaitingFor {
   kind: 'approval' | 'window';
   /** The gate's name (`migration-risk`, `lost-writes`, `window`). */
   gate: string;
-  /** What is asked, for people. */
+  /** For people: "destructive migration 20250101_drop_users needs an approval", "the window sun 03:00–05:00 Europe/Madrid opens at …". */
   detail: string;
+  /** ISO time the wait began, and when it ends (approval timeout, window opening). */
   since: string;
   until?: string;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressPrinter, stepLine } from '../../src/cli/render.js';
+import { ProgressPrinter, stepLine, waitingLines } from '../../src/cli/render.js';
 import type { StepRecord } from '../../src/shared/report.js';
 
 const step = (o: Partial<StepRecord>): StepRecord => ({ name: 'backup', phase: 'deploy', status: 'running', summary: 'Back up the farm-chat production database', startedAt: '', ...o });
@@ -21,5 +21,35 @@ describe('live progress lines', () => {
 
   it('marks rollback steps', () => {
     expect(stepLine(step({ name: 'restore-database', phase: 'rollback', status: 'ok', durationMs: 10 }))).toBe('↩ restore-database: ok (0.0 s)');
+  });
+});
+
+describe('waiting states', () => {
+  const waitingFor = { kind: 'approval' as const, gate: 'migration-risk', detail: 'destructive migration 20250601_drop_legacy_sessions', since: '2025-06-01T01:00:00.000Z' };
+
+  it('prints a wait once, with the commands that answer it', () => {
+    const lines: string[] = [];
+    const p = new ProgressPrinter((l) => lines.push(l), 'deploy-farm-chat-production-v2-abc123');
+    const progress = { deploymentId: 'd', status: 'running' as const, steps: [step({ status: 'ok', durationMs: 10 })], waitingFor };
+    p.update(progress);
+    p.update(progress);
+    expect(lines.slice(2)).toEqual([
+      '⏸ waiting for approval since 2025-06-01T01:00:00.000Z: destructive migration 20250601_drop_legacy_sessions',
+      '  approve: safe-deploy approve deploy-farm-chat-production-v2-abc123 --reason "<why>"',
+      '  reject:  safe-deploy reject deploy-farm-chat-production-v2-abc123 --reason "<why>"',
+    ]);
+  });
+
+  it('prints a new wait again, and says how to stop a wait for a window', () => {
+    expect(waitingLines('w1', { kind: 'window', gate: 'window', detail: 'sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z', since: 's' })).toEqual([
+      '⏸ waiting for window since s: sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z',
+      '  stop it: safe-deploy cancel w1',
+    ]);
+    const lines: string[] = [];
+    const p = new ProgressPrinter((l) => lines.push(l), 'w1');
+    p.update({ deploymentId: 'd', status: 'running', steps: [], waitingFor });
+    p.update({ deploymentId: 'd', status: 'running', steps: [] });
+    p.update({ deploymentId: 'd', status: 'running', steps: [], waitingFor: { ...waitingFor, since: 'later' } });
+    expect(lines.filter((l) => l.startsWith('⏸'))).toHaveLength(2);
   });
 });
