@@ -4,7 +4,7 @@
  * folder, run it under ops/appctl.mjs, and seed it through its HTTP API.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,7 +177,11 @@ export async function buildFarmChatOrigin(dir: string): Promise<FarmChatOrigin> 
 // A production copy.
 
 export interface FarmChatProduction {
+  /** The working copy (in place), or the `current` symlink (release directories). */
   appDir: string;
+  layout: 'in-place' | 'releases';
+  /** Where releases come from: the origin repository. */
+  repository: string;
   runDir: string;
   envFile: string;
   port: number;
@@ -261,20 +265,37 @@ export async function createFarmChatProduction(opts: {
   env?: Record<string, string>;
   omitEnv?: string[];
   seed?: { users: number; messagesPerUser: number };
+  layout?: 'in-place' | 'releases';
 }): Promise<FarmChatProduction> {
   mkdirSync(opts.rootDir, { recursive: true });
+  const layout = opts.layout ?? 'in-place';
   const prod: FarmChatProduction = {
-    appDir: join(opts.rootDir, 'app'),
+    appDir: join(opts.rootDir, layout === 'releases' ? 'current' : 'app'),
+    layout,
+    repository: opts.origin.dir,
     runDir: join(opts.rootDir, 'run'),
     envFile: join(opts.rootDir, 'app.env'),
     port: opts.port,
     baseUrl: `http://127.0.0.1:${opts.port}`,
     databaseUrl: opts.databaseUrl,
   };
-  await git(['clone', '-q', opts.origin.dir, prod.appDir]);
-  await checkoutFarmChat(prod.appDir, 'v1');
-  await installFarmChat(prod.appDir);
-  await migrateFarmChat(prod.appDir, prod.databaseUrl);
+  if (prod.layout === 'releases') {
+    // Capistrano-style, as safe-deploy lays it out: repo/ (a mirror), releases/<time>-<sha>/, current → a release.
+    await git(['clone', '-q', '--mirror', opts.origin.dir, join(opts.rootDir, 'repo')]);
+    const v1 = opts.origin.tags.v1!;
+    const release = join(opts.rootDir, 'releases', `20260101000000-${v1.slice(0, 12)}`);
+    mkdirSync(dirname(release), { recursive: true });
+    await git(['clone', '-q', '--shared', '--no-checkout', join(opts.rootDir, 'repo'), release]);
+    await checkoutFarmChat(release, 'v1');
+    await installFarmChat(release);
+    await migrateFarmChat(release, prod.databaseUrl);
+    symlinkSync(release, prod.appDir);
+  } else {
+    await git(['clone', '-q', opts.origin.dir, prod.appDir]);
+    await checkoutFarmChat(prod.appDir, 'v1');
+    await installFarmChat(prod.appDir);
+    await migrateFarmChat(prod.appDir, prod.databaseUrl);
+  }
 
   const env: Record<string, string> = {
     DATABASE_URL: prod.databaseUrl,

@@ -34,6 +34,7 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfig
       'farm-chat': {
         [o.environment ?? 'production']: {
           appDir: prod.appDir,
+          ...(prod.layout === 'releases' ? { codeLayout: 'releases', releases: { repository: prod.repository, keep: 3 } } : {}),
           // The worker reads the URL from the app's own env file, by name: no secret in the config.
           database: { urlEnv: 'DATABASE_URL' },
           envFile: prod.envFile,

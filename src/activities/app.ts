@@ -4,10 +4,10 @@ import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { listTables, sha256, tableState, type TableState } from './dbState.js';
-import { readMigrations } from './dbState.js';
+import { readMigrations, sha256, type TableState } from './dbState.js';
 import { heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
+import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { migrateStatus } from './migrations.js';
@@ -31,16 +31,6 @@ export interface VerifyInput {
    */
   migrationsMustBeClean?: boolean;
 }
-
-const timed = async (name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> => {
-  const started = Date.now();
-  try {
-    const [ok, detail] = await fn();
-    return { name, kind, ok, detail, durationMs: Date.now() - started };
-  } catch (e) {
-    return { name, kind, ok: false, detail: (e as Error).message, durationMs: Date.now() - started };
-  }
-};
 
 export function createAppActivities(deps: ActivityDeps) {
   return {
@@ -73,63 +63,33 @@ export function createAppActivities(deps: ActivityDeps) {
         secrets.push(bypass.value);
       }
       const checks: CheckResult[] = [];
-      checks.push(await timed('code at release', 'code', async () => {
+      checks.push(await timedCheck('code at release', 'code', async () => {
         const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
         const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
         return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
       }));
-      checks.push(await timed('node_modules matches lockfile', 'dependencies', async () => {
+      checks.push(await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
         const cmp = await compareWithLockfile(t.appDir);
         const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
         const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
         const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
         return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
       }));
-      checks.push(await timed('health', 'health', async () => {
+      checks.push(await timedCheck('health', 'health', async () => {
         const h = await waitHealthy(new URL(t.health.path, t.baseUrl).toString(), 10_000);
         return [h.ok, h.last];
       }));
       heartbeat({ phase: 'http checks' });
       // A short id keeps smoke-test emails and names valid wherever they are used.
       checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets, headers)));
-      const expect = {
-        tables: [...new Set([...t.expect.tables, ...release.manifest.expect.tables])],
-        columns: [...new Set([...t.expect.columns, ...release.manifest.expect.columns])],
-      };
-      const data = await withClient(db, async (c) => {
-        const results: CheckResult[] = [];
-        for (const table of expect.tables) {
-          results.push(await timed(`table ${table}`, 'schema', async () => {
-            const { rows } = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${table.replaceAll('"', '""')}"`]);
-            return [Boolean(rows[0]?.t), rows[0]?.t ? 'exists' : 'missing'];
-          }));
-        }
-        for (const qualified of expect.columns) {
-          const [table, column] = qualified.split('.') as [string, string];
-          results.push(await timed(`column ${qualified}`, 'schema', async () => {
-            const { rowCount } = await c.query(
-              'SELECT 1 FROM information_schema.columns WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1 AND column_name = $2', [table, column]);
-            return [rowCount === 1, rowCount === 1 ? 'exists' : 'missing'];
-          }));
-        }
-        const live = new Set(await listTables(c));
-        for (const before of baseline) {
-          results.push(await timed(`rows ${before.name}`, 'data', async () => {
-            if (!live.has(before.name)) return [false, 'table is gone'];
-            const now = await tableState(c, before.name);
-            return [now.rows >= before.rows, `${now.rows} rows now, ${before.rows} before`];
-          }));
-        }
-        return results;
-      });
-      checks.push(...data);
+      checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
       if (migrationsMustBeClean) {
-        checks.push(await timed('prisma migrate status', 'migrations', async () => {
+        checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {
           const s = await migrateStatus(deps, t, step);
           return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
         }));
       } else {
-        checks.push(await timed('release migrations applied', 'migrations', async () => {
+        checks.push(await timedCheck('release migrations applied', 'migrations', async () => {
           const rows = await withClient(db, readMigrations);
           const finished = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
           const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);

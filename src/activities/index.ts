@@ -6,11 +6,13 @@ import { createDependencyActivities } from './dependencies.js';
 import { keepAlive, type ActivityDeps } from './deps.js';
 import { createDriftActivities } from './drift.js';
 import { createLayoutActivities } from './layout.js';
+import { createLintActivities } from './lint.js';
 import { createMigrationHistoryActivities } from './migrationHistory.js';
 import { createMigrationActivities } from './migrations.js';
 import { createMonitorActivities } from './monitor.js';
 import { createNotifyActivities } from './notify.js';
 import { createPrismaHazardActivities } from './prismaHazards.js';
+import { createRehearsalActivities } from './rehearsal.js';
 import { createReleaseActivities } from './release.js';
 import { createTemporalActivities } from './temporal.js';
 import { createWriteActivities } from './writes.js';
@@ -34,6 +36,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createWriteActivities(deps),
     ...createMonitorActivities(deps),
     ...createNotifyActivities(deps),
+    ...createLintActivities(),
+    ...createRehearsalActivities(deps),
     ...createTemporalActivities(),
   };
   return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as never)])) as typeof activities;

@@ -2,7 +2,7 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, type Cmd } from '../exec/run.js';
-import { deployFailure, FailureType } from '../shared/errors.js';
+import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from './dbState.js';
 import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
@@ -59,22 +59,6 @@ export async function migrateStatus(deps: ActivityDeps, t: TargetConfig, step: S
 
 export function createMigrationActivities(deps: ActivityDeps) {
   return {
-    async inspectMigrations({ target: t, targetMigrations }: { target: TargetConfig; targetMigrations: string[] }): Promise<MigrationFacts> {
-      const { db } = resolveDatabase(deps, t, 'inspect-migrations');
-      const { status, output } = await migrateStatus(deps, t, 'inspect-migrations');
-      const rows = await withClient(db, readMigrations);
-      const applied = finishedNames(rows);
-      const failed = failedNames(rows);
-      return {
-        status: failed.length > 0 ? 'failed' : status,
-        statusOutput: lastLines(output, 30),
-        applied,
-        failed,
-        pendingForTarget: targetMigrations.filter((m) => !applied.includes(m)),
-        unknownToTarget: applied.filter((m) => !targetMigrations.includes(m)),
-      };
-    },
-
     /** The app's own `prisma migrate deploy`; reports exactly which migrations it applied. */
     async migrateDatabase({ target: t }: { target: TargetConfig }): Promise<{ applied: string[]; output: string }> {
       const { cmd, db } = prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));

@@ -28,6 +28,21 @@ export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, ste
   });
 }
 
+/**
+ * While writes are paused, the odometer must stand still: read it until two readings half a second
+ * apart agree (at most `maxMs`), so that writes which finished just before the pause are counted
+ * before it — not later, as somebody else's.
+ */
+export async function readSettledWriteCounters(deps: ActivityDeps, t: TargetConfig, step: StepName, maxMs = 10_000): Promise<WriteCounters> {
+  const deadline = Date.now() + maxMs;
+  let last = await readWriteCounters(deps, t, step, 1_000);
+  for (;;) {
+    const next = await readWriteCounters(deps, t, step, 500);
+    if (JSON.stringify(next.tables) === JSON.stringify(last.tables) || Date.now() > deadline) return next;
+    last = next;
+  }
+}
+
 export function createWriteActivities(deps: ActivityDeps) {
   const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
     try {
@@ -41,12 +56,12 @@ export function createWriteActivities(deps: ActivityDeps) {
     async stopWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ stopped: boolean; counters: WriteCounters }> {
       if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
       // Writes that were in flight when the door closed still count: let them publish.
-      return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 1_500 : 0) };
+      return { stopped: t.writes.policy === 'stop', counters: t.writes.policy === 'stop' ? await readSettledWriteCounters(deps, t, step) : await readWriteCounters(deps, t, step) };
     },
 
     /** Lets the app write again. Idempotent. Returns the odometer at that moment: writes after it are other people's. */
     async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean; counters: WriteCounters }> {
-      const counters = await readWriteCounters(deps, t, step, 1_500);
+      const counters = t.writes.policy === 'stop' ? await readSettledWriteCounters(deps, t, step) : await readWriteCounters(deps, t, step, 1_500);
       if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
       return { resumed: t.writes.policy === 'stop', counters };
     },

@@ -22,6 +22,7 @@ export const FailureType = {
   VerificationFailed: 'VerificationFailed',
   RestoreUnverified: 'RestoreUnverified',
   WritesControlFailed: 'WritesControlFailed',
+  RehearsalFailed: 'RehearsalFailed',
   DeploymentInProgress: 'DeploymentInProgress',
   ApprovalRejected: 'ApprovalRejected',
   ApprovalTimedOut: 'ApprovalTimedOut',

@@ -51,6 +51,12 @@ export interface DeploymentReport {
   steps: StepRecord[];
   backup?: { path: string; format: string; sizeBytes: number; sha256: string; tables: { name: string; rows: number }[] };
   migrations?: { statusBefore: string; pending: string[]; applied: string[] };
+  /** The risk lint of each pending migration. */
+  lint?: { name: string; severity: string; findings: { rule: string; severity: string; line: number; statement: string; message: string }[] }[];
+  /** The migration run first on a copy of the backup. */
+  rehearsal?: { migrations: { name: string; durationMs: number }[]; checks: CheckRecord[]; previousReleaseCompatible?: boolean; compatibility?: string; durationMs: number };
+  /** How a rollback would undo the database, decided before the migration runs. */
+  rollbackPlan?: { strategy: 'restore-database' | 'code-only'; why: string };
   checks: CheckRecord[];
   /** How writes were kept from being lost (see the `writes` policy). */
   writes?: { policy: 'stop' | 'detect'; stoppedAt?: string; resumedAt?: string };

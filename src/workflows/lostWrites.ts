@@ -14,6 +14,8 @@ interface LostWritesContext {
   what: string;
   rollback: NonNullable<DeploymentReport['rollback']>;
   approvalTimeoutMs: number;
+  /** Whether the rollback will restore the backup at all (a code-only rollback keeps every write). */
+  restoring: () => boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export function lostWritesUndo(c: LostWritesContext) {
   let keep: string | undefined;
   return {
     async count(): Promise<string | Skipped> {
+      if (!c.restoring()) return new Skipped('a code-only rollback keeps the database: nothing to lose');
       if (!c.writes.since) return new Skipped('writes were paused from before the backup: nothing to lose');
       const now = await call(changing, 'countWrites', 'Count writes made since the backup', { target: c.target, step: 'check-lost-writes' });
       lost = foreignWrites(c.writes.since, now, c.writes.own);

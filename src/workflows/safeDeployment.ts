@@ -3,8 +3,10 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { LoadedConfig } from '../activities/config.js';
 import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
-import { foreignWrites, type OwnWindow, type WriteCounters } from '../plan/lostWrites.js';
-import { deploymentIdFor, migrationBlocker, requiredEnvNames, requiredPackages } from '../plan/preflight.js';
+import type { OwnWindow, WriteCounters } from '../plan/lostWrites.js';
+import { deploymentIdFor, requiredPackages } from '../plan/preflight.js';
+import { describeApprovals } from '../plan/riskGate.js';
+import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
 import { manualSteps } from '../plan/rollback.js';
 import { FailureType, INPUT_FAILURES } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
@@ -18,6 +20,7 @@ import { progressQuery, rollbackUpdate, type Decision } from './messages.js';
 import { RunState, Skipped } from './runState.js';
 import { setDeploySearchAttributes } from './searchAttributes.js';
 import { notifier } from './notifications.js';
+import { runPreChecks } from './preChecks.js';
 import { monitorRelease, waitForWindow } from './waiting.js';
 
 const failure = (type: FailureType, step: string, what: string, remedy: string) =>
@@ -98,18 +101,47 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         if (request.window) await waitForWindow(request.window, run);
       }
 
-      const tools = await run.step('check-tools', 'Check git, npm, pg_dump and pg_restore', () => call(quick, 'checkTools', 'Check git, npm, pg_dump and pg_restore', { target }), (r) => r.versions.pg_dump ?? '');
-      const db = await run.step('check-database', `Check the ${what} database`, () => call(quick, 'checkDatabase', `Check the ${what} database`, { target, pgDumpMajor: tools.pgDumpMajor }), (r) => `PostgreSQL ${r.serverVersion}, ${r.sizeBytes} bytes, ${r.tables} tables`);
-      const release = await run.step('resolve-release', `Resolve ${request.ref} in ${target.gitRemote}`, () => call(quick, 'resolveRelease', `Resolve ${request.ref} in ${target.gitRemote}`, { target, ref: request.ref }), (r) => `${r.current.name} → ${r.target.name}`);
+      const { release, history, gate } = await runPreChecks(run, { deploymentId, request, target });
       previousCommit = release.current.commit;
-      run.report.release = { from: { commit: release.current.commit, name: release.current.name }, to: { commit: release.target.commit, name: release.target.name } };
-      await run.step('check-environment', `Check the env vars ${release.target.name} needs`, () => call(quick, 'checkEnvironment', `Check the env vars ${release.target.name} needs`, { target, names: requiredEnvNames(target, release.target.manifest) }), (r) => `${r.present.length} present`);
-      await run.step('check-disk', 'Check room for the backup', () => call(quick, 'checkDisk', 'Check room for the backup', { target, databaseBytes: db.sizeBytes }), (r) => `${r.freeBytes} bytes free`);
-      const migrations = await run.step('inspect-migrations', 'Inspect migration status', () => call(quick, 'inspectMigrations', 'Inspect migration status', { target, targetMigrations: release.target.migrations }), (r) => `${r.status}; to apply: ${r.pendingForTarget.join(', ') || 'none'}`);
-      run.report.migrations = { statusBefore: migrations.status, pending: migrations.pendingForTarget, applied: [] };
-      const blocker = migrationBlocker(migrations);
-      if (blocker) throw failure(FailureType.MigrationStateBad, 'inspect-migrations', blocker.what, blocker.remedy);
-      if (request.dryRun) return 'dry-run';
+      const previous = { ...release.current, dir: release.current.dir ?? target.appDir };
+      const releases = target.codeLayout === 'releases';
+      const pending = history.pendingForTarget.length > 0;
+      if (gate.approvals.length > 0) {
+        if (request.dryRun) {
+          run.report.decisions.push({ gate: 'migration-risk', asked: describeApprovals(gate.approvals), decision: 'timed-out', reason: 'a dry run does not wait: a real deployment would ask this', at: new Date().toISOString() });
+        } else {
+          await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
+            const answer = await gates.ask('migration-risk', describeApprovals(gate.approvals), msToNumber(target.approval.timeout as never));
+            if (answer.decision === 'rejected') throw failure(FailureType.ApprovalRejected, 'approval', `${answer.by} rejected the deployment: ${answer.reason}`, 'nothing was changed');
+            if (answer.decision === 'timed-out') throw failure(FailureType.ApprovalTimedOut, 'approval', `nobody approved within ${target.approval.timeout}`, 'nothing was changed; start again when someone can approve');
+            return answer;
+          }, (a) => `approved by ${a.by}: ${a.reason}`);
+        }
+      }
+
+      // The target release in a directory of its own (no production change): the release
+      // directory itself, or a scratch copy in place, where the migration can be rehearsed.
+      const rehearse = pending && target.rehearsal.enabled;
+      const startedAt = new Date(workflowInfo().startTime).toISOString();
+      const staged = releases || rehearse
+        ? await run.step('stage-release', `Stage ${release.target.name} in its own directory (checkout, npm ci)`, () => call(changing, 'stageRelease', `Stage ${release.target.name}`, { target, deploymentId, commit: release.target.commit, startedAt, requiredPackages: requiredPackages(target, release.target.manifest) }), (r) => `${r.dir} (${r.install.packages} packages)`)
+        : undefined;
+      const unstage = async () => {
+        if (staged && !releases) await run.step('remove-staging', 'Remove the staged copy', () => CancellationScope.nonCancellable(() => call(changing, 'removeStagedRelease', 'Remove the staged copy', { target, dir: staged.dir })), (r) => (r.removed ? 'removed' : 'already gone'));
+      };
+      const rehearseOn = async (backupPath?: string) => {
+        const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => call(changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target, backupPath, stagedDir: staged!.dir, release: release.target, previous, baseline: [] as { name: string; rows: number }[] }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
+        run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, durationMs: r.durationMs };
+        return r;
+      };
+      if (request.dryRun) {
+        try {
+          if (rehearse) await rehearseOn(undefined);
+        } finally {
+          await unstage();
+        }
+        return 'dry-run';
+      }
 
       await notify('started', `${release.current.name} → ${release.target.name}${request.reason ? ` (${request.reason})` : ''}${request.requestedBy ? `, by ${request.requestedBy}` : ''}`);
       // Writes pause before the backup, so that a restore can lose nothing (policy `stop`).
@@ -133,6 +165,14 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       backupPath = backup.path;
       run.report.backup = { path: backup.path, format: backup.format, sizeBytes: backup.sizeBytes, sha256: backup.sha256, tables: backup.state.tables.map(({ name, rows }) => ({ name, rows })) };
       const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
+      let compatible: boolean | undefined;
+      try {
+        if (rehearse) compatible = (await rehearseOn(backup.path)).previousReleaseCompatible;
+      } finally {
+        await unstage();
+      }
+      const plan = planRollback({ preferCodeOnly: target.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible });
+      run.report.rollbackPlan = plan;
 
       // Registered first so they run last: the rollback ends on the previous release, restarted and verified.
       undo.add('verify-rollback', `Verify ${release.current.name} is live and whole again`, async () => {
@@ -145,18 +185,25 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       });
       undo.add('restart-previous', `Restart ${what} on ${release.current.name}`, () => call(changing, 'restartApplication', `Restart ${what} on ${release.current.name}`, { target, step: 'restart-previous' }).then((r) => `healthy after ${r.healthyAfterMs} ms`));
       // Code goes back before its dependencies: npm ci must read the previous lockfile.
-      undo.add('reinstall-dependencies', `Reinstall ${release.current.name}'s dependencies`, () => call(changing, 'installDependencies', `Reinstall ${release.current.name}'s dependencies`, { target, commit: release.current.commit, requiredPackages: requiredPackages(target, release.current.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`));
-      undo.add('reactivate-release', `Check out ${release.current.name} again`, () => call(changing, 'activateRelease', `Check out ${release.current.name} again`, { target, commit: release.current.commit }).then((r) => `at ${r.commit.slice(0, 12)}`));
-      await run.step('activate-release', `Check out ${release.target.name}`, () => call(changing, 'activateRelease', `Check out ${release.target.name}`, { target, commit: release.target.commit }), (r) => `${r.previous.slice(0, 12)} → ${r.commit.slice(0, 12)}`);
-      await run.step('install-dependencies', `Install ${release.target.name}'s dependencies (npm ci)`, () => call(changing, 'installDependencies', `Install ${release.target.name}'s dependencies (npm ci)`, { target, commit: release.target.commit, requiredPackages: requiredPackages(target, release.target.manifest), step: 'install-dependencies' }), (r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`);
+      undo.add('reinstall-dependencies', `Reinstall ${release.current.name}'s dependencies`, async () => (releases
+        ? new Skipped(`${release.current.name}'s release directory kept its own node_modules`)
+        : call(changing, 'installDependencies', `Reinstall ${release.current.name}'s dependencies`, { target, commit: release.current.commit, requiredPackages: requiredPackages(target, release.current.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`)));
+      undo.add('reactivate-release', releases ? `Point current back at ${release.current.name}` : `Check out ${release.current.name} again`, () => call(changing, 'activateRelease', `Put ${release.current.name} back`, { target, commit: release.current.commit, dir: previous.dir }).then((r) => (releases ? `current → ${previous.dir}` : `at ${r.commit.slice(0, 12)}`)));
+      await run.step('activate-release', releases ? `Point current at ${release.target.name}` : `Check out ${release.target.name}`, () => call(changing, 'activateRelease', `Activate ${release.target.name}`, { target, commit: release.target.commit, dir: staged?.dir }), () => (releases ? `current → ${staged!.dir}` : `${release.current.commit.slice(0, 12)} → ${release.target.commit.slice(0, 12)}`));
+      await run.step('install-dependencies', `Install ${release.target.name}'s dependencies (npm ci)`, async () => (releases
+        ? new Skipped('installed in the release directory while staging')
+        : call(changing, 'installDependencies', `Install ${release.target.name}'s dependencies (npm ci)`, { target, commit: release.target.commit, requiredPackages: requiredPackages(target, release.target.manifest), step: 'install-dependencies' })), (r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`);
+      let migrateSucceeded = false;
 
       // Before migrating: a migration can fail half-way, and then the backup must come back —
       // unless people wrote since, which a restore would silently throw away.
-      const lost = lostWritesUndo({ run, gates, target, writes, what, rollback, approvalTimeoutMs: msToNumber(target.approval.timeout as never) });
+      /** Why the backup must come back despite a code-only plan, or undefined when the plan holds. */
+      const keepByPlan = () => plan.strategy === 'code-only' && !restoreAnyway(plan, { migrateSucceeded, dataCheckFailed: run.report.checks.some((c) => c.kind === 'data' && !c.ok) });
+      const lost = lostWritesUndo({ run, gates, target, writes, what, rollback, approvalTimeoutMs: msToNumber(target.approval.timeout as never), restoring: () => !keepByPlan() });
       undo.add('restore-database', `Restore the ${what} database from the backup`, async () => {
-        if (lost.keepDatabase()) {
+        if (keepByPlan() || lost.keepDatabase()) {
           rollback.strategy = 'code-only';
-          return new Skipped(`kept the database: ${lost.why()}`);
+          return new Skipped(`kept the database: ${keepByPlan() ? plan.why : lost.why()}`);
         }
         const r = await call(changing, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target, backup });
         rollback.strategy = 'restore-database';
@@ -168,7 +215,8 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
 
       const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => call(changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
-      run.report.migrations.applied = migrated.applied;
+      migrateSucceeded = true;
+      run.report.migrations!.applied = migrated.applied;
       await run.step('restart', `Restart ${what} on ${release.target.name}`, () => call(changing, 'restartApplication', `Restart ${what} on ${release.target.name}`, { target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
       const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data`, () => ownWrites(() => call(changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data`, { target, release: release.target, baseline, runId: `${deploymentId}-verify`, step: 'verify' })).catch((err) => {
         run.addChecks(run.report.checks, checksOf(err));
@@ -184,6 +232,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         run.report.writes.resumedAt = resumed.counters.at;
       }
       await monitorRelease(target, request.monitorMinutes ?? target.monitor.minutes, msToNumber(target.monitor.interval as never), run);
+      if (releases) await run.step('prune', 'Remove old release directories', () => call(quick, 'pruneReleases', 'Remove old release directories', { target, protect: [previous.dir] }), (r) => `removed ${r.removed.length}`);
       return 'deployed';
     });
     return await finish(done);

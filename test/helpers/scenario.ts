@@ -57,6 +57,7 @@ export interface ScenarioOptions {
   backupFormat?: 'custom' | 'directory';
   writes?: 'stop' | 'detect';
   overrides?: Record<string, unknown>;
+  layout?: 'in-place' | 'releases';
 }
 
 export async function createScenario(name: string, o: ScenarioOptions = {}): Promise<Scenario> {
@@ -70,7 +71,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
   const databaseUrl = `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${database}`;
 
   const origin = await buildFarmChatOrigin(join(root, 'origin.git'));
-  const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv });
+  const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv, layout: o.layout });
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
   const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +16,9 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 /** Nothing changed: code at v1, no backup taken, data identical, v1 still serving. */
-async function expectUntouched() {
+async function expectUntouched(o: { ignoreWork?: boolean } = {}) {
   expect(s.head()).toBe(s.origin.tags.v1);
-  expect(backupFiles(s)).toEqual([]);
+  expect(backupFiles(s).filter((f) => !(o.ignoreWork && f === 'work'))).toEqual([]);
   expect(await s.query('SELECT * FROM users ORDER BY id')).toEqual(usersBefore);
   expect(await (await fetch(`${s.prod.baseUrl}/health`)).json()).toMatchObject({ version: '1.0.0' });
 }
@@ -70,11 +71,16 @@ describe('refused before anything changes', () => {
     await expectUntouched();
   });
 
-  it('runs only the pre-checks on a dry run', async () => {
+  it('runs the pre-checks and the rehearsal on a copy on a dry run, touching nothing', async () => {
     const { report } = await s.deploy(s.request('v2', { dryRun: true }));
     expect(report.outcome).toBe('dry-run');
     expect(report.migrations?.pending).toEqual(['20260201000000_satshot_integration']);
-    expect(report.steps.map((x) => x.name).at(-1)).toBe('inspect-migrations');
-    await expectUntouched();
+    expect(report.steps.map((x) => x.name)).toEqual(['load-config', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations', 'stage-release', 'rehearse', 'remove-staging']);
+    expect(report.rehearsal?.migrations.map((m) => m.name)).toEqual(['20260201000000_satshot_integration']);
+    expect(report.lint).toEqual([expect.objectContaining({ name: '20260201000000_satshot_integration', severity: 'additive' })]);
+    // The scratch space (staged copy, rehearsal dump) is gone again; no backup was taken.
+    expect(readdirSync(join(s.backupDir, 'work'))).toEqual([]);
+    expect(backupFiles(s).filter((f) => f !== 'work')).toEqual([]);
+    await expectUntouched({ ignoreWork: true });
   });
 });

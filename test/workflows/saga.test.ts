@@ -37,6 +37,11 @@ interface StubOptions {
   /** Fail the monitoring window's look number N. */
   failLook?: number;
   environment?: string;
+  /** The pending migration's SQL (a DROP makes the lint call it destructive). */
+  migrationSql?: string;
+  /** What the rehearsal found about the previous release on the migrated copy. */
+  compatible?: boolean;
+  dryRun?: boolean;
 }
 
 function stubActivities(calls: Calls, o: StubOptions): Activities {
@@ -59,7 +64,7 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
   };
   const counters = () => ({ at: new Date().toISOString(), tables: { 'public.users': 100 + (o.writesPerRead ?? 0) * reads++ } });
   const stubs = {
-    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: false }, target }),
+    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true } } }),
     registeredSearchAttributes: async () => [],
     describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ holderWorkflowId: `holder-of-${lockWorkflowId}` }),
     checkTools: async () => step('check-tools', { versions: { pg_dump: 'pg_dump 15' }, pgDumpMajor: 15 }),
@@ -67,7 +72,20 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     resolveRelease: async () => step('resolve-release', { current: release('a'.repeat(40), 'v1'), target: release('b'.repeat(40), 'v2') }),
     checkEnvironment: async () => step('check-environment', { present: [] }),
     checkDisk: async () => step('check-disk', { freeBytes: 10, requiredBytes: 1 }),
-    inspectMigrations: async () => step('inspect-migrations', { status: 'clean', statusOutput: '', applied: [], failed: [], pendingForTarget: ['m2'], unknownToTarget: [] }),
+    checkPrismaHazards: async () => step('check-prisma', { prisma: { version: '6.19.3', major: 6, source: 'package-lock.json' }, advisoryLock: { key: 72707369, heldBy: [] }, pooler: { urlHints: [], probe: 'direct' } }),
+    inspectMigrationHistory: async () => step('inspect-migrations', {
+      status: 'pending', statusOutput: '', applied: ['m1'], failed: [], pendingForTarget: ['m2'], unknownToTarget: [], prismaStatus: 'pending', disagreements: [],
+      migrations: [{ name: 'm1', state: 'applied' }, { name: 'm2', state: 'pending' }], pendingSql: [{ name: 'm2', sql: o.migrationSql ?? 'ALTER TABLE "users" ADD COLUMN "x" TEXT;', truncated: false }], targetCommit: 'b'.repeat(40),
+    }),
+    detectSchemaDrift: async () => step('check-drift', { drift: false, complete: true, differences: [], warnings: [], replayed: ['m1'], schemaDumpSha256: { expected: 'e', actual: 'e' }, scratchDatabase: 'x', durationMs: 1 }),
+    lintPendingMigrations: async ({ migrations }: { migrations: { name: string; sql: string }[] }) => step('lint-migrations', {
+      migrations: migrations.map((m) => (m.sql.includes('DROP')
+        ? { name: m.name, severity: 'destructive', findings: [{ rule: 'drop-column', severity: 'destructive', file: 'f', line: 1, statement: m.sql, message: 'drops a column', safer: 'stop using it first' }] }
+        : { name: m.name, severity: 'additive', findings: [] })),
+    }),
+    stageRelease: async ({ commit }: { commit: string }) => step('stage-release', { dir: '/work/stage-x', commit, install: { commit, lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] } }),
+    rehearseMigration: async () => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }) }),
+    removeStagedRelease: async () => step('remove-staging', { removed: true }),
     stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
     resumeWrites: async ({ step: name }: { step: string }) => step(name, { resumed: true, counters: counters() }),
     countWrites: async ({ step: name }: { step: string }) => (name === 'check-lost-writes' ? step(name, counters()) : counters()),
@@ -125,7 +143,8 @@ async function deploy(o: StubOptions = {}, during?: (h: WorkflowHandle, calls: C
 }
 
 // Report steps; the activity calls are the same without 'lock' (a child workflow, not an activity).
-const FORWARD: StepName[] = ['load-config', 'lock', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations', 'stop-writes', 'backup', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify', 'resume-writes'];
+const FORWARD: StepName[] = ['load-config', 'lock', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations',
+  'stage-release', 'stop-writes', 'backup', 'rehearse', 'remove-staging', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify', 'resume-writes'];
 const CALLS = FORWARD.filter((s) => s !== 'lock') as string[];
 const callsUpTo = (s: string) => CALLS.slice(0, CALLS.indexOf(s) + 1);
 const UNDO_CODE = ['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback:clean', 'verify-rollback'];
@@ -139,13 +158,13 @@ describe('safeDeployment saga', () => {
     expect(report.outcome).toBe('deployed');
     expect(report.steps.map((s) => s.name)).toEqual(FORWARD);
     expect(report.steps.every((s) => s.status === 'ok' && typeof s.durationMs === 'number')).toBe(true);
-    expect(report.migrations).toEqual({ statusBefore: 'clean', pending: ['m2'], applied: ['m2'] });
+    expect(report.migrations).toEqual({ statusBefore: 'pending', pending: ['m2'], applied: ['m2'] });
     expect(report.backup?.sha256).toBe('f'.repeat(64));
     expect(report.writes).toMatchObject({ policy: 'stop', stoppedAt: expect.any(String), resumedAt: expect.any(String) });
   });
 
   // Failing before anything changed aborts; only a paused door is reopened.
-  it.each(['check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'inspect-migrations'])('aborts when %s fails, undoing nothing', async (failAt) => {
+  it.each(['check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations', 'stage-release'])('aborts when %s fails, undoing nothing', async (failAt) => {
     const { calls, report } = await deploy({ failAt });
     expect(calls).toEqual(callsUpTo(failAt));
     expect(report.outcome).toBe('aborted');
@@ -153,9 +172,9 @@ describe('safeDeployment saga', () => {
     expect(report.rollback).toBeUndefined();
   });
 
-  it.each(['stop-writes', 'backup'])('aborts when %s fails, resuming writes', async (failAt) => {
+  it.each([['stop-writes', []], ['backup', []], ['rehearse', ['remove-staging']]])('aborts when %s fails, resuming writes', async (failAt, cleanup) => {
     const { calls, report } = await deploy({ failAt });
-    expect(calls).toEqual([...callsUpTo(failAt), ...RESUME]);
+    expect(calls).toEqual([...callsUpTo(failAt), ...cleanup, ...RESUME]);
     expect(report.outcome).toBe('aborted');
     expect(report.rollback).toBeUndefined();
   });
@@ -331,6 +350,61 @@ describe('safeDeployment saga', () => {
     // Reads: stop-writes 100, before migrate 101, after migrate 102, check-lost-writes 103: 3 in all, 1 ours.
     expect(report.rollback?.lostWrites).toEqual({ 'public.users': 2 });
     expect(report.writes).toEqual({ policy: 'detect' });
+  });
+
+  it('waits for a person when a pending migration is destructive: approved, it deploys', async () => {
+    let asked: Progress['waitingFor'];
+    const { report } = await deploy({ migrationSql: 'ALTER TABLE "users" DROP COLUMN "legacy";' }, async (h) => {
+      for (;;) {
+        asked = (await h.query<Progress>('progress')).waitingFor;
+        if (asked) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await h.executeUpdate('approve', { args: [{ by: 'dba', reason: 'legacy is unused since v0.9' }] }))).toEqual({ gate: 'migration-risk', decision: 'approved' });
+    });
+    expect(asked).toMatchObject({ kind: 'approval', gate: 'migration-risk' });
+    expect(asked?.detail).toContain('m2 is destructive: drop-column');
+    expect(report.outcome).toBe('deployed');
+    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: 'dba' })]);
+    expect(report.lint).toEqual([expect.objectContaining({ name: 'm2', severity: 'destructive' })]);
+    expect(report.rollbackPlan).toMatchObject({ strategy: 'restore-database', why: 'a pending migration is not additive' });
+  });
+
+  it('aborts, changing nothing, when a person rejects a destructive migration', async () => {
+    const { calls, report } = await deploy({ migrationSql: 'DROP TABLE "users";' }, async (h) => {
+      while (!(await h.query<Progress>('progress')).waitingFor) await new Promise((r) => setTimeout(r, 100));
+      await h.executeUpdate('reject', { args: [{ by: 'dba', reason: 'not this week' }] });
+    });
+    expect(report.outcome).toBe('aborted');
+    expect(report.error).toMatchObject({ step: 'approval', type: 'ApprovalRejected' });
+    expect(calls).not.toContain('stop-writes');
+    expect(calls).not.toContain('stage-release');
+  });
+
+  it('rehearses on a dry run and reports what a person would be asked, touching nothing', async () => {
+    const { calls, report } = await deploy({ dryRun: true, migrationSql: 'ALTER TABLE "users" DROP COLUMN "legacy";' });
+    expect(report.outcome).toBe('dry-run');
+    expect(calls).toEqual(['load-config', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations', 'stage-release', 'rehearse', 'remove-staging']);
+    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'timed-out', reason: expect.stringContaining('dry run') })]);
+    expect(report.rehearsal?.migrations).toEqual([{ name: 'm2', durationMs: 5 }]);
+  });
+
+  it('rolls back code only when the migration is additive and the previous release ran on the rehearsed copy', async () => {
+    const { calls, report } = await deploy({ compatible: true, blockAt: 'restart' }, async (h, calls) => {
+      await until(() => calls.includes('restart'));
+      await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'slow' }] });
+    });
+    expect(report.rollbackPlan?.strategy).toBe('code-only');
+    expect(calls).not.toContain('restore-database');
+    expect(calls).toContain('verify-rollback:code-only');
+    expect(report.rollback).toMatchObject({ strategy: 'code-only', verified: true });
+  });
+
+  it('restores the database anyway when the migration itself failed, whatever the plan', async () => {
+    const { calls, report } = await deploy({ compatible: true, failAt: 'migrate' });
+    expect(report.rollbackPlan?.strategy).toBe('code-only');
+    expect(calls).toContain('restore-database');
+    expect(report.rollback?.strategy).toBe('restore-database');
   });
 
   it('answers the progress query with the steps so far', async () => {

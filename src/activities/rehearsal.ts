@@ -1,0 +1,163 @@
+import { createServer } from 'node:net';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import type pg from 'pg';
+import { appCommand } from '../commands/app.js';
+import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../commands/pg.js';
+import type { TargetConfig } from '../config/schema.js';
+import { CommandFailed, lastLines, startService } from '../exec/run.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
+import { quoteIdent, sha256, type TableState } from './dbState.js';
+import { heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
+import { commandFailure } from './failures.js';
+import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
+import { codePaths } from './layout.js';
+import { withClient } from './pgClient.js';
+import type { ReleaseInfo } from './release.js';
+
+export interface RehearsalInput {
+  deploymentId: string;
+  target: TargetConfig;
+  /** The verified backup to copy; absent on a dry run, which dumps production into scratch space instead. */
+  backupPath?: string;
+  /** The staged target release: its own checkout and node_modules. */
+  stagedDir: string;
+  release: ReleaseInfo;
+  /** The live release, to start against the migrated copy (backward compatibility). */
+  previous: ReleaseInfo & { dir: string };
+  baseline: Pick<TableState, 'name' | 'rows'>[];
+}
+
+export interface RehearsalFacts {
+  /** Each migration the copy ran, and how long it took there. */
+  migrations: { name: string; durationMs: number }[];
+  checks: CheckResult[];
+  /** undefined when not tried (no `rehearsal.startPrevious` in the config). */
+  previousReleaseCompatible?: boolean;
+  compatibility?: string;
+  durationMs: number;
+}
+
+const freePort = () => new Promise<number>((resolve, reject) => {
+  const srv = createServer();
+  srv.once('error', reject);
+  srv.listen(0, '127.0.0.1', () => {
+    const { port } = srv.address() as { port: number };
+    srv.close(() => resolve(port));
+  });
+});
+
+export const rehearsalDatabase = (database: string, deploymentId: string) => `${database.slice(0, 40)}_sd_${sha256(deploymentId).slice(0, 8)}_rehearsal`;
+
+async function createLike(c: pg.ClientBase, name: string, like: string): Promise<void> {
+  const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
+    'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [like]);
+  const p = rows[0]!;
+  await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING '${p.encoding}' LC_COLLATE '${p.collate.replaceAll("'", "''")}' LC_CTYPE '${p.ctype.replaceAll("'", "''")}'`);
+}
+
+export function createRehearsalActivities(deps: ActivityDeps) {
+  /** Starts the previous release against the migrated copy and runs its health and checks. */
+  async function tryPrevious(t: TargetConfig, previous: RehearsalInput['previous'], copy: DbTarget, deploymentId: string): Promise<{ compatible: boolean; detail: string; checks: CheckResult[] }> {
+    const sp = t.rehearsal.startPrevious!;
+    const port = await freePort();
+    const url = databaseUrl(copy);
+    // The app's own environment (its env file), pointed at the copy and a port of its own.
+    const env = { ...readEnvFile(t.envFile), ...t.commandEnv, [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
+    const [file, ...args] = sp.command;
+    const service = startService({ file: file!, args, cwd: previous.dir, env, secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))] });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const health = await waitHealthy(new URL(t.health.path, base).toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
+      if (!health.ok) {
+        const why = service.exited() ? `it exited: ${lastLines(service.output(), 5)}` : `last answer: ${health.last}`;
+        return { compatible: false, detail: `${previous.name} did not become healthy on the migrated copy (${why})`, checks: [] };
+      }
+      const checks = await runHttpChecks(base, [...t.checks, ...previous.manifest.checks], sha256(`${deploymentId}-compat`).slice(0, 12), [copy.password, url]);
+      const failed = checks.filter((c) => !c.ok);
+      return { compatible: failed.length === 0, detail: failed.length ? `${previous.name}'s checks failed on the migrated copy: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}` : `${previous.name} is healthy and its ${checks.length} checks pass on the migrated copy`, checks };
+    } finally {
+      await service.stop();
+    }
+  }
+
+  return {
+    /**
+     * Runs the release's own `prisma migrate deploy` on a copy of the backup, checks the schema
+     * expectations and the data on it, times each migration, optionally starts the previous release
+     * on it — and drops the copy. A failure here stops the deployment before production is touched.
+     */
+    async rehearseMigration({ deploymentId, target: t, backupPath, stagedDir, release, previous, baseline }: RehearsalInput): Promise<RehearsalFacts> {
+      const started = Date.now();
+      const { db } = resolveDatabase(deps, t, 'rehearse');
+      const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+      const copy = withDatabase(db, rehearsalDatabase(db.database, deploymentId));
+      const work = join(codePaths(t).workDir, `rehearsal-${sha256(deploymentId).slice(0, 8)}`);
+      try {
+        await withClient(maintenance, (c) => createLike(c, copy.database, db.database));
+        let dump = backupPath;
+        if (!dump) {
+          // A dry run has no backup: dump production (read-only) into scratch space.
+          await mkdir(work, { recursive: true });
+          dump = join(work, 'production.dump');
+          await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'custom', jobs: 1 }), 'dump for rehearsal');
+        }
+        heartbeat({ phase: 'copy' });
+        try {
+          await runInActivity(pgRestore(t.pgBinDir ? join(t.pgBinDir, 'pg_restore') : 'pg_restore', copy, { file: dump, jobs: t.backup.jobs }), 'restore copy');
+        } catch (e) {
+          throw commandFailure(e, { step: 'rehearse', type: FailureType.RehearsalFailed, what: 'the backup did not restore into the rehearsal copy', remedy: 'check the backup; production is unchanged', retryable: true });
+        }
+        const url = databaseUrl(copy);
+        try {
+          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
+        } catch (e) {
+          const output = e instanceof CommandFailed ? lastLines(`${e.stdout}\n${e.stderr}`, 15) : (e as Error).message;
+          // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.
+          const failed = await withClient(copy, (c) => c.query<{ name: string; logs: string | null }>(
+            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`)).then((r) => r.rows).catch(() => []);
+          // The error comes first in the logs, then a backtrace.
+          const firstLines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 6).join(' ');
+          const why = failed.length ? failed.map((f) => `${f.name}: ${firstLines(f.logs ?? '')}`).join('; ') : output;
+          throw deployFailure(FailureType.RehearsalFailed, {
+            step: 'rehearse',
+            what: `${release.name}'s migrations failed on a copy of production: ${why}`,
+            remedy: 'fix the migration in a new release; production was not touched',
+            retryable: false,
+            details: { output, failed },
+          });
+        }
+        const { migrations, checks } = await withClient(copy, async (c) => {
+          const { rows } = await c.query<{ name: string; ms: string }>(
+            `SELECT migration_name AS name, (extract(epoch FROM finished_at - started_at) * 1000)::bigint::text AS ms
+               FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY started_at`);
+          return {
+            migrations: rows.filter((r) => !previous.migrations.includes(r.name)).map((r) => ({ name: r.name, durationMs: Number(r.ms) })),
+            checks: await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline),
+          };
+        });
+        const failed = checks.filter((c) => !c.ok);
+        if (failed.length > 0) {
+          throw deployFailure(FailureType.RehearsalFailed, {
+            step: 'rehearse',
+            what: `on a migrated copy of production, ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+            remedy: 'fix the release (its migrations or its expectations); production was not touched',
+            retryable: false,
+            details: { checks },
+          });
+        }
+        if (!t.rehearsal.startPrevious) return { migrations, checks, durationMs: Date.now() - started };
+        heartbeat({ phase: 'previous release on the copy' });
+        const compat = await tryPrevious(t, previous, copy, deploymentId);
+        checks.push(await timedCheck(`${previous.name} on the migrated schema`, 'health', async () => [compat.compatible, compat.detail]));
+        return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, durationMs: Date.now() - started };
+      } finally {
+        await withClient(maintenance, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy.database)} WITH (FORCE)`)).catch(() => undefined);
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+  };
+}
