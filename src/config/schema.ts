@@ -141,6 +141,18 @@ export const environmentConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Several hosts: one worker per host, each on its own task queue and with its own config of
+     * this app+environment (its appDir, commands, baseUrl). The database steps run once, on the
+     * first host; code, dependencies, restart and verification run on each, one at a time or all
+     * at once (`rollout`), and a rollback undoes every host that changed.
+     */
+    hosts: z
+      .array(z.object({ name: slug, taskQueue: z.string().min(1).max(200) }).strict())
+      .min(1)
+      .refine((hs) => new Set(hs.map((h) => h.name)).size === hs.length, 'host names must be unique')
+      .optional(),
+    rollout: z.enum(['one-at-a-time', 'parallel']).default('one-at-a-time'),
     /** Scratch space for staged releases (rehearsals); default `<backup.dir>/work`. */
     workDir: absolutePath.optional(),
     /**

@@ -49,7 +49,7 @@ const hookUrl = (path = 'hooks') => `${base}/${path}/T0001/B0002/${TOKEN}`;
 function target(notify?: unknown, envFile?: string): TargetConfig {
   const env = environmentConfigSchema.parse({
     appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' },
-    commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, baseUrl: 'http://127.0.0.1:3000',
+    commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000',
     ...(notify ? { notify } : {}), ...(envFile ? { envFile } : {}),
   });
   return { ...env, app: 'farm-chat', environment: 'production' };
@@ -207,7 +207,7 @@ describe('notify config', () => {
     });
     for (const bad of [{ webhookUrlEnv: 'https://hooks.slack.com/services/T/B/x' }, { webhookUrlEnv: 'HOOK', events: ['deploying'] }, { webhookUrlEnv: 'HOOK', url: 'x' }, { webhookUrlEnv: 'HOOK', events: [] }, { webhookUrlEnv: 'HOOK', timeout: 'soon' }]) {
       expect(environmentConfigSchema.safeParse({
-        appDir: '/srv/a', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/b' }, commands: { restart: ['true'] }, baseUrl: 'http://127.0.0.1:1', notify: bad,
+        appDir: '/srv/a', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/b' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:1', notify: bad,
       }).success, JSON.stringify(bad)).toBe(false);
     }
   });
