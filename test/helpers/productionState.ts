@@ -186,3 +186,10 @@ export async function expectNoSecretsInHistory(s: Scenario, handle: WorkflowHand
   const text = await historyText(handle);
   expect(Object.entries(secretsOf(s)).filter(([, value]) => containsValue(text, value)).map(([name]) => name), 'secret values in the history').toEqual([]);
 }
+
+/** For each time the workflow scheduled `activity`, how many attempts it took (retries add no events: the started event says which attempt it was). */
+export async function attemptsOf(handle: WorkflowHandle, activity: string): Promise<number[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity).map((e) => String(e.eventId));
+  return scheduled.map((id) => events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id)?.activityTaskStartedEventAttributes?.attempt ?? 0);
+}

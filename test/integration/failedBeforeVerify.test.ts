@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { captureProduction, expectBackAtV1, expectNoSecretsInHistory, expectUntouched, expectVerifiedRollback, type ProductionState } from '../helpers/productionState.js';
+import { attemptsOf, captureProduction, expectBackAtV1, expectNoSecretsInHistory, expectUntouched, expectVerifiedRollback, type ProductionState } from '../helpers/productionState.js';
 import { createScenario, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -50,7 +50,10 @@ describe('broken releases that fail before verification roll back exactly', () =
   it('v2-broken-install: npm ci refuses the out-of-sync lockfile → rolled back to v1', async () => {
     const { report, before, handle } = await deploy('v2-broken-install');
     expect(report.error).toMatchObject({ step: 'install-dependencies', type: 'DependencyInstallFailed' });
-    expect(report.error?.message).toMatch(/npm ci|install failed/);
+    // npm's own reason, and no retry: a lockfile out of sync stays out of sync.
+    expect(report.error?.message).toContain('npm EUSAGE');
+    expect(report.error?.message).toContain('Missing: farm-chat-field-geometry@1.0.0 from lock file');
+    expect(await attemptsOf(handle, 'installDependencies')).toEqual([1, 1]); // the install, then the rollback's reinstall
     expectVerifiedRollback(report);
     // The database was never touched (no migration ran): no restore was needed.
     expect(report.rollback?.databaseRestored).toBeUndefined();
