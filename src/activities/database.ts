@@ -33,8 +33,13 @@ export interface RestoreInput {
 }
 
 export interface RestoreFacts {
-  /** false when the database already matched the backup (nothing changed it, or a retry after the swap). */
+  /**
+   * Whether production is (now) this deployment's restore of the backup: false when the database
+   * already matched the backup and was never swapped (nothing had changed it).
+   */
   restored: boolean;
+  /** Whether this run swapped production; false when an earlier run (or attempt) already had. */
+  changed: boolean;
   /** The failed deployment's database, kept aside for inspection. */
   keptAs?: string;
   verified: true;
@@ -121,7 +126,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       const { db } = resolveDatabase(deps, t, 'restore-database');
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
       const names = restoreNames(db.database, deploymentId);
-      const done = (restored: boolean): RestoreFacts => ({ restored, keptAs: restored ? names.keptAs : undefined, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
+      const done = (restored: boolean, changed: boolean): RestoreFacts => ({ restored, changed, keptAs: restored ? names.keptAs : undefined, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
 
       const productionExists = await withClient(maintenance, async (c) => {
         if (!(await databaseExists(c, db.database))) return false;
@@ -132,7 +137,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (productionExists) {
         const current = await withClient(db, (c) => stateOf(t, db, c));
         if (diffStates(backup.state, current).length === 0) {
-          return done(await withClient(maintenance, (c) => databaseExists(c, names.keptAs)));
+          return done(await withClient(maintenance, (c) => databaseExists(c, names.keptAs)), false);
         }
         const { sha256: digest } = await fingerprintPath(backup.path).catch(() => ({ sha256: 'missing' }));
         if (digest !== backup.sha256) {
@@ -191,7 +196,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (diffs.length > 0) {
         throw deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what: `after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`, remedy: `inspect ${db.database} and ${names.keptAs} by hand`, retryable: false });
       }
-      return done(true);
+      return done(true, true);
     },
   };
 }

@@ -3,6 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { appCommand } from '../commands/app.js';
+import { CommandFailed } from '../exec/run.js';
 import { gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
@@ -76,6 +77,25 @@ export async function compareWithLockfile(appDir: string): Promise<{ missing: st
   };
 }
 
+/**
+ * What npm itself says went wrong: its error `code` and the `npm error` lines after it, without
+ * the usage text and log path it appends. Undefined when the output carries no npm error code.
+ */
+export function npmDiagnosis(output: string): { code: string; text: string } | undefined {
+  const lines = output.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim());
+  const at = lines.findIndex((l) => /^code \S+$/.test(l));
+  if (at < 0) return undefined;
+  const said: string[] = [];
+  for (const line of lines.slice(at + 1)) {
+    if (/^(Clean install a project|Usage:|A complete log of this run)/.test(line)) break;
+    if (line && !said.includes(line)) said.push(line);
+  }
+  return { code: lines[at]!.slice('code '.length), text: said.join(' ') };
+}
+
+/** npm error codes that a retry cannot fix: the release itself is wrong (a lockfile out of sync, a version that does not exist). */
+const RELEASE_ERRORS = new Set(['EUSAGE', 'ETARGET', 'EBADPLATFORM', 'EJSONPARSE']);
+
 export function createDependencyActivities(_deps: ActivityDeps) {
   return {
     /**
@@ -101,7 +121,15 @@ export function createDependencyActivities(_deps: ActivityDeps) {
           try {
             await runInActivity(appCommand(argv, env), phase);
           } catch (e) {
-            throw commandFailure(e, { step, type: FailureType.DependencyInstallFailed, what: `${phase} failed (${argv.join(' ')})`, remedy: 'fix the lockfile or build, or check the registry, then deploy again', retryable: true });
+            const npm = e instanceof CommandFailed ? npmDiagnosis(e.stderr || e.stdout) : undefined;
+            if (npm && RELEASE_ERRORS.has(npm.code)) {
+              throw deployFailure(FailureType.DependencyInstallFailed, {
+                step, what: `${phase} (${argv.join(' ')}) refused the release: npm ${npm.code}: ${npm.text}`,
+                remedy: 'fix package.json or package-lock.json in the release (run npm install and commit the lockfile), then deploy again', retryable: false,
+                details: { command: (e as CommandFailed).display, exitCode: (e as CommandFailed).exitCode },
+              });
+            }
+            throw commandFailure(e, { step, type: FailureType.DependencyInstallFailed, what: `${phase} failed (${argv.join(' ')})${npm ? `: npm ${npm.code}: ${npm.text}` : ''}`, remedy: 'fix the lockfile or build, or check the registry, then deploy again', retryable: true });
           }
         }
       }

@@ -14,9 +14,15 @@ export interface WriteCounters {
 }
 
 /**
- * Reads the odometer. Backends publish their counts when idle, at most about once a second, so
- * `settleMs` lets writes that just finished show up first.
+ * How long a reading that accounts for other people's writes waits first. A backend publishes its
+ * counts when it goes idle, but at most once a second; what it holds back then is published only
+ * after 10 s of idleness (PostgreSQL's PGSTAT_IDLE_INTERVAL). A user who writes a few rows and goes
+ * quiet shows as one write for up to 10 s, so a shorter wait could miss the very writes a restore
+ * would throw away.
  */
+export const PUBLISHED_AFTER_MS = 11_000;
+
+/** Reads the odometer after `settleMs`, so that writes that just finished show up first. */
 export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, step: StepName, settleMs = 0): Promise<WriteCounters> {
   if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   const { db } = resolveDatabase(deps, t, step);
@@ -28,21 +34,6 @@ export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, ste
   });
 }
 
-/**
- * While writes are paused, the odometer must stand still: read it until two readings half a second
- * apart agree (at most `maxMs`), so that writes which finished just before the pause are counted
- * before it — not later, as somebody else's.
- */
-export async function readSettledWriteCounters(deps: ActivityDeps, t: TargetConfig, step: StepName, maxMs = 10_000): Promise<WriteCounters> {
-  const deadline = Date.now() + maxMs;
-  let last = await readWriteCounters(deps, t, step, 1_000);
-  for (;;) {
-    const next = await readWriteCounters(deps, t, step, 500);
-    if (JSON.stringify(next.tables) === JSON.stringify(last.tables) || Date.now() > deadline) return next;
-    last = next;
-  }
-}
-
 export function createWriteActivities(deps: ActivityDeps) {
   const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
     try {
@@ -52,23 +43,31 @@ export function createWriteActivities(deps: ActivityDeps) {
     }
   };
   return {
-    /** Pauses the app's writes (policy `stop`): from here until verification, a restore loses nothing. Idempotent. */
+    /**
+     * Pauses the app's writes (policy `stop`): from here until verification, a restore loses nothing. Idempotent.
+     * Under `detect` the counters are the baseline of other people's writes: every write made
+     * before it must be published, or it would later pass for one made after the backup.
+     */
     async stopWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ stopped: boolean; counters: WriteCounters }> {
       if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
-      // Writes that were in flight when the door closed still count: let them publish.
-      return { stopped: t.writes.policy === 'stop', counters: t.writes.policy === 'stop' ? await readSettledWriteCounters(deps, t, step) : await readWriteCounters(deps, t, step) };
+      // Under `stop` these counters are not used (nobody else writes until writes resume).
+      return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS) };
     },
 
-    /** Lets the app write again. Idempotent. Returns the odometer at that moment: writes after it are other people's. */
+    /**
+     * Lets the app write again. Idempotent. Returns the odometer at that moment: writes after it are
+     * other people's — so, while writes are still paused, it waits until safe-deploy's own last
+     * writes (its checks) are published, or they would later pass for somebody else's.
+     */
     async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean; counters: WriteCounters }> {
-      const counters = t.writes.policy === 'stop' ? await readSettledWriteCounters(deps, t, step) : await readWriteCounters(deps, t, step, 1_500);
+      const counters = await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? PUBLISHED_AFTER_MS : 0);
       if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
       return { resumed: t.writes.policy === 'stop', counters };
     },
 
-    /** The odometer now; `settleMs` waits for just-finished writes to be published. */
+    /** The odometer once every finished write is published (`settleMs`, default PUBLISHED_AFTER_MS). */
     async countWrites({ target: t, step, settleMs }: { target: TargetConfig; step: StepName; settleMs?: number }): Promise<WriteCounters> {
-      return readWriteCounters(deps, t, step, settleMs ?? 1_500);
+      return readWriteCounters(deps, t, step, settleMs ?? PUBLISHED_AFTER_MS);
     },
   };
 }

@@ -209,7 +209,8 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         rollback.strategy = 'restore-database';
         rollback.databaseRestored = r.restored;
         rollback.failedDatabaseKeptAs = keptAs = r.keptAs;
-        return r.restored ? `restored and proven equal to the backup; the failed database is kept as ${r.keptAs}` : 'the database already equalled the backup';
+        if (!r.restored) return 'the database already equalled the backup';
+        return `${r.changed ? 'restored' : 'already restored by an earlier attempt'} and proven equal to the backup; the failed database is kept as ${r.keptAs}`;
       });
       undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
       undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentReport } from '../../src/shared/report.js';
+import { attemptsOf, captureProduction, expectBackAtV1, expectNoSecretsInHistory, expectUntouched, expectVerifiedRollback, type ProductionState } from '../helpers/productionState.js';
+import { createScenario, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+
+/**
+ * Broken releases that fail before verification, deployed one after the other on ONE real
+ * production: a missing ref, `npm ci` refusing an out-of-sync lockfile, an app that exits at start
+ * and one whose /health answers 503. After each rollback production must be exactly v1 again —
+ * which is also what lets the next case start clean.
+ */
+let s: Scenario;
+const CASE_TIMEOUT = 240_000;
+
+beforeAll(async () => {
+  // A short health timeout: a release that never gets healthy fails in seconds, not a minute.
+  s = await createScenario('fail-early', { overrides: { health: { path: '/health', timeout: '10 seconds' } } });
+}, 600_000);
+afterAll(async () => s?.close());
+
+async function deploy(ref: string): Promise<{ report: DeploymentReport; before: ProductionState; handle: Awaited<ReturnType<Scenario['deploy']>>['handle'] }> {
+  const before = await captureProduction(s);
+  const { handle, report } = await s.deploy(s.request(ref));
+  return { report, before, handle };
+}
+
+describe('broken releases that fail before verification roll back exactly', () => {
+  it('a ref that does not exist: aborted, nothing changed', async () => {
+    const { report, before, handle } = await deploy('v2-does-not-exist');
+    expect(report.outcome).toBe('aborted');
+    expect(report.error).toMatchObject({ step: 'resolve-release', type: 'ReleaseNotFound' });
+    expect(report.error?.message).toContain('v2-does-not-exist');
+    expect(report.rollback).toBeUndefined();
+    expect(await scheduledActivities(handle)).not.toContain('stopWrites');
+    await expectUntouched(s, before);
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+
+  it('v2-broken-start: the app exits at start → restart fails, database restored, v1 back', async () => {
+    const { report, before, handle } = await deploy('v2-broken-start');
+    expect(report.error).toMatchObject({ step: 'restart' });
+    expect(['HealthCheckFailed', 'RestartFailed']).toContain(report.error?.type);
+    expect(report.migrations?.applied).toEqual(['20260201000000_satshot_integration']);
+    expectVerifiedRollback(report);
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true });
+    await expectBackAtV1(s, before, { smokeRuns: 1 });
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+
+  it('v2-broken-install: npm ci refuses the out-of-sync lockfile → rolled back to v1', async () => {
+    const { report, before, handle } = await deploy('v2-broken-install');
+    expect(report.error).toMatchObject({ step: 'install-dependencies', type: 'DependencyInstallFailed' });
+    // npm's own reason, and no retry: a lockfile out of sync stays out of sync.
+    expect(report.error?.message).toContain('npm EUSAGE');
+    expect(report.error?.message).toContain('Missing: farm-chat-field-geometry@1.0.0 from lock file');
+    expect(await attemptsOf(handle, 'installDependencies')).toEqual([1, 1]); // the install, then the rollback's reinstall
+    expectVerifiedRollback(report);
+    // The database was never touched (no migration ran): no restore was needed.
+    expect(report.rollback?.databaseRestored).toBeUndefined();
+    // npm ci refused before touching node_modules, and the previous case's rollback left a
+    // marker of v1's install: reinstalling v1 had nothing to do.
+    expect(report.steps.find((x) => x.name === 'reinstall-dependencies')?.result).toContain('already installed');
+    expect(report.steps.filter((x) => x.phase === 'rollback').map((x) => x.name)).toEqual(['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback', 'resume-writes-after-rollback']);
+    await expectBackAtV1(s, before, { smokeRuns: 1 });
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+
+  it('v2-broken-health: /health answers 503 after the restart → rolled back to v1', async () => {
+    const { report, before, handle } = await deploy('v2-broken-health');
+    expect(report.error).toMatchObject({ step: 'restart', type: 'HealthCheckFailed' });
+    expect(report.error?.message).toContain('503');
+    expectVerifiedRollback(report);
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true });
+    await expectBackAtV1(s, before, { smokeRuns: 1 });
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+});

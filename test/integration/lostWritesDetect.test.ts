@@ -1,0 +1,108 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import { captureProduction, expectBackAtV1, expectNoSecretsInHistory, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
+import { createScenario, type Scenario } from '../helpers/scenario.js';
+
+/**
+ * Writes policy `detect` on a real production: the app keeps serving during the deployment, and
+ * someone registers after the backup. When v2-broken-check fails verification, the rollback must
+ * not silently throw that user away: it stops at the `lost-writes` gate and shows what would be
+ * lost. Approved: the backup is restored, the user is gone from production but kept in the failed
+ * database set aside. Rejected: the database is kept (code-only rollback) and the user stays.
+ */
+let s: Scenario;
+const CASE_TIMEOUT = 240_000;
+
+beforeAll(async () => {
+  s = await createScenario('detect', { writes: 'detect', overrides: { health: { path: '/health', timeout: '10 seconds' } } });
+}, 600_000);
+afterAll(async () => s?.close());
+
+// A case that failed half-way must not leave its deployment holding the lock for the next one.
+const started: WorkflowHandle[] = [];
+afterEach(async () => {
+  for (const h of started.splice(0)) await h.terminate('test case ended').catch(() => undefined);
+});
+
+async function poll(handle: WorkflowHandle, what: string, until: (p: Progress) => boolean): Promise<Progress> {
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const p = await handle.query<Progress>('progress');
+    if (until(p)) return p;
+    if (p.status !== 'running' && p.status !== 'rolling-back') throw new Error(`the deployment ended (${p.status}) before ${what}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after 150 s (at ${p.currentStep})`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/**
+ * Starts v2-broken-check and registers `email` through the app once the backup is taken and
+ * before the migration (so it is nobody's write but a user's), then waits at the lost-writes gate.
+ */
+async function deployAndWriteAfterBackup(email: string): Promise<{ handle: WorkflowHandle; gate: Progress }> {
+  const handle = await s.start(s.request('v2-broken-check'));
+  started.push(handle);
+  await poll(handle, 'a finished backup', (p) => p.steps.some((x) => x.name === 'backup' && x.status === 'ok'));
+  const res = await fetch(`${s.prod.baseUrl}/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'late-writer-password', name: 'Late Writer' }),
+  });
+  expect(res.status).toBe(201);
+  // Still before the migration, or the write would count as safe-deploy's own.
+  expect((await handle.query<Progress>('progress')).steps.map((x) => x.name)).not.toContain('migrate');
+  const gate = await poll(handle, 'the lost-writes gate', (p) => p.waitingFor?.gate === 'lost-writes');
+  expect(gate.status).toBe('rolling-back');
+  expect(gate.waitingFor).toMatchObject({ kind: 'approval', gate: 'lost-writes' });
+  expect(gate.waitingFor?.detail).toContain('public.users: 1 row');
+  return { handle, gate };
+}
+
+const userExists = async (email: string, database?: string) =>
+  (await s.query('SELECT 1 FROM users WHERE email = $1', [email], database)).length === 1;
+
+describe('writes policy detect: a restore that would lose writes asks first', () => {
+  it('approved: the backup is restored, the late user is gone from production and kept in the failed database', async () => {
+    const before = await captureProduction(s);
+    const email = 'late-approved@farm-chat.example';
+    const { handle } = await deployAndWriteAfterBackup(email);
+    expect(await handle.executeUpdate('approve', { args: [{ by: 'ana', reason: 'restore anyway, I will copy the user back' }] })).toEqual({ gate: 'lost-writes', decision: 'approved' });
+    const report = (await handle.result()) as DeploymentReport;
+
+    expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
+    expectVerifiedRollback(report);
+    expect(report.writes?.policy).toBe('detect');
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true, lostWrites: { 'public.users': 1 } });
+    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'lost-writes', decision: 'approved', by: 'ana' })]);
+    expect(await userExists(email)).toBe(false);
+    expect(await userExists(email, report.rollback!.failedDatabaseKeptAs)).toBe(true);
+    await expectBackAtV1(s, before, { smokeRuns: 1 });
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+
+  it('rejected: the database is kept with the late user, code and dependencies go back to v1', async () => {
+    const before = await captureProduction(s);
+    const email = 'late-rejected@farm-chat.example';
+    const { handle } = await deployAndWriteAfterBackup(email);
+    expect(await handle.executeUpdate('reject', { args: [{ by: 'ben', reason: 'keep the new signups' }] })).toEqual({ gate: 'lost-writes', decision: 'rejected' });
+    const report = (await handle.result()) as DeploymentReport;
+
+    expect(report.outcome).toBe('rolled-back');
+    expectVerifiedRollback(report);
+    expect(report.rollback).toMatchObject({ strategy: 'code-only', lostWrites: { 'public.users': 1 } });
+    expect(report.rollback?.databaseRestored).toBeUndefined();
+    expect(report.steps.find((x) => x.name === 'restore-database')).toMatchObject({ status: 'skipped' });
+    expect(await userExists(email)).toBe(true);
+    // Every row that was there before is still there, unchanged (v2's migration added a column).
+    const columns = Object.keys(before.users[0]!);
+    const users = await s.query(`SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM users ORDER BY id`);
+    expect(users.slice(0, before.users.length)).toEqual(before.users);
+    expect((await s.query('SELECT * FROM messages ORDER BY id')).slice(0, before.messages.length)).toEqual(before.messages);
+    // Code and dependencies are v1's again, and v1 serves on the kept (v2-migrated) database.
+    expect(s.head()).toBe(s.origin.tags.v1);
+    expect(installedPackages(s.prod.appDir)).toEqual(lockfilePackages(s, 'v1'));
+    expect(await health(s)).toMatchObject({ status: 'ok', version: '1.0.0', maintenance: false });
+    expect(report.rollback?.checks.map((c) => c.name)).toContain('release migrations applied');
+    await expectNoSecretsInHistory(s, handle);
+  }, CASE_TIMEOUT);
+});
