@@ -18,7 +18,7 @@ let s: Scenario;
 const CASE_TIMEOUT = 240_000;
 
 beforeAll(async () => {
-  s = await createScenario('cancel', { overrides: { health: { path: '/health', timeout: '10 seconds' } } });
+  s = await createScenario('cancel', { overrides: { health: { path: '/health', timeout: '10 seconds' }, rehearsal: { enabled: false } } });
 }, 600_000);
 afterAll(async () => s?.close());
 

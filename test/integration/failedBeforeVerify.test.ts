@@ -14,7 +14,7 @@ const CASE_TIMEOUT = 240_000;
 
 beforeAll(async () => {
   // A short health timeout: a release that never gets healthy fails in seconds, not a minute.
-  s = await createScenario('fail-early', { overrides: { health: { path: '/health', timeout: '10 seconds' } } });
+  s = await createScenario('fail-early', { overrides: { health: { path: '/health', timeout: '10 seconds' }, rehearsal: { enabled: false } } });
 }, 600_000);
 afterAll(async () => s?.close());
 

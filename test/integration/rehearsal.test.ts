@@ -90,7 +90,7 @@ describe('code-only rollback after a rehearsed additive migration', () => {
 describe('release directories', () => {
   let r: Scenario;
   beforeAll(async () => {
-    r = await createScenario('releases', { layout: 'releases', overrides: { health: { path: '/health', timeout: '15 seconds' }, monitor: { minutes: 0, interval: '2 seconds' } } });
+    r = await createScenario('releases', { layout: 'releases', overrides: { health: { path: '/health', timeout: '15 seconds' }, rehearsal: { enabled: false }, monitor: { minutes: 0, interval: '2 seconds' } } });
   }, 600_000);
   afterAll(async () => r?.close());
 
