@@ -264,7 +264,8 @@ export async function createFarmChatProduction(opts: {
   port: number;
   env?: Record<string, string>;
   omitEnv?: string[];
-  seed?: { users: number; messagesPerUser: number };
+  /** false: another instance already migrated and seeded the database (a second host). */
+  seed?: { users: number; messagesPerUser: number } | false;
   layout?: 'in-place' | 'releases';
 }): Promise<FarmChatProduction> {
   mkdirSync(opts.rootDir, { recursive: true });
@@ -294,7 +295,7 @@ export async function createFarmChatProduction(opts: {
     await git(['clone', '-q', opts.origin.dir, prod.appDir]);
     await checkoutFarmChat(prod.appDir, 'v1');
     await installFarmChat(prod.appDir);
-    await migrateFarmChat(prod.appDir, prod.databaseUrl);
+    if (opts.seed !== false) await migrateFarmChat(prod.appDir, prod.databaseUrl);
   }
 
   const env: Record<string, string> = {
@@ -312,7 +313,7 @@ export async function createFarmChatProduction(opts: {
   await runAppctl(prod, 'start');
   try {
     await waitForFarmChatHealth(prod);
-    await seedFarmChat(prod.baseUrl, opts.seed ?? { users: 20, messagesPerUser: 5 });
+    if (opts.seed !== false) await seedFarmChat(prod.baseUrl, opts.seed ?? { users: 20, messagesPerUser: 5 });
   } catch (err) {
     await stopFarmChat(prod).catch(() => undefined); // leave no orphan app behind
     throw err;

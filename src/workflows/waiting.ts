@@ -1,9 +1,10 @@
 import { sleep } from '@temporalio/workflow';
-import type { DeployWindow, TargetConfig } from '../config/schema.js';
+import type { DeployWindow } from '../config/schema.js';
 import { describeWindow, windowState } from '../plan/deployWindow.js';
 import type { CheckRecord } from '../shared/report.js';
-import { call, quick } from './activities.js';
+import { quick } from './activities.js';
 import { checksOf } from './failures.js';
+import { callOn, type Host } from './hosts.js';
 import type { RunState } from './runState.js';
 
 /** Started outside its window, a deployment sleeps durably (a timer in history) until it opens. */
@@ -26,26 +27,30 @@ export async function waitForWindow(w: DeployWindow, run: RunState): Promise<voi
 }
 
 /**
- * The monitoring window: a look every `interval` for `minutes`; the first failed look throws,
- * which rolls the deployment back. A `rollback` update cancels the sleep the same way.
+ * The monitoring window: a look at every host every `interval` for `minutes`; the first failed
+ * look throws, which rolls the deployment back. A `rollback` update cancels the sleep the same way.
  */
-export async function monitorRelease(t: TargetConfig, minutes: number, intervalMs: number, run: RunState): Promise<void> {
+export async function monitorRelease(hosts: readonly Host[], minutes: number, intervalMs: number, run: RunState): Promise<void> {
   if (minutes <= 0) return;
+  const t = hosts[0]!.target;
   const looks = Math.max(1, Math.floor((minutes * 60_000) / intervalMs));
   const checks: CheckRecord[] = [];
   run.report.monitoring = { minutes, looks: 0, checks };
   await run.step('monitor', `Monitor ${t.app} ${t.environment} for ${minutes} min (a look every ${Math.round(intervalMs / 1000)} s)`, async () => {
-    let counterAtStart: number | undefined;
+    const counters = new Map<Host, number | undefined>();
     for (let tick = 1; tick <= looks; tick++) {
       await sleep(intervalMs);
-      const look = await call(quick, 'monitorOnce', `Look ${tick}/${looks} at ${t.app} ${t.environment}`, { target: t, counterAtStart, tick }).catch((err) => {
-        run.addChecks(checks, checksOf(err).map((c) => ({ ...c, name: `look ${tick}: ${c.name}` })));
-        throw err;
-      });
-      counterAtStart ??= look.counter;
+      for (const h of hosts) {
+        const label = (name: string) => `look ${tick}${hosts.length > 1 ? ` ${h.name}` : ''}: ${name}`;
+        const look = await callOn(h, quick, 'monitorOnce', `Look ${tick}/${looks} at ${t.app} ${t.environment}${hosts.length > 1 ? ` on ${h.name}` : ''}`, { target: h.target, counterAtStart: counters.get(h), tick }).catch((err) => {
+          run.addChecks(checks, checksOf(err).map((c) => ({ ...c, name: label(c.name) })));
+          throw err;
+        });
+        if (!counters.has(h)) counters.set(h, look.counter);
+        if (tick === looks) run.addChecks(checks, look.checks.map((c) => ({ ...c, name: label(c.name) })));
+      }
       run.report.monitoring!.looks = tick;
-      if (tick === looks) run.addChecks(checks, look.checks.map((c) => ({ ...c, name: `look ${tick}: ${c.name}` })));
-      run.note('monitor', `look ${tick}/${looks}: ${look.checks.map((c) => c.name).join(', ')} ok`);
+      run.note('monitor', `look ${tick}/${looks}: all healthy`);
     }
     return `${looks} looks, all healthy`;
   }, (r) => r);

@@ -25,6 +25,8 @@ export interface Scenario {
   origin: FarmChatOrigin;
   prod: FarmChatProduction;
   database: string;
+  /** The app role's URL (a second host's app uses it too). */
+  databaseUrl: string;
   /** The app role's password: must never appear in history or logs. */
   dbPassword: string;
   configPath: string;
@@ -87,7 +89,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
   const start = (request: DeployRequestInput) =>
     client.workflow.start('safeDeployment', { taskQueue, workflowId: `test-${name}-${randomUUID().slice(0, 8)}`, args: [request] });
   return {
-    root, origin, prod, database, dbPassword, configPath, backupDir, client, taskQueue, start, environment,
+    root, origin, prod, database, databaseUrl, dbPassword, configPath, backupDir, client, taskQueue, start, environment,
     request: (ref, extra = {}) => ({ app: 'farm-chat', environment, ref, ...extra }),
     async deploy(request) {
       const handle = await start(request);

@@ -1,0 +1,220 @@
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { DeployRequest } from '../config/schema.js';
+import type { OwnWindow, WriteCounters } from '../plan/lostWrites.js';
+import { requiredPackages } from '../plan/preflight.js';
+import { describeApprovals } from '../plan/riskGate.js';
+import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
+import { FailureType } from '../shared/errors.js';
+import type { DeploymentReport, Outcome } from '../shared/report.js';
+import type { NotifyEvent } from '../shared/notify.js';
+import { changing, quick } from './activities.js';
+import type { Compensations } from './compensations.js';
+import { checksOf } from './failures.js';
+import type { Gates } from './gates.js';
+import { callOn, eachHost, onHost, type Host } from './hosts.js';
+import { lostWritesUndo } from './lostWrites.js';
+import { runPreChecks } from './preChecks.js';
+import { Skipped, type RunState } from './runState.js';
+import { monitorRelease } from './waiting.js';
+
+const failure = (type: FailureType, step: string, what: string, remedy: string) =>
+  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
+
+export interface Deployment {
+  deploymentId: string;
+  request: DeployRequest;
+  /** Every host the app runs on; the first one also runs the database steps. */
+  hosts: Host[];
+  run: RunState;
+  gates: Gates;
+  undo: Compensations;
+  notify: (event: NotifyEvent, summary: string, outcome?: string) => Promise<void>;
+  /** The rollback's part of the report, filled by the undos as they run. */
+  rollback: NonNullable<DeploymentReport['rollback']>;
+  /** What a person needs to finish a failed rollback by hand. */
+  facts: { previousCommit?: string; backupPath?: string; keptAs?: string };
+}
+
+/**
+ * The runbook's forward steps, each change's undo registered beside it: pre-checks → approval →
+ * stage (and rehearse on a copy) → writes paused → backup → code and dependencies on every host →
+ * migrate → restart and verify every host → writes resumed → monitoring.
+ */
+export async function runbook(d: Deployment): Promise<Outcome> {
+  const { deploymentId, request, hosts, run, gates, undo, rollback } = d;
+  const first = hosts[0]!;
+  const t = first.target;
+  const what = `${t.app} ${t.environment}`;
+  const releases = t.codeLayout === 'releases';
+
+  const { release, history, gate } = await runPreChecks(run, { deploymentId, request, hosts });
+  d.facts.previousCommit = release.current.commit;
+  const pending = history.pendingForTarget.length > 0;
+  if (gate.approvals.length > 0) {
+    if (request.dryRun) {
+      run.report.decisions.push({ gate: 'migration-risk', asked: describeApprovals(gate.approvals), decision: 'timed-out', reason: 'a dry run does not wait: a real deployment would ask this', at: new Date().toISOString() });
+    } else {
+      await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
+        const answer = await gates.ask('migration-risk', describeApprovals(gate.approvals), msToNumber(t.approval.timeout as never));
+        if (answer.decision === 'rejected') throw failure(FailureType.ApprovalRejected, 'approval', `${answer.by} rejected the deployment: ${answer.reason}`, 'nothing was changed');
+        if (answer.decision === 'timed-out') throw failure(FailureType.ApprovalTimedOut, 'approval', `nobody approved within ${t.approval.timeout}`, 'nothing was changed; start again when someone can approve');
+        return answer;
+      }, (a) => `approved by ${a.by}: ${a.reason}`);
+    }
+  }
+
+  // The target release in a directory of its own, with its own node_modules (no production
+  // change): the release directory itself on every host, or, in place, a scratch copy on the
+  // first host where the migration is rehearsed.
+  const rehearse = pending && t.rehearsal.enabled;
+  const startedAt = new Date(workflowInfo().startTime).toISOString();
+  const staged = new Map<Host, string>();
+  await eachHost(releases ? hosts : rehearse ? [first] : [], t.rollout, async (h) => {
+    const on = onHost(hosts, h);
+    const r = await run.step('stage-release', `Stage ${release.target.name} in its own directory (checkout, npm ci)${on}`, () => callOn(h, changing, 'stageRelease', `Stage ${release.target.name}${on}`, { target: h.target, deploymentId, commit: release.target.commit, startedAt, requiredPackages: requiredPackages(h.target, release.target.manifest) }), (x) => `${x.dir} (${x.install.packages} packages)`);
+    staged.set(h, r.dir);
+  });
+  const unstage = async () => {
+    if (releases || !staged.has(first)) return;
+    await run.step('remove-staging', 'Remove the staged copy', () => CancellationScope.nonCancellable(() => callOn(first, changing, 'removeStagedRelease', 'Remove the staged copy', { target: t, dir: staged.get(first)! })), (r) => (r.removed ? 'removed' : 'already gone'));
+  };
+  const rehearseOn = async (backupPath?: string) => {
+    const previous = { ...release.current, dir: release.current.dir ?? t.appDir };
+    const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target: t, backupPath, stagedDir: staged.get(first)!, release: release.target, previous, baseline: [] }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
+    run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, durationMs: r.durationMs };
+    return r;
+  };
+  if (request.dryRun) {
+    try {
+      if (rehearse) await rehearseOn(undefined);
+    } finally {
+      await unstage();
+    }
+    return 'dry-run';
+  }
+
+  await d.notify('started', `${release.current.name} → ${release.target.name}${request.reason ? ` (${request.reason})` : ''}${request.requestedBy ? `, by ${request.requestedBy}` : ''}`);
+  // Writes pause before the backup, so that a restore can lose nothing (policy `stop`).
+  const policy = t.writes.policy;
+  for (const h of hosts) {
+    const on = onHost(hosts, h);
+    undo.add('resume-writes-after-rollback', `Resume ${what}'s writes${on}`, () => callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes-after-rollback' }).then(() => 'writes resumed'), { changes: false });
+  }
+  let paused: { stopped: boolean; counters: WriteCounters } | undefined;
+  for (const h of hosts) {
+    const on = onHost(hosts, h);
+    const r = await run.step('stop-writes', policy === 'stop' ? `Pause ${what}'s writes (maintenance)${on}` : `Read the write counters (policy detect: ${what} keeps serving)`, () => callOn(h, changing, 'stopWrites', `Pause ${what}'s writes${on}`, { target: h.target, step: 'stop-writes' }), (x) => (x.stopped ? 'writes paused' : 'counters read'));
+    paused ??= r;
+    if (policy === 'detect') break; // nothing to pause: one reading of the shared database is enough
+  }
+  run.report.writes = { policy, ...(paused!.stopped ? { stoppedAt: paused!.counters.at } : {}) };
+  const writes = { since: policy === 'detect' ? paused!.counters : undefined as WriteCounters | undefined, own: [] as OwnWindow[] };
+  /** Runs one of safe-deploy's own writing steps; under `detect`, its writes are counted as ours. */
+  const ownWrites = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (policy !== 'detect') return fn();
+    const before = await callOn(first, changing, 'countWrites', 'Read the write counters', { target: t, step: 'migrate' });
+    try {
+      return await fn();
+    } finally {
+      writes.own.push({ before, after: await CancellationScope.nonCancellable(() => callOn(first, changing, 'countWrites', 'Read the write counters', { target: t, step: 'verify' })) });
+    }
+  };
+
+  const backup = await run.step('backup', `Back up the ${what} database`, () => callOn(first, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), (r) => `${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256.slice(0, 12)})`);
+  d.facts.backupPath = backup.path;
+  run.report.backup = { path: backup.path, format: backup.format, sizeBytes: backup.sizeBytes, sha256: backup.sha256, tables: backup.state.tables.map(({ name, rows }) => ({ name, rows })) };
+  const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
+  let compatible: boolean | undefined;
+  try {
+    if (rehearse) compatible = (await rehearseOn(backup.path)).previousReleaseCompatible;
+  } finally {
+    await unstage();
+  }
+  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible });
+  run.report.rollbackPlan = plan;
+
+  // Registered first so they run last: every host ends on its previous release, restarted and verified.
+  for (const h of [...hosts].reverse()) {
+    const on = onHost(hosts, h);
+    const prev = h.release!.current;
+    undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
+      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback-${h.name}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+        run.addChecks(rollback.checks, checksOf(err));
+        throw err;
+      });
+      run.addChecks(rollback.checks, r.checks);
+      return `${r.checks.length} checks passed`;
+    });
+    undo.add('restart-previous', `Restart ${what} on ${prev.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${prev.name}${on}`, { target: h.target, step: 'restart-previous' }).then((r) => `healthy after ${r.healthyAfterMs} ms`));
+  }
+  await eachHost(hosts, t.rollout, async (h) => {
+    const on = onHost(hosts, h);
+    const prev = h.release!.current;
+    const prevDir = prev.dir ?? h.target.appDir;
+    // Code goes back before its dependencies: npm ci must read the previous lockfile.
+    undo.add('reinstall-dependencies', `Reinstall ${prev.name}'s dependencies${on}`, async () => (releases
+      ? new Skipped(`${prev.name}'s release directory kept its own node_modules`)
+      : callOn(h, changing, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, { target: h.target, commit: prev.commit, requiredPackages: requiredPackages(h.target, prev.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`)));
+    undo.add('reactivate-release', `${releases ? `Point current back at ${prev.name}` : `Check out ${prev.name} again`}${on}`, () => callOn(h, changing, 'activateRelease', `Put ${prev.name} back${on}`, { target: h.target, commit: prev.commit, dir: prevDir }).then((r) => (releases ? `current → ${prevDir}` : `at ${r.commit.slice(0, 12)}`)));
+    await run.step('activate-release', `${releases ? `Point current at ${release.target.name}` : `Check out ${release.target.name}`}${on}`, () => callOn(h, changing, 'activateRelease', `Activate ${release.target.name}${on}`, { target: h.target, commit: release.target.commit, dir: staged.get(h) }), () => (releases ? `current → ${staged.get(h)}` : `${prev.commit.slice(0, 12)} → ${release.target.commit.slice(0, 12)}`));
+    await run.step('install-dependencies', `Install ${release.target.name}'s dependencies (npm ci)${on}`, async () => (releases
+      ? new Skipped('installed in the release directory while staging')
+      : callOn(h, changing, 'installDependencies', `Install ${release.target.name}'s dependencies (npm ci)${on}`, { target: h.target, commit: release.target.commit, requiredPackages: requiredPackages(h.target, release.target.manifest), step: 'install-dependencies' })), (r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`);
+  });
+
+  // Before migrating: a migration can fail half-way, and then the backup must come back —
+  // unless the plan keeps the database, or people wrote since and would lose it.
+  let migrateSucceeded = false;
+  const keepByPlan = () => plan.strategy === 'code-only' && !restoreAnyway(plan, { migrateSucceeded, dataCheckFailed: run.report.checks.some((c) => c.kind === 'data' && !c.ok) });
+  const lost = lostWritesUndo({ run, gates, target: t, host: first, writes, what, rollback, approvalTimeoutMs: msToNumber(t.approval.timeout as never), restoring: () => !keepByPlan() });
+  undo.add('restore-database', `Restore the ${what} database from the backup`, async () => {
+    if (keepByPlan() || lost.keepDatabase()) {
+      rollback.strategy = 'code-only';
+      return new Skipped(`kept the database: ${keepByPlan() ? plan.why : lost.why()}`);
+    }
+    const r = await callOn(first, changing, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup });
+    rollback.strategy = 'restore-database';
+    rollback.databaseRestored = r.restored;
+    rollback.failedDatabaseKeptAs = d.facts.keptAs = r.keptAs;
+    if (!r.restored) return 'the database already equalled the backup';
+    return `${r.changed ? 'restored' : 'already restored by an earlier attempt'} and proven equal to the backup; the failed database is kept as ${r.keptAs}`;
+  });
+  undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
+  undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
+
+  const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => callOn(first, changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target: t })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
+  migrateSucceeded = true;
+  run.report.migrations!.applied = migrated.applied;
+  await eachHost(hosts, t.rollout, async (h) => {
+    const on = onHost(hosts, h);
+    await run.step('restart', `Restart ${what} on ${release.target.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, { target: h.target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
+    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline, runId: `${deploymentId}-verify-${h.name}`, step: 'verify' })).catch((err) => {
+      run.addChecks(run.report.checks, checksOf(err));
+      throw err;
+    }), (r) => `${r.checks.length} checks passed`);
+    run.addChecks(run.report.checks, verified.checks.map((c) => (hosts.length > 1 ? { ...c, name: `${h.name}: ${c.name}` } : c)));
+  });
+
+  if (policy === 'stop') {
+    // From here people write again: a rollback first pauses them, then counts what it would lose.
+    for (const h of hosts) {
+      const on = onHost(hosts, h);
+      undo.add('stop-writes-again', `Pause ${what}'s writes again${on}`, () => callOn(h, changing, 'stopWrites', `Pause ${what}'s writes again${on}`, { target: h.target, step: 'stop-writes-again' }).then(() => 'writes paused'), { changes: false });
+    }
+    for (const h of hosts) {
+      const on = onHost(hosts, h);
+      const resumed = await run.step('resume-writes', `Resume ${what}'s writes${on}`, () => callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes' }), () => 'writes resumed');
+      // The first reading is taken while every host still pauses: writes after it are other people's.
+      writes.since ??= resumed.counters;
+      run.report.writes.resumedAt ??= resumed.counters.at;
+    }
+  }
+  await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, msToNumber(t.monitor.interval as never), run);
+  if (releases) {
+    for (const h of hosts) {
+      await run.step('prune', `Remove old release directories${onHost(hosts, h)}`, () => callOn(h, quick, 'pruneReleases', 'Remove old release directories', { target: h.target, protect: [h.release!.current.dir ?? ''] }), (r) => `removed ${r.removed.length}`);
+    }
+  }
+  return 'deployed';
+}
