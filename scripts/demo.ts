@@ -6,7 +6,8 @@
  *
  *   npm run demo                      keeps the dev server, worker and app running for the Web UI
  *   npm run demo -- --exit            stops everything it started (also when CI=true)
- *   npm run demo -- --ref v2-broken-migration   watch a half-applied migration roll back
+ *   npm run demo -- --ref v2-broken-check       a post-deploy check fails: watch the rollback
+ *   npm run demo -- --ref v2-broken-migration   the migration fails on the rehearsal copy: aborted, production untouched
  *   npm run demo -- --stop            stops what an earlier run left running
  */
 import { spawn } from 'node:child_process';
@@ -140,8 +141,9 @@ async function main(): Promise<number> {
     log(`still running: dev server, worker (log ${workerLog}), farm-chat on ${production.baseUrl}; stop them with: npm run demo -- --stop`);
   }
   log(outcomeLine(workflowId, outcome));
-  // Deploying v2 must deploy; a broken release must roll back. Anything else is a failure.
-  const expected = args.ref!.includes('broken') ? 'rolled-back' : 'deployed';
+  // v2 must deploy; a broken migration is caught by the rehearsal; other broken releases roll back.
+  const ref = args.ref!;
+  const expected = ref.includes('broken-migration') ? 'aborted' : /broken|missing|loss/.test(ref) ? 'rolled-back' : 'deployed';
   return outcome === expected ? 0 : 1;
 }
 
