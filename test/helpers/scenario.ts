@@ -1,9 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -135,4 +137,16 @@ function decodeBytes(value: unknown): unknown {
 /** The full event history as text, payloads decoded: the place secrets must never reach. */
 export async function historyText(handle: WorkflowHandle): Promise<string> {
   return JSON.stringify(decodeBytes(await handle.fetchHistory()));
+}
+
+/**
+ * With SAFE_DEPLOY_RECORD_HISTORIES=1, saves the deployment's full history as
+ * test/histories/<name>.json (the format `temporal workflow show --output json` writes), for the
+ * replay test: a workflow change that breaks determinism then fails CI.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.SAFE_DEPLOY_RECORD_HISTORIES) return;
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
 }

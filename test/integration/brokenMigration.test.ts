@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { createScenario, historyText, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 
 /**
  * v1 → v2-broken-migration: the migration commits its first statements, then fails. Everything
@@ -30,6 +30,7 @@ beforeAll(async () => {
   s = await createScenario('broken', { backupFormat: 'directory', overrides: { rehearsal: { enabled: false } } });
   for (const [name, sql] of Object.entries(TABLE_QUERIES)) before[name] = await s.query(sql);
   ({ handle, report } = await s.deploy(s.request('v2-broken-migration')));
+  await recordHistory(handle, 'rolled-back-migration-failed');
 }, 600_000);
 afterAll(async () => s?.close());
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { createScenario, historyText, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 
 /** v1 → v2 on a real Temporal server, PostgreSQL, git repo and npm: everything the runbook does, checked. */
 let s: Scenario;
@@ -35,6 +35,7 @@ beforeAll(async () => {
   usersBefore = await s.query('SELECT id, email, name, "passwordHash", "createdAt" FROM users ORDER BY id');
   messagesBefore = await s.query('SELECT id, "userId", body, "createdAt" FROM messages ORDER BY id');
   ({ handle, report } = await s.deploy(s.request('v2')));
+  await recordHistory(handle, 'deployed');
 }, 600_000);
 afterAll(async () => {
   await s?.close();

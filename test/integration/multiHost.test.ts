@@ -10,7 +10,7 @@ import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createWorker } from '../../src/worker.js';
-import { createScenario, type Scenario } from '../helpers/scenario.js';
+import { createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
 /**
  * Two hosts on this machine: two working copies of farm-chat on two ports over one database, each
@@ -63,6 +63,7 @@ describe('several hosts', () => {
   it('rolls back every host that changed when one host fails verification', SLOW, async () => {
     const before = await s.query('SELECT * FROM users ORDER BY id');
     const { handle, report } = await s.deploy(s.request('v2-broken-check'));
+    await recordHistory(handle, 'rolled-back-two-hosts');
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
     for (const [dir, baseUrl] of [[s.prod.appDir, s.prod.baseUrl], [web2.appDir, web2.baseUrl]]) {

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
-import { createScenario, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { createScenario, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 
 /**
  * The rehearsal on a copy of the backup (it catches a broken migration before production is
@@ -29,7 +29,8 @@ afterAll(async () => s?.close());
 describe('rehearsal on a copy', () => {
   it('catches a migration that fails half-way before production is touched', SLOW, async () => {
     const before = await state();
-    const { report } = await s.deploy(s.request('v2-broken-migration'));
+    const { report, handle } = await s.deploy(s.request('v2-broken-migration'));
+    await recordHistory(handle, 'aborted-at-rehearsal');
     expect(report.outcome).toBe('aborted');
     expect(report.error).toMatchObject({ step: 'rehearse', type: 'RehearsalFailed' });
     // The failing statement's error, from the copy's _prisma_migrations.logs.
@@ -62,6 +63,7 @@ describe('code-only rollback after a rehearsed additive migration', () => {
     expect(reg.status).toBe(201);
     expect(await handle.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'satshot page is slow' }] })).toEqual({ outcome: 'rolled-back' });
     report = (await handle.result()) as DeploymentReport;
+    await recordHistory(handle, 'rolled-back-code-only-on-update');
   }, 600_000);
 
   it('proved v1 runs on the migrated copy and planned a code-only rollback', () => {
