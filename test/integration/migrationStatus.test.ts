@@ -46,7 +46,7 @@ const atV1 = () => checkoutFarmChat(s.prod.appDir, 'v1');
 beforeAll(async () => {
   s = await createScenario('migstatus');
   acts = createActivities({ configPath: s.configPath, env: {} });
-  ({ target } = (await new MockActivityEnvironment().run(acts.loadConfig, { app: 'farm-chat', environment: 'production', ref: 'v2' })) as LoadedConfig);
+  ({ target } = (await new MockActivityEnvironment().run(acts.loadConfig, { app: 'farm-chat', environment: s.environment, ref: 'v2' })) as LoadedConfig);
 }, 600_000);
 afterAll(async () => s?.close());
 
