@@ -159,7 +159,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
       undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
 
-      const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => call(changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
+      const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => call(changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target, pending: migrations.pendingForTarget })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
       run.report.migrations.applied = migrated.applied;
       await run.step('restart', `Restart ${what} on ${release.target.name}`, () => call(changing, 'restartApplication', `Restart ${what} on ${release.target.name}`, { target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
       const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data`, () => ownWrites(() => call(changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data`, { target, release: release.target, baseline, runId: `${deploymentId}-verify`, step: 'verify' })).catch((err) => {
