@@ -6,7 +6,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { listTables, sha256, tableState, type TableState } from './dbState.js';
 import { readMigrations } from './dbState.js';
-import { heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { activityAttempt, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { commandFailure } from './failures.js';
 import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
@@ -31,6 +31,13 @@ export interface VerifyInput {
    */
   migrationsMustBeClean?: boolean;
 }
+
+/**
+ * The `{{runId}}` of a verification's HTTP checks: short, so that smoke-test emails and names stay
+ * valid, and new on each attempt: a retry after a worker died mid-verification would otherwise
+ * register the first attempt's smoke user again (409) and fail a healthy release.
+ */
+export const smokeRunId = (runId: string, attempt = 1): string => sha256(attempt > 1 ? `${runId}#${attempt}` : runId).slice(0, 12);
 
 const timed = async (name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> => {
   const started = Date.now();
@@ -90,8 +97,7 @@ export function createAppActivities(deps: ActivityDeps) {
         return [h.ok, h.last];
       }));
       heartbeat({ phase: 'http checks' });
-      // A short id keeps smoke-test emails and names valid wherever they are used.
-      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets, headers)));
+      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
       const expect = {
         tables: [...new Set([...t.expect.tables, ...release.manifest.expect.tables])],
         columns: [...new Set([...t.expect.columns, ...release.manifest.expect.columns])],
