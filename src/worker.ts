@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_TASK_QUEUE } from './shared/constants.js';
 
@@ -22,6 +22,8 @@ export interface WorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** A prebuilt bundle (tests bundle once per run); default: bundle from workflowsPath(). */
   workflowBundle?: { codePath: string };
+  /** Extra interceptors (the fault matrix injects faults with one; production passes none). */
+  interceptors?: WorkerInterceptors;
 }
 
 export function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -31,6 +33,7 @@ export function createWorker(o: WorkerOptions): Promise<Worker> {
     taskQueue: o.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ configPath: o.configPath, env: o.env ?? process.env }),
+    ...(o.interceptors ? { interceptors: o.interceptors } : {}),
     // Cancellation reaches an activity with a heartbeat's answer: keep that under 5 s, not 0.8 × heartbeatTimeout.
     maxHeartbeatThrottleInterval: '5 seconds',
     defaultHeartbeatThrottleInterval: '5 seconds',

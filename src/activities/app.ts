@@ -5,7 +5,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, sha256, type TableState } from './dbState.js';
-import { heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { activityAttempt, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
@@ -31,6 +31,13 @@ export interface VerifyInput {
    */
   migrationsMustBeClean?: boolean;
 }
+
+/**
+ * The `{{runId}}` of a verification's HTTP checks: short, so that smoke-test emails and names stay
+ * valid, and new on each attempt: a retry after a worker died mid-verification would otherwise
+ * register the first attempt's smoke user again (409) and fail a healthy release.
+ */
+export const smokeRunId = (runId: string, attempt = 1): string => sha256(attempt > 1 ? `${runId}#${attempt}` : runId).slice(0, 12);
 
 export function createAppActivities(deps: ActivityDeps) {
   return {
@@ -80,8 +87,7 @@ export function createAppActivities(deps: ActivityDeps) {
         return [h.ok, h.last];
       }));
       heartbeat({ phase: 'http checks' });
-      // A short id keeps smoke-test emails and names valid wherever they are used.
-      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], sha256(runId).slice(0, 12), secrets, headers)));
+      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
       checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
       if (migrationsMustBeClean) {
         checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {

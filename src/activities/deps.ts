@@ -83,6 +83,11 @@ function currentContext(): Context | undefined {
   }
 }
 
+/** This execution's attempt number (1 outside an activity): a retry must not redo what needs a fresh identity. */
+export function activityAttempt(): number {
+  return currentContext()?.info.attempt ?? 1;
+}
+
 /** The last progress each running activity reported, so that liveness beats repeat it instead of erasing it. */
 const lastDetails = new WeakMap<Context, Record<string, unknown>>();
 

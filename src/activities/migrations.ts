@@ -59,14 +59,18 @@ export async function migrateStatus(deps: ActivityDeps, t: TargetConfig, step: S
 
 export function createMigrationActivities(deps: ActivityDeps) {
   return {
-    /** The app's own `prisma migrate deploy`; reports exactly which migrations it applied. */
-    async migrateDatabase({ target: t }: { target: TargetConfig }): Promise<{ applied: string[]; output: string }> {
+    /**
+     * The app's own `prisma migrate deploy`; reports exactly which migrations it applied: those
+     * `pending` before the deployment that are finished now. Not "finished since this attempt
+     * began": a retry after a lost completion (a worker that died) finds the work already done.
+     */
+    async migrateDatabase({ target: t, pending }: { target: TargetConfig; pending?: string[] }): Promise<{ applied: string[]; output: string }> {
       const { cmd, db } = prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
       const before = finishedNames(await withClient(db, readMigrations));
       try {
         const r = await runInActivity(cmd, 'migrate deploy');
         const after = finishedNames(await withClient(db, readMigrations));
-        return { applied: after.filter((m) => !before.includes(m)), output: lastLines(r.stdout, 30) };
+        return { applied: after.filter((m) => (pending ? pending.includes(m) : !before.includes(m))), output: lastLines(r.stdout, 30) };
       } catch (e) {
         const rows = await withClient(db, readMigrations).catch(() => [] as MigrationRow[]);
         const failed = failedNames(rows);

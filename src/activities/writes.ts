@@ -55,14 +55,12 @@ export function createWriteActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Lets the app write again. Idempotent. Returns the odometer at that moment: writes after it are
-     * other people's — so, while writes are still paused, it waits until safe-deploy's own last
-     * writes (its checks) are published, or they would later pass for somebody else's.
+     * Lets the app write again. Idempotent. The workflow reads the odometer before (countWrites,
+     * while writes are still paused): writes after that reading are other people's.
      */
-    async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean; counters: WriteCounters }> {
-      const counters = await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? PUBLISHED_AFTER_MS : 0);
+    async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean }> {
       if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
-      return { resumed: t.writes.policy === 'stop', counters };
+      return { resumed: t.writes.policy === 'stop' };
     },
 
     /** The odometer once every finished write is published (`settleMs`, default PUBLISHED_AFTER_MS). */

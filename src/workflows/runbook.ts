@@ -183,7 +183,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
   undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
 
-  const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => callOn(first, changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target: t })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
+  const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => callOn(first, changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target: t, pending: history.pendingForTarget })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
   migrateSucceeded = true;
   run.report.migrations!.applied = migrated.applied;
   await eachHost(hosts, t.rollout, async (h) => {
@@ -204,10 +204,13 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     }
     for (const h of hosts) {
       const on = onHost(hosts, h);
-      const resumed = await run.step('resume-writes', `Resume ${what}'s writes${on}`, () => callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes' }), () => 'writes resumed');
-      // The first reading is taken while every host still pauses: writes after it are other people's.
-      writes.since ??= resumed.counters;
-      run.report.writes.resumedAt ??= resumed.counters.at;
+      await run.step('resume-writes', `Resume ${what}'s writes${on}`, async () => {
+        // Read while every host still pauses, before any door opens (even if opening fails
+        // half-way or is retried): writes after this reading are other people's.
+        writes.since ??= await callOn(first, changing, 'countWrites', 'Read the write counters while writes are paused', { target: t, step: 'resume-writes' });
+        run.report.writes!.resumedAt ??= writes.since.at;
+        return callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes' });
+      }, () => 'writes resumed');
     }
   }
   await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, msToNumber(t.monitor.interval as never), run);

@@ -56,7 +56,7 @@ describe('deploying farm-chat v1 → v2', () => {
       'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk',
       'checkPrismaHazards', 'inspectMigrationHistory', 'detectSchemaDrift', 'lintPendingMigrations', 'stageRelease', 'notify',
       'stopWrites', 'backupDatabase', 'rehearseMigration', 'removeStagedRelease', 'activateRelease', 'installDependencies', 'migrateDatabase',
-      'restartApplication', 'verifyDeployment', 'resumeWrites', 'notify',
+      'restartApplication', 'verifyDeployment', 'countWrites', 'resumeWrites', 'notify',
     ]);
   });
 

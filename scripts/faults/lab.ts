@@ -1,0 +1,271 @@
+/**
+ * The fault matrix's lab: built once, reused by every case. A Temporal dev server whose history
+ * lives in a file (so that it can be stopped and started again), a PostgreSQL cluster, and one or
+ * more *stations*: farm-chat v1 in "production" (its own database, clone, app and environment in
+ * the worker config) with its own fault worker process on its own task queue, so that cases can
+ * run side by side. Also: a template of v1's database and a copy of v1's node_modules (to put v1
+ * back after a case that deployed), and a reference database migrated to v2 by the app's own
+ * Prisma (what "the v2 schema" must look like).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { parseEnvFile } from '../../src/activities/deps.js';
+import { run } from '../../src/exec/run.js';
+import { workflowsPath } from '../../src/worker.js';
+import { startDevServer, stopProcess } from '../lib/devServer.js';
+import { buildFarmChatOrigin, checkoutFarmChat, createFarmChatProduction, migrateFarmChat, runAppctl, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
+import { farmChatWorkerConfig } from '../lib/farmChatConfig.js';
+import { startPgCluster, stopPgCluster, type PgCluster } from '../lib/pgCluster.js';
+import { freePort } from '../lib/ports.js';
+import { ensureTools } from '../lib/tools.js';
+import { databaseState, type DatabaseState } from './dbFingerprint.js';
+import { dependencyProblems } from './endState.js';
+import { FAULT_PLAN_ENV } from './plan.js';
+import { FaultWorker, projectRoot } from './processes.js';
+
+const ROLE = 'farm_chat';
+const V1_TEMPLATE = 'farm_chat_v1_template';
+const V2_REFERENCE = 'farm_chat_v2_reference';
+
+export interface DevServerControl {
+  address: string;
+  pid(): number;
+  /** Stops the dev server (SIGTERM, waits for it to exit). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, with the same --db-filename. */
+  start(): Promise<void>;
+}
+
+/** One farm-chat production and the fault worker that deploys it. */
+export interface Station {
+  name: string;
+  /** Its environment in the worker config (one deployment lock each). */
+  environment: string;
+  prod: FarmChatProduction;
+  database: string;
+  taskQueue: string;
+  /** The fault worker reads the current case's plan here (no file: no fault). */
+  planFile: string;
+  worker: FaultWorker;
+  /** Puts v1 back exactly as it was set up: database from the template, code, node_modules, app. */
+  resetToV1(): Promise<number>;
+  /** Drops what rollbacks kept aside (failed databases, scratch copies). */
+  dropLeftoverDatabases(): Promise<void>;
+}
+
+export interface Lab {
+  dir: string;
+  logDir: string;
+  pgBinDir: string;
+  server: DevServerControl;
+  cluster: PgCluster;
+  origin: FarmChatOrigin;
+  stations: Station[];
+  client: Client;
+  /** What a deployed v2 database must be: schema, migrations, tables (from the reference database). */
+  v2Reference: DatabaseState;
+  close(): Promise<void>;
+}
+
+export interface LabOptions {
+  dir: string;
+  log: (line: string) => void;
+  /** Productions side by side (default 1). */
+  stations?: number;
+  /** A prebuilt workflow bundle (vitest's global set-up makes one); default: bundled here. */
+  workflowBundlePath?: string;
+  seed?: { users: number; messagesPerUser: number };
+}
+
+/** What a lab leaves running, so that the next run (or `--stop`) can stop it. */
+interface LabState {
+  serverPid?: number;
+  pgDataDir?: string;
+  pgBinDir?: string;
+  workerPids: number[];
+  prods: FarmChatProduction[];
+}
+
+const quoteIdent = (s: string) => '"' + s.replaceAll('"', '""') + '"';
+
+/** Stops what a lab in `dir` left running (a `--keep` run, or one that was interrupted). */
+export async function stopLeftovers(dir: string): Promise<boolean> {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) return false;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  for (const pid of state.workerPids) await stopProcess(pid, 5_000);
+  for (const prod of state.prods) await runAppctl(prod, 'stop').catch(() => undefined);
+  if (state.serverPid) await stopProcess(state.serverPid, 10_000);
+  if (state.pgDataDir && existsSync(state.pgDataDir)) stopPgCluster(state.pgDataDir, state.pgBinDir);
+  rmSync(file, { force: true });
+  return true;
+}
+
+export async function createLab(o: LabOptions): Promise<Lab> {
+  const { dir, log } = o;
+  await stopLeftovers(dir);
+  rmSync(dir, { recursive: true, force: true });
+  const logDir = join(dir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const state: LabState = { workerPids: [], prods: [] };
+  const save = () => writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  const tools = ensureTools(projectRoot(), log);
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    // The dev server: its history in a file, so that a restart finds every workflow again.
+    const port = await freePort();
+    const serverOptions = { cli: tools.temporal, port, dbFile: join(dir, 'temporal.db'), logFile: join(logDir, 'temporal.log') };
+    let serverPid = (await startDevServer(serverOptions)).pid;
+    const server: DevServerControl = {
+      address: `127.0.0.1:${port}`,
+      pid: () => serverPid,
+      stop: () => stopProcess(serverPid, 30_000),
+      start: async () => {
+        serverPid = (await startDevServer(serverOptions)).pid;
+        state.serverPid = serverPid;
+        save();
+      },
+    };
+    state.serverPid = serverPid;
+    save();
+    cleanups.push(() => server.stop());
+    log(`Temporal dev server ${server.address}, history in ${serverOptions.dbFile}`);
+
+    const cluster = await startPgCluster();
+    Object.assign(state, { pgDataDir: cluster.dataDir, pgBinDir: cluster.binDir });
+    save();
+    cleanups.push(() => cluster.stop());
+    const admin = async (sql: string) => void (await cluster.query(sql));
+    const password = randomBytes(12).toString('base64url');
+    const firstUrl = await cluster.createAppDatabase('farm_chat', ROLE, password);
+    log(`PostgreSQL on ${cluster.port}`);
+
+    const origin = await buildFarmChatOrigin(join(dir, 'origin.git'));
+    const first = await createFarmChatProduction({ origin, rootDir: join(dir, 'production'), databaseUrl: firstUrl, port: await freePort(), seed: o.seed });
+    state.prods.push(first);
+    save();
+    cleanups.push(async () => void (await runAppctl(first, 'stop').catch(() => undefined)));
+
+    // v1 as it is now, to come back to: the database as a template, node_modules as a copy.
+    await runAppctl(first, 'stop');
+    await admin(`CREATE DATABASE ${V1_TEMPLATE} TEMPLATE farm_chat`);
+    const v1NodeModules = join(dir, 'v1-node_modules');
+    await run({ file: 'cp', args: ['-a', join(first.appDir, 'node_modules'), v1NodeModules], timeoutMs: 300_000 });
+
+    // More productions: copies of the first (clone, node_modules, env file) on a database of their own.
+    const prods = [first];
+    for (let i = 1; i < (o.stations ?? 1); i++) {
+      const database = `farm_chat_${String.fromCharCode(97 + i)}`;
+      await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
+      const rootDir = join(dir, `production-${String.fromCharCode(97 + i)}`);
+      const appPort = await freePort();
+      const prod: FarmChatProduction = {
+        appDir: join(rootDir, 'app'), layout: 'in-place', repository: first.repository, runDir: join(rootDir, 'run'), envFile: join(rootDir, 'app.env'),
+        port: appPort, baseUrl: `http://127.0.0.1:${appPort}`, databaseUrl: cluster.url(database, ROLE, password),
+      };
+      mkdirSync(rootDir, { recursive: true });
+      await run({ file: 'cp', args: ['-a', first.appDir, prod.appDir], timeoutMs: 300_000 });
+      const env = { ...parseEnvFile(readFileSync(first.envFile, 'utf8')), DATABASE_URL: prod.databaseUrl, PORT: String(appPort) };
+      writeFileSync(prod.envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+      prods.push(prod);
+      state.prods.push(prod);
+      save();
+      cleanups.push(async () => void (await runAppctl(prod, 'stop').catch(() => undefined)));
+    }
+    for (const prod of prods) {
+      await runAppctl(prod, 'start');
+      await waitForFarmChatHealth(prod);
+    }
+    log(`farm-chat v1 in ${prods.length} production${prods.length > 1 ? 's' : ''}: ${prods.map((p) => p.baseUrl).join(', ')}`);
+
+    // v2's schema as the app's own Prisma makes it, on a copy of v1's database.
+    await admin(`CREATE DATABASE ${V2_REFERENCE} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
+    const referenceDir = join(dir, 'v2-reference');
+    await run({ file: 'git', args: ['clone', '-q', origin.dir, referenceDir], timeoutMs: 60_000 });
+    await checkoutFarmChat(referenceDir, 'v2');
+    // The same Prisma 6.19.3 as v2's lockfile; hard links: nothing here writes to node_modules.
+    await run({ file: 'cp', args: ['-al', v1NodeModules, join(referenceDir, 'node_modules')], timeoutMs: 300_000 });
+    const referenceUrl = cluster.url(V2_REFERENCE, ROLE, password);
+    await migrateFarmChat(referenceDir, referenceUrl);
+    const v2Reference = await databaseState(referenceUrl, tools.pgBinDir);
+    log(`v2 reference: schema ${v2Reference.schemaSha256.slice(0, 12)}, migrations ${v2Reference.migrations.map((m) => m.name).join(', ')}`);
+
+    // One worker config for every station: an environment each.
+    const configPath = join(dir, 'safe-deploy.config.json');
+    const environments = prods.map((_, i) => (i === 0 ? 'production' : `production-${String.fromCharCode(97 + i)}`));
+    const apps = Object.assign({}, ...prods.map((prod, i) => farmChatWorkerConfig(prod, {
+      backupDir: join(dir, 'backups'), pgBinDir: tools.pgBinDir, environment: environments[i],
+      // The rollback cases reach their steps through v2-broken-migration failing on production:
+      // with the rehearsal on, it would be caught on a copy first (and the matrix is about faults).
+      overrides: { rehearsal: { enabled: false } },
+    }).apps['farm-chat']));
+    writeFileSync(configPath, JSON.stringify({ tools: { pgBinDir: tools.pgBinDir }, apps: { 'farm-chat': apps } }, null, 2) + '\n');
+
+    let workflowBundlePath = o.workflowBundlePath;
+    if (!workflowBundlePath) {
+      workflowBundlePath = join(dir, 'workflows.js');
+      const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+      writeFileSync(workflowBundlePath, code);
+    }
+
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection });
+
+    const stations: Station[] = [];
+    for (const [i, prod] of prods.entries()) {
+      const name = String.fromCharCode(97 + i);
+      const database = i === 0 ? 'farm_chat' : `farm_chat_${name}`;
+      const taskQueue = `safe-deploy-faults-${name}`;
+      const planFile = join(dir, `plan-${name}.json`);
+      const worker = new FaultWorker({
+        TEMPORAL_ADDRESS: server.address, SAFE_DEPLOY_CONFIG: configPath, SAFE_DEPLOY_TASK_QUEUE: taskQueue,
+        SAFE_DEPLOY_WORKFLOW_BUNDLE: workflowBundlePath, [FAULT_PLAN_ENV]: planFile,
+      }, join(logDir, `worker-${name}.log`), (pid) => {
+        state.workerPids = [...state.workerPids.filter((p) => p !== pid), pid];
+        save();
+      });
+      await worker.start();
+      cleanups.push(() => worker.stop());
+      const dropLeftoverDatabases = async () => {
+        const { rows } = await cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database.replaceAll('_', '\\_')}\\_sd\\_%`]);
+        for (const r of rows) await admin(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+      };
+      stations.push({
+        name, environment: environments[i]!, prod, database, taskQueue, planFile, worker, dropLeftoverDatabases,
+        async resetToV1() {
+          const started = Date.now();
+          await runAppctl(prod, 'stop');
+          rmSync(join(prod.runDir, 'maintenance'), { force: true });
+          await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
+          await dropLeftoverDatabases();
+          await run({ file: 'git', args: ['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', 'v1'], cwd: prod.appDir });
+          await run({ file: 'git', args: ['clean', '-q', '-f', '-d'], cwd: prod.appDir });
+          if ((await dependencyProblems(prod.appDir)).length > 0) {
+            rmSync(join(prod.appDir, 'node_modules'), { recursive: true, force: true });
+            await run({ file: 'cp', args: ['-a', v1NodeModules, join(prod.appDir, 'node_modules')], timeoutMs: 300_000 });
+          }
+          await runAppctl(prod, 'start');
+          await waitForFarmChatHealth(prod);
+          return Date.now() - started;
+        },
+      });
+    }
+
+    return {
+      dir, logDir, pgBinDir: tools.pgBinDir, server, cluster, origin, stations, client, v2Reference,
+      async close() {
+        for (const c of cleanups.reverse()) await c().catch(() => undefined);
+        // Keep what tells the story (logs, the dev server's history); drop the bulk (node_modules copies).
+        for (const name of readdirSync(dir)) if (name !== 'logs' && name !== 'temporal.db') rmSync(join(dir, name), { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    throw err;
+  }
+}
