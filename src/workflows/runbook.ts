@@ -139,7 +139,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback-${h.name}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
@@ -189,7 +189,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   await eachHost(hosts, t.rollout, async (h) => {
     const on = onHost(hosts, h);
     await run.step('restart', `Restart ${what} on ${release.target.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, { target: h.target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
-    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline, runId: `${deploymentId}-verify-${h.name}`, step: 'verify' })).catch((err) => {
+    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline, runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
       run.addChecks(run.report.checks, checksOf(err));
       throw err;
     }), (r) => `${r.checks.length} checks passed`);

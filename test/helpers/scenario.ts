@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { temporal } from '@temporalio/proto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -148,5 +149,7 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!process.env.SAFE_DEPLOY_RECORD_HISTORIES) return;
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+  // fetchHistory gives plain objects; historyToJSON wants protobuf messages: round-trip through the wire format.
+  const { History } = temporal.api.history.v1;
+  writeFileSync(join(dir, `${name}.json`), historyToJSON(History.decode(History.encode(await handle.fetchHistory()).finish())));
 }
