@@ -23,4 +23,9 @@ describe('pg commands', () => {
     expect(pgRestore('pg_restore', { ...db, database: 'scratch' }, { file: '/b/d', jobs: 2 }).args).toEqual(['--dbname=scratch', '--no-owner', '--exit-on-error', '--no-password', '--jobs=2', '/b/d']);
     expect(pgRestoreList('pg_restore', '/b/x.dump').args).toEqual(['--list', '/b/x.dump']);
   });
+
+  it('sets the compression level and asks for progress lines when told to', () => {
+    expect(pgDump('pg_dump', db, { file: '/b/d', format: 'directory', jobs: 2, compression: 1, verbose: true }).args).toEqual(['--format=directory', '--file=/b/d', '--no-password', '--jobs=2', '--compress=1', '--verbose']);
+    expect(pgRestore('pg_restore', db, { file: '/b/d', jobs: 1, verbose: true }).args).toEqual(['--dbname=farm_chat', '--no-owner', '--exit-on-error', '--no-password', '--verbose', '/b/d']);
+  });
 });
