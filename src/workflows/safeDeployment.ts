@@ -5,6 +5,7 @@ import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
 import { foreignWrites, type OwnWindow, type WriteCounters } from '../plan/lostWrites.js';
 import { deploymentIdFor, migrationBlocker, requiredEnvNames, requiredPackages } from '../plan/preflight.js';
+import { backupRecord, backupSummary, restoreSummary } from '../plan/backupReport.js';
 import { manualSteps } from '../plan/rollback.js';
 import { FailureType, INPUT_FAILURES } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
@@ -76,6 +77,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   let lock: Awaited<ReturnType<typeof acquireDeploymentLock>> | undefined;
   let previousCommit: string | undefined;
   let backupPath: string | undefined;
+  let snapshotDatabase: string | undefined;
   let keptAs: string | undefined;
   const rollback: NonNullable<DeploymentReport['rollback']> = { reason: '', verified: false, checks: [], undone: [], leftForHumans: [] };
 
@@ -121,9 +123,10 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         }
       };
 
-      const backup = await run.step('backup', `Back up the ${what} database`, () => call(changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target }), (r) => `${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256.slice(0, 12)})`);
-      backupPath = backup.path;
-      run.report.backup = { path: backup.path, format: backup.format, sizeBytes: backup.sizeBytes, sha256: backup.sha256, tables: backup.state.tables.map(({ name, rows }) => ({ name, rows })) };
+      const backup = await run.step('backup', `Back up the ${what} database`, () => call(changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target }), backupSummary);
+      backupPath = backup.dump?.path;
+      snapshotDatabase = backup.snapshot?.database;
+      run.report.backup = backupRecord(backup);
       const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
 
       // Registered first so they run last: the rollback ends on the previous release, restarted and verified.
@@ -153,8 +156,9 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         const r = await call(changing, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target, backup });
         rollback.strategy = 'restore-database';
         rollback.databaseRestored = r.restored;
+        rollback.restoredFrom = r.source;
         rollback.failedDatabaseKeptAs = keptAs = r.keptAs;
-        return r.restored ? `restored and proven equal to the backup; the failed database is kept as ${r.keptAs}` : 'the database already equalled the backup';
+        return restoreSummary(r);
       });
       undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
       undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
@@ -192,7 +196,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     const result = await undo.runAll();
     rollback.verified = result.outcome === 'rolled-back';
     rollback.undone = run.steps.filter((s) => s.phase === 'rollback' && s.status !== 'failed' && s.status !== 'running').map((s) => `${s.summary}: ${s.status === 'skipped' ? `not done (${s.result})` : s.result || 'done'}`);
-    rollback.leftForHumans = manualSteps(result.remaining, { target, previousCommit, backupPath, keptAs });
+    rollback.leftForHumans = manualSteps(result.remaining, { target, previousCommit, backupPath, snapshotDatabase, keptAs });
     return finish(result.outcome, cause);
   } finally {
     await releaseDeploymentLock(lock === 'held' ? undefined : lock);

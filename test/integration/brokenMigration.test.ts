@@ -42,7 +42,7 @@ describe('a migration that fails half-way', () => {
   it('took a directory-format backup, restored from it', () => {
     expect(report.backup).toMatchObject({ format: 'directory' });
     expect(report.backup!.path).toMatch(/\.dir$/);
-    expect(readdirSync(report.backup!.path)).toContain('toc.dat');
+    expect(readdirSync(report.backup!.path!)).toContain('toc.dat');
   });
 
   it('really half-applied it: the database kept aside has the partial schema', async () => {
