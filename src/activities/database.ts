@@ -10,6 +10,7 @@ import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, typ
 import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { withClient } from './pgClient.js';
+import { Phases } from './phases.js';
 
 export type { DumpFacts } from './dbDump.js';
 export type { SnapshotFacts } from './dbSnapshot.js';
@@ -29,6 +30,8 @@ export interface BackupFacts {
   /** Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it. */
   state: DatabaseState;
   durationMs: number;
+  /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
+  phasesMs: Record<string, number>;
 }
 
 export interface RestoreInput {
@@ -52,6 +55,8 @@ export interface RestoreFacts {
   tables: number;
   /** How long production's name led to no open database (the app's outage during the swap). */
   closedMs: number;
+  /** Where the time went (seal, swap, pg_restore, verify, …). */
+  phasesMs: Record<string, number>;
   durationMs: number;
 }
 
@@ -91,28 +96,32 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (t.backup.dump) await mkdir(t.backup.dir, { recursive: true });
       if (t.backup.method === 'dump') {
         const { dump, state } = await dumpWithFingerprint(t, db, path);
-        const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started };
+        const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
         await describeDump(t, deploymentId, facts);
         return facts;
       }
 
       const names = backupNames(db.database, deploymentId);
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-      const copied = await withClient(maintenance, async (c) => {
+      const phases = new Phases();
+      const copied = await phases.time('copy', () => withClient(maintenance, async (c) => {
         const r = await copyDatabase(c, db.database, names.snapshot).catch((e) => { throw snapshotFailure(e, db.database); });
         await labelDatabase(c, names.snapshot, { kind: 'snapshot', app: t.app, environment: t.environment, deploymentId, of: db.database, createdAt: new Date().toISOString() });
         return r;
-      });
+      }));
       // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
       const copy = withDatabase(db, names.snapshot);
-      const { dump, state } = t.backup.dump ? await dumpWithFingerprint(t, copy, path) : { dump: undefined, state: await withClient(copy, (c) => fingerprint(t, copy, c)) };
-      const sealed = await withClient(maintenance, async (c) => ({ row: await sealDatabase(c, names.snapshot), sizeBytes: await databaseSize(c, names.snapshot) }));
+      const { dump, state } = t.backup.dump
+        ? await dumpWithFingerprint(t, copy, path)
+        : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
+      const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, names.snapshot), sizeBytes: await databaseSize(c, names.snapshot) })));
       const facts: BackupFacts = {
         method: 'snapshot',
         dump,
         snapshot: { database: names.snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
         state,
         durationMs: Date.now() - started,
+        phasesMs: { ...phases.ms, ...dump?.phasesMs },
       };
       if (dump) await describeDump(t, deploymentId, facts);
       return facts;

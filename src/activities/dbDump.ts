@@ -15,6 +15,7 @@ import { heartbeat, runInActivity } from './deps.js';
 import { commandFailure } from './failures.js';
 import { fingerprintPath } from './files.js';
 import { pgTool, withClient } from './pgClient.js';
+import { Phases } from './phases.js';
 
 export interface DumpFacts {
   path: string;
@@ -24,6 +25,8 @@ export interface DumpFacts {
   /** Entries listed by `pg_restore --list`: the archive reads end to end. */
   archiveEntries: number;
   durationMs: number;
+  /** pg_dump, fingerprint, pg_restore --list, sha256. */
+  phasesMs: Record<string, number>;
 }
 
 /** Schema text + fingerprint of one database, optionally inside an exported snapshot; `checksums: false` for a quick one. */
@@ -62,6 +65,7 @@ export function tableProgress(parallel: boolean) {
  */
 export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string): Promise<{ dump: DumpFacts; state: DatabaseState }> {
   const started = Date.now();
+  const phases = new Phases();
   await rm(path, { recursive: true, force: true });
   const state = await withClient(db, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -72,20 +76,20 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
     const { snapshot, tables } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
     try {
-      await runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: path, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
+      await phases.time('pg_dump', () => runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: path, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
         onLine: tablesDone.onLine,
         progress: async () => ({ bytesWritten: await pathBytes(path), tablesDone: tablesDone.done(), tables: Number(tables) }),
-      });
+      }));
     } catch (e) {
       throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
     }
-    const s = await fingerprint(t, db, client, { snapshot });
+    const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot }));
     await client.query('COMMIT');
     return s;
   });
   let listing;
   try {
-    listing = await runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), path), 'verify');
+    listing = await phases.time('list', () => runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), path), 'verify'));
   } catch (e) {
     throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
   }
@@ -94,9 +98,9 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   if (missing.length > 0) {
     throw deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
   }
-  const { sha256: digest, sizeBytes } = await fingerprintPath(path);
+  const { sha256: digest, sizeBytes } = await phases.time('sha256', () => fingerprintPath(path));
   return {
-    dump: { path, format: t.backup.format, sizeBytes, sha256: digest, archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length, durationMs: Date.now() - started },
+    dump: { path, format: t.backup.format, sizeBytes, sha256: digest, archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length, durationMs: Date.now() - started, phasesMs: phases.ms },
     state,
   };
 }
@@ -107,6 +111,8 @@ export interface SwapFacts {
   keptAs?: string;
   /** How long production's name led to no open database. */
   closedMs: number;
+  /** Where the time went: comparing, restoring, verifying, swapping. */
+  phasesMs: Record<string, number>;
 }
 
 /**
@@ -115,6 +121,7 @@ export interface SwapFacts {
  * failed database is kept aside. Safe to run again at any stage.
  */
 export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentId: string, dump: DumpFacts, expected: DatabaseState): Promise<SwapFacts> {
+  const phases = new Phases();
   const maintenance = withDatabase(db, t.database.maintenanceDatabase);
   const names = backupNames(db.database, deploymentId);
   const fail = (what: string, remedy: string) => deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy, retryable: false });
@@ -127,11 +134,11 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
   });
   if (productionExists) {
     // Equal already? Schema and row counts first: a half-applied migration fails that in a blink.
-    const unchanged = await withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c, { checksums: false })).length === 0
-      && diffStates(expected, await fingerprint(t, db, c)).length === 0);
+    const unchanged = await phases.time('compare', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c, { checksums: false })).length === 0
+      && diffStates(expected, await fingerprint(t, db, c)).length === 0));
     if (unchanged) {
       const restored = await withClient(maintenance, async (c) => Boolean(await databaseRow(c, names.keptAs)));
-      return { restored, keptAs: restored ? names.keptAs : undefined, closedMs: 0 };
+      return { restored, keptAs: restored ? names.keptAs : undefined, closedMs: 0, phasesMs: phases.ms };
     }
     const { sha256: digest } = await fingerprintPath(dump.path).catch(() => ({ sha256: 'missing' }));
     if (digest !== dump.sha256) {
@@ -146,7 +153,7 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
       await c.query(`CREATE DATABASE ${quoteIdent(names.scratch)} TEMPLATE template0 ENCODING '${p.encoding}' LC_COLLATE '${p.collate.replaceAll("'", "''")}' LC_CTYPE '${p.ctype.replaceAll("'", "''")}'`);
     });
     const scratch = withDatabase(db, names.scratch);
-    await withClient(maintenance, async (sizer) => {
+    await phases.time('pg_restore', () => withClient(maintenance, async (sizer) => {
       const tablesDone = tableProgress(t.backup.jobs > 1);
       try {
         await runInActivity(pgRestore(pgTool(t.pgBinDir, 'pg_restore'), scratch, { file: dump.path, jobs: t.backup.jobs, verbose: true }), 'restore', {
@@ -156,13 +163,13 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
       } catch (e) {
         throw commandFailure(e, { step: 'restore-database', type: FailureType.RestoreUnverified, what: `pg_restore into ${names.scratch} failed`, remedy: 'see the output; production is unchanged', retryable: true });
       }
-    });
-    const diffs = await withClient(scratch, async (c) => diffStates(expected, await fingerprint(t, scratch, c)));
+    }));
+    const diffs = await phases.time('verify', () => withClient(scratch, async (c) => diffStates(expected, await fingerprint(t, scratch, c))));
     if (diffs.length > 0) throw fail(`the restored copy ${names.scratch} does not match the backup's fingerprint: ${diffs.join('; ')}`, 'inspect the scratch database; production is unchanged');
   }
-  const { closedMs } = await withClient(maintenance, (c) => swapIn(c, { production: db.database, incoming: names.scratch, keptAs: names.keptAs }));
-  const diffs = await withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c)));
+  const { closedMs } = await phases.time('swap', () => withClient(maintenance, (c) => swapIn(c, { production: db.database, incoming: names.scratch, keptAs: names.keptAs })));
+  const diffs = await phases.time('verify-after', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c))));
   if (diffs.length > 0) throw fail(`after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`, `inspect ${db.database} and ${names.keptAs} by hand`);
-  return { restored: true, keptAs: names.keptAs, closedMs };
+  return { restored: true, keptAs: names.keptAs, closedMs, phasesMs: phases.ms };
 }
 

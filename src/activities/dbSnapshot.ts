@@ -17,6 +17,7 @@ import { fingerprint, type SwapFacts } from './dbDump.js';
 import { diffStates, quoteIdent, type DatabaseState } from './dbState.js';
 import { heartbeat } from './deps.js';
 import { withClient } from './pgClient.js';
+import { Phases } from './phases.js';
 
 /**
  * FILE_COPY, by measurement (PostgreSQL 15, fsync on, 2 shared cores under load ~8; the bench
@@ -77,14 +78,15 @@ export type SnapshotRestore = (SwapFacts & { verification: 'sealed' | 'full' }) 
  * or on a retry). `unusable` when the snapshot is gone or differs: production is then unchanged.
  */
 export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: SnapshotFacts, expected: DatabaseState, keptAs: string): Promise<SnapshotRestore> {
+  const phases = new Phases();
   const maintenance = withDatabase(db, t.database.maintenanceDatabase);
   const fail = (what: string) => deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy: `inspect ${db.database} and ${keptAs} by hand`, retryable: false });
   const verify = async (full: boolean) => {
-    const diffs = await withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c, { checksums: full })));
+    const diffs = await phases.time('verify-after', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c, { checksums: full }))));
     if (diffs.length > 0) throw fail(`after the swap, ${db.database} does not match the snapshot's fingerprint: ${diffs.join('; ')}`);
   };
 
-  const state = await withClient(maintenance, async (c) => ({ production: await databaseRow(c, db.database), snapshot: await databaseRow(c, s.database) }));
+  const state = await phases.time('seal', () => withClient(maintenance, async (c) => ({ production: await databaseRow(c, db.database), snapshot: await databaseRow(c, s.database) })));
   if (state.production?.oid === s.oid) {
     // A retry after the swap: production is the snapshot already. Open it, prove it fully.
     await withClient(maintenance, async (c) => {
@@ -92,7 +94,7 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
       await labelDatabase(c, db.database, null);
     });
     await verify(true);
-    return { restored: true, keptAs, closedMs: 0, verification: 'full' };
+    return { restored: true, keptAs, closedMs: 0, verification: 'full', phasesMs: phases.ms };
   }
   if (!state.snapshot || state.snapshot.oid !== s.oid) return { unusable: `the snapshot ${s.database} is gone` };
 
@@ -101,17 +103,17 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
     // Someone opened it since the backup: only a full fingerprint can tell whether it still holds the backup.
     const snapshot = withDatabase(db, s.database);
     await withClient(maintenance, (c) => allowConnections(c, s.database, true));
-    const diffs = await withClient(snapshot, async (c) => diffStates(expected, await fingerprint(t, snapshot, c)));
+    const diffs = await phases.time('verify', () => withClient(snapshot, async (c) => diffStates(expected, await fingerprint(t, snapshot, c))));
     await withClient(maintenance, (c) => sealDatabase(c, s.database));
     if (diffs.length > 0) return { unusable: `the snapshot ${s.database} was changed since the backup (${diffs.join('; ')})` };
   }
-  const { closedMs } = await withClient(maintenance, async (c) => {
+  const { closedMs } = await phases.time('swap', () => withClient(maintenance, async (c) => {
     const swapped = await swapIn(c, { production: db.database, incoming: s.database, keptAs });
     await labelDatabase(c, db.database, null); // production is no snapshot: pruning must never see it as one
     return swapped;
-  });
+  }));
   const now = await withClient(maintenance, (c) => databaseRow(c, db.database));
   if (now?.oid !== s.oid) throw fail(`after the swap, ${db.database} is not the snapshot ${s.database} (oid ${now?.oid}, expected ${s.oid})`);
   await verify(!sealed);
-  return { restored: true, keptAs, closedMs, verification: sealed ? 'sealed' : 'full' };
+  return { restored: true, keptAs, closedMs, verification: sealed ? 'sealed' : 'full', phasesMs: phases.ms };
 }
