@@ -20,8 +20,7 @@ export const prebuiltBundlePath = () => fileURLToPath(new URL('./workflow-bundle
  * The bundle `npm run build` made, if it is newer than every compiled file a workflow can import
  * (workflows, plan, shared): a stale bundle would run old workflow code. Else undefined.
  */
-export function prebuiltWorkflowBundle(): string | undefined {
-  const bundle = prebuiltBundlePath();
+export function prebuiltWorkflowBundle(bundle = prebuiltBundlePath()): string | undefined {
   if (!existsSync(bundle)) return undefined;
   const built = statSync(bundle).mtimeMs;
   const src = dirname(bundle);
