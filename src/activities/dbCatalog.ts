@@ -46,9 +46,24 @@ export async function allowConnections(c: pg.ClientBase, name: string, allow: bo
   await c.query(`ALTER DATABASE ${quoteIdent(name)} WITH ALLOW_CONNECTIONS ${allow}`);
 }
 
-/** Ends every session on `name` (the role may end its own sessions; others need pg_signal_backend). */
+/**
+ * Ends the sessions on `name` this role may end (its own roles' sessions; others' with
+ * pg_signal_backend, never a superuser's). Throws at once, as "object in use", when sessions it
+ * may not end are there: waiting for them would only keep the door closed longer.
+ */
 export async function endSessions(c: pg.ClientBase, name: string): Promise<number> {
-  const { rows } = await c.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  const { rows } = await c.query<{ role: string; mayEnd: boolean }>(
+    `SELECT a.usename AS role,
+            NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd"
+       FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+      WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`, [name]);
+  const others = [...new Set(rows.filter((r) => !r.mayEnd).map((r) => r.role))];
+  if (others.length > 0) {
+    throw Object.assign(new Error(`sessions of ${others.join(', ')} are connected to ${name}, and this role may not end them`), { code: OBJECT_IN_USE });
+  }
+  await c.query(
+    `SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+      WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND NOT r.rolsuper`, [name]);
   return rows.length;
 }
 
@@ -65,7 +80,7 @@ export async function withDoorClosed<T>(c: pg.ClientBase, name: string, fn: () =
   let succeeded = false;
   try {
     for (let attempt = 1; ; attempt++) {
-      await endSessions(c, name);
+      await endSessions(c, name); // throws when sessions the role may not end are there
       try {
         const result = await fn();
         succeeded = true;

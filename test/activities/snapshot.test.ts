@@ -228,6 +228,25 @@ describe('snapshot backups', () => {
   });
 });
 
+describe('a session the role may not end', () => {
+  it('fails the snapshot at once, retryably, naming the remedy, and lets the app back in', async () => {
+    const dba = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${name}`) });
+    await dba.connect();
+    try {
+      const started = Date.now();
+      const err = await act(activities().backupDatabase, { deploymentId: 'deploy-7', target: target({ method: 'snapshot' }) }).catch((e) => e);
+      expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: false });
+      expect(err.message).toContain(`sessions of postgres are connected to ${name}, and this role may not end them`);
+      expect(err.message).toContain('grant the role pg_signal_backend');
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await asApp('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      expect((await dba.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await dba.end();
+    }
+  });
+});
+
 describe('checkDisk for a snapshot', () => {
   it('checks the data directory when the role may read where it is, else says it did not', async () => {
     const checks = createCheckActivities(deps());
