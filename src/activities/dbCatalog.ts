@@ -47,23 +47,24 @@ export async function allowConnections(c: pg.ClientBase, name: string, allow: bo
 }
 
 /**
- * Ends the sessions on `name` this role may end (its own roles' sessions; others' with
+ * Ends the client sessions on `name` this role may end (its own roles' sessions; others' with
  * pg_signal_backend, never a superuser's). Throws at once, as "object in use", when sessions it
- * may not end are there: waiting for them would only keep the door closed longer.
+ * may not end are there: waiting for them would only keep the door closed longer. Autovacuum
+ * workers are left alone: PostgreSQL itself stops them for a template copy or a rename (and they
+ * run as the bootstrap superuser, whom the role may not signal; seen on a freshly restored copy).
  */
 export async function endSessions(c: pg.ClientBase, name: string): Promise<number> {
+  // Autovacuum workers have no usesysid (the join leaves them out); other roles' sessions show
+  // their usesysid but not their backend_type to an unprivileged role.
+  const sessions = `FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+      WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`;
   const { rows } = await c.query<{ role: string; mayEnd: boolean }>(
-    `SELECT a.usename AS role,
-            NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd"
-       FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
-      WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`, [name]);
+    `SELECT a.usename AS role, NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd" ${sessions}`, [name]);
   const others = [...new Set(rows.filter((r) => !r.mayEnd).map((r) => r.role))];
   if (others.length > 0) {
     throw Object.assign(new Error(`sessions of ${others.join(', ')} are connected to ${name}, and this role may not end them`), { code: OBJECT_IN_USE });
   }
-  await c.query(
-    `SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
-      WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND NOT r.rolsuper`, [name]);
+  if (rows.length > 0) await c.query(`SELECT pg_terminate_backend(a.pid) ${sessions}`, [name]);
   return rows.length;
 }
 
