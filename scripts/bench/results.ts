@@ -17,11 +17,12 @@ export interface RollbackRun {
 export interface HappyRun {
   method: 'dump' | 'snapshot';
   layout: string;
-  /** The best of the rounds (the machine may be shared: the minimum is the least disturbed). */
+  /** The round whose workflow/bare ratio is the median (each round runs its pair back to back). */
   workflowMs: number;
   bareMs: number;
   overhead: number;
-  rounds: { workflowMs: number; bareMs: number; activityMs: number; workflowSpanMs: number }[];
+  /** Each round; `activityMs`: its activities' time, scheduled to completed, within the workflow's span `workflowSpanMs`. */
+  rounds: { workflowMs: number; bareMs: number; activityMs: number; workflowSpanMs: number; steps: { name: string; ms: number }[]; bareSteps: { name: string; ms: number }[] }[];
   steps: { name: string; ms: number }[];
   bareSteps: { name: string; ms: number }[];
   /** How long the app could not reach its database while the snapshot was taken. */
@@ -118,7 +119,7 @@ export function tables(r: BenchResults): string[] {
     const top = [...h.steps].sort((a, b) => b.ms - a.ms).slice(0, 3).map((s) => `${s.name} ${s1(s.ms)} s`).join(', ');
     lines.push(`| happy deployment v1 → v2, workflow | ${h.method} | ${h.layout} | ${s1(h.workflowMs)} s | ${top} |`);
     const inRun = h.rounds.map((x) => `${s1(x.workflowSpanMs - x.activityMs)} s`).join(', ');
-    lines.push(`| the same activity calls as a bare script | ${h.method} | ${h.layout} | ${s1(h.bareMs)} s | overhead **${h.overhead.toFixed(2)}×** (best of ${h.rounds.length} each: ${h.rounds.map((x) => `${s1(x.workflowMs)}/${s1(x.bareMs)} s`).join(', ')}); outside activities within a run: ${inRun} |`);
+    lines.push(`| the same activity calls as a bare script | ${h.method} | ${h.layout} | ${s1(h.bareMs)} s | overhead **${h.overhead.toFixed(2)}×**, the median of ${h.rounds.length} rounds (workflow/bare: ${h.rounds.map((x) => `${s1(x.workflowMs)}/${s1(x.bareMs)} s`).join(', ')}); time outside activities within each workflow run: ${inRun} |`);
     lines.push(`| worker peak RSS (backups, restores, deployments) | | | **${mb(w.workerPeakRssBytes)} MB** | |`);
   }
   lines.push('', `Migration lint: ${r.lint.statements} statements in ${r.lint.migrations} migrations, ${r.lint.statementsPerSecond} statements/s (runs: ${r.lint.runsMs.join(', ')} ms).`);
