@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { lineChartSvg, ensureRsvgConvert, writePng } from './bench/chart.js';
+import { ensureRsvgConvert, recoveryChartSvg, writePng } from './bench/chart.js';
 import { measureLint } from './bench/lint.js';
 import { describeMachine, loadNow } from './bench/machine.js';
 import { measureRecovery, measureStrategies, type BenchDb, type RecoveryRow, type StrategyRow } from './bench/recovery.js';
@@ -156,17 +156,7 @@ async function main(): Promise<void> {
     const partial = { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, options: { sizeMb, sizes, skipWorkflow }, machine, postgres: { version, settings }, recovery, strategies, workflow, lint };
     const results: BenchResults = { ...partial, summary: summarise(partial) };
 
-    const chart = lineChartSvg({
-      title: 'Getting the database back after a failed deployment',
-      subtitle: `farm-chat sample database; ${machine.cores} cores (${machine.cpu}), PostgreSQL ${version.split(' ')[0]}, fsync on; load average ${machine.load.start}–${machine.load.end}`,
-      xLabel: 'database size (MB)',
-      yLabel: 'recovery time (s)',
-      series: (['runbook', 'dump', 'snapshot'] as const).map((method, i) => ({
-        name: { runbook: 'runbook: pg_dump + psql', dump: 'dump: pg_restore -j2, proven', snapshot: 'snapshot: rename, sealed' }[method],
-        colour: ['#c0392b', '#2e86c1', '#27ae60'][i]!,
-        points: recovery.filter((x) => x.method === method).map((x) => ({ x: x.databaseBytes / 1048576, y: x.recoveryMs / 1000 })),
-      })),
-    });
+    const chart = recoveryChartSvg(results);
     mkdirSync(join(projectRoot, 'reports'), { recursive: true });
     writePng(chart, join(projectRoot, 'reports', 'recovery.svg'), join(projectRoot, 'docs', 'bench', 'recovery.png'));
     writeFileSync(join(projectRoot, 'reports', 'bench.json'), JSON.stringify(results, null, 2) + '\n');

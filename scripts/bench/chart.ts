@@ -3,6 +3,7 @@
  * rsvg-convert, which the benchmark installs with apt when it is missing (Debian: librsvg2-bin).
  */
 import { execFileSync } from 'node:child_process';
+import type { BenchResults } from './results.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -14,10 +15,10 @@ export interface Series {
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** A tidy upper bound for an axis: 1, 2, 2.5 or 5 × a power of ten. */
+/** A tidy upper bound for an axis: 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten. */
 function niceMax(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v || 1));
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v)!;
+  return [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((m) => m >= v)!;
 }
 
 export function lineChartSvg(o: { title: string; subtitle: string; xLabel: string; yLabel: string; series: Series[] }): string {
@@ -28,7 +29,12 @@ export function lineChartSvg(o: { title: string; subtitle: string; xLabel: strin
   const yMax = niceMax(Math.max(...all.map((p) => p.y)) * 1.1);
   const X = (x: number) => left + (x / xMax) * pw;
   const Y = (y: number) => top + ph - (y / yMax) * ph;
-  const ticks = (max: number) => Array.from({ length: 6 }, (_, i) => (max * i) / 5);
+  // 4 to 6 steps, whichever makes a round step (1, 2, 2.5 or 5 × a power of ten).
+  const ticks = (max: number) => {
+    const round = (step: number) => [1, 2, 2.5, 5].some((m) => Math.abs(step / 10 ** Math.floor(Math.log10(step)) - m) < 1e-9);
+    const steps = [5, 6, 4].find((n) => round(max / n)) ?? 5;
+    return Array.from({ length: steps + 1 }, (_, i) => (max * i) / steps);
+  };
   const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, sans-serif">`,
@@ -53,8 +59,10 @@ export function lineChartSvg(o: { title: string; subtitle: string; xLabel: strin
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     parts.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="3" points="${pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) {
+      // The first series' values go left of its points, the others' right: close lines stay readable.
+      const [dx, anchor] = i === 0 ? [-8, 'end'] : [8, 'start'];
       parts.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="4.5" fill="${s.colour}"/>`,
-        `<text x="${(X(p.x) + 7).toFixed(1)}" y="${(Y(p.y) - 8).toFixed(1)}" font-size="12" fill="${s.colour}">${p.y < 10 ? p.y.toFixed(2) : p.y.toFixed(1)} s</text>`);
+        `<text x="${(X(p.x) + dx).toFixed(1)}" y="${(Y(p.y) - 9).toFixed(1)}" font-size="12" text-anchor="${anchor}" fill="${s.colour}">${p.y < 10 ? p.y.toFixed(2) : p.y.toFixed(1)} s</text>`);
     }
     // The legend sits top left, where rising lines leave room.
     const ly = top + 20 + i * 24;
@@ -93,4 +101,19 @@ export function writePng(svg: string, svgPath: string, pngPath: string): void {
   mkdirSync(dirname(pngPath), { recursive: true });
   writeFileSync(svgPath, svg);
   execFileSync('rsvg-convert', ['--format=png', `--output=${pngPath}`, svgPath]);
+}
+
+/** The README's chart: recovery time against database size, one line per method. */
+export function recoveryChartSvg(r: Pick<BenchResults, 'machine' | 'postgres' | 'recovery'>): string {
+  return lineChartSvg({
+    title: 'Getting the database back after a failed deployment',
+    subtitle: `farm-chat sample database; ${r.machine.cores} cores (${r.machine.cpu}), PostgreSQL ${r.postgres.version.split(' ')[0]}, fsync on; load average ${r.machine.load.start}–${r.machine.load.end}`,
+    xLabel: 'database size (MB)',
+    yLabel: 'recovery time (s)',
+    series: (['runbook', 'dump', 'snapshot'] as const).map((method, i) => ({
+      name: { runbook: 'runbook: pg_dump + psql', dump: 'dump: pg_restore -j2, proven', snapshot: 'snapshot: rename, sealed' }[method],
+      colour: ['#c0392b', '#2e86c1', '#27ae60'][i]!,
+      points: r.recovery.filter((x) => x.method === method).map((x) => ({ x: x.databaseBytes / 1048576, y: x.recoveryMs / 1000 })),
+    })),
+  });
 }

@@ -80,7 +80,7 @@ export function summarise(r: Omit<BenchResults, 'summary'>): Summary {
   const rssMb = r.workflow ? Math.round(r.workflow.workerPeakRssBytes / 1048576) : undefined;
   const goals: Summary['goals'] = [{ goal: 'recovery speed-up vs psql restore', target: '≥ 10×', measured: `${speedUp.toFixed(1)}× (${best.method})`, met: speedUp >= 10 }];
   if (bestRollback) goals.push({ goal: `full rollback at ${r.options.sizeMb} MB`, target: '≤ 10 s', measured: `${(bestRollback.failureToVerifiedMs / 1000).toFixed(1)} s (${bestRollback.method}, ${bestRollback.layout})`, met: bestRollback.failureToVerifiedMs <= 10_000 });
-  if (r.workflow) goals.push({ goal: 'orchestration overhead', target: '≤ 1.10×', measured: `${r.workflow.happy.overhead.toFixed(2)}×`, met: r.workflow.happy.overhead <= 1.1 });
+  if (r.workflow) goals.push({ goal: 'orchestration overhead', target: '≤ 1.10×', measured: `${r.workflow.happy.overhead.toFixed(3)}×`, met: r.workflow.happy.overhead <= 1.1 });
   goals.push({ goal: 'migration lint', target: '≥ 10,000 statements/s', measured: `${r.lint.statementsPerSecond} statements/s`, met: r.lint.statementsPerSecond >= 10_000 });
   if (rssMb !== undefined) goals.push({ goal: 'worker peak RSS', target: '≤ 250 MB', measured: `${rssMb} MB`, met: rssMb <= 250 });
   return {
