@@ -20,13 +20,14 @@ import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';
 
 /**
- * FILE_COPY, by measurement (PostgreSQL 15, fsync on, 2 shared cores under load ~8; the bench
- * measures both again, see README "Performance"):
- *   1 GB:   FILE_COPY 2.6 / 3.1 / 3.3 s, 0 MB of WAL   — WAL_LOG 6.0 / 7.1 / 7.6 s, 1001 MB of WAL
- *   100 MB: FILE_COPY 0.65 / 1.3 / 1.6 s, 0 MB of WAL  — WAL_LOG 0.59 / 0.68 / 0.73 s, 97 MB of WAL
- * The door is closed for the copy, so the large case decides; and WAL_LOG writes the whole
- * database into the WAL, which replicas and archives must carry. FILE_COPY's cost is two
- * immediate checkpoints: small while writes are paused.
+ * FILE_COPY, by measurement (PostgreSQL 15, fsync on, 2 shared cores; `npm run bench`, README
+ * "Performance"). Copy time, FILE_COPY vs WAL_LOG:
+ *   1 GB:   3.7 s vs 4.4 s (bench);  2.6 / 3.1 / 3.3 s vs 6.0 / 7.1 / 7.6 s (three earlier tries)
+ *   500 MB: 0.9 s vs 1.4 s
+ *   100 MB: 0.13 s vs 0.27 s (bench);  0.65 / 1.3 / 1.6 s vs 0.59 / 0.68 / 0.73 s (earlier)
+ * and FILE_COPY writes no WAL where WAL_LOG writes the whole database into it (921 MB for 1 GB),
+ * which replicas and WAL archives must carry. The door is closed for the copy, so the large case
+ * decides. FILE_COPY's cost is two immediate checkpoints: small while writes are paused.
  */
 export const SNAPSHOT_STRATEGY = 'FILE_COPY';
 
