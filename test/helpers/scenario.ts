@@ -60,6 +60,8 @@ async function superuserQuery(sql: string): Promise<void> {
 export interface ScenarioOptions {
   omitEnv?: string[];
   backupFormat?: 'custom' | 'directory';
+  /** Backup settings over the format's, e.g. `{ method: 'snapshot' }`. */
+  backup?: Record<string, unknown>;
   writes?: 'stop' | 'detect';
   overrides?: Record<string, unknown>;
   layout?: 'in-place' | 'releases';
@@ -80,7 +82,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
   const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, writes: o.writes, environment, overrides: o.overrides });
+  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, backup: o.backup, writes: o.writes, environment, overrides: o.overrides });
 
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const connection = await Connection.connect({ address: inject('temporalAddress') });
