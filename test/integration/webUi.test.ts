@@ -53,6 +53,9 @@ describe('the Web UI reads like the runbook', () => {
       query: `WorkflowType = 'safeDeployment' AND DeployApp = 'farm-chat' AND DeployEnvironment = '${s.environment}' AND DeployOutcome = 'rolled-back'`,
       deployments: [expect.objectContaining({ workflowId: handle.workflowId, ref: REF, outcome: 'rolled-back' })],
     });
+    const text = await runCli(['list', '--app', 'farm-chat', '--env', s.environment, '--outcome', 'rolled-back']);
+    expect(text.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID +STATUS +APP +ENV +REF +OUTCOME +STARTED$/);
+    expect(text.stdout.split('\n')[1]).toMatch(new RegExp(`^${handle.workflowId} +COMPLETED +farm-chat +${s.environment} +${REF} +rolled-back +\\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
   });
 
   it('describe shows the four search attributes and the static summary the CLI set', async () => {
