@@ -7,6 +7,8 @@ export function stepLine(s: StepRecord): string {
   const arrow = s.phase === 'rollback' ? '↩' : '→';
   if (s.status === 'running') return `${arrow} ${s.name}: ${s.summary} …`;
   if (s.status === 'ok') return `${arrow} ${s.name}: ok${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
+  // Nothing to do (e.g. no writes to lose): not a failure, and the why is the result.
+  if (s.status === 'skipped') return `${arrow} ${s.name}: skipped${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
   return `${arrow} ${s.name}: FAILED${secs(s.durationMs)} — ${s.error ?? ''}`;
 }
 
