@@ -23,6 +23,7 @@ import { createLab, stopLeftovers, type Station } from './faults/lab.js';
 import { FAULT_KINDS, type FaultKind } from './faults/plan.js';
 import { projectRoot } from './faults/processes.js';
 import { runCase, type CaseResult } from './faults/runCase.js';
+import { scanForSecrets, type SecretScan } from './faults/secrets.js';
 import { renderTable, summaryLine } from './faults/table.js';
 
 const log = (line: string) => console.log(line);
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
   log(`lab ready after ${Math.round((Date.now() - started) / 1000)} s`);
 
   const results: CaseResult[] = new Array(cases.length);
+  let secrets: SecretScan | undefined;
   let done = 0;
   const runOne = async (station: Station, i: number) => {
     const c = cases[i]!;
@@ -94,6 +96,7 @@ async function main(): Promise<number> {
     const indexes = cases.map((_, i) => i);
     await pool(indexes.filter((i) => cases[i]!.kind !== 'restart-server'), lab.stations);
     for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) await runOne(lab.stations.find((s) => s.setup === cases[i]!.setup)!, i);
+    secrets = await scanForSecrets(lab, results.filter(Boolean).map((r) => r.workflowId));
   } finally {
     if (args.keep) {
       await lab.client.connection.close();
@@ -109,10 +112,12 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.exact);
   for (const r of failed) log(`\n${caseName(r)} (${r.workflowId}):\n  ${r.problems.join('\n  ')}`);
   mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports', 'faults.json'), JSON.stringify({ finishedAt: new Date().toISOString(), seconds, stations, summary: summaryLine(results), cases: results }, null, 2) + '\n');
+  writeFileSync(join(root, 'reports', 'faults.json'), JSON.stringify({ finishedAt: new Date().toISOString(), seconds, stations, summary: summaryLine(results), secrets: secrets!.line, leaks: secrets!.leaks, cases: results }, null, 2) + '\n');
   log(`\ntotal ${Math.floor(seconds / 60)} min ${seconds % 60} s; table and timelines in reports/faults.json`);
+  log(secrets!.line);
+  for (const leak of secrets!.leaks) log(`  ${leak}`);
   log(summaryLine(results));
-  return failed.length === 0 && results.length > 0 ? 0 : 1;
+  return failed.length === 0 && results.length > 0 && secrets!.leaks.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -17,7 +17,7 @@ import { parseEnvFile } from '../../src/activities/deps.js';
 import { run } from '../../src/exec/run.js';
 import { workflowsPath } from '../../src/worker.js';
 import { startDevServer, stopProcess } from '../lib/devServer.js';
-import { buildFarmChatOrigin, checkoutFarmChat, createFarmChatProduction, migrateFarmChat, runAppctl, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
+import { buildFarmChatOrigin, checkoutFarmChat, FARM_CHAT_FAKE_ENV, createFarmChatProduction, migrateFarmChat, runAppctl, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
 import { farmChatWorkerConfig } from '../lib/farmChatConfig.js';
 import { startPgCluster, stopPgCluster, type PgCluster } from '../lib/pgCluster.js';
 import { freePort } from '../lib/ports.js';
@@ -70,6 +70,8 @@ export interface Lab {
   client: Client;
   /** What a deployed v2 database must be: schema, migrations, tables (from the reference database). */
   v2Reference: DatabaseState;
+  /** Values no history or worker log may hold, by name: the app role's password, the app's secrets, each station's bypass token. */
+  secrets(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -296,6 +298,11 @@ export async function createLab(o: LabOptions): Promise<Lab> {
 
     return {
       dir, logDir, pgBinDir: tools.pgBinDir, server, cluster, origin, stations, client, v2Reference,
+      secrets: () => ({
+        'database password': password,
+        ...FARM_CHAT_FAKE_ENV,
+        ...Object.fromEntries(stations.map((st) => [`MAINTENANCE_BYPASS_TOKEN of ${st.name}`, parseEnvFile(readFileSync(st.prod.envFile, 'utf8')).MAINTENANCE_BYPASS_TOKEN ?? ''])),
+      }),
       async close() {
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
         // Keep what tells the story (logs, the dev server's history); drop the bulk (node_modules copies).

@@ -18,7 +18,8 @@ function required(name: string): string {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // INFO, as a production worker logs by default: the lab scans these logs for secrets.
+  Runtime.install({ logger: new DefaultLogger('INFO') });
   const connection = await NativeConnection.connect({ address: required('TEMPORAL_ADDRESS') });
   const worker = await createWorker({
     connection,

@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { caseName, faultMatrix } from '../../scripts/faults/cases.js';
 import { createLab, type Lab, type Station } from '../../scripts/faults/lab.js';
 import { runCase, type CaseHooks, type CaseResult } from '../../scripts/faults/runCase.js';
+import { scanForSecrets } from '../../scripts/faults/secrets.js';
 
 /**
  * The fast subset of `npm run faults`, through the same code: a lab of its own (a case restarts
@@ -15,6 +16,7 @@ import { runCase, type CaseHooks, type CaseResult } from '../../scripts/faults/r
  */
 let dir: string;
 let lab: Lab;
+const workflowIds: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'safe-deploy-faults-'));
@@ -29,6 +31,7 @@ async function runExact(station: Station, name: string, hooks?: CaseHooks): Prom
   const c = faultMatrix().find((x) => caseName(x) === name);
   if (!c) throw new Error(`no case ${name} in the matrix`);
   const r = await runCase(lab, station, c, () => {}, hooks);
+  workflowIds.push(r.workflowId);
   expect(r.problems, name).toEqual([]);
   expect(r.outcome, name).toBe(c.expect.outcome);
   expect(r.exact, name).toBe(true);
@@ -83,4 +86,19 @@ describe('the fault matrix, fast subset', () => {
     const r = await runExact(lab.stations[0]!, 'backup/restart-server');
     expect(r.attempts).toBeGreaterThanOrEqual(1);
   }, 300_000);
+
+  it('no secret in any case\'s full history, nor in the worker logs (killed workers included)', async () => {
+    expect(workflowIds).toHaveLength(4);
+    const scan = await scanForSecrets(lab, workflowIds);
+    expect(scan.leaks).toEqual([]);
+    expect(scan.line).toMatch(/^secrets: none of \d+ values in 4 histories and 3 worker logs$/);
+    // The scan itself finds a leak: a log line holding the database password.
+    const canary = join(lab.logDir, 'worker-canary.log');
+    writeFileSync(canary, `connecting to ${lab.stations[0]!.prod.databaseUrl}\n`);
+    try {
+      expect((await scanForSecrets(lab, [])).leaks).toEqual(['worker-canary.log: database password']);
+    } finally {
+      rmSync(canary);
+    }
+  }, 60_000);
 });

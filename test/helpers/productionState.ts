@@ -6,6 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { expect, inject } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
+import { leakedSecrets } from '../../scripts/lib/secretScan.js';
 import { historyText, type Scenario } from './scenario.js';
 import { workerLogText } from './workerLog.js';
 
@@ -172,20 +173,11 @@ export function secretsOf(s: Scenario): Record<string, string> {
   return { 'database password': s.dbPassword, ...FARM_CHAT_FAKE_ENV, MAINTENANCE_BYPASS_TOKEN: bypass! };
 }
 
-/**
- * Whether `value` occurs in `text`. A value of digits only (SATSHOT_MCP_PORT 8931) counts only as a
- * number of its own and not as a measurement: inside a longer number (an event time's nanoseconds)
- * or as a duration or size (`"durationMs":8931`, `healthy after 8931 ms`) it is a coincidence.
- */
-export function containsValue(text: string, value: string): boolean {
-  if (!/^\d+$/.test(value)) return text.includes(value);
-  return new RegExp(`(?<![\\d.])(?<!(?:Ms|ms|Bytes|bytes)\\\\?"\\s*:\\s*)${value}(?![\\d.]| ?ms\\b| bytes)`).test(text);
-}
+export { containsValue } from '../../scripts/lib/secretScan.js';
 
-/** The full history holds no secret value (the names of the leaked ones are reported, never the values). */
 /** No secret value in the deployment's full event history, nor in anything this process's workers logged. */
 export async function expectNoSecretsInHistoryOrLog(s: Scenario, handle: WorkflowHandle): Promise<void> {
-  const leaked = (text: string) => Object.entries(secretsOf(s)).filter(([, value]) => containsValue(text, value)).map(([name]) => name);
+  const leaked = (text: string) => leakedSecrets(text, secretsOf(s));
   expect(leaked(await historyText(handle)), 'secret values in the history').toEqual([]);
   const log = workerLogText();
   expect(log, 'the worker logged nothing: the log scan would prove nothing').not.toBe('');

@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +11,7 @@ import { inject } from 'vitest';
 import { buildFarmChatOrigin, createFarmChatProduction, stopFarmChat, type FarmChatOrigin, type FarmChatProduction } from '../../scripts/lib/farmChat.js';
 import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
 import { freePort } from '../../scripts/lib/ports.js';
+export { historyText } from '../../scripts/lib/secretScan.js';
 import type { DeployRequestInput } from '../../src/config/schema.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createWorker } from '../../src/worker.js';
@@ -129,18 +129,6 @@ export async function scheduledActivities(handle: WorkflowHandle): Promise<strin
 }
 
 /** Plain data with every byte field decoded as UTF-8 (protobuf's toJSON would base64 them). */
-function decodeBytes(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (Array.isArray(value)) return value.map(decodeBytes);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeBytes(v)]));
-  return value;
-}
-
-/** The full event history as text, payloads decoded: the place secrets must never reach. */
-export async function historyText(handle: WorkflowHandle): Promise<string> {
-  return JSON.stringify(decodeBytes(await handle.fetchHistory()));
-}
-
 /**
  * With SAFE_DEPLOY_RECORD_HISTORIES=1, saves the deployment's full history as
  * test/histories/<name>.json (the format `temporal workflow show --output json` writes), for the
