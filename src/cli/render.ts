@@ -14,7 +14,9 @@ export function stepLine(s: StepRecord): string {
 export function waitingLines(workflowId: string, w: WaitingFor): string[] {
   const head = `⏸ waiting for ${w.kind} since ${w.since}: ${w.detail}`;
   if (w.kind === 'approval') {
-    return [head, `  approve: safe-deploy approve ${workflowId} --reason "<why>"`, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
+    const plain = w.actionRequired ? [] : [`  approve: safe-deploy approve ${workflowId} --reason "<why>"`];
+    const actions = (w.actions ?? []).map((a) => `  approve: safe-deploy approve ${workflowId} --action ${a} --reason "<why>"`);
+    return [head, ...plain, ...actions, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
   }
   return [head, `  stop it: safe-deploy cancel ${workflowId}`];
 }

@@ -40,6 +40,18 @@ describe('waiting states', () => {
     ]);
   });
 
+  it('prints each action a gate offers, and no plain approve where an action is needed', () => {
+    expect(waitingLines('w1', { ...waitingFor, actions: ['reset'] }).slice(1)).toEqual([
+      '  approve: safe-deploy approve w1 --reason "<why>"',
+      '  approve: safe-deploy approve w1 --action reset --reason "<why>"',
+      '  reject:  safe-deploy reject w1 --reason "<why>"',
+    ]);
+    expect(waitingLines('w1', { ...waitingFor, gate: 'failed-migration', actions: ['resolve-rolled-back'], actionRequired: true }).slice(1)).toEqual([
+      '  approve: safe-deploy approve w1 --action resolve-rolled-back --reason "<why>"',
+      '  reject:  safe-deploy reject w1 --reason "<why>"',
+    ]);
+  });
+
   it('prints a new wait again, and says how to stop a wait for a window', () => {
     expect(waitingLines('w1', { kind: 'window', gate: 'window', detail: 'sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z', since: 's' })).toEqual([
       '⏸ waiting for window since s: sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z',
