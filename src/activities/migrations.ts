@@ -37,7 +37,7 @@ export function classifyStatusOutput(output: string, exitCode: number): Migratio
 const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
 const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
 
-function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
+export function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
   const { url, db } = resolveDatabase(deps, t, step);
   const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
   return { cmd, db };
