@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
@@ -13,6 +13,22 @@ export function workflowsPath(): string {
   return existsSync(js) ? js : fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 }
 
+/** Where `npm run build` writes the workflow bundle (scripts/bundleWorkflows.ts). */
+export const prebuiltBundlePath = () => fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+/**
+ * The bundle `npm run build` made, if it is newer than every compiled file a workflow can import
+ * (workflows, plan, shared): a stale bundle would run old workflow code. Else undefined.
+ */
+export function prebuiltWorkflowBundle(bundle = prebuiltBundlePath()): string | undefined {
+  if (!existsSync(bundle)) return undefined;
+  const built = statSync(bundle).mtimeMs;
+  const src = dirname(bundle);
+  const newer = ['workflows', 'plan', 'shared'].some((dir) =>
+    existsSync(join(src, dir)) && readdirSync(join(src, dir)).some((f) => f.endsWith('.js') && statSync(join(src, dir, f)).mtimeMs > built));
+  return newer ? undefined : bundle;
+}
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace?: string;
@@ -20,18 +36,19 @@ export interface WorkerOptions {
   /** The worker's config file (hosts, commands, checks per app and environment). */
   configPath: string;
   env?: NodeJS.ProcessEnv;
-  /** A prebuilt bundle (tests bundle once per run); default: bundle from workflowsPath(). */
+  /** A prebuilt bundle (tests bundle once per run); default: `npm run build`'s, else bundle from workflowsPath(). */
   workflowBundle?: { codePath: string };
   /** Extra interceptors (the fault matrix injects faults with one; production passes none). */
   interceptors?: WorkerInterceptors;
 }
 
 export function createWorker(o: WorkerOptions): Promise<Worker> {
+  const prebuilt = o.workflowBundle?.codePath ?? prebuiltWorkflowBundle();
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ configPath: o.configPath, env: o.env ?? process.env }),
     ...(o.interceptors ? { interceptors: o.interceptors } : {}),
     // Cancellation reaches an activity with a heartbeat's answer: keep that under 5 s, not 0.8 × heartbeatTimeout.

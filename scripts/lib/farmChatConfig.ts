@@ -20,6 +20,8 @@ export interface FarmChatConfigOptions {
   backupDir: string;
   pgBinDir?: string;
   backupFormat?: 'custom' | 'directory';
+  /** Backup settings merged over the format's (e.g. `{ method: 'snapshot' }`). */
+  backup?: Record<string, unknown>;
   writes?: 'stop' | 'detect';
   /** The environment's name in the config (default `production`). */
   environment?: string;
@@ -38,7 +40,7 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfig
           // The worker reads the URL from the app's own env file, by name: no secret in the config.
           database: { urlEnv: 'DATABASE_URL' },
           envFile: prod.envFile,
-          backup: o.backupFormat === 'directory' ? { dir: o.backupDir, format: 'directory', jobs: 2 } : { dir: o.backupDir, format: 'custom' },
+          backup: { ...(o.backupFormat === 'directory' ? { dir: o.backupDir, format: 'directory', jobs: 2 } : { dir: o.backupDir, format: 'custom' }), ...o.backup },
           commands: { build: [['npm', 'run', 'build']], restart: appctlArgs(prod, 'restart') },
           // Writes pause (maintenance mode) from before the backup until verification passed.
           writes: o.writes === 'detect'

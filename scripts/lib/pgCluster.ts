@@ -46,9 +46,9 @@ export function stopPgCluster(dataDir: string, binDir = findPgBinDir()): void {
 /**
  * Starts a throwaway PostgreSQL cluster on a free port of 127.0.0.1, with password (scram) auth.
  * The folder lives under the system temp dir, because the server user must be able to reach it
- * (a clone under a root-only folder would not be).
+ * (a clone under a root-only folder would not be). `durable` keeps fsync and full-page writes on.
  */
-export async function startPgCluster(opts: { port?: number; baseDir?: string } = {}): Promise<PgCluster> {
+export async function startPgCluster(opts: { port?: number; baseDir?: string; durable?: boolean } = {}): Promise<PgCluster> {
   const binDir = findPgBinDir();
   const server = asServerUser();
   const baseDir = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'safe-deploy-pg-'));
@@ -68,7 +68,9 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string } =
   run('initdb', ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8']);
   rmSync(pwFile);
   const port = opts.port ?? (await freePort());
-  const serverOptions = ['-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'].join(' ');
+  // Tests trade durability for speed; a benchmark keeps PostgreSQL's defaults, as production does.
+  const speed = opts.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
+  const serverOptions = ['-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', ...speed].join(' ');
   run('pg_ctl', ['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start']);
 
   const host = '127.0.0.1';

@@ -1,9 +1,12 @@
 import { findPgBinDir } from './pgTools.js';
 import { ensureTemporalCli } from './temporalCli.js';
+import { ensureTimeSkippingServer } from './testServer.js';
 
 export interface Tools {
   temporal: string;
   pgBinDir: string;
+  /** The time-skipping test server (tests only): undefined when it could not be installed. */
+  timeSkippingServer?: string;
 }
 
 /**
@@ -20,4 +23,9 @@ export function ensureTools(projectRoot: string, log: (line: string) => void): T
     );
   }
   return { temporal, pgBinDir };
+}
+
+/** What the tests need besides the demo's tools: the time-skipping test server. */
+export function ensureTestTools(projectRoot: string, log: (line: string) => void): Tools {
+  return { ...ensureTools(projectRoot, log), timeSkippingServer: ensureTimeSkippingServer(projectRoot, log) };
 }

@@ -23,6 +23,21 @@ export interface EnvironmentFacts {
   present: { name: string; source: 'worker' | 'env-file' }[];
 }
 
+export interface DiskFacts {
+  /** Free and required bytes in backup.dir (required: 0 when no dump is taken). */
+  freeBytes: number;
+  requiredBytes: number;
+  /** The cluster's data directory, checked for a snapshot. */
+  dataDirectory?: { path: string; freeBytes: number; requiredBytes: number };
+  /** Why the data directory was not checked. */
+  note?: string;
+}
+
+const freeBytesAt = async (path: string) => {
+  const s = await statfs(path);
+  return s.bavail * s.bsize;
+};
+
 const majorOf = (version: string) => Number(/(\d+)(?:\.\d+)?/.exec(version)?.[1] ?? NaN);
 
 export function createCheckActivities(deps: ActivityDeps) {
@@ -106,16 +121,39 @@ export function createCheckActivities(deps: ActivityDeps) {
       return { present };
     },
 
-    /** The backup folder has room for the dump (database size × minFreeFactor). */
-    async checkDisk({ target: t, databaseBytes }: { target: TargetConfig; databaseBytes: number }): Promise<{ freeBytes: number; requiredBytes: number }> {
-      await mkdir(t.backup.dir, { recursive: true });
-      const s = await statfs(t.backup.dir);
-      const freeBytes = s.bavail * s.bsize;
+    /**
+     * Room for the backup, from the database's size (pg_database_size): in `backup.dir` for a dump,
+     * and for a snapshot in the cluster's data directory too, when the role may read its path
+     * (pg_read_all_settings) and it is on this host; else that check is skipped, with a note.
+     */
+    async checkDisk({ target: t, databaseBytes }: { target: TargetConfig; databaseBytes: number }): Promise<DiskFacts> {
       const requiredBytes = Math.ceil(databaseBytes * t.backup.minFreeFactor);
-      if (freeBytes < requiredBytes) {
-        throw deployFailure(FailureType.DiskSpaceLow, { step: 'check-disk', what: `${t.backup.dir} has ${freeBytes} bytes free, ${requiredBytes} needed`, remedy: 'free space or point backup.dir elsewhere', retryable: false });
+      const lowDisk = (where: string, free: number, remedy: string) =>
+        deployFailure(FailureType.DiskSpaceLow, { step: 'check-disk', what: `${where} has ${free} bytes free, ${requiredBytes} needed (${t.backup.minFreeFactor} × the database's ${databaseBytes} bytes)`, remedy, retryable: false });
+      await mkdir(t.backup.dir, { recursive: true });
+      const freeBytes = await freeBytesAt(t.backup.dir);
+      if (t.backup.dump && freeBytes < requiredBytes) throw lowDisk(t.backup.dir, freeBytes, 'free space or point backup.dir elsewhere');
+      const facts: DiskFacts = { freeBytes, requiredBytes: t.backup.dump ? requiredBytes : 0 };
+      if (t.backup.method !== 'snapshot') return facts;
+
+      const { db } = resolveDatabase(deps, t, 'check-disk');
+      const dataDirectory = await withClient(db, async (c) => {
+        try {
+          return (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d;
+        } catch {
+          return undefined; // not superuser nor pg_read_all_settings
+        }
+      });
+      const local = ['127.0.0.1', 'localhost', '::1'].includes(db.host) || db.host.startsWith('/');
+      const free = dataDirectory && local ? await freeBytesAt(dataDirectory).catch(() => undefined) : undefined;
+      if (free === undefined || !dataDirectory) {
+        facts.note = !dataDirectory
+          ? `not checked: room for the snapshot in the cluster's data directory (the role ${db.user} may not read data_directory; grant it pg_read_all_settings)`
+          : `not checked: room for the snapshot in ${dataDirectory} (${local ? 'not readable from the worker' : `the database is on ${db.host}`})`;
+        return facts;
       }
-      return { freeBytes, requiredBytes };
+      if (free < requiredBytes) throw lowDisk(`the cluster's data directory ${dataDirectory}`, free, "free space on the database server, or use backup.method 'dump'");
+      return { ...facts, dataDirectory: { path: dataDirectory, freeBytes: free, requiredBytes } };
     },
   };
 }

@@ -1,14 +1,20 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { pgDump, pgDumpSchema, pgRestore, pgRestoreList, withDatabase, type DbTarget } from '../commands/pg.js';
+import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { captureState, diffStates, quoteIdent, sha256, type DatabaseState } from './dbState.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
-import { fingerprintPath } from './files.js';
-import { pgTool, withClient } from './pgClient.js';
+import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
+import { backupNames, databaseSize, labelDatabase } from './dbCatalog.js';
+import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
+import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
+import type { DatabaseState } from './dbState.js';
+import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { withClient } from './pgClient.js';
+import { Phases } from './phases.js';
+
+export type { DumpFacts } from './dbDump.js';
+export type { SnapshotFacts } from './dbSnapshot.js';
+export type { PruneFacts, PruneInput } from './backupRetention.js';
 
 export interface BackupInput {
   deploymentId: string;
@@ -16,14 +22,16 @@ export interface BackupInput {
 }
 
 export interface BackupFacts {
-  path: string;
-  format: 'custom' | 'directory';
-  sizeBytes: number;
-  sha256: string;
-  /** Entries listed by `pg_restore --list`: the archive reads end to end. */
-  archiveEntries: number;
+  method: 'dump' | 'snapshot';
+  /** The pg_dump: always with `dump`; with `snapshot` unless `backup.dump` is false (it is the off-server copy). */
+  dump?: DumpFacts;
+  /** The copy in the same cluster that a rollback renames in (method `snapshot`). */
+  snapshot?: SnapshotFacts;
+  /** Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it. */
   state: DatabaseState;
   durationMs: number;
+  /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
+  phasesMs: Record<string, number>;
 }
 
 export interface RestoreInput {
@@ -33,170 +41,133 @@ export interface RestoreInput {
 }
 
 export interface RestoreFacts {
-  /**
-   * Whether production is (now) this deployment's restore of the backup: false when the database
-   * already matched the backup and was never swapped (nothing had changed it).
-   */
+  /** false when the database already matched the backup (nothing changed it, or a retry after the swap). */
   restored: boolean;
   /** Whether this run swapped production; false when an earlier run (or attempt) already had. */
   changed: boolean;
+  /** What the database came back from. */
+  source: 'snapshot' | 'dump';
+  /** Why a snapshot backup was restored from its dump (the snapshot was gone or had changed). */
+  note?: string;
   /** The failed deployment's database, kept aside for inspection. */
   keptAs?: string;
   verified: true;
+  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too. */
+  verification: 'sealed' | 'full';
   tables: number;
+  /** How long production's name led to no open database (the app's outage during the swap). */
+  closedMs: number;
+  /** Where the time went (seal, swap, pg_restore, verify, …). */
+  phasesMs: Record<string, number>;
   durationMs: number;
-}
-
-/** Scratch and kept-aside names derive from the deployment id, so a retry finds its own work. */
-export function restoreNames(database: string, deploymentId: string) {
-  const tag = sha256(deploymentId).slice(0, 8);
-  const base = database.slice(0, 40);
-  return { scratch: `${base}_sd_${tag}_restore`, keptAs: `${base}_sd_${tag}_failed` };
 }
 
 export function backupPath(t: TargetConfig, deploymentId: string): string {
   return join(t.backup.dir, `${t.app}-${t.environment}-${deploymentId}${t.backup.format === 'custom' ? '.dump' : '.dir'}`);
 }
 
-async function databaseExists(client: pg.ClientBase, name: string): Promise<boolean> {
-  return (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+/** Why a template copy failed, and whether trying again can help. */
+function snapshotFailure(e: unknown, database: string) {
+  const code = (e as { code?: string }).code;
+  const why = (e as Error).message;
+  if (code === '55006') {
+    return deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `cannot copy ${database}: sessions the role cannot end are connected to it (${why})`, remedy: "grant the role pg_signal_backend, or use backup.method 'dump'", retryable: true });
+  }
+  if (code === '42501' || code === '53100') {
+    return deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `cannot copy ${database}: ${why}`, remedy: code === '53100' ? "free space in the cluster's data directory, or use backup.method 'dump'" : 'the role must own the database and have CREATEDB', retryable: false });
+  }
+  return deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `cannot copy ${database}: ${why}`, remedy: 'check the database server and start again', retryable: true });
 }
 
 export function createDatabaseActivities(deps: ActivityDeps) {
-  /** Schema text + full fingerprint of one database, optionally inside an exported snapshot. */
-  async function stateOf(t: TargetConfig, db: DbTarget, client: pg.ClientBase, snapshot?: string): Promise<DatabaseState> {
-    const schema = await runInActivity(pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), db, snapshot), 'dump schema');
-    return captureState(client, schema.stdout, (done, total) => heartbeat({ phase: 'fingerprint', done, total }));
-  }
+  /** Beside the dump, for a person restoring by hand (and for pruning): what it holds and how to check it. */
+  const describeDump = (t: TargetConfig, deploymentId: string, facts: BackupFacts) =>
+    writeFile(`${facts.dump!.path}.json`, JSON.stringify({ deploymentId, app: t.app, environment: t.environment, createdAt: new Date().toISOString(), ...facts }, null, 2), { mode: 0o600 });
 
   return {
     /**
-     * pg_dump of the production database, then verified: the archive lists, its size and sha256
-     * are recorded, and a fingerprint (schema, rows and checksum per table, migrations) is taken
-     * from the very snapshot the dump read, so a restore can be proven equal to it.
+     * The safety net, by `backup.method`. `dump`: pg_dump, verified (the archive lists, its size
+     * and sha256 are recorded) with a fingerprint read in the very snapshot the dump reads.
+     * `snapshot`: a copy in the same cluster, fingerprinted and sealed, plus (unless `backup.dump`
+     * is false) a pg_dump of that copy, equal to the same fingerprint.
      */
     async backupDatabase({ deploymentId, target: t }: BackupInput): Promise<BackupFacts> {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'backup');
       const path = backupPath(t, deploymentId);
-      await mkdir(t.backup.dir, { recursive: true });
-      await rm(path, { recursive: true, force: true }); // a retry starts over: a dump is not resumable
-      const state = await withClient(db, async (client) => {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const { rows } = await client.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
-        const snapshot = rows[0]!.snapshot;
-        try {
-          await runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: path, format: t.backup.format, jobs: t.backup.jobs, snapshot }), 'dump');
-        } catch (e) {
-          throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
-        }
-        const s = await stateOf(t, db, client, snapshot);
-        await client.query('COMMIT');
-        return s;
-      });
-      let listing;
-      try {
-        listing = await runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), path), 'verify');
-      } catch (e) {
-        throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
+      if (t.backup.dump) await mkdir(t.backup.dir, { recursive: true });
+      if (t.backup.method === 'dump') {
+        const { dump, state } = await dumpWithFingerprint(t, db, path);
+        const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
+        await describeDump(t, deploymentId, facts);
+        return facts;
       }
-      const listed = new Set([...listing.stdout.matchAll(/ TABLE DATA (\S+) (\S+) /g)].map((m) => `${m[1]}.${m[2]}`));
-      const missing = state.tables.map((x) => x.name).filter((n) => !listed.has(n));
-      if (missing.length > 0) {
-        throw deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
-      }
-      const { sha256: digest, sizeBytes } = await fingerprintPath(path);
+
+      const names = backupNames(db.database, deploymentId);
+      const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+      const phases = new Phases();
+      const copied = await phases.time('copy', () => withClient(maintenance, async (c) => {
+        const r = await copyDatabase(c, db.database, names.snapshot).catch((e) => { throw snapshotFailure(e, db.database); });
+        await labelDatabase(c, names.snapshot, { kind: 'snapshot', app: t.app, environment: t.environment, deploymentId, of: db.database, createdAt: new Date().toISOString() });
+        return r;
+      }));
+      // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
+      const copy = withDatabase(db, names.snapshot);
+      const { dump, state } = t.backup.dump
+        ? await dumpWithFingerprint(t, copy, path)
+        : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
+      const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, names.snapshot), sizeBytes: await databaseSize(c, names.snapshot) })));
       const facts: BackupFacts = {
-        path, format: t.backup.format, sizeBytes, sha256: digest,
-        archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length,
-        state, durationMs: Date.now() - started,
+        method: 'snapshot',
+        dump,
+        snapshot: { database: names.snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
+        state,
+        durationMs: Date.now() - started,
+        phasesMs: { ...phases.ms, ...dump?.phasesMs },
       };
-      // Beside the dump, for a person restoring by hand: what it holds and how to check it.
-      await writeFile(`${path}.json`, JSON.stringify({ deploymentId, app: t.app, environment: t.environment, createdAt: new Date().toISOString(), ...facts }, null, 2), { mode: 0o600 });
+      if (dump) await describeDump(t, deploymentId, facts);
       return facts;
     },
 
     /**
-     * Puts the backup back. It is restored into a scratch database and proven equal to the
-     * fingerprint first; only then is production swapped for it by two renames, so production is
-     * never half-restored. The failed database is kept aside. Safe to run again at any stage.
+     * Puts the backup back, never half-way: the snapshot is renamed in (proven by its seal or a
+     * full fingerprint), else the dump is restored into a scratch database, proven equal, and
+     * renamed in. Production is renamed aside and kept. Safe to run again at any stage.
      */
     async restoreDatabase({ deploymentId, target: t, backup }: RestoreInput): Promise<RestoreFacts> {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'restore-database');
-      const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-      const names = restoreNames(db.database, deploymentId);
-      const done = (restored: boolean, changed: boolean): RestoreFacts => ({ restored, changed, keptAs: restored ? names.keptAs : undefined, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
+      const names = backupNames(db.database, deploymentId);
+      const done = async (r: Omit<RestoreFacts, 'verified' | 'tables' | 'durationMs'>): Promise<RestoreFacts> => {
+        if (r.keptAs) {
+          await withClient(withDatabase(db, t.database.maintenanceDatabase), (c) =>
+            labelDatabase(c, r.keptAs!, { kind: 'kept-aside', app: t.app, environment: t.environment, deploymentId, of: db.database, createdAt: new Date().toISOString() }));
+        }
+        return { ...r, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started };
+      };
 
-      const productionExists = await withClient(maintenance, async (c) => {
-        if (!(await databaseExists(c, db.database))) return false;
-        // A previous attempt may have died between closing the door and the rename: reopen it.
-        await c.query(`ALTER DATABASE ${quoteIdent(db.database)} WITH ALLOW_CONNECTIONS true`);
-        return true;
-      });
-      if (productionExists) {
-        const current = await withClient(db, (c) => stateOf(t, db, c));
-        if (diffStates(backup.state, current).length === 0) {
-          return done(await withClient(maintenance, (c) => databaseExists(c, names.keptAs)), false);
-        }
-        const { sha256: digest } = await fingerprintPath(backup.path).catch(() => ({ sha256: 'missing' }));
-        if (digest !== backup.sha256) {
+      let note: string | undefined;
+      if (backup.snapshot) {
+        const r = await restoreFromSnapshot(t, db, backup.snapshot, backup.state, names.keptAs);
+        if (!('unusable' in r)) return done({ ...r, source: 'snapshot' });
+        if (!backup.dump) {
           throw deployFailure(FailureType.RestoreUnverified, {
             step: 'restore-database',
-            what: `the backup ${backup.path} is ${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
-            remedy: `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then rename it to ${db.database}); production is unchanged`,
+            what: `${r.unusable}, and no dump was taken (backup.dump is false)`,
+            remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
             retryable: false,
           });
         }
-        await withClient(maintenance, async (c) => {
-          const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
-            'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [db.database]);
-          const p = rows[0]!;
-          await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(names.scratch)} WITH (FORCE)`);
-          await c.query(`CREATE DATABASE ${quoteIdent(names.scratch)} TEMPLATE template0 ENCODING '${p.encoding}' LC_COLLATE '${p.collate.replaceAll("'", "''")}' LC_CTYPE '${p.ctype.replaceAll("'", "''")}'`);
-        });
-        const scratch = withDatabase(db, names.scratch);
-        try {
-          await runInActivity(pgRestore(pgTool(t.pgBinDir, 'pg_restore'), scratch, { file: backup.path, jobs: t.backup.jobs }), 'restore');
-        } catch (e) {
-          throw commandFailure(e, { step: 'restore-database', type: FailureType.RestoreUnverified, what: `pg_restore into ${names.scratch} failed`, remedy: 'see the output; production is unchanged', retryable: true });
-        }
-        const restoredState = await withClient(scratch, (c) => stateOf(t, scratch, c));
-        const diffs = diffStates(backup.state, restoredState);
-        if (diffs.length > 0) {
-          throw deployFailure(FailureType.RestoreUnverified, {
-            step: 'restore-database',
-            what: `the restored copy ${names.scratch} does not match the backup's fingerprint: ${diffs.join('; ')}`,
-            remedy: 'inspect the scratch database; production is unchanged',
-            retryable: false,
-          });
-        }
+        note = `${r.unusable}: restored from the dump instead`;
       }
-      await withClient(maintenance, async (c) => {
-        if (await databaseExists(c, db.database)) {
-          // Close the door before emptying the room: no session may reconnect between terminate and rename.
-          await c.query(`ALTER DATABASE ${quoteIdent(db.database)} WITH ALLOW_CONNECTIONS false`);
-          await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(names.keptAs)} WITH (FORCE)`);
-          for (let attempt = 0; ; attempt++) {
-            await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.database]);
-            try {
-              await c.query(`ALTER DATABASE ${quoteIdent(db.database)} RENAME TO ${quoteIdent(names.keptAs)}`);
-              break;
-            } catch (e) {
-              if (attempt >= 50) throw e;
-              await new Promise((r) => setTimeout(r, 200));
-            }
-          }
-          await c.query(`ALTER DATABASE ${quoteIdent(names.keptAs)} WITH ALLOW_CONNECTIONS true`);
-        }
-        await c.query(`ALTER DATABASE ${quoteIdent(names.scratch)} RENAME TO ${quoteIdent(db.database)}`);
-      });
-      const finalState = await withClient(db, (c) => stateOf(t, db, c));
-      const diffs = diffStates(backup.state, finalState);
-      if (diffs.length > 0) {
-        throw deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what: `after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`, remedy: `inspect ${db.database} and ${names.keptAs} by hand`, retryable: false });
-      }
-      return done(true, true);
+      if (!backup.dump) throw deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what: 'the backup facts name neither a snapshot nor a dump', remedy: 'restore by hand; production is unchanged', retryable: false });
+      const r = await restoreFromDump(t, db, deploymentId, backup.dump, backup.state);
+      return done({ ...r, source: 'dump', note, verification: 'full' });
+    },
+
+    /** Retention: see backupRetention.ts. Call it at the end of a deployment, while its lock is held. */
+    async pruneBackups(input: PruneInput): Promise<PruneFacts> {
+      return pruneBackups(deps, input);
     },
   };
 }

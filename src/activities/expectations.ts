@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
-import { listTables, tableState, type TableState } from './dbState.js';
+import { countRows, listTables, type TableState } from './dbState.js';
 import type { CheckResult } from './http.js';
 
 /** A check that records its time and turns an exception into a failed check. */
@@ -46,8 +46,8 @@ export async function schemaAndDataChecks(c: pg.ClientBase, expect: { tables: st
   for (const before of baseline) {
     results.push(await timedCheck(`rows ${before.name}`, 'data', async () => {
       if (!live.has(before.name)) return [false, 'table is gone'];
-      const now = await tableState(c, before.name);
-      return [now.rows >= before.rows, `${now.rows} rows now, ${before.rows} before`];
+      const now = await countRows(c, before.name);
+      return [now >= before.rows, `${now} rows now, ${before.rows} before`];
     }));
   }
   return results;

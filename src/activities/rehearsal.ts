@@ -22,6 +22,8 @@ export interface RehearsalInput {
   target: TargetConfig;
   /** The verified backup to copy; absent on a dry run, which dumps production into scratch space instead. */
   backupPath?: string;
+  /** A snapshot backup without a dump: the copy is made from the snapshot database (closed, no sessions). */
+  templateDatabase?: string;
   /** The staged target release: its own checkout and node_modules. */
   stagedDir: string;
   release: ReleaseInfo;
@@ -90,26 +92,34 @@ export function createRehearsalActivities(deps: ActivityDeps) {
      * expectations and the data on it, times each migration, optionally starts the previous release
      * on it — and drops the copy. A failure here stops the deployment before production is touched.
      */
-    async rehearseMigration({ deploymentId, target: t, backupPath, stagedDir, release, previous, baseline }: RehearsalInput): Promise<RehearsalFacts> {
+    async rehearseMigration({ deploymentId, target: t, backupPath, templateDatabase, stagedDir, release, previous, baseline }: RehearsalInput): Promise<RehearsalFacts> {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'rehearse');
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
       const copy = withDatabase(db, rehearsalDatabase(db.database, deploymentId));
       const work = join(codePaths(t).workDir, `rehearsal-${sha256(deploymentId).slice(0, 8)}`);
       try {
-        await withClient(maintenance, (c) => createLike(c, copy.database, db.database));
-        let dump = backupPath;
-        if (!dump) {
-          // A dry run has no backup: dump production (read-only) into scratch space.
-          await mkdir(work, { recursive: true });
-          dump = join(work, 'production.dump');
-          await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'custom', jobs: 1 }), 'dump for rehearsal');
-        }
-        heartbeat({ phase: 'copy' });
-        try {
-          await runInActivity(pgRestore(t.pgBinDir ? join(t.pgBinDir, 'pg_restore') : 'pg_restore', copy, { file: dump, jobs: t.backup.jobs }), 'restore copy');
-        } catch (e) {
-          throw commandFailure(e, { step: 'rehearse', type: FailureType.RehearsalFailed, what: 'the backup did not restore into the rehearsal copy', remedy: 'check the backup; production is unchanged', retryable: true });
+        if (templateDatabase) {
+          // The snapshot is sealed (closed to connections): copying it leaves it untouched.
+          await withClient(maintenance, async (c) => {
+            await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy.database)} WITH (FORCE)`);
+            await c.query(`CREATE DATABASE ${quoteIdent(copy.database)} TEMPLATE ${quoteIdent(templateDatabase)} STRATEGY FILE_COPY`);
+          });
+        } else {
+          await withClient(maintenance, (c) => createLike(c, copy.database, db.database));
+          let dump = backupPath;
+          if (!dump) {
+            // A dry run has no backup: dump production (read-only) into scratch space.
+            await mkdir(work, { recursive: true });
+            dump = join(work, 'production.dump');
+            await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'custom', jobs: 1 }), 'dump for rehearsal');
+          }
+          heartbeat({ phase: 'copy' });
+          try {
+            await runInActivity(pgRestore(t.pgBinDir ? join(t.pgBinDir, 'pg_restore') : 'pg_restore', copy, { file: dump, jobs: t.backup.jobs }), 'restore copy');
+          } catch (e) {
+            throw commandFailure(e, { step: 'rehearse', type: FailureType.RehearsalFailed, what: 'the backup did not restore into the rehearsal copy', remedy: 'check the backup; production is unchanged', retryable: true });
+          }
         }
         const url = databaseUrl(copy);
         try {

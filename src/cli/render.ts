@@ -7,6 +7,8 @@ export function stepLine(s: StepRecord): string {
   const arrow = s.phase === 'rollback' ? '↩' : '→';
   if (s.status === 'running') return `${arrow} ${s.name}: ${s.summary} …`;
   if (s.status === 'ok') return `${arrow} ${s.name}: ok${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
+  // Nothing to do (e.g. no writes to lose): not a failure, and the why is the result.
+  if (s.status === 'skipped') return `${arrow} ${s.name}: skipped${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
   return `${arrow} ${s.name}: FAILED${secs(s.durationMs)} — ${s.error ?? ''}`;
 }
 
@@ -62,12 +64,16 @@ export class ProgressPrinter implements ProgressView {
 export function renderReport(r: DeploymentReport): string {
   const lines = [`deployment ${r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
   if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
-  if (r.backup) lines.push(`  backup:     ${r.backup.path}`, `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`, `              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
+  if (r.backup) {
+    if (r.backup.snapshot) lines.push(`  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`);
+    if (r.backup.path) lines.push(`  backup:     ${r.backup.path}`, `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`);
+    lines.push(`              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
+  }
   if (r.migrations) lines.push(`  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`);
   if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {
-    lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);
+    lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);
     lines.push(...r.rollback.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
     if (r.rollback.leftForHumans.length) lines.push('  LEFT TO DO BY HAND:', ...r.rollback.leftForHumans.map((s, i) => `    ${i + 1}. ${s}`));
   }

@@ -38,11 +38,16 @@ const target = (db: DbTarget, file: string, args: string[], timeoutMs?: number):
   file, args, env: pgEnv(db), secrets: [db.password], timeoutMs,
 });
 
-/** Dump of the whole database, consistent with `snapshot` (an exported snapshot) when given. */
-export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'custom' | 'directory'; jobs: number; snapshot?: string }): Cmd {
+/**
+ * Dump of the whole database, consistent with `snapshot` (an exported snapshot) when given.
+ * `verbose` names each table as it is dumped (on stderr), which is how progress is told.
+ */
+export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'custom' | 'directory'; jobs: number; snapshot?: string; compression?: number; verbose?: boolean }): Cmd {
   const args = [`--format=${o.format}`, `--file=${o.file}`, '--no-password'];
   if (o.format === 'directory' && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+  if (o.compression !== undefined) args.push(`--compress=${o.compression}`);
   if (o.snapshot) args.push(`--snapshot=${o.snapshot}`);
+  if (o.verbose) args.push('--verbose');
   return target(db, bin, args);
 }
 
@@ -64,9 +69,10 @@ export function pgRestoreList(bin: string, file: string): Cmd {
   return { file: bin, args: ['--list', file] };
 }
 
-export function pgRestore(bin: string, db: DbTarget, o: { file: string; jobs: number }): Cmd {
+export function pgRestore(bin: string, db: DbTarget, o: { file: string; jobs: number; verbose?: boolean }): Cmd {
   const args = [`--dbname=${db.database}`, '--no-owner', '--exit-on-error', '--no-password'];
   if (o.jobs > 1) args.push(`--jobs=${o.jobs}`);
+  if (o.verbose) args.push('--verbose');
   args.push(o.file);
   return target(db, bin, args);
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { redact } from './redact.js';
 
 /** A command as data: built by src/commands, executed only here, never through a shell. */
@@ -18,6 +19,11 @@ export interface RunHooks {
   /** Called every `tickMs` while the command runs: heartbeat from here. */
   onTick?: (elapsedMs: number) => void;
   tickMs?: number;
+  /**
+   * Each complete output line as it arrives (redacted), for progress: `pg_dump --verbose` tells
+   * which table it finished. Lines are not kept; only the bounded tails are.
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface RunResult {
@@ -91,6 +97,22 @@ class Tail {
   }
 }
 
+/** Cuts a stream into lines; a line longer than TAIL_BYTES is passed on in pieces, never grown without bound. */
+class LineSplitter {
+  private rest = '';
+  private readonly decoder = new StringDecoder('utf8'); // a character may straddle two chunks
+  constructor(private readonly emit: (line: string) => void) {}
+  push(chunk: Buffer): void {
+    const parts = (this.rest + this.decoder.write(chunk)).split('\n');
+    this.rest = parts.pop()!;
+    for (const line of parts) this.emit(line);
+    if (this.rest.length > TAIL_BYTES) {
+      this.emit(this.rest);
+      this.rest = '';
+    }
+  }
+}
+
 /**
  * Runs `cmd` with an argument array (no shell), in its own process group so that a timeout or an
  * abort stops the whole tree (npm and npx spawn children). Output is bounded and redacted.
@@ -109,8 +131,10 @@ export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
     });
     const out = new Tail();
     const err = new Tail();
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const outLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stdout')) : undefined;
+    const errLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stderr')) : undefined;
+    child.stdout.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
+    child.stderr.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killTree = () => {

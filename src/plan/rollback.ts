@@ -5,6 +5,8 @@ export interface ManualContext {
   target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'> & { writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop'> };
   previousCommit?: string;
   backupPath?: string;
+  /** The sealed snapshot (method `snapshot`), when one was taken: restoring is renaming it in. */
+  snapshotDatabase?: string;
   /** The database the rollback kept aside (the failed deployment's), when it got that far. */
   keptAs?: string;
 }
@@ -19,7 +21,9 @@ export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): stri
     'stop-writes-again': t.writes?.stop ? `pause the app's writes: ${shellLine(t.writes.stop)}` : undefined,
     'check-lost-writes': undefined,
     'approve-lost-writes': undefined,
-    'restore-database': `restore the database from ${ctx.backupPath ?? 'the backup'}: createdb <fresh>; pg_restore --no-owner --exit-on-error --dbname=<fresh> ${ctx.backupPath ?? '<dump>'}; then rename the current database aside and <fresh> to its name (URL in $${t.database.urlEnv})`,
+    'restore-database': ctx.snapshotDatabase
+      ? `put the snapshot back: in psql on the maintenance database, ALTER DATABASE <current> WITH ALLOW_CONNECTIONS false; end its sessions (pg_terminate_backend); ALTER DATABASE <current> RENAME TO <aside>; ALTER DATABASE ${ctx.snapshotDatabase} RENAME TO <current>; ALTER DATABASE <current> WITH ALLOW_CONNECTIONS true (URL in $${t.database.urlEnv})${ctx.backupPath ? `; or restore the dump ${ctx.backupPath}` : ''}`
+      : `restore the database from ${ctx.backupPath ?? 'the backup'}: createdb <fresh>; pg_restore --no-owner --exit-on-error --dbname=<fresh> ${ctx.backupPath ?? '<dump>'}; then rename the current database aside and <fresh> to its name (URL in $${t.database.urlEnv})`,
     'reactivate-release': `put the code back: git -C ${t.appDir} checkout --detach ${ctx.previousCommit ?? '<previous commit>'}`,
     'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
     'restart-previous': `restart the app: ${shellLine(t.commands.restart)}`,

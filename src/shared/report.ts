@@ -52,7 +52,17 @@ export interface DeploymentReport {
   durationMs: number;
   release?: { from: { commit: string; name: string }; to: { commit: string; name: string } };
   steps: StepRecord[];
-  backup?: { path: string; format: string; sizeBytes: number; sha256: string; tables: { name: string; rows: number }[] };
+  backup?: {
+    method: 'dump' | 'snapshot';
+    /** The dump, when one was taken (always with `dump`; with `snapshot` unless `backup.dump` is false). */
+    path?: string;
+    format?: string;
+    sizeBytes?: number;
+    sha256?: string;
+    /** The copy in the same cluster (method `snapshot`) and how long the app was shut out of its database while it was taken. */
+    snapshot?: { database: string; sizeBytes: number; closedMs: number };
+    tables: { name: string; rows: number }[];
+  };
   migrations?: { statusBefore: string; pending: string[]; applied: string[] };
   /** The risk lint of each pending migration. */
   lint?: { name: string; severity: string; findings: { rule: string; severity: string; line: number; statement: string; message: string }[] }[];
@@ -68,6 +78,8 @@ export interface DeploymentReport {
   /** How writes were kept from being lost (see the `writes` policy). */
   writes?: { policy: 'stop' | 'detect'; stoppedAt?: string; resumedAt?: string };
   monitoring?: { minutes: number; looks: number; checks: CheckRecord[] };
+  /** Backups pruned at the end (backup.keep); an error here never changes the outcome. */
+  retention?: { kept: number; removed: string[]; error?: string };
   /** Webhook notifications: sent, skipped, or failed after their retries (never fatal). */
   notifications?: { event: string; sent: boolean; detail: string }[];
   /** Approvals asked and given (or refused) during the deployment. */
@@ -81,6 +93,8 @@ export interface DeploymentReport {
     /** `restore-database`: the backup was put back; `code-only`: code and dependencies reverted, the database kept. */
     strategy?: 'restore-database' | 'code-only';
     databaseRestored?: boolean;
+    /** What the database came back from: the snapshot (a rename), or the dump (a restore). */
+    restoredFrom?: 'snapshot' | 'dump';
     failedDatabaseKeptAs?: string;
     /** Rows written since the backup by others than safe-deploy, per table, when the rollback began. */
     lostWrites?: Record<string, number>;

@@ -8,10 +8,14 @@ export function applicationFailureOf(err: unknown): ApplicationFailure | undefin
   return undefined;
 }
 
+/** Retries are bounded; when a step gave up after them, the report says so. */
+const retriesNote = (err: unknown) =>
+  err instanceof ActivityFailure && (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT') ? ` (gave up after its retries: ${err.retryState === 'TIMEOUT' ? 'timed out' : 'maximum attempts reached'})` : '';
+
 export function describeFailure(err: unknown): FailureRecord {
   if (isCancellation(err)) return { type: 'Cancelled', message: 'the deployment was cancelled' };
   const app = applicationFailureOf(err);
-  if (app) return { type: app.type ?? 'ApplicationFailure', message: app.message };
+  if (app) return { type: app.type ?? 'ApplicationFailure', message: `${app.message}${retriesNote(err)}` };
   if (err instanceof ActivityFailure) return { type: 'ActivityFailure', message: `${err.activityType}: ${err.cause?.message ?? err.message}` };
   return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }

@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { OwnWindow, WriteCounters } from '../plan/lostWrites.js';
+import { backupRecord, backupSummary, restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';
 import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
@@ -34,7 +35,7 @@ export interface Deployment {
   /** The rollback's part of the report, filled by the undos as they run. */
   rollback: NonNullable<DeploymentReport['rollback']>;
   /** What a person needs to finish a failed rollback by hand. */
-  facts: { previousCommit?: string; backupPath?: string; keptAs?: string };
+  facts: { previousCommit?: string; backupPath?: string; snapshotDatabase?: string; keptAs?: string };
 }
 
 /**
@@ -82,16 +83,16 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     if (releases || !staged.has(first)) return;
     await run.step('remove-staging', 'Remove the staged copy', () => CancellationScope.nonCancellable(() => callOn(first, changing, 'removeStagedRelease', 'Remove the staged copy', { target: t, dir: staged.get(first)! })), (r) => (r.removed ? 'removed' : 'already gone'));
   };
-  const rehearseOn = async (backupPath?: string) => {
+  const rehearseOn = async (source: { backupPath?: string; templateDatabase?: string }) => {
     const previous = { ...release.current, dir: release.current.dir ?? t.appDir };
-    const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target: t, backupPath, stagedDir: staged.get(first)!, release: release.target, previous, baseline: [] }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
+    const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target: t, ...source, stagedDir: staged.get(first)!, release: release.target, previous, baseline: [] }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
     run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, durationMs: r.durationMs };
     return r;
   };
   await fixes.resolve(staged.get(first), unstage);
   if (request.dryRun) {
     try {
-      if (rehearse) await rehearseOn(undefined);
+      if (rehearse) await rehearseOn({});
     } finally {
       await unstage();
     }
@@ -125,13 +126,14 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     }
   };
 
-  const backup = await run.step('backup', `Back up the ${what} database`, () => callOn(first, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), (r) => `${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256.slice(0, 12)})`);
-  d.facts.backupPath = backup.path;
-  run.report.backup = { path: backup.path, format: backup.format, sizeBytes: backup.sizeBytes, sha256: backup.sha256, tables: backup.state.tables.map(({ name, rows }) => ({ name, rows })) };
+  const backup = await run.step('backup', `Back up the ${what} database`, () => callOn(first, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), backupSummary);
+  d.facts.backupPath = backup.dump?.path;
+  d.facts.snapshotDatabase = backup.snapshot?.database;
+  run.report.backup = backupRecord(backup);
   const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
   let compatible: boolean | undefined;
   try {
-    if (rehearse) compatible = (await rehearseOn(backup.path)).previousReleaseCompatible;
+    if (rehearse) compatible = (await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database })).previousReleaseCompatible;
   } finally {
     await unstage();
   }
@@ -143,7 +145,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback-${h.name}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
@@ -180,9 +182,9 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const r = await callOn(first, changing, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup });
     rollback.strategy = 'restore-database';
     rollback.databaseRestored = r.restored;
+    rollback.restoredFrom = r.source;
     rollback.failedDatabaseKeptAs = d.facts.keptAs = r.keptAs;
-    if (!r.restored) return 'the database already equalled the backup';
-    return `${r.changed ? 'restored' : 'already restored by an earlier attempt'} and proven equal to the backup; the failed database is kept as ${r.keptAs}`;
+    return restoreSummary(r);
   });
   undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
   undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
@@ -194,7 +196,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   await eachHost(hosts, t.rollout, async (h) => {
     const on = onHost(hosts, h);
     await run.step('restart', `Restart ${what} on ${release.target.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, { target: h.target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
-    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline: fixes.baseline(baseline), runId: `${deploymentId}-verify-${h.name}`, step: 'verify' })).catch((err) => {
+    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline: fixes.baseline(baseline), runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
       run.addChecks(run.report.checks, checksOf(err));
       throw err;
     }), (r) => `${r.checks.length} checks passed`);

@@ -5,7 +5,7 @@ import { deploymentIdFor } from '../plan/preflight.js';
 import { manualSteps } from '../plan/rollback.js';
 import { FailureType, INPUT_FAILURES } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
-import { call, quick } from './activities.js';
+import { call, changing, quick } from './activities.js';
 import { Compensations } from './compensations.js';
 import { acquireDeploymentLock, lockWorkflowId, releaseDeploymentLock } from './deploymentLock.js';
 import { applicationFailureOf, describeFailure } from './failures.js';
@@ -71,6 +71,13 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   gates.onOpen = (gate, detail) => notify('waiting-for-approval', `${gate}: ${detail}`);
   const finish = async (o: Outcome, err?: unknown) => {
     setDeploySearchAttributes(registered, { outcome: o });
+    if ((o === 'deployed' || o === 'rolled-back') && run.report.backup) {
+      // Retention, while the lock is still held (no other deployment of this app+environment can
+      // need what is pruned). Not after rollback-failed: people may need every copy then.
+      run.report.retention = await CancellationScope.nonCancellable(() => callOn(hosts[0]!, changing, 'pruneBackups', 'Prune old backups (keep backup.keep)', { deploymentId, target: hosts[0]!.target }))
+        .then((r) => ({ kept: r.kept.length, removed: r.removed }))
+        .catch((e: unknown) => ({ kept: 0, removed: [], error: describeFailure(e).message }));
+    }
     if (o === 'deployed' || o === 'rolled-back' || o === 'rollback-failed') {
       const why = err === undefined ? '' : ` — ${describeFailure(err).message}`;
       await notify(o, o === 'deployed' ? `${run.report.release?.to.name ?? request.ref} is live and verified` : `${o}${why}`.slice(0, 500), o);

@@ -22,6 +22,10 @@ describe('live progress lines', () => {
   it('marks rollback steps', () => {
     expect(stepLine(step({ name: 'restore-database', phase: 'rollback', status: 'ok', durationMs: 10 }))).toBe('↩ restore-database: ok (0.0 s)');
   });
+
+  it('says a skipped step was skipped, and why, never FAILED', () => {
+    expect(stepLine(step({ name: 'approve-lost-writes', phase: 'rollback', status: 'skipped', durationMs: 0, result: 'no writes to lose' }))).toBe('↩ approve-lost-writes: skipped (0.0 s) — no writes to lose');
+  });
 });
 
 describe('waiting states', () => {

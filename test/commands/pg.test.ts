@@ -29,4 +29,9 @@ describe('pg commands', () => {
       .toEqual(['--schema-only', '--no-owner', '--no-privileges', '--no-password', '--exclude-table=*._prisma_migrations', '--file=/tmp/s.sql']);
     expect(pgDumpSchema('pg_dump', db, '00000003-1').args).toEqual(['--schema-only', '--no-owner', '--no-privileges', '--no-password', '--snapshot=00000003-1']);
   });
+
+  it('sets the compression level and asks for progress lines when told to', () => {
+    expect(pgDump('pg_dump', db, { file: '/b/d', format: 'directory', jobs: 2, compression: 1, verbose: true }).args).toEqual(['--format=directory', '--file=/b/d', '--no-password', '--jobs=2', '--compress=1', '--verbose']);
+    expect(pgRestore('pg_restore', db, { file: '/b/d', jobs: 1, verbose: true }).args).toEqual(['--dbname=farm_chat', '--no-owner', '--exit-on-error', '--no-password', '--verbose', '/b/d']);
+  });
 });

@@ -37,7 +37,19 @@ describe('worker config', () => {
     expect(c.commands.migrateDeploy).toEqual(['npx', '--no-install', 'prisma', 'migrate', 'deploy']);
     expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' });
     expect(c.health).toEqual({ path: '/health', timeout: '60 seconds' });
-    expect(c.backup).toEqual({ dir: '/var/backups/app', format: 'custom', jobs: 1, minFreeFactor: 2 });
+    expect(c.backup).toEqual({ dir: '/var/backups/app', method: 'dump', dump: true, keep: 3, format: 'directory', jobs: 2, compression: 1, minFreeFactor: 2 });
+  });
+
+  it('takes a backup method: a snapshot may go without its disaster-recovery dump, a dump may not', () => {
+    const snapshot = environmentConfigSchema.parse({ ...minimal, backup: { dir: '/b', method: 'snapshot', dump: false, keep: 5 } });
+    expect(snapshot.backup).toMatchObject({ method: 'snapshot', dump: false, keep: 5 });
+    const r = environmentConfigSchema.safeParse({ ...minimal, backup: { dir: '/b', dump: false } });
+    expect(describeIssues(r.error!, 'env')).toBe("env.backup.dump: dump: false needs method 'snapshot': the dump is method 'dump''s only backup");
+    const bad = environmentConfigSchema.safeParse({ ...minimal, backup: { dir: '/b', method: 'copy', keep: 0, compression: 11 } });
+    const text = describeIssues(bad.error!, 'env');
+    expect(text).toContain('env.backup.method');
+    expect(text).toContain('env.backup.keep');
+    expect(text).toContain('env.backup.compression');
   });
 
   it('makes writes an explicit choice: the default policy stop needs its two commands', () => {

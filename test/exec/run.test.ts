@@ -79,4 +79,12 @@ describe('run', () => {
     await run(node('setTimeout(()=>{}, 350)'), { onTick: () => ticks++, tickMs: 100 });
     expect(ticks).toBeGreaterThanOrEqual(2);
   });
+
+  it('streams each output line to onLine as it comes, redacted, whole even across chunks', async () => {
+    const lines: string[] = [];
+    // Two writes split one line (and a two-byte character) across chunks; the secret is scrubbed.
+    const script = 'process.stderr.write(Buffer.from([0x74, 0xc3])); setTimeout(() => { process.stderr.write(Buffer.from([0xa9])); process.stderr.write("1 pw-xyz\\nsecond\\n"); console.log("out line"); }, 50)';
+    await run(node(script, { secrets: ['pw-xyz'] }), { onLine: (l, stream) => lines.push(`${stream}:${l}`) });
+    expect(lines.sort()).toEqual(['stderr:second', 'stderr:té1 ***', 'stdout:out line']);
+  });
 });

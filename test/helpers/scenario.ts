@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { temporal } from '@temporalio/proto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -59,6 +60,8 @@ async function superuserQuery(sql: string): Promise<void> {
 export interface ScenarioOptions {
   omitEnv?: string[];
   backupFormat?: 'custom' | 'directory';
+  /** Backup settings over the format's, e.g. `{ method: 'snapshot' }`. */
+  backup?: Record<string, unknown>;
   writes?: 'stop' | 'detect';
   overrides?: Record<string, unknown>;
   layout?: 'in-place' | 'releases';
@@ -79,7 +82,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
   const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, writes: o.writes, environment, overrides: o.overrides });
+  writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, backup: o.backup, writes: o.writes, environment, overrides: o.overrides });
 
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const connection = await Connection.connect({ address: inject('temporalAddress') });
@@ -148,5 +151,7 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!process.env.SAFE_DEPLOY_RECORD_HISTORIES) return;
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+  // fetchHistory gives plain objects; historyToJSON wants protobuf messages: round-trip through the wire format.
+  const { History } = temporal.api.history.v1;
+  writeFileSync(join(dir, `${name}.json`), historyToJSON(History.decode(History.encode(await handle.fetchHistory()).finish())));
 }

@@ -56,14 +56,15 @@ describe('deploying farm-chat v1 → v2', () => {
       'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk',
       'checkPrismaHazards', 'inspectMigrationHistory', 'detectSchemaDrift', 'lintPendingMigrations', 'stageRelease', 'notify',
       'stopWrites', 'backupDatabase', 'rehearseMigration', 'removeStagedRelease', 'activateRelease', 'installDependencies', 'migrateDatabase',
-      'restartApplication', 'verifyDeployment', 'countWrites', 'resumeWrites', 'notify',
+      'restartApplication', 'verifyDeployment', 'countWrites', 'resumeWrites', 'pruneBackups', 'notify',
     ]);
   });
 
   it('left a verified backup whose sha256 and row counts are in the report', () => {
     const backup = report.backup!;
-    expect(existsSync(backup.path)).toBe(true);
-    expect(createHash('sha256').update(readFileSync(backup.path)).digest('hex')).toBe(backup.sha256);
+    expect(backup.method).toBe('dump');
+    expect(existsSync(backup.path!)).toBe(true);
+    expect(createHash('sha256').update(readFileSync(backup.path!)).digest('hex')).toBe(backup.sha256);
     expect(backup.tables).toEqual(expect.arrayContaining([{ name: 'public.users', rows: 20 }, { name: 'public.messages', rows: 100 }]));
   });
 

@@ -69,7 +69,7 @@ afterAll(async () => {
 describe('farm-chat sample app', () => {
   it('builds an origin with one tag per release, deterministically', SLOW, async () => {
     expect(Object.keys(origin.tags).sort()).toEqual([
-      'v1', 'v1-edited-init', 'v2', 'v2-broken-check', 'v2-broken-health', 'v2-broken-install', 'v2-broken-migration', 'v2-broken-start', 'v2-data-loss', 'v2-missing-expectation',
+      'v1', 'v1-edited-init', 'v2', 'v2-broken-check', 'v2-broken-health', 'v2-broken-install', 'v2-broken-migration', 'v2-broken-start', 'v2-data-loss', 'v2-missing-expectation', 'v3-drop-satshot-tokens',
     ]);
     const again = await buildFarmChatOrigin(join(tmp, 'origin-again.git'));
     expect(again.tags).toEqual(origin.tags);

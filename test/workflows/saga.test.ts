@@ -86,14 +86,15 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     stageRelease: async ({ commit }: { commit: string }) => step('stage-release', { dir: '/work/stage-x', commit, install: { commit, lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] } }),
     rehearseMigration: async () => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }) }),
     removeStagedRelease: async () => step('remove-staging', { removed: true }),
+    pruneBackups: async () => ({ kept: [], removed: [] }),
     stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
-    resumeWrites: async ({ step: name }: { step: string }) => step(name, { resumed: true, counters: counters() }),
+    resumeWrites: async ({ step: name }: { step: string }) => step(name, { resumed: true }),
     countWrites: async ({ step: name }: { step: string }) => (name === 'check-lost-writes' ? step(name, counters()) : counters()),
-    backupDatabase: async () => step('backup', { path: '/b/x.dump', format: 'custom', sizeBytes: 1, sha256: 'f'.repeat(64), archiveEntries: 1, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [] }, durationMs: 1 }),
+    backupDatabase: async () => step('backup', { method: 'dump', dump: { path: '/b/x.dump', format: 'custom', sizeBytes: 1, sha256: 'f'.repeat(64), archiveEntries: 1, durationMs: 1, phasesMs: {} }, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [] }, durationMs: 1, phasesMs: {} }),
     activateRelease: async ({ commit }: { commit: string }) => step(commit.startsWith('a') ? 'reactivate-release' : 'activate-release', { commit, previous: 'x', changed: true }),
     installDependencies: async ({ step: name }: { step: string }) => step(name, { commit: 'c', lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] }),
     migrateDatabase: async () => step('migrate', { applied: ['m2'], output: '' }),
-    restoreDatabase: async () => step('restore-database', { restored: true, keptAs: 'farm_chat_sd_x_failed', verified: true, tables: 1, durationMs: 1 }),
+    restoreDatabase: async () => step('restore-database', { restored: true, source: 'dump', keptAs: 'farm_chat_sd_x_failed', verified: true, verification: 'full', tables: 1, closedMs: 1, phasesMs: {}, durationMs: 1 }),
     restartApplication: async ({ step: name }: { step: string }) => step(name, { healthyAfterMs: 1, health: '200' }),
     verifyDeployment: async ({ step: name, migrationsMustBeClean }: { step: string; migrationsMustBeClean?: boolean }) => {
       calls.push(`${name}:${migrationsMustBeClean === false ? 'code-only' : 'clean'}`);
@@ -231,6 +232,23 @@ describe('safeDeployment saga', () => {
       'Ask before throwing away writes made since the backup: not done (no writes to lose)',
     ]);
   });
+
+  it('retries a failing compensation a bounded number of times, says so, and stops the rollback', async () => {
+    let attempts = 0;
+    const { report } = await deploy({}, undefined, (calls) => {
+      const stubs = stubActivities(calls, { failAt: 'restart' }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      stubs.restoreDatabase = async () => {
+        attempts++;
+        throw ApplicationFailure.create({ type: 'RestoreUnverified', message: '[restore-database] the cluster is down', nonRetryable: false });
+      };
+      return stubs as unknown as Activities;
+    });
+    expect(attempts).toBe(3);
+    expect(report.outcome).toBe('rollback-failed');
+    const step = report.steps.find((x) => x.name === 'restore-database');
+    expect(step).toMatchObject({ phase: 'rollback', status: 'failed' });
+    expect(step?.error).toContain('gave up after its retries: maximum attempts reached');
+  }, 60_000);
 
   it('rolls back when the deployment is cancelled mid-migration', async () => {
     const { calls, report, handle } = await deploy({ blockAt: 'migrate' }, async (h, calls) => {

@@ -1,0 +1,57 @@
+/**
+ * The same deployment without orchestration: the activity calls a workflow made, read from its
+ * event history with their exact inputs, run one after the other in this process, as a bare
+ * script would run the same commands. Calls that only talk to Temporal itself are left out.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { createActivities } from '../../src/activities/index.js';
+
+const ORCHESTRATION_ONLY = new Set(['registeredSearchAttributes', 'describeDeploymentLock']);
+
+export interface ActivityCall {
+  name: string;
+  args: unknown[];
+}
+
+export async function activityCalls(handle: WorkflowHandle): Promise<ActivityCall[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const a = e.activityTaskScheduledEventAttributes;
+    const name = a?.activityType?.name;
+    if (!a || !name || ORCHESTRATION_ONLY.has(name)) return [];
+    return [{ name, args: (a.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)) }];
+  });
+}
+
+/** Runs the calls in order; returns the wall time and each call's duration. */
+export async function replay(calls: ActivityCall[], configPath: string): Promise<{ wallMs: number; steps: { name: string; ms: number }[] }> {
+  const activities = createActivities({ configPath, env: process.env }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const steps: { name: string; ms: number }[] = [];
+  const started = Date.now();
+  for (const call of calls) {
+    const t = Date.now();
+    await activities[call.name]!(...call.args);
+    steps.push({ name: call.name, ms: Date.now() - t });
+  }
+  return { wallMs: Date.now() - started, steps };
+}
+
+const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
+
+/**
+ * Inside one run: the time from each activity's scheduling to its completion, summed (they run
+ * one after the other), against the workflow's own span. What is left is orchestration.
+ */
+export async function activityTime(handle: WorkflowHandle): Promise<{ activityMs: number; workflowMs: number }> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map<string, number>();
+  let activityMs = 0;
+  for (const e of events) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), seconds(e.eventTime));
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) activityMs += (seconds(e.eventTime) - (scheduled.get(String(done.scheduledEventId)) ?? seconds(e.eventTime))) * 1000;
+  }
+  const workflowMs = (seconds(events.at(-1)?.eventTime) - seconds(events[0]?.eventTime)) * 1000;
+  return { activityMs: Math.round(activityMs), workflowMs: Math.round(workflowMs) };
+}

@@ -1,0 +1,149 @@
+/** What the benchmark found: figures, goals, the printed table, the README table and the five closing lines. */
+import type { DeploymentReport, StepRecord } from '../../src/shared/report.js';
+import type { LintFigures } from './lint.js';
+import type { Machine } from './machine.js';
+import type { RecoveryMethod, RecoveryRow, StrategyRow } from './recovery.js';
+
+export interface RollbackRun {
+  method: 'dump' | 'snapshot';
+  layout: string;
+  /** From the failed verification to the previous release healthy and verified again. */
+  failureToVerifiedMs: number;
+  workflowMs: number;
+  restoredFrom?: string;
+  steps: { name: string; ms: number; result?: string }[];
+}
+
+export interface HappyRun {
+  method: 'dump' | 'snapshot';
+  layout: string;
+  /** The round whose workflow/bare ratio is the median (each round runs its pair back to back). */
+  workflowMs: number;
+  bareMs: number;
+  overhead: number;
+  /** Each round; `activityMs`: its activities' time, scheduled to completed, within the workflow's span `workflowSpanMs`. */
+  rounds: { workflowMs: number; bareMs: number; activityMs: number; workflowSpanMs: number; steps: { name: string; ms: number }[]; bareSteps: { name: string; ms: number }[] }[];
+  steps: { name: string; ms: number }[];
+  bareSteps: { name: string; ms: number }[];
+  /** How long the app could not reach its database while the snapshot was taken. */
+  snapshotClosedMs?: number;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  durationMs: number;
+  options: { sizeMb: number; sizes: number[]; skipWorkflow: boolean };
+  machine: Machine;
+  postgres: { version: string; settings: Record<string, string> };
+  recovery: RecoveryRow[];
+  strategies: StrategyRow[];
+  workflow?: { sizeMb: number; databaseBytes: number; happy: HappyRun; rollbacks: RollbackRun[]; workerPeakRssBytes: number };
+  lint: LintFigures;
+  summary: Summary;
+}
+
+export interface Summary {
+  bestRecovery: { method: RecoveryMethod; ms: number };
+  runbookRecoveryMs: number;
+  speedUp: number;
+  fullRollback?: { method: string; layout: string; ms: number };
+  overhead?: number;
+  lintPerSecond: number;
+  workerPeakRssMb?: number;
+  goals: { goal: string; target: string; measured: string; met: boolean }[];
+}
+
+const end = (s: StepRecord) => Date.parse(s.startedAt) + (s.durationMs ?? 0);
+
+export function stepTimes(report: DeploymentReport, phase: 'deploy' | 'rollback') {
+  return report.steps.filter((s) => s.phase === phase).map((s) => ({ name: s.name, ms: s.durationMs ?? 0, result: s.result }));
+}
+
+/** Failure (the failed verify ends) → the previous release verified (verify-rollback ends). */
+export function rollbackRun(report: DeploymentReport, method: 'dump' | 'snapshot', layout: string, wallMs: number): RollbackRun {
+  if (report.outcome !== 'rolled-back') throw new Error(`expected a rollback, got ${report.outcome}: ${report.error?.message}`);
+  const failed = report.steps.find((s) => s.phase === 'deploy' && s.name === 'verify' && s.status === 'failed');
+  const verified = report.steps.find((s) => s.name === 'verify-rollback' && s.status === 'ok');
+  if (!failed || !verified) throw new Error('the report lacks the failed verify or the verified rollback');
+  if (report.rollback?.restoredFrom !== method) throw new Error(`the rollback restored from ${report.rollback?.restoredFrom}, expected the ${method}`);
+  // The steps inside the window: what the rollback spent its time on (resuming writes comes after).
+  const steps = stepTimes(report, 'rollback').filter((_, i, all) => i <= all.findIndex((s) => s.name === 'verify-rollback'));
+  return { method, layout, failureToVerifiedMs: end(verified) - end(failed), workflowMs: wallMs, restoredFrom: report.rollback.restoredFrom, steps };
+}
+
+export function summarise(r: Omit<BenchResults, 'summary'>): Summary {
+  const atSize = r.recovery.filter((x) => x.sizeMb === r.options.sizeMb);
+  const runbook = atSize.find((x) => x.method === 'runbook')!;
+  const best = atSize.filter((x) => x.method !== 'runbook').sort((a, b) => a.recoveryMs - b.recoveryMs)[0]!;
+  const speedUp = runbook.recoveryMs / best.recoveryMs;
+  const bestRollback = r.workflow?.rollbacks.slice().sort((a, b) => a.failureToVerifiedMs - b.failureToVerifiedMs)[0];
+  const rssMb = r.workflow ? Math.round(r.workflow.workerPeakRssBytes / 1048576) : undefined;
+  const goals: Summary['goals'] = [{ goal: 'recovery speed-up vs psql restore', target: '≥ 10×', measured: `${speedUp.toFixed(1)}× (${best.method})`, met: speedUp >= 10 }];
+  if (bestRollback) goals.push({ goal: `full rollback at ${r.options.sizeMb} MB`, target: '≤ 10 s', measured: `${(bestRollback.failureToVerifiedMs / 1000).toFixed(1)} s (${bestRollback.method}, ${bestRollback.layout})`, met: bestRollback.failureToVerifiedMs <= 10_000 });
+  if (r.workflow) goals.push({ goal: 'orchestration overhead', target: '≤ 1.10×', measured: `${r.workflow.happy.overhead.toFixed(3)}×`, met: r.workflow.happy.overhead <= 1.1 });
+  goals.push({ goal: 'migration lint', target: '≥ 10,000 statements/s', measured: `${r.lint.statementsPerSecond} statements/s`, met: r.lint.statementsPerSecond >= 10_000 });
+  if (rssMb !== undefined) goals.push({ goal: 'worker peak RSS', target: '≤ 250 MB', measured: `${rssMb} MB`, met: rssMb <= 250 });
+  return {
+    bestRecovery: { method: best.method, ms: best.recoveryMs }, runbookRecoveryMs: runbook.recoveryMs, speedUp,
+    fullRollback: bestRollback && { method: bestRollback.method, layout: bestRollback.layout, ms: bestRollback.failureToVerifiedMs },
+    overhead: r.workflow?.happy.overhead, lintPerSecond: r.lint.statementsPerSecond, workerPeakRssMb: rssMb, goals,
+  };
+}
+
+const s1 = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+const mb = (bytes: number) => `${Math.round(bytes / 1048576)}`;
+const METHOD_NAMES: Record<RecoveryMethod, string> = { runbook: 'runbook: pg_dump + psql', dump: 'dump: pg_dump -Fd -j2 / pg_restore -j2', snapshot: 'snapshot: template copy / rename' };
+
+/** The tables, for the terminal and (as markdown) for the README. */
+export function tables(r: BenchResults): string[] {
+  const lines: string[] = [];
+  lines.push('| database | method | backup (before deploying) | recovery (after a failure) | dump size | database closed |', '|---|---|---|---|---|---|');
+  for (const x of r.recovery) {
+    const closed = x.method === 'snapshot' ? `${x.backupClosedMs} ms to copy, ${x.recoveryClosedMs} ms to swap` : x.method === 'dump' ? `${x.recoveryClosedMs} ms to swap` : '—';
+    lines.push(`| ${mb(x.databaseBytes)} MB | ${METHOD_NAMES[x.method]} | ${s1(x.backupMs)} s | **${s1(x.recoveryMs)} s** | ${x.dumpBytes ? `${mb(x.dumpBytes)} MB` : '—'} | ${closed} |`);
+  }
+  const where = (p?: Record<string, number>) => (p ? Object.entries(p).filter(([, v]) => v >= 10).map(([k, v]) => `${k} ${s1(v)}`).join(', ') : '');
+  const largest = Math.max(...r.recovery.map((x) => x.sizeMb));
+  lines.push('', `| where the time goes (${largest} MB, seconds) | backup | recovery |`, '|---|---|---|');
+  for (const x of r.recovery.filter((y) => y.sizeMb === largest && y.method !== 'runbook')) lines.push(`| ${x.method} | ${where(x.backupPhasesMs)} | ${where(x.recoveryPhasesMs)} |`);
+  lines.push('', '| database | CREATE DATABASE … STRATEGY | copy | WAL written |', '|---|---|---|---|');
+  for (const x of r.strategies) lines.push(`| ${x.sizeMb} MB | ${x.strategy} | ${s1(x.copyMs)} s | ${mb(x.walBytes)} MB |`);
+  if (r.workflow) {
+    const w = r.workflow;
+    lines.push('', `| through the workflow (${mb(w.databaseBytes)} MB) | method | layout | time | where it goes |`, '|---|---|---|---|---|');
+    for (const x of w.rollbacks) {
+      const top = [...x.steps].sort((a, b) => b.ms - a.ms).slice(0, 3).map((s) => `${s.name} ${s1(s.ms)} s`).join(', ');
+      lines.push(`| full rollback: failed verification → previous release verified | ${x.method} | ${x.layout} | **${s1(x.failureToVerifiedMs)} s** | ${top} |`);
+    }
+    const h = w.happy;
+    const top = [...h.steps].sort((a, b) => b.ms - a.ms).slice(0, 3).map((s) => `${s.name} ${s1(s.ms)} s`).join(', ');
+    lines.push(`| happy deployment v1 → v2, workflow | ${h.method} | ${h.layout} | ${s1(h.workflowMs)} s | ${top} |`);
+    const inRun = h.rounds.map((x) => `${s1(x.workflowSpanMs - x.activityMs)} s`).join(', ');
+    lines.push(`| the same activity calls as a bare script | ${h.method} | ${h.layout} | ${s1(h.bareMs)} s | overhead **${h.overhead.toFixed(2)}×**, the median of ${h.rounds.length} rounds (workflow/bare: ${h.rounds.map((x) => `${s1(x.workflowMs)}/${s1(x.bareMs)} s`).join(', ')}); time outside activities within each workflow run: ${inRun} |`);
+    lines.push(`| worker peak RSS (backups, restores, deployments) | | | **${mb(w.workerPeakRssBytes)} MB** | |`);
+  }
+  lines.push('', `Migration lint: ${r.lint.statements} statements in ${r.lint.migrations} migrations, ${r.lint.statementsPerSecond} statements/s (runs: ${r.lint.runsMs.join(', ')} ms).`);
+  return lines;
+}
+
+export function goalLines(s: Summary): string[] {
+  return ['| goal | target | measured | |', '|---|---|---|---|', ...s.goals.map((g) => `| ${g.goal} | ${g.target} | ${g.measured} | ${g.met ? 'met' : '**missed**'} |`)];
+}
+
+export function machineLine(r: BenchResults): string {
+  const m = r.machine;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, disk ${m.disk}; ${m.kernel}, Node ${m.node}, PostgreSQL ${r.postgres.version} (fsync on); load average ${m.load.start} at the start, ${m.load.end} at the end`;
+}
+
+/** The closing lines, exactly as the issue asks. */
+export function finalLines(r: BenchResults): string[] {
+  const s = r.summary;
+  const na = 'n/a (--skip-workflow)';
+  return [
+    `recovery speed-up vs psql restore: ${s.speedUp.toFixed(1)}x`,
+    `full rollback (${r.options.sizeMb} MB): ${s.fullRollback ? `${(s.fullRollback.ms / 1000).toFixed(1)} s` : na}`,
+    `orchestration overhead: ${s.overhead !== undefined ? `${s.overhead.toFixed(2)}x` : na}`,
+    `lint throughput: ${s.lintPerSecond} statements/s`,
+    `worker peak RSS: ${s.workerPeakRssMb !== undefined ? `${s.workerPeakRssMb} MB` : na}`,
+  ];
+}

@@ -1,0 +1,190 @@
+/**
+ * Deployments through the real thing: a Temporal dev server, a safe-deploy worker process
+ * (`node dist/src/worker.js`, whose memory is watched) and farm-chat in "production" on a
+ * database of the benchmark's size. Between runs production goes back to v1: its database from
+ * a pristine copy, its code checked out and reinstalled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import pg from 'pg';
+import { run } from '../../src/exec/run.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
+import { startDevServer, stopProcess, type DevServer } from '../lib/devServer.js';
+import { buildFarmChatOrigin, checkoutFarmChat, createFarmChatProduction, installFarmChat, runAppctl, stopFarmChat, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
+import { writeFarmChatWorkerConfig } from '../lib/farmChatConfig.js';
+import { freePort, waitUntil } from '../lib/ports.js';
+import type { BenchDb } from './recovery.js';
+import { fillFarmChatDatabase } from './sampleData.js';
+
+/** A release whose verification fails after its migration applied: v2 plus a check that cannot pass. */
+export const FAILS_VERIFICATION = 'v2-fails-verification';
+export const PRODUCTION_DATABASE = 'farm_chat';
+const PRISTINE = 'farm_chat_pristine';
+
+/**
+ * How the app's code is laid out on the host. `in-place`: one git working copy, reinstalled on
+ * rollback. (A `releases` layout — a directory per release and a `current` symlink — adds a
+ * config override here; every workflow figure is measured per layout.)
+ */
+export interface Layout {
+  name: string;
+  config: Record<string, unknown>;
+}
+export const LAYOUTS: Layout[] = [{ name: 'in-place', config: {} }];
+
+const gitEnv = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@farm-chat.example', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@farm-chat.example' };
+const git = (args: string[], cwd?: string) => run({ file: 'git', args, cwd, env: gitEnv, timeoutMs: 120_000 });
+
+/** Tags v2-fails-verification in the origin: v2 whose manifest adds a check /health cannot pass. */
+async function addFailingRelease(origin: FarmChatOrigin, workDir: string): Promise<void> {
+  await git(['clone', '-q', origin.dir, workDir]);
+  await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', 'v2'], workDir);
+  const manifestPath = join(workDir, '.safe-deploy.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { checks: unknown[] };
+  manifest.checks.push({ name: 'bench-fails-on-purpose', method: 'GET', path: '/health', expectStatus: 418 });
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  await git(['commit', '-q', '-am', 'v2 whose verification fails (benchmark)'], workDir);
+  await git(['tag', '-a', FAILS_VERIFICATION, '-m', 'verification fails on purpose'], workDir);
+  await git(['push', '-q', 'origin', FAILS_VERIFICATION], workDir);
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+/** Peak resident memory of a process since the last reset (Linux: VmHWM, reset through clear_refs). */
+export class PeakRss {
+  private sampled = 0;
+  private timer?: NodeJS.Timeout;
+  constructor(private readonly pid: number) {}
+  private status(field: string): number {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  }
+  /** Forgets the peak so far (startup, bundling the workflows) and samples every 100 ms as a fallback. */
+  reset(): void {
+    try {
+      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
+    } catch { /* not allowed here: the samples remain */ }
+    this.sampled = 0;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => { this.sampled = Math.max(this.sampled, this.status('VmRSS')); }, 100);
+    this.timer.unref();
+  }
+  peakBytes(): number {
+    return Math.max(this.sampled, this.status('VmHWM'));
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+export interface Deployment {
+  report: DeploymentReport;
+  /** From the client's start request to the result. */
+  wallMs: number;
+  handle: WorkflowHandle;
+}
+
+export interface WorkflowBench {
+  prod: FarmChatProduction;
+  configPath: string;
+  backupDir: string;
+  databaseBytes: number;
+  rss: PeakRss;
+  configure(backup: Record<string, unknown>, layout: Layout): void;
+  deploy(ref: string): Promise<Deployment>;
+  /** Production back to v1: database from the pristine copy, code and dependencies, backups gone. */
+  reset(): Promise<void>;
+  /** Drops the databases and dumps deployments left (snapshots, kept-aside databases). */
+  clearBackups(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function setUpWorkflowBench(o: { root: string; projectRoot: string; db: BenchDb; sizeMb: number; temporalCli: string; log: (line: string) => void }): Promise<WorkflowBench> {
+  const { db, log } = o;
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const server: DevServer = await startDevServer({ cli: o.temporalCli, port: await freePort(), dbFile: join(o.root, 'temporal.db'), logFile: join(o.root, 'temporal.log') });
+    closers.push(() => server.stop());
+    log(`Temporal dev server on ${server.address}`);
+
+    const origin = await buildFarmChatOrigin(join(o.root, 'origin.git'));
+    await addFailingRelease(origin, mkdtempSync(join(o.root, 'release-')));
+    await db.query(`CREATE DATABASE "${PRODUCTION_DATABASE}"`, 'postgres');
+    const prod = await createFarmChatProduction({ origin, rootDir: join(o.root, 'production'), databaseUrl: db.url(PRODUCTION_DATABASE), port: await freePort() });
+    closers.push(() => stopFarmChat(prod));
+    log(`farm-chat v1 on ${prod.baseUrl}; filling its database to ${o.sizeMb} MB`);
+    await stopFarmChat(prod);
+    const filled = await (async () => {
+      const c = new pg.Client({ connectionString: db.url(PRODUCTION_DATABASE) });
+      await c.connect();
+      try {
+        return await fillFarmChatDatabase(c, { targetBytes: o.sizeMb * 1024 * 1024 });
+      } finally {
+        await c.end();
+      }
+    })();
+    log(`  ${filled.users} users, ${filled.messages} messages, ${(filled.sizeBytes / 1048576).toFixed(0)} MB in ${(filled.durationMs / 1000).toFixed(0)} s`);
+    await db.query(`CREATE DATABASE "${PRISTINE}" TEMPLATE "${PRODUCTION_DATABASE}" STRATEGY FILE_COPY`, 'postgres');
+    await runAppctl(prod, 'start');
+    await waitForFarmChatHealth(prod);
+
+    const configPath = join(o.root, 'safe-deploy.config.json');
+    const backupDir = join(o.root, 'backups');
+    const taskQueue = 'safe-deploy-bench';
+    const workerLog = join(o.root, 'worker.log');
+    let workerPid = 0;
+    const configure = (backup: Record<string, unknown>, layout: Layout) =>
+      writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: db.cluster.binDir, environment: 'production', backup: { format: 'directory', jobs: 2, ...backup }, overrides: layout.config });
+    configure({ method: 'dump' }, LAYOUTS[0]!);
+    const out = openSync(workerLog, 'w');
+    const worker: ChildProcess = spawn(process.execPath, [join(o.projectRoot, 'dist', 'src', 'worker.js')], {
+      env: { ...process.env, TEMPORAL_ADDRESS: server.address, SAFE_DEPLOY_CONFIG: configPath, SAFE_DEPLOY_TASK_QUEUE: taskQueue },
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    workerPid = worker.pid!;
+    closers.push(() => stopProcess(workerPid));
+    await waitUntil(`the worker to start (log: ${workerLog})`, async () => existsSync(workerLog) && readFileSync(workerLog, 'utf8').includes('safe-deploy worker:'), 120_000);
+    const rss = new PeakRss(workerPid);
+    closers.push(async () => rss.stop());
+    const connection = await Connection.connect({ address: server.address });
+    closers.push(() => connection.close());
+    const client = new Client({ connection });
+
+    const clearBackups = async () => {
+      const rows = await db.cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${PRODUCTION_DATABASE}\\_sd\\_%`]);
+      for (const { datname } of rows.rows) await db.cluster.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+      rmSync(backupDir, { recursive: true, force: true });
+    };
+    let runs = 0;
+    return {
+      prod, configPath, backupDir, databaseBytes: filled.sizeBytes, rss, configure, clearBackups,
+      async deploy(ref) {
+        const started = Date.now();
+        const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `bench-${ref}-${++runs}-${Date.now()}`, args: [{ app: 'farm-chat', environment: 'production', ref, reason: 'benchmark' }] });
+        const report = (await handle.result()) as DeploymentReport;
+        return { report, wallMs: Date.now() - started, handle };
+      },
+      async reset() {
+        await stopFarmChat(prod);
+        await clearBackups();
+        await db.cluster.query(`DROP DATABASE IF EXISTS "${PRODUCTION_DATABASE}" WITH (FORCE)`);
+        await db.query(`CREATE DATABASE "${PRODUCTION_DATABASE}" TEMPLATE "${PRISTINE}" STRATEGY FILE_COPY`, 'postgres');
+        await checkoutFarmChat(prod.appDir, 'v1');
+        await installFarmChat(prod.appDir);
+        await runAppctl(prod, 'maintenance-off');
+        await runAppctl(prod, 'start');
+        await waitForFarmChatHealth(prod);
+        await db.cluster.query('CHECKPOINT');
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
