@@ -27,10 +27,12 @@ export interface MigrationFacts {
 
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {
-  if (/have failed|failed migrations?|P3009/i.test(output)) return 'failed';
-  if (/drift|diverge|not found locally|modified after|have been modified/i.test(output)) return 'drift';
-  if (/not yet been applied/i.test(output)) return 'pending';
-  if (exitCode === 0 && /up to date/i.test(output)) return 'clean';
+  // Prisma's header names the database and schema: a database called farm_chat_drift is not drift.
+  const text = output.split('\n').filter((l) => !/^(Datasource |Prisma schema loaded )/.test(l)).join('\n');
+  if (/have failed|failed migrations?|P3009/i.test(text)) return 'failed';
+  if (/drift|diverge|not found locally|modified after|have been modified/i.test(text)) return 'drift';
+  if (/not yet been applied/i.test(text)) return 'pending';
+  if (exitCode === 0 && /up to date/i.test(text)) return 'clean';
   return 'unknown';
 }
 
