@@ -218,12 +218,13 @@ export const environmentConfigSchema = z
         /** Runbook Option B, only after an `approve --action reset`: drops everything and applies the target's migrations. */
         migrateReset: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'reset', '--force', '--skip-seed']),
         /**
-         * A failed migration's resolution, after an `approve --action resolve-…`: the app's CLI, to
-         * which `--rolled-back <name>` / `--applied <name>` is added; or `'sql'`: safe-deploy writes
-         * `_prisma_migrations` itself exactly as Prisma's schema engine does (for a CLI that cannot
-         * run it, e.g. Prisma 6 over a driver adapter without the native engine: `--rolled-back` needs it).
+         * A failed migration's resolution, after an `approve --action resolve-…`. `'sql'` (default):
+         * safe-deploy writes `_prisma_migrations` itself exactly as Prisma's schema engine does for
+         * `prisma migrate resolve` (it works whatever engine the app's CLI has: Prisma 6 over a
+         * driver adapter, without the native engine, cannot run `--rolled-back`). Or the app's own
+         * CLI as an argv, to which `--rolled-back <name>` / `--applied <name>` is added.
          */
-        migrateResolve: z.union([z.literal('sql'), argv]).default(['npx', '--no-install', 'prisma', 'migrate', 'resolve']),
+        migrateResolve: z.union([z.literal('sql'), argv]).default('sql'),
         restart: argv,
       })
       .strict(),
