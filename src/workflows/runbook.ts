@@ -137,7 +137,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   } finally {
     await unstage();
   }
-  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible });
+  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible, reset: fixes.resetting });
   run.report.rollbackPlan = plan;
 
   // Registered first so they run last: every host ends on its previous release, restarted and verified.

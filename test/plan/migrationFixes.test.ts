@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withMigrationFixes } from '../../src/plan/migrationFixes.js';
+import { planRollback } from '../../src/plan/rollbackPlan.js';
 import type { RiskGate } from '../../src/plan/riskGate.js';
 import type { DataInventory, MigrationTriage } from '../../src/shared/migrationFixes.js';
 
@@ -62,5 +63,12 @@ describe('drift and the data (runbook Option B)', () => {
   it('changes nothing when there is nothing to fix', () => {
     const g = gate({ approvals: [driftApproval] });
     expect(withMigrationFixes(g, {})).toEqual({ ...g, resolution: undefined, offered: { actions: [] } });
+  });
+});
+
+describe('the rollback plan after an approved reset', () => {
+  it('restores the backup, whatever the rehearsal would have allowed', () => {
+    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true })).toMatchObject({ strategy: 'code-only' });
+    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true, reset: true })).toEqual({ strategy: 'restore-database', why: 'the database is reset (approved): only the backup holds its rows' });
   });
 });
