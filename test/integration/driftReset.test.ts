@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
-import { captureProduction, expectUntouched, health } from '../helpers/productionState.js';
+import { captureProduction, expectBackAtV1, expectUntouched, expectVerifiedRollback, health } from '../helpers/productionState.js';
 import { backupFiles, createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -9,7 +9,8 @@ import { backupFiles, createScenario, recordHistory, type Scenario } from '../he
  * whose schema was changed by hand: a column and a table no migration made. With
  * `drift.resetMaxRows` 50, a deployment of v2 first stops with the data inventory (100 messages);
  * with little data left, it offers a reset, which a person approves: backup, the app's own
- * `prisma migrate reset`, deploy.
+ * `prisma migrate reset`, deploy; when the release then fails its checks, the rollback restores
+ * the backup (drift and rows back).
  */
 const INIT = '20260101000000_init';
 const SATSHOT = '20260201000000_satshot_integration';
@@ -61,10 +62,26 @@ describe('a drifted production (runbook Option B)', () => {
     await expectUntouched(s, before);
   }, 180_000);
 
-  it('with little data: offers a reset; approved with --action reset it backs up, resets and deploys v2', async () => {
+  it('with little data, reset approved, a failed verification: the rollback restores the backup (hand-made objects and rows back)', async () => {
     await s.query('DELETE FROM "users" WHERE id > 3'); // cascades: 3 users, 15 messages
+    const before = await captureProduction(s);
+    const handle = await s.start(s.request('v2-broken-check'));
+    started.push(handle);
+    await poll(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
+    await handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'test data only', action: 'reset' }] });
+    const report = (await handle.result()) as DeploymentReport;
+    expect(report.outcome, report.error?.message).toBe('rolled-back');
+    expect(report.steps.find((x) => x.name === 'migrate')).toMatchObject({ status: 'ok', summary: expect.stringContaining('prisma migrate reset') });
+    expect(report.rollbackPlan).toMatchObject({ strategy: 'restore-database' });
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true });
+    expectVerifiedRollback(report);
+    expect(await exists(`to_regclass('public.hand_made')::text`)).toBe(true);
+    await expectBackAtV1(s, before, { smokeRuns: 1 }); // the schema with its hand-made column, every row back
+  }, 300_000);
+
+  it('with little data: offers a reset; approved with --action reset it backs up, resets and deploys v2', async () => {
     const emails = (await s.query<{ email: string }>('SELECT email FROM "users"')).map((r) => r.email);
-    expect(emails).toHaveLength(3);
+    expect(emails).toHaveLength(4); // 3 seeded, 1 smoke user of the rollback's verification
     const handle = await s.start(s.request('v2'));
     started.push(handle);
     const gate = await poll(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
@@ -78,7 +95,7 @@ describe('a drifted production (runbook Option B)', () => {
     const report = (await handle.result()) as DeploymentReport;
     await recordHistory(handle, 'deployed-after-reset');
     expect(report.outcome, report.error?.message).toBe('deployed');
-    expect(report.drift).toMatchObject({ resetOffered: true, inventory: { withinThreshold: true, users: [{ table: 'public.users', rows: 3 }] }, reset: { by: 'dba-ana', reason: 'test data only' } });
+    expect(report.drift).toMatchObject({ resetOffered: true, inventory: { withinThreshold: true, users: [{ table: 'public.users', rows: 4 }] }, reset: { by: 'dba-ana', reason: 'test data only' } });
     expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: 'dba-ana', action: 'reset' })]);
     const names = report.steps.map((x) => x.name);
     expect(names.indexOf('backup')).toBeGreaterThan(-1);
@@ -89,7 +106,7 @@ describe('a drifted production (runbook Option B)', () => {
     expect(report.rollbackPlan).toMatchObject({ strategy: 'restore-database' });
     // The backup holds the old rows; the database really was reset.
     expect(backupFiles(s).length).toBeGreaterThan(0);
-    expect(report.backup!.tables).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'public.users', rows: 3 })]));
+    expect(report.backup!.tables).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'public.users', rows: 4 })]));
     expect(await exists(`to_regclass('public.hand_made')::text`)).toBe(false);
     expect(await exists(`(SELECT attname::text FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'nickname')`)).toBe(false);
     expect(await exists(`to_regclass('public.satshot_tokens')::text`)).toBe(true);
