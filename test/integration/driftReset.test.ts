@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectBackAtV1, expectUntouched, expectVerifiedRollback, health } from '../helpers/productionState.js';
 import { backupFiles, createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
@@ -90,7 +91,9 @@ describe('a drifted production (runbook Option B)', () => {
     expect(gate.waitingFor!.detail).toContain('approve with --action reset');
     expect(gate.steps.map((x) => x.name)).toContain('inspect-data');
     expect(await refusal(handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'test data only', action: 'resolve-applied' }] }))).toMatch(/offers reset, not resolve-applied/);
-    await expect(handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'test data only', action: 'reset' }] })).resolves.toEqual({ gate: 'migration-risk', decision: 'approved', action: 'reset' });
+    const approve = await runCli(['approve', handle.workflowId, '--action', 'reset', '--reason', 'test data only', '--by', 'dba-ana']);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stdout).toBe(`approved gate migration-risk of ${handle.workflowId} with action reset (by dba-ana: test data only)\n`);
 
     const report = (await handle.result()) as DeploymentReport;
     await recordHistory(handle, 'deployed-after-reset');

@@ -11,6 +11,7 @@ import type { TargetConfig } from '../../src/config/schema.js';
 import { CommandFailed } from '../../src/exec/run.js';
 import type { MigrationTriage } from '../../src/shared/migrationFixes.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectUntouched, health } from '../helpers/productionState.js';
 import { createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
@@ -178,7 +179,9 @@ describe('undone by hand, then resolved as rolled back and deployed', () => {
     // Neither a plain approve nor another action is accepted.
     expect(await refusal(handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'go' }] }))).toMatch(/this gate needs one of resolve-rolled-back/);
     expect(await refusal(handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'go', action: 'resolve-applied' }] }))).toMatch(/this gate offers resolve-rolled-back, not resolve-applied/);
-    await expect(handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'triage: nothing of it is left', action: 'resolve-rolled-back' }] })).resolves.toEqual({ gate: 'failed-migration', decision: 'approved', action: 'resolve-rolled-back' });
+    const approve = await runCli(['approve', handle.workflowId, '--action', 'resolve-rolled-back', '--reason', 'triage: nothing of it is left', '--by', 'dba-ana']);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stdout).toBe(`approved gate failed-migration of ${handle.workflowId} with action resolve-rolled-back (by dba-ana: triage: nothing of it is left)\n`);
     const report = (await handle.result()) as DeploymentReport;
     await recordHistory(handle, 'deployed-after-resolve');
     expect(report.outcome).toBe('deployed');
