@@ -8,8 +8,8 @@
  * It builds farm-chat databases of those sizes in a throwaway PostgreSQL 15 cluster (fsync on),
  * measures recovery by the runbook (pg_dump + psql), by the dump method and by the snapshot
  * method; then, through a real dev server, worker and farm-chat production, a full rollback per
- * method (and layout), a happy deployment against the same activity calls run as a bare script,
- * and the worker's peak memory; then the migration lint. It prints a table and five closing
+ * method and code layout (in place, release directories), a happy deployment against the same
+ * activity calls run as a bare script, and the worker's peak memory; then the migration lint. It prints a table and five closing
  * lines, writes reports/bench.json and reports/bench.md, and draws docs/bench/recovery.png.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       // be shared: each round's pair runs back to back, and the median of the rounds' ratios counts.
       const rounds: HappyRun['rounds'] = [];
       let first: Awaited<ReturnType<typeof bench.deploy>> | undefined;
-      bench.configure({ method: 'snapshot' }, LAYOUTS[0]!);
+      await bench.configure({ method: 'snapshot' }, LAYOUTS[0]!);
       bench.rss.reset();
       for (let round = 1; round <= 3; round++) {
         const happy = await bench.deploy('v2');
@@ -133,16 +133,16 @@ async function main(): Promise<void> {
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const mid = rounds.find((x) => x.workflowMs / x.bareMs === median(rounds.map((y) => y.workflowMs / y.bareMs)))!;
       const happyRun: HappyRun = {
-        method: 'snapshot', layout: LAYOUTS[0]!.name, workflowMs: mid.workflowMs, bareMs: mid.bareMs, overhead: mid.workflowMs / mid.bareMs, rounds,
+        method: 'snapshot', layout: LAYOUTS[0]!, workflowMs: mid.workflowMs, bareMs: mid.bareMs, overhead: mid.workflowMs / mid.bareMs, rounds,
         steps: mid.steps, bareSteps: mid.bareSteps, snapshotClosedMs: first!.report.backup?.snapshot?.closedMs,
       };
       const rollbacks: RollbackRun[] = [];
       for (const layout of LAYOUTS) {
         for (const method of ['dump', 'snapshot'] as const) {
-          bench.configure({ method }, layout);
+          await bench.configure({ method }, layout);
           const d = await bench.deploy(FAILS_VERIFICATION);
-          const r = rollbackRun(d.report, method, layout.name, d.wallMs);
-          log(`full rollback (${method}, ${layout.name}): ${(r.failureToVerifiedMs / 1000).toFixed(1)} s from the failed verification to v1 verified`);
+          const r = rollbackRun(d.report, method, layout, d.wallMs);
+          log(`full rollback (${method}, ${layout}): ${(r.failureToVerifiedMs / 1000).toFixed(1)} s from the failed verification to v1 verified`);
           rollbacks.push(r);
           await bench.clearBackups();
         }

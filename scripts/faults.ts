@@ -2,20 +2,23 @@
  * `npm run faults`: the fault matrix on real components. Every step that changes production
  * (and three of the rollback's own) × { the activity fails with an error; the worker is SIGKILLed
  * while the step runs and a new one started; the Temporal dev server is stopped and started
- * again (same --db-filename) while the step runs }. Each case's end state is checked exactly
- * (see faults/endState.ts). Prints a table, writes reports/faults.json, and ends with
+ * again (same --db-filename) while the step runs }, on a production in place backed up by dumps;
+ * then the steps that differ in release directories backed up by snapshots, on a production set
+ * up so. Each case's end state is checked exactly (see faults/endState.ts). Prints a table, writes reports/faults.json, and ends with
  * `fault matrix: N cases, N exact, N failed`; exits 0 only when none failed.
  *
  *   npm run faults -- --only migrate            one step (repeatable)
  *   npm run faults -- --kind kill-worker        one kind (repeatable)
- *   npm run faults -- --stations 1              one production at a time (default 2 side by side)
+ *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
+ *   npm run faults -- --stations 1              one in-place production (default 2 side by side;
+ *                                               releases+snapshot cases get one of their own)
  *   npm run faults -- --keep                    leave the lab running for inspection
  *   npm run faults -- --stop                    stop what a --keep run left running
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { caseName, faultMatrix, type FaultCase } from './faults/cases.js';
+import { caseName, faultMatrix, SETUPS, type FaultCase, type Setup } from './faults/cases.js';
 import { createLab, stopLeftovers, type Station } from './faults/lab.js';
 import { FAULT_KINDS, type FaultKind } from './faults/plan.js';
 import { projectRoot } from './faults/processes.js';
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string', multiple: true },
     kind: { type: 'string', multiple: true },
+    setup: { type: 'string', multiple: true },
     stations: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
     stop: { type: 'boolean', default: false },
@@ -38,10 +42,13 @@ function selectCases(): FaultCase[] {
   const kinds = args.kind ?? [...FAULT_KINDS];
   const unknownKind = kinds.find((k) => !FAULT_KINDS.includes(k as FaultKind));
   if (unknownKind) throw new Error(`--kind ${unknownKind}: expected one of ${FAULT_KINDS.join(', ')}`);
+  const setups = args.setup ?? [...SETUPS];
+  const unknownSetup = setups.find((x) => !SETUPS.includes(x as Setup));
+  if (unknownSetup) throw new Error(`--setup ${unknownSetup}: expected one of ${SETUPS.join(', ')}`);
   const all = faultMatrix();
   const unknownStep = (args.only ?? []).find((s) => !all.some((c) => c.step === s));
   if (unknownStep) throw new Error(`--only ${unknownStep}: expected one of ${[...new Set(all.map((c) => c.step))].join(', ')}`);
-  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind));
+  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup));
 }
 
 async function main(): Promise<number> {
@@ -55,8 +62,10 @@ async function main(): Promise<number> {
   const cases = selectCases();
   const stations = Number(args.stations);
   if (!Number.isInteger(stations) || stations < 1 || stations > 4) throw new Error(`--stations ${args.stations}: expected 1 to 4`);
-  log(`== fault matrix: ${cases.length} cases on ${stations} station${stations > 1 ? 's' : ''}; lab in ${dir}`);
-  const lab = await createLab({ dir, log, stations });
+  // The in-place stations always (the lab's first production is one); one releases+snapshot station if a case needs it.
+  const setups: Setup[] = [...Array.from({ length: stations }, () => SETUPS[0]), ...SETUPS.slice(1).filter((x) => cases.some((c) => c.setup === x))];
+  log(`== fault matrix: ${cases.length} cases on ${setups.length} station${setups.length > 1 ? 's' : ''} (${setups.join(', ')}); lab in ${dir}`);
+  const lab = await createLab({ dir, log, setups });
   log(`lab ready after ${Math.round((Date.now() - started) / 1000)} s`);
 
   const results: CaseResult[] = new Array(cases.length);
@@ -69,18 +78,22 @@ async function main(): Promise<number> {
     results[i] = r;
     say(`${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`);
   };
-  /** Each station takes the next case until none is left. */
+  /** Each station takes the next case of its setup until none is left. */
   const pool = async (indexes: number[], on: Station[]) => {
     const queue = [...indexes];
+    const next = (s: Station) => {
+      const at = queue.findIndex((i) => cases[i]!.setup === s.setup);
+      return at < 0 ? undefined : queue.splice(at, 1)[0];
+    };
     await Promise.all(on.map(async (s) => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await runOne(s, i);
+      for (let i = next(s); i !== undefined; i = next(s)) await runOne(s, i);
     }));
   };
   try {
-    // A dev server restart hits every deployment in flight: those cases run alone, after the others.
+    // A dev server restart hits every deployment in flight: those cases run alone, one at a time, after the others.
     const indexes = cases.map((_, i) => i);
     await pool(indexes.filter((i) => cases[i]!.kind !== 'restart-server'), lab.stations);
-    await pool(indexes.filter((i) => cases[i]!.kind === 'restart-server'), lab.stations.slice(0, 1));
+    for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) await runOne(lab.stations.find((s) => s.setup === cases[i]!.setup)!, i);
   } finally {
     if (args.keep) {
       await lab.client.connection.close();

@@ -5,7 +5,7 @@
  * a pristine copy, its code checked out and reinstalled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import pg from 'pg';
@@ -24,15 +24,13 @@ export const PRODUCTION_DATABASE = 'farm_chat';
 const PRISTINE = 'farm_chat_pristine';
 
 /**
- * How the app's code is laid out on the host. `in-place`: one git working copy, reinstalled on
- * rollback. (A `releases` layout — a directory per release and a `current` symlink — adds a
- * config override here; every workflow figure is measured per layout.)
+ * How the app's code is laid out on the host. `in-place`: one git working copy, checked out and
+ * reinstalled on rollback. `releases`: a directory per release with its own node_modules and a
+ * `current` symlink, switched back on rollback. Each layout is a production of its own on the
+ * same database; only the configured one runs.
  */
-export interface Layout {
-  name: string;
-  config: Record<string, unknown>;
-}
-export const LAYOUTS: Layout[] = [{ name: 'in-place', config: {} }];
+export type Layout = 'in-place' | 'releases';
+export const LAYOUTS: readonly Layout[] = ['in-place', 'releases'];
 
 const gitEnv = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@farm-chat.example', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@farm-chat.example' };
 const git = (args: string[], cwd?: string) => run({ file: 'git', args, cwd, env: gitEnv, timeoutMs: 120_000 });
@@ -86,12 +84,14 @@ export interface Deployment {
 }
 
 export interface WorkflowBench {
-  prod: FarmChatProduction;
+  /** The production of the configured layout (the one running). */
+  prod(): FarmChatProduction;
   configPath: string;
   backupDir: string;
   databaseBytes: number;
   rss: PeakRss;
-  configure(backup: Record<string, unknown>, layout: Layout): void;
+  /** Writes the worker config for this method and layout, and runs that layout's production (stopping the other). */
+  configure(backup: Record<string, unknown>, layout: Layout): Promise<void>;
   deploy(ref: string): Promise<Deployment>;
   /** Production back to v1: database from the pristine copy, code and dependencies, backups gone. */
   reset(): Promise<void>;
@@ -116,7 +116,13 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     await db.query(`CREATE DATABASE "${PRODUCTION_DATABASE}"`, 'postgres');
     const prod = await createFarmChatProduction({ origin, rootDir: join(o.root, 'production'), databaseUrl: db.url(PRODUCTION_DATABASE), port: await freePort() });
     closers.push(() => stopFarmChat(prod));
-    log(`farm-chat v1 on ${prod.baseUrl}; filling its database to ${o.sizeMb} MB`);
+    // The same app in release directories, on the same database (already migrated and seeded).
+    const releasesProd = await createFarmChatProduction({ origin, rootDir: join(o.root, 'production-releases'), databaseUrl: db.url(PRODUCTION_DATABASE), port: await freePort(), seed: false, layout: 'releases' });
+    closers.push(() => stopFarmChat(releasesProd));
+    await stopFarmChat(releasesProd);
+    const v1ReleaseDir = realpathSync(releasesProd.appDir);
+    const prods: Record<Layout, FarmChatProduction> = { 'in-place': prod, releases: releasesProd };
+    log(`farm-chat v1 on ${prod.baseUrl} (in place) and ${releasesProd.baseUrl} (release directories); filling its database to ${o.sizeMb} MB`);
     await stopFarmChat(prod);
     const filled = await (async () => {
       const c = new pg.Client({ connectionString: db.url(PRODUCTION_DATABASE) });
@@ -137,9 +143,10 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     const taskQueue = 'safe-deploy-bench';
     const workerLog = join(o.root, 'worker.log');
     let workerPid = 0;
-    const configure = (backup: Record<string, unknown>, layout: Layout) =>
-      writeFarmChatWorkerConfig(configPath, prod, { backupDir, pgBinDir: db.cluster.binDir, environment: 'production', backup: { format: 'directory', jobs: 2, ...backup }, overrides: layout.config });
-    configure({ method: 'dump' }, LAYOUTS[0]!);
+    let layout: Layout = 'in-place';
+    const writeConfig = (backup: Record<string, unknown>) =>
+      writeFarmChatWorkerConfig(configPath, prods[layout], { backupDir, pgBinDir: db.cluster.binDir, environment: 'production', backup: { format: 'directory', jobs: 2, ...backup } });
+    writeConfig({ method: 'dump' });
     const out = openSync(workerLog, 'w');
     const worker: ChildProcess = spawn(process.execPath, [join(o.projectRoot, 'dist', 'src', 'worker.js')], {
       env: { ...process.env, TEMPORAL_ADDRESS: server.address, SAFE_DEPLOY_CONFIG: configPath, SAFE_DEPLOY_TASK_QUEUE: taskQueue },
@@ -162,7 +169,16 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     };
     let runs = 0;
     return {
-      prod, configPath, backupDir, databaseBytes: filled.sizeBytes, rss, configure, clearBackups,
+      prod: () => prods[layout], configPath, backupDir, databaseBytes: filled.sizeBytes, rss, clearBackups,
+      async configure(backup, next) {
+        if (next !== layout) {
+          await stopFarmChat(prods[layout]);
+          layout = next;
+          await runAppctl(prods[layout], 'start');
+          await waitForFarmChatHealth(prods[layout]);
+        }
+        writeConfig(backup);
+      },
       async deploy(ref) {
         const started = Date.now();
         const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `bench-${ref}-${++runs}-${Date.now()}`, args: [{ app: 'farm-chat', environment: 'production', ref, reason: 'benchmark' }] });
@@ -170,15 +186,23 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
         return { report, wallMs: Date.now() - started, handle };
       },
       async reset() {
-        await stopFarmChat(prod);
+        const live = prods[layout];
+        await stopFarmChat(live);
         await clearBackups();
         await db.cluster.query(`DROP DATABASE IF EXISTS "${PRODUCTION_DATABASE}" WITH (FORCE)`);
         await db.query(`CREATE DATABASE "${PRODUCTION_DATABASE}" TEMPLATE "${PRISTINE}" STRATEGY FILE_COPY`, 'postgres');
-        await checkoutFarmChat(prod.appDir, 'v1');
-        await installFarmChat(prod.appDir);
-        await runAppctl(prod, 'maintenance-off');
-        await runAppctl(prod, 'start');
-        await waitForFarmChatHealth(prod);
+        if (layout === 'releases') {
+          // v1's release directory is still there, node_modules and all: point current back at it.
+          const next = `${live.appDir}.bench-${Date.now()}`;
+          symlinkSync(v1ReleaseDir, next);
+          renameSync(next, live.appDir);
+        } else {
+          await checkoutFarmChat(live.appDir, 'v1');
+          await installFarmChat(live.appDir);
+        }
+        await runAppctl(live, 'maintenance-off');
+        await runAppctl(live, 'start');
+        await waitForFarmChatHealth(live);
         await db.cluster.query('CHECKPOINT');
       },
       close,

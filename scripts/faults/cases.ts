@@ -1,14 +1,24 @@
 /**
  * The matrix: every step that changes production × every fault kind, plus faults during the
  * rollback's own steps (reached by deploying v2-broken-migration, whose migration fails
- * half-way), each with the one end it must reach.
+ * half-way), each with the one end it must reach — on a production in place backed up by dumps;
+ * then the steps that work differently in release directories backed up by snapshots.
  */
 import { INJECTED_FAULT_TYPE, type FaultKind, FAULT_KINDS } from './plan.js';
 import type { Expectation } from './endState.js';
 
+/**
+ * How a station's production is set up: its code layout and its backup method. `in-place+dump`:
+ * one git working copy, a dump restored on rollback. `releases+snapshot`: release directories and
+ * a `current` symlink, a same-cluster snapshot renamed in on rollback.
+ */
+export const SETUPS = ['in-place+dump', 'releases+snapshot'] as const;
+export type Setup = (typeof SETUPS)[number];
+
 export interface FaultCase {
   /** `install-dependencies`, `restore-database`, … */
   step: string;
+  setup: Setup;
   kind: FaultKind;
   /** The release deployed: v2, or v2-broken-migration to reach a rollback step. */
   ref: 'v2' | 'v2-broken-migration';
@@ -52,23 +62,47 @@ export const ROLLBACK_STEPS: StepSpec[] = [
   { step: 'verify-rollback', activity: 'verifyDeployment', input: { step: 'verify-rollback' } },
 ];
 
+/**
+ * Release directories backed up by snapshots: the steps whose work differs there — staging the
+ * release (npm ci in its own directory), the snapshot, the symlink switch, the snapshot renamed
+ * in and the symlink switched back — with the kinds that reach what differs.
+ */
+export const RELEASES_SNAPSHOT_CASES: (StepSpec & { kind: FaultKind; ref: FaultCase['ref'] })[] = [
+  { step: 'stage-release', kind: 'kill-worker', ref: 'v2', activity: 'stageRelease', input: { commit: 'tag:v2' }, killAfterMs: 2_500 },
+  { step: 'backup', kind: 'error', ref: 'v2', activity: 'backupDatabase', onError: injected('backup', 'aborted') },
+  { step: 'backup', kind: 'kill-worker', ref: 'v2', activity: 'backupDatabase' },
+  { step: 'activate-release', kind: 'kill-worker', ref: 'v2', activity: 'activateRelease', input: { commit: 'tag:v2' } },
+  { step: 'migrate', kind: 'error', ref: 'v2', activity: 'migrateDatabase', onError: injected('migrate', 'rolled-back', true) },
+  { step: 'restore-database', kind: 'kill-worker', ref: 'v2-broken-migration', activity: 'restoreDatabase' },
+  { step: 'restore-database', kind: 'restart-server', ref: 'v2-broken-migration', activity: 'restoreDatabase' },
+  { step: 'reactivate-release', kind: 'kill-worker', ref: 'v2-broken-migration', activity: 'activateRelease', input: { commit: 'tag:v1' } },
+];
+
 const brokenMigration: Expectation = { outcome: 'rolled-back', errorType: 'MigrationFailed', errorStep: 'migrate', databaseRestored: true };
+
+/** A restored database must come from the station's backup: its dump, or its snapshot. */
+const restoredBy = (e: Expectation, setup: Setup): Expectation => (e.databaseRestored ? { ...e, restoredFrom: setup === 'in-place+dump' ? 'dump' : 'snapshot' } : e);
 
 export function faultMatrix(): FaultCase[] {
   const cases: FaultCase[] = [];
   for (const s of FORWARD_STEPS) {
     for (const kind of FAULT_KINDS) {
-      cases.push({ step: s.step, kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: kind === 'error' ? s.onError! : { outcome: 'deployed' } });
+      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: kind === 'error' ? restoredBy(s.onError!, 'in-place+dump') : { outcome: 'deployed' } });
     }
   }
   // An injected error in a compensation stops the rollback on purpose (rollback-failed): it is not
   // a fault the rollback should survive, so rollback steps get the two kinds it must survive.
   for (const s of ROLLBACK_STEPS) {
     for (const kind of ['kill-worker', 'restart-server'] as const) {
-      cases.push({ step: s.step, kind, ref: 'v2-broken-migration', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: brokenMigration });
+      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2-broken-migration', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: restoredBy(brokenMigration, 'in-place+dump') });
     }
+  }
+  for (const s of RELEASES_SNAPSHOT_CASES) {
+    const expect = s.ref === 'v2-broken-migration' ? brokenMigration : s.kind === 'error' ? s.onError! : { outcome: 'deployed' as const };
+    cases.push({ step: s.step, setup: 'releases+snapshot', kind: s.kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: restoredBy(expect, 'releases+snapshot') });
   }
   return cases;
 }
 
-export const caseName = (c: { step: string; kind: string }) => `${c.step}/${c.kind}`;
+/** `migrate/error`; `migrate/error@releases+snapshot` off the first setup. */
+export const caseName = (c: { step: string; kind: string; setup?: string }) => `${c.step}/${c.kind}${c.setup && c.setup !== SETUPS[0] ? `@${c.setup}` : ''}`;

@@ -31,6 +31,8 @@ export interface Expectation {
   errorStep?: string;
   /** Whether the rollback must have put the backup back (true once migrate may have run). */
   databaseRestored?: boolean;
+  /** What it must have put back then: the dump, or the snapshot (the station's backup method). */
+  restoredFrom?: 'dump' | 'snapshot';
 }
 
 export interface EndStateFacts {
@@ -107,6 +109,7 @@ function reportProblems(report: DeploymentReport, e: Expectation): string[] {
     if (r?.leftForHumans.length) problems.push(`report: left for humans: ${r.leftForHumans.join('; ')}`);
     if (r?.checks.some((c) => !c.ok) || !r?.checks.length) problems.push('report: rollback checks missing or failed');
     if (e.databaseRestored !== undefined && (r?.strategy === 'restore-database') !== e.databaseRestored) problems.push(`report: database restore ${r?.strategy ?? 'not done'}, expected ${e.databaseRestored ? 'restore-database' : 'none'}`);
+    if (e.databaseRestored && e.restoredFrom && r?.restoredFrom !== e.restoredFrom) problems.push(`report: restored from ${r?.restoredFrom ?? 'nothing'}, expected the ${e.restoredFrom}`);
   }
   return problems;
 }

@@ -3,12 +3,13 @@
  * lives in a file (so that it can be stopped and started again), a PostgreSQL cluster, and one or
  * more *stations*: farm-chat v1 in "production" (its own database, clone, app and environment in
  * the worker config) with its own fault worker process on its own task queue, so that cases can
- * run side by side. Also: a template of v1's database and a copy of v1's node_modules (to put v1
+ * run side by side, each set up one way (cases.ts: in place with dumps, or release directories
+ * with snapshots). Also: a template of v1's database and a copy of v1's node_modules (to put v1
  * back after a case that deployed), and a reference database migrated to v2 by the app's own
  * Prisma (what "the v2 schema" must look like).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -23,6 +24,7 @@ import { freePort } from '../lib/ports.js';
 import { ensureTools } from '../lib/tools.js';
 import { databaseState, type DatabaseState } from './dbFingerprint.js';
 import { dependencyProblems } from './endState.js';
+import type { Setup } from './cases.js';
 import { FAULT_PLAN_ENV } from './plan.js';
 import { FaultWorker, projectRoot } from './processes.js';
 
@@ -42,6 +44,7 @@ export interface DevServerControl {
 /** One farm-chat production and the fault worker that deploys it. */
 export interface Station {
   name: string;
+  setup: Setup;
   /** Its environment in the worker config (one deployment lock each). */
   environment: string;
   prod: FarmChatProduction;
@@ -52,8 +55,8 @@ export interface Station {
   worker: FaultWorker;
   /** Puts v1 back exactly as it was set up: database from the template, code, node_modules, app. */
   resetToV1(): Promise<number>;
-  /** Drops what rollbacks kept aside (failed databases, scratch copies). */
-  dropLeftoverDatabases(): Promise<void>;
+  /** Drops what rollbacks kept aside (failed databases, snapshots) and release directories other than v1's. */
+  dropLeftovers(): Promise<void>;
 }
 
 export interface Lab {
@@ -73,8 +76,10 @@ export interface Lab {
 export interface LabOptions {
   dir: string;
   log: (line: string) => void;
-  /** Productions side by side (default 1). */
+  /** Productions side by side, in place with dumps (default 1). */
   stations?: number;
+  /** Or how each production side by side is set up (overrides `stations`). */
+  setups?: Setup[];
   /** A prebuilt workflow bundle (vitest's global set-up makes one); default: bundled here. */
   workflowBundlePath?: string;
   seed?: { users: number; messagesPerUser: number };
@@ -89,6 +94,7 @@ interface LabState {
   prods: FarmChatProduction[];
 }
 
+const SETUPS_IN_PLACE: Setup = 'in-place+dump';
 const quoteIdent = (s: string) => '"' + s.replaceAll('"', '""') + '"';
 
 /** Stops what a lab in `dir` left running (a `--keep` run, or one that was interrupted). */
@@ -155,19 +161,34 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const v1NodeModules = join(dir, 'v1-node_modules');
     await run({ file: 'cp', args: ['-a', join(first.appDir, 'node_modules'), v1NodeModules], timeoutMs: 300_000 });
 
-    // More productions: copies of the first (clone, node_modules, env file) on a database of their own.
+    // More productions: copies of the first (code, node_modules, env file) on a database of their
+    // own; a releases+snapshot one as safe-deploy lays it out: repo/ (a mirror of the origin),
+    // releases/<time>-<sha>/ (v1, a shared clone with v1's node_modules) and current → it.
+    const setups = o.setups ?? Array.from({ length: o.stations ?? 1 }, () => SETUPS_IN_PLACE);
+    if (setups[0] !== SETUPS_IN_PLACE) throw new Error(`the lab's first station is ${SETUPS_IN_PLACE}, not ${setups[0]}`);
     const prods = [first];
-    for (let i = 1; i < (o.stations ?? 1); i++) {
+    for (let i = 1; i < setups.length; i++) {
       const database = `farm_chat_${String.fromCharCode(97 + i)}`;
       await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
       const rootDir = join(dir, `production-${String.fromCharCode(97 + i)}`);
       const appPort = await freePort();
+      const releases = setups[i] === 'releases+snapshot';
       const prod: FarmChatProduction = {
-        appDir: join(rootDir, 'app'), layout: 'in-place', repository: first.repository, runDir: join(rootDir, 'run'), envFile: join(rootDir, 'app.env'),
+        appDir: join(rootDir, releases ? 'current' : 'app'), layout: releases ? 'releases' : 'in-place', repository: first.repository, runDir: join(rootDir, 'run'), envFile: join(rootDir, 'app.env'),
         port: appPort, baseUrl: `http://127.0.0.1:${appPort}`, databaseUrl: cluster.url(database, ROLE, password),
       };
       mkdirSync(rootDir, { recursive: true });
-      await run({ file: 'cp', args: ['-a', first.appDir, prod.appDir], timeoutMs: 300_000 });
+      if (releases) {
+        await run({ file: 'git', args: ['clone', '-q', '--mirror', origin.dir, join(rootDir, 'repo')], timeoutMs: 120_000 });
+        const v1Dir = join(rootDir, 'releases', `20260101000000-${origin.tags.v1!.slice(0, 12)}`);
+        mkdirSync(join(rootDir, 'releases'));
+        await run({ file: 'git', args: ['clone', '-q', '--shared', '--no-checkout', join(rootDir, 'repo'), v1Dir], timeoutMs: 120_000 });
+        await checkoutFarmChat(v1Dir, 'v1');
+        await run({ file: 'cp', args: ['-a', v1NodeModules, join(v1Dir, 'node_modules')], timeoutMs: 300_000 });
+        symlinkSync(v1Dir, prod.appDir);
+      } else {
+        await run({ file: 'cp', args: ['-a', first.appDir, prod.appDir], timeoutMs: 300_000 });
+      }
       const env = { ...parseEnvFile(readFileSync(first.envFile, 'utf8')), DATABASE_URL: prod.databaseUrl, PORT: String(appPort) };
       writeFileSync(prod.envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
       prods.push(prod);
@@ -198,6 +219,7 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const environments = prods.map((_, i) => (i === 0 ? 'production' : `production-${String.fromCharCode(97 + i)}`));
     const apps = Object.assign({}, ...prods.map((prod, i) => farmChatWorkerConfig(prod, {
       backupDir: join(dir, 'backups'), pgBinDir: tools.pgBinDir, environment: environments[i],
+      ...(setups[i] === 'releases+snapshot' ? { backup: { method: 'snapshot' } } : {}),
       // The rollback cases reach their steps through v2-broken-migration failing on production:
       // with the rehearsal on, it would be caught on a copy first (and the matrix is about faults).
       overrides: { rehearsal: { enabled: false } },
@@ -230,25 +252,41 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       });
       await worker.start();
       cleanups.push(() => worker.stop());
-      const dropLeftoverDatabases = async () => {
+      const v1Dir = prod.layout === 'releases' ? realpathSync(prod.appDir) : undefined;
+      const dropLeftovers = async () => {
         const { rows } = await cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database.replaceAll('_', '\\_')}\\_sd\\_%`]);
         for (const r of rows) await admin(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+        if (v1Dir) {
+          const releasesDir = join(v1Dir, '..');
+          for (const name of readdirSync(releasesDir)) if (join(releasesDir, name) !== v1Dir) rmSync(join(releasesDir, name), { recursive: true, force: true });
+        }
+      };
+      /** Code at v1: the working copy checked out (node_modules from the copy if they changed), or current pointed back at v1's release. */
+      const codeToV1 = async () => {
+        if (v1Dir) {
+          if (realpathSync(prod.appDir) === v1Dir) return;
+          const next = `${prod.appDir}.faults-${Date.now()}`;
+          symlinkSync(v1Dir, next);
+          renameSync(next, prod.appDir);
+          return;
+        }
+        await run({ file: 'git', args: ['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', 'v1'], cwd: prod.appDir });
+        await run({ file: 'git', args: ['clean', '-q', '-f', '-d'], cwd: prod.appDir });
+        if ((await dependencyProblems(prod.appDir)).length > 0) {
+          rmSync(join(prod.appDir, 'node_modules'), { recursive: true, force: true });
+          await run({ file: 'cp', args: ['-a', v1NodeModules, join(prod.appDir, 'node_modules')], timeoutMs: 300_000 });
+        }
       };
       stations.push({
-        name, environment: environments[i]!, prod, database, taskQueue, planFile, worker, dropLeftoverDatabases,
+        name, setup: setups[i]!, environment: environments[i]!, prod, database, taskQueue, planFile, worker, dropLeftovers,
         async resetToV1() {
           const started = Date.now();
           await runAppctl(prod, 'stop');
           rmSync(join(prod.runDir, 'maintenance'), { force: true });
           await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
           await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
-          await dropLeftoverDatabases();
-          await run({ file: 'git', args: ['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', 'v1'], cwd: prod.appDir });
-          await run({ file: 'git', args: ['clean', '-q', '-f', '-d'], cwd: prod.appDir });
-          if ((await dependencyProblems(prod.appDir)).length > 0) {
-            rmSync(join(prod.appDir, 'node_modules'), { recursive: true, force: true });
-            await run({ file: 'cp', args: ['-a', v1NodeModules, join(prod.appDir, 'node_modules')], timeoutMs: 300_000 });
-          }
+          await codeToV1();
+          await dropLeftovers();
           await runAppctl(prod, 'start');
           await waitForFarmChatHealth(prod);
           return Date.now() - started;

@@ -19,6 +19,8 @@ import { readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
 export interface CaseResult {
   step: string;
   kind: string;
+  /** The production's code layout and backup method (cases.ts). */
+  setup: string;
   expected: string;
   outcome: string;
   exact: boolean;
@@ -69,7 +71,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
   const slug = caseName(c).replace(/\W+/g, '-');
   const id = randomUUID().slice(0, 8);
   const result: CaseResult = {
-    step: c.step, kind: c.kind, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
+    step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
     workflowId: `faults-${slug}-${id}`, station: station.name, timeline: [], problems: [],
   };
   const plan: FaultPlan = {
@@ -81,6 +83,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
   const workerLog = station.worker.logFile;
   let handle: WorkflowHandle | undefined;
   try {
+    if (station.setup !== c.setup) throw new Error(`station ${station.name} is set up ${station.setup}, the case needs ${c.setup}`);
     const baseline = await captureBaseline(station.prod, lab.pgBinDir);
     if (station.worker.pid === undefined) await station.worker.start();
     writeFileSync(station.planFile, JSON.stringify(plan, null, 2));
@@ -146,6 +149,6 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
   }
   // Back to v1 for the next case: a rollback did that already (and it was checked); a deployment did not.
   if (result.outcome === 'deployed' || !result.exact) log(`reset to v1 in ${Math.round((await station.resetToV1()) / 1000)} s`);
-  else await station.dropLeftoverDatabases();
+  else await station.dropLeftovers();
   return result;
 }

@@ -97,7 +97,7 @@ describe('decisions on deployments that really wait', () => {
     expect(run.code, run.stderr).toBe(EXIT_CODES['rolled-back']);
     expect(run.stdout).toContain('  failure:    RollbackRequested at monitor: [monitor] rollback requested by ana: Satshot sessions fail since the deploy');
     expect(run.stdout).toContain('↩ approve-lost-writes: ok');
-    expect(run.stdout).toMatch(/\n {2}rollback: {3}verified; database restored \(failed one kept as \S+\)\n/);
+    expect(run.stdout).toMatch(/\n {2}rollback: {3}verified; database restored from the dump \(failed one kept as \S+\)\n/);
     const status = await runCli(['status', workflowId, '--json']);
     const { report } = status.json<{ report: DeploymentReport }>();
     expect(report).toMatchObject({ outcome: 'rolled-back', rollback: { requestedBy: 'ana', reason: 'rollback requested by ana: Satshot sessions fail since the deploy', verified: true, databaseRestored: true } });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,15 +9,16 @@ import { runCase, type CaseHooks, type CaseResult } from '../../scripts/faults/r
 
 /**
  * The fast subset of `npm run faults`, through the same code: a lab of its own (a case restarts
- * its dev server), two farm-chat productions side by side, each with its fault worker process
- * (compiled: npm test builds first). One case per fault kind, each checked exactly.
+ * its dev server), two farm-chat productions in place with dumps and one in release directories
+ * with snapshots, each with its fault worker process (compiled: npm test builds first). One case
+ * per fault kind, and one in release directories, each checked exactly.
  */
 let dir: string;
 let lab: Lab;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'safe-deploy-faults-'));
-  lab = await createLab({ dir, log: () => {}, stations: 2, workflowBundlePath: inject('workflowBundlePath'), seed: { users: 8, messagesPerUser: 3 } });
+  lab = await createLab({ dir, log: () => {}, setups: ['in-place+dump', 'in-place+dump', 'releases+snapshot'], workflowBundlePath: inject('workflowBundlePath'), seed: { users: 8, messagesPerUser: 3 } });
 }, 600_000);
 afterAll(async () => {
   await lab?.close();
@@ -65,6 +66,18 @@ describe('the fault matrix, fast subset', () => {
     expect(killed.attempts).toBe(2);
     expect(killed.landed).toMatch(/mid-work|after the work/);
   }, 420_000);
+
+  it('release directories with snapshots: an error at migrate renames the snapshot in and points current back at v1, with no npm', async () => {
+    const c = lab.stations[2]!;
+    expect(c.setup).toBe('releases+snapshot');
+    const r = await runExact(c, 'migrate/error@releases+snapshot');
+    expect(r.timeline).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^undo restore-database ok/),
+      expect.stringMatching(/^undo reactivate-release ok/),
+      expect.stringMatching(/^undo reinstall-dependencies skipped/),
+    ]));
+    expect(realpathSync(c.prod.appDir)).toMatch(new RegExp(`/releases/20260101000000-${lab.origin.tags.v1!.slice(0, 12)}$`));
+  }, 300_000);
 
   it('a dev server stopped and started again during the backup: the deployment completes', async () => {
     const r = await runExact(lab.stations[0]!, 'backup/restart-server');

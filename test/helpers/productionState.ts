@@ -7,6 +7,7 @@ import { expect, inject } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { historyText, type Scenario } from './scenario.js';
+import { workerLogText } from './workerLog.js';
 
 /**
  * Everything a deployment may change in a farm-chat production, read independently of
@@ -182,9 +183,13 @@ export function containsValue(text: string, value: string): boolean {
 }
 
 /** The full history holds no secret value (the names of the leaked ones are reported, never the values). */
-export async function expectNoSecretsInHistory(s: Scenario, handle: WorkflowHandle): Promise<void> {
-  const text = await historyText(handle);
-  expect(Object.entries(secretsOf(s)).filter(([, value]) => containsValue(text, value)).map(([name]) => name), 'secret values in the history').toEqual([]);
+/** No secret value in the deployment's full event history, nor in anything this process's workers logged. */
+export async function expectNoSecretsInHistoryOrLog(s: Scenario, handle: WorkflowHandle): Promise<void> {
+  const leaked = (text: string) => Object.entries(secretsOf(s)).filter(([, value]) => containsValue(text, value)).map(([name]) => name);
+  expect(leaked(await historyText(handle)), 'secret values in the history').toEqual([]);
+  const log = workerLogText();
+  expect(log, 'the worker logged nothing: the log scan would prove nothing').not.toBe('');
+  expect(leaked(log), 'secret values in the worker log').toEqual([]);
 }
 
 /** For each time the workflow scheduled `activity`, how many attempts it took (retries add no events: the started event says which attempt it was). */

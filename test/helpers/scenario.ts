@@ -5,8 +5,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { temporal } from '@temporalio/proto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
@@ -17,6 +15,7 @@ import { freePort } from '../../scripts/lib/ports.js';
 import type { DeployRequestInput } from '../../src/config/schema.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createWorker } from '../../src/worker.js';
+import { runTemporal } from './temporalCli.js';
 
 /**
  * One real farm-chat production for a test file: a database and role of its own in the shared
@@ -151,7 +150,8 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!process.env.SAFE_DEPLOY_RECORD_HISTORIES) return;
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
   mkdirSync(dir, { recursive: true });
-  // fetchHistory gives plain objects; historyToJSON wants protobuf messages: round-trip through the wire format.
-  const { History } = temporal.api.history.v1;
-  writeFileSync(join(dir, `${name}.json`), historyToJSON(History.decode(History.encode(await handle.fetchHistory()).finish())));
+  // The Temporal CLI writes the same JSON the docs' replay examples read (historyFromJSON).
+  const run = await runTemporal(['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json']);
+  if (run.code !== 0) throw new Error(`temporal workflow show failed: ${run.stderr}`);
+  writeFileSync(join(dir, `${name}.json`), run.stdout);
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { expectNoSecretsInHistoryOrLog } from '../helpers/productionState.js';
 
 /**
  * v1 → v2-broken-migration: the migration commits its first statements, then fails. Everything
@@ -88,7 +89,8 @@ describe('a migration that fails half-way', () => {
     expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
   });
 
-  it('kept secrets out of the history, even in failures', async () => {
+  it('kept secrets out of the history and the worker log, even in failures', async () => {
+    await expectNoSecretsInHistoryOrLog(s, handle);
     const text = await historyText(handle);
     expect(text).toContain('MigrationFailed');
     expect(text).not.toContain(s.dbPassword);

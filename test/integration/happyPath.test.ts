@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { expectNoSecretsInHistoryOrLog } from '../helpers/productionState.js';
+import { workerLogText } from '../helpers/workerLog.js';
 
 /** v1 → v2 on a real Temporal server, PostgreSQL, git repo and npm: everything the runbook does, checked. */
 let s: Scenario;
@@ -103,9 +105,11 @@ describe('deploying farm-chat v1 → v2', () => {
     expect(report.notifications).toEqual([{ event: 'started', sent: true, detail: 'HTTP 200' }, { event: 'deployed', sent: true, detail: 'HTTP 200' }]);
   });
 
-  it('kept secrets out of the workflow history', async () => {
+  it('kept secrets out of the workflow history and the worker log', async () => {
     const text = await historyText(handle);
     expect(text).not.toContain(WEBHOOK_TOKEN);
+    expect(workerLogText()).not.toContain(WEBHOOK_TOKEN);
+    await expectNoSecretsInHistoryOrLog(s, handle);
     expect(text).toContain('DATABASE_URL'); // names are there…
     expect(text).not.toContain(s.dbPassword); // …values are not
     expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);

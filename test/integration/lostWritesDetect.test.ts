@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
-import { captureProduction, expectBackAtV1, expectNoSecretsInHistory, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
+import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -77,7 +77,7 @@ describe('writes policy detect: a restore that would lose writes asks first', ()
     expect(await userExists(email)).toBe(false);
     expect(await userExists(email, report.rollback!.failedDatabaseKeptAs)).toBe(true);
     await expectBackAtV1(s, before, { smokeRuns: 1 });
-    await expectNoSecretsInHistory(s, handle);
+    await expectNoSecretsInHistoryOrLog(s, handle);
   }, CASE_TIMEOUT);
 
   it('rejected: the database is kept with the late user, code and dependencies go back to v1', async () => {
@@ -103,6 +103,6 @@ describe('writes policy detect: a restore that would lose writes asks first', ()
     expect(installedPackages(s.prod.appDir)).toEqual(lockfilePackages(s, 'v1'));
     expect(await health(s)).toMatchObject({ status: 'ok', version: '1.0.0', maintenance: false });
     expect(report.rollback?.checks.map((c) => c.name)).toContain('release migrations applied');
-    await expectNoSecretsInHistory(s, handle);
+    await expectNoSecretsInHistoryOrLog(s, handle);
   }, CASE_TIMEOUT);
 });

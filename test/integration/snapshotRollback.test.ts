@@ -26,7 +26,7 @@ const TABLE_QUERIES: Record<string, string> = {
 const oidOf = async (name: string) => (await s.query<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_database WHERE datname = $1', [name]))[0]?.oid;
 
 beforeAll(async () => {
-  s = await createScenario('snaproll', { backup: { method: 'snapshot' } });
+  s = await createScenario('snaproll', { backup: { method: 'snapshot' }, overrides: { rehearsal: { enabled: false } } });
   for (const [name, sql] of Object.entries(TABLE_QUERIES)) before[name] = await s.query(sql);
   productionOid = Number(await oidOf(s.database));
   ({ handle, report } = await s.deploy(s.request('v2-broken-migration')));
@@ -81,7 +81,7 @@ describe('a half-applied migration rolled back from a snapshot', () => {
 
   it('ran the same compensations as with a dump, and kept secrets out of the history', async () => {
     const activities = await scheduledActivities(handle);
-    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites']);
+    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
     const text = await historyText(handle);
     expect(text).not.toContain(s.dbPassword);
     expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);
