@@ -81,12 +81,17 @@ program
   .action(async (o) => done(await runList(globals(), o)));
 
 for (const [name, run, what] of [['approve', runApprove, 'let a deployment that waits for approval go on'], ['reject', runReject, 'stop a deployment that waits for approval']] as const) {
-  program
+  const command = program
     .command(`${name} <workflowId>`)
     .description(`${what} (refused, exit 2, unless it is waiting)`)
     .requiredOption('--reason <text>', 'why (kept in the workflow history)')
-    .option('--by <name>', 'who decides (default: $USER)')
-    .addHelpText('after', examples(`safe-deploy ${name} deploy-farm-chat-production-v2-3f9a1c --reason "${name === 'approve' ? 'drop of legacy_sessions reviewed' : 'wait for the data fix'}"`))
+    .option('--by <name>', 'who decides (default: $USER)');
+  // Only approve chooses among the actions a gate offers (status and the waiting notice list them).
+  if (name === 'approve') command.option('--action <action>', 'an action the gate offers: reset (drifted database, runbook Option B), resolve-rolled-back or resolve-applied (failed migration)');
+  command
+    .addHelpText('after', examples(...(name === 'approve'
+      ? ['safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --reason "drop of legacy_sessions reviewed"', 'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --action resolve-rolled-back --reason "none of its statements took effect"']
+      : ['safe-deploy reject deploy-farm-chat-production-v2-3f9a1c --reason "wait for the data fix"'])))
     .action(async (id: string, o) => done(await run(globals(), id, o)));
 }
 

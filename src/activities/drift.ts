@@ -47,7 +47,7 @@ export function driftDatabaseName(database: string, deploymentId: string): strin
 }
 
 /** Prisma's `?schema=` (default public): where its migrations create objects. */
-const prismaSchemaOf = (url: string) => {
+export const prismaSchemaOf = (url: string) => {
   try {
     return new URL(url).searchParams.get('schema') || 'public';
   } catch {

@@ -5,10 +5,12 @@ import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
 import { keepAlive, type ActivityDeps } from './deps.js';
 import { createDriftActivities } from './drift.js';
+import { createDriftResetActivities } from './driftReset.js';
 import { createLayoutActivities } from './layout.js';
 import { createLintActivities } from './lint.js';
 import { createMigrationHistoryActivities } from './migrationHistory.js';
 import { createMigrationActivities } from './migrations.js';
+import { createMigrationTriageActivities } from './migrationTriage.js';
 import { createMonitorActivities } from './monitor.js';
 import { createNotifyActivities } from './notify.js';
 import { createPrismaHazardActivities } from './prismaHazards.js';
@@ -29,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createMigrationActivities(deps),
     ...createMigrationHistoryActivities(deps),
     ...createDriftActivities(deps),
+    ...createDriftResetActivities(deps),
+    ...createMigrationTriageActivities(deps),
     ...createPrismaHazardActivities(deps),
     ...createDatabaseActivities(deps),
     ...createDependencyActivities(deps),

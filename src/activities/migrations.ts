@@ -27,17 +27,19 @@ export interface MigrationFacts {
 
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {
-  if (/have failed|failed migrations?|P3009/i.test(output)) return 'failed';
-  if (/drift|diverge|not found locally|modified after|have been modified/i.test(output)) return 'drift';
-  if (/not yet been applied/i.test(output)) return 'pending';
-  if (exitCode === 0 && /up to date/i.test(output)) return 'clean';
+  // Prisma's header names the database and schema: a database called farm_chat_drift is not drift.
+  const text = output.split('\n').filter((l) => !/^(Datasource |Prisma schema loaded )/.test(l)).join('\n');
+  if (/have failed|failed migrations?|P3009/i.test(text)) return 'failed';
+  if (/drift|diverge|not found locally|modified after|have been modified/i.test(text)) return 'drift';
+  if (/not yet been applied/i.test(text)) return 'pending';
+  if (exitCode === 0 && /up to date/i.test(text)) return 'clean';
   return 'unknown';
 }
 
 const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
 const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
 
-function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
+export function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
   const { url, db } = resolveDatabase(deps, t, step);
   const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
   return { cmd, db };

@@ -15,7 +15,7 @@ async function decide(g: GlobalOptions, workflowId: string, o: DecisionOptions, 
     } catch (err) {
       throw explainTemporalError(err) ?? err;
     }
-    out.line(`${answer.decision} gate ${answer.gate} of ${workflowId} (by ${decision.by}: ${decision.reason})`);
+    out.line(`${answer.decision} gate ${answer.gate} of ${workflowId}${answer.action ? ` with action ${answer.action}` : ''} (by ${decision.by}: ${decision.reason})`);
     out.json({ workflowId, ...answer, ...decision });
     return EXIT.ok;
   });

@@ -1,3 +1,4 @@
+import { describeInventory } from '../plan/migrationFixes.js';
 import type { DeploymentReport, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 
 const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
@@ -16,7 +17,9 @@ export function stepLine(s: StepRecord): string {
 export function waitingLines(workflowId: string, w: WaitingFor): string[] {
   const head = `⏸ waiting for ${w.kind} since ${w.since}: ${w.detail}`;
   if (w.kind === 'approval') {
-    return [head, `  approve: safe-deploy approve ${workflowId} --reason "<why>"`, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
+    const plain = w.actionRequired ? [] : [`  approve: safe-deploy approve ${workflowId} --reason "<why>"`];
+    const actions = (w.actions ?? []).map((a) => `  approve: safe-deploy approve ${workflowId} --action ${a} --reason "<why>"`);
+    return [head, ...plain, ...actions, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
   }
   return [head, `  stop it: safe-deploy cancel ${workflowId}`];
 }
@@ -59,6 +62,21 @@ export class ProgressPrinter implements ProgressView {
   close(): void {}
 }
 
+/** Runbook Option B: what production held (for a DBA), and the reset when one was approved. */
+function driftLines(d: NonNullable<DeploymentReport['drift']>): string[] {
+  const reset = d.reset ? `reset approved by ${d.reset.by}: ${d.reset.reason}` : d.resetOffered ? 'a reset was offered' : `no reset offered (drift.resetMaxRows ${d.inventory.maxRows})`;
+  return [`  drift data: ${describeInventory(d.inventory)}`, `              ${reset}`];
+}
+
+/** A failed migration's triage: each statement's effect, the proposal, the resolution. */
+function failedMigrationLines(f: NonNullable<DeploymentReport['failedMigration']>): string[] {
+  const resolved = f.resolved ? `; resolved ${f.resolved.action} by ${f.resolved.by} (${f.resolved.via})` : '';
+  return [
+    `  failed migration: ${f.migration}: ${f.proposal ? `proposal ${f.proposal}` : 'no resolution proposed'} (${f.grounds})${resolved}`,
+    ...f.statements.map((x) => `    ${x.index}. line ${x.line} ${x.kind}: ${x.effect} (${x.evidence.join('; ')})`),
+  ];
+}
+
 export function renderReport(r: DeploymentReport): string {
   const lines = [`deployment ${r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
   if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
@@ -68,6 +86,8 @@ export function renderReport(r: DeploymentReport): string {
     lines.push(`              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
   }
   if (r.migrations) lines.push(`  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`);
+  if (r.drift) lines.push(...driftLines(r.drift));
+  if (r.failedMigration) lines.push(...failedMigrationLines(r.failedMigration));
   if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {

@@ -32,3 +32,6 @@ export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: numb
  */
 export const gitArchive = (cwd: string, commit: string, outFile: string, paths: readonly string[]) =>
   git(cwd, ['archive', '--format=tar', `--output=${outFile}`, '--end-of-options', commit, ...paths]);
+/** The commits (newest first, at most `max`) of every ref that changed `path`: where an older version of a file is found. */
+export const gitCommitsTouching = (cwd: string, path: string, max: number) =>
+  git(cwd, ['log', '--all', '--format=%H', `--max-count=${max}`, '--', path]);

@@ -215,6 +215,16 @@ export const environmentConfigSchema = z
         build: z.array(argv).default([]),
         migrateDeploy: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'deploy']),
         migrateStatus: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'status']),
+        /** Runbook Option B, only after an `approve --action reset`: drops everything and applies the target's migrations. */
+        migrateReset: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'reset', '--force', '--skip-seed']),
+        /**
+         * A failed migration's resolution, after an `approve --action resolve-…`. `'sql'` (default):
+         * safe-deploy writes `_prisma_migrations` itself exactly as Prisma's schema engine does for
+         * `prisma migrate resolve` (it works whatever engine the app's CLI has: Prisma 6 over a
+         * driver adapter, without the native engine, cannot run `--rolled-back`). Or the app's own
+         * CLI as an argv, to which `--rolled-back <name>` / `--applied <name>` is added.
+         */
+        migrateResolve: z.union([z.literal('sql'), argv]).default('sql'),
         restart: argv,
       })
       .strict(),
@@ -259,6 +269,14 @@ export const environmentConfigSchema = z
       })
       .strict()
       .default({ minutes: 0, interval: '30 seconds' }),
+    /**
+     * Schema drift (runbook Option B). `resetMaxRows` > 0: when production has drifted and every
+     * table holds at most that many rows, the migration-risk gate offers `approve --action reset`
+     * (backup, then the app's `prisma migrate reset` and the target's migrations); when a table
+     * holds more, the deployment stops `aborted` with the data inventory for a DBA. 0 (default):
+     * never a reset; drift is an approval to deploy over it, as without Option B.
+     */
+    drift: z.object({ resetMaxRows: z.number().int().min(0).default(0) }).strict().default({ resetMaxRows: 0 }),
     /** How long a deployment waits for an `approve`/`reject` before it gives up (nothing is changed while it waits). */
     approval: z.object({ timeout: duration.default('1 hour') }).strict().default({ timeout: '1 hour' }),
     requiredEnv: z.array(envName).default([]),

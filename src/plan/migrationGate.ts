@@ -31,7 +31,8 @@ export type ApprovalReason =
   | 'drift-check-incomplete'
   | 'status-disagreement';
 
-export interface GateBlocker { what: string; remedy: string }
+/** `reason` names blockers that a later step may lift (a failed migration a triage can resolve). */
+export interface GateBlocker { what: string; remedy: string; reason?: string }
 export interface GateApproval { reason: ApprovalReason; detail: string; remedy: string }
 export interface MigrationGate { blockers: GateBlocker[]; approvals: GateApproval[] }
 

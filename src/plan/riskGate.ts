@@ -11,13 +11,14 @@ export interface RiskGate {
 /**
  * Everything that must stop a deployment, or wait for a person, before production is touched:
  * the migration history and drift (migrationGate) and the lint of the pending migrations.
- * A failed migration stays a blocker: `prisma migrate deploy` refuses to run over it (P3009).
+ * A failed migration is a blocker: `prisma migrate deploy` refuses to run over it (P3009);
+ * withMigrationFixes (migrationFixes.ts) turns it into a question when a triage can resolve it.
  */
 export function riskGate(migrations: MigrationGate, lint: LintReport): RiskGate {
   const blockers = [...migrations.blockers];
   const approvals: RiskGate['approvals'] = [];
   for (const a of migrations.approvals as GateApproval[]) {
-    if (a.reason === 'failed-migration') blockers.push({ what: a.detail, remedy: a.remedy });
+    if (a.reason === 'failed-migration') blockers.push({ reason: a.reason, what: a.detail, remedy: a.remedy });
     else approvals.push(a);
   }
   for (const m of lint.migrations) {

@@ -5,6 +5,8 @@ export interface RollbackPlanFacts {
   additiveOnly: boolean;
   /** The previous release ran and passed its checks on the rehearsed (migrated) copy; undefined when not tried. */
   previousReleaseCompatible?: boolean;
+  /** An approved reset (runbook Option B) replaces the migration: only the backup holds the old rows. */
+  reset?: boolean;
 }
 
 export type RollbackStrategy = { strategy: 'restore-database' | 'code-only'; why: string };
@@ -15,6 +17,7 @@ export type RollbackStrategy = { strategy: 'restore-database' | 'code-only'; why
  * only when the migration is additive and the previous release was proven to run on the new schema.
  */
 export function planRollback(f: RollbackPlanFacts): RollbackStrategy {
+  if (f.reset) return { strategy: 'restore-database', why: 'the database is reset (approved): only the backup holds its rows' };
   if (!f.preferCodeOnly) return { strategy: 'restore-database', why: 'the config prefers restoring the backup (rehearsal.preferCodeOnly false)' };
   if (!f.additiveOnly) return { strategy: 'restore-database', why: 'a pending migration is not additive' };
   if (f.previousReleaseCompatible === undefined) return { strategy: 'restore-database', why: 'the previous release was not tried on the new schema (no rehearsal.startPrevious)' };

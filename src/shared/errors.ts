@@ -17,6 +17,10 @@ export const FailureType = {
   BackupUnverified: 'BackupUnverified',
   DependencyInstallFailed: 'DependencyInstallFailed',
   MigrationFailed: 'MigrationFailed',
+  /** `prisma migrate resolve` (or its SQL equivalent) did not leave the failed migration resolved as approved. */
+  MigrationResolveFailed: 'MigrationResolveFailed',
+  /** An approved reset found more data than `drift.resetMaxRows` allows when it came to run: nothing was reset. */
+  ResetRefused: 'ResetRefused',
   RestartFailed: 'RestartFailed',
   HealthCheckFailed: 'HealthCheckFailed',
   VerificationFailed: 'VerificationFailed',

@@ -1,3 +1,4 @@
+import type { DataInventory, MigrationTriage, Resolution } from './migrationFixes.js';
 import type { StepName } from './steps.js';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted' | 'dry-run';
@@ -28,6 +29,8 @@ export interface DecisionRecord {
   decision: 'approved' | 'rejected' | 'timed-out';
   by?: string;
   reason?: string;
+  /** What the approver chose beyond going on (`reset`, `resolve-rolled-back`, …). */
+  action?: string;
   at: string;
 }
 
@@ -63,6 +66,10 @@ export interface DeploymentReport {
   migrations?: { statusBefore: string; pending: string[]; applied: string[] };
   /** The risk lint of each pending migration. */
   lint?: { name: string; severity: string; findings: { rule: string; severity: string; line: number; statement: string; message: string }[] }[];
+  /** Schema drift (runbook Option B): the data production held, whether a reset was offered, and the reset when one was approved. */
+  drift?: { inventory: DataInventory; resetOffered: boolean; reset?: { by: string; reason: string; at: string } };
+  /** A failed migration found before deploying: which statements took effect, the proposal, and its resolution when approved. */
+  failedMigration?: MigrationTriage & { resolved?: { action: Resolution; by: string; reason: string; via: 'cli' | 'sql'; changed: boolean } };
   /** The migration run first on a copy of the backup. */
   rehearsal?: { migrations: { name: string; durationMs: number }[]; checks: CheckRecord[]; previousReleaseCompatible?: boolean; compatibility?: string; durationMs: number };
   /** How a rollback would undo the database, decided before the migration runs. */
@@ -118,6 +125,9 @@ export interface WaitingFor {
   gate: string;
   /** For people: "destructive migration 20250101_drop_users needs an approval", "the window sun 03:00–05:00 Europe/Madrid opens at …". */
   detail: string;
+  /** What `approve --action` may choose here; `actionRequired`: approve needs one of them. */
+  actions?: string[];
+  actionRequired?: boolean;
   /** ISO time the wait began, and when it ends (approval timeout, window opening). */
   since: string;
   until?: string;

@@ -1,5 +1,5 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { decisionProblem } from '../plan/decision.js';
+import { DECISION_ACTIONS, decisionProblem, type DecisionAction, type OfferedActions } from '../plan/decision.js';
 import type { DecisionRecord } from '../shared/report.js';
 import { approveUpdate, rejectUpdate, type Decision } from './messages.js';
 import type { RunState } from './runState.js';
@@ -8,6 +8,8 @@ export interface GateResult {
   decision: DecisionRecord['decision'];
   by?: string;
   reason?: string;
+  /** What the approver chose among the gate's actions. */
+  action?: DecisionAction;
 }
 
 /**
@@ -16,37 +18,41 @@ export interface GateResult {
  * the workflow waits for the answer with a durable timer (expense sample).
  */
 export class Gates {
-  private open?: { gate: string; detail: string };
+  private open?: { gate: string; detail: string; offered: OfferedActions };
   private answer?: GateResult;
   /** Told when a gate opens (the `waiting-for-approval` notification). */
   onOpen?: (gate: string, detail: string) => Promise<void>;
 
   constructor(private readonly run: RunState) {
-    const validator = (d: Decision) => {
-      const problem = decisionProblem(d);
+    // Only `approve` may carry an action, and only one the open gate offers.
+    const validator = (decision: 'approved' | 'rejected') => (d: Decision) => {
+      // With no gate open, any well-formed decision is simply early or late: say that.
+      const offered = decision === 'rejected' ? {} : (this.open?.offered ?? { actions: DECISION_ACTIONS });
+      const problem = decisionProblem(d, offered);
       if (problem) throw new Error(`invalid decision: ${problem}`);
       if (!this.open) throw new Error('this deployment is not waiting for a decision');
     };
     const answer = (decision: 'approved' | 'rejected') => (d: Decision) => {
       const gate = this.open!.gate;
-      this.answer = { decision, by: d.by, reason: d.reason };
+      this.answer = { decision, by: d.by, reason: d.reason, ...(d.action ? { action: d.action } : {}) };
       this.open = undefined;
-      return { gate, decision };
+      return { gate, decision, ...(d.action ? { action: d.action } : {}) };
     };
-    setHandler(approveUpdate, answer('approved'), { validator });
-    setHandler(rejectUpdate, answer('rejected'), { validator });
+    setHandler(approveUpdate, answer('approved'), { validator: validator('approved') });
+    setHandler(rejectUpdate, answer('rejected'), { validator: validator('rejected') });
   }
 
   get waiting(): boolean {
     return this.open !== undefined;
   }
 
-  /** Opens `gate`, shows what is asked, and waits for a decision or the timeout. */
-  async ask(gate: string, detail: string, timeoutMs: number): Promise<GateResult> {
+  /** Opens `gate`, shows what is asked (and the actions an approval may choose), and waits for a decision or the timeout. */
+  async ask(gate: string, detail: string, timeoutMs: number, offered: OfferedActions = {}): Promise<GateResult> {
     const since = new Date();
-    this.open = { gate, detail };
+    this.open = { gate, detail, offered };
     this.answer = undefined;
-    this.run.waitFor({ kind: 'approval', gate, detail, since: since.toISOString(), until: new Date(since.getTime() + timeoutMs).toISOString() });
+    const actions = offered.actions?.length ? { actions: [...offered.actions], ...(offered.actionRequired ? { actionRequired: true } : {}) } : {};
+    this.run.waitFor({ kind: 'approval', gate, detail, since: since.toISOString(), until: new Date(since.getTime() + timeoutMs).toISOString(), ...actions });
     try {
       await this.onOpen?.(gate, detail);
       const answered = await condition(() => this.answer !== undefined, timeoutMs);

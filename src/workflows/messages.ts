@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { DecisionAction } from '../plan/decision.js';
 import type { Outcome, Progress } from '../shared/report.js';
 
 /**
@@ -14,12 +15,15 @@ export interface Decision {
   /** A person's name or handle. */
   by: string;
   reason: string;
+  /** With `approve` only, and only one the open gate offers (its question lists them): `reset`, `resolve-applied`, `resolve-rolled-back`. */
+  action?: DecisionAction;
 }
 
 /** What an `approve`/`reject` answered: which gate it settled. */
 export interface GateAnswer {
   gate: string;
   decision: 'approved' | 'rejected';
+  action?: DecisionAction;
 }
 
 /** Lets a deployment that waits for a person go on. Rejected unless it is waiting. */

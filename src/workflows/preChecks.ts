@@ -6,6 +6,7 @@ import { riskGate } from '../plan/riskGate.js';
 import { FailureType } from '../shared/errors.js';
 import { changing, quick } from './activities.js';
 import { callOn, eachHost, onHost, sameTarget, type Host } from './hosts.js';
+import { checkMigrationFixes } from './migrationFixes.js';
 import type { RunState } from './runState.js';
 
 const stop = (what: string, remedy: string) =>
@@ -47,7 +48,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   const lint = await run.step('lint-migrations', 'Lint the pending migrations', () => callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', { migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)) }), (r) => r.migrations.map((m) => `${m.name}: ${m.severity}`).join(', ') || 'nothing to lint');
   run.report.lint = lint.migrations.map((m) => ({ name: m.name, severity: m.severity, findings: m.findings.map(({ rule, severity, line, statement, message }) => ({ rule, severity, line, statement, message })) }));
 
-  const gate = riskGate(migrationGate({ ...history, drift }), lint);
+  const gate = await checkMigrationFixes(run, { deploymentId, first, history, drift, targetCommit }, riskGate(migrationGate({ ...history, drift }), lint));
   if (gate.blockers.length > 0) throw stop(gate.blockers.map((b) => b.what).join('; '), gate.blockers.map((b) => b.remedy).join('; '));
   return { release, history, gate };
 }

@@ -15,6 +15,7 @@ import { checksOf } from './failures.js';
 import type { Gates } from './gates.js';
 import { callOn, eachHost, onHost, type Host } from './hosts.js';
 import { lostWritesUndo } from './lostWrites.js';
+import { MigrationFixes } from './migrationFixes.js';
 import { runPreChecks } from './preChecks.js';
 import { Skipped, type RunState } from './runState.js';
 import { monitorRelease } from './waiting.js';
@@ -51,27 +52,29 @@ export async function runbook(d: Deployment): Promise<Outcome> {
 
   const { release, history, gate } = await runPreChecks(run, { deploymentId, request, hosts });
   d.facts.previousCommit = release.current.commit;
+  const fixes = new MigrationFixes(d, { gate, release });
+  await fixes.askResolution(); // a failed migration the triage can resolve: its own gate
   const pending = history.pendingForTarget.length > 0;
   if (gate.approvals.length > 0) {
     if (request.dryRun) {
       run.report.decisions.push({ gate: 'migration-risk', asked: describeApprovals(gate.approvals), decision: 'timed-out', reason: 'a dry run does not wait: a real deployment would ask this', at: new Date().toISOString() });
     } else {
-      await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
-        const answer = await gates.ask('migration-risk', describeApprovals(gate.approvals), msToNumber(t.approval.timeout as never));
+      fixes.approved(await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
+        const answer = await gates.ask('migration-risk', describeApprovals(gate.approvals), msToNumber(t.approval.timeout as never), gate.offered);
         if (answer.decision === 'rejected') throw failure(FailureType.ApprovalRejected, 'approval', `${answer.by} rejected the deployment: ${answer.reason}`, 'nothing was changed');
         if (answer.decision === 'timed-out') throw failure(FailureType.ApprovalTimedOut, 'approval', `nobody approved within ${t.approval.timeout}`, 'nothing was changed; start again when someone can approve');
         return answer;
-      }, (a) => `approved by ${a.by}: ${a.reason}`);
+      }, (a) => `approved by ${a.by}: ${a.reason}${a.action ? ` (${a.action})` : ''}`));
     }
   }
 
   // The target release in a directory of its own, with its own node_modules (no production
   // change): the release directory itself on every host, or, in place, a scratch copy on the
   // first host where the migration is rehearsed.
-  const rehearse = pending && t.rehearsal.enabled;
+  const rehearse = pending && t.rehearsal.enabled && !fixes.resetting;
   const startedAt = new Date(workflowInfo().startTime).toISOString();
   const staged = new Map<Host, string>();
-  await eachHost(releases ? hosts : rehearse ? [first] : [], t.rollout, async (h) => {
+  await eachHost(releases ? hosts : rehearse || fixes.needsStaging ? [first] : [], t.rollout, async (h) => {
     const on = onHost(hosts, h);
     const r = await run.step('stage-release', `Stage ${release.target.name} in its own directory (checkout, npm ci)${on}`, () => callOn(h, changing, 'stageRelease', `Stage ${release.target.name}${on}`, { target: h.target, deploymentId, commit: release.target.commit, startedAt, requiredPackages: requiredPackages(h.target, release.target.manifest) }), (x) => `${x.dir} (${x.install.packages} packages)`);
     staged.set(h, r.dir);
@@ -86,6 +89,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, durationMs: r.durationMs };
     return r;
   };
+  await fixes.resolve(staged.get(first), unstage);
   if (request.dryRun) {
     try {
       if (rehearse) await rehearseOn({});
@@ -133,7 +137,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   } finally {
     await unstage();
   }
-  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible });
+  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible, reset: fixes.resetting });
   run.report.rollbackPlan = plan;
 
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
@@ -185,13 +189,14 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   undo.add('approve-lost-writes', 'Ask before throwing away writes made since the backup', () => lost.ask());
   undo.add('check-lost-writes', 'Count writes made since the backup by others', () => lost.count());
 
-  const migrated = await run.step('migrate', 'Apply migrations (prisma migrate deploy)', () => ownWrites(() => callOn(first, changing, 'migrateDatabase', 'Apply migrations (prisma migrate deploy)', { target: t, pending: history.pendingForTarget })), (r) => `applied: ${r.applied.join(', ') || 'none'}`);
+  const migration = fixes.migration(history.pendingForTarget); // prisma migrate deploy, or an approved reset
+  const migrated = await run.step('migrate', migration.summary, () => ownWrites(migration.run), migration.describe);
   migrateSucceeded = true;
   run.report.migrations!.applied = migrated.applied;
   await eachHost(hosts, t.rollout, async (h) => {
     const on = onHost(hosts, h);
     await run.step('restart', `Restart ${what} on ${release.target.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, { target: h.target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
-    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline, runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
+    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline: fixes.baseline(baseline), runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
       run.addChecks(run.report.checks, checksOf(err));
       throw err;
     }), (r) => `${r.checks.length} checks passed`);

@@ -15,6 +15,7 @@ describe('classifyStatusOutput', () => {
     [DRIFT, 1, 'drift'],
     ['Error: P1001: Can\'t reach database server', 1, 'unknown'],
     [UP_TO_DATE, 1, 'unknown'],
+    [`Prisma schema loaded from prisma/schema.prisma\nDatasource "db": PostgreSQL database "farm_chat_drift", schema "public" at "db:5432"\n${UP_TO_DATE}`, 0, 'clean'],
   ] as const)('%#: exit %i → %s', (output, code, expected) => {
     expect(classifyStatusOutput(output, code)).toBe(expected);
   });

@@ -55,6 +55,11 @@ describe('approve, reject, rollback: the decision', () => {
     expect(() => decisionFrom({ reason: '  ', by: 'ana' }, {})).toThrow('--reason: say why');
     expect(() => decisionFrom({ reason: 'x' }, {})).toThrow('--by: who decides');
   });
+  it('takes approve --action among the known actions (the workflow checks the gate offers it)', () => {
+    expect(decisionFrom({ reason: 'small data', by: 'ana', action: 'reset' }, {})).toEqual({ reason: 'small data', by: 'ana', action: 'reset' });
+    expect(decisionFrom({ reason: 'triage', by: 'ana', action: 'resolve-rolled-back' }, {})).toEqual({ reason: 'triage', by: 'ana', action: 'resolve-rolled-back' });
+    expect(() => decisionFrom({ reason: 'x', by: 'ana', action: 'drop' }, {})).toThrow('--action: one of reset, resolve-applied, resolve-rolled-back');
+  });
 });
 
 describe('schedule create: options → a Temporal Schedule', () => {

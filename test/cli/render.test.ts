@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressPrinter, stepLine, waitingLines } from '../../src/cli/render.js';
-import type { StepRecord } from '../../src/shared/report.js';
+import { ProgressPrinter, renderReport, stepLine, waitingLines } from '../../src/cli/render.js';
+import type { DeploymentReport, StepRecord } from '../../src/shared/report.js';
 
 const step = (o: Partial<StepRecord>): StepRecord => ({ name: 'backup', phase: 'deploy', status: 'running', summary: 'Back up the farm-chat production database', startedAt: '', ...o });
 
@@ -44,6 +44,18 @@ describe('waiting states', () => {
     ]);
   });
 
+  it('prints each action a gate offers, and no plain approve where an action is needed', () => {
+    expect(waitingLines('w1', { ...waitingFor, actions: ['reset'] }).slice(1)).toEqual([
+      '  approve: safe-deploy approve w1 --reason "<why>"',
+      '  approve: safe-deploy approve w1 --action reset --reason "<why>"',
+      '  reject:  safe-deploy reject w1 --reason "<why>"',
+    ]);
+    expect(waitingLines('w1', { ...waitingFor, gate: 'failed-migration', actions: ['resolve-rolled-back'], actionRequired: true }).slice(1)).toEqual([
+      '  approve: safe-deploy approve w1 --action resolve-rolled-back --reason "<why>"',
+      '  reject:  safe-deploy reject w1 --reason "<why>"',
+    ]);
+  });
+
   it('prints a new wait again, and says how to stop a wait for a window', () => {
     expect(waitingLines('w1', { kind: 'window', gate: 'window', detail: 'sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z', since: 's' })).toEqual([
       '⏸ waiting for window since s: sun 03:00–05:00 Europe/Madrid opens 2025-06-01T01:00:00Z',
@@ -55,5 +67,23 @@ describe('waiting states', () => {
     p.update({ deploymentId: 'd', status: 'running', steps: [] });
     p.update({ deploymentId: 'd', status: 'running', steps: [], waitingFor: { ...waitingFor, since: 'later' } });
     expect(lines.filter((l) => l.startsWith('⏸'))).toHaveLength(2);
+  });
+});
+
+describe('the report of a drifted or failed-migration deployment', () => {
+  const base = { deploymentId: 'd', app: 'farm-chat', environment: 'production', ref: 'v2', outcome: 'aborted', steps: [], checks: [], decisions: [], durationMs: 1000 } as unknown as DeploymentReport;
+  it('prints the data inventory a DBA acts on, and whether a reset was offered or approved', () => {
+    const inventory = { maxRows: 50, countedUpTo: 1000, tables: [{ name: 'public.messages', rows: 100, more: false, estimatedRows: 100, bytes: 8192 }], tableCount: 1, totalBytes: 8192, users: [], overThreshold: ['public.messages'], withinThreshold: false };
+    expect(renderReport({ ...base, drift: { inventory, resetOffered: false } })).toContain('  drift data: 1 tables, 8192 bytes: public.messages 100 rows\n              no reset offered (drift.resetMaxRows 50)');
+    expect(renderReport({ ...base, drift: { inventory, resetOffered: true, reset: { by: 'ana', reason: 'test data', at: '' } } })).toContain('reset approved by ana: test data');
+  });
+  it('prints each statement of a failed migration with its effect, and the resolution', () => {
+    const failedMigration = { migration: 'm2', file: 'f', checksum: 'c', sameInTarget: true, grounds: 'none of its statements took effect', proposal: 'resolve-rolled-back' as const,
+      statements: [{ index: 1, line: 3, sql: 'ALTER TABLE …', kind: 'AlterTableStmt', effect: 'not-applied' as const, evidence: ['column public.users.x does not exist (the statement creates it)'] }],
+      resolved: { action: 'resolve-rolled-back' as const, by: 'ana', reason: 'ok', via: 'sql' as const, changed: true } };
+    expect(renderReport({ ...base, failedMigration }).split('\n').slice(1, 3)).toEqual([
+      '  failed migration: m2: proposal resolve-rolled-back (none of its statements took effect); resolved resolve-rolled-back by ana (sql)',
+      '    1. line 3 AlterTableStmt: not-applied (column public.users.x does not exist (the statement creates it))',
+    ]);
   });
 });

@@ -33,7 +33,7 @@ describe('preflight planning', () => {
 describe('manual rollback steps', () => {
   it('gives the exact commands left, quoting arguments for a shell', () => {
     const steps = manualSteps(['reactivate-release', 'reinstall-dependencies', 'restart-previous'], {
-      target: { app: 'a', environment: 'e', appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' } as never, commands: { install: ['npm', 'ci'], build: [['npm', 'run', 'build']], restart: ['sudo', 'systemctl', 'restart', "my app's"], migrateDeploy: [], migrateStatus: [] } },
+      target: { app: 'a', environment: 'e', appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' } as never, commands: { install: ['npm', 'ci'], build: [['npm', 'run', 'build']], restart: ['sudo', 'systemctl', 'restart', "my app's"], migrateDeploy: [], migrateStatus: [], migrateReset: [], migrateResolve: 'sql' } },
       previousCommit: 'abc123',
     });
     expect(steps).toEqual([
