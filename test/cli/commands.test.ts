@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEPLOY_APP, DEPLOY_ENVIRONMENT, DEPLOY_REF, deploySearchAttributes } from '../../src/shared/searchAttributes.js';
+import { DEPLOY_APP, deploySearchAttributes } from '../../src/shared/searchAttributes.js';
 import { eventually, runCli } from '../helpers/cli.js';
 
 /**

@@ -190,3 +190,45 @@ export async function attemptsOf(handle: WorkflowHandle, activity: string): Prom
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity).map((e) => String(e.eventId));
   return scheduled.map((id) => events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id)?.activityTaskStartedEventAttributes?.attempt ?? 0);
 }
+
+/** Users, messages, the migrations table and the public schema's columns, indexes and constraints, row by row. */
+const ROW_QUERIES: Record<string, string> = {
+  users: 'SELECT * FROM users ORDER BY id',
+  messages: 'SELECT * FROM messages ORDER BY id',
+  migrations: 'SELECT id, checksum, migration_name, finished_at, rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations ORDER BY started_at',
+  columns: `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
+  indexes: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+  constraints: `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1`,
+};
+
+export type ProductionRows = Record<string, unknown[]>;
+
+/** Every row of ROW_QUERIES, before a deployment whose rollback must put each one back. */
+export async function captureRows(s: Scenario): Promise<ProductionRows> {
+  const rows: ProductionRows = {};
+  for (const [name, sql] of Object.entries(ROW_QUERIES)) rows[name] = await s.query(sql);
+  return rows;
+}
+
+/**
+ * Every row as captured, and nothing else but the one user and one message the rollback's own
+ * verification registered.
+ */
+export async function expectRowsRestored(s: Scenario, before: ProductionRows): Promise<void> {
+  for (const [name, sql] of Object.entries(ROW_QUERIES)) {
+    const now = await s.query(sql);
+    if (name === 'users' || name === 'messages') {
+      expect(now.slice(0, before[name]!.length), name).toEqual(before[name]);
+      expect(now.length - before[name]!.length, name).toBe(1);
+    } else {
+      expect(now, name).toEqual(before[name]);
+    }
+  }
+}
+
+/** Deploys `ref` to the scenario's production, capturing that production first for the checks after. */
+export async function deployCapturing(s: Scenario, ref: string): Promise<{ report: DeploymentReport; before: ProductionState; handle: Awaited<ReturnType<Scenario['deploy']>>['handle'] }> {
+  const before = await captureProduction(s);
+  const { handle, report } = await s.deploy(s.request(ref));
+  return { report, before, handle };
+}

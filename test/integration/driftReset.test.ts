@@ -1,8 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
 import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectBackAtV1, expectUntouched, expectVerifiedRollback, health } from '../helpers/productionState.js';
+import { pollProgress, refusal } from '../helpers/progress.js';
 import { backupFiles, createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -19,20 +20,6 @@ const SATSHOT = '20260201000000_satshot_integration';
 let s: Scenario;
 const started: WorkflowHandle[] = [];
 const exists = async (sql: string) => (await s.query<{ t: string | null }>(`SELECT ${sql} AS t`))[0]!.t !== null;
-
-/** Why the workflow refused an update (the client wraps it in WorkflowUpdateFailedError). */
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string }; message: string }) => e.cause?.message ?? e.message);
-
-async function poll(handle: WorkflowHandle, what: string, until: (p: Progress) => boolean): Promise<Progress> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const p = await handle.query<Progress>('progress');
-    if (until(p)) return p;
-    if (p.status !== 'running') throw new Error(`the deployment ended (${p.status}) before ${what}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} after 120 s (at ${p.currentStep})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 beforeAll(async () => {
   s = await createScenario('drift-reset', { overrides: { drift: { resetMaxRows: 50 } } });
@@ -68,7 +55,7 @@ describe('a drifted production (runbook Option B)', () => {
     const before = await captureProduction(s);
     const handle = await s.start(s.request('v2-broken-check'));
     started.push(handle);
-    await poll(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
+    await pollProgress(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
     await handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'test data only', action: 'reset' }] });
     const report = (await handle.result()) as DeploymentReport;
     expect(report.outcome, report.error?.message).toBe('rolled-back');
@@ -85,7 +72,7 @@ describe('a drifted production (runbook Option B)', () => {
     expect(emails).toHaveLength(4); // 3 seeded, 1 smoke user of the rollback's verification
     const handle = await s.start(s.request('v2'));
     started.push(handle);
-    const gate = await poll(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
+    const gate = await pollProgress(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
     expect(gate.waitingFor).toMatchObject({ kind: 'approval', actions: ['reset'] });
     expect(gate.waitingFor!.detail).toContain('Data: 3 tables');
     expect(gate.waitingFor!.detail).toContain('approve with --action reset');

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentReport } from '../../src/shared/report.js';
-import { attemptsOf, captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectUntouched, expectVerifiedRollback, type ProductionState } from '../helpers/productionState.js';
+import { attemptsOf, deployCapturing, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectUntouched, expectVerifiedRollback } from '../helpers/productionState.js';
 import { createScenario, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -18,15 +17,9 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => s?.close());
 
-async function deploy(ref: string): Promise<{ report: DeploymentReport; before: ProductionState; handle: Awaited<ReturnType<Scenario['deploy']>>['handle'] }> {
-  const before = await captureProduction(s);
-  const { handle, report } = await s.deploy(s.request(ref));
-  return { report, before, handle };
-}
-
 describe('broken releases that fail before verification roll back exactly', () => {
   it('a ref that does not exist: aborted, nothing changed', async () => {
-    const { report, before, handle } = await deploy('v2-does-not-exist');
+    const { report, before, handle } = await deployCapturing(s, 'v2-does-not-exist');
     expect(report.outcome).toBe('aborted');
     expect(report.error).toMatchObject({ step: 'resolve-release', type: 'ReleaseNotFound' });
     expect(report.error?.message).toContain('v2-does-not-exist');
@@ -37,7 +30,7 @@ describe('broken releases that fail before verification roll back exactly', () =
   }, CASE_TIMEOUT);
 
   it('v2-broken-start: the app exits at start → restart fails, database restored, v1 back', async () => {
-    const { report, before, handle } = await deploy('v2-broken-start');
+    const { report, before, handle } = await deployCapturing(s, 'v2-broken-start');
     expect(report.error).toMatchObject({ step: 'restart' });
     expect(['HealthCheckFailed', 'RestartFailed']).toContain(report.error?.type);
     expect(report.migrations?.applied).toEqual(['20260201000000_satshot_integration']);
@@ -48,7 +41,7 @@ describe('broken releases that fail before verification roll back exactly', () =
   }, CASE_TIMEOUT);
 
   it('v2-broken-install: npm ci refuses the out-of-sync lockfile → rolled back to v1', async () => {
-    const { report, before, handle } = await deploy('v2-broken-install');
+    const { report, before, handle } = await deployCapturing(s, 'v2-broken-install');
     expect(report.error).toMatchObject({ step: 'install-dependencies', type: 'DependencyInstallFailed' });
     // npm's own reason, and no retry: a lockfile out of sync stays out of sync.
     expect(report.error?.message).toContain('npm EUSAGE');
@@ -66,7 +59,7 @@ describe('broken releases that fail before verification roll back exactly', () =
   }, CASE_TIMEOUT);
 
   it('v2-broken-health: /health answers 503 after the restart → rolled back to v1', async () => {
-    const { report, before, handle } = await deploy('v2-broken-health');
+    const { report, before, handle } = await deployCapturing(s, 'v2-broken-health');
     expect(report.error).toMatchObject({ step: 'restart', type: 'HealthCheckFailed' });
     expect(report.error?.message).toContain('503');
     expectVerifiedRollback(report);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback, type ProductionState } from '../helpers/productionState.js';
+import { captureProduction, deployCapturing, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback } from '../helpers/productionState.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -18,12 +18,6 @@ beforeAll(async () => {
   s = await createScenario('fail-verify', { overrides: { health: { path: '/health', timeout: '10 seconds' }, rehearsal: { enabled: false } } });
 }, 600_000);
 afterAll(async () => s?.close());
-
-async function deploy(ref: string): Promise<{ report: DeploymentReport; before: ProductionState; handle: Awaited<ReturnType<Scenario['deploy']>>['handle'] }> {
-  const before = await captureProduction(s);
-  const { handle, report } = await s.deploy(s.request(ref));
-  return { report, before, handle };
-}
 
 const failedChecks = (r: DeploymentReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
@@ -103,7 +97,7 @@ describe('broken releases that fail verification roll back exactly', () => {
   }, CASE_TIMEOUT);
 
   it('v2-missing-expectation: a column no migration creates → verification names it, rolled back', async () => {
-    const { report, before, handle } = await deploy('v2-missing-expectation');
+    const { report, before, handle } = await deployCapturing(s, 'v2-missing-expectation');
     expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
     expect(report.error?.message).toContain('column users.satshotLastSyncAt (missing)');
     expect(failedChecks(report)).toEqual(['column users.satshotLastSyncAt']);
@@ -114,7 +108,7 @@ describe('broken releases that fail verification roll back exactly', () => {
   }, CASE_TIMEOUT);
 
   it('v2-data-loss: startup code deletes every message → the data check fails, the messages come back', async () => {
-    const { report, before, handle } = await deploy('v2-data-loss');
+    const { report, before, handle } = await deployCapturing(s, 'v2-data-loss');
     expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
     expect(failedChecks(report)).toEqual(['rows public.messages']);
     // Only the verification's own smoke message was left.

@@ -2,7 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
+import { pollProgress } from '../helpers/progress.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
+
+// The lost-writes gate opens during the rollback: rolling back is still under way.
+const WHILE_DEPLOYING_OR_ROLLING_BACK = { timeoutMs: 150_000, ongoing: ['running', 'rolling-back'] } as const;
 
 /**
  * Writes policy `detect` on a real production: the app keeps serving during the deployment, and
@@ -25,17 +29,6 @@ afterEach(async () => {
   for (const h of started.splice(0)) await h.terminate('test case ended').catch(() => undefined);
 });
 
-async function poll(handle: WorkflowHandle, what: string, until: (p: Progress) => boolean): Promise<Progress> {
-  const deadline = Date.now() + 150_000;
-  for (;;) {
-    const p = await handle.query<Progress>('progress');
-    if (until(p)) return p;
-    if (p.status !== 'running' && p.status !== 'rolling-back') throw new Error(`the deployment ended (${p.status}) before ${what}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} after 150 s (at ${p.currentStep})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 /**
  * Starts v2-broken-check and registers `email` through the app once the backup is taken and
  * before the migration (so it is nobody's write but a user's), then waits at the lost-writes gate.
@@ -43,7 +36,7 @@ async function poll(handle: WorkflowHandle, what: string, until: (p: Progress) =
 async function deployAndWriteAfterBackup(email: string): Promise<{ handle: WorkflowHandle; gate: Progress }> {
   const handle = await s.start(s.request('v2-broken-check'));
   started.push(handle);
-  await poll(handle, 'a finished backup', (p) => p.steps.some((x) => x.name === 'backup' && x.status === 'ok'));
+  await pollProgress(handle, 'a finished backup', (p) => p.steps.some((x) => x.name === 'backup' && x.status === 'ok'), WHILE_DEPLOYING_OR_ROLLING_BACK);
   const res = await fetch(`${s.prod.baseUrl}/auth/register`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: 'late-writer-password', name: 'Late Writer' }),
@@ -51,7 +44,7 @@ async function deployAndWriteAfterBackup(email: string): Promise<{ handle: Workf
   expect(res.status).toBe(201);
   // Still before the migration, or the write would count as safe-deploy's own.
   expect((await handle.query<Progress>('progress')).steps.map((x) => x.name)).not.toContain('migrate');
-  const gate = await poll(handle, 'the lost-writes gate', (p) => p.waitingFor?.gate === 'lost-writes');
+  const gate = await pollProgress(handle, 'the lost-writes gate', (p) => p.waitingFor?.gate === 'lost-writes', WHILE_DEPLOYING_OR_ROLLING_BACK);
   expect(gate.status).toBe('rolling-back');
   expect(gate.waitingFor).toMatchObject({ kind: 'approval', gate: 'lost-writes' });
   expect(gate.waitingFor?.detail).toContain('public.users: 1 row');

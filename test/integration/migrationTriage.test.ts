@@ -10,9 +10,10 @@ import type { ResolveFacts } from '../../src/activities/migrationTriage.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { CommandFailed } from '../../src/exec/run.js';
 import type { MigrationTriage } from '../../src/shared/migrationFixes.js';
-import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import type { DeploymentReport } from '../../src/shared/report.js';
 import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectUntouched, health } from '../helpers/productionState.js';
+import { pollProgress, refusal } from '../helpers/progress.js';
 import { createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -52,20 +53,6 @@ async function failHalfWay(): Promise<void> {
 async function undoByHand(): Promise<void> {
   await s.query('DROP TABLE "satshot_tokens"');
   await s.query('ALTER TABLE "users" DROP COLUMN "satshotConnected"');
-}
-
-/** Why the workflow refused an update (the client wraps it in WorkflowUpdateFailedError). */
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string }; message: string }) => e.cause?.message ?? e.message);
-
-async function poll(handle: WorkflowHandle, what: string, until: (p: Progress) => boolean): Promise<Progress> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const p = await handle.query<Progress>('progress');
-    if (until(p)) return p;
-    if (p.status !== 'running') throw new Error(`the deployment ended (${p.status}) before ${what}`);
-    if (Date.now() > deadline) throw new Error(`no ${what} after 120 s (at ${p.currentStep})`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 beforeAll(async () => {
@@ -172,7 +159,7 @@ describe('undone by hand, then resolved as rolled back and deployed', () => {
     expect(await triage('v2')).toMatchObject({ proposal: 'resolve-rolled-back', grounds: expect.stringContaining('none of its statements took effect') });
     const handle = await s.start(s.request('v2'));
     started.push(handle);
-    const gate = await poll(handle, 'the failed-migration gate', (p) => p.waitingFor?.gate === 'failed-migration');
+    const gate = await pollProgress(handle, 'the failed-migration gate', (p) => p.waitingFor?.gate === 'failed-migration');
     expect(gate.waitingFor).toMatchObject({ kind: 'approval', actions: ['resolve-rolled-back'], actionRequired: true });
     expect(gate.waitingFor!.detail).toContain('Proposal: resolve-rolled-back — none of its statements took effect');
     expect(gate.steps.map((x) => x.name)).not.toContain('backup');

@@ -8,7 +8,6 @@ const stmt = (index: number, facts: CatalogFact[] | 'no-effect' | { unknown: str
   ...(facts === 'no-effect' ? { noEffect: true } : Array.isArray(facts) ? { facts } : facts),
   ...(undo ? { undo } : {}),
 });
-const effects = (ss: StatementFacts[]) => statementEvidence(ss).map((s) => s.effect);
 
 // v2-broken-migration: the column, the table and the index took effect; the foreign key did not.
 const COLUMN = (present: boolean) => stmt(1, [fact('column public.users.satshotConnected', true, present)], 'ALTER TABLE "users" DROP COLUMN "satshotConnected";');
