@@ -300,7 +300,9 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       dir, logDir, pgBinDir: tools.pgBinDir, server, cluster, origin, stations, client, v2Reference,
       secrets: () => ({
         'database password': password,
-        ...FARM_CHAT_FAKE_ENV,
+        // Not SATSHOT_MCP_PORT: a port is configuration, and its four digits recur by chance as a
+        // process id in the worker identities of a long history (seen: a false leak in CI).
+        ...Object.fromEntries(Object.entries(FARM_CHAT_FAKE_ENV).filter(([name]) => name !== 'SATSHOT_MCP_PORT')),
         ...Object.fromEntries(stations.map((st) => [`MAINTENANCE_BYPASS_TOKEN of ${st.name}`, parseEnvFile(readFileSync(st.prod.envFile, 'utf8')).MAINTENANCE_BYPASS_TOKEN ?? ''])),
       }),
       async close() {
