@@ -8,9 +8,8 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
-import { isBackupName, labelledDatabases } from './dbCatalog.js';
-import { quoteIdent } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { dropOwnDatabase, ownDatabases, ownerOf, type OwnKind } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 
 export interface PruneInput {
@@ -70,11 +69,11 @@ export async function pruneBackups(deps: ActivityDeps, { deploymentId, target: t
   await apply([await dumpsOf(t)]);
   await withClient(withDatabase(db, t.database.maintenanceDatabase), async (c) => {
     // Labelled by safe-deploy for this app, environment and database, and named as it names them.
-    const mine = (await labelledDatabases(c)).filter(({ name, label }) =>
-      label.app === t.app && label.environment === t.environment && label.of === db.database && isBackupName(db.database, name));
-    const asBackups = (kind: string) => mine.filter((d) => d.label.kind === kind).map((d): Backup => ({
+    const owner = ownerOf(t, db);
+    const mine = await ownDatabases(c, owner);
+    const asBackups = (kind: OwnKind) => mine.filter((d) => d.label.kind === kind).map((d): Backup => ({
       id: d.name, deploymentId: d.label.deploymentId, createdAt: d.label.createdAt,
-      remove: () => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(d.name)} WITH (FORCE)`),
+      remove: () => dropOwnDatabase(c, owner, d.name, 'backup', [kind]),
     }));
     await apply([asBackups('snapshot'), asBackups('kept-aside')]);
   });

@@ -4,11 +4,12 @@ import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
-import { backupNames, databaseSize, labelDatabase } from './dbCatalog.js';
+import { databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
 import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';
 
@@ -103,24 +104,20 @@ export function createDatabaseActivities(deps: ActivityDeps) {
         return facts;
       }
 
-      const names = backupNames(db.database, deploymentId);
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
       const phases = new Phases();
-      const copied = await phases.time('copy', () => withClient(maintenance, async (c) => {
-        const r = await copyDatabase(c, db.database, names.snapshot).catch((e) => { throw snapshotFailure(e, db.database); });
-        await labelDatabase(c, names.snapshot, { kind: 'snapshot', app: t.app, environment: t.environment, deploymentId, of: db.database, createdAt: new Date().toISOString() });
-        return r;
-      }));
+      const { name: snapshot, ...copied } = await phases.time('copy', () => withClient(maintenance, (c) =>
+        copyDatabase(c, ownerOf(t, db), deploymentId).catch((e) => { throw snapshotFailure(e, db.database); })));
       // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
-      const copy = withDatabase(db, names.snapshot);
+      const copy = withDatabase(db, snapshot);
       const { dump, state } = t.backup.dump
         ? await dumpWithFingerprint(t, copy, path)
         : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
-      const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, names.snapshot), sizeBytes: await databaseSize(c, names.snapshot) })));
+      const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
       const facts: BackupFacts = {
         method: 'snapshot',
         dump,
-        snapshot: { database: names.snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
+        snapshot: { database: snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
         state,
         durationMs: Date.now() - started,
         phasesMs: { ...phases.ms, ...dump?.phasesMs },
@@ -137,18 +134,12 @@ export function createDatabaseActivities(deps: ActivityDeps) {
     async restoreDatabase({ deploymentId, target: t, backup }: RestoreInput): Promise<RestoreFacts> {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'restore-database');
-      const names = backupNames(db.database, deploymentId);
-      const done = async (r: Omit<RestoreFacts, 'verified' | 'tables' | 'durationMs'>): Promise<RestoreFacts> => {
-        if (r.keptAs) {
-          await withClient(withDatabase(db, t.database.maintenanceDatabase), (c) =>
-            labelDatabase(c, r.keptAs!, { kind: 'kept-aside', app: t.app, environment: t.environment, deploymentId, of: db.database, createdAt: new Date().toISOString() }));
-        }
-        return { ...r, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started };
-      };
+      const keptAs = ownDatabaseName(db.database, deploymentId, 'kept-aside');
+      const done = (r: Omit<RestoreFacts, 'verified' | 'tables' | 'durationMs'>): RestoreFacts => ({ ...r, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
 
       let note: string | undefined;
       if (backup.snapshot) {
-        const r = await restoreFromSnapshot(t, db, backup.snapshot, backup.state, names.keptAs);
+        const r = await restoreFromSnapshot(t, db, backup.snapshot, backup.state, { keptAs, deploymentId });
         if (!('unusable' in r)) return done({ ...r, source: 'snapshot' });
         if (!backup.dump) {
           throw deployFailure(FailureType.RestoreUnverified, {

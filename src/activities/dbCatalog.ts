@@ -4,21 +4,8 @@
  * on the databases it creates.
  */
 import type pg from 'pg';
-import { quoteIdent, sha256 } from './dbState.js';
-
-/** Scratch, kept-aside and snapshot names derive from the deployment id, so a retry finds its own work. */
-export function backupNames(database: string, deploymentId: string) {
-  const tag = sha256(deploymentId).slice(0, 8);
-  const base = database.slice(0, 40);
-  return { scratch: `${base}_sd_${tag}_restore`, keptAs: `${base}_sd_${tag}_failed`, snapshot: `${base}_sd_${tag}_snap` };
-}
-
-/** The databases safe-deploy may prune for `database`: what backupNames makes, nothing else. */
-export const isBackupName = (database: string, name: string) =>
-  name !== database && new RegExp(`^${escapeRegExp(database.slice(0, 40))}_sd_[0-9a-f]{8}_(snap|failed)$`).test(name);
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-export const quoteLiteral = (s: string) => "'" + s.replaceAll("'", "''") + "'";
+import { quoteIdent } from './dbState.js';
+import { assertOurs, dropOwnDatabase, labelDatabase, type Owner } from './ownDatabases.js';
 
 export interface DatabaseRow {
   oid: number;
@@ -97,48 +84,24 @@ export async function withDoorClosed<T>(c: pg.ClientBase, name: string, fn: () =
 }
 
 /**
- * Puts `incoming` in production's place: production (if there is one) is closed, emptied and
- * renamed to `keptAs` (then reopened there for inspection), `incoming` takes its name and is
- * opened. Returns how long production's name led nowhere: the app's outage.
+ * Puts `incoming` (a labelled snapshot or restore scratch) in production's place: production (if
+ * there is one) is closed, emptied, renamed to `keptAs` and labelled kept-aside at once (then
+ * reopened there for inspection); `incoming` takes its name, loses its label and is opened. Every
+ * drop and rename goes through the guard. Returns how long production's name led nowhere.
  */
-export async function swapIn(c: pg.ClientBase, o: { production: string; incoming: string; keptAs: string }): Promise<{ closedMs: number }> {
+export async function swapIn(c: pg.ClientBase, owner: Owner, o: { incoming: string; keptAs: string; deploymentId: string }): Promise<{ closedMs: number }> {
+  const step = 'restore-database';
+  const production = owner.production;
+  // Before anything moves: the incoming database must be ours, the kept-aside name free for us.
+  if (!(await assertOurs(c, owner, o.incoming, step, 'rename', ['snapshot', 'restore-scratch']))) throw new Error(`${o.incoming} does not exist`);
   const started = Date.now();
-  if (await databaseRow(c, o.production)) {
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(o.keptAs)} WITH (FORCE)`);
-    await withDoorClosed(c, o.production, () => c.query(`ALTER DATABASE ${quoteIdent(o.production)} RENAME TO ${quoteIdent(o.keptAs)}`), (ok) => (ok ? o.keptAs : o.production));
+  if (await databaseRow(c, production)) {
+    await dropOwnDatabase(c, owner, o.keptAs, step, ['kept-aside']);
+    await withDoorClosed(c, production, () => c.query(`ALTER DATABASE ${quoteIdent(production)} RENAME TO ${quoteIdent(o.keptAs)}`), (ok) => (ok ? o.keptAs : production));
+    await labelDatabase(c, o.keptAs, { kind: 'kept-aside', name: o.keptAs, app: owner.app, environment: owner.environment, deploymentId: o.deploymentId, of: production, createdAt: new Date().toISOString() });
   }
   // A sealed snapshot is closed already; a scratch database may have a visitor: close and empty it too.
-  await withDoorClosed(c, o.incoming, () => c.query(`ALTER DATABASE ${quoteIdent(o.incoming)} RENAME TO ${quoteIdent(o.production)}`), (ok) => (ok ? o.production : undefined));
+  await withDoorClosed(c, o.incoming, () => c.query(`ALTER DATABASE ${quoteIdent(o.incoming)} RENAME TO ${quoteIdent(production)}`), (ok) => (ok ? production : undefined));
+  await labelDatabase(c, production, null); // production is no copy: the guard and pruning must never see it as one
   return { closedMs: Date.now() - started };
-}
-
-/** What safe-deploy wrote on a database it made: found again by pruning, read by people (`\l+`). */
-export interface BackupLabel {
-  kind: 'snapshot' | 'kept-aside';
-  app: string;
-  environment: string;
-  deploymentId: string;
-  /** The production database it is a copy of, or was. */
-  of: string;
-  createdAt: string;
-}
-
-const LABEL_PREFIX = 'safe-deploy ';
-
-export async function labelDatabase(c: pg.ClientBase, name: string, label: BackupLabel | null): Promise<void> {
-  await c.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${label ? quoteLiteral(LABEL_PREFIX + JSON.stringify(label)) : 'NULL'}`);
-}
-
-export async function labelledDatabases(c: pg.ClientBase): Promise<{ name: string; label: BackupLabel }[]> {
-  const { rows } = await c.query<{ name: string; description: string }>(
-    `SELECT d.datname AS name, s.description FROM pg_database d
-       JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
-      WHERE s.description LIKE $1`, [`${LABEL_PREFIX}%`]);
-  return rows.flatMap((r) => {
-    try {
-      return [{ name: r.name, label: JSON.parse(r.description.slice(LABEL_PREFIX.length)) as BackupLabel }];
-    } catch {
-      return [];
-    }
-  });
 }

@@ -9,11 +9,12 @@ import type pg from 'pg';
 import { pgDump, pgDumpSchema, pgRestore, pgRestoreList, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { backupNames, databaseRow, databaseSize, swapIn } from './dbCatalog.js';
+import { databaseRow, databaseSize, swapIn } from './dbCatalog.js';
 import { captureState, diffStates, quoteIdent, type DatabaseState } from './dbState.js';
 import { heartbeat, runInActivity } from './deps.js';
 import { commandFailure } from './failures.js';
 import { fingerprintPath } from './files.js';
+import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { Phases } from './phases.js';
 
@@ -128,7 +129,8 @@ export interface SwapFacts {
 export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentId: string, dump: DumpFacts, expected: DatabaseState): Promise<SwapFacts> {
   const phases = new Phases();
   const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-  const names = backupNames(db.database, deploymentId);
+  const owner = ownerOf(t, db);
+  const names = { scratch: ownDatabaseName(db.database, deploymentId, 'restore-scratch'), keptAs: ownDatabaseName(db.database, deploymentId, 'kept-aside') };
   const fail = (what: string, remedy: string) => deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy, retryable: false });
 
   const productionExists = await withClient(maintenance, async (c) => {
@@ -150,13 +152,7 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
       throw fail(`the backup ${dump.path} is ${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
         `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then rename it to ${db.database}); production is unchanged`);
     }
-    await withClient(maintenance, async (c) => {
-      const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
-        'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [db.database]);
-      const p = rows[0]!;
-      await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(names.scratch)} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${quoteIdent(names.scratch)} TEMPLATE template0 ENCODING '${p.encoding}' LC_COLLATE '${p.collate.replaceAll("'", "''")}' LC_CTYPE '${p.ctype.replaceAll("'", "''")}'`);
-    });
+    await withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'restore-scratch', step: 'restore-database' }));
     const scratch = withDatabase(db, names.scratch);
     await phases.time('pg_restore', () => withClient(maintenance, async (sizer) => {
       const tablesDone = tableProgress(t.backup.jobs > 1);
@@ -172,7 +168,7 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
     const diffs = await phases.time('verify', () => withClient(scratch, async (c) => diffStates(expected, await fingerprint(t, scratch, c))));
     if (diffs.length > 0) throw fail(`the restored copy ${names.scratch} does not match the backup's fingerprint: ${diffs.join('; ')}`, 'inspect the scratch database; production is unchanged');
   }
-  const { closedMs } = await phases.time('swap', () => withClient(maintenance, (c) => swapIn(c, { production: db.database, incoming: names.scratch, keptAs: names.keptAs })));
+  const { closedMs } = await phases.time('swap', () => withClient(maintenance, (c) => swapIn(c, owner, { incoming: names.scratch, keptAs: names.keptAs, deploymentId })));
   const diffs = await phases.time('verify-after', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c))));
   if (diffs.length > 0) throw fail(`after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`, `inspect ${db.database} and ${names.keptAs} by hand`);
   return { restored: true, changed: true, keptAs: names.keptAs, closedMs, phasesMs: phases.ms };

@@ -12,10 +12,11 @@ import type pg from 'pg';
 import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { allowConnections, databaseRow, databaseSize, endSessions, labelDatabase, swapIn, withDoorClosed, type DatabaseRow } from './dbCatalog.js';
+import { allowConnections, databaseRow, databaseSize, endSessions, swapIn, withDoorClosed, type DatabaseRow } from './dbCatalog.js';
 import { fingerprint, type SwapFacts } from './dbDump.js';
-import { diffStates, quoteIdent, type DatabaseState } from './dbState.js';
+import { diffStates, type DatabaseState } from './dbState.js';
 import { heartbeat } from './deps.js';
+import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';
 
@@ -44,21 +45,24 @@ export interface SnapshotFacts {
 }
 
 /**
- * Copies `source` to `copy` inside the cluster. The copy needs `source` without sessions: the app
- * (paused for writes, still connected for reads) is shut out for the copy's duration and
- * let back in at once, whatever happens.
+ * Copies production to this deployment's snapshot inside the cluster (labelled as safe-deploy's
+ * at once; a retry drops its own earlier copy through the guard first). The copy needs
+ * production without sessions: the app (paused for writes, still connected for reads) is shut
+ * out for the copy's duration and let back in at once, whatever happens.
  */
-export async function copyDatabase(c: pg.ClientBase, source: string, copy: string): Promise<{ closedMs: number; copyMs: number }> {
-  await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`); // a retry starts over
-  heartbeat({ phase: 'snapshot', sourceBytes: await databaseSize(c, source) });
+export async function copyDatabase(c: pg.ClientBase, owner: Owner, deploymentId: string): Promise<{ name: string; closedMs: number; copyMs: number }> {
+  heartbeat({ phase: 'snapshot', sourceBytes: await databaseSize(c, owner.production) });
   const closed = Date.now();
   let copyMs = 0;
-  await withDoorClosed(c, source, async () => {
-    const started = Date.now();
-    await c.query(`CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(source)} STRATEGY ${SNAPSHOT_STRATEGY}`);
-    copyMs = Date.now() - started;
+  const name = await createOwnDatabase(c, owner, {
+    deploymentId, kind: 'snapshot', step: 'backup', template: owner.production,
+    around: (create) => withDoorClosed(c, owner.production, async () => {
+      const started = Date.now();
+      await create();
+      copyMs = Date.now() - started;
+    }),
   });
-  return { closedMs: Date.now() - closed, copyMs };
+  return { name, closedMs: Date.now() - closed, copyMs };
 }
 
 /** Closes the copy for good and records the seal. */
@@ -78,7 +82,8 @@ export type SnapshotRestore = (SwapFacts & { verification: 'sealed' | 'full' }) 
  * migrations of what now answers to production's name; the full fingerprint after a broken seal
  * or on a retry). `unusable` when the snapshot is gone or differs: production is then unchanged.
  */
-export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: SnapshotFacts, expected: DatabaseState, keptAs: string): Promise<SnapshotRestore> {
+export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: SnapshotFacts, expected: DatabaseState, o: { keptAs: string; deploymentId: string }): Promise<SnapshotRestore> {
+  const { keptAs } = o;
   const phases = new Phases();
   const maintenance = withDatabase(db, t.database.maintenanceDatabase);
   const fail = (what: string) => deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy: `inspect ${db.database} and ${keptAs} by hand`, retryable: false });
@@ -108,10 +113,8 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
     await withClient(maintenance, (c) => sealDatabase(c, s.database));
     if (diffs.length > 0) return { unusable: `the snapshot ${s.database} was changed since the backup (${diffs.join('; ')})` };
   }
-  const { closedMs } = await phases.time('swap', () => withClient(maintenance, async (c) => {
-    const swapped = await swapIn(c, { production: db.database, incoming: s.database, keptAs });
-    await labelDatabase(c, db.database, null); // production is no snapshot: pruning must never see it as one
-    return swapped;
+  const { closedMs } = await phases.time('swap', () => withClient(maintenance, (c) => {
+    return swapIn(c, ownerOf(t, db), { incoming: s.database, keptAs, deploymentId: o.deploymentId });
   }));
   const now = await withClient(maintenance, (c) => databaseRow(c, db.database));
   if (now?.oid !== s.oid) throw fail(`after the swap, ${db.database} is not the snapshot ${s.database} (oid ${now?.oid}, expected ${s.oid})`);

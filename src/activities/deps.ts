@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
+import { MAX_IDENTIFIER_BYTES } from './ownDatabases.js';
 import type { StepName } from '../shared/steps.js';
 import { run, type Cmd, type RunHooks, type RunResult } from '../exec/run.js';
 
@@ -63,8 +64,9 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
       retryable: false,
     });
   }
+  let db: DbTarget;
   try {
-    return { url: found.value, db: parseDatabaseUrl(found.value) };
+    db = parseDatabaseUrl(found.value);
   } catch (e) {
     throw deployFailure(FailureType.InvalidConfig, {
       step,
@@ -73,6 +75,16 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
       retryable: false,
     });
   }
+  if (Buffer.byteLength(db.database, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    // PostgreSQL would truncate it: every name computed from it (and the guard) would be wrong.
+    throw deployFailure(FailureType.InvalidConfig, {
+      step,
+      what: `the database named in ${t.database.urlEnv} is ${Buffer.byteLength(db.database, 'utf8')} bytes long; PostgreSQL truncates names at ${MAX_IDENTIFIER_BYTES} bytes`,
+      remedy: `put the database's real (at most ${MAX_IDENTIFIER_BYTES}-byte) name in ${t.database.urlEnv}`,
+      retryable: false,
+    });
+  }
+  return { url: found.value, db };
 }
 
 function currentContext(): Context | undefined {

@@ -12,6 +12,7 @@ import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { commitSchema, readMigrationScripts } from './releaseFiles.js';
 import { describeSchema, PRISMA_TABLE, type SchemaDescription } from './schemaCatalog.js';
@@ -40,11 +41,6 @@ export interface DriftReport {
 }
 
 const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), currentCommit: commitSchema }).loose();
-
-/** Named from the deployment id, so a retry finds (and drops) what an earlier attempt left. */
-export function driftDatabaseName(database: string, deploymentId: string): string {
-  return `${database.slice(0, 40)}_sd_${sha256(deploymentId).slice(0, 8)}_drift`;
-}
 
 /** Prisma's `?schema=` (default public): where its migrations create objects. */
 export const prismaSchemaOf = (url: string) => {
@@ -86,21 +82,6 @@ async function whileHeartbeating<T>(details: Record<string, unknown>, work: Prom
   }
 }
 
-async function dropDatabase(maintenance: DbTarget, name: string): Promise<void> {
-  await withClient(maintenance, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
-}
-
-async function createEmptyLike(maintenance: DbTarget, source: string, name: string): Promise<void> {
-  await withClient(maintenance, async (c) => {
-    const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
-      'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [source]);
-    const p = rows[0]!;
-    const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${lit(p.encoding)} LC_COLLATE ${lit(p.collate)} LC_CTYPE ${lit(p.ctype)}`);
-  });
-}
-
 async function readOnly<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
   await client.query('BEGIN READ ONLY');
   try {
@@ -125,7 +106,8 @@ export function createDriftActivities(deps: ActivityDeps) {
       const t = input.target;
       const { url, db } = resolveDatabase(deps, t, 'inspect-migrations');
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-      const scratchDatabase = driftDatabaseName(db.database, deploymentId);
+      const owner = ownerOf(t, db);
+      const scratchDatabase = ownDatabaseName(db.database, deploymentId, 'drift-scratch');
       const scratch = withDatabase(db, scratchDatabase);
       const prismaSchema = prismaSchemaOf(url);
       const warnings: string[] = [];
@@ -142,7 +124,7 @@ export function createDriftActivities(deps: ActivityDeps) {
       const replayed: string[] = [];
       let complete = missing.length === 0;
       heartbeat({ phase: 'create scratch database', scratchDatabase });
-      await createEmptyLike(maintenance, db.database, scratchDatabase);
+      await withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'drift-scratch', step: 'inspect-migrations' }));
       try {
         const expected = await withClient(scratch, async (c) => {
           if (prismaSchema !== 'public') {
@@ -185,7 +167,7 @@ export function createDriftActivities(deps: ActivityDeps) {
         }
         return { drift: differences.length > 0, complete, differences, warnings, replayed, schemaDumpSha256, scratchDatabase, durationMs: Date.now() - started };
       } finally {
-        await dropDatabase(maintenance, scratchDatabase);
+        await withClient(maintenance, (c) => dropOwnDatabase(c, owner, scratchDatabase, 'inspect-migrations', ['drift-scratch']));
       }
     },
   };

@@ -2,18 +2,18 @@ import { createServer } from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import type pg from 'pg';
 import { appCommand } from '../commands/app.js';
 import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { quoteIdent, sha256, type TableState } from './dbState.js';
+import { sha256, type TableState } from './dbState.js';
 import { heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import type { ReleaseInfo } from './release.js';
 
@@ -51,16 +51,6 @@ const freePort = () => new Promise<number>((resolve, reject) => {
   });
 });
 
-export const rehearsalDatabase = (database: string, deploymentId: string) => `${database.slice(0, 40)}_sd_${sha256(deploymentId).slice(0, 8)}_rehearsal`;
-
-async function createLike(c: pg.ClientBase, name: string, like: string): Promise<void> {
-  const { rows } = await c.query<{ encoding: string; collate: string; ctype: string }>(
-    'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1', [like]);
-  const p = rows[0]!;
-  await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-  await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING '${p.encoding}' LC_COLLATE '${p.collate.replaceAll("'", "''")}' LC_CTYPE '${p.ctype.replaceAll("'", "''")}'`);
-}
-
 export function createRehearsalActivities(deps: ActivityDeps) {
   /** Starts the previous release against the migrated copy and runs its health and checks. */
   async function tryPrevious(t: TargetConfig, previous: RehearsalInput['previous'], copy: DbTarget, deploymentId: string): Promise<{ compatible: boolean; detail: string; checks: CheckResult[] }> {
@@ -96,17 +86,16 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'rehearse');
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-      const copy = withDatabase(db, rehearsalDatabase(db.database, deploymentId));
+      const owner = ownerOf(t, db);
+      const copy = withDatabase(db, ownDatabaseName(db.database, deploymentId, 'rehearsal-copy'));
+      const makeCopy = (template?: string) => withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'rehearsal-copy', step: 'rehearse', template }));
       const work = join(codePaths(t).workDir, `rehearsal-${sha256(deploymentId).slice(0, 8)}`);
       try {
         if (templateDatabase) {
           // The snapshot is sealed (closed to connections): copying it leaves it untouched.
-          await withClient(maintenance, async (c) => {
-            await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy.database)} WITH (FORCE)`);
-            await c.query(`CREATE DATABASE ${quoteIdent(copy.database)} TEMPLATE ${quoteIdent(templateDatabase)} STRATEGY FILE_COPY`);
-          });
+          await makeCopy(templateDatabase);
         } else {
-          await withClient(maintenance, (c) => createLike(c, copy.database, db.database));
+          await makeCopy();
           let dump = backupPath;
           if (!dump) {
             // A dry run has no backup: dump production (read-only) into scratch space.
@@ -165,7 +154,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         checks.push(await timedCheck(`${previous.name} on the migrated schema`, 'health', async () => [compat.compatible, compat.detail]));
         return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, durationMs: Date.now() - started };
       } finally {
-        await withClient(maintenance, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy.database)} WITH (FORCE)`)).catch(() => undefined);
+        await withClient(maintenance, (c) => dropOwnDatabase(c, owner, copy.database, 'rehearse', ['rehearsal-copy'])).catch(() => undefined);
         await rm(work, { recursive: true, force: true });
       }
     },

@@ -13,9 +13,13 @@ export interface DbTarget {
 
 export function parseDatabaseUrl(url: string): DbTarget {
   const c = parse(url);
-  if (!c.database || !c.user) throw new Error('the database URL must name a user and a database');
-  const sslmode = new URL(url).searchParams.get('sslmode') ?? undefined;
-  return { host: c.host ?? '127.0.0.1', port: Number(c.port ?? 5432), user: c.user, password: c.password ?? '', database: c.database, sslmode };
+  const parsed = new URL(url);
+  // pg-connection-string decodes the path with decodeURI, which leaves %3B, %3D, %2F… encoded:
+  // a database named `a;b=c` must be read as itself, or every name derived from it is wrong.
+  const database = parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : c.database;
+  if (!database || !c.user) throw new Error('the database URL must name a user and a database');
+  const sslmode = parsed.searchParams.get('sslmode') ?? undefined;
+  return { host: c.host ?? '127.0.0.1', port: Number(c.port ?? 5432), user: c.user, password: c.password ?? '', database, sslmode };
 }
 
 export function withDatabase(db: DbTarget, database: string): DbTarget {

@@ -25,6 +25,8 @@ export const FailureType = {
   HealthCheckFailed: 'HealthCheckFailed',
   VerificationFailed: 'VerificationFailed',
   RestoreUnverified: 'RestoreUnverified',
+  /** A DROP DATABASE or rename the guard refused: production, a template, or a database not labelled as safe-deploy's. */
+  DestructionRefused: 'DestructionRefused',
   WritesControlFailed: 'WritesControlFailed',
   RehearsalFailed: 'RehearsalFailed',
   DeploymentInProgress: 'DeploymentInProgress',

@@ -9,6 +9,10 @@ describe('pg commands', () => {
     expect(parseDatabaseUrl(databaseUrl(db))).toEqual(db);
   });
 
+  it.each(['日'.repeat(21), `it's "q"; x=1`, 'a/b?c#d&e+f', ' spaced ', '100%'])('reads the database %j as itself, whatever it takes to write it in a URL', (name) => {
+    expect(parseDatabaseUrl(databaseUrl({ ...db, database: name })).database).toBe(name);
+  });
+
   it('dumps with the password in env only, consistent with a snapshot', () => {
     const cmd = pgDump('/usr/lib/postgresql/15/bin/pg_dump', db, { file: '/b/x.dump', format: 'custom', jobs: 4, snapshot: '00000003-1' });
     expect(cmd.file).toBe('/usr/lib/postgresql/15/bin/pg_dump');

@@ -64,17 +64,20 @@ export interface ScenarioOptions {
   writes?: 'stop' | 'detect';
   overrides?: Record<string, unknown>;
   layout?: 'in-place' | 'releases';
+  /** Production's database name (default farm_chat_<name>): multibyte, 63 bytes, quotes… */
+  database?: string;
 }
 
 export async function createScenario(name: string, o: ScenarioOptions = {}): Promise<Scenario> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
-  const database = `farm_chat_${name.replace(/\W/g, '_')}`;
+  const database = o.database ?? `farm_chat_${name.replace(/\W/g, '_')}`;
   const role = `farm_${name.replace(/\W/g, '_')}`;
   const dbPassword = `pw-${randomBytes(9).toString('base64url')}`;
   await superuserQuery(`CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD '${dbPassword}'`);
-  await superuserQuery(`CREATE DATABASE "${database}" OWNER "${role}"`);
+  await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER "${role}"`);
   const { host, port } = inject('pg');
-  const databaseUrl = `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${database}`;
+  const urlOf = (db: string) => `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
+  const databaseUrl = urlOf(database);
 
   const origin = await buildFarmChatOrigin(join(root, 'origin.git'));
   const prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv, layout: o.layout });
@@ -100,7 +103,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
       return { handle, report: (await handle.result()) as DeploymentReport };
     },
     async query(sql, params = [], db = database) {
-      const c = new pg.Client({ connectionString: databaseUrl.replace(`/${database}`, `/${db}`) });
+      const c = new pg.Client({ connectionString: urlOf(db) });
       await c.connect();
       try {
         return (await c.query(sql, params)).rows;

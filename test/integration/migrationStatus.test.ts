@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkoutFarmChat, FARM_CHAT_DIR, migrateFarmChat } from '../../scripts/lib/farmChat.js';
 import type { LoadedConfig } from '../../src/activities/config.js';
 import { createActivities } from '../../src/activities/index.js';
-import { driftDatabaseName, type DriftReport } from '../../src/activities/drift.js';
+import { type DriftReport } from '../../src/activities/drift.js';
+import { createOwnDatabase, ownDatabaseName } from '../../src/activities/ownDatabases.js';
 import type { MigrationHistory } from '../../src/activities/migrationHistory.js';
 import type { PrismaHazardFacts } from '../../src/activities/prismaHazards.js';
 import type { TargetConfig } from '../../src/config/schema.js';
@@ -40,8 +41,18 @@ const drift = () => activityEnv().run(acts.detectSchemaDrift, { deploymentId, ta
 const hazards = (a = acts, t = target) => activityEnv().run(a.checkPrismaHazards, { deploymentId, target: t, targetCommit: s.origin.tags.v2! }) as Promise<PrismaHazardFacts>;
 const byName = (h: MigrationHistory) => Object.fromEntries(h.migrations.map((m) => [m.name, m]));
 const states = (h: MigrationHistory) => h.migrations.map((m) => [m.name, m.state]);
-const scratchExists = async () => (await s.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [driftDatabaseName(s.database, deploymentId)], 'postgres')).length > 0;
+const scratchExists = async () => (await s.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [ownDatabaseName(s.database, deploymentId, 'drift-scratch')], 'postgres')).length > 0;
 const atV1 = () => checkoutFarmChat(s.prod.appDir, 'v1');
+const owner = () => ({ app: 'farm-chat', environment: s.environment, production: s.database, maintenance: 'postgres' });
+async function asMaintenance<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: s.databaseUrl.replace(`/${s.database}`, '/postgres') });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
 
 beforeAll(async () => {
   s = await createScenario('migstatus');
@@ -70,13 +81,26 @@ describe('migration status from _prisma_migrations and the target release', () =
   });
 
   it('finds no drift on a clean production, and a retry clears its own leftover scratch database', async () => {
-    await s.query(`CREATE DATABASE "${driftDatabaseName(s.database, deploymentId)}"`, [], 'postgres'); // what a crashed attempt left
+    await asMaintenance((c) => createOwnDatabase(c, owner(), { deploymentId, kind: 'drift-scratch', step: 'inspect-migrations' })); // what a crashed attempt left
     heartbeats.length = 0;
     const d = await drift();
     expect(d).toMatchObject({ drift: false, complete: true, differences: [], warnings: [], replayed: [INIT] });
     expect(d.schemaDumpSha256.expected).toBe(d.schemaDumpSha256.actual);
     expect(heartbeats.length).toBeGreaterThan(0);
     expect(await scratchExists()).toBe(false);
+  });
+
+  it('refuses to drop a database under its scratch name that it did not label, and leaves it as it was', async () => {
+    const name = ownDatabaseName(s.database, deploymentId, 'drift-scratch');
+    await s.query(`CREATE DATABASE "${name}"`, [], 'postgres'); // someone else's, or made by hand
+    try {
+      const err = await drift().catch((e) => e);
+      expect(err).toMatchObject({ type: 'DestructionRefused', nonRetryable: true });
+      expect(err.message).toContain(`refused to drop "${name}": it is not labelled as a database safe-deploy made`);
+      expect(await scratchExists()).toBe(true);
+    } finally {
+      await s.query(`DROP DATABASE "${name}"`, [], 'postgres');
+    }
   });
 
   it('sees no hazard, and Prisma 6 in the real lockfile of the target release', async () => {
