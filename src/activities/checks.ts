@@ -1,10 +1,11 @@
-import { mkdir, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { toolVersion } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { pgTool, withClient } from './pgClient.js';
+import { ensurePrivateDir } from './privateFiles.js';
 
 export interface ToolFacts {
   versions: Record<string, string>;
@@ -130,7 +131,7 @@ export function createCheckActivities(deps: ActivityDeps) {
       const requiredBytes = Math.ceil(databaseBytes * t.backup.minFreeFactor);
       const lowDisk = (where: string, free: number, remedy: string) =>
         deployFailure(FailureType.DiskSpaceLow, { step: 'check-disk', what: `${where} has ${free} bytes free, ${requiredBytes} needed (${t.backup.minFreeFactor} × the database's ${databaseBytes} bytes)`, remedy, retryable: false });
-      await mkdir(t.backup.dir, { recursive: true });
+      await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'check-disk', tighten: true });
       const freeBytes = await freeBytesAt(t.backup.dir);
       if (t.backup.dump && freeBytes < requiredBytes) throw lowDisk(t.backup.dir, freeBytes, 'free space or point backup.dir elsewhere');
       const facts: DiskFacts = { freeBytes, requiredBytes: t.backup.dump ? requiredBytes : 0 };

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -11,6 +10,7 @@ import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
+import { ensurePrivateDir, makePrivate, writePrivateFile } from './privateFiles.js';
 import { Phases } from './phases.js';
 
 export type { DumpFacts } from './dbDump.js';
@@ -82,8 +82,10 @@ function snapshotFailure(e: unknown, database: string) {
 
 export function createDatabaseActivities(deps: ActivityDeps) {
   /** Beside the dump, for a person restoring by hand (and for pruning): what it holds and how to check it. */
-  const describeDump = (t: TargetConfig, deploymentId: string, facts: BackupFacts) =>
-    writeFile(`${facts.dump!.path}.json`, JSON.stringify({ deploymentId, app: t.app, environment: t.environment, createdAt: new Date().toISOString(), ...facts }, null, 2), { mode: 0o600 });
+  const describeDump = async (t: TargetConfig, deploymentId: string, facts: BackupFacts) => {
+    await makePrivate(facts.dump!.path); // pg_dump wrote it with the worker's umask
+    await writePrivateFile(`${facts.dump!.path}.json`, JSON.stringify({ deploymentId, app: t.app, environment: t.environment, createdAt: new Date().toISOString(), ...facts }, null, 2));
+  };
 
   return {
     /**
@@ -96,7 +98,8 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'backup');
       const path = backupPath(t, deploymentId);
-      if (t.backup.dump) await mkdir(t.backup.dir, { recursive: true });
+      // Production's data goes there: a folder of the worker's that nobody else can enter.
+      if (t.backup.dump) await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'backup', tighten: true });
       if (t.backup.method === 'dump') {
         const { dump, state } = await dumpWithFingerprint(t, db, path);
         const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };

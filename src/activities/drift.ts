@@ -1,5 +1,4 @@
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
@@ -13,7 +12,9 @@ import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
+import { codePaths } from './layout.js';
 import { pgTool, withClient } from './pgClient.js';
+import { privateTempDir } from './privateFiles.js';
 import { commitSchema, readMigrationScripts } from './releaseFiles.js';
 import { describeSchema, PRISMA_TABLE, type SchemaDescription } from './schemaCatalog.js';
 import { compareSchemas, type SchemaDifference } from './schemaDiff.js';
@@ -151,7 +152,7 @@ export function createDriftActivities(deps: ActivityDeps) {
         warnings.push(...orderWarnings);
 
         const dumpHash = async (target: DbTarget) => {
-          const file = join(tmpdir(), `${scratchDatabase}-${target === db ? 'production' : 'replayed'}.sql`);
+          const file = join(dumps, `${target === db ? 'production' : 'replayed'}.sql`);
           try {
             await runInActivity(pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), target, undefined, { excludeTables: [`*.${PRISMA_TABLE}`], file }), 'dump schema');
             return sha256(normaliseSchemaDump(await readFile(file, 'utf8')));
@@ -161,7 +162,15 @@ export function createDriftActivities(deps: ActivityDeps) {
             await rm(file, { force: true });
           }
         };
-        const schemaDumpSha256 = { expected: await dumpHash(scratch), actual: await dumpHash(db) };
+        // Both dumps go to a private folder of this run (never a predictable path in /tmp).
+        const dumps = await privateTempDir(codePaths(t).workDir, `drift-${sha256(deploymentId).slice(0, 8)}-`, { field: 'workDir', step: 'inspect-migrations' });
+        const schemaDumpSha256 = await (async () => {
+          try {
+            return { expected: await dumpHash(scratch), actual: await dumpHash(db) };
+          } finally {
+            await rm(dumps, { recursive: true, force: true });
+          }
+        })();
         if (schemaDumpSha256.expected !== schemaDumpSha256.actual && differences.length === 0 && orderWarnings.length === 0) {
           warnings.push('the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand');
         }

@@ -8,6 +8,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
 import { createDependencyActivities, type DependencyFacts } from './dependencies.js';
 import { commandFailure } from './failures.js';
+import { ensurePrivateDir } from './privateFiles.js';
 
 /**
  * Where a target's code lives. In place: one git working copy (appDir), fetched from its remote.
@@ -62,7 +63,8 @@ export function createLayoutActivities(deps: ActivityDeps) {
       const head = existsSync(join(dir, '.git')) ? (await runInActivity(gitHead(dir), 'head').catch(() => undefined))?.stdout.trim() : undefined;
       if (head !== commit) {
         await rm(dir, { recursive: true, force: true });
-        await mkdir(dirname(dir), { recursive: true });
+        if (t.codeLayout === 'releases') await mkdir(dirname(dir), { recursive: true });
+        else await ensurePrivateDir(p.workDir, { field: 'workDir', step: 'stage-release', tighten: true });
         try {
           // --shared: the objects stay in the source repository; a release directory costs its files only.
           await runInActivity(gitCloneShared(p.gitDir, dir, gitTimeout), 'clone');

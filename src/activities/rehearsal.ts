@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { appCommand } from '../commands/app.js';
@@ -15,6 +15,7 @@ import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
+import { privateTempDir, removeLeftovers } from './privateFiles.js';
 import type { ReleaseInfo } from './release.js';
 
 export interface RehearsalInput {
@@ -89,7 +90,10 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       const owner = ownerOf(t, db);
       const copy = withDatabase(db, ownDatabaseName(db.database, deploymentId, 'rehearsal-copy'));
       const makeCopy = (template?: string) => withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'rehearsal-copy', step: 'rehearse', template }));
-      const work = join(codePaths(t).workDir, `rehearsal-${sha256(deploymentId).slice(0, 8)}`);
+      // A dry run's dump of production goes to a private folder of this attempt; an earlier attempt's goes first.
+      const workPrefix = `rehearsal-${sha256(deploymentId).slice(0, 8)}-`;
+      await removeLeftovers(codePaths(t).workDir, workPrefix);
+      let work: string | undefined;
       try {
         if (templateDatabase) {
           // The snapshot is sealed (closed to connections): copying it leaves it untouched.
@@ -99,7 +103,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           let dump = backupPath;
           if (!dump) {
             // A dry run has no backup: dump production (read-only) into scratch space.
-            await mkdir(work, { recursive: true });
+            work = await privateTempDir(codePaths(t).workDir, workPrefix, { field: 'workDir', step: 'rehearse' });
             dump = join(work, 'production.dump');
             await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'custom', jobs: 1 }), 'dump for rehearsal');
           }
@@ -155,7 +159,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, durationMs: Date.now() - started };
       } finally {
         await withClient(maintenance, (c) => dropOwnDatabase(c, owner, copy.database, 'rehearse', ['rehearsal-copy'])).catch(() => undefined);
-        await rm(work, { recursive: true, force: true });
+        if (work) await rm(work, { recursive: true, force: true });
       }
     },
   };

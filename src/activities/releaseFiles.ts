@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { gitArchive } from '../commands/git.js';
@@ -13,6 +12,7 @@ import { sha256 } from './dbState.js';
 import { runInActivity } from './deps.js';
 import { commandFailure } from './failures.js';
 import { codePaths } from './layout.js';
+import { privateTempDir } from './privateFiles.js';
 
 /** A commit as resolveRelease returns it: a full or abbreviated sha, never an option or a path. */
 export const commitSchema = z.string().regex(/^[0-9a-f]{7,64}$/, 'a commit sha (hex)');
@@ -35,7 +35,7 @@ export async function withReleaseFiles<T>(
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
   // A folder of its own: activities of one deployment may read the same commit at the same time.
-  const work = await mkdtemp(join(tmpdir(), `safe-deploy-${sha256(o.deploymentId).slice(0, 8)}-release-`));
+  const work = await privateTempDir(codePaths(t).workDir, `release-${sha256(o.deploymentId).slice(0, 8)}-`, { field: 'workDir', step: o.step });
   await mkdir(join(work, 'tree'));
   try {
     for (const [i, path] of paths.entries()) {
