@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
-import type { CheckResult } from './http.js';
+import { appUrl, fetchOnOrigin, type CheckResult } from './http.js';
 
 export interface MonitorInput {
   target: TargetConfig;
@@ -34,15 +34,16 @@ export function createMonitorActivities(_deps: ActivityDeps) {
     async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
       const checks: CheckResult[] = [];
       checks.push(await timedCheck('health', 'health', async () => {
-        const res = await fetch(new URL(t.health.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
+        const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
         return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
       }));
       let counter: number | undefined;
       const ec = t.monitor.errorCounter;
       if (ec) {
         checks.push(await timedCheck(`error counter ${ec.field}`, 'health', async () => {
-          const res = await fetch(new URL(ec.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
-          const value = Number(((await res.json()) as Record<string, unknown>)[ec.field]);
+          const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
+          const json = (await res.json()) as Record<string, unknown> | null;
+          const value = json && typeof json === 'object' && Object.hasOwn(json, ec.field) ? Number(json[ec.field]) : NaN;
           if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];
           counter = value;
           const start = counterAtStart ?? value;

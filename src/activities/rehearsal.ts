@@ -12,7 +12,7 @@ import { quoteIdent, sha256, type TableState } from './dbState.js';
 import { heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
-import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
+import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
 import { withClient } from './pgClient.js';
 import type { ReleaseInfo } from './release.js';
@@ -73,7 +73,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
     const service = startService({ file: file!, args, cwd: previous.dir, env, secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))] });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const health = await waitHealthy(new URL(t.health.path, base).toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
+      const health = await waitHealthy(appUrl(base, t.health.path, 'health.path', 'rehearse').toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
       if (!health.ok) {
         const why = service.exited() ? `it exited: ${lastLines(service.output(), 5)}` : `last answer: ${health.last}`;
         return { compatible: false, detail: `${previous.name} did not become healthy on the migrated copy (${why})`, checks: [] };

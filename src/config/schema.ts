@@ -1,6 +1,7 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
 import { NOTIFY_EVENTS } from '../shared/notify.js';
+import { pathProblem } from '../shared/urls.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (max 63)');
 /** A branch, tag or commit: no option-looking or path-escaping values ever reach git's argv. */
@@ -20,6 +21,13 @@ const duration = z.union([z.number().int().positive(), z.string()]).refine((d) =
   }
 }, "a duration such as '90 seconds' or milliseconds");
 const absolutePath = z.string().refine((p) => p.startsWith('/'), 'an absolute path');
+/** An http(s) URL: `file:`, `gopher:`, `javascript:` and the like are refused. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+/** A path on the app's own origin (see shared/urls.ts): `//host/x`, `/\host`, `/../x` are refused. */
+const requestPath = z.string().superRefine((p, ctx) => {
+  const problem = pathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a request path on baseUrl's origin: ${problem}` });
+});
 const packageName = z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/, 'an npm package name');
 const qualifiedColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'table.column');
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table name');
@@ -75,7 +83,7 @@ export const httpCheckSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase name with dashes'),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    path: z.string().startsWith('/'),
+    path: requestPath,
     body: z.json().optional(),
     bearer: z.string().optional(),
     expectStatus: z.number().int().min(100).max(599).default(200),
@@ -115,7 +123,7 @@ export const notifySchema = z
     webhookUrlEnv: envName.describe('NAME of the variable holding the webhook URL (worker env or envFile)'),
     events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]).describe('which events to send (default: all)'),
     timeout: duration.default('10 seconds').describe('per request; a timeout is retried by the activity retry policy'),
-    webUiUrl: z.url().optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
+    webUiUrl: httpUrl.optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
   })
   .strict();
 export type NotifyConfig = z.output<typeof notifySchema>;
@@ -230,10 +238,10 @@ export const environmentConfigSchema = z
       .strict(),
     /** Non-secret variables given to the app's commands (install, build, migrate, restart). */
     commandEnv: z.record(envName, z.string()).default({}),
-    baseUrl: z.url(),
+    baseUrl: httpUrl,
     health: z
       .object({
-        path: z.string().startsWith('/').default('/health'),
+        path: requestPath.default('/health'),
         timeout: duration.default('60 seconds'),
       })
       .strict()
@@ -265,7 +273,7 @@ export const environmentConfigSchema = z
         interval: duration.default('30 seconds'),
         command: argv.optional(),
         /** A numeric field of a JSON endpoint that must not grow by more than `maxIncrease` during the window. */
-        errorCounter: z.object({ path: z.string().startsWith('/'), field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
+        errorCounter: z.object({ path: requestPath, field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
       })
       .strict()
       .default({ minutes: 0, interval: '30 seconds' }),
