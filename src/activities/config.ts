@@ -52,7 +52,8 @@ export function createConfigActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      const app = parsed.data.apps[request.app];
+      // Own entries only: an app or environment named `constructor` is not Object.prototype's.
+      const app = Object.hasOwn(parsed.data.apps, request.app) ? parsed.data.apps[request.app] : undefined;
       if (!app) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',
@@ -61,7 +62,7 @@ export function createConfigActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      const env = app[request.environment];
+      const env = Object.hasOwn(app, request.environment) ? app[request.environment] : undefined;
       if (!env) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',

@@ -13,9 +13,9 @@ export interface ActivityDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). */
+/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). No prototype: a key is only what the file says. */
 export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -45,10 +45,12 @@ export function readEnvFile(path: string | undefined): Record<string, string> {
  * worker serving several apps may hold a same-named variable for another), then the worker's env.
  */
 export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name: string): { value: string; source: 'worker' | 'env-file' } | undefined {
-  const fromFile = readEnvFile(envFile)[name];
-  if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: 'env-file' };
-  const own = deps.env[name];
-  if (own !== undefined && own !== '') return { value: own, source: 'worker' };
+  // Own entries only: a variable named `constructor` or `toString` is not Object.prototype's.
+  const file = readEnvFile(envFile);
+  const fromFile = Object.hasOwn(file, name) ? file[name] : undefined;
+  if (typeof fromFile === 'string' && fromFile !== '') return { value: fromFile, source: 'env-file' };
+  const own = Object.hasOwn(deps.env, name) ? deps.env[name] : undefined;
+  if (typeof own === 'string' && own !== '') return { value: own, source: 'worker' };
   return undefined;
 }
 
