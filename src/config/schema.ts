@@ -132,7 +132,8 @@ export type NotifyConfig = z.output<typeof notifySchema>;
 export const environmentConfigSchema = z
   .object({
     appDir: absolutePath.describe("the app's directory: the production working copy (in-place), or the `current` symlink (releases)"),
-    gitRemote: z.string().regex(/^[A-Za-z0-9._-]+$/).default('origin'),
+    /** A remote's NAME (not a URL): never starting with `-` or `.`, so git cannot read it as an option or a path. */
+    gitRemote: z.string().max(100).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a git remote name such as origin (letters, digits, . _ -; must not start with - or .)').default('origin'),
     /**
      * `in-place` (default): appDir is a git working copy that is checked out and reinstalled.
      * `releases` (Capistrano-style): each release is its own directory `<root>/releases/<time>-<sha>`
@@ -143,7 +144,11 @@ export const environmentConfigSchema = z
     releases: z
       .object({
         /** Where the app's git repository is fetched from (URL or path); mirrored in `<root>/repo`. */
-        repository: z.string().min(1).refine((r) => !r.startsWith('-'), 'a git URL or path'),
+        repository: z
+          .string()
+          .min(1)
+          .refine((r) => !r.startsWith('-') && !/[\u0000-\u001f\u007f]/.test(r) && !/^[A-Za-z][A-Za-z0-9+.-]*::/.test(r),
+            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no `transport::` helper such as ext::'),
         /** Releases kept on disk (the current and previous ones always are). */
         keep: z.number().int().min(2).max(100).default(5),
       })
