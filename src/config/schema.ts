@@ -1,6 +1,8 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
+import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { NOTIFY_EVENTS } from '../shared/notify.js';
+import { normalizeAbsolutePath, normalizeRepoPath } from '../shared/paths.js';
 import { pathProblem } from '../shared/urls.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (max 63)');
@@ -20,7 +22,24 @@ const duration = z.union([z.number().int().positive(), z.string()]).refine((d) =
     return false;
   }
 }, "a duration such as '90 seconds' or milliseconds");
-const absolutePath = z.string().refine((p) => p.startsWith('/'), 'an absolute path');
+/** Normalised: `/var/backups//app/` is `/var/backups/app`; `..`, `/` alone and control characters are refused. */
+const absolutePath = z.string().transform((p, ctx) => {
+  const r = normalizeAbsolutePath(p);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.path;
+});
+/** A path inside the app's repository, normalised (`./prisma/migrations/` is `prisma/migrations`); absolute or `..` refused. */
+const repoPath = z.string().transform((p, ctx) => {
+  const r = normalizeRepoPath(p);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.path;
+});
 /** An http(s) URL: `file:`, `gopher:`, `javascript:` and the like are refused. */
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
 /** A path on the app's own origin (see shared/urls.ts): `//host/x`, `/\host`, `/../x` are refused. */
@@ -296,8 +315,13 @@ export const environmentConfigSchema = z
     requiredPackages: z.array(packageName).default([]),
     expect: expectationsSchema.default({ tables: [], columns: [] }),
     notify: notifySchema.optional(),
-    migrationsDir: z.string().default('prisma/migrations'),
-    manifestFile: z.string().default('.safe-deploy.json'),
+    migrationsDir: repoPath.default('prisma/migrations'),
+    /**
+     * The release manifest, relative to the repository root. A release without the default file is
+     * an older release (nothing declared); a file named here explicitly must exist in the target
+     * release, so that a typo cannot silently drop the release's checks.
+     */
+    manifestFile: repoPath.default(DEFAULT_MANIFEST_FILE),
     commandTimeouts: z
       .object({
         install: duration.default('20 minutes'),
