@@ -35,6 +35,8 @@ export const gitHead = (cwd: string) => git(cwd, ['rev-parse', 'HEAD']);
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
 export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => git(cwd, ['checkout', '--quiet', '--detach', commitId(commit)], timeoutMs);
 export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', '--end-of-options', `${commit}:${path}`]);
+/** The tree entry of `path` at `commit` (`<mode> <type> <id>\t<path>`), or nothing when there is none. */
+export const gitTreeEntry = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--end-of-options', commit, path]);
 export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', '--end-of-options', commit, `${path}/`]);
 export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', '--end-of-options', commit]);
 /** A working copy of `source` whose objects stay in `source` (--shared): cheap release directories. */
