@@ -5,7 +5,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, sha256, type TableState } from './dbState.js';
-import { activityAttempt, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { activityAttempt, commandEnvValues, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
@@ -44,7 +44,7 @@ export function createAppActivities(deps: ActivityDeps) {
     /** Runs the configured restart command, then waits until the health endpoint answers 200. */
     async restartApplication({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ healthyAfterMs: number; health: string }> {
       try {
-        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
+        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
       } catch (e) {
         throw commandFailure(e, { step, type: FailureType.RestartFailed, what: 'the restart command failed', remedy: 'see the output and the app log', retryable: true });
       }

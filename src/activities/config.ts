@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describeIssues, deployRequestSchema, environmentProblems, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { run } from '../exec/run.js';
-import type { ActivityDeps } from './deps.js';
+import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';
 
 /** Debian keeps the versioned client tools beside the server (`pg_config --bindir`); else use PATH. */
 async function detectPgBinDir(): Promise<string | undefined> {
@@ -81,7 +81,9 @@ export function createConfigActivities(deps: ActivityDeps) {
         });
       }
       const pgBinDir = parsed.data.tools.pgBinDir ?? (await detectPgBinDir());
-      return { request, target: { ...env, app: request.app, environment: request.environment, pgBinDir } };
+      // The result is stored in history: commandEnv goes as names, its values stay in this file (commandEnvValues).
+      const commandEnv = Object.fromEntries(Object.keys(env.commandEnv).map((name) => [name, COMMAND_ENV_ON_WORKER]));
+      return { request, target: { ...env, commandEnv, app: request.app, environment: request.environment, pgBinDir } };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
+import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { run, type Cmd, type RunHooks, type RunResult } from '../exec/run.js';
@@ -75,6 +76,41 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
       retryable: false,
     });
   }
+}
+
+/**
+ * What loadConfig returns in place of each `commandEnv` value. The target travels through the
+ * workflow's history (loadConfig's result, every activity's input): it carries the NAMES, and the
+ * values are read from the worker's config file when a command runs (commandEnvValues).
+ */
+export const COMMAND_ENV_ON_WORKER = '<read from the worker config when a command runs>';
+
+/**
+ * The `commandEnv` a command runs with: each value left on the worker by loadConfig is read again
+ * from this worker's config file, by app, environment and name. A value given in the target
+ * itself (a target built by a caller, or loaded before names-only) is used as given.
+ */
+export function commandEnvValues(deps: ActivityDeps, t: Pick<TargetConfig, 'app' | 'environment' | 'commandEnv'>, step: StepName): Record<string, string> {
+  const names = Object.keys(t.commandEnv);
+  if (!names.some((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER)) return { ...t.commandEnv };
+  const field = `apps.${t.app}.${t.environment}.commandEnv`;
+  const fail = (why: string) => deployFailure(FailureType.InvalidConfig, {
+    step, what: `${field}: ${why}`, remedy: `restore ${field} in ${deps.configPath} (the deployment started with ${names.join(', ')}) and retry`, retryable: false,
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
+  } catch (e) {
+    throw fail(`cannot read the values from ${deps.configPath}: ${(e as Error).message}`);
+  }
+  const parsed = workerConfigSchema.safeParse(raw);
+  if (!parsed.success) throw fail(`the worker config ${deps.configPath} is no longer valid: ${describeIssues(parsed.error, '')}`);
+  const apps = parsed.data.apps;
+  const envs = Object.hasOwn(apps, t.app) ? apps[t.app]! : {};
+  const values = Object.hasOwn(envs, t.environment) ? envs[t.environment]!.commandEnv : {};
+  const missing = names.filter((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER && !Object.hasOwn(values, n));
+  if (missing.length > 0) throw fail(`${missing.join(', ')} no longer set in ${deps.configPath}`);
+  return Object.fromEntries(names.map((n) => [n, t.commandEnv[n] === COMMAND_ENV_ON_WORKER ? values[n]! : t.commandEnv[n]!]));
 }
 
 function currentContext(): Context | undefined {

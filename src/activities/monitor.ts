@@ -3,7 +3,7 @@ import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { appUrl, fetchOnOrigin, type CheckResult } from './http.js';
 
 export interface MonitorInput {
@@ -29,7 +29,7 @@ async function timedCheck(name: string, kind: CheckResult['kind'], fn: () => Pro
 }
 
 /** One look at the live release during the monitoring window: health, the error counter, the configured command. */
-export function createMonitorActivities(_deps: ActivityDeps) {
+export function createMonitorActivities(deps: ActivityDeps) {
   return {
     async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
       const checks: CheckResult[] = [];
@@ -54,7 +54,7 @@ export function createMonitorActivities(_deps: ActivityDeps) {
         const argv = t.monitor.command;
         checks.push(await timedCheck('monitor command', 'health', async () => {
           try {
-            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
+            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'monitor'), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
             return [true, lastLines(r.stdout, 1) || 'exit 0'];
           } catch (e) {
             if (e instanceof CommandFailed) return [false, `exit ${e.exitCode}: ${lastLines(e.stderr || e.stdout, 2)}`];

@@ -9,7 +9,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { quoteIdent, sha256, type TableState } from './dbState.js';
-import { heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
@@ -68,7 +68,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
     const port = await freePort();
     const url = databaseUrl(copy);
     // The app's own environment (its env file), pointed at the copy and a port of its own.
-    const env = { ...readEnvFile(t.envFile), ...t.commandEnv, [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
+    const env = { ...readEnvFile(t.envFile), ...commandEnvValues(deps, t, 'rehearse'), [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
     const [file, ...args] = sp.command;
     const service = startService({ file: file!, args, cwd: previous.dir, env, secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))] });
     try {
@@ -123,7 +123,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         }
         const url = databaseUrl(copy);
         try {
-          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
+          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
         } catch (e) {
           const output = e instanceof CommandFailed ? lastLines(`${e.stdout}\n${e.stderr}`, 15) : (e as Error).message;
           // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.
