@@ -7,6 +7,7 @@ import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetentio
 import { backupNames, databaseSize, labelDatabase } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
+import { partialDumpPath } from './partialDumps.js';
 import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { withClient } from './pgClient.js';
@@ -97,7 +98,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       const path = backupPath(t, deploymentId);
       if (t.backup.dump) await mkdir(t.backup.dir, { recursive: true });
       if (t.backup.method === 'dump') {
-        const { dump, state } = await dumpWithFingerprint(t, db, path);
+        const { dump, state } = await dumpWithFingerprint(t, db, path, partialDumpPath(t, deploymentId));
         const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
         await describeDump(t, deploymentId, facts);
         return facts;
@@ -114,7 +115,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
       const copy = withDatabase(db, names.snapshot);
       const { dump, state } = t.backup.dump
-        ? await dumpWithFingerprint(t, copy, path)
+        ? await dumpWithFingerprint(t, copy, path, partialDumpPath(t, deploymentId))
         : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
       const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, names.snapshot), sizeBytes: await databaseSize(c, names.snapshot) })));
       const facts: BackupFacts = {
