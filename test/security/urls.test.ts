@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runHttpChecks, waitHealthy } from '../../src/activities/http.js';
+import { createMonitorActivities } from '../../src/activities/monitor.js';
 import { createReleaseActivities } from '../../src/activities/release.js';
 import { describeIssues, environmentConfigSchema, releaseManifestSchema, type HttpCheck, type TargetConfig } from '../../src/config/schema.js';
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
     if (path === '/login') return res.end(JSON.stringify({ token: 'tok-1', next: `/${thiefHost}/steal`, nextBackslash: `\\${thiefHost}/steal` }));
     if (path === '/away') return res.writeHead(302, { location: `http://${thiefHost}/steal` }).end();
     if (path === '/moved') return res.writeHead(302, { location: '/health' }).end();
+    if (path === '/metrics') return res.end('{"errors":3}');
     res.end('{"status":"ok"}');
   });
   base = `http://127.0.0.1:${await listen(app.server)}`;
@@ -142,6 +144,28 @@ describe('the bypass header and bearer tokens reach the app origin only (real li
     const h = await waitHealthy(`${base}/away`, 300);
     expect(h.ok).toBe(false);
     thiefGotNothing();
+  });
+});
+
+describe('monitoring looks at the app origin only (real listeners)', () => {
+  const monitorTarget = (errorCounterPath: string): TargetConfig => {
+    const env = environmentConfigSchema.parse({ appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: base });
+    // Built past the schema, as a target from an older history could be.
+    return { ...env, app: 'demo', environment: 'test', monitor: { ...env.monitor, errorCounter: { path: errorCounterPath, field: 'errors', maxIncrease: 0 } } };
+  };
+  const { monitorOnce } = createMonitorActivities({ configPath: '/nonexistent', env: {} });
+
+  it('reads the error counter on the app origin', async () => {
+    const r = (await new MockActivityEnvironment().run(monitorOnce, { target: monitorTarget('/metrics'), tick: 1 })) as { counter?: number };
+    expect(r.counter).toBe(3);
+  });
+
+  it('refuses an error-counter path naming another host: the look fails, the other host gets nothing', async () => {
+    const err = await new MockActivityEnvironment().run(monitorOnce, { target: monitorTarget(`//${thiefHost}/steal`), tick: 1 }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('MonitoringFailed');
+    expect((err as ApplicationFailure).message).toContain('monitor.errorCounter.path');
+    expect(thief.seen).toEqual([]);
   });
 });
 
