@@ -5,11 +5,11 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, sha256, type TableState } from './dbState.js';
-import { activityAttempt, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { activityAttempt, commandEnvValues, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
-import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
+import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { migrateStatus } from './migrations.js';
 import { withClient } from './pgClient.js';
 import type { ReleaseInfo } from './release.js';
@@ -44,11 +44,11 @@ export function createAppActivities(deps: ActivityDeps) {
     /** Runs the configured restart command, then waits until the health endpoint answers 200. */
     async restartApplication({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ healthyAfterMs: number; health: string }> {
       try {
-        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
+        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
       } catch (e) {
         throw commandFailure(e, { step, type: FailureType.RestartFailed, what: 'the restart command failed', remedy: 'see the output and the app log', retryable: true });
       }
-      const health = await waitHealthy(new URL(t.health.path, t.baseUrl).toString(), msToNumber(t.health.timeout as never), (attempt) => heartbeat({ phase: 'health', attempt }));
+      const health = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), msToNumber(t.health.timeout as never), (attempt) => heartbeat({ phase: 'health', attempt }));
       if (!health.ok) {
         throw deployFailure(FailureType.HealthCheckFailed, { step, what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`, remedy: 'see the app log', retryable: false });
       }
@@ -63,6 +63,7 @@ export function createAppActivities(deps: ActivityDeps) {
       const { db, url } = resolveDatabase(deps, t, step);
       const secrets = [db.password, url];
       // While writes are paused, the app lets requests carrying the bypass token through: ours.
+      // runHttpChecks sends it (and the checks' bearer tokens) to baseUrl's origin only.
       const headers: Record<string, string> = {};
       const bypass = t.writes.bypass ? lookupEnv(deps, t.envFile, t.writes.bypass.valueEnv) : undefined;
       if (t.writes.bypass && bypass) {
@@ -83,7 +84,7 @@ export function createAppActivities(deps: ActivityDeps) {
         return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
       }));
       checks.push(await timedCheck('health', 'health', async () => {
-        const h = await waitHealthy(new URL(t.health.path, t.baseUrl).toString(), 10_000);
+        const h = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), 10_000);
         return [h.ok, h.last];
       }));
       heartbeat({ phase: 'http checks' });

@@ -10,6 +10,7 @@ import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { dropOwnDatabase, ownDatabases, ownerOf, type OwnKind } from './ownDatabases.js';
+import { removeStalePartialDumps } from './partialDumps.js';
 import { withClient } from './pgClient.js';
 
 export interface PruneInput {
@@ -67,6 +68,8 @@ export async function pruneBackups(deps: ActivityDeps, { deploymentId, target: t
     }
   };
   await apply([await dumpsOf(t)]);
+  // What cancelled or failed dumps of earlier deployments left: never a whole dump, never another target's.
+  removed.push(...(await removeStalePartialDumps(t, deploymentId)));
   await withClient(withDatabase(db, t.database.maintenanceDatabase), async (c) => {
     // Labelled by safe-deploy for this app, environment and database, and named as it names them.
     const owner = ownerOf(t, db);

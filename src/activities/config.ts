@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describeIssues, deployRequestSchema, environmentProblems, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { run } from '../exec/run.js';
-import type { ActivityDeps } from './deps.js';
+import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';
 
 /** Debian keeps the versioned client tools beside the server (`pg_config --bindir`); else use PATH. */
 async function detectPgBinDir(): Promise<string | undefined> {
@@ -52,7 +52,8 @@ export function createConfigActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      const app = parsed.data.apps[request.app];
+      // Own entries only: an app or environment named `constructor` is not Object.prototype's.
+      const app = Object.hasOwn(parsed.data.apps, request.app) ? parsed.data.apps[request.app] : undefined;
       if (!app) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',
@@ -61,7 +62,7 @@ export function createConfigActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      const env = app[request.environment];
+      const env = Object.hasOwn(app, request.environment) ? app[request.environment] : undefined;
       if (!env) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',
@@ -80,7 +81,9 @@ export function createConfigActivities(deps: ActivityDeps) {
         });
       }
       const pgBinDir = parsed.data.tools.pgBinDir ?? (await detectPgBinDir());
-      return { request, target: { ...env, app: request.app, environment: request.environment, pgBinDir } };
+      // The result is stored in history: commandEnv goes as names, its values stay in this file (commandEnvValues).
+      const commandEnv = Object.fromEntries(Object.keys(env.commandEnv).map((name) => [name, COMMAND_ENV_ON_WORKER]));
+      return { request, target: { ...env, commandEnv, app: request.app, environment: request.environment, pgBinDir } };
     },
   };
 }

@@ -6,6 +6,7 @@ import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetentio
 import { databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
+import { partialDumpPath } from './partialDumps.js';
 import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
@@ -101,7 +102,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       // Production's data goes there: a folder of the worker's that nobody else can enter.
       if (t.backup.dump) await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'backup', tighten: true });
       if (t.backup.method === 'dump') {
-        const { dump, state } = await dumpWithFingerprint(t, db, path);
+        const { dump, state } = await dumpWithFingerprint(t, db, path, partialDumpPath(t, deploymentId));
         const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
         await describeDump(t, deploymentId, facts);
         return facts;
@@ -114,7 +115,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
       const copy = withDatabase(db, snapshot);
       const { dump, state } = t.backup.dump
-        ? await dumpWithFingerprint(t, copy, path)
+        ? await dumpWithFingerprint(t, copy, path, partialDumpPath(t, deploymentId))
         : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
       const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
       const facts: BackupFacts = {

@@ -3,7 +3,7 @@
  * reads, and pg_restore into a scratch database that is proven equal before it is swapped in.
  * Both stream: the dump goes straight to disk, output is read line by line for progress.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { pgDump, pgDumpSchema, pgRestore, pgRestoreList, withDatabase, type DbTarget } from '../commands/pg.js';
@@ -63,11 +63,14 @@ export function tableProgress(parallel: boolean) {
  * pg_dump of `db` into `path`, verified: a fingerprint (schema, rows and checksum per table,
  * migrations) is read inside the snapshot the dump reads, the archive lists with pg_restore, and
  * its size and sha256 are recorded. A retry starts over: a dump is not resumable.
+ *
+ * The dump is written to `partial` and renamed to `path` only once verified: a file at `path` is
+ * always a whole dump; what a cancelled or failed dump leaves is pruned by retention (partialDumps.ts).
  */
-export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string): Promise<{ dump: DumpFacts; state: DatabaseState }> {
+export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string, partial: string): Promise<{ dump: DumpFacts; state: DatabaseState }> {
   const started = Date.now();
   const phases = new Phases();
-  await rm(path, { recursive: true, force: true });
+  await rm(partial, { recursive: true, force: true });
   const state = await withClient(db, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ snapshot: string; tables: string }>(
@@ -77,9 +80,9 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
     const { snapshot, tables } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
     try {
-      await phases.time('pg_dump', () => runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: path, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
+      await phases.time('pg_dump', () => runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: partial, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
         onLine: tablesDone.onLine,
-        progress: async () => ({ bytesWritten: await pathBytes(path), tablesDone: tablesDone.done(), tables: Number(tables) }),
+        progress: async () => ({ bytesWritten: await pathBytes(partial), tablesDone: tablesDone.done(), tables: Number(tables) }),
       }));
     } catch (e) {
       throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
@@ -90,7 +93,7 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   });
   let listing;
   try {
-    listing = await phases.time('list', () => runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), path), 'verify'));
+    listing = await phases.time('list', () => runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), partial), 'verify'));
   } catch (e) {
     throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
   }
@@ -99,7 +102,10 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   if (missing.length > 0) {
     throw deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
   }
-  const { sha256: digest, sizeBytes } = await phases.time('sha256', () => fingerprintPath(path));
+  const { sha256: digest, sizeBytes } = await phases.time('sha256', () => fingerprintPath(partial));
+  // Verified: only now does it take its final name (a retry's earlier whole dump is replaced).
+  await rm(path, { recursive: true, force: true });
+  await rename(partial, path);
   return {
     dump: { path, format: t.backup.format, sizeBytes, sha256: digest, archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length, durationMs: Date.now() - started, phasesMs: phases.ms },
     state,

@@ -8,7 +8,7 @@ import { gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { sha256File } from './files.js';
 
@@ -96,7 +96,7 @@ export function npmDiagnosis(output: string): { code: string; text: string } | u
 /** npm error codes that a retry cannot fix: the release itself is wrong (a lockfile out of sync, a version that does not exist). */
 const RELEASE_ERRORS = new Set(['EUSAGE', 'ETARGET', 'EBADPLATFORM', 'EJSONPARSE']);
 
-export function createDependencyActivities(_deps: ActivityDeps) {
+export function createDependencyActivities(deps: ActivityDeps) {
   return {
     /**
      * `npm ci` from the checked-out release's lockfile, then the app's build commands. Skipped when
@@ -116,7 +116,7 @@ export function createDependencyActivities(_deps: ActivityDeps) {
       const before = await compareWithLockfile(dir);
       const upToDate = marker?.commit === commit && marker?.lockfileSha256 === lockfileSha256 && before.missing.length === 0 && before.extraneous.length === 0;
       if (!upToDate) {
-        const env = { cwd: dir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.install as never) };
+        const env = { cwd: dir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.install as never) };
         for (const [phase, argv] of [['install', t.commands.install], ...t.commands.build.map((b) => ['build', b] as const)] as const) {
           try {
             await runInActivity(appCommand(argv, env), phase);

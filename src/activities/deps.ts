@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
+import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { MAX_IDENTIFIER_BYTES } from './ownDatabases.js';
 import type { StepName } from '../shared/steps.js';
@@ -14,9 +15,9 @@ export interface ActivityDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). */
+/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). No prototype: a key is only what the file says. */
 export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -46,10 +47,12 @@ export function readEnvFile(path: string | undefined): Record<string, string> {
  * worker serving several apps may hold a same-named variable for another), then the worker's env.
  */
 export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name: string): { value: string; source: 'worker' | 'env-file' } | undefined {
-  const fromFile = readEnvFile(envFile)[name];
-  if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: 'env-file' };
-  const own = deps.env[name];
-  if (own !== undefined && own !== '') return { value: own, source: 'worker' };
+  // Own entries only: a variable named `constructor` or `toString` is not Object.prototype's.
+  const file = readEnvFile(envFile);
+  const fromFile = Object.hasOwn(file, name) ? file[name] : undefined;
+  if (typeof fromFile === 'string' && fromFile !== '') return { value: fromFile, source: 'env-file' };
+  const own = Object.hasOwn(deps.env, name) ? deps.env[name] : undefined;
+  if (typeof own === 'string' && own !== '') return { value: own, source: 'worker' };
   return undefined;
 }
 
@@ -85,6 +88,41 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
     });
   }
   return { url: found.value, db };
+}
+
+/**
+ * What loadConfig returns in place of each `commandEnv` value. The target travels through the
+ * workflow's history (loadConfig's result, every activity's input): it carries the NAMES, and the
+ * values are read from the worker's config file when a command runs (commandEnvValues).
+ */
+export const COMMAND_ENV_ON_WORKER = '<read from the worker config when a command runs>';
+
+/**
+ * The `commandEnv` a command runs with: each value left on the worker by loadConfig is read again
+ * from this worker's config file, by app, environment and name. A value given in the target
+ * itself (a target built by a caller, or loaded before names-only) is used as given.
+ */
+export function commandEnvValues(deps: ActivityDeps, t: Pick<TargetConfig, 'app' | 'environment' | 'commandEnv'>, step: StepName): Record<string, string> {
+  const names = Object.keys(t.commandEnv);
+  if (!names.some((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER)) return { ...t.commandEnv };
+  const field = `apps.${t.app}.${t.environment}.commandEnv`;
+  const fail = (why: string) => deployFailure(FailureType.InvalidConfig, {
+    step, what: `${field}: ${why}`, remedy: `restore ${field} in ${deps.configPath} (the deployment started with ${names.join(', ')}) and retry`, retryable: false,
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
+  } catch (e) {
+    throw fail(`cannot read the values from ${deps.configPath}: ${(e as Error).message}`);
+  }
+  const parsed = workerConfigSchema.safeParse(raw);
+  if (!parsed.success) throw fail(`the worker config ${deps.configPath} is no longer valid: ${describeIssues(parsed.error, '')}`);
+  const apps = parsed.data.apps;
+  const envs = Object.hasOwn(apps, t.app) ? apps[t.app]! : {};
+  const values = Object.hasOwn(envs, t.environment) ? envs[t.environment]!.commandEnv : {};
+  const missing = names.filter((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER && !Object.hasOwn(values, n));
+  if (missing.length > 0) throw fail(`${missing.join(', ')} no longer set in ${deps.configPath}`);
+  return Object.fromEntries(names.map((n) => [n, t.commandEnv[n] === COMMAND_ENV_ON_WORKER ? values[n]! : t.commandEnv[n]!]));
 }
 
 function currentContext(): Context | undefined {

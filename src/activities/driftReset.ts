@@ -7,7 +7,7 @@ import { lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DataInventory, TableRows } from '../shared/migrationFixes.js';
 import { quoteIdent, readMigrations } from './dbState.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { withClient } from './pgClient.js';
@@ -93,7 +93,7 @@ export function createDriftResetActivities(deps: ActivityDeps) {
           remedy: 'the deployment is rolled back; a DBA reconciles the schema with the migrations',
         });
       }
-      const cmd = appCommand(t.commands.migrateReset, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = appCommand(t.commands.migrateReset, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'migrate'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
       try {
         const r = await runInActivity(cmd, 'migrate reset');
         const rows = await withClient(db, readMigrations);

@@ -16,7 +16,7 @@ import type { MigrationTriage, Resolution } from '../shared/migrationFixes.js';
 import type { StepName } from '../shared/steps.js';
 import { readCatalogFacts } from './catalogFacts.js';
 import { prismaSchemaOf } from './drift.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { codePaths } from './layout.js';
@@ -175,7 +175,7 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
       if (action === 'resolve-applied' && !(existsSync(local) && checksumMatches(await readFile(local), checksum))) {
         throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `${local} is not the target's ${migration}, which prisma migrate resolve --applied records`, remedy: "stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to 'sql'; nothing was changed", retryable: false });
       }
-      const cmd = appCommand([...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration], { cwd, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = appCommand([...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration], { cwd, commandEnv: commandEnvValues(deps, t, 'resolve-migration'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
       let output: string;
       try {
         output = lastLines((await runInActivity(cmd, 'migrate resolve')).stdout, 10);

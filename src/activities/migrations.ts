@@ -5,7 +5,7 @@ import { CommandFailed, lastLines, type Cmd } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from './dbState.js';
-import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { withClient } from './pgClient.js';
 
@@ -41,7 +41,7 @@ const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && 
 
 export function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
   const { url, db } = resolveDatabase(deps, t, step);
-  const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
+  const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
   return { cmd, db };
 }
 

@@ -3,8 +3,8 @@ import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
-import type { CheckResult } from './http.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
+import { appUrl, fetchOnOrigin, type CheckResult } from './http.js';
 
 export interface MonitorInput {
   target: TargetConfig;
@@ -29,20 +29,21 @@ async function timedCheck(name: string, kind: CheckResult['kind'], fn: () => Pro
 }
 
 /** One look at the live release during the monitoring window: health, the error counter, the configured command. */
-export function createMonitorActivities(_deps: ActivityDeps) {
+export function createMonitorActivities(deps: ActivityDeps) {
   return {
     async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
       const checks: CheckResult[] = [];
       checks.push(await timedCheck('health', 'health', async () => {
-        const res = await fetch(new URL(t.health.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
+        const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
         return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
       }));
       let counter: number | undefined;
       const ec = t.monitor.errorCounter;
       if (ec) {
         checks.push(await timedCheck(`error counter ${ec.field}`, 'health', async () => {
-          const res = await fetch(new URL(ec.path, t.baseUrl), { signal: AbortSignal.timeout(10_000) });
-          const value = Number(((await res.json()) as Record<string, unknown>)[ec.field]);
+          const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
+          const json = (await res.json()) as Record<string, unknown> | null;
+          const value = json && typeof json === 'object' && Object.hasOwn(json, ec.field) ? Number(json[ec.field]) : NaN;
           if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];
           counter = value;
           const start = counterAtStart ?? value;
@@ -53,7 +54,7 @@ export function createMonitorActivities(_deps: ActivityDeps) {
         const argv = t.monitor.command;
         checks.push(await timedCheck('monitor command', 'health', async () => {
           try {
-            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
+            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'monitor'), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
             return [true, lastLines(r.stdout, 1) || 'exit 0'];
           } catch (e) {
             if (e instanceof CommandFailed) return [false, `exit ${e.exitCode}: ${lastLines(e.stderr || e.stdout, 2)}`];

@@ -52,12 +52,22 @@ const HEADLINE: Record<NotifyEvent, { emoji: string; says: string }> = {
   'rollback-failed': { emoji: ':rotating_light:', says: 'ROLLBACK FAILED, manual steps needed' },
 };
 
-/** The JSON body: one human line for Slack (`<url|label>` is Slack's link syntax) plus the facts. */
+/**
+ * Slack's mrkdwn control characters, escaped as Slack asks (&amp; &lt; &gt;): text people typed
+ * (`requestedBy`, `reason`, an approver's words) or a release wrote is shown as written, so
+ * `<!channel>` pings nobody and `<http://x|y>` is no disguised link.
+ */
+export const slackEscape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A URL inside Slack's `<url|label>`: `|`, `<`, `>` and spaces would end it early, so they are percent-encoded. */
+const slackLinkUrl = (url: string): string => url.replace(/[|<> ]/g, (c) => encodeURIComponent(c));
+
+/** The JSON body: one human line for Slack (`<url|label>` is Slack's link syntax) plus the facts, as they are. */
 export function notificationPayload(i: Omit<NotifyInput, 'target'>): NotificationPayload {
   const h = HEADLINE[i.event];
-  const link = i.webUiUrl ? ` <${i.webUiUrl}|Open in Temporal>` : '';
+  const link = i.webUiUrl ? ` <${slackLinkUrl(i.webUiUrl)}|Open in Temporal>` : '';
   return {
-    text: `${h.emoji} ${i.app} ${i.environment} ${i.ref}: ${h.says}. ${i.summary}${link}`,
+    text: `${h.emoji} ${slackEscape(`${i.app} ${i.environment} ${i.ref}: ${h.says}. ${i.summary}`)}${link}`,
     event: i.event,
     app: i.app,
     environment: i.environment,

@@ -8,10 +8,10 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { sha256, type TableState } from './dbState.js';
-import { heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
-import { runHttpChecks, waitHealthy, type CheckResult } from './http.js';
+import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
@@ -59,12 +59,12 @@ export function createRehearsalActivities(deps: ActivityDeps) {
     const port = await freePort();
     const url = databaseUrl(copy);
     // The app's own environment (its env file), pointed at the copy and a port of its own.
-    const env = { ...readEnvFile(t.envFile), ...t.commandEnv, [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
+    const env = { ...readEnvFile(t.envFile), ...commandEnvValues(deps, t, 'rehearse'), [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
     const [file, ...args] = sp.command;
     const service = startService({ file: file!, args, cwd: previous.dir, env, secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))] });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const health = await waitHealthy(new URL(t.health.path, base).toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
+      const health = await waitHealthy(appUrl(base, t.health.path, 'health.path', 'rehearse').toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
       if (!health.ok) {
         const why = service.exited() ? `it exited: ${lastLines(service.output(), 5)}` : `last answer: ${health.last}`;
         return { compatible: false, detail: `${previous.name} did not become healthy on the migrated copy (${why})`, checks: [] };
@@ -116,7 +116,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         }
         const url = databaseUrl(copy);
         try {
-          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
+          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
         } catch (e) {
           const output = e instanceof CommandFailed ? lastLines(`${e.stdout}\n${e.stderr}`, 15) : (e as Error).message;
           // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.

@@ -1,7 +1,8 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { gitCheckout, gitDescribe, gitFetch, gitHead, gitListTree, gitResolve, gitShowFile, gitStatus } from '../commands/git.js';
+import { gitCheckout, gitDescribe, gitFetch, gitHead, gitListTree, gitResolve, gitShowFile, gitStatus, gitTreeEntry } from '../commands/git.js';
 import { describeIssues, releaseManifestSchema, type ReleaseManifest, type TargetConfig } from '../config/schema.js';
 import { CommandFailed } from '../exec/run.js';
+import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
@@ -30,25 +31,38 @@ export interface ActivateInput {
   dir?: string;
 }
 
-async function releaseInfo(t: TargetConfig, commit: string): Promise<ReleaseInfo> {
+/**
+ * The release's manifest. Without one, a release declares nothing: normal for a release older
+ * than the manifest under its default name. A `manifestFile` named explicitly must be in the
+ * target release, though, so that a typo in the config cannot silently drop the release's
+ * checks; the current release (the rollback target) may predate it.
+ */
+async function readManifest(t: TargetConfig, git: string, commit: string, name: string, isTarget: boolean): Promise<ReleaseManifest> {
+  const invalid = (what: string, remedy: string) => deployFailure(FailureType.InvalidConfig, { step: 'resolve-release', what, remedy, retryable: false });
+  const entry = (await runInActivity(gitTreeEntry(git, commit, t.manifestFile), 'manifest')).stdout.trim();
+  if (!/^\d+ blob /.test(entry)) {
+    if (!isTarget || t.manifestFile === DEFAULT_MANIFEST_FILE) return releaseManifestSchema.parse({});
+    throw invalid(
+      `apps.${t.app}.${t.environment}.manifestFile: ${t.manifestFile} ${entry ? 'is a folder' : 'does not exist'} in ${name} (${commit.slice(0, 12)})`,
+      `fix manifestFile in the worker config, or add the file to the release; only the default ${DEFAULT_MANIFEST_FILE} may be absent. Nothing was changed`,
+    );
+  }
+  const text = (await runInActivity(gitShowFile(git, commit, t.manifestFile), 'manifest')).stdout;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalid(`${t.manifestFile} at ${name} is not JSON: ${(e as Error).message}`, `fix ${t.manifestFile} in the release and tag it again`);
+  }
+  const parsed = releaseManifestSchema.safeParse(json);
+  if (!parsed.success) throw invalid(`${t.manifestFile} at ${name} is invalid: ${describeIssues(parsed.error, t.manifestFile)}`, `fix ${t.manifestFile} in the release and tag it again`);
+  return parsed.data;
+}
+
+async function releaseInfo(t: TargetConfig, commit: string, isTarget: boolean): Promise<ReleaseInfo> {
   const git = codePaths(t).gitDir;
   const name = (await runInActivity(gitDescribe(git, commit), 'describe')).stdout.trim();
-  let manifest: ReleaseManifest = releaseManifestSchema.parse({});
-  try {
-    const text = (await runInActivity(gitShowFile(git, commit, t.manifestFile), 'manifest')).stdout;
-    const parsed = releaseManifestSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) {
-      throw deployFailure(FailureType.InvalidConfig, {
-        step: 'resolve-release',
-        what: `${t.manifestFile} at ${name} is invalid: ${describeIssues(parsed.error, t.manifestFile)}`,
-        remedy: `fix ${t.manifestFile} in the release and tag it again`,
-        retryable: false,
-      });
-    }
-    manifest = parsed.data;
-  } catch (e) {
-    if (!(e instanceof CommandFailed)) throw e; // no manifest in this release: nothing declared
-  }
+  const manifest = await readManifest(t, git, commit, name, isTarget);
   let migrations: string[] = [];
   try {
     const listing = (await runInActivity(gitListTree(git, commit, t.migrationsDir), 'migrations')).stdout;
@@ -104,7 +118,7 @@ export function createReleaseActivities(deps: ActivityDeps) {
         });
       }
       const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-      return { current: { ...(await releaseInfo(t, head)), dir: await liveDir(t) }, target: await releaseInfo(t, commit) };
+      return { current: { ...(await releaseInfo(t, head, false)), dir: await liveDir(t) }, target: await releaseInfo(t, commit, true) };
     },
 
     /** Checks out `commit` (detached) in the working copy. Already there = nothing to do. */

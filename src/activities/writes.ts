@@ -3,7 +3,7 @@ import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { withClient } from './pgClient.js';
 
@@ -37,7 +37,7 @@ export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, ste
 export function createWriteActivities(deps: ActivityDeps) {
   const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
     try {
-      await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: t.commandEnv, timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), what);
+      await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), what);
     } catch (e) {
       throw commandFailure(e, { step, type: FailureType.WritesControlFailed, what: `the ${what} command failed (${argv.join(' ')})`, remedy: `check the command in writes.${what} and run it by hand`, retryable: true });
     }

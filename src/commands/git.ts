@@ -1,30 +1,51 @@
 import type { Cmd } from '../exec/run.js';
 
-/** git with a fixed identity-free, prompt-free environment, always on an explicit work tree. */
+/**
+ * No prompts, and only the transports a repository URL is expected to use: `ext::` and `fd::`
+ * (which run commands) stay refused even where a host's git config allows them.
+ */
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh' } as const;
+
+/**
+ * git with a fixed identity-free, prompt-free environment, always on an explicit work tree. Every
+ * value that comes from config, a request or a release follows `--end-of-options` (or `--`), so
+ * none is ever read as an option (a remote named `--upload-pack=…`, a path `-x`).
+ */
 const git = (cwd: string, args: string[], timeoutMs?: number): Cmd => ({
   file: 'git',
   args: ['-C', cwd, ...args],
-  env: { GIT_TERMINAL_PROMPT: '0' },
+  env: { ...GIT_ENV },
   timeoutMs,
 });
 
+/**
+ * A commit id as `rev-parse` prints it. `git checkout` (2.39) refuses `--end-of-options` after
+ * `--detach`, so what it checks out is held to hex, which can never read as an option.
+ */
+function commitId(commit: string): string {
+  if (!/^[0-9a-f]{4,64}$/.test(commit)) throw new TypeError(`not a commit id: ${JSON.stringify(commit.slice(0, 80))}`);
+  return commit;
+}
+
 export const gitFetch = (cwd: string, remote: string, timeoutMs?: number) =>
-  git(cwd, ['fetch', '--tags', '--force', '--prune', remote], timeoutMs);
+  git(cwd, ['fetch', '--tags', '--force', '--prune', '--end-of-options', remote], timeoutMs);
 /** `<ref>^{commit}` resolves tags, branches and shas; `--end-of-options` keeps the ref from being read as a flag. */
 export const gitResolve = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
 export const gitHead = (cwd: string) => git(cwd, ['rev-parse', 'HEAD']);
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
-export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => git(cwd, ['checkout', '--quiet', '--detach', commit], timeoutMs);
-export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', `${commit}:${path}`]);
-export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', commit, `${path}/`]);
-export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', commit]);
+export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => git(cwd, ['checkout', '--quiet', '--detach', commitId(commit)], timeoutMs);
+export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', '--end-of-options', `${commit}:${path}`]);
+/** The tree entry of `path` at `commit` (`<mode> <type> <id>\t<path>`), or nothing when there is none. */
+export const gitTreeEntry = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--end-of-options', commit, path]);
+export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', '--end-of-options', commit, `${path}/`]);
+export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', '--end-of-options', commit]);
 /** A working copy of `source` whose objects stay in `source` (--shared): cheap release directories. */
 export const gitCloneShared = (source: string, dir: string, timeoutMs?: number): Cmd => ({
-  file: 'git', args: ['clone', '--quiet', '--shared', '--no-checkout', '--', source, dir], env: { GIT_TERMINAL_PROMPT: '0' }, timeoutMs,
+  file: 'git', args: ['clone', '--quiet', '--shared', '--no-checkout', '--', source, dir], env: { ...GIT_ENV }, timeoutMs,
 });
 /** A bare mirror of `repository` (every ref), fetched again before each deployment. */
 export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: number): Cmd => ({
-  file: 'git', args: ['clone', '--quiet', '--mirror', '--', repository, dir], env: { GIT_TERMINAL_PROMPT: '0' }, timeoutMs,
+  file: 'git', args: ['clone', '--quiet', '--mirror', '--', repository, dir], env: { ...GIT_ENV }, timeoutMs,
 });
 /**
  * The files under `paths` at `commit`, as a tar archive written to `outFile`: byte for byte what a

@@ -1,6 +1,9 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
+import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { NOTIFY_EVENTS } from '../shared/notify.js';
+import { normalizeAbsolutePath, normalizeRepoPath } from '../shared/paths.js';
+import { pathProblem } from '../shared/urls.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (max 63)');
 /** A branch, tag or commit: no option-looking or path-escaping values ever reach git's argv. */
@@ -19,7 +22,31 @@ const duration = z.union([z.number().int().positive(), z.string()]).refine((d) =
     return false;
   }
 }, "a duration such as '90 seconds' or milliseconds");
-const absolutePath = z.string().refine((p) => p.startsWith('/'), 'an absolute path');
+/** Normalised: `/var/backups//app/` is `/var/backups/app`; `..`, `/` alone and control characters are refused. */
+const absolutePath = z.string().transform((p, ctx) => {
+  const r = normalizeAbsolutePath(p);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.path;
+});
+/** A path inside the app's repository, normalised (`./prisma/migrations/` is `prisma/migrations`); absolute or `..` refused. */
+const repoPath = z.string().transform((p, ctx) => {
+  const r = normalizeRepoPath(p);
+  if ('problem' in r) {
+    ctx.addIssue({ code: 'custom', message: r.problem });
+    return z.NEVER;
+  }
+  return r.path;
+});
+/** An http(s) URL: `file:`, `gopher:`, `javascript:` and the like are refused. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+/** A path on the app's own origin (see shared/urls.ts): `//host/x`, `/\host`, `/../x` are refused. */
+const requestPath = z.string().superRefine((p, ctx) => {
+  const problem = pathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a request path on baseUrl's origin: ${problem}` });
+});
 const packageName = z.string().regex(/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/, 'an npm package name');
 const qualifiedColumn = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'table.column');
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table name');
@@ -75,7 +102,7 @@ export const httpCheckSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase name with dashes'),
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    path: z.string().startsWith('/'),
+    path: requestPath,
     body: z.json().optional(),
     bearer: z.string().optional(),
     expectStatus: z.number().int().min(100).max(599).default(200),
@@ -115,7 +142,7 @@ export const notifySchema = z
     webhookUrlEnv: envName.describe('NAME of the variable holding the webhook URL (worker env or envFile)'),
     events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]).describe('which events to send (default: all)'),
     timeout: duration.default('10 seconds').describe('per request; a timeout is retried by the activity retry policy'),
-    webUiUrl: z.url().optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
+    webUiUrl: httpUrl.optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
   })
   .strict();
 export type NotifyConfig = z.output<typeof notifySchema>;
@@ -124,7 +151,8 @@ export type NotifyConfig = z.output<typeof notifySchema>;
 export const environmentConfigSchema = z
   .object({
     appDir: absolutePath.describe("the app's directory: the production working copy (in-place), or the `current` symlink (releases)"),
-    gitRemote: z.string().regex(/^[A-Za-z0-9._-]+$/).default('origin'),
+    /** A remote's NAME (not a URL): never starting with `-` or `.`, so git cannot read it as an option or a path. */
+    gitRemote: z.string().max(100).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a git remote name such as origin (letters, digits, . _ -; must not start with - or .)').default('origin'),
     /**
      * `in-place` (default): appDir is a git working copy that is checked out and reinstalled.
      * `releases` (Capistrano-style): each release is its own directory `<root>/releases/<time>-<sha>`
@@ -135,7 +163,11 @@ export const environmentConfigSchema = z
     releases: z
       .object({
         /** Where the app's git repository is fetched from (URL or path); mirrored in `<root>/repo`. */
-        repository: z.string().min(1).refine((r) => !r.startsWith('-'), 'a git URL or path'),
+        repository: z
+          .string()
+          .min(1)
+          .refine((r) => !r.startsWith('-') && !/[\u0000-\u001f\u007f]/.test(r) && !/^[A-Za-z][A-Za-z0-9+.-]*::/.test(r),
+            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no `transport::` helper such as ext::'),
         /** Releases kept on disk (the current and previous ones always are). */
         keep: z.number().int().min(2).max(100).default(5),
       })
@@ -230,10 +262,10 @@ export const environmentConfigSchema = z
       .strict(),
     /** Non-secret variables given to the app's commands (install, build, migrate, restart). */
     commandEnv: z.record(envName, z.string()).default({}),
-    baseUrl: z.url(),
+    baseUrl: httpUrl,
     health: z
       .object({
-        path: z.string().startsWith('/').default('/health'),
+        path: requestPath.default('/health'),
         timeout: duration.default('60 seconds'),
       })
       .strict()
@@ -265,7 +297,7 @@ export const environmentConfigSchema = z
         interval: duration.default('30 seconds'),
         command: argv.optional(),
         /** A numeric field of a JSON endpoint that must not grow by more than `maxIncrease` during the window. */
-        errorCounter: z.object({ path: z.string().startsWith('/'), field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
+        errorCounter: z.object({ path: requestPath, field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
       })
       .strict()
       .default({ minutes: 0, interval: '30 seconds' }),
@@ -283,8 +315,13 @@ export const environmentConfigSchema = z
     requiredPackages: z.array(packageName).default([]),
     expect: expectationsSchema.default({ tables: [], columns: [] }),
     notify: notifySchema.optional(),
-    migrationsDir: z.string().default('prisma/migrations'),
-    manifestFile: z.string().default('.safe-deploy.json'),
+    migrationsDir: repoPath.default('prisma/migrations'),
+    /**
+     * The release manifest, relative to the repository root. A release without the default file is
+     * an older release (nothing declared); a file named here explicitly must exist in the target
+     * release, so that a typo cannot silently drop the release's checks.
+     */
+    manifestFile: repoPath.default(DEFAULT_MANIFEST_FILE),
     commandTimeouts: z
       .object({
         install: duration.default('20 minutes'),

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createConfigActivities, type LoadedConfig } from '../../src/activities/config.js';
+import { COMMAND_ENV_ON_WORKER, commandEnvValues } from '../../src/activities/deps.js';
 
 const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['systemctl', 'restart', 'farm-chat'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
 
@@ -55,5 +56,27 @@ describe('loadConfig', () => {
     const err = await load(configFile('{ not json'), { app: 'farm-chat', environment: 'production', ref: 'v2' }).catch((e: ApplicationFailure) => e) as ApplicationFailure;
     expect(err.type).toBe('InvalidConfig');
     expect(err.nonRetryable).toBe(true);
+  });
+
+  it('returns commandEnv as names (the result is stored in history); commands read the values on the worker', async () => {
+    const commandEnv: Record<string, string> = { NODE_OPTIONS: '--max-old-space-size=512', API_MODE: 'value-7f3e' };
+    const config = { tools: { pgBinDir: '/usr/bin' }, apps: { 'farm-chat': { production: { ...env, commandEnv } } } };
+    const path = configFile(config);
+    const { target } = await load(path, { app: 'farm-chat', environment: 'production', ref: 'v2' });
+    expect(target.commandEnv).toEqual({ NODE_OPTIONS: COMMAND_ENV_ON_WORKER, API_MODE: COMMAND_ENV_ON_WORKER });
+    expect(JSON.stringify(target)).not.toContain('value-7f3e');
+    const deps = { configPath: path, env: {} };
+    expect(commandEnvValues(deps, target, 'restart')).toEqual({ NODE_OPTIONS: '--max-old-space-size=512', API_MODE: 'value-7f3e' });
+    // A target built by a caller with its values is used as given.
+    expect(commandEnvValues(deps, { ...target, commandEnv: { A: 'given' } }, 'restart')).toEqual({ A: 'given' });
+    // A name removed from the config since the deployment started: a clear non-retryable error.
+    delete config.apps['farm-chat'].production.commandEnv.API_MODE;
+    writeFileSync(path, JSON.stringify(config));
+    let err: unknown;
+    try { commandEnvValues(deps, target, 'restart'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('InvalidConfig');
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    expect((err as ApplicationFailure).message).toContain('apps.farm-chat.production.commandEnv: API_MODE no longer set');
   });
 });

@@ -8,8 +8,8 @@ describe('git commands', () => {
   it('checks out a commit detached, fetches tags without prompting', () => {
     expect(gitCheckout('/srv/app', 'abc123').args).toEqual(['-C', '/srv/app', 'checkout', '--quiet', '--detach', 'abc123']);
     const fetch = gitFetch('/srv/app', 'origin', 1000);
-    expect(fetch.args).toEqual(['-C', '/srv/app', 'fetch', '--tags', '--force', '--prune', 'origin']);
-    expect(fetch.env).toEqual({ GIT_TERMINAL_PROMPT: '0' });
+    expect(fetch.args).toEqual(['-C', '/srv/app', 'fetch', '--tags', '--force', '--prune', '--end-of-options', 'origin']);
+    expect(fetch.env).toEqual({ GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh' });
     expect(fetch.timeoutMs).toBe(1000);
   });
   it('reads a release with git archive, never taking the commit or a path for an option', () => {

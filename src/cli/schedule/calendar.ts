@@ -34,7 +34,7 @@ function dayOf(word: string, text: string): number {
 function daysOf(list: string, text: string): DayOfWeek[] | undefined {
   const chosen = new Set<DayOfWeek>();
   for (const item of list.toLowerCase().split(',')) {
-    const group = GROUPS[item];
+    const group = Object.hasOwn(GROUPS, item) ? GROUPS[item] : undefined; // not `constructor`, `__proto__`
     if (group) {
       group.forEach((d) => chosen.add(d));
       continue;
