@@ -309,6 +309,12 @@ export const environmentConfigSchema = z
      * never a reset; drift is an approval to deploy over it, as without Option B.
      */
     drift: z.object({ resetMaxRows: z.number().int().min(0).default(0) }).strict().default({ resetMaxRows: 0 }),
+    /**
+     * The rollback's undos are retried for `retryFor` (every 2 s, then up to every 30 s) before one
+     * is given up: an outage of PostgreSQL or the network is waited out, not turned into
+     * `rollback-failed`.
+     */
+    rollback: z.object({ retryFor: duration.default('10 minutes') }).strict().default({ retryFor: '10 minutes' }),
     /** How long a deployment waits for an `approve`/`reject` before it gives up (nothing is changed while it waits). */
     approval: z.object({ timeout: duration.default('1 hour') }).strict().default({ timeout: '1 hour' }),
     requiredEnv: z.array(envName).default([]),

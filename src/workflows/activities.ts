@@ -1,5 +1,6 @@
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { compensationRetry } from '../plan/compensationPolicy.js';
 
 /** Checks and reads: quick, retried a few times. */
 export const quick = proxyActivities<Activities>({
@@ -7,18 +8,29 @@ export const quick = proxyActivities<Activities>({
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });
 
+const CHANGING = {
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '20 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+} as const;
+
 /**
  * Steps that change things or run long (dump, restore, npm ci, migrate, restart, verify):
  * a heartbeat timeout notices a dead worker long before the start-to-close timeout, and the
  * workflow waits for a cancelled activity to stop its child process before rolling back.
- * Retries are bounded: a compensation that still fails after 3 attempts ends `rollback-failed`.
+ * Forward steps retry briefly (3 attempts): a step that keeps failing is rolled back.
  */
 export const changing = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '20 seconds',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  ...CHANGING,
   retry: { maximumAttempts: 3, initialInterval: '2 seconds', backoffCoefficient: 2 },
 });
+
+/**
+ * The undos: the same, but retried for `rollback.retryFor` (default 10 minutes) before they are
+ * given up, so that an outage (PostgreSQL restarting, the network) is waited out instead of
+ * ending `rollback-failed`. Each attempt's failure says what it waits for ("PostgreSQL at …").
+ */
+export const undoing = (retryForMs: number) => proxyActivities<Activities>({ ...CHANGING, retry: compensationRetry(retryForMs) });
 
 type Proxy = typeof quick;
 type Name = Exclude<keyof Activities, symbol>;

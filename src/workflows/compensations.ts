@@ -1,6 +1,7 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { RollbackStep } from '../shared/steps.js';
-import type { RunState } from './runState.js';
+import { blockedBy } from '../plan/compensationPolicy.js';
+import { Skipped, type RunState } from './runState.js';
 
 interface Compensation {
   step: RollbackStep;
@@ -12,15 +13,17 @@ interface Compensation {
 
 export interface RollbackResult {
   outcome: 'rolled-back' | 'rollback-failed';
-  /** The compensation that failed and every one after it: what a person must finish. */
+  /** The compensations that failed and those they blocked: what a person must finish. */
   remaining: RollbackStep[];
 }
 
 /**
  * The saga's undo stack. Each undo is registered before the step it undoes can change anything
- * (a migration can half-apply), runs newest-first, is an idempotent activity, and is shielded
- * from cancellation: cancelling a deployment rolls it back. The first failure stops the rollback,
- * because later undos assume earlier ones worked.
+ * (a migration can half-apply), runs newest-first, is an idempotent activity retried through
+ * outages (rollback.retryFor), and is shielded from cancellation: cancelling a deployment rolls it
+ * back. An undo that still fails does not stop the others: those that need it (UNDO_NEEDS: no
+ * previous code on a database that was not restored) are skipped, the rest run (writes resumed,
+ * the app restarted), and the rollback ends `rollback-failed` with what is left for people.
  */
 export class Compensations {
   private readonly stack: Compensation[] = [];
@@ -38,15 +41,20 @@ export class Compensations {
   runAll(): Promise<RollbackResult> {
     return CancellationScope.nonCancellable(async () => {
       this.state.rollingBack();
-      const order = [...this.stack].reverse();
-      for (const [i, c] of order.entries()) {
+      const notDone = new Set<RollbackStep>();
+      const remaining: RollbackStep[] = [];
+      for (const c of [...this.stack].reverse()) {
+        const blocked = blockedBy(c.step, notDone);
         try {
-          await this.state.step(c.step, c.summary, c.run, (r) => (typeof r === 'string' ? r : ''));
+          await this.state.step(c.step, c.summary, () => (blocked.length > 0 ? Promise.resolve(new Skipped(`not run: it needs ${blocked.join(', ')}, which did not work`)) : c.run()), (r) => (typeof r === 'string' ? r : ''));
+          if (blocked.length === 0) continue;
         } catch {
-          return { outcome: 'rollback-failed', remaining: order.slice(i).map((x) => x.step) };
+          // failed after its retries: recorded by the step
         }
+        notDone.add(c.step);
+        remaining.push(c.step);
       }
-      return { outcome: 'rolled-back', remaining: [] };
+      return remaining.length > 0 ? { outcome: 'rollback-failed', remaining: [...new Set(remaining)] } : { outcome: 'rolled-back', remaining: [] };
     });
   }
 }

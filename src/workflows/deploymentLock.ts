@@ -1,21 +1,25 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, condition, defineSignal, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, ChildWorkflowCancellationType, condition, defineSignal, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 
 /** Ends the lock workflow: the deployment that holds it is done. */
 export const releaseLockSignal = defineSignal('release');
 
-export const lockWorkflowId = (app: string, environment: string) => `deploy-lock-${app}-${environment}`;
+/**
+ * `deploy-lock-<app>.<environment>`: a dot is in neither slug, so app `farm` + environment
+ * `chat-production` and app `farm-chat` + environment `production` have two locks.
+ */
+export const lockWorkflowId = (app: string, environment: string) => `deploy-lock-${app}.${environment}`;
 
 /**
  * One per app+environment while a deployment runs (the workflow id is the lock). Started as a
  * child, so Temporal ends it when its deployment ends however it ends (parent close policy
- * TERMINATE); it ignores cancellation so that cancelling a deployment does not free the lock
- * before its rollback is done. A stuck lock can be removed with `temporal workflow terminate`.
+ * TERMINATE). It is started in a non-cancellable scope, so cancelling the deployment does not
+ * reach it before the rollback is done; a person cancelling the lock itself frees it.
  */
 export async function deploymentLock(): Promise<void> {
   let released = false;
   setHandler(releaseLockSignal, () => { released = true; });
-  await CancellationScope.nonCancellable(() => condition(() => released));
+  await condition(() => released);
 }
 
 /** Takes the lock, or says it is held. */
@@ -23,7 +27,7 @@ export async function acquireDeploymentLock(app: string, environment: string): P
   try {
     // Not cancellable: the lock must outlive a cancellation until the rollback is done.
     return await CancellationScope.nonCancellable(() =>
-      startChild(deploymentLock, { workflowId: lockWorkflowId(app, environment), staticSummary: `Lock: one deployment of ${app} ${environment} at a time` }),
+      startChild(deploymentLock, { workflowId: lockWorkflowId(app, environment), cancellationType: ChildWorkflowCancellationType.ABANDON, staticSummary: `Lock: one deployment of ${app} ${environment} at a time` }),
     );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'held';
@@ -34,7 +38,11 @@ export async function acquireDeploymentLock(app: string, environment: string): P
 export async function releaseDeploymentLock(lock: ChildWorkflowHandle<typeof deploymentLock> | undefined): Promise<void> {
   if (!lock) return;
   await CancellationScope.nonCancellable(async () => {
-    await lock.signal(releaseLockSignal);
-    await lock.result();
+    try {
+      await lock.signal(releaseLockSignal);
+      await lock.result();
+    } catch {
+      // Already gone: a person cancelled or terminated the lock (or a later deployment ended it as stale).
+    }
   });
 }

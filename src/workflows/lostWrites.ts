@@ -1,7 +1,7 @@
 import type { TargetConfig } from '../config/schema.js';
 import { describeWrites, foreignWrites, type OwnWindow, type WriteCounters } from '../plan/lostWrites.js';
 import type { DeploymentReport } from '../shared/report.js';
-import { changing } from './activities.js';
+import type { changing } from './activities.js';
 import type { Gates } from './gates.js';
 import { callOn, type Host } from './hosts.js';
 import { Skipped, type RunState } from './runState.js';
@@ -12,6 +12,8 @@ interface LostWritesContext {
   target: TargetConfig;
   /** The host that runs the database steps. */
   host: Host;
+  /** The undos' activities (retried through outages). */
+  proxy: typeof changing;
   /** Since when others may have written (undefined while writes are paused), and safe-deploy's own writing stretches. */
   writes: { since?: WriteCounters; own: OwnWindow[] };
   what: string;
@@ -34,7 +36,7 @@ export function lostWritesUndo(c: LostWritesContext) {
     async count(): Promise<string | Skipped> {
       if (!c.restoring()) return new Skipped('a code-only rollback keeps the database: nothing to lose');
       if (!c.writes.since) return new Skipped('writes were paused from before the backup: nothing to lose');
-      const now = await callOn(c.host, changing, 'countWrites', 'Count writes made since the backup', { target: c.target, step: 'check-lost-writes' });
+      const now = await callOn(c.host, c.proxy, 'countWrites', 'Count writes made since the backup', { target: c.target, step: 'check-lost-writes' });
       lost = foreignWrites(c.writes.since, now, c.writes.own);
       c.rollback.lostWrites = lost;
       return Object.keys(lost).length ? `written since ${c.writes.since.at}: ${describeWrites(lost)}` : `no writes by others since ${c.writes.since.at}`;

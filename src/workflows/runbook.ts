@@ -9,7 +9,7 @@ import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
 import { FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { changing, quick } from './activities.js';
+import { changing, quick, undoing } from './activities.js';
 import type { Compensations } from './compensations.js';
 import { checksOf } from './failures.js';
 import type { Gates } from './gates.js';
@@ -49,6 +49,8 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const t = first.target;
   const what = `${t.app} ${t.environment}`;
   const releases = t.codeLayout === 'releases';
+  /** The undos' activities: retried through outages for rollback.retryFor (absent from configs loaded before it existed). */
+  const undoProxy = undoing(msToNumber((t.rollback?.retryFor ?? '10 minutes') as never));
 
   const { release, history, gate } = await runPreChecks(run, { deploymentId, request, hosts });
   d.facts.previousCommit = release.current.commit;
@@ -104,7 +106,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const policy = t.writes.policy;
   for (const h of hosts) {
     const on = onHost(hosts, h);
-    undo.add('resume-writes-after-rollback', `Resume ${what}'s writes${on}`, () => callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes-after-rollback' }).then(() => 'writes resumed'), { changes: false });
+    undo.add('resume-writes-after-rollback', `Resume ${what}'s writes${on}`, () => callOn(h, undoProxy, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes-after-rollback' }).then(() => 'writes resumed'), { changes: false });
   }
   let paused: { stopped: boolean; counters: WriteCounters } | undefined;
   for (const h of hosts) {
@@ -145,14 +147,14 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, changing, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
       run.addChecks(rollback.checks, r.checks);
       return `${r.checks.length} checks passed`;
     });
-    undo.add('restart-previous', `Restart ${what} on ${prev.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${prev.name}${on}`, { target: h.target, step: 'restart-previous' }).then((r) => `healthy after ${r.healthyAfterMs} ms`));
+    undo.add('restart-previous', `Restart ${what} on ${prev.name}${on}`, () => callOn(h, undoProxy, 'restartApplication', `Restart ${what} on ${prev.name}${on}`, { target: h.target, step: 'restart-previous' }).then((r) => `healthy after ${r.healthyAfterMs} ms`));
   }
   await eachHost(hosts, t.rollout, async (h) => {
     const on = onHost(hosts, h);
@@ -161,8 +163,8 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     // Code goes back before its dependencies: npm ci must read the previous lockfile.
     undo.add('reinstall-dependencies', `Reinstall ${prev.name}'s dependencies${on}`, async () => (releases
       ? new Skipped(`${prev.name}'s release directory kept its own node_modules`)
-      : callOn(h, changing, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, { target: h.target, commit: prev.commit, requiredPackages: requiredPackages(h.target, prev.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`)));
-    undo.add('reactivate-release', `${releases ? `Point current back at ${prev.name}` : `Check out ${prev.name} again`}${on}`, () => callOn(h, changing, 'activateRelease', `Put ${prev.name} back${on}`, { target: h.target, commit: prev.commit, dir: prevDir }).then((r) => (releases ? `current → ${prevDir}` : `at ${r.commit.slice(0, 12)}`)));
+      : callOn(h, undoProxy, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, { target: h.target, commit: prev.commit, requiredPackages: requiredPackages(h.target, prev.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`)));
+    undo.add('reactivate-release', `${releases ? `Point current back at ${prev.name}` : `Check out ${prev.name} again`}${on}`, () => callOn(h, undoProxy, 'activateRelease', `Put ${prev.name} back${on}`, { target: h.target, commit: prev.commit, dir: prevDir }).then((r) => (releases ? `current → ${prevDir}` : `at ${r.commit.slice(0, 12)}`)));
     await run.step('activate-release', `${releases ? `Point current at ${release.target.name}` : `Check out ${release.target.name}`}${on}`, () => callOn(h, changing, 'activateRelease', `Activate ${release.target.name}${on}`, { target: h.target, commit: release.target.commit, dir: staged.get(h) }), () => (releases ? `current → ${staged.get(h)}` : `${prev.commit.slice(0, 12)} → ${release.target.commit.slice(0, 12)}`));
     await run.step('install-dependencies', `Install ${release.target.name}'s dependencies (npm ci)${on}`, async () => (releases
       ? new Skipped('installed in the release directory while staging')
@@ -173,13 +175,13 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   // unless the plan keeps the database, or people wrote since and would lose it.
   let migrateSucceeded = false;
   const keepByPlan = () => plan.strategy === 'code-only' && !restoreAnyway(plan, { migrateSucceeded, dataCheckFailed: run.report.checks.some((c) => c.kind === 'data' && !c.ok) });
-  const lost = lostWritesUndo({ run, gates, target: t, host: first, writes, what, rollback, approvalTimeoutMs: msToNumber(t.approval.timeout as never), restoring: () => !keepByPlan() });
+  const lost = lostWritesUndo({ run, gates, target: t, host: first, proxy: undoProxy, writes, what, rollback, approvalTimeoutMs: msToNumber(t.approval.timeout as never), restoring: () => !keepByPlan() });
   undo.add('restore-database', `Restore the ${what} database from the backup`, async () => {
     if (keepByPlan() || lost.keepDatabase()) {
       rollback.strategy = 'code-only';
       return new Skipped(`kept the database: ${keepByPlan() ? plan.why : lost.why()}`);
     }
-    const r = await callOn(first, changing, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup });
+    const r = await callOn(first, undoProxy, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup });
     rollback.strategy = 'restore-database';
     rollback.databaseRestored = r.restored;
     rollback.restoredFrom = r.source;
@@ -207,7 +209,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     // From here people write again: a rollback first pauses them, then counts what it would lose.
     for (const h of hosts) {
       const on = onHost(hosts, h);
-      undo.add('stop-writes-again', `Pause ${what}'s writes again${on}`, () => callOn(h, changing, 'stopWrites', `Pause ${what}'s writes again${on}`, { target: h.target, step: 'stop-writes-again' }).then(() => 'writes paused'), { changes: false });
+      undo.add('stop-writes-again', `Pause ${what}'s writes again${on}`, () => callOn(h, undoProxy, 'stopWrites', `Pause ${what}'s writes again${on}`, { target: h.target, step: 'stop-writes-again' }).then(() => 'writes paused'), { changes: false });
     }
     for (const h of hosts) {
       const on = onHost(hosts, h);

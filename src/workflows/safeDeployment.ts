@@ -95,13 +95,23 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   try {
     const done = await forward.run(async () => {
       if (!request.dryRun) {
-        lock = await run.step('lock', `Take the lock: one deployment of ${what} at a time`, async () => {
-          const l = await acquireDeploymentLock(target.app, target.environment);
-          if (l !== 'held') return l;
-          const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', { lockWorkflowId: lockWorkflowId(target.app, target.environment) });
-          throw failure(FailureType.DeploymentInProgress, 'lock', `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`, `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`);
-        }, () => lockWorkflowId(target.app, target.environment));
+        // The window first: a deployment waiting hours for it must not keep a hotfix out.
         if (request.window) await waitForWindow(request.window, run);
+        const lockId = lockWorkflowId(target.app, target.environment);
+        lock = await run.step('lock', `Take the lock: one deployment of ${what} at a time`, async () => {
+          for (let attempt = 1; ; attempt++) {
+            const l = await acquireDeploymentLock(target.app, target.environment);
+            if (l !== 'held') return l;
+            const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', { lockWorkflowId: lockId });
+            if (attempt === 1 && holder.gone) continue;
+            if (attempt === 1 && holder.stale && holder.lockRunId) {
+              // Nobody deploys behind it (started by hand, or its deployment ended): end it and take it.
+              await call(quick, 'endStaleDeploymentLock', `End the stale lock: ${holder.why}`, { lockWorkflowId: lockId, lockRunId: holder.lockRunId, why: holder.why ?? 'stale' });
+              continue;
+            }
+            throw failure(FailureType.DeploymentInProgress, 'lock', `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`, `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`);
+          }
+        }, () => lockId);
       }
       return runbook(d);
     });

@@ -7,6 +7,7 @@ import { ensureTimeSkippingServer } from '../../scripts/lib/testServer.js';
 import type { Activities } from '../../src/activities/index.js';
 import type { DeployRequestInput } from '../../src/config/schema.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
+import { lockWorkflowId } from '../../src/workflows/deploymentLock.js';
 import { eventually } from '../helpers/cli.js';
 
 /**
@@ -110,8 +111,11 @@ describe('the deploy window, under time skipping', () => {
       expect(opensAt - Date.parse(waiting.waitingFor!.since)).toBeGreaterThan(2 * DAY);
       expect(opensAt - Date.parse(waiting.waitingFor!.since)).toBeLessThan(4 * DAY);
       expect(waiting.waitingFor!.detail).toContain(`the window ${opening.weekday} 12:00–14:00 ${ZONE} opens at ${new Date(opensAt).toISOString()}`);
-      // Nothing was checked, let alone changed, before the window.
+      // Nothing was checked, let alone changed, before the window, and the lock is not held
+      // while it waits: a hotfix of the same app and environment may run meanwhile.
       expect(calls).toEqual(['loadConfig', 'registeredSearchAttributes']);
+      expect(waiting.steps.map((x) => x.name)).toEqual(['load-config', 'wait-for-window']);
+      await expect(env.client.workflow.getHandle(lockWorkflowId('farm-chat', 'production')).describe()).rejects.toThrow(/not found/i);
 
       const realStart = Date.now();
       const report = (await handle.result()) as DeploymentReport; // the test server skips to the timer
@@ -119,12 +123,12 @@ describe('the deploy window, under time skipping', () => {
 
       expect(report.outcome).toBe('deployed');
       const names = report.steps.map((s) => s.name);
-      expect(names.slice(0, 4)).toEqual(['load-config', 'lock', 'wait-for-window', 'check-tools']);
-      const waited = report.steps[2]!;
+      expect(names.slice(0, 4)).toEqual(['load-config', 'wait-for-window', 'lock', 'check-tools']);
+      const waited = report.steps[1]!;
       expect(waited).toMatchObject({ status: 'ok', result: expect.stringMatching(/^opened; closes at /) });
       expect(waited.durationMs).toBeGreaterThan(2 * DAY);
-      // In workflow time, the first step after the wait started at or after the opening, inside the window.
-      const firstAfter = Date.parse(report.steps[3]!.startedAt);
+      // In workflow time, the lock was taken at or after the opening, inside the window.
+      const firstAfter = Date.parse(report.steps[2]!.startedAt);
       expect(firstAfter).toBeGreaterThanOrEqual(opensAt);
       expect(firstAfter).toBeLessThan(opensAt + 2 * 3_600_000);
       expect(calls).toEqual(expect.arrayContaining(['checkTools', 'backupDatabase', 'migrateDatabase', 'verifyDeployment']));

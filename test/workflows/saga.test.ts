@@ -4,6 +4,10 @@ import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError, typ
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTemporalActivities } from '../../src/activities/temporal.js';
+import { compensationRetry } from '../../src/plan/compensationPolicy.js';
+import { historyText } from '../../scripts/lib/secretScan.js';
+import { lockWorkflowId } from '../../src/workflows/deploymentLock.js';
 import type { Activities } from '../../src/activities/index.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import type { StepName } from '../../src/shared/steps.js';
@@ -24,6 +28,8 @@ const targetFor = (environment: string, o: { monitorMinutes?: number; policy?: '
   writes: { policy: o.policy ?? 'stop', stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] },
   monitor: { minutes: o.monitorMinutes ?? 0, interval: '1 second' },
   approval: { timeout: '1 minute' },
+  // A failing undo is given up after 2 retries (2 s, 4 s): the tests need not wait 10 minutes.
+  rollback: { retryFor: '3 seconds' },
   requiredEnv: [], requiredPackages: [],
 });
 
@@ -66,7 +72,7 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
   const stubs = {
     loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true } } }),
     registeredSearchAttributes: async () => [],
-    describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ holderWorkflowId: `holder-of-${lockWorkflowId}` }),
+    describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ gone: false, stale: false, holderWorkflowId: `holder-of-${lockWorkflowId}` }),
     checkTools: async () => step('check-tools', { versions: { pg_dump: 'pg_dump 15' }, pgDumpMajor: 15 }),
     checkDatabase: async () => step('check-database', { serverVersion: '15', serverMajor: 15, sizeBytes: 1000, tables: 2 }),
     resolveRelease: async () => step('resolve-release', { current: release('a'.repeat(40), 'v1'), target: release('b'.repeat(40), 'v2') }),
@@ -209,7 +215,7 @@ describe('safeDeployment saga', () => {
     if (failAt === 'verify') expect(report.checks).toEqual([{ name: 'login', kind: 'http', ok: false, detail: '500' }]);
   });
 
-  it('reports rollback-failed, never success, when restoring the database fails, with what is left', async () => {
+  it('reports rollback-failed, never success, when restoring the database fails; still restarts the app and resumes writes', async () => {
     const { calls, report } = await deploy({}, undefined, (calls) => {
       const stubs = stubActivities(calls, { failAt: 'migrate' }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       stubs.restoreDatabase = async () => {
@@ -218,24 +224,28 @@ describe('safeDeployment saga', () => {
       };
       return stubs as unknown as Activities;
     });
-    expect(calls.slice(-2)).toEqual(['migrate', 'restore-database']);
+    // The previous code on an unrestored database could not run on it: not put back, not verified.
+    // The app is restarted and writes resumed: they need nothing the restore does.
+    expect(calls.slice(calls.indexOf('migrate'))).toEqual(['migrate', 'restore-database', 'restart-previous', 'resume-writes-after-rollback']);
     expect(report.outcome).toBe('rollback-failed');
     expect(report.rollback?.verified).toBe(false);
     const left = report.rollback!.leftForHumans;
+    expect(left).toHaveLength(4);
     expect(left[0]).toContain('/b/x.dump');
     expect(left[1]).toContain(`git -C /srv/farm-chat checkout --detach ${'a'.repeat(40)}`);
-    expect(left[3]).toContain('systemctl restart farm-chat');
-    expect(left[5]).toContain('resume its writes: appctl maintenance-off');
-    // What was done before the failure is said too: nothing here but the two skipped checks.
-    expect(report.rollback?.undone).toEqual([
-      'Count writes made since the backup by others: not done (writes were paused from before the backup: nothing to lose)',
-      'Ask before throwing away writes made since the backup: not done (no writes to lose)',
-    ]);
+    expect(left[2]).toContain('reinstall dependencies: cd /srv/farm-chat && npm ci');
+    expect(left[3]).toContain('check the app by hand');
+    expect(left.join('\n')).not.toMatch(/systemctl restart|maintenance-off/);
+    const steps = Object.fromEntries(report.steps.filter((x) => x.phase === 'rollback').map((x) => [x.name, x]));
+    expect(steps['reactivate-release']).toMatchObject({ status: 'skipped', result: 'not run: it needs restore-database, which did not work' });
+    expect(steps['verify-rollback']).toMatchObject({ status: 'skipped', result: expect.stringContaining('not run: it needs restore-database, reactivate-release, reinstall-dependencies') });
+    expect(steps['restart-previous']).toMatchObject({ status: 'ok' });
+    expect(steps['resume-writes-after-rollback']).toMatchObject({ status: 'ok' });
   });
 
-  it('retries a failing compensation a bounded number of times, says so, and stops the rollback', async () => {
+  it('retries a failing compensation for rollback.retryFor, says so, and runs only the undos that do not need it', async () => {
     let attempts = 0;
-    const { report } = await deploy({}, undefined, (calls) => {
+    const { calls, report } = await deploy({}, undefined, (calls) => {
       const stubs = stubActivities(calls, { failAt: 'restart' }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       stubs.restoreDatabase = async () => {
         attempts++;
@@ -243,11 +253,14 @@ describe('safeDeployment saga', () => {
       };
       return stubs as unknown as Activities;
     });
+    // rollback.retryFor '3 seconds': the first try, then after 2 s and 4 s (compensationRetry).
+    expect(attempts).toBe(compensationRetry(3_000).maximumAttempts);
     expect(attempts).toBe(3);
     expect(report.outcome).toBe('rollback-failed');
     const step = report.steps.find((x) => x.name === 'restore-database');
     expect(step).toMatchObject({ phase: 'rollback', status: 'failed' });
     expect(step?.error).toContain('gave up after its retries: maximum attempts reached');
+    expect(calls.slice(calls.indexOf('restart'))).toEqual(['restart', 'restart-previous', 'resume-writes-after-rollback']);
   }, 60_000);
 
   it('rolls back when the deployment is cancelled mid-migration', async () => {
@@ -309,13 +322,37 @@ describe('safeDeployment saga', () => {
       const second = await deploy({ environment });
       expect(second.report.outcome).toBe('aborted');
       expect(second.report.error).toMatchObject({ step: 'lock', type: 'DeploymentInProgress' });
-      expect(second.report.error?.message).toContain(`holder-of-deploy-lock-farm-chat-${environment}`);
+      expect(second.report.error?.message).toContain(`holder-of-deploy-lock-farm-chat.${environment}`);
       expect(second.calls).toEqual(['load-config']);
       await h.cancel();
     });
     expect(first.report.outcome).toBe('aborted');
     // Released at the end: the next one runs.
     expect((await deploy({ environment })).report.outcome).toBe('deployed');
+  });
+
+  it('ends a lock nobody deploys behind (started by hand) and deploys; such a lock can also be cancelled', async () => {
+    const environment = `env-${randomUUID().slice(0, 8)}`;
+    const lockId = lockWorkflowId('farm-chat', environment);
+    const real = createTemporalActivities();
+    const byHand = await client.workflow.start('deploymentLock', { taskQueue: `nobody-${randomUUID()}`, workflowId: lockId });
+    const { calls, report, handle } = await deploy({ environment }, undefined, (c) => ({ ...stubActivities(c, { environment }), describeDeploymentLock: real.describeDeploymentLock, endStaleDeploymentLock: real.endStaleDeploymentLock }));
+    expect(report.outcome).toBe('deployed');
+    expect(calls).toContain('check-tools');
+    expect((await client.workflow.getHandle(lockId, byHand.firstExecutionRunId).describe()).status.name).toBe('TERMINATED');
+    const history = await historyText(handle);
+    expect(history).toContain('endStaleDeploymentLock');
+    expect(history).toContain('End the stale lock: it was started by hand, not by a deployment');
+
+    // A lock started by hand (and one whose deployment is stuck) ends when cancelled.
+    const taskQueue = `lock-${randomUUID()}`;
+    const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    await worker.runUntil(async () => {
+      const lock = await client.workflow.start('deploymentLock', { taskQueue, workflowId: lockId });
+      await lock.cancel();
+      await expect(lock.result()).rejects.toThrow();
+      expect((await lock.describe()).status.name).toBe('CANCELLED');
+    });
   });
 
   it('rolls back when a look of the monitoring window fails, pausing writes and asking before losing them', async () => {
