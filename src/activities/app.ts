@@ -12,6 +12,7 @@ import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { migrateStatus } from './migrations.js';
 import { withClient } from './pgClient.js';
+import { databaseOf, outageAware } from './outage.js';
 import type { ReleaseInfo } from './release.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,16 +44,18 @@ export function createAppActivities(deps: ActivityDeps) {
   return {
     /** Runs the configured restart command, then waits until the health endpoint answers 200. */
     async restartApplication({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ healthyAfterMs: number; health: string }> {
-      try {
-        await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
-      } catch (e) {
-        throw commandFailure(e, { step, type: FailureType.RestartFailed, what: 'the restart command failed', remedy: 'see the output and the app log', retryable: true });
-      }
-      const health = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), msToNumber(t.health.timeout as never), (attempt) => heartbeat({ phase: 'health', attempt }));
-      if (!health.ok) {
-        throw deployFailure(FailureType.HealthCheckFailed, { step, what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`, remedy: 'see the app log', retryable: false });
-      }
-      return { healthyAfterMs: health.afterMs, health: health.last };
+      return outageAware(databaseOf(deps, t, step), step, async () => {
+        try {
+          await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
+        } catch (e) {
+          throw commandFailure(e, { step, type: FailureType.RestartFailed, what: 'the restart command failed', remedy: 'see the output and the app log', retryable: true });
+        }
+        const health = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), msToNumber(t.health.timeout as never), (attempt) => heartbeat({ phase: 'health', attempt }));
+        if (!health.ok) {
+          throw deployFailure(FailureType.HealthCheckFailed, { step, what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`, remedy: 'see the app log', retryable: false });
+        }
+        return { healthyAfterMs: health.afterMs, health: health.last };
+      });
     },
 
     /**
@@ -60,63 +63,65 @@ export function createAppActivities(deps: ActivityDeps) {
      * the activity with all results in its details, which triggers the rollback.
      */
     async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true }: VerifyInput): Promise<{ checks: CheckResult[] }> {
-      const { db, url } = resolveDatabase(deps, t, step);
-      const secrets = [db.password, url];
-      // While writes are paused, the app lets requests carrying the bypass token through: ours.
-      // runHttpChecks sends it (and the checks' bearer tokens) to baseUrl's origin only.
-      const headers: Record<string, string> = {};
-      const bypass = t.writes.bypass ? lookupEnv(deps, t.envFile, t.writes.bypass.valueEnv) : undefined;
-      if (t.writes.bypass && bypass) {
-        headers[t.writes.bypass.header] = bypass.value;
-        secrets.push(bypass.value);
-      }
-      const checks: CheckResult[] = [];
-      checks.push(await timedCheck('code at release', 'code', async () => {
-        const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-        const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
-        return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
-      }));
-      checks.push(await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
-        const cmp = await compareWithLockfile(t.appDir);
-        const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
-        const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
-        const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
-        return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
-      }));
-      checks.push(await timedCheck('health', 'health', async () => {
-        const h = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), 10_000);
-        return [h.ok, h.last];
-      }));
-      heartbeat({ phase: 'http checks' });
-      checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
-      checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
-      if (migrationsMustBeClean) {
-        checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {
-          const s = await migrateStatus(deps, t, step);
-          return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+      return outageAware(databaseOf(deps, t, step), step, async () => {
+        const { db, url } = resolveDatabase(deps, t, step);
+        const secrets = [db.password, url];
+        // While writes are paused, the app lets requests carrying the bypass token through: ours.
+        // runHttpChecks sends it (and the checks' bearer tokens) to baseUrl's origin only.
+        const headers: Record<string, string> = {};
+        const bypass = t.writes.bypass ? lookupEnv(deps, t.envFile, t.writes.bypass.valueEnv) : undefined;
+        if (t.writes.bypass && bypass) {
+          headers[t.writes.bypass.header] = bypass.value;
+          secrets.push(bypass.value);
+        }
+        const checks: CheckResult[] = [];
+        checks.push(await timedCheck('code at release', 'code', async () => {
+          const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
+          const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
+          return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
         }));
-      } else {
-        checks.push(await timedCheck('release migrations applied', 'migrations', async () => {
-          const rows = await withClient(db, readMigrations);
-          const finished = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
-          const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
-          const missing = release.migrations.filter((m) => !finished.has(m));
-          return [missing.length === 0 && unfinished.length === 0, missing.length || unfinished.length
-            ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
-            : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`];
+        checks.push(await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
+          const cmp = await compareWithLockfile(t.appDir);
+          const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
+          const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
+          const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
+          return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
         }));
-      }
-      const failed = checks.filter((c) => !c.ok);
-      if (failed.length > 0) {
-        throw deployFailure(FailureType.VerificationFailed, {
-          step,
-          what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
-          remedy: step === 'verify' ? 'the deployment is rolled back automatically; fix the release' : 'finish the rollback by hand: see the failed checks',
-          retryable: false,
-          details: { checks },
-        });
-      }
-      return { checks };
+        checks.push(await timedCheck('health', 'health', async () => {
+          const h = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), 10_000);
+          return [h.ok, h.last];
+        }));
+        heartbeat({ phase: 'http checks' });
+        checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
+        checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
+        if (migrationsMustBeClean) {
+          checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {
+            const s = await migrateStatus(deps, t, step);
+            return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+          }));
+        } else {
+          checks.push(await timedCheck('release migrations applied', 'migrations', async () => {
+            const rows = await withClient(db, readMigrations);
+            const finished = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
+            const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
+            const missing = release.migrations.filter((m) => !finished.has(m));
+            return [missing.length === 0 && unfinished.length === 0, missing.length || unfinished.length
+              ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
+              : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`];
+          }));
+        }
+        const failed = checks.filter((c) => !c.ok);
+        if (failed.length > 0) {
+          throw deployFailure(FailureType.VerificationFailed, {
+            step,
+            what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+            remedy: step === 'verify' ? 'the deployment is rolled back automatically; fix the release' : 'finish the rollback by hand: see the failed checks',
+            retryable: false,
+            details: { checks },
+          });
+        }
+        return { checks };
+      });
     },
   };
 }

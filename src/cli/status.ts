@@ -14,6 +14,23 @@ async function progressOf(handle: WorkflowHandle): Promise<Progress | undefined>
   }
 }
 
+interface PendingActivity {
+  activityType?: { name?: string | null } | null;
+  attempt?: number | null;
+  maximumAttempts?: number | null;
+  lastFailure?: { message?: string | null } | null;
+}
+
+/** Activities the server is retrying (attempt > 1), with why the last attempt failed ("waiting for PostgreSQL at …"). */
+export function retryingActivities(pending: readonly PendingActivity[]): { activity: string; attempt: number; maximumAttempts?: number; lastFailure: string }[] {
+  return pending.filter((p) => (p.attempt ?? 1) > 1).map((p) => ({
+    activity: p.activityType?.name ?? '?',
+    attempt: p.attempt ?? 1,
+    ...(p.maximumAttempts ? { maximumAttempts: p.maximumAttempts } : {}),
+    lastFailure: p.lastFailure?.message ?? 'no failure recorded',
+  }));
+}
+
 /** A deployment's state: live progress while it runs, the report once it ended. */
 export async function runStatus(g: GlobalOptions, workflowId: string): Promise<number> {
   const out = output(g.json);
@@ -31,7 +48,10 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
       out.line(`${workflowId}: ${progress.status}${progress.currentStep ? ` (at ${progress.currentStep})` : ''}`);
       progress.steps.forEach((s) => out.line(`  ${stepLine(s)}`));
       if (progress.waitingFor) waitingLines(workflowId, progress.waitingFor).forEach((l) => out.line(l));
-      out.json({ workflowId, status, progress });
+      // A step retrying through an outage: the workflow cannot see it, the server can.
+      const retrying = retryingActivities(description.raw.pendingActivities ?? []);
+      retrying.forEach((r) => out.line(`  ↻ ${r.activity}: attempt ${r.attempt}${r.maximumAttempts ? ` of ${r.maximumAttempts}` : ''} — ${r.lastFailure}`));
+      out.json({ workflowId, status, progress, retrying });
       return EXIT.ok;
     }
     if (status === 'COMPLETED') {
