@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
 import { redact } from './redact.js';
 
 /** A command as data: built by src/commands, executed only here, never through a shell. */
@@ -34,6 +36,10 @@ export interface RunResult {
 
 const TAIL_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 5_000;
+/** How long the reaper of a dead worker's command waits between SIGTERM and SIGKILL. */
+const ORPHAN_GRACE_MS = 3_000;
+/** Shipped next to this file (src/exec in tests, dist/src/exec once built: tsconfig's allowJs copies it). */
+const REAPER = fileURLToPath(new URL('./reaper.cjs', import.meta.url));
 /**
  * What a command inherits from the worker: the basics, and what npm and git need to reach their
  * registries on a real network (proxies, CAs, registry/cache settings). Nothing else: the worker's
@@ -113,32 +119,70 @@ class LineSplitter {
   }
 }
 
+/** How a command ended, as its reaper saw it. */
+interface Ending {
+  code: number | null;
+  signal: string | null;
+  /** The command could not be started (`ENOENT`: no such program, or no such cwd). */
+  spawnError?: { code: string; message: string };
+}
+
+/** What the reaper writes on fd 3 (reaper.cjs). */
+interface ReaperReport {
+  exit?: { code: number | null; signal: string | null };
+  spawnError?: string;
+  message?: string;
+}
+
 /**
- * Runs `cmd` with an argument array (no shell), in its own process group so that a timeout or an
- * abort stops the whole tree (npm and npx spawn children). Output is bounded and redacted.
+ * Starts `cmd` through the reaper (reaper.cjs): the reaper leads a new process group that the
+ * command and its children join, and kills that group if this process dies, whatever kills it.
+ * Its stdin is the lifeline: this end is never written after the request nor closed, so it closes
+ * only when this process exits. `ended` settles once the reaper has exited and its pipes closed.
+ */
+function spawnReaped(cmd: Cmd): { child: ChildProcess; ended: Promise<Ending> } {
+  const child = spawn(process.execPath, [REAPER], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], shell: false, detached: true });
+  child.stdin!.on('error', () => { /* the reaper is gone: its exit says how */ });
+  child.stdin!.write(JSON.stringify({ file: cmd.file, args: cmd.args, cwd: cmd.cwd, env: { ...baseEnv(), ...cmd.env }, graceMs: ORPHAN_GRACE_MS }) + '\n');
+  let reports = '';
+  const reportPipe = child.stdio[3] as Readable;
+  reportPipe.on('data', (c: Buffer) => { if (reports.length < 64 * 1024) reports += c.toString('utf8'); });
+  const ended = new Promise<Ending>((resolve, reject) => {
+    child.on('error', reject); // the reaper itself could not start (no fork, no node)
+    child.on('close', (code, signal) => {
+      const last = reports.split('\n').flatMap((l) => { try { return [JSON.parse(l) as ReaperReport]; } catch { return []; } }).at(-1);
+      if (last?.spawnError) return resolve({ code: null, signal: null, spawnError: { code: last.spawnError, message: last.message ?? last.spawnError } });
+      // The reaper reports the command's own status; killed before it could (SIGKILL), its own tells.
+      resolve(last?.exit ?? { code, signal });
+    });
+  });
+  return { child, ended };
+}
+
+const spawnFailure = (shown: string, cmd: Cmd, e: { code: string; message: string }): Error =>
+  e.code === 'ENOENT' ? new CommandNotFound(shown, cmd.file) : Object.assign(new Error(`${shown} could not be started: ${redact(e.message, cmd.secrets)}`), { code: e.code });
+
+/**
+ * Runs `cmd` with an argument array (no shell), in a process group of its own led by its reaper,
+ * so that a timeout or an abort stops the whole tree (npm and npx spawn children), and so does
+ * the death of this process. Output is bounded and redacted.
  */
 export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
   const shown = display(cmd);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error('aborted'));
-    const child = spawn(cmd.file, cmd.args, {
-      cwd: cmd.cwd,
-      env: { ...baseEnv(), ...cmd.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      shell: false,
-      detached: true,
-    });
+    const { child, ended } = spawnReaped(cmd);
     const out = new Tail();
     const err = new Tail();
     const outLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stdout')) : undefined;
     const errLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stderr')) : undefined;
-    child.stdout.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
-    child.stderr.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
+    child.stdout!.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
+    child.stderr!.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killTree = () => {
-      if (child.pid === undefined || child.exitCode !== null) return;
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       killTimer = setTimeout(() => {
         try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
@@ -154,24 +198,25 @@ export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
       clearInterval(ticker);
       hooks.signal?.removeEventListener('abort', onAbort);
     };
-    child.on('error', (e: NodeJS.ErrnoException) => {
+    ended.then(({ code, signal, spawnError }) => {
       settle();
-      reject(e.code === 'ENOENT' ? new CommandNotFound(shown, cmd.file) : e);
-    });
-    child.on('close', (code, signal) => {
-      settle();
+      if (spawnError) return reject(spawnFailure(shown, cmd, spawnError));
       const stdout = redact(out.text(), cmd.secrets);
       const stderr = redact(err.text(), cmd.secrets);
       if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error(`${shown} aborted`));
       if (timedOut) return reject(new CommandTimedOut(shown, cmd.timeoutMs!, stdout, stderr));
       if (code !== 0) return reject(new CommandFailed(shown, code, signal, stdout, stderr));
       resolve({ stdout, stderr, durationMs: Date.now() - started });
+    }, (e: Error) => {
+      settle();
+      reject(e);
     });
   });
 }
 
 /** A process that keeps running (an app started for a rehearsal) until `stop()`. */
 export interface Service {
+  /** Its process group (its reaper leads it; the app is in it). */
   pid: number;
   /** Set once it has exited on its own (it was meant to keep running). */
   exited(): { code: number | null; signal: string | null } | undefined;
@@ -181,14 +226,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** Starts `cmd` to keep running, through its reaper like every command: it dies with this process. */
 export function startService(cmd: Cmd): Service {
-  const child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env: { ...baseEnv(), ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
+  const { child, ended } = spawnReaped(cmd);
   const out = new Tail();
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => out.push(c));
+  child.stdout!.on('data', (c: Buffer) => out.push(c));
+  child.stderr!.on('data', (c: Buffer) => out.push(c));
   let exit: { code: number | null; signal: string | null } | undefined;
-  const gone = new Promise<void>((resolve) => child.on('close', (code, signal) => { exit = { code, signal }; resolve(); }));
-  child.on('error', (e) => { exit = { code: null, signal: e.message }; });
+  const gone = ended.then(
+    (e) => { exit = e.spawnError ? { code: null, signal: spawnFailure(display(cmd), cmd, e.spawnError).message } : { code: e.code, signal: e.signal }; },
+    (e: Error) => { exit = { code: null, signal: e.message }; },
+  );
   return {
     pid: child.pid ?? -1,
     exited: () => exit,
