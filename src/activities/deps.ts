@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
 import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { MAX_IDENTIFIER_BYTES } from './ownDatabases.js';
 import type { StepName } from '../shared/steps.js';
 import { run, type Cmd, type RunHooks, type RunResult } from '../exec/run.js';
+import { DEFAULT_SESSION_LIMITS } from './pgClient.js';
 
 /** What activities need from the host; injected so tests can point them at throwaway resources. */
 export interface ActivityDeps {
@@ -57,7 +59,7 @@ export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name:
 }
 
 /** Resolves the database URL from the NAME in config. The value never leaves the activity. */
-export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: string }; envFile?: string }, step: StepName): { url: string; db: DbTarget } {
+export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: string; lockTimeout?: string | number; statementTimeout?: string | number }; envFile?: string }, step: StepName): { url: string; db: DbTarget } {
   const found = lookupEnv(deps, t.envFile, t.database.urlEnv);
   if (!found) {
     throw deployFailure(FailureType.EnvironmentIncomplete, {
@@ -69,7 +71,7 @@ export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: str
   }
   let db: DbTarget;
   try {
-    db = parseDatabaseUrl(found.value);
+    db = { ...parseDatabaseUrl(found.value), session: sessionLimits(t.database) };
   } catch (e) {
     throw deployFailure(FailureType.InvalidConfig, {
       step,
@@ -123,6 +125,12 @@ export function commandEnvValues(deps: ActivityDeps, t: Pick<TargetConfig, 'app'
   const missing = names.filter((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER && !Object.hasOwn(values, n));
   if (missing.length > 0) throw fail(`${missing.join(', ')} no longer set in ${deps.configPath}`);
   return Object.fromEntries(names.map((n) => [n, t.commandEnv[n] === COMMAND_ENV_ON_WORKER ? values[n]! : t.commandEnv[n]!]));
+}
+
+/** The environment's bounds on safe-deploy's own sessions; pgClient's defaults where unset. */
+function sessionLimits(d: { lockTimeout?: string | number; statementTimeout?: string | number }): DbTarget['session'] {
+  const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : msToNumber(v as never));
+  return { lockTimeoutMs: ms(d.lockTimeout, DEFAULT_SESSION_LIMITS.lockTimeoutMs), statementTimeoutMs: ms(d.statementTimeout, DEFAULT_SESSION_LIMITS.statementTimeoutMs) };
 }
 
 function currentContext(): Context | undefined {

@@ -1,19 +1,138 @@
 import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { databaseUrl, type DbTarget } from '../commands/pg.js';
+import { databaseUrl, type DbTarget, type SessionLimits } from '../commands/pg.js';
 
-/** A connected client that is always closed, whatever `fn` does. */
-export async function withClient<T>(db: DbTarget, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  // The URL carries the TLS settings; the database name is given as itself (the URL's parser
-  // decodes it with decodeURI, which would leave `;`, `=`, `/` percent-encoded).
-  const client = new pg.Client({ ...parse(databaseUrl(db)), database: db.database, application_name: 'safe-deploy', connectionTimeoutMillis: 10_000 } as pg.ClientConfig);
+/**
+ * Bounds on every session safe-deploy opens, unless the target carries its environment's
+ * (`database.lockTimeout`, `database.statementTimeout`, attached by resolveDatabase). A lock held
+ * by someone else fails our statement after 10 s instead of stalling a step; the statement bound
+ * is long because CREATE DATABASE … TEMPLATE of a big database and a checksum of a big table run
+ * here, and it stays under the changing activities' 2 h start-to-close timeout.
+ */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { lockTimeoutMs: 10_000, statementTimeoutMs: 60 * 60_000 };
+/**
+ * PostgreSQL 14+: how often a backend running a statement checks that its client is still there.
+ * A worker that died mid-statement (its socket closed) has its statement abandoned within this.
+ */
+const CONNECTION_CHECK_MS = 5_000;
+/** How long the cancel of a running statement may take (the second connection, then the end of the first). */
+const CANCEL_WAIT_MS = 5_000;
+
+/** Our own statement ran into its session's lock_timeout or statement_timeout. */
+export class SqlTimedOut extends Error {
+  constructor(readonly kind: 'lock' | 'statement', readonly database: string, readonly limitMs: number, cause: Error) {
+    super(kind === 'lock'
+      ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, and retry; or raise database.lockTimeout in the worker config`
+      : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`, { cause });
+    this.name = 'SqlTimedOut';
+  }
+}
+
+export interface ClientOptions {
+  /** Overrides the target's bounds for this connection (milliseconds). */
+  limits?: Partial<SessionLimits>;
+  /** Cancels the running statement when it aborts; default: the current activity's cancellation, if any. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How to reach `db`: the URL carries the TLS settings; the database name is given as itself (the
+ * URL's parser decodes it with decodeURI, which would leave `;`, `=`, `/` percent-encoded).
+ */
+const clientConfig = (db: DbTarget): pg.ClientConfig => ({ ...parse(databaseUrl(db)), database: db.database } as pg.ClientConfig);
+
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not inside an activity (scripts, tests)
+  }
+}
+
+/** pg_cancel_backend(pid) from a second session: the cancel works whatever the first one is doing. */
+async function cancelBackend(db: DbTarget, pid: number): Promise<void> {
+  const other = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy (cancel)', connectionTimeoutMillis: CANCEL_WAIT_MS });
+  other.on('error', () => { /* reported by the query below, or irrelevant once we are done */ });
+  try {
+    await other.connect();
+    await other.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The server is unreachable: closing our socket (below) is all that is left; the backend
+    // notices it within client_connection_check_interval.
+  } finally {
+    await other.end().catch(() => undefined);
+  }
+}
+
+/** Ends the session, and gives up waiting for the server's goodbye after `ms`: the socket is closed either way. */
+async function endClient(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+  const ended = await Promise.race([client.end().then(() => 'ended' as const, () => 'ended' as const), late]);
+  clearTimeout(timer);
+  if (ended === 'late') (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/** Sets the session's bounds; returns its backend pid (the cancel targets it). */
+async function boundSession(client: pg.Client, limits: SessionLimits): Promise<number> {
+  const { rows } = await client.query<{ pid: number; version: number }>(
+    `SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version,
+            set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`,
+    [String(limits.lockTimeoutMs), String(limits.statementTimeoutMs)],
+  );
+  const { pid, version } = rows[0]!;
+  // Linux, macOS and the BSDs only: elsewhere the server refuses anything but 0, and the cancel below still works.
+  if (version >= 140000) await client.query(`SELECT set_config('client_connection_check_interval', $1, false)`, [String(CONNECTION_CHECK_MS)]).catch(() => undefined);
+  return pid;
+}
+
+function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut | undefined {
+  const err = e as { code?: string; message?: string };
+  if (err?.code === '55P03' && /lock timeout/.test(err.message ?? '')) return new SqlTimedOut('lock', db.database, limits.lockTimeoutMs, e as Error);
+  if (err?.code === '57014' && /statement timeout/.test(err.message ?? '')) return new SqlTimedOut('statement', db.database, limits.statementTimeoutMs, e as Error);
+  return undefined;
+}
+
+/**
+ * A connected client that is always closed, whatever `fn` does. Every session is bounded
+ * (lock_timeout, statement_timeout, client_connection_check_interval), and a cancel of the
+ * activity (or `o.signal`) cancels the statement running at that moment — pg_cancel_backend
+ * from a second session — and closes this one, so `fn` ends within seconds with the
+ * cancellation. A withClient opened after the cancel (cleanup in a `finally`) runs normally.
+ */
+export async function withClient<T>(db: DbTarget, fn: (client: pg.Client) => Promise<T>, o: ClientOptions = {}): Promise<T> {
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...db.session, ...o.limits };
+  const signal = o.signal ?? activitySignal();
+  const client = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy', connectionTimeoutMillis: 10_000 });
   client.on('error', () => { /* a terminated session surfaces on the next query */ });
+  const alreadyAborted = signal?.aborted ?? false; // cleanup after a cancel: not cancelled again
+  let pid: number | undefined;
+  let cancelling: Promise<void> | undefined;
+  const onAbort = () => {
+    cancelling ??= (async () => {
+      if (pid !== undefined) await cancelBackend(db, pid);
+      await endClient(client, CANCEL_WAIT_MS);
+    })();
+  };
   await client.connect();
   try {
-    return await fn(client);
+    pid = await boundSession(client, limits);
+    if (!alreadyAborted) {
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort(); // it came while connecting
+    }
+    const result = await fn(client);
+    if (cancelling) throw signal!.reason ?? new Error('cancelled');
+    return result;
+  } catch (e) {
+    if (cancelling) throw signal!.reason ?? e;
+    throw timedOut(e, db, limits) ?? e;
   } finally {
-    await client.end().catch(() => undefined);
+    signal?.removeEventListener('abort', onAbort);
+    await cancelling;
+    await endClient(client, CANCEL_WAIT_MS).catch(() => undefined);
   }
 }
 

@@ -9,6 +9,13 @@ export interface DbTarget {
   password: string;
   database: string;
   sslmode?: string;
+  /** Bounds of safe-deploy's own sessions there (the environment's database.lockTimeout/statementTimeout); absent: pgClient's defaults. */
+  session?: SessionLimits;
+}
+
+export interface SessionLimits {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
 }
 
 export function parseDatabaseUrl(url: string): DbTarget {

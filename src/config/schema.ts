@@ -215,6 +215,14 @@ export const environmentConfigSchema = z
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),
         appEnvName: envName.default('DATABASE_URL').describe('name under which the app and its Prisma CLI expect the URL'),
         maintenanceDatabase: z.string().min(1).default('postgres'),
+        /** How long safe-deploy's own SQL waits for a lock someone else holds before it fails (lock_timeout of every session it opens). */
+        lockTimeout: duration.default('10 seconds'),
+        /**
+         * How long one of safe-deploy's own statements may run (statement_timeout). Long on purpose:
+         * CREATE DATABASE … TEMPLATE of the whole database (snapshot, rehearsal copy) and the
+         * checksum of the biggest table run as one statement each.
+         */
+        statementTimeout: duration.default('1 hour'),
       })
       .strict(),
     envFile: absolutePath.optional().describe("the app's KEY=VALUE environment file (e.g. systemd EnvironmentFile)"),
