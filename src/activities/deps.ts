@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time.js';
@@ -144,6 +145,18 @@ function currentContext(): Context | undefined {
 /** This execution's attempt number (1 outside an activity): a retry must not redo what needs a fresh identity. */
 export function activityAttempt(): number {
   return currentContext()?.info.attempt ?? 1;
+}
+
+/**
+ * The PostgreSQL application_name of the sessions a command of this activity opens, the same in
+ * every attempt of it (`safe-deploy migrate 3f9a…`, ≤ 63 bytes): a retry finds the sessions the
+ * previous attempt left and ends them (endSessionsNamed). Undefined outside an activity.
+ */
+export function attemptSessionName(purpose: string): string | undefined {
+  const info = currentContext()?.info;
+  if (!info?.workflowExecution) return undefined;
+  const id = createHash('sha256').update(`${info.workflowExecution.workflowId}\0${info.activityId}`).digest('hex').slice(0, 16);
+  return `safe-deploy ${purpose} ${id}`;
 }
 
 /** The last progress each running activity reported, so that liveness beats repeat it instead of erasing it. */

@@ -5,9 +5,9 @@ import { CommandFailed, lastLines, type Cmd } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from './dbState.js';
-import { commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { attemptSessionName, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
-import { withClient } from './pgClient.js';
+import { endSessionsNamed, withClient } from './pgClient.js';
 
 export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
 
@@ -68,6 +68,14 @@ export function createMigrationActivities(deps: ActivityDeps) {
      */
     async migrateDatabase({ target: t, pending }: { target: TargetConfig; pending?: string[] }): Promise<{ applied: string[]; output: string }> {
       const { cmd, db } = prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
+      // Prisma's sessions carry a name of this activity's (node-postgres and libpq read PGAPPNAME;
+      // a URL's own application_name wins): when its worker died mid-migration, the retry ends the
+      // session the killed prisma left, and with it Prisma's advisory lock (P1002 otherwise).
+      const session = attemptSessionName('migrate');
+      if (session) {
+        cmd.env = { ...cmd.env, PGAPPNAME: session };
+        await endSessionsNamed(db, session);
+      }
       const before = finishedNames(await withClient(db, readMigrations));
       try {
         const r = await runInActivity(cmd, 'migrate deploy');

@@ -136,4 +136,27 @@ export async function withClient<T>(db: DbTarget, fn: (client: pg.Client) => Pro
   }
 }
 
+/**
+ * Ends the sessions named `applicationName` (those of a previous attempt of the running activity:
+ * see attemptSessionName) and waits until they are gone. The attempt's command died with its
+ * worker, but PostgreSQL notices a vanished client only when the statement it runs ends: until
+ * then the session keeps its locks — Prisma's advisory lock, for as long as a migration's
+ * statement runs. Returns how many there were.
+ */
+export async function endSessionsNamed(db: DbTarget, applicationName: string, withinMs = 10_000): Promise<number> {
+  return withClient(db, async (c) => {
+    // Materialized first: pg_terminate_backend must never run for a row the name does not select.
+    const { rows } = await c.query<{ pid: number }>(
+      `WITH leftover AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
+       SELECT pid, pg_terminate_backend(pid) AS ended FROM leftover`, [applicationName]);
+    const pids = rows.map((r) => r.pid);
+    const until = Date.now() + withinMs;
+    while (pids.length > 0 && (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])).rowCount! > 0) {
+      if (Date.now() > until) throw new Error(`the sessions ${pids.join(', ')} (${applicationName}) on database ${db.database} were told to end but still run after ${withinMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return pids.length;
+  });
+}
+
 export const pgTool = (binDir: string | undefined, tool: string) => (binDir ? join(binDir, tool) : tool);

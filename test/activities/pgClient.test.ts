@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveDatabase } from '../../src/activities/deps.js';
-import { SqlTimedOut, withClient } from '../../src/activities/pgClient.js';
+import { endSessionsNamed, SqlTimedOut, withClient } from '../../src/activities/pgClient.js';
 import { parseDatabaseUrl, type DbTarget } from '../../src/commands/pg.js';
 
 /**
@@ -147,5 +147,32 @@ describe('a cancelled activity cancels its running statement', () => {
     env.cancel();
     expect(await running.catch((e) => e)).toBeInstanceOf(CancelledFailure);
     expect((await holder.query('SELECT balance FROM accounts WHERE id = 1')).rows[0].balance).toBe(7);
+  });
+});
+
+describe('a retry ends the sessions its previous attempt left', () => {
+  it('ends the sessions of that name (and their advisory lock), and no other', async () => {
+    const name = `safe-deploy migrate ${randomBytes(8).toString('hex')}`;
+    const left = new pg.Client({ connectionString: url, application_name: name });
+    const bystander = new pg.Client({ connectionString: url, application_name: 'farm-chat' });
+    left.on('error', () => {});
+    await left.connect();
+    await bystander.connect();
+    try {
+      // What a killed `prisma migrate deploy` leaves: a session holding Prisma's lock, busy in a statement.
+      await left.query('SELECT pg_advisory_lock(72707369)');
+      const busy = left.query('SELECT pg_sleep(60)').catch((e) => e);
+      await waitFor('the statement', async () => ((await runningWith('pg_sleep(60)')).length ? true : undefined), 5_000);
+      const started = Date.now();
+      expect(await endSessionsNamed(db, name)).toBe(1);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await busy).toBeInstanceOf(Error);
+      expect(await admin(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369`)).toEqual([]);
+      expect((await bystander.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(await endSessionsNamed(db, name)).toBe(0);
+    } finally {
+      await left.end().catch(() => undefined);
+      await bystander.end();
+    }
   });
 });
