@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import { databaseUrl, type DbTarget, type SessionLimits } from '../commands/pg.js';
+import { FailureType } from '../shared/errors.js';
 
 /**
  * Bounds on every session safe-deploy opens, unless the target carries its environment's
@@ -20,13 +22,17 @@ const CONNECTION_CHECK_MS = 5_000;
 /** How long the cancel of a running statement may take (the second connection, then the end of the first). */
 const CANCEL_WAIT_MS = 5_000;
 
-/** Our own statement ran into its session's lock_timeout or statement_timeout. */
-export class SqlTimedOut extends Error {
+/**
+ * Our own statement ran into its session's lock_timeout or statement_timeout: a typed failure
+ * that says what to do. A lock timeout is retryable (the lock may be released by then); a
+ * statement timeout is not (it would run as long again).
+ */
+export class SqlTimedOut extends ApplicationFailure {
   constructor(readonly kind: 'lock' | 'statement', readonly database: string, readonly limitMs: number, cause: Error) {
     super(kind === 'lock'
       ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, and retry; or raise database.lockTimeout in the worker config`
-      : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`, { cause });
-    this.name = 'SqlTimedOut';
+      : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`,
+    FailureType.SqlTimedOut, kind === 'statement', [{ kind, database, limitMs }], cause);
   }
 }
 

@@ -36,6 +36,8 @@ export const FailureType = {
   RollbackRequested: 'RollbackRequested',
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
+  /** safe-deploy's own SQL ran into its lock_timeout (retryable: the lock may be released) or statement_timeout (not: it would run as long again). */
+  SqlTimedOut: 'SqlTimedOut',
   NotificationFailed: 'NotificationFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

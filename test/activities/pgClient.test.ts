@@ -82,6 +82,8 @@ describe('every session safe-deploy opens is bounded', () => {
       const ms = Date.now() - started;
       expect(err).toBeInstanceOf(SqlTimedOut);
       expect(err.kind).toBe('lock');
+      expect(err.type).toBe('SqlTimedOut');
+      expect(err.nonRetryable).toBe(false);
       expect(err.message).toMatch(new RegExp(`database ${database} waited longer than lock_timeout \\(1500 ms\\) for a lock another session holds\\. Remedy: .*pg_blocking_pids.*database\\.lockTimeout`));
       expect(ms).toBeGreaterThanOrEqual(1_400);
       expect(ms).toBeLessThan(5_000);
@@ -94,6 +96,7 @@ describe('every session safe-deploy opens is bounded', () => {
     const err = await withClient(db, (c) => c.query('SELECT pg_sleep(10)'), { limits: { statementTimeoutMs: 500 } }).catch((e) => e);
     expect(err).toBeInstanceOf(SqlTimedOut);
     expect(err.kind).toBe('statement');
+    expect(err.nonRetryable).toBe(true); // it would run as long again
     expect(err.message).toContain('database.statementTimeout');
   });
 
