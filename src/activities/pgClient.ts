@@ -81,17 +81,44 @@ async function endClient(client: pg.Client, ms: number): Promise<void> {
   if (ended === 'late') (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
-/** Sets the session's bounds; returns its backend pid (the cancel targets it). */
-async function boundSession(client: pg.Client, limits: SessionLimits): Promise<number> {
-  const { rows } = await client.query<{ pid: number; version: number }>(
-    `SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version,
-            set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`,
-    [String(limits.lockTimeoutMs), String(limits.statementTimeoutMs)],
-  );
-  const { pid, version } = rows[0]!;
-  // Linux, macOS and the BSDs only: elsewhere the server refuses anything but 0, and the cancel below still works.
-  if (version >= 140000) await client.query(`SELECT set_config('client_connection_check_interval', $1, false)`, [String(CONNECTION_CHECK_MS)]).catch(() => undefined);
-  return pid;
+/**
+ * A connected session, bounded from its first statement: lock_timeout and statement_timeout
+ * travel in the startup packet (`options`), never as a SET. Through a transaction-mode pooler a
+ * SET would stay on a server connection the app gets next (the app's queries then failing after
+ * 10 s on a lock); a pooler refuses `options` (PgBouncer: "unsupported startup parameter") or
+ * drops it (`ignore_startup_parameters`), and the session is then left as the pooler gives it —
+ * unbounded, but nothing of ours leaks. Only on a session that got its bounds, so not pooled, is
+ * client_connection_check_interval SET as well (PostgreSQL 14+; an older server refuses it in
+ * `options`). Returns the client and its backend pid (the cancel targets it).
+ */
+async function connectBounded(db: DbTarget, limits: SessionLimits): Promise<{ client: pg.Client; pid: number; bounded: boolean }> {
+  const make = (options?: string) => {
+    const c = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy', connectionTimeoutMillis: 10_000, options });
+    c.on('error', () => { /* a terminated session surfaces on the next query */ });
+    return c;
+  };
+  let client = make(`-c lock_timeout=${limits.lockTimeoutMs} -c statement_timeout=${limits.statementTimeoutMs}`);
+  try {
+    await client.connect();
+  } catch (e) {
+    if (!/unsupported startup parameter/i.test((e as Error).message)) throw e;
+    client = make();
+    await client.connect();
+  }
+  try {
+    const { rows } = await client.query<{ pid: number; version: number; lock_timeout: string }>(
+      `SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version,
+              (SELECT setting FROM pg_settings WHERE name = 'lock_timeout') AS lock_timeout`,
+    );
+    const { pid, version, lock_timeout } = rows[0]!;
+    const bounded = lock_timeout === String(limits.lockTimeoutMs);
+    // Linux, macOS and the BSDs only: elsewhere the server refuses anything but 0, and the cancel still works.
+    if (bounded && version >= 140000) await client.query(`SELECT set_config('client_connection_check_interval', $1, false)`, [String(CONNECTION_CHECK_MS)]).catch(() => undefined);
+    return { client, pid, bounded };
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
 }
 
 function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut | undefined {
@@ -103,7 +130,8 @@ function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut 
 
 /**
  * A connected client that is always closed, whatever `fn` does. Every session is bounded
- * (lock_timeout, statement_timeout, client_connection_check_interval), and a cancel of the
+ * (lock_timeout, statement_timeout, client_connection_check_interval; see connectBounded for a
+ * pooler), and a cancel of the
  * activity (or `o.signal`) cancels the statement running at that moment — pg_cancel_backend
  * from a second session — and closes this one, so `fn` ends within seconds with the
  * cancellation. A withClient opened after the cancel (cleanup in a `finally`) runs normally.
@@ -111,20 +139,17 @@ function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut 
 export async function withClient<T>(db: DbTarget, fn: (client: pg.Client) => Promise<T>, o: ClientOptions = {}): Promise<T> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...db.session, ...o.limits };
   const signal = o.signal ?? activitySignal();
-  const client = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy', connectionTimeoutMillis: 10_000 });
-  client.on('error', () => { /* a terminated session surfaces on the next query */ });
   const alreadyAborted = signal?.aborted ?? false; // cleanup after a cancel: not cancelled again
-  let pid: number | undefined;
+  const { client, pid, bounded } = await connectBounded(db, limits);
   let cancelling: Promise<void> | undefined;
   const onAbort = () => {
     cancelling ??= (async () => {
-      if (pid !== undefined) await cancelBackend(db, pid);
+      // Behind a pooler the pid may serve someone else's statement by now: only the socket is ours.
+      if (bounded) await cancelBackend(db, pid);
       await endClient(client, CANCEL_WAIT_MS);
     })();
   };
-  await client.connect();
   try {
-    pid = await boundSession(client, limits);
     if (!alreadyAborted) {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort(); // it came while connecting

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
@@ -114,6 +115,65 @@ describe('every session safe-deploy opens is bounded', () => {
     await waitFor('the backend to go', async () => ((await runningWith(marker)).length === 0 ? true : undefined), 12_000);
     expect(Date.now() - started).toBeLessThan(12_000);
   }, 30_000);
+});
+
+/**
+ * A stand-in for a pooler in front of the cluster, for the startup packet only: PgBouncer refuses
+ * an `options` startup parameter ("unsupported startup parameter: options") or, with
+ * `ignore_startup_parameters`, drops it. Everything else is passed through.
+ */
+async function startupProxy(mode: 'refuse-options' | 'drop-options'): Promise<{ port: number; server: Server }> {
+  const { host, port } = inject('pg');
+  const server = createServer((client) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 4 || head.length < head.readInt32BE(0)) return;
+      client.off('data', onData);
+      const length = head.readInt32BE(0);
+      const fields = head.subarray(8, length - 1).toString('utf8').split('\0');
+      const params = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) params.set(fields[i]!, fields[i + 1]!);
+      if (params.has('options') && mode === 'refuse-options') {
+        const body = Buffer.from('SFATAL\0C08P01\0Munsupported startup parameter: options\0\0');
+        const header = Buffer.alloc(5);
+        header.write('E');
+        header.writeInt32BE(body.length + 4, 1);
+        client.end(Buffer.concat([header, body]));
+        return;
+      }
+      params.delete('options');
+      const pairs = Buffer.from([...params].map(([k, v]) => `${k}\0${v}\0`).join('') + '\0');
+      const startup = Buffer.alloc(8);
+      startup.writeInt32BE(pairs.length + 8, 0);
+      head.copy(startup, 4, 4, 8); // the protocol version
+      const upstream = connect(port, host, () => {
+        upstream.write(Buffer.concat([startup, pairs, head.subarray(length)]));
+        client.pipe(upstream).pipe(client);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    };
+    client.on('data', onData);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
+describe('behind a pooler that will not pass startup options', () => {
+  for (const mode of ['refuse-options', 'drop-options'] as const) {
+    it(`${mode}: the session works and nothing of ours is SET on it (it would stay on a pooled server connection)`, async () => {
+      const proxy = await startupProxy(mode);
+      try {
+        const settings = await withClient({ ...db, host: '127.0.0.1', port: proxy.port }, (c) => c.query<{ l: string; s: string; i: string }>(
+          `SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s, current_setting('client_connection_check_interval') AS i`,
+        ).then((r) => r.rows[0]));
+        expect(settings).toEqual({ l: '0', s: '0', i: '0' });
+      } finally {
+        proxy.server.close();
+      }
+    });
+  }
 });
 
 describe('a cancelled activity cancels its running statement', () => {
