@@ -1,10 +1,10 @@
 /**
  * The fault matrix's lab: built once, reused by every case. A Temporal dev server whose history
- * lives in a file (so that it can be stopped and started again), a PostgreSQL cluster, and one or
- * more *stations*: farm-chat v1 in "production" (its own database, clone, app and environment in
- * the worker config) with its own fault worker process on its own task queue, so that cases can
- * run side by side, each set up one way (cases.ts: in place with dumps, or release directories
- * with snapshots). Also: a template of v1's database and a copy of v1's node_modules (to put v1
+ * lives in a file (so that it can be stopped and started again), and one or more *stations*:
+ * farm-chat v1 in "production" (its own PostgreSQL cluster and database, clone, app and
+ * environment in the worker config) with its own fault worker process on its own task queue, so
+ * that cases can run side by side — a PostgreSQL outage hits only its own station — each set up
+ * one way (cases.ts: in place with dumps, or release directories with snapshots). Also: a template of v1's database and a copy of v1's node_modules (to put v1
  * back after a case that deployed), and a reference database migrated to v2 by the app's own
  * Prisma (what "the v2 schema" must look like).
  */
@@ -48,6 +48,8 @@ export interface Station {
   /** Its environment in the worker config (one deployment lock each). */
   environment: string;
   prod: FarmChatProduction;
+  /** Its own PostgreSQL server: the pg-* faults stop or crash it while the other stations work on. */
+  cluster: PgCluster;
   database: string;
   taskQueue: string;
   /** The fault worker reads the current case's plan here (no file: no fault). */
@@ -64,6 +66,7 @@ export interface Lab {
   logDir: string;
   pgBinDir: string;
   server: DevServerControl;
+  /** The first station's cluster, which also holds the v2 reference database. */
   cluster: PgCluster;
   origin: FarmChatOrigin;
   stations: Station[];
@@ -90,7 +93,7 @@ export interface LabOptions {
 /** What a lab leaves running, so that the next run (or `--stop`) can stop it. */
 interface LabState {
   serverPid?: number;
-  pgDataDir?: string;
+  pgDataDirs: string[];
   pgBinDir?: string;
   workerPids: number[];
   prods: FarmChatProduction[];
@@ -107,7 +110,7 @@ export async function stopLeftovers(dir: string): Promise<boolean> {
   for (const pid of state.workerPids) await stopProcess(pid, 5_000);
   for (const prod of state.prods) await runAppctl(prod, 'stop').catch(() => undefined);
   if (state.serverPid) await stopProcess(state.serverPid, 10_000);
-  if (state.pgDataDir && existsSync(state.pgDataDir)) stopPgCluster(state.pgDataDir, state.pgBinDir);
+  for (const dataDir of state.pgDataDirs ?? []) if (existsSync(dataDir)) stopPgCluster(dataDir, state.pgBinDir);
   rmSync(file, { force: true });
   return true;
 }
@@ -118,7 +121,7 @@ export async function createLab(o: LabOptions): Promise<Lab> {
   rmSync(dir, { recursive: true, force: true });
   const logDir = join(dir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const state: LabState = { workerPids: [], prods: [] };
+  const state: LabState = { workerPids: [], prods: [], pgDataDirs: [] };
   const save = () => writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2));
   const tools = ensureTools(projectRoot(), log);
   const cleanups: (() => Promise<void>)[] = [];
@@ -142,10 +145,15 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     cleanups.push(() => server.stop());
     log(`Temporal dev server ${server.address}, history in ${serverOptions.dbFile}`);
 
-    const cluster = await startPgCluster();
-    Object.assign(state, { pgDataDir: cluster.dataDir, pgBinDir: cluster.binDir });
-    save();
-    cleanups.push(() => cluster.stop());
+    const newCluster = async () => {
+      const c = await startPgCluster();
+      state.pgDataDirs.push(c.dataDir);
+      state.pgBinDir = c.binDir;
+      save();
+      cleanups.push(() => c.stop());
+      return c;
+    };
+    const cluster = await newCluster();
     const admin = async (sql: string) => void (await cluster.query(sql));
     const password = randomBytes(12).toString('base64url');
     const firstUrl = await cluster.createAppDatabase('farm_chat', ROLE, password);
@@ -169,15 +177,23 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const setups = o.setups ?? Array.from({ length: o.stations ?? 1 }, () => SETUPS_IN_PLACE);
     if (setups[0] !== SETUPS_IN_PLACE) throw new Error(`the lab's first station is ${SETUPS_IN_PLACE}, not ${setups[0]}`);
     const prods = [first];
+    const clusters = [cluster];
+    const v1Dump = join(dir, 'v1.dump');
+    await run({ file: join(tools.pgBinDir, 'pg_dump'), args: ['--format=custom', `--file=${v1Dump}`, '--no-password'], env: { PGHOST: cluster.host, PGPORT: String(cluster.port), PGUSER: cluster.superuser, PGPASSWORD: cluster.password, PGDATABASE: V1_TEMPLATE }, secrets: [cluster.password], timeoutMs: 300_000 });
     for (let i = 1; i < setups.length; i++) {
       const database = `farm_chat_${String.fromCharCode(97 + i)}`;
-      await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
+      // Its own server, holding v1 (restored from the first's template, owners kept) and its own template of it.
+      const own = await newCluster();
+      await own.createAppDatabase(database, ROLE, password);
+      await run({ file: join(tools.pgBinDir, 'pg_restore'), args: ['--exit-on-error', '--no-password', `--dbname=${database}`, v1Dump], env: { PGHOST: own.host, PGPORT: String(own.port), PGUSER: own.superuser, PGPASSWORD: own.password }, secrets: [own.password], timeoutMs: 300_000 });
+      await own.query(`CREATE DATABASE ${V1_TEMPLATE} TEMPLATE ${database} OWNER ${ROLE}`);
+      clusters.push(own);
       const rootDir = join(dir, `production-${String.fromCharCode(97 + i)}`);
       const appPort = await freePort();
       const releases = setups[i] === 'releases+snapshot';
       const prod: FarmChatProduction = {
         appDir: join(rootDir, releases ? 'current' : 'app'), layout: releases ? 'releases' : 'in-place', repository: first.repository, runDir: join(rootDir, 'run'), envFile: join(rootDir, 'app.env'),
-        port: appPort, baseUrl: `http://127.0.0.1:${appPort}`, databaseUrl: cluster.url(database, ROLE, password),
+        port: appPort, baseUrl: `http://127.0.0.1:${appPort}`, databaseUrl: own.url(database, ROLE, password),
       };
       mkdirSync(rootDir, { recursive: true });
       if (releases) {
@@ -202,7 +218,7 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       await runAppctl(prod, 'start');
       await waitForFarmChatHealth(prod);
     }
-    log(`farm-chat v1 in ${prods.length} production${prods.length > 1 ? 's' : ''}: ${prods.map((p) => p.baseUrl).join(', ')}`);
+    log(`farm-chat v1 in ${prods.length} production${prods.length > 1 ? 's' : ''}: ${prods.map((p, i) => `${p.baseUrl} (PostgreSQL on ${clusters[i]!.port})`).join(', ')}`);
 
     // v2's schema as the app's own Prisma makes it, on a copy of v1's database.
     await admin(`CREATE DATABASE ${V2_REFERENCE} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
@@ -242,6 +258,8 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const stations: Station[] = [];
     for (const [i, prod] of prods.entries()) {
       const name = String.fromCharCode(97 + i);
+      const own = clusters[i]!;
+      const ownAdmin = async (sql: string) => void (await own.query(sql));
       const database = i === 0 ? 'farm_chat' : `farm_chat_${name}`;
       const taskQueue = `safe-deploy-faults-${name}`;
       const planFile = join(dir, `plan-${name}.json`);
@@ -256,8 +274,8 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       cleanups.push(() => worker.stop());
       const v1Dir = prod.layout === 'releases' ? realpathSync(prod.appDir) : undefined;
       const dropLeftovers = async () => {
-        const { rows } = await cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database.replaceAll('_', '\\_')}\\_sd\\_%`]);
-        for (const r of rows) await admin(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
+        const { rows } = await own.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database.replaceAll('_', '\\_')}\\_sd\\_%`]);
+        for (const r of rows) await ownAdmin(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
         if (v1Dir) {
           const releasesDir = join(v1Dir, '..');
           for (const name of readdirSync(releasesDir)) if (join(releasesDir, name) !== v1Dir) rmSync(join(releasesDir, name), { recursive: true, force: true });
@@ -280,13 +298,13 @@ export async function createLab(o: LabOptions): Promise<Lab> {
         }
       };
       stations.push({
-        name, setup: setups[i]!, environment: environments[i]!, prod, database, taskQueue, planFile, worker, dropLeftovers,
+        name, setup: setups[i]!, environment: environments[i]!, prod, cluster: own, database, taskQueue, planFile, worker, dropLeftovers,
         async resetToV1() {
           const started = Date.now();
           await runAppctl(prod, 'stop');
           rmSync(join(prod.runDir, 'maintenance'), { force: true });
-          await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-          await admin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
+          await ownAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          await ownAdmin(`CREATE DATABASE ${database} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
           await codeToV1();
           await dropLeftovers();
           await runAppctl(prod, 'start');

@@ -1,4 +1,5 @@
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFile, execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -20,6 +21,12 @@ export interface PgCluster {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<R>>;
   /** Creates a login role with CREATEDB and a database it owns; returns that role's URL. */
   createAppDatabase(name: string, role: string, password: string): Promise<string>;
+  /** Stops the server (`pg_ctl stop -m <mode> -w`), keeping its data: the fault matrix's outage. */
+  shutdown(mode: 'smart' | 'fast' | 'immediate'): Promise<void>;
+  /** Starts a server that shutdown() stopped, on the same port and data (`pg_ctl start -w`). */
+  startAgain(): Promise<void>;
+  /** `pg_ctl restart -m <mode> -w`: `immediate` is a crash, the server recovers from its WAL. */
+  restart(mode: 'fast' | 'immediate'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +78,10 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string; du
   // Tests trade durability for speed; a benchmark keeps PostgreSQL's defaults, as production does.
   const speed = opts.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
   const serverOptions = ['-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', ...speed].join(' ');
-  run('pg_ctl', ['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start']);
+  const startArgs = ['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start'];
+  run('pg_ctl', startArgs);
+  // Asynchronous: the fault matrix stops and starts a station's server while other cases run.
+  const pgCtl = async (args: string[]) => void (await promisify(execFile)(join(binDir, 'pg_ctl'), args, { uid: server.uid, gid: server.gid, cwd: baseDir }));
 
   const host = '127.0.0.1';
   const url = (database: string, user = 'postgres', pw = password) =>
@@ -95,6 +105,9 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string; du
       await query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(role)}`);
       return url(name, role, rolePassword);
     },
+    shutdown: (mode) => pgCtl(['-D', dataDir, '-m', mode, '-w', '-t', '120', 'stop']),
+    startAgain: () => pgCtl(startArgs),
+    restart: (mode) => pgCtl(['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-m', mode, '-w', '-t', '120', 'restart']),
     async stop() {
       stopPgCluster(dataDir, binDir);
     },
