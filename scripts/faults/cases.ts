@@ -2,9 +2,11 @@
  * The matrix: every step that changes production × every fault kind, plus faults during the
  * rollback's own steps (reached by deploying v2-broken-migration, whose migration fails
  * half-way), each with the one end it must reach — on a production in place backed up by dumps;
- * then the steps that work differently in release directories backed up by snapshots.
+ * then the steps that work differently in release directories backed up by snapshots; then the
+ * faults that land while a step's work runs (MID_WORK_CASES): PostgreSQL stopped for 60 s or
+ * crashed, the worker process alone SIGKILLed.
  */
-import { INJECTED_FAULT_TYPE, type FaultKind, FAULT_KINDS } from './plan.js';
+import { INJECTED_FAULT_TYPE, type FaultKind } from './plan.js';
 import type { Expectation } from './endState.js';
 
 /**
@@ -27,8 +29,19 @@ export interface FaultCase {
   input: Record<string, string>;
   /** kill-worker: kill this long after the step started even if its work is not done (mid npm ci). Default: once the work is done, before Temporal hears of it. */
   killAfterMs?: number;
+  /** The mid-work kinds: where in the step's work the fault lands. */
+  landing?: Landing;
   expect: Expectation;
 }
+
+/**
+ * Where a mid-work fault lands, found by the runner while the step runs:
+ *  - `command`: once a command of the worker whose argv matches this pattern runs (its reaper's
+ *    child), `afterMs` after it appeared (it must still be running then);
+ *  - `blockedOn`: once the step's migration waits for a lock on this table, which the runner took
+ *    before the deployment (so the fault lands mid-migration, not before or after it).
+ */
+export type Landing = { command: string; what: string; afterMs?: number } | { blockedOn: string; what: string };
 
 interface StepSpec {
   step: string;
@@ -83,10 +96,55 @@ const brokenMigration: Expectation = { outcome: 'rolled-back', errorType: 'Migra
 /** A restored database must come from the station's backup: its dump, or its snapshot. */
 const restoredBy = (e: Expectation, setup: Setup): Expectation => (e.databaseRestored ? { ...e, restoredFrom: setup === 'in-place+dump' ? 'dump' : 'snapshot' } : e);
 
+const deployed: Expectation = { outcome: 'deployed' };
+/** A migration whose session died with its server, its worker or the lock it waited on: never run again, the backup comes back. */
+const migrationCut: Expectation = { outcome: 'rolled-back', errorType: 'MigrationFailed', errorStep: 'migrate', databaseRestored: true };
+
+const appctl = (action: string): Landing => ({ command: `appctl\\.mjs ${action} `, what: `appctl ${action}` });
+const npmCi: Landing = { command: '(^|/)npm(-cli\\.js)? ci ', what: 'npm ci', afterMs: 1_500 };
+const pgDump: Landing = { command: '/pg_dump --format=', what: 'pg_dump' };
+const pgRestore: Landing = { command: '/pg_restore --dbname=', what: 'pg_restore' };
+const migrateStatus: Landing = { command: 'prisma migrate status', what: 'prisma migrate status' };
+const firstGit: Landing = { command: '^git ', what: 'git' };
+const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migration's ALTER TABLE users, waiting for a lock" };
+
+/**
+ * Faults that land while the step's work runs, in place with dumps (a production in release
+ * directories differs in none of what they hit):
+ *  - pg-outage: the station's PostgreSQL stopped (fast shutdown: sessions are ended; a smart one
+ *    would wait for the app's pool forever), kept down 60 s, started again. Every step waits for
+ *    PostgreSQL before it touches it, and a failure while it was away is retried: the deployment
+ *    ends as if nothing happened — except a migration cut in the middle, which is never run again:
+ *    rolled back, the rollback waiting for PostgreSQL to restore the backup.
+ *  - pg-restart-immediate: `pg_ctl restart -m immediate` (a crash; recovery from the WAL), same ends.
+ *  - kill-worker-mid: the worker process alone SIGKILLed while a command of the step runs; no
+ *    command may outlive it; a new worker retries the step: the same ends.
+ * Left out: the kinds on steps whose work never touches what the fault breaks (npm ci, git and
+ * the maintenance switch need no PostgreSQL: an outage begun there is met by the next step that
+ * does, which has its own case), and repeats of a landing already covered (resume-writes runs the
+ * same appctl as stop-writes; verify-rollback the same checks as verify).
+ */
+export const MID_WORK_CASES: { step: string; activity: string; input?: Record<string, string>; ref: FaultCase['ref']; landing: Landing; kinds: Partial<Record<FaultKind, { expect: Expectation; landing?: Landing }>> }[] = [
+  { step: 'stop-writes', activity: 'stopWrites', input: { step: 'stop-writes' }, ref: 'v2', landing: appctl('maintenance-on'), kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'backup', activity: 'backupDatabase', ref: 'v2', landing: pgDump, kinds: { 'pg-outage': { expect: deployed }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'activate-release', activity: 'activateRelease', input: { commit: 'tag:v2' }, ref: 'v2', landing: firstGit, kinds: { 'kill-worker-mid': { expect: deployed } } },
+  { step: 'install-dependencies', activity: 'installDependencies', input: { step: 'install-dependencies' }, ref: 'v2', landing: npmCi, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'migrate', activity: 'migrateDatabase', ref: 'v2', landing: blockedMigration, kinds: { 'pg-outage': { expect: migrationCut }, 'pg-restart-immediate': { expect: migrationCut }, 'kill-worker-mid': { expect: migrationCut } } },
+  { step: 'restart', activity: 'restartApplication', input: { step: 'restart' }, ref: 'v2', landing: appctl('restart'), kinds: { 'pg-outage': { expect: deployed }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, ref: 'v2', landing: migrateStatus, kinds: { 'pg-outage': { expect: deployed, landing: firstGit }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'restore-database', activity: 'restoreDatabase', ref: 'v2-broken-migration', landing: pgRestore, kinds: { 'pg-outage': { expect: brokenMigrationEnd() }, 'pg-restart-immediate': { expect: brokenMigrationEnd() }, 'kill-worker-mid': { expect: brokenMigrationEnd() } } },
+  { step: 'reinstall-dependencies', activity: 'installDependencies', input: { step: 'reinstall-dependencies' }, ref: 'v2-broken-migration', landing: npmCi, kinds: { 'kill-worker-mid': { expect: brokenMigrationEnd() } } },
+  { step: 'verify-rollback', activity: 'verifyDeployment', input: { step: 'verify-rollback' }, ref: 'v2-broken-migration', landing: firstGit, kinds: { 'pg-outage': { expect: brokenMigrationEnd() } } },
+];
+
+function brokenMigrationEnd(): Expectation {
+  return { outcome: 'rolled-back', errorType: 'MigrationFailed', errorStep: 'migrate', databaseRestored: true };
+}
+
 export function faultMatrix(): FaultCase[] {
   const cases: FaultCase[] = [];
   for (const s of FORWARD_STEPS) {
-    for (const kind of FAULT_KINDS) {
+    for (const kind of ['error', 'kill-worker', 'restart-server'] as const) {
       cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: kind === 'error' ? restoredBy(s.onError!, 'in-place+dump') : { outcome: 'deployed' } });
     }
   }
@@ -100,6 +158,11 @@ export function faultMatrix(): FaultCase[] {
   for (const s of RELEASES_SNAPSHOT_CASES) {
     const expect = s.ref === 'v2-broken-migration' ? brokenMigration : s.kind === 'error' ? s.onError! : { outcome: 'deployed' as const };
     cases.push({ step: s.step, setup: 'releases+snapshot', kind: s.kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: restoredBy(expect, 'releases+snapshot') });
+  }
+  for (const s of MID_WORK_CASES) {
+    for (const [kind, k] of Object.entries(s.kinds) as [FaultKind, { expect: Expectation; landing?: Landing }][]) {
+      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, landing: k.landing ?? s.landing, expect: restoredBy(k.expect, 'in-place+dump') });
+    }
   }
   return cases;
 }

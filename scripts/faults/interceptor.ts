@@ -4,13 +4,15 @@
  *  - error:                  throws a non-retryable InjectedFault after the real work (the change
  *                            is made, then the step reports failure: the rollback has real work);
  *  - kill-worker/restart-server: holds after the real work, heartbeating, until the runner has
- *                            acted (killed this process, or stopped the dev server) and released it.
+ *                            acted (killed this process, or stopped the dev server) and released it;
+ *  - pg-outage, pg-restart-immediate, kill-worker-mid: nothing but the marks: the runner lands
+ *                            the fault while the work runs (see runCase.ts).
  * Every event is appended to the marker file, so the runner knows when to act.
  */
 import { appendFileSync, existsSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { INJECTED_FAULT_TYPE, planMatches, readFaultPlan, type FaultPlan, type MarkerEvent } from './plan.js';
+import { INJECTED_FAULT_TYPE, MID_WORK_KINDS, planMatches, readFaultPlan, type FaultPlan, type MarkerEvent } from './plan.js';
 
 export function faultInterceptors(planFile: string): ActivityInterceptorsFactory {
   return (ctx) => ({
@@ -30,6 +32,7 @@ export function faultInterceptors(planFile: string): ActivityInterceptorsFactory
         }
         mark('worked');
         if (plan.kind === 'error') throw injectedFault(plan);
+        if (MID_WORK_KINDS.includes(plan.kind)) return result;
         await holdUntilReleased(plan, () => ctx.heartbeat({ phase: 'held by the fault matrix' }));
         mark('released');
         return result;

@@ -7,8 +7,16 @@ import { z } from 'zod';
 
 export const FAULT_PLAN_ENV = 'SAFE_DEPLOY_FAULT_PLAN';
 
-export const FAULT_KINDS = ['error', 'kill-worker', 'restart-server'] as const;
+export const FAULT_KINDS = ['error', 'kill-worker', 'restart-server', 'pg-outage', 'pg-restart-immediate', 'kill-worker-mid'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * Faults the runner lands while the step's work runs (a command of it, or its migration, in
+ * flight), without holding the activity: the interceptor only marks when the work starts and ends.
+ */
+export const MID_WORK_KINDS: readonly FaultKind[] = ['pg-outage', 'pg-restart-immediate', 'kill-worker-mid'];
+/** Faults that stop or crash the station's PostgreSQL. */
+export const PG_KINDS: readonly FaultKind[] = ['pg-outage', 'pg-restart-immediate'];
 
 /** The error an injected `error` fault raises: its own type, so the report can tell it from a real one. */
 export const INJECTED_FAULT_TYPE = 'InjectedFault';

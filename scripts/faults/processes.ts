@@ -1,6 +1,6 @@
 /** The fault worker as a process of its own: started, found with its children, killed like a crash. */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../lib/devServer.js';
@@ -69,7 +69,7 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-const alive = (pid: number) => {
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return parentOf(pid) !== undefined && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
@@ -99,6 +99,70 @@ export async function crashProcessTree(pid: number, spare: readonly number[] = [
   return [...stopped];
 }
 
+/** A process's argv, or [] once it is gone. */
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** SIGKILL to `pid` alone (not its children: a worker killed by `kill -9` or the OOM killer); resolves once it is gone. */
+export async function killAlone(pid: number): Promise<void> {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  await waitUntil(`the killed process ${pid}`, async () => !alive(pid), 10_000, 20);
+}
+
+/** The processes of `pids` still alive once `withinMs` passed (checked as they go, so it returns early when all are gone). */
+export async function survivors(pids: readonly number[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const left = pids.filter(alive);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let postgresUid: number | undefined;
+const serverUid = () => (postgresUid ??= (() => {
+  try { return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()); } catch { return -1; }
+})());
+
+/**
+ * Processes working on a station's production that nobody should be running: a process whose
+ * argv or working directory lies under `rootDir` (the app's code, env file and run folder), or
+ * whose environment points at the station's PostgreSQL port (PGPORT, a database URL) — but the
+ * app itself (`keep`, and what it started), the PostgreSQL server's own processes, and this one.
+ * Once a deployment has ended, anything found is an orphan of a command.
+ */
+export function stationProcesses(o: { rootDir: string; pgPort: number; keep: readonly number[] }): { pid: number; argv: string }[] {
+  const root = realpathSync(o.rootDir);
+  const kept = new Set(o.keep.flatMap((p) => processTree(p)));
+  const found: { pid: number; argv: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || kept.has(pid)) continue;
+    try {
+      if (statSync(`/proc/${pid}`).uid === serverUid()) continue;
+      const argv = cmdline(pid);
+      if (argv.length === 0) continue; // a kernel thread, or gone
+      let cwd = '';
+      try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
+      let env = '';
+      try { env = readFileSync(`/proc/${pid}/environ`, 'utf8'); } catch { /* gone */ }
+      // Whole path components: production-b is not under production.
+      const under = (path: string) => [root, o.rootDir].some((r) => path === r || path.startsWith(`${r}/`));
+      const names = (arg: string) => [root, o.rootDir].some((r) => arg.includes(`${r}/`) || arg.endsWith(r));
+      const onPort = env.split('\0').some((kv) => kv === `PGPORT=${o.pgPort}` || kv.includes(`:${o.pgPort}/`));
+      if (under(cwd) || argv.some(names) || onPort) found.push({ pid, argv: argv.join(' ').slice(0, 160) });
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return found;
+}
+
 /** The one fault worker of a lab: replaced by a fresh process when a case kills it. */
 export class FaultWorker {
   private current: number | undefined;
@@ -120,6 +184,19 @@ export class FaultWorker {
     const killed = await crashProcessTree(this.current, spare);
     this.current = undefined;
     return killed;
+  }
+
+  /**
+   * SIGKILLs the worker process alone, as `kill -9` would, and returns what it was running: its
+   * descendants just before (the reapers of its commands and the commands), `spare` excepted.
+   */
+  async killAlone(spare: (pid: number) => boolean): Promise<{ pid: number; commands: { pid: number; argv: string }[] }> {
+    const pid = this.current;
+    if (pid === undefined) throw new Error('no fault worker to kill');
+    const commands = processTree(pid).filter((p) => p !== pid && !spare(p)).map((p) => ({ pid: p, argv: cmdline(p).join(' ') }));
+    await killAlone(pid);
+    this.current = undefined;
+    return { pid, commands };
   }
 
   async stop(): Promise<void> {

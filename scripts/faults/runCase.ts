@@ -1,20 +1,23 @@
 /**
  * One case of the matrix on one station: the case's plan for the station's fault worker, a real
  * deployment, the fault (an injected error; the worker SIGKILLed and a new one started; the dev
- * server stopped and started again, while the step runs), the end state checked exactly, and
- * the station put back to v1 for the next case.
+ * server stopped and started again; the station's PostgreSQL stopped for 60 s or crashed; the
+ * worker process alone SIGKILLed mid-command — while the step runs), the end state checked
+ * exactly, no process left working on the station, and the station put back to v1 for the next case.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import pg from 'pg';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { caseName, type FaultCase } from './cases.js';
+import { caseName, type FaultCase, type Landing } from './cases.js';
 import { appPid, captureBaseline } from './dbFingerprint.js';
 import { endStateProblems } from './endState.js';
 import { activityAttempts } from './history.js';
 import type { Lab, Station } from './lab.js';
-import { readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
+import { MID_WORK_KINDS, readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
+import { alive, cmdline, processTree, stationProcesses, survivors } from './processes.js';
 
 export interface CaseResult {
   step: string;
@@ -42,7 +45,63 @@ export interface CaseHooks {
 }
 
 const CASE_TIMEOUT_MS = 10 * 60_000;
+/** How long the station's PostgreSQL stays down in a pg-outage case. */
+export const OUTAGE_MS = 60_000;
+/** How long a command of a killed worker may outlive it: its reaper's SIGTERM, then SIGKILL after 3 s. */
+const ORPHAN_GRACE_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A superuser session on the station's database that ignores the server going away (the faults end it). */
+async function stationSession(station: Station): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: station.cluster.url(station.database) });
+  c.on('error', () => { /* the server was stopped or crashed: that is the fault */ });
+  await c.connect();
+  return c;
+}
+
+/** Whether `pid` is the station's app (or a new one its restart is starting): a service of its own, spared by a worker's death. */
+function isApp(station: Station, pid: number): boolean {
+  const argv = cmdline(pid);
+  if (!argv.includes('src/server.js')) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`).startsWith(dirname(station.prod.appDir));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until the fault can land where the case says, while the step's first attempt runs: a
+ * command of it running (in the worker's process tree), or its migration waiting for the lock
+ * `blocker` holds. Throws when the step's work ended first: the fault would not be mid-work.
+ */
+async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan, o: { until: number; finished: () => boolean; blocker?: pg.Client; monitor?: pg.Client }): Promise<string> {
+  const ended = () => readMarkers(plan.markerFile).some((m) => m.event === 'worked' || m.event === 'threw');
+  if ('blockedOn' in landing) {
+    const blockerPid = (o.blocker as unknown as { processID: number }).processID;
+    while (Date.now() < o.until && !o.finished()) {
+      const { rows } = await o.monitor!.query<{ pid: number; query: string }>('SELECT pid, left(query, 80) AS query FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [blockerPid]);
+      if (rows.length > 0) return `mid-work: ${landing.what}`;
+      if (ended()) break;
+      await sleep(100);
+    }
+    throw new Error(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended without waiting on the lock on ${landing.blockedOn}`);
+  }
+  const pattern = new RegExp(landing.command);
+  while (Date.now() < o.until && !o.finished()) {
+    const worker = station.worker.pid;
+    const found = worker === undefined ? undefined : processTree(worker).find((p) => p !== worker && pattern.test(cmdline(p).join(' ')));
+    if (found !== undefined) {
+      if (!landing.afterMs) return `mid-work: ${landing.what} running`;
+      await sleep(landing.afterMs);
+      if (alive(found)) return `mid-work: ${landing.what} running ${landing.afterMs} ms`;
+      throw new Error(`the fault could not land mid-work: ${landing.what} ended within ${landing.afterMs} ms`);
+    }
+    if (ended()) break;
+    await sleep(5);
+  }
+  throw new Error(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended before a command matching /${landing.command}/ was seen`);
+}
 
 /** The workflow's result, asking again while the dev server is down. */
 async function resultOf(handle: WorkflowHandle, deadline: number): Promise<DeploymentReport> {
@@ -82,10 +141,21 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
   };
   const workerLog = station.worker.logFile;
   let handle: WorkflowHandle | undefined;
+  let blocker: pg.Client | undefined;
+  let monitor: pg.Client | undefined;
+  /** Set while the station's PostgreSQL is stopped by the case: it is started again whatever happens. */
+  let restartPg: Promise<void> | undefined;
   try {
     if (station.setup !== c.setup) throw new Error(`station ${station.name} is set up ${station.setup}, the case needs ${c.setup}`);
     const baseline = await captureBaseline(station.prod, lab.pgBinDir);
     if (station.worker.pid === undefined) await station.worker.start();
+    if (c.landing && 'blockedOn' in c.landing) {
+      // Taken before the deployment: the migration's ALTER TABLE waits for it (ACCESS SHARE lets everything else through).
+      blocker = await stationSession(station);
+      monitor = await stationSession(station);
+      await blocker.query('BEGIN');
+      await blocker.query(`LOCK TABLE ${c.landing.blockedOn} IN ACCESS SHARE MODE`);
+    }
     writeFileSync(station.planFile, JSON.stringify(plan, null, 2));
     handle = await lab.client.workflow.start('safeDeployment', {
       taskQueue: station.taskQueue, workflowId: result.workflowId,
@@ -110,7 +180,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       const killed = await station.worker.crash([appPid(station.prod) ?? 0]);
       log(`SIGKILL worker ${pid} and its ${killed.length - 1} child processes (${result.landed}); starting a new worker`);
       await station.worker.start();
-    } else {
+    } else if (c.kind === 'restart-server') {
       const event = await waitForMarker(plan.markerFile, ['worked', 'threw'], { until: deadline, finished: () => finished });
       if (event !== 'worked') throw new Error(`${c.activity} failed by itself before the fault: see ${workerLog}`);
       result.landed = 'after the work';
@@ -120,6 +190,34 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       await sleep(2_000);
       await lab.server.start();
       log(`dev server stopped and started again (pid ${lab.server.pid()}) while ${c.step} ran`);
+    } else if (MID_WORK_KINDS.includes(c.kind)) {
+      if (!c.landing) throw new Error(`${caseName(c)} has no landing`);
+      result.landed = await awaitLanding(station, c.landing, plan, { until: deadline, finished: () => finished, blocker, monitor });
+      if (c.kind === 'kill-worker-mid') {
+        const killed = await station.worker.killAlone((p) => isApp(station, p));
+        log(`SIGKILL worker ${killed.pid} alone (${result.landed}); it was running: ${killed.commands.map((k) => k.argv.slice(0, 60)).join(' | ') || 'nothing'}`);
+        // Its commands die with it (their reapers kill their process groups): none may live on.
+        const left = await survivors(killed.commands.map((k) => k.pid), ORPHAN_GRACE_MS);
+        for (const p of left) result.problems.push(`orphan: ${killed.commands.find((k) => k.pid === p)?.argv.slice(0, 120)} (pid ${p}) outlived the killed worker by ${ORPHAN_GRACE_MS / 1000} s`);
+        await blocker?.end().catch(() => undefined);
+        await station.worker.start();
+      } else if (c.kind === 'pg-outage') {
+        const down = Date.now();
+        await station.cluster.shutdown('fast');
+        log(`PostgreSQL on ${station.cluster.port} stopped (fast) ${result.landed}; starting it again in ${OUTAGE_MS / 1000} s`);
+        restartPg = (async () => {
+          await sleep(Math.max(0, down + OUTAGE_MS - Date.now()));
+          await station.cluster.startAgain();
+          log(`PostgreSQL on ${station.cluster.port} started again after ${Math.round((Date.now() - down) / 1000)} s`);
+        })();
+        await restartPg;
+        restartPg = undefined;
+      } else {
+        await station.cluster.restart('immediate');
+        log(`PostgreSQL on ${station.cluster.port} restarted in immediate mode (a crash, then recovery) ${result.landed}`);
+      }
+      await blocker?.end().catch(() => undefined);
+      await monitor?.end().catch(() => undefined);
     }
 
     const report = await outcome;
@@ -136,13 +234,20 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
         expectation: c.expect, report, facts: { verifications }, checkRunId: checkIds.at(-1)!, earlierCheckRunIds,
       });
     };
-    result.problems = await check();
+    result.problems.push(...(await check()));
+    // Nothing may still work on the station once the deployment has ended: no command a fault orphaned.
+    for (const p of stationProcesses({ rootDir: dirname(station.prod.appDir), pgPort: station.cluster.port, keep: [appPid(station.prod) ?? -1] })) {
+      result.problems.push(`orphan: pid ${p.pid} (${p.argv}) still runs on the station after the deployment ended`);
+    }
     result.exact = result.problems.length === 0;
     await hooks.afterCheck?.(check);
   } catch (err) {
     result.problems.push(`case failed: ${(err as Error).message}`);
     if (handle) await handle.terminate('fault matrix: case failed').catch(() => undefined);
   } finally {
+    await restartPg?.catch(() => undefined);
+    await blocker?.end().catch(() => undefined);
+    await monitor?.end().catch(() => undefined);
     rmSync(station.planFile, { force: true });
     writeFileSync(plan.releaseFile, '');
     result.seconds = Math.round((Date.now() - started) / 1000);
