@@ -4,11 +4,16 @@
  * while the step runs and a new one started; the Temporal dev server is stopped and started
  * again (same --db-filename) while the step runs }, on a production in place backed up by dumps;
  * then the steps that differ in release directories backed up by snapshots, on a production set
- * up so. Each case's end state is checked exactly (see faults/endState.ts). Prints a table, writes reports/faults.json, and ends with
+ * up so; then faults landed while a step's command (or its migration) runs: the station's
+ * PostgreSQL stopped for 60 s or restarted in immediate mode, the worker process alone SIGKILLed
+ * (cases.ts, MID_WORK_CASES). Each case's end state is checked exactly (see faults/endState.ts),
+ * and no process may be left working on the station. Prints a table, writes reports/faults.json,
+ * and ends with
  * `fault matrix: N cases, N exact, N failed`; exits 0 only when none failed.
  *
  *   npm run faults -- --only migrate            one step (repeatable)
- *   npm run faults -- --kind kill-worker        one kind (repeatable)
+ *   npm run faults -- --kind kill-worker        one kind (repeatable): error, kill-worker, restart-server,
+ *                                               pg-outage, pg-restart-immediate, kill-worker-mid
  *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
  *   npm run faults -- --stations 1              one in-place production (default 2 side by side;
  *                                               releases+snapshot cases get one of their own)
@@ -92,7 +97,8 @@ async function main(): Promise<number> {
     }));
   };
   try {
-    // A dev server restart hits every deployment in flight: those cases run alone, one at a time, after the others.
+    // A dev server restart hits every deployment in flight: those cases run alone, one at a time, after the others
+    // (a PostgreSQL fault hits only its station's own cluster: those run beside the others).
     const indexes = cases.map((_, i) => i);
     await pool(indexes.filter((i) => cases[i]!.kind !== 'restart-server'), lab.stations);
     for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) await runOne(lab.stations.find((s) => s.setup === cases[i]!.setup)!, i);
