@@ -12,7 +12,7 @@ import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { migrateStatus } from './migrations.js';
 import { withClient } from './pgClient.js';
-import { databaseOf, outageAware } from './outage.js';
+import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import type { ReleaseInfo } from './release.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +44,7 @@ export function createAppActivities(deps: ActivityDeps) {
   return {
     /** Runs the configured restart command, then waits until the health endpoint answers 200. */
     async restartApplication({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ healthyAfterMs: number; health: string }> {
+      // PostgreSQL first: an app restarted while it is away cannot become healthy.
       return outageAware(databaseOf(deps, t, step), step, async () => {
         try {
           await runInActivity(appCommand(t.commands.restart, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'restart');
@@ -55,7 +56,7 @@ export function createAppActivities(deps: ActivityDeps) {
           throw deployFailure(FailureType.HealthCheckFailed, { step, what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`, remedy: 'see the app log', retryable: false });
         }
         return { healthyAfterMs: health.afterMs, health: health.last };
-      });
+      }, { waitMs: outageWaitOf(t) });
     },
 
     /**
@@ -121,7 +122,7 @@ export function createAppActivities(deps: ActivityDeps) {
           });
         }
         return { checks };
-      });
+      }, { waitMs: outageWaitOf(t) });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { withDatabase } from '../commands/pg.js';
+import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
@@ -9,6 +9,7 @@ import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, typ
 import { partialDumpPath } from './partialDumps.js';
 import type { DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { outageAware, outageWaitOf } from './outage.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { ensurePrivateDir, makePrivate, writePrivateFile } from './privateFiles.js';
@@ -96,68 +97,20 @@ export function createDatabaseActivities(deps: ActivityDeps) {
      * is false) a pg_dump of that copy, equal to the same fingerprint.
      */
     async backupDatabase({ deploymentId, target: t }: BackupInput): Promise<BackupFacts> {
-      const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'backup');
-      const path = backupPath(t, deploymentId);
-      // Production's data goes there: a folder of the worker's that nobody else can enter.
-      if (t.backup.dump) await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'backup', tighten: true });
-      if (t.backup.method === 'dump') {
-        const { dump, state } = await dumpWithFingerprint(t, db, path, partialDumpPath(t, deploymentId));
-        const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
-        await describeDump(t, deploymentId, facts);
-        return facts;
-      }
-
-      const maintenance = withDatabase(db, t.database.maintenanceDatabase);
-      const phases = new Phases();
-      const { name: snapshot, ...copied } = await phases.time('copy', () => withClient(maintenance, (c) =>
-        copyDatabase(c, ownerOf(t, db), deploymentId).catch((e) => { throw snapshotFailure(e, db.database); })));
-      // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
-      const copy = withDatabase(db, snapshot);
-      const { dump, state } = t.backup.dump
-        ? await dumpWithFingerprint(t, copy, path, partialDumpPath(t, deploymentId))
-        : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
-      const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
-      const facts: BackupFacts = {
-        method: 'snapshot',
-        dump,
-        snapshot: { database: snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
-        state,
-        durationMs: Date.now() - started,
-        phasesMs: { ...phases.ms, ...dump?.phasesMs },
-      };
-      if (dump) await describeDump(t, deploymentId, facts);
-      return facts;
+      // After an outage (or a restart under it) the retry waits for PostgreSQL and backs up again.
+      return outageAware(db, 'backup', () => backUp(t, db, deploymentId), { waitMs: outageWaitOf(t) });
     },
 
     /**
      * Puts the backup back, never half-way: the snapshot is renamed in (proven by its seal or a
      * full fingerprint), else the dump is restored into a scratch database, proven equal, and
-     * renamed in. Production is renamed aside and kept. Safe to run again at any stage.
+     * renamed in. Production is renamed aside and kept. Safe to run again at any stage, so an
+     * outage is waited out and the restore run again.
      */
     async restoreDatabase({ deploymentId, target: t, backup }: RestoreInput): Promise<RestoreFacts> {
-      const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'restore-database');
-      const keptAs = ownDatabaseName(db.database, deploymentId, 'kept-aside');
-      const done = (r: Omit<RestoreFacts, 'verified' | 'tables' | 'durationMs'>): RestoreFacts => ({ ...r, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
-
-      let note: string | undefined;
-      if (backup.snapshot) {
-        const r = await restoreFromSnapshot(t, db, backup.snapshot, backup.state, { keptAs, deploymentId });
-        if (!('unusable' in r)) return done({ ...r, source: 'snapshot' });
-        if (!backup.dump) {
-          throw deployFailure(FailureType.RestoreUnverified, {
-            step: 'restore-database',
-            what: `${r.unusable}, and no dump was taken (backup.dump is false)`,
-            remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
-            retryable: false,
-          });
-        }
-        note = `${r.unusable}: restored from the dump instead`;
-      }
-      if (!backup.dump) throw deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what: 'the backup facts name neither a snapshot nor a dump', remedy: 'restore by hand; production is unchanged', retryable: false });
-      const r = await restoreFromDump(t, db, deploymentId, backup.dump, backup.state);
-      return done({ ...r, source: 'dump', note, verification: 'full' });
+      return outageAware(db, 'restore-database', () => restore(t, db, deploymentId, backup), { waitMs: outageWaitOf(t) });
     },
 
     /** Retention: see backupRetention.ts. Call it at the end of a deployment, while its lock is held. */
@@ -165,4 +118,62 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       return pruneBackups(deps, input);
     },
   };
+
+  async function backUp(t: TargetConfig, db: DbTarget, deploymentId: string): Promise<BackupFacts> {
+    const started = Date.now();
+    const path = backupPath(t, deploymentId);
+    // Production's data goes there: a folder of the worker's that nobody else can enter.
+    if (t.backup.dump) await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'backup', tighten: true });
+    if (t.backup.method === 'dump') {
+      const { dump, state } = await dumpWithFingerprint(t, db, path, partialDumpPath(t, deploymentId));
+      const facts: BackupFacts = { method: 'dump', dump, state, durationMs: Date.now() - started, phasesMs: dump.phasesMs };
+      await describeDump(t, deploymentId, facts);
+      return facts;
+    }
+
+    const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+    const phases = new Phases();
+    const { name: snapshot, ...copied } = await phases.time('copy', () => withClient(maintenance, (c) =>
+      copyDatabase(c, ownerOf(t, db), deploymentId).catch((e) => { throw snapshotFailure(e, db.database); })));
+    // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
+    const copy = withDatabase(db, snapshot);
+    const { dump, state } = t.backup.dump
+      ? await dumpWithFingerprint(t, copy, path, partialDumpPath(t, deploymentId))
+      : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
+    const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
+    const facts: BackupFacts = {
+      method: 'snapshot',
+      dump,
+      snapshot: { database: snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
+      state,
+      durationMs: Date.now() - started,
+      phasesMs: { ...phases.ms, ...dump?.phasesMs },
+    };
+    if (dump) await describeDump(t, deploymentId, facts);
+    return facts;
+  }
+
+  async function restore(t: TargetConfig, db: DbTarget, deploymentId: string, backup: BackupFacts): Promise<RestoreFacts> {
+    const started = Date.now();
+    const keptAs = ownDatabaseName(db.database, deploymentId, 'kept-aside');
+    const done = (r: Omit<RestoreFacts, 'verified' | 'tables' | 'durationMs'>): RestoreFacts => ({ ...r, verified: true, tables: backup.state.tables.length, durationMs: Date.now() - started });
+
+    let note: string | undefined;
+    if (backup.snapshot) {
+      const r = await restoreFromSnapshot(t, db, backup.snapshot, backup.state, { keptAs, deploymentId });
+      if (!('unusable' in r)) return done({ ...r, source: 'snapshot' });
+      if (!backup.dump) {
+        throw deployFailure(FailureType.RestoreUnverified, {
+          step: 'restore-database',
+          what: `${r.unusable}, and no dump was taken (backup.dump is false)`,
+          remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
+          retryable: false,
+        });
+      }
+      note = `${r.unusable}: restored from the dump instead`;
+    }
+    if (!backup.dump) throw deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what: 'the backup facts name neither a snapshot nor a dump', remedy: 'restore by hand; production is unchanged', retryable: false });
+    const r = await restoreFromDump(t, db, deploymentId, backup.dump, backup.state);
+    return done({ ...r, source: 'dump', note, verification: 'full' });
+  }
 }

@@ -180,6 +180,12 @@ export function runInActivity(cmd: Cmd, phase: string, o: { progress?: () => Pro
   return run(cmd, { signal: c.cancellationSignal, onTick, tickMs: 2_000, onLine: o.onLine }).finally(() => { running = false; });
 }
 
+/** Sleeps `ms` inside an activity, ending early with the cancellation when it is cancelled. */
+export function activitySleep(ms: number): Promise<void> {
+  const c = currentContext();
+  return c ? c.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+}
+
 export function heartbeat(details: Record<string, unknown>): void {
   const c = currentContext();
   if (!c) return;

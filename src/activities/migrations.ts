@@ -7,6 +7,7 @@ import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from './dbState.js';
 import { attemptSessionName, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
+import { outageWaitOf, waitForDatabase } from './outage.js';
 import { endSessionsNamed, withClient } from './pgClient.js';
 
 export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
@@ -71,6 +72,9 @@ export function createMigrationActivities(deps: ActivityDeps) {
       // Prisma's sessions carry a name of this activity's (node-postgres and libpq read PGAPPNAME;
       // a URL's own application_name wins): when its worker died mid-migration, the retry ends the
       // session the killed prisma left, and with it Prisma's advisory lock (P1002 otherwise).
+      // PostgreSQL first (an outage is waited out, not turned into a failed migration); once
+      // prisma has started, a failure is the migration's: never run again, the backup comes back.
+      await waitForDatabase(db, 'migrate', outageWaitOf(t));
       const session = attemptSessionName('migrate');
       if (session) {
         cmd.env = { ...cmd.env, PGAPPNAME: session };

@@ -1,26 +1,44 @@
 /**
- * Telling an outage from a broken release. When the app's health or checks fail, the first
- * question is whether PostgreSQL answers at all: if it does not, the failure says so ("waiting for
- * PostgreSQL at host:port") and is retryable, so a rollback's undo waits the outage out
- * (rollback.retryFor) instead of ending `rollback-failed`; a release that fails while PostgreSQL
- * answers fails for real, at once.
+ * PostgreSQL outages: waited out, and told from a broken release. Every step that needs
+ * PostgreSQL first waits for it to answer (`database.outageWait`, its details saying "waiting for
+ * PostgreSQL at host:port"). When the step's work then fails and PostgreSQL does not answer, or
+ * answers from a server that started since the step began (it was restarted or crashed under the
+ * step), the failure says so and is retryable: the retry waits for PostgreSQL again and redoes
+ * the work (every step is idempotent), a rollback's undo keeps trying for `rollback.retryFor`.
+ * A step that fails while the same server answers fails for real, at once.
  */
+import { msToNumber } from '@temporalio/common/lib/time.js';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { activitySleep, heartbeat, resolveDatabase, type ActivityDeps } from './deps.js';
 import { withClient } from './pgClient.js';
 
-/** Why PostgreSQL does not answer a `SELECT 1`, or undefined when it does. */
-export async function databaseDown(db: DbTarget): Promise<string | undefined> {
+/** `database.outageWait` when a target loaded before it existed does not say. */
+export const DEFAULT_OUTAGE_WAIT_MS = 5 * 60_000;
+/** How often a waiting step asks PostgreSQL again. */
+const POLL_MS = 2_000;
+
+/** PostgreSQL answering (and since when its server runs), or why it does not. */
+export type DatabaseProbe = { up: true; startedAt: string } | { up: false; why: string };
+
+/** One connection and `SELECT pg_postmaster_start_time()`. */
+export async function probeDatabase(db: DbTarget): Promise<DatabaseProbe> {
   try {
-    await withClient(db, (c) => c.query('SELECT 1'));
-    return undefined;
+    const { rows } = await withClient(db, (c) => c.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started'));
+    return { up: true, startedAt: rows[0]!.started };
   } catch (e) {
-    return (e as Error).message || String(e);
+    if (e instanceof CancelledFailure) throw e;
+    return { up: false, why: (e as Error).message || String(e) };
   }
+}
+
+/** Why PostgreSQL does not answer a query, or undefined when it does. */
+export async function databaseDown(db: DbTarget): Promise<string | undefined> {
+  const p = await probeDatabase(db);
+  return p.up ? undefined : p.why;
 }
 
 export function waitingForDatabase(db: DbTarget, step: StepName, why: string, what: string): ApplicationFailure {
@@ -33,17 +51,47 @@ export function waitingForDatabase(db: DbTarget, step: StepName, why: string, wh
 }
 
 /**
- * Runs a step's work; when it fails (a check, the health, a query) and PostgreSQL does not answer,
- * the failure becomes a retryable DatabaseUnreachable that says so. A cancellation and an
- * already retryable failure pass through as they are.
+ * Waits until PostgreSQL answers, heartbeating where it waits, for at most `waitMs`; returns when
+ * its server started. Still no answer: a retryable DatabaseUnreachable (the activity's retries,
+ * or the rollback's, decide what comes next). A cancellation ends the wait at once.
  */
-export async function outageAware<T>(db: DbTarget | undefined, step: StepName, work: () => Promise<T>): Promise<T> {
+export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: number): Promise<string> {
+  const since = Date.now();
+  for (;;) {
+    const p = await probeDatabase(db);
+    if (p.up) return p.startedAt;
+    const waited = Date.now() - since;
+    if (waited >= waitMs) throw waitingForDatabase(db, step, p.why, `no answer for ${Math.round(waited / 1000)} s (database.outageWait)`);
+    heartbeat({ phase: `waiting for PostgreSQL at ${db.host}:${db.port}`, since: new Date(since).toISOString(), last: p.why });
+    await activitySleep(Math.min(POLL_MS, waitMs - waited));
+  }
+}
+
+/**
+ * What a failure of a step's work means, given PostgreSQL's state before (`startedAt`, when it
+ * answered) and after: an outage (down now, or another server start since), or the failure itself.
+ */
+export function outageOf(before: string | undefined, after: DatabaseProbe): { why: string } | undefined {
+  if (!after.up) return { why: after.why };
+  if (before !== undefined && after.startedAt !== before) return { why: `its server restarted while the step ran: started ${before}, now ${after.startedAt}` };
+  return undefined;
+}
+
+/**
+ * Runs a step's work once PostgreSQL answers (waiting up to `o.waitMs`; without it, only noting
+ * when its server started), and turns a failure during an outage into a retryable
+ * DatabaseUnreachable that says so. A cancellation and an already retryable failure pass through.
+ */
+export async function outageAware<T>(db: DbTarget | undefined, step: StepName, work: () => Promise<T>, o: { waitMs?: number } = {}): Promise<T> {
+  let before: string | undefined;
+  if (db && o.waitMs !== undefined) before = await waitForDatabase(db, step, o.waitMs);
+  else if (db) before = await probeDatabase(db).then((p) => (p.up ? p.startedAt : undefined));
   try {
     return await work();
   } catch (e) {
     if (!db || e instanceof CancelledFailure || (e instanceof ApplicationFailure && !e.nonRetryable)) throw e;
-    const why = await databaseDown(db);
-    throw why ? waitingForDatabase(db, step, why, (e as Error).message) : e;
+    const outage = outageOf(before, await probeDatabase(db));
+    throw outage ? waitingForDatabase(db, step, outage.why, (e as Error).message) : e;
   }
 }
 
@@ -55,3 +103,6 @@ export function databaseOf(deps: ActivityDeps, t: Pick<TargetConfig, 'database' 
     return undefined;
   }
 }
+
+/** How long the target's steps wait for PostgreSQL (`database.outageWait`). */
+export const outageWaitOf = (t: Pick<TargetConfig, 'database'>): number => (t.database.outageWait === undefined ? DEFAULT_OUTAGE_WAIT_MS : msToNumber(t.database.outageWait as never));

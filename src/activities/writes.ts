@@ -5,6 +5,7 @@ import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
+import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import { withClient } from './pgClient.js';
 
 /** Rows inserted + updated + deleted per table since the server's statistics began: a write odometer. */
@@ -49,9 +50,11 @@ export function createWriteActivities(deps: ActivityDeps) {
      * before it must be published, or it would later pass for one made after the backup.
      */
     async stopWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ stopped: boolean; counters: WriteCounters }> {
-      if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
-      // Under `stop` these counters are not used (nobody else writes until writes resume).
-      return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS) };
+      return outageAware(databaseOf(deps, t, step), step, async () => {
+        if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
+        // Under `stop` these counters are not used (nobody else writes until writes resume).
+        return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS) };
+      }, { waitMs: outageWaitOf(t) });
     },
 
     /**
@@ -65,7 +68,7 @@ export function createWriteActivities(deps: ActivityDeps) {
 
     /** The odometer once every finished write is published (`settleMs`, default PUBLISHED_AFTER_MS). */
     async countWrites({ target: t, step, settleMs }: { target: TargetConfig; step: StepName; settleMs?: number }): Promise<WriteCounters> {
-      return readWriteCounters(deps, t, step, settleMs ?? PUBLISHED_AFTER_MS);
+      return outageAware(databaseOf(deps, t, step), step, () => readWriteCounters(deps, t, step, settleMs ?? PUBLISHED_AFTER_MS), { waitMs: outageWaitOf(t) });
     },
   };
 }

@@ -223,6 +223,12 @@ export const environmentConfigSchema = z
          * checksum of the biggest table run as one statement each.
          */
         statementTimeout: duration.default('1 hour'),
+        /**
+         * How long a step that needs PostgreSQL waits for it to answer (each attempt) before it
+         * fails with DatabaseUnreachable; a step whose work failed while PostgreSQL was away
+         * (down, or restarted under it) is retried and waits again.
+         */
+        outageWait: duration.default('5 minutes'),
       })
       .strict(),
     envFile: absolutePath.optional().describe("the app's KEY=VALUE environment file (e.g. systemd EnvironmentFile)"),

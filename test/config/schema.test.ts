@@ -35,7 +35,7 @@ describe('worker config', () => {
     const c = environmentConfigSchema.parse(minimal);
     expect(c.commands.install).toEqual(['npm', 'ci', '--no-audit', '--no-fund']);
     expect(c.commands.migrateDeploy).toEqual(['npx', '--no-install', 'prisma', 'migrate', 'deploy']);
-    expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres', lockTimeout: '10 seconds', statementTimeout: '1 hour' });
+    expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres', lockTimeout: '10 seconds', statementTimeout: '1 hour', outageWait: '5 minutes' });
     expect(c.health).toEqual({ path: '/health', timeout: '60 seconds' });
     expect(c.backup).toEqual({ dir: '/var/backups/app', method: 'dump', dump: true, keep: 3, format: 'directory', jobs: 2, compression: 1, minFreeFactor: 2 });
   });
