@@ -17,6 +17,8 @@
  *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
  *   npm run faults -- --stations 1              one in-place production (default 2 side by side;
  *                                               releases+snapshot cases get one of their own)
+ *   npm run faults -- --load 20                 the load case alone: 20 apps deployed at once through one
+ *                                               worker, each checked exactly, no cross-talk, peak RSS (load.ts)
  *   npm run faults -- --keep                    leave the lab running for inspection
  *   npm run faults -- --stop                    stop what a --keep run left running
  */
@@ -27,6 +29,7 @@ import { caseName, faultMatrix, SETUPS, type FaultCase, type Setup } from './fau
 import { createLab, stopLeftovers, type Station } from './faults/lab.js';
 import { FAULT_KINDS, type FaultKind } from './faults/plan.js';
 import { projectRoot } from './faults/processes.js';
+import { runLoad } from './faults/load.js';
 import { runCase, type CaseResult } from './faults/runCase.js';
 import { scanForSecrets, type SecretScan } from './faults/secrets.js';
 import { renderTable, summaryLine } from './faults/table.js';
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     kind: { type: 'string', multiple: true },
     setup: { type: 'string', multiple: true },
     stations: { type: 'string', default: '2' },
+    load: { type: 'string' },
     keep: { type: 'boolean', default: false },
     stop: { type: 'boolean', default: false },
   },
@@ -65,6 +69,7 @@ async function main(): Promise<number> {
     log((await stopLeftovers(dir)) ? `stopped what the lab in ${dir} left running` : 'nothing was left running');
     return 0;
   }
+  if (args.load !== undefined) return load(Number(args.load), started, root, dir);
   const cases = selectCases();
   const stations = Number(args.stations);
   if (!Number.isInteger(stations) || stations < 1 || stations > 4) throw new Error(`--stations ${args.stations}: expected 1 to 4`);
@@ -77,12 +82,17 @@ async function main(): Promise<number> {
   const results: CaseResult[] = new Array(cases.length);
   let secrets: SecretScan | undefined;
   let done = 0;
+  const broken = new Set<Station>();
   const runOne = async (station: Station, i: number) => {
     const c = cases[i]!;
     const say = (line: string) => log(`[${station.name}] ${caseName(c)}: ${line}`);
     say(`deploy ${c.ref}, expect ${c.expect.outcome}`);
-    const r = await runCase(lab, station, c, say);
+    const r = await runCase(lab, station, c, say).catch((err: Error): CaseResult => ({
+      step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
+      workflowId: '-', station: station.name, timeline: [], problems: [`the runner failed: ${err.stack ?? err.message}`], stationBroken: true,
+    }));
     results[i] = r;
+    if (r.stationBroken) broken.add(station);
     say(`${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`);
   };
   /** Each station takes the next case of its setup until none is left. */
@@ -93,7 +103,7 @@ async function main(): Promise<number> {
       return at < 0 ? undefined : queue.splice(at, 1)[0];
     };
     await Promise.all(on.map(async (s) => {
-      for (let i = next(s); i !== undefined; i = next(s)) await runOne(s, i);
+      for (let i = broken.has(s) ? undefined : next(s); i !== undefined; i = broken.has(s) ? undefined : next(s)) await runOne(s, i);
     }));
   };
   try {
@@ -101,8 +111,15 @@ async function main(): Promise<number> {
     // (a PostgreSQL fault hits only its station's own cluster: those run beside the others).
     const indexes = cases.map((_, i) => i);
     await pool(indexes.filter((i) => cases[i]!.kind !== 'restart-server'), lab.stations);
-    for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) await runOne(lab.stations.find((s) => s.setup === cases[i]!.setup)!, i);
-    secrets = await scanForSecrets(lab, results.filter(Boolean).map((r) => r.workflowId));
+    for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) {
+      const station = lab.stations.find((s) => s.setup === cases[i]!.setup && !broken.has(s));
+      if (station) await runOne(station, i);
+    }
+    // Cases no station could take (every station of their setup broke) are failures too.
+    for (const [i, c] of cases.entries()) {
+      results[i] ??= { step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0, workflowId: '-', station: '-', timeline: [], problems: ['not run: every station of its setup broke'] };
+    }
+    secrets = await scanForSecrets(lab, results.filter((r) => r.workflowId !== '-').map((r) => r.workflowId));
   } finally {
     if (args.keep) {
       await lab.client.connection.close();
@@ -124,6 +141,37 @@ async function main(): Promise<number> {
   for (const leak of secrets!.leaks) log(`  ${leak}`);
   log(summaryLine(results));
   return failed.length === 0 && results.length > 0 && secrets!.leaks.length === 0 ? 0 : 1;
+}
+
+/** `--load N`: a lab with one production (the v1 everything is copied from), then the load case. */
+async function load(n: number, started: number, root: string, dir: string): Promise<number> {
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new Error(`--load ${args.load}: expected 1 to 50 apps`);
+  log(`== fault matrix, load case: ${n} apps deployed at once through one worker; lab in ${dir}`);
+  const lab = await createLab({ dir, log, setups: ['in-place+dump'] });
+  log(`lab ready after ${Math.round((Date.now() - started) / 1000)} s`);
+  let r: Awaited<ReturnType<typeof runLoad>>;
+  try {
+    r = await runLoad(lab, n, log);
+  } finally {
+    if (args.keep) {
+      await lab.client.connection.close();
+      log('--keep: the lab is still running; stop it with: npm run faults -- --stop');
+    } else {
+      await lab.close();
+    }
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  log('');
+  log(renderTable(r.results));
+  for (const x of r.results.filter((y) => !y.exact)) log(`\n${x.step} (${x.workflowId}):\n  ${x.problems.join('\n  ')}`);
+  mkdirSync(join(root, 'reports'), { recursive: true });
+  writeFileSync(join(root, 'reports', 'faults-load.json'), JSON.stringify({ finishedAt: new Date().toISOString(), seconds, apps: n, load: r.line, summary: summaryLine(r.results), secrets: r.secretsLine, leaks: r.leaks, cases: r.results }, null, 2) + '\n');
+  log(`\ntotal ${Math.floor(seconds / 60)} min ${seconds % 60} s (the lab and ${n} productions set up included); table in reports/faults-load.json`);
+  log(r.line);
+  log(r.secretsLine);
+  for (const leak of r.leaks) log(`  ${leak}`);
+  log(summaryLine(r.results));
+  return r.results.every((x) => x.exact) && r.leaks.length === 0 ? 0 : 1;
 }
 
 main().then(

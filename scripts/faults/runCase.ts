@@ -37,6 +37,8 @@ export interface CaseResult {
   /** The deployment's steps with their seconds, for reading where the time went. */
   timeline: string[];
   problems: string[];
+  /** The station could not be put back to v1 after the case: it takes no more. */
+  stationBroken?: boolean;
 }
 
 export interface CaseHooks {
@@ -253,7 +255,13 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     result.seconds = Math.round((Date.now() - started) / 1000);
   }
   // Back to v1 for the next case: a rollback did that already (and it was checked); a deployment did not.
-  if (result.outcome === 'deployed' || !result.exact) log(`reset to v1 in ${Math.round((await station.resetToV1()) / 1000)} s`);
-  else await station.dropLeftovers();
+  try {
+    if (result.outcome === 'deployed' || !result.exact) log(`reset to v1 in ${Math.round((await station.resetToV1()) / 1000)} s`);
+    else await station.dropLeftovers();
+  } catch (err) {
+    result.problems.push(`the station could not be put back to v1, so it takes no more cases: ${(err as Error).message}`);
+    result.exact = false;
+    result.stationBroken = true;
+  }
   return result;
 }
