@@ -24,21 +24,27 @@ export function faultWorkerScript(): string {
   return script;
 }
 
-/** Starts a fault worker, detached (its own process group), and waits until it polls. */
-export async function startFaultWorker(env: Record<string, string>, logFile: string): Promise<number> {
+/** Starts a worker script, detached (its own process group), and waits until its log says `ready` (after what it logged before). */
+export async function startWorkerProcess(script: string, env: Record<string, string>, logFile: string, ready: string | ((pid: number) => string)): Promise<number> {
+  const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [faultWorkerScript()], { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
   closeSync(out);
   child.unref();
   const pid = child.pid!;
+  const line = typeof ready === 'string' ? ready : ready(pid);
   let exited = false;
   child.once('exit', () => { exited = true; });
-  await waitUntil(`fault worker ${pid} (log: ${logFile})`, async () => {
-    if (exited) throw new Error(`fault worker exited; see ${logFile}`);
-    return readFileSync(logFile, 'utf8').includes(`fault worker ${pid}: ready`);
+  await waitUntil(`worker ${pid} (log: ${logFile})`, async () => {
+    if (exited) throw new Error(`worker ${pid} exited; see ${logFile}`);
+    return readFileSync(logFile, 'utf8').slice(before).includes(line);
   }, 120_000, 100);
   return pid;
 }
+
+/** Starts a fault worker, detached (its own process group), and waits until it polls. */
+export const startFaultWorker = (env: Record<string, string>, logFile: string): Promise<number> =>
+  startWorkerProcess(faultWorkerScript(), env, logFile, (pid) => `fault worker ${pid}: ready`);
 
 const parentOf = (pid: number): number | undefined => {
   try {
@@ -67,6 +73,33 @@ export function processTree(pid: number): number[] {
     queue.push(...(children.get(p) ?? []));
   }
   return tree;
+}
+
+const pids = () => readdirSync('/proc').map(Number).filter((p) => Number.isInteger(p));
+
+/**
+ * Processes started after this was made, below `root`: cheap enough to poll every millisecond
+ * (only a new process's stat is read, once if it is not below `root`), so that a command living a
+ * few milliseconds (a git rev-parse) is seen. By the set of ids seen before, not by the highest:
+ * ids wrap (pid_max 32768 here wraps within minutes under a test suite).
+ */
+export class NewProcesses {
+  private readonly others: Set<number>;
+  constructor() {
+    this.others = new Set(pids());
+  }
+
+  below(root: number): number[] {
+    const found: number[] = [];
+    for (const p of pids()) {
+      if (this.others.has(p) || p === root) continue;
+      let at: number | undefined = p;
+      for (let hops = 0; at !== undefined && at > 1 && at !== root && hops < 16; hops++) at = parentOf(at);
+      if (at === root) found.push(p); // ours: looked at again (a fork of the reaper becomes the command when it execs)
+      else if (at !== undefined) this.others.add(p);
+    }
+    return found;
+  }
 }
 
 export const alive = (pid: number) => {
@@ -136,7 +169,7 @@ const serverUid = () => (postgresUid ??= (() => {
  * app itself (`keep`, and what it started), the PostgreSQL server's own processes, and this one.
  * Once a deployment has ended, anything found is an orphan of a command.
  */
-export function stationProcesses(o: { rootDir: string; pgPort: number; keep: readonly number[] }): { pid: number; argv: string }[] {
+export function stationProcesses(o: { rootDir: string; pgPort?: number; keep: readonly number[] }): { pid: number; argv: string }[] {
   const root = realpathSync(o.rootDir);
   const kept = new Set(o.keep.flatMap((p) => processTree(p)));
   const found: { pid: number; argv: string }[] = [];
@@ -154,7 +187,7 @@ export function stationProcesses(o: { rootDir: string; pgPort: number; keep: rea
       // Whole path components: production-b is not under production.
       const under = (path: string) => [root, o.rootDir].some((r) => path === r || path.startsWith(`${r}/`));
       const names = (arg: string) => [root, o.rootDir].some((r) => arg.includes(`${r}/`) || arg.endsWith(r));
-      const onPort = env.split('\0').some((kv) => kv === `PGPORT=${o.pgPort}` || kv.includes(`:${o.pgPort}/`));
+      const onPort = o.pgPort !== undefined && env.split('\0').some((kv) => kv === `PGPORT=${o.pgPort}` || kv.includes(`:${o.pgPort}/`));
       if (under(cwd) || argv.some(names) || onPort) found.push({ pid, argv: argv.join(' ').slice(0, 160) });
     } catch {
       /* exited while we looked */
@@ -190,10 +223,10 @@ export class FaultWorker {
    * SIGKILLs the worker process alone, as `kill -9` would, and returns what it was running: its
    * descendants just before (the reapers of its commands and the commands), `spare` excepted.
    */
-  async killAlone(spare: (pid: number) => boolean): Promise<{ pid: number; commands: { pid: number; argv: string }[] }> {
+  async killAlone(spare: (pid: number) => boolean, descendants: (pid: number) => number[] = processTree): Promise<{ pid: number; commands: { pid: number; argv: string }[] }> {
     const pid = this.current;
     if (pid === undefined) throw new Error('no fault worker to kill');
-    const commands = processTree(pid).filter((p) => p !== pid && !spare(p)).map((p) => ({ pid: p, argv: cmdline(p).join(' ') }));
+    const commands = descendants(pid).filter((p) => p !== pid && !spare(p)).map((p) => ({ pid: p, argv: cmdline(p).join(' ') }));
     await killAlone(pid);
     this.current = undefined;
     return { pid, commands };

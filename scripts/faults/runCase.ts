@@ -17,7 +17,7 @@ import { endStateProblems } from './endState.js';
 import { activityAttempts } from './history.js';
 import type { Lab, Station } from './lab.js';
 import { MID_WORK_KINDS, readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
-import { alive, cmdline, processTree, stationProcesses, survivors } from './processes.js';
+import { alive, cmdline, NewProcesses, stationProcesses, survivors } from './processes.js';
 
 export interface CaseResult {
   step: string;
@@ -77,7 +77,7 @@ function isApp(station: Station, pid: number): boolean {
  * command of it running (in the worker's process tree), or its migration waiting for the lock
  * `blocker` holds. Throws when the step's work ended first: the fault would not be mid-work.
  */
-async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan, o: { until: number; finished: () => boolean; blocker?: pg.Client; monitor?: pg.Client }): Promise<string> {
+async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan, o: { until: number; finished: () => boolean; fresh: NewProcesses; blocker?: pg.Client; monitor?: pg.Client }): Promise<string> {
   const ended = () => readMarkers(plan.markerFile).some((m) => m.event === 'worked' || m.event === 'threw');
   if ('blockedOn' in landing) {
     const blockerPid = (o.blocker as unknown as { processID: number }).processID;
@@ -92,15 +92,18 @@ async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan,
   const pattern = new RegExp(landing.command);
   while (Date.now() < o.until && !o.finished()) {
     const worker = station.worker.pid;
-    const found = worker === undefined ? undefined : processTree(worker).find((p) => p !== worker && pattern.test(cmdline(p).join(' ')));
+    const found = worker === undefined ? undefined : o.fresh.below(worker).find((p) => pattern.test(cmdline(p).join(' ')));
     if (found !== undefined) {
-      if (!landing.afterMs) return `mid-work: ${landing.what} running`;
+      // git: which one (the step runs several).
+      const argv = cmdline(found);
+      const what = argv[0] === 'git' && argv[1] === '-C' && argv[3] ? `git ${argv[3]}` : landing.what;
+      if (!landing.afterMs) return `mid-work: ${what} running`;
       await sleep(landing.afterMs);
-      if (alive(found)) return `mid-work: ${landing.what} running ${landing.afterMs} ms`;
+      if (alive(found)) return `mid-work: ${what} running ${landing.afterMs} ms`;
       throw new Error(`the fault could not land mid-work: ${landing.what} ended within ${landing.afterMs} ms`);
     }
     if (ended()) break;
-    await sleep(5);
+    await sleep(1);
   }
   throw new Error(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended before a command matching /${landing.command}/ was seen`);
 }
@@ -159,6 +162,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       await blocker.query(`LOCK TABLE ${c.landing.blockedOn} IN ACCESS SHARE MODE`);
     }
     writeFileSync(station.planFile, JSON.stringify(plan, null, 2));
+    const fresh = new NewProcesses(); // the step's commands start after this
     handle = await lab.client.workflow.start('safeDeployment', {
       taskQueue: station.taskQueue, workflowId: result.workflowId,
       args: [{ app: 'farm-chat', environment: station.environment, ref: c.ref, reason: `fault matrix: ${caseName(c)}`, requestedBy: 'faults' }],
@@ -194,10 +198,15 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       log(`dev server stopped and started again (pid ${lab.server.pid()}) while ${c.step} ran`);
     } else if (MID_WORK_KINDS.includes(c.kind)) {
       if (!c.landing) throw new Error(`${caseName(c)} has no landing`);
-      result.landed = await awaitLanding(station, c.landing, plan, { until: deadline, finished: () => finished, blocker, monitor });
+      result.landed = await awaitLanding(station, c.landing, plan, { until: deadline, finished: () => finished, fresh, blocker, monitor });
       if (c.kind === 'kill-worker-mid') {
-        const killed = await station.worker.killAlone((p) => isApp(station, p));
+        const killed = await station.worker.killAlone((p) => isApp(station, p), (pid) => fresh.below(pid));
         log(`SIGKILL worker ${killed.pid} alone (${result.landed}); it was running: ${killed.commands.map((k) => k.argv.slice(0, 60)).join(' | ') || 'nothing'}`);
+        // Where it really landed: a quick command may have ended between seeing it and the kill.
+        const landing = c.landing;
+        if ('command' in landing && !killed.commands.some((k) => new RegExp(landing.command).test(k.argv))) {
+          result.landed = killed.commands.length > 0 ? `mid-work: between commands (${killed.commands[0]!.argv.split(' ').slice(0, 3).join(' ')} running)` : 'mid-work: between commands';
+        }
         // Its commands die with it (their reapers kill their process groups): none may live on.
         const left = await survivors(killed.commands.map((k) => k.pid), ORPHAN_GRACE_MS);
         for (const p of left) result.problems.push(`orphan: ${killed.commands.find((k) => k.pid === p)?.argv.slice(0, 120)} (pid ${p}) outlived the killed worker by ${ORPHAN_GRACE_MS / 1000} s`);
