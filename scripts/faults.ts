@@ -15,7 +15,7 @@
  *   npm run faults -- --kind kill-worker        one kind (repeatable): error, kill-worker, restart-server,
  *                                               pg-outage, pg-restart-immediate, kill-worker-mid
  *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
- *   npm run faults -- --stations 1              one in-place production (default 2 side by side;
+ *   npm run faults -- --stations 1              one in-place production (default 3 side by side;
  *                                               releases+snapshot cases get one of their own)
  *   npm run faults -- --load 20                 the load case alone: 20 apps deployed at once through one
  *                                               worker, each checked exactly, no cross-talk, peak RSS (load.ts)
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', multiple: true },
     kind: { type: 'string', multiple: true },
     setup: { type: 'string', multiple: true },
-    stations: { type: 'string', default: '2' },
+    stations: { type: 'string', default: '3' },
     load: { type: 'string' },
     keep: { type: 'boolean', default: false },
     stop: { type: 'boolean', default: false },

@@ -248,6 +248,17 @@ export async function runLoad(lab: Lab, n: number, log: (line: string) => void):
       for (const p of stationProcesses({ rootDir: a.rootDir, keep: appPids })) results[i]!.problems.push(`orphan: pid ${p.pid} (${p.argv}) still runs on ${a.name}`);
     }
     if (commandsLeft.length) results[0]!.problems.push(`the worker still runs ${commandsLeft.length} processes after every deployment ended`);
+    // The check bites: the first app's database given the second's marker is caught, then put back.
+    if (apps.length > 1 && ended[0]!.report) {
+      const [one, two] = apps as [LoadApp, LoadApp];
+      await withClient(one.prod.databaseUrl, (c) => c.query(`UPDATE users SET email = $1 WHERE email = $2`, [two.marker, one.marker]));
+      try {
+        const seen = await crossTalkProblems(lab, one, apps, ended[0]!.report!);
+        if (!seen.some((p) => p.includes(`holds the markers ${two.marker}`))) results[0]!.problems.push(`the cross-talk check missed ${two.marker} in ${one.database}: ${seen.join('; ') || 'nothing found'}`);
+      } finally {
+        await withClient(one.prod.databaseUrl, (c) => c.query(`UPDATE users SET email = $1 WHERE email = $2`, [one.marker, two.marker]));
+      }
+    }
     for (const r of results) r.exact = r.problems.length === 0;
 
     // Secrets: each app's role password and bypass token, the integrations' values.
