@@ -1,5 +1,7 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { gitCheckout, gitDescribe, gitFetch, gitHead, gitListTree, gitResolve, gitShowFile, gitStatus, gitTreeEntry } from '../commands/git.js';
+import { gitBlobsAt, gitChangedPaths, gitCheckout, gitDescribe, gitHashFiles, gitFetch, gitHead, gitListTree, gitResolve, gitShowFile, gitStatus, gitTreeEntry } from '../commands/git.js';
 import { describeIssues, releaseManifestSchema, type ReleaseManifest, type TargetConfig } from '../config/schema.js';
 import { CommandFailed } from '../exec/run.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
@@ -29,6 +31,40 @@ export interface ActivateInput {
   commit: string;
   /** Layout `releases`: the release directory `current` must point at. */
   dir?: string;
+  /**
+   * In place, when putting the previous release back: the release being undone. A checkout to it
+   * that was cut short left some of its files in the working copy, which may be replaced.
+   */
+  undoing?: string;
+}
+
+/** Paths per git call: a bounded argv, and an answer far under the runner's 64 KiB output tail. */
+const PATHS_PER_CALL = 200;
+
+/**
+ * The paths of the working copy that differ from its index or are untracked, and of those the
+ * ones whose content is not the same path's content in any of `commits` (absent counts: a file
+ * the commit does not have, missing from the disk). A checkout cut short (its worker killed
+ * mid-way, the host down) leaves each file at one of two commits' versions: no foreign path.
+ */
+async function changedPaths(appDir: string): Promise<{ path: string; untracked: boolean }[]> {
+  const status = (await runInActivity(gitChangedPaths(appDir), 'status')).stdout;
+  return status.split('\0').filter((e) => e.length > 3).map((e) => ({ path: e.slice(3), untracked: e.startsWith('??') }));
+}
+
+async function changesBeyond(appDir: string, commits: readonly string[]): Promise<{ changed: string[]; foreign: string[] }> {
+  const changed = (await changedPaths(appDir)).map((c) => c.path);
+  const foreign: string[] = [];
+  for (let i = 0; i < changed.length; i += PATHS_PER_CALL) {
+    const paths = changed.slice(i, i + PATHS_PER_CALL);
+    const onDisk = paths.filter((p) => existsSync(join(appDir, p)));
+    const hashes = onDisk.length ? (await runInActivity(gitHashFiles(appDir, onDisk), 'hash')).stdout.trim().split('\n') : [];
+    const now = new Map(onDisk.map((p, k) => [p, hashes[k]]));
+    const versions = await Promise.all(commits.map(async (c) => new Map((await runInActivity(gitBlobsAt(appDir, c, paths), 'ls-tree')).stdout.split('\0').filter(Boolean)
+      .map((line) => { const tab = line.indexOf('\t'); return [line.slice(tab + 1), line.slice(0, tab).split(' ')[2]] as const; }))));
+    for (const p of paths) if (!versions.some((v) => v.get(p) === now.get(p))) foreign.push(p);
+  }
+  return { changed, foreign };
 }
 
 /**
@@ -121,20 +157,35 @@ export function createReleaseActivities(deps: ActivityDeps) {
       return { current: { ...(await releaseInfo(t, head, false)), dir: await liveDir(t) }, target: await releaseInfo(t, commit, true) };
     },
 
-    /** Checks out `commit` (detached) in the working copy. Already there = nothing to do. */
-    async activateRelease({ target: t, commit, dir }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
+    /**
+     * Checks out `commit` (detached) in the working copy. Already there and clean = nothing to do.
+     * A checkout cut short (every changed file at HEAD's, the target's or the undone release's
+     * version) is finished with --force; any other change is someone's, and stops the step.
+     */
+    async activateRelease({ target: t, commit, dir, undoing }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
       if (t.codeLayout === 'releases') {
         if (!dir) throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: 'no release directory given', remedy: 'a bug: stage the release first', retryable: false });
         const r = await layout.switchCurrent({ target: t, dir, commit });
         return { commit, previous: r.previous, changed: r.changed };
       }
       const previous = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-      if (previous === commit) return { commit, previous, changed: false };
+      const { changed, foreign } = await changesBeyond(t.appDir, [...new Set([previous, commit, ...(undoing ? [undoing] : [])])]);
+      if (foreign.length > 0) {
+        throw deployFailure(FailureType.WorkingCopyDirty, {
+          step: 'activate-release',
+          what: `${t.appDir} has changes that are no release's version of the file: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}`,
+          remedy: 'someone changed the working copy during the deployment: keep what must be kept elsewhere, then git checkout the release by hand',
+          retryable: false,
+        });
+      }
+      if (previous === commit && changed.length === 0) return { commit, previous, changed: false };
       try {
-        await runInActivity(gitCheckout(t.appDir, commit, msToNumber(t.commandTimeouts.git as never)), 'checkout');
+        await runInActivity(gitCheckout(t.appDir, commit, msToNumber(t.commandTimeouts.git as never), { force: changed.length > 0 }), 'checkout');
       } catch (e) {
         throw commandFailure(e, { step: 'activate-release', type: FailureType.CommandFailed, what: `git checkout ${commit.slice(0, 12)} failed`, remedy: `check ${t.appDir} (local changes?) and run git checkout by hand`, retryable: true });
       }
+      // What a checkout never removes: files of the other release that the target does not have (proven above).
+      for (const left of (await changedPaths(t.appDir)).filter((c) => c.untracked && changed.includes(c.path))) rmSync(join(t.appDir, left.path), { force: true });
       const now = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
       if (now !== commit) {
         throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: `after checkout HEAD is ${now}, expected ${commit}`, remedy: `inspect ${t.appDir}`, retryable: false });

@@ -33,7 +33,15 @@ export const gitFetch = (cwd: string, remote: string, timeoutMs?: number) =>
 export const gitResolve = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
 export const gitHead = (cwd: string) => git(cwd, ['rev-parse', 'HEAD']);
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
-export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number) => git(cwd, ['checkout', '--quiet', '--detach', commitId(commit)], timeoutMs);
+export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number, o: { force?: boolean } = {}) =>
+  git(cwd, ['checkout', '--quiet', ...(o.force ? ['--force'] : []), '--detach', commitId(commit)], timeoutMs);
+/** Every change of the working copy, NUL-separated (`XY path`; a rename adds its old path), untracked files one by one. */
+export const gitChangedPaths = (cwd: string) => git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+/** `<mode> <type> <id>\t<path>` (NUL-separated) of those of `paths` that `commit` has; paths are literal, never pathspec magic. */
+export const gitBlobsAt = (cwd: string, commit: string, paths: readonly string[]) =>
+  git(cwd, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', '--end-of-options', commitId(commit), ...paths]);
+/** The blob id each file of the working copy would get if it were added (one per line). */
+export const gitHashFiles = (cwd: string, paths: readonly string[]) => git(cwd, ['hash-object', '--', ...paths]);
 export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', '--end-of-options', `${commit}:${path}`]);
 /** The tree entry of `path` at `commit` (`<mode> <type> <id>\t<path>`), or nothing when there is none. */
 export const gitTreeEntry = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--end-of-options', commit, path]);
