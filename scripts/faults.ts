@@ -87,17 +87,26 @@ async function main(): Promise<number> {
     const c = cases[i]!;
     const say = (line: string) => log(`[${station.name}] ${caseName(c)}: ${line}`);
     say(`deploy ${c.ref}, expect ${c.expect.outcome}`);
-    const r = await runCase(lab, station, c, say).catch((err: Error): CaseResult => ({
+    const attempt = () => runCase(lab, station, c, say).catch((err: Error): CaseResult => ({
       step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
       workflowId: '-', station: station.name, timeline: [], problems: [`the runner failed: ${err.stack ?? err.message}`], stationBroken: true,
     }));
+    let r = await attempt();
+    if (r.landingMissed && !r.stationBroken) {
+      // A command of a few milliseconds ended before the runner saw it: the fault never happened; once more.
+      say(`${r.problems.join('; ')}; the station is back at v1: deploying again`);
+      r = await attempt();
+      r.landed = `${r.landed} (2nd deployment)`;
+    }
     results[i] = r;
     if (r.stationBroken) broken.add(station);
     say(`${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`);
   };
+  /** Longest first, so that no station is left with a 2-minute outage case while the others idle. */
+  const weight = (c: FaultCase) => (c.kind === 'pg-outage' ? 4 : c.kind.startsWith('kill-worker') ? 2 : 1) + (c.ref === 'v2' ? 0 : 1);
   /** Each station takes the next case of its setup until none is left. */
   const pool = async (indexes: number[], on: Station[]) => {
-    const queue = [...indexes];
+    const queue = [...indexes].sort((x, y) => weight(cases[y]!) - weight(cases[x]!));
     const next = (s: Station) => {
       const at = queue.findIndex((i) => cases[i]!.setup === s.setup);
       return at < 0 ? undefined : queue.splice(at, 1)[0];

@@ -6,8 +6,8 @@
  * exactly, no process left working on the station, and the station put back to v1 for the next case.
  */
 import { randomUUID } from 'node:crypto';
-import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readlinkSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import pg from 'pg';
 import type { DeploymentReport } from '../../src/shared/report.js';
@@ -39,6 +39,8 @@ export interface CaseResult {
   problems: string[];
   /** The station could not be put back to v1 after the case: it takes no more. */
   stationBroken?: boolean;
+  /** A mid-work fault found the step's work already done: nothing was tested (faults.ts runs the case once more). */
+  landingMissed?: boolean;
 }
 
 export interface CaseHooks {
@@ -87,7 +89,7 @@ async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan,
       if (ended()) break;
       await sleep(100);
     }
-    throw new Error(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended without waiting on the lock on ${landing.blockedOn}`);
+    throw new LandingMissed(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended without waiting on the lock on ${landing.blockedOn}`);
   }
   const pattern = new RegExp(landing.command);
   while (Date.now() < o.until && !o.finished()) {
@@ -100,12 +102,12 @@ async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan,
       if (!landing.afterMs) return `mid-work: ${what} running`;
       await sleep(landing.afterMs);
       if (alive(found)) return `mid-work: ${what} running ${landing.afterMs} ms`;
-      throw new Error(`the fault could not land mid-work: ${landing.what} ended within ${landing.afterMs} ms`);
+      throw new LandingMissed(`the fault could not land mid-work: ${landing.what} ended within ${landing.afterMs} ms`);
     }
     if (ended()) break;
     await sleep(1);
   }
-  throw new Error(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended before a command matching /${landing.command}/ was seen`);
+  throw new LandingMissed(`the fault could not land mid-work: ${plan.activity} (${plan.step}) ended before a command matching /${landing.command}/ was seen`);
 }
 
 /** The workflow's result, asking again while the dev server is down. */
@@ -120,15 +122,25 @@ async function resultOf(handle: WorkflowHandle, deadline: number): Promise<Deplo
   }
 }
 
+/** Waits for one of `events` in the marker file: woken by the file's change (inotify), else every 50 ms. */
 async function waitForMarker(file: string, events: MarkerEvent[], o: { until: number; finished: () => boolean }): Promise<MarkerEvent | undefined> {
   const seen = () => readMarkers(file).map((m) => m.event).find((e) => events.includes(e));
-  while (Date.now() < o.until && !o.finished()) {
-    const event = seen();
-    if (event) return event;
-    await sleep(50);
+  let wake: () => void = () => {};
+  const watcher = watch(dirname(file), (_, name) => { if (name === basename(file)) wake(); });
+  try {
+    while (Date.now() < o.until && !o.finished()) {
+      const event = seen();
+      if (event) return event;
+      await new Promise<void>((r) => { wake = r; setTimeout(r, 50); });
+    }
+    return seen();
+  } finally {
+    watcher.close();
   }
-  return seen();
 }
+
+/** The fault could not land where the case says: the step's work ended first. Nothing was tested; the runner tries the case once more. */
+export class LandingMissed extends Error {}
 
 export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (line: string) => void, hooks: CaseHooks = {}): Promise<CaseResult> {
   const started = Date.now();
@@ -253,6 +265,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     result.exact = result.problems.length === 0;
     await hooks.afterCheck?.(check);
   } catch (err) {
+    if (err instanceof LandingMissed) result.landingMissed = true;
     result.problems.push(`case failed: ${(err as Error).message}`);
     if (handle) await handle.terminate('fault matrix: case failed').catch(() => undefined);
   } finally {
