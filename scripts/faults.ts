@@ -30,7 +30,7 @@ import { createLab, stopLeftovers, type Station } from './faults/lab.js';
 import { FAULT_KINDS, type FaultKind } from './faults/plan.js';
 import { projectRoot } from './faults/processes.js';
 import { runLoad } from './faults/load.js';
-import { runCase, type CaseResult } from './faults/runCase.js';
+import { runCaseLanded, type CaseResult } from './faults/runCase.js';
 import { scanForSecrets, type SecretScan } from './faults/secrets.js';
 import { renderTable, summaryLine } from './faults/table.js';
 
@@ -87,17 +87,10 @@ async function main(): Promise<number> {
     const c = cases[i]!;
     const say = (line: string) => log(`[${station.name}] ${caseName(c)}: ${line}`);
     say(`deploy ${c.ref}, expect ${c.expect.outcome}`);
-    const attempt = () => runCase(lab, station, c, say).catch((err: Error): CaseResult => ({
+    const r = await runCaseLanded(lab, station, c, say).catch((err: Error): CaseResult => ({
       step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
       workflowId: '-', station: station.name, timeline: [], problems: [`the runner failed: ${err.stack ?? err.message}`], stationBroken: true,
     }));
-    let r = await attempt();
-    if (r.landingMissed && !r.stationBroken) {
-      // A command of a few milliseconds ended before the runner saw it: the fault never happened; once more.
-      say(`${r.problems.join('; ')}; the station is back at v1: deploying again`);
-      r = await attempt();
-      r.landed = `${r.landed} (2nd deployment)`;
-    }
     results[i] = r;
     if (r.stationBroken) broken.add(station);
     say(`${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`);
