@@ -123,7 +123,16 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
   };
 }
 
-export const backupFiles = (s: Scenario) => (existsSync(s.backupDir) ? readdirSync(s.backupDir) : []);
+/**
+ * What is in the backup folder: its files, and what is left in its scratch folder `work` (made,
+ * private, by any step that needs scratch space; empty again when the step ends).
+ */
+export const backupFiles = (s: Scenario): string[] => {
+  if (!existsSync(s.backupDir)) return [];
+  const work = join(s.backupDir, 'work');
+  const scratch = existsSync(work) ? readdirSync(work).map((f) => `work/${f}`) : [];
+  return [...readdirSync(s.backupDir).filter((f) => f !== 'work'), ...scratch];
+};
 
 /** The activity types the workflow scheduled, in order, read from the real event history. */
 export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
