@@ -1,11 +1,10 @@
-import { WEEKDAYS, type DeployWindow } from '../config/schema.js';
+import type { DeployWindow } from '../config/schema.js';
+import { describeDays, parseWhen, WEEKDAYS, type Weekday } from '../shared/calendar.js';
 
 /**
  * Low-traffic windows, as pure functions of a time: the workflow calls them with its own
  * (replay-safe, time-skippable) clock. Time zones come from the runtime's Intl data.
  */
-
-type Weekday = (typeof WEEKDAYS)[number];
 
 interface LocalTime {
   year: number;
@@ -69,22 +68,17 @@ export function windowState(w: DeployWindow, nowMs: number): { open: true; close
   throw new Error('unreachable: a window with at least one day opens within a week');
 }
 
-/** `"sun,sat 03:00-05:00 Europe/Madrid"`, `"03:00-05:00"` (every day, UTC) → a window request. */
+/**
+ * `"sun,sat 03:00-05:00 Europe/Madrid"`, `"mon-fri 02:00-04:00"`, `"03:00-05:00"` (every day, UTC)
+ * → a window request (the grammar of src/shared/calendar.ts; the schema checks times and zone).
+ */
 export function parseWindowSpec(text: string): { days?: Weekday[]; start: string; end: string; timeZone?: string } {
-  const parts = text.trim().split(/\s+/);
-  const rangeAt = parts.findIndex((p) => /^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/.test(p));
-  if (rangeAt < 0 || rangeAt > 1 || parts.length > rangeAt + 2) {
-    throw new Error(`window "${text}": expected "[days] HH:MM-HH:MM [time zone]", e.g. "sun 03:00-05:00 Europe/Madrid"`);
-  }
-  const [start, end] = parts[rangeAt]!.split('-').map((t) => t.padStart(5, '0')) as [string, string];
-  const days = rangeAt === 1 ? parts[0]!.toLowerCase().split(',').map((d) => d.slice(0, 3)) : undefined;
-  const unknown = days?.filter((d) => !(WEEKDAYS as readonly string[]).includes(d));
-  if (unknown?.length) throw new Error(`window "${text}": unknown day ${unknown.join(', ')} (use sun, mon, tue, wed, thu, fri, sat)`);
-  return { ...(days ? { days: days as Weekday[] } : {}), start, end, ...(parts[rangeAt + 1] ? { timeZone: parts[rangeAt + 1] } : {}) };
+  const { days, times, timeZone } = parseWhen(text, 'range');
+  const [start, end] = times as [string, string];
+  return { ...(days ? { days } : {}), start, end, ...(timeZone ? { timeZone } : {}) };
 }
 
 /** For people: "sun 03:00–05:00 Europe/Madrid". */
 export function describeWindow(w: DeployWindow): string {
-  const days = w.days.length === 7 ? 'daily' : w.days.join(',');
-  return `${days} ${w.start}–${w.end} ${w.timeZone}`;
+  return `${describeDays(w.days)} ${w.start}–${w.end} ${w.timeZone}`;
 }
