@@ -154,23 +154,24 @@ schedule
 
 schedule
   .command('pause <scheduleId>')
-  .description('stop a schedule from starting deployments')
+  .description('stop a schedule from starting deployments (its note is kept after the pause note; trigger then needs --force)')
   .option('--note <text>', 'why (default: "paused by $USER")')
   .addHelpText('after', examples('safe-deploy schedule pause deploy-farm-chat-production --note "release freeze until Monday"'))
   .action(async (id: string, o) => done(await runSchedulePause(globals(), id, o)));
 
 schedule
   .command('unpause <scheduleId>')
-  .description('let a paused schedule start deployments again')
+  .description('let a paused schedule start deployments again (its note goes back to the one it was created with)')
   .option('--note <text>', 'why (default: "unpaused by $USER")')
   .addHelpText('after', examples('safe-deploy schedule unpause deploy-farm-chat-production'))
   .action(async (id: string, o) => done(await runScheduleUnpause(globals(), id, o)));
 
 schedule
   .command('trigger <scheduleId>')
-  .description('start the scheduled deployment now (skipped while one of its deployments runs)')
-  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production'))
-  .action(async (id: string) => done(await runScheduleTrigger(globals(), id)));
+  .description('start the scheduled deployment now (skipped while one of its deployments runs; refused while paused)')
+  .option('--force', 'trigger it even though it is paused (a release freeze)')
+  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production', 'safe-deploy schedule trigger deploy-farm-chat-production --force'))
+  .action(async (id: string, o) => done(await runScheduleTrigger(globals(), id, o)));
 
 schedule
   .command('delete <scheduleId>')

@@ -81,13 +81,20 @@ describe('safe-deploy schedule', () => {
     expect(text.stdout).toContain('policies:  overlap SKIP, catch-up window 1800 s');
   });
 
-  it('pause: paused, with the note saying why; unpause', async () => {
+  it('pause: paused, with the note saying why and the note it had; unpause puts that note back', async () => {
     const paused = await runCli(['schedule', 'pause', scheduleId, '--note', 'release freeze']);
     expect(paused.code, paused.stderr).toBe(0);
-    expect(await describeJson()).toMatchObject({ state: { paused: true, note: 'release freeze' } });
+    expect(paused.stdout).toContain(`paused schedule ${scheduleId}: release freeze`);
+    expect(await describeJson()).toMatchObject({ state: { paused: true, note: 'release freeze — note: Satshot release' } });
+    // A paused schedule is a release freeze: trigger refuses, saying why, and starts nothing.
+    const refused = await runCli(['schedule', 'trigger', scheduleId]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`schedule ${scheduleId} is paused: release freeze — note: Satshot release; nothing was started. To deploy anyway: safe-deploy schedule trigger ${scheduleId} --force`);
+    expect((await client.schedule.getHandle(scheduleId).describe()).info.numActionsTaken).toBe(0);
     const unpaused = await runCli(['schedule', 'unpause', scheduleId]);
     expect(unpaused.code, unpaused.stderr).toBe(0);
-    expect(await describeJson()).toMatchObject({ state: { paused: false, note: 'unpaused by tester' } });
+    expect(unpaused.stdout).toContain(`unpaused schedule ${scheduleId}: unpaused by tester`);
+    expect(await describeJson()).toMatchObject({ state: { paused: false, note: 'Satshot release' } });
   });
 
   it('trigger: a safeDeployment workflow really starts, with the request and the Deploy* search attributes; a second is skipped (SKIP)', async () => {

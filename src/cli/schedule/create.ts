@@ -7,6 +7,7 @@ import { deploySearchAttributes } from '../../shared/searchAttributes.js';
 import { CliError, EXIT, output, parseOptions, withClient, type GlobalOptions } from '../context.js';
 import { deploySummary, requestFromOptions } from '../start.js';
 import { parseCalendar, type Calendar } from './calendar.js';
+import { createdNote } from './notes.js';
 import { nextRunLines } from './render.js';
 
 export interface ScheduleCreateOptions {
@@ -94,7 +95,7 @@ export function scheduleOptionsFor(s: DeploySchedule, taskQueue: string): Schedu
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.catchupWindow },
     memo: { app: s.request.app, environment: s.request.environment, ref: s.request.ref, when, ...(s.note ? { note: s.note } : {}), ...(s.createdBy ? { createdBy: s.createdBy } : {}) },
-    state: { note: s.note ?? `${deploySummary(s.request)} ${when}`, ...(s.once ? { remainingActions: 1 } : {}) },
+    state: { note: createdNote(s.request, when, s.note), ...(s.once ? { remainingActions: 1 } : {}) },
   };
 }
 
