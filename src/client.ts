@@ -142,7 +142,7 @@ schedule
 
 schedule
   .command('list')
-  .description('list the schedules that start safe deployments, with their next run in their own time zone')
+  .description('list the schedules that start safe deployments, with their next run in their own time zone and how their last run ended')
   .addHelpText('after', examples('safe-deploy schedule list', 'safe-deploy schedule list --json'))
   .action(async () => done(await runScheduleList(globals())));
 

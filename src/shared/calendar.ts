@@ -101,13 +101,17 @@ const dateTime = (ms: number, timeZone: string) => {
   return { weekday: p.weekday!, date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}` };
 };
 
+/** "(2026-03-29 01:00 UTC)": what follows a time shown in another zone. */
+export function inUtc(ms: number): string {
+  const utc = dateTime(ms, 'UTC');
+  return `(${utc.date} ${utc.time} UTC)`;
+}
+
 /**
  * An instant in a window's or schedule's own time zone, with UTC in parentheses:
  * "Sun 2026-03-29 03:00 Europe/Madrid (2026-03-29 01:00 UTC)"; in UTC, "Sun 2026-03-29 01:00 UTC".
  */
 export function zonedTime(ms: number, timeZone: string): string {
-  const utc = dateTime(ms, 'UTC');
-  if (timeZone === 'UTC') return `${utc.weekday} ${utc.date} ${utc.time} UTC`;
   const local = dateTime(ms, timeZone);
-  return `${local.weekday} ${local.date} ${local.time} ${timeZone} (${utc.date} ${utc.time} UTC)`;
+  return `${local.weekday} ${local.date} ${local.time} ${timeZone}${timeZone === 'UTC' ? '' : ` ${inUtc(ms)}`}`;
 }

@@ -116,7 +116,12 @@ describe('safe-deploy schedule', () => {
     const second = await runCli(['schedule', 'trigger', scheduleId]);
     expect(second.code).toBe(2);
     expect(second.stdout).toContain('skipped, one of its deployments is still running (overlap policy SKIP)');
+
+    // The list says how its last run is doing: running (no worker here), then terminated.
+    const lastRun = async () => (await runCli(['schedule', 'list', '--json'])).json<{ schedules: { scheduleId: string; lastRun?: { workflowId: string; status: string } }[] }>().schedules.find((s) => s.scheduleId === scheduleId)?.lastRun;
+    expect(await lastRun()).toMatchObject({ workflowId, status: 'RUNNING' });
     await handle.terminate('test over');
+    expect(await lastRun()).toMatchObject({ workflowId, status: 'TERMINATED' });
   });
 
   it('delete: gone; then describe and pause say so (exit 6)', async () => {
