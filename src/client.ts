@@ -121,7 +121,7 @@ const schedule = program
 
 schedule
   .command('create')
-  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>)')
+  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker confirms it has the app and environment')
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
   .requiredOption('--ref <ref>', 'git tag, branch or commit to deploy')
@@ -134,6 +134,8 @@ schedule
   .option('--monitor-minutes <n>', 'minutes of monitoring after verification')
   .option('--window <spec>', 'the deployment also waits for this window: "[days] HH:MM-HH:MM [time zone]"')
   .option('--id <scheduleId>', 'schedule id (default: deploy-<app>-<env>)')
+  .option('--validate-timeout <duration>', 'how long the worker on the task queue has to confirm it has the app and environment', '15s')
+  .addOption(new Option('--no-validate', 'create it without asking a worker (its runs fail at load-config if none has the app and environment)'))
   .addHelpText('after', examples(
     'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
     'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',

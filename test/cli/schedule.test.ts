@@ -41,10 +41,12 @@ describe('safe-deploy schedule', () => {
   let nextRuns: string[];
 
   it('create: "sun 03:00" in Europe/Madrid, overlap SKIP, a catch-up window and a note', async () => {
-    const r = await runCli(['--task-queue', taskQueue, 'schedule', 'create', '--app', 'farm-chat', '--env', env, '--ref', 'v2', '--at', 'sun 03:00', '--time-zone', 'Europe/Madrid', '--note', 'Satshot release', '--catchup-window', '30m', '--json']);
+    // No worker on this queue: --no-validate creates it unchecked (scheduleSafety.test.ts checks through one).
+    const r = await runCli(['--task-queue', taskQueue, 'schedule', 'create', '--app', 'farm-chat', '--env', env, '--ref', 'v2', '--at', 'sun 03:00', '--time-zone', 'Europe/Madrid', '--note', 'Satshot release', '--catchup-window', '30m', '--no-validate', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const created = r.json<{ scheduleId: string; nextActionTimes: string[] }>();
     expect(created.scheduleId).toBe(scheduleId);
+    expect(created).toMatchObject({ validation: { checked: false } });
     nextRuns = created.nextActionTimes;
     expect(nextRuns.length).toBeGreaterThan(2);
     // Every run is a Sunday 03:00 in Madrid, i.e. 01:00 or 02:00 UTC (summer or winter time).
