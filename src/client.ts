@@ -107,7 +107,9 @@ program
   .command('cancel <workflowId>')
   .description('cancel a deployment: it rolls back what it changed')
   .option('--wait', 'follow the rollback and exit with the outcome code')
-  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
+  .option('--by <name>', 'who cancels (default: $USER); the report says "cancelled by <name>"')
+  .option('--reason <text>', 'why (kept in the workflow history)')
+  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --reason "wrong ref"', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
   .action(async (id: string, o) => done(await runCancel(globals(), id, o)));
 
 const schedule = program

@@ -15,6 +15,7 @@ import { endStateProblems } from './endState.js';
 import { activityAttempts } from './history.js';
 import type { Lab, Station } from './lab.js';
 import { readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 export interface CaseResult {
   step: string;
@@ -48,7 +49,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function resultOf(handle: WorkflowHandle, deadline: number): Promise<DeploymentReport> {
   for (;;) {
     try {
-      return (await handle.result()) as DeploymentReport;
+      return await deploymentResult(handle);
     } catch (err) {
       if (err instanceof WorkflowFailedError || Date.now() > deadline) throw err;
       await sleep(1_000);

@@ -78,7 +78,9 @@ function failedMigrationLines(f: NonNullable<DeploymentReport['failedMigration']
 }
 
 export function renderReport(r: DeploymentReport): string {
-  const lines = [`deployment ${r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
+  // The header names the id every command takes; the deployment id names its backups.
+  const lines = [`deployment ${r.workflowId ?? r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
+  if (r.workflowId) lines.push(`  id:         ${r.deploymentId} (names its backups and scratch databases)`);
   if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
   if (r.backup) {
     if (r.backup.snapshot) lines.push(`  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`);

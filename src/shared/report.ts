@@ -3,6 +3,14 @@ import type { StepName } from './steps.js';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted' | 'dry-run';
 
+/**
+ * The outcomes that fail the workflow: the Web UI shows them red, `temporal workflow result` exits
+ * non-zero, schedules count them as failures. The failure's details carry the report.
+ */
+export const FAILED_OUTCOMES = { 'rolled-back': 'DeploymentRolledBack', aborted: 'DeploymentAborted', 'rollback-failed': 'RollbackFailed' } as const satisfies Partial<Record<Outcome, string>>;
+export type FailedOutcome = keyof typeof FAILED_OUTCOMES;
+export const isFailedOutcome = (o: Outcome): o is FailedOutcome => o in FAILED_OUTCOMES;
+
 export interface StepRecord {
   name: StepName;
   phase: 'deploy' | 'rollback';
@@ -42,6 +50,8 @@ export interface FailureRecord {
 
 /** The deployment report: the workflow's result, printed by the CLI, visible in the Web UI. */
 export interface DeploymentReport {
+  /** The workflow id: what `safe-deploy status`, `approve`, `rollback` and `cancel` take. Absent from reports before it was added. */
+  workflowId?: string;
   deploymentId: string;
   app: string;
   environment: string;

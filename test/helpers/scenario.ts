@@ -16,6 +16,7 @@ import type { DeployRequestInput } from '../../src/config/schema.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { createWorker } from '../../src/worker.js';
 import { runTemporal } from './temporalCli.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * One real farm-chat production for a test file: a database and role of its own in the shared
@@ -100,7 +101,7 @@ export async function createScenario(name: string, o: ScenarioOptions = {}): Pro
     request: (ref, extra = {}) => ({ app: 'farm-chat', environment, ref, ...extra }),
     async deploy(request) {
       const handle = await start(request);
-      return { handle, report: (await handle.result()) as DeploymentReport };
+      return { handle, report: await deploymentResult(handle) };
     },
     async query(sql, params = [], db = database) {
       const c = new pg.Client({ connectionString: urlOf(db) });

@@ -5,6 +5,7 @@ import type { DeploymentReport } from '../../src/shared/report.js';
 import { DEPLOY_APP, DEPLOY_ENVIRONMENT, DEPLOY_OUTCOME, DEPLOY_REF } from '../../src/shared/searchAttributes.js';
 import { eventually, runCli } from '../helpers/cli.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * What the Temporal Web UI shows of a deployment, read through the client as the UI reads it:
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const started = await runCli(['--task-queue', s.taskQueue, 'start', '--app', 'farm-chat', '--env', s.environment, '--ref', REF, '--reason', 'Satshot integration', '--no-follow', '--json']);
   expect(started.code, started.stderr).toBe(0);
   handle = s.client.workflow.getHandle(started.json<{ workflowId: string }>().workflowId);
-  report = (await handle.result()) as DeploymentReport;
+  report = await deploymentResult(handle);
 }, 600_000);
 afterAll(async () => s?.close());
 

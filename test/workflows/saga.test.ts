@@ -11,6 +11,7 @@ import { lockWorkflowId } from '../../src/workflows/deploymentLock.js';
 import type { Activities } from '../../src/activities/index.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import type { StepName } from '../../src/shared/steps.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * The saga on a real Temporal server with recording stubs: which undo runs, in which order,
@@ -144,7 +145,7 @@ async function deploy(o: StubOptions = {}, during?: (h: WorkflowHandle, calls: C
   return worker.runUntil(async () => {
     const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: 'v2' }] });
     await during?.(handle, calls);
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     return { calls, report, handle };
   });
 }
@@ -275,6 +276,22 @@ describe('safeDeployment saga', () => {
     expect(history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
   });
 
+  it('the outcome is the status: deployed completes; rolled back and aborted fail the workflow, typed, with the report', async () => {
+    const ok = await deploy({});
+    await expect(ok.handle.result()).resolves.toMatchObject({ outcome: 'deployed' });
+    expect((await ok.handle.describe()).status.name).toBe('COMPLETED');
+    for (const [o, type, outcome] of [[{ failAt: 'verify' }, 'DeploymentRolledBack', 'rolled-back'], [{ failAt: 'check-tools' }, 'DeploymentAborted', 'aborted']] as const) {
+      const { handle, report } = await deploy(o);
+      expect(report.outcome).toBe(outcome);
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause).toMatchObject({ type, nonRetryable: true, message: `${outcome}: ${report.error!.message}` });
+      expect(cause.details?.[0]).toEqual(report);
+      expect((await handle.describe()).status.name).toBe('FAILED');
+    }
+  });
+
   it('rolls back on a rollback update, saying who asked and why, and answers with the outcome', async () => {
     let answer: unknown;
     const { calls, report } = await deploy({ blockAt: 'restart' }, async (h, calls) => {
@@ -286,6 +303,21 @@ describe('safeDeployment saga', () => {
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ type: 'RollbackRequested' });
     expect(report.rollback).toMatchObject({ requestedBy: 'ana', reason: 'rollback requested by ana: login is slow', verified: true });
+    // The step it cut short says so (not "the deployment was cancelled").
+    expect(report.steps.find((x) => x.name === 'restart')).toMatchObject({ status: 'failed', error: 'rollback requested by ana: login is slow' });
+  });
+
+  it('a rollback during the monitoring window: the monitor step says who asked and why', async () => {
+    const { report } = await deploy({ monitorMinutes: 10 }, async (h) => {
+      for (;;) {
+        const p = await h.query<Progress>('progress');
+        if (p.currentStep === 'monitor') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'error rate up' }] });
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.steps.find((x) => x.name === 'monitor')).toMatchObject({ status: 'failed', error: 'rollback requested by ana: error rate up' });
   });
 
   it('refuses a rollback update without a reason, and once the deployment has ended', async () => {

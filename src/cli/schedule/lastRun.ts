@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type ScheduleExecutionResult } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentReport } from '../../shared/report.js';
 import { DEPLOY_OUTCOME } from '../../shared/searchAttributes.js';
+import { reportFromFailure } from '../deploymentResult.js';
 
 /** How the deployment a schedule started last is doing, or how it ended. */
 export interface LastRun {
@@ -14,13 +14,6 @@ export interface LastRun {
   outcome?: string;
   /** Why it failed, when it failed without a report (a request or config the worker refused). */
   error?: string;
-}
-
-/** The outcome a failed deployment's report carries, when its failure has one in its details. */
-function reportOf(err: unknown): DeploymentReport | undefined {
-  const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  const report = cause instanceof ApplicationFailure ? (cause.details?.[0] as DeploymentReport | undefined) : undefined;
-  return typeof report?.outcome === 'string' ? report : undefined;
 }
 
 /**
@@ -58,7 +51,7 @@ async function lookUp(client: Client, workflowId: string, firstExecutionRunId: s
   }
   if (status === 'FAILED') {
     const err = await handle.result().then(() => undefined, (e: unknown) => e);
-    const report = reportOf(err);
+    const report = reportFromFailure(err);
     if (report) return { status, outcome: report.outcome };
     const cause = err instanceof WorkflowFailedError ? err.cause : err;
     return { status, error: (cause as Error | undefined)?.message ?? 'failed' };
