@@ -1,8 +1,12 @@
 const express = require('express')
 const bodyParser = require('body-parser')
 const { PrismaClient } = require('@prisma/client')
+const { PrismaPg } = require('@prisma/adapter-pg')
 
-const prisma = new PrismaClient()
+// Offline wiring (safe-deploy's sample): Prisma 6 over the pg driver adapter, no native engine.
+const prisma = new PrismaClient({
+  adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL }),
+})
 const app = express()
 
 app.use(bodyParser.json())
