@@ -5,4 +5,4 @@ UPDATE "User" SET "email" = lower("email") WHERE "email" <> lower("email");
 ALTER TABLE "User" ADD COLUMN     "emailDomain" TEXT;
 
 -- Backfill
-UPDATE "User" SET "emailDomain" = split_part("email", '@', 2);
+UPDATE "User" SET "emailDomain" = split_part("email", '@', 2) WHERE "emailDomain" IS NULL;
