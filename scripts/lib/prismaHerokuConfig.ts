@@ -43,7 +43,7 @@ export function prismaHerokuWorkerConfig(prod: PrismaHerokuProduction, o: Prisma
           writes: { policy: 'detect' },
           commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
           baseUrl: prod.baseUrl,
-          health: { path: PRISMA_HEROKU_UP_PATH, timeout: '20 seconds' },
+          health: { path: PRISMA_HEROKU_UP_PATH, timeout: '10 seconds' },
           checks: PRISMA_HEROKU_CHECKS,
           requiredPackages: ['@prisma/client', 'express'],
           rehearsal: { startPrevious: { command: ['node', 'src/index.js'], portEnv: 'PORT' } },
