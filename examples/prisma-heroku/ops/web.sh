@@ -18,9 +18,10 @@ usage() {
 }
 [ $# -eq 4 ] || usage
 action=$1
-app_dir=$2
-run_dir=$3
-env_file=$4
+absolute() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+app_dir=$(absolute "$2")
+run_dir=$(absolute "$3")
+env_file=$(absolute "$4")
 pid_file=$run_dir/web.pid
 log_file=$run_dir/web.log
 
@@ -48,18 +49,22 @@ start() {
     return
   fi
   [ -r "$env_file" ] || { echo "web.sh: cannot read $env_file" >&2; exit 1; }
-  # Like a unit file's EnvironmentFile: the file's variables, taken literally (no shell expansion).
-  set --
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
-      '' | '#'*) continue ;;
-      [A-Za-z_]*=*) set -- "$@" "$line" ;;
+      '' | '#'* | [A-Za-z_]*=*) ;;
       *) echo "web.sh: $env_file: not a KEY=VALUE line" >&2; exit 1 ;;
     esac
   done <"$env_file"
   mkdir -p "$run_dir"
   cd "$app_dir"
-  env -i PATH="$PATH" HOME="${HOME:-/}" "$@" setsid node src/index.js >>"$log_file" 2>&1 </dev/null &
+  # Like a unit file's EnvironmentFile: PATH, HOME and the file's variables, taken literally (no
+  # shell expansion), passed through the environment (never argv: the file holds the database password).
+  env -i PATH="$PATH" HOME="${HOME:-/}" /bin/sh -c '
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in "" | "#"*) continue ;; esac
+      export "$line"
+    done <"$1"
+    exec setsid node src/index.js' web.sh "$env_file" >>"$log_file" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pid_file"
   log "started pid $pid"
