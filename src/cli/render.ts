@@ -91,6 +91,8 @@ export function renderReport(r: DeploymentReport): string {
   if (r.drift) lines.push(...driftLines(r.drift));
   if (r.failedMigration) lines.push(...failedMigrationLines(r.failedMigration));
   if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
+  if (r.approvedDataLoss?.length) lines.push(`  approved:   rows removed by the release, approved by ${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ${r.approvedDataLoss.map((l) => `${l.table}${l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`}`).join(', ')}`);
+  if (r.rehearsal?.existingDataChanges?.length) lines.push(`  rehearsal:  the migration changed existing data on the copy: ${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`);
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {
     lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);

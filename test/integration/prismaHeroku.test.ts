@@ -95,10 +95,12 @@ describe('v1 → v2-rewrite-fails-start: the migration lower-cases the emails, t
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'restart' });
     expect(report.migrations?.applied).toEqual(['20260203000000_post_view_count', '20260204000000_normalize_user_emails']);
-    // The case of issue 13: the lint sees nothing but additions, and v1 runs on the migrated copy.
-    // Only what the migration did to existing values tells that the database must be restored.
-    expect(report.lint?.map((m) => m.severity)).toEqual(['additive', 'additive']);
-    expect(report.rehearsal?.previousReleaseCompatible).toBe(true);
+    // The case of issue 13: the lint used to see nothing but additions, and v1 runs on the migrated
+    // copy, so a code-only rollback kept the lower-cased emails. Now the UPDATE of an existing
+    // column is risky (update-existing-values), and the plan restores the backup.
+    expect(report.lint?.map((m) => m.severity)).toEqual(['additive', 'risky']);
+    expect(report.lint?.[1]?.findings.map((f) => f.rule)).toContain('update-existing-values');
+    expect(report.rollbackPlan).toEqual({ strategy: 'restore-database', why: 'a pending migration is not additive' });
     expect(s.head()).toBe(s.origin.tags.v1);
     expect(await (await fetch(`${s.prod.baseUrl}/api`)).json()).toEqual({ up: true });
     expect(await historyText(handle)).not.toContain(s.dbPassword);

@@ -48,6 +48,8 @@ interface StubOptions {
   migrationSql?: string;
   /** What the rehearsal found about the previous release on the migrated copy. */
   compatible?: boolean;
+  /** What the rehearsal measured the migration did to existing data (default: nothing). */
+  existingDataChanges?: { table: string; what: string; columns: string[] }[];
   dryRun?: boolean;
 }
 
@@ -71,7 +73,7 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
   };
   const counters = () => ({ at: new Date().toISOString(), tables: { 'public.users': 100 + (o.writesPerRead ?? 0) * reads++ } });
   const stubs = {
-    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true } } }),
+    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true, ...(o.compatible === undefined ? {} : { startPrevious: { command: ['node', 'src/server.js'], portEnv: 'PORT', timeout: '30 seconds' } }) } } }),
     registeredSearchAttributes: async () => [],
     describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ gone: false, stale: false, holderWorkflowId: `holder-of-${lockWorkflowId}` }),
     checkTools: async () => step('check-tools', { versions: { pg_dump: 'pg_dump 15' }, pgDumpMajor: 15 }),
@@ -91,7 +93,8 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
         : { name: m.name, severity: 'additive', findings: [] })),
     }),
     stageRelease: async ({ commit }: { commit: string }) => step('stage-release', { dir: '/work/stage-x', commit, install: { commit, lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] } }),
-    rehearseMigration: async () => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }) }),
+    // Measured on request (a code-only rollback possible): this migration changed no existing value.
+    rehearseMigration: async ({ measureExistingData }: { measureExistingData?: boolean }) => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }), ...(measureExistingData ? { existingDataChanges: o.existingDataChanges ?? [] } : {}) }),
     removeStagedRelease: async () => step('remove-staging', { removed: true }),
     pruneBackups: async () => ({ kept: [], removed: [] }),
     stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
@@ -290,7 +293,7 @@ describe('safeDeployment saga', () => {
       expect(cause.details?.[0]).toEqual(report);
       expect((await handle.describe()).status.name).toBe('FAILED');
     }
-  });
+  }, 90_000);
 
   it('rolls back on a rollback update, saying who asked and why, and answers with the outcome', async () => {
     let answer: unknown;
@@ -485,6 +488,14 @@ describe('safeDeployment saga', () => {
     expect(calls).not.toContain('restore-database');
     expect(calls).toContain('verify-rollback:code-only');
     expect(report.rollback).toMatchObject({ strategy: 'code-only', verified: true });
+  });
+
+  it('restores the database when the rehearsal measured that the migration changed existing values, naming them', async () => {
+    const { calls, report } = await deploy({ compatible: true, failAt: 'restart', existingDataChanges: [{ table: 'public.users', what: 'values changed in email', columns: ['email'] }] });
+    expect(report.rollbackPlan).toEqual({ strategy: 'restore-database', why: 'on the rehearsal copy the migration changed existing data (public.users: values changed in email): a code-only rollback would keep it' });
+    expect(report.rehearsal?.existingDataChanges).toEqual([{ table: 'public.users', what: 'values changed in email', columns: ['email'] }]);
+    expect(calls).toContain('restore-database');
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true });
   });
 
   it('restores the database anyway when the migration itself failed, whatever the plan', async () => {
