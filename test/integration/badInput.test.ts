@@ -90,7 +90,7 @@ describe('refused before anything changes', () => {
     expect(backupFiles(s).filter((f) => f !== 'work')).toEqual([]);
     await expectUntouched({ ignoreWork: true });
     await expectNoSecretsInHistoryOrLog(s, handle);
-  });
+  }, 300_000); // staging runs npm ci and the rehearsal a migration: far more than the default 30 s on a loaded machine
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ describe('the Web UI reads like the runbook', () => {
       for await (const w of s.client.workflow.list({ query })) if (w.workflowId === handle.workflowId) return w;
       return undefined;
     });
-    expect(found.status.name).toBe('COMPLETED');
+    expect(found.status.name).toBe('FAILED'); // the outcome is the status: a rolled-back deployment is a failed workflow (red in the Web UI)
     const narrow = `${query} AND DeployEnvironment = '${s.environment}' AND DeployRef = '${REF}'`;
     const ids: string[] = [];
     for await (const w of s.client.workflow.list({ query: narrow })) ids.push(w.workflowId);
@@ -56,7 +56,7 @@ describe('the Web UI reads like the runbook', () => {
     });
     const text = await runCli(['list', '--app', 'farm-chat', '--env', s.environment, '--outcome', 'rolled-back']);
     expect(text.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID +STATUS +APP +ENV +REF +OUTCOME +STARTED$/);
-    expect(text.stdout.split('\n')[1]).toMatch(new RegExp(`^${handle.workflowId} +COMPLETED +farm-chat +${s.environment} +${REF} +rolled-back +\\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
+    expect(text.stdout.split('\n')[1]).toMatch(new RegExp(`^${handle.workflowId} +FAILED +farm-chat +${s.environment} +${REF} +rolled-back +\\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
   });
 
   it('describe shows the four search attributes and the static summary the CLI set', async () => {
