@@ -26,6 +26,12 @@ export interface DatabaseState {
   schemaSha256: string;
   tables: TableState[];
   migrations: MigrationRow[];
+  /**
+   * The oldest transaction the backup could not see (pg_snapshot_xmin when it was taken): every
+   * row version in production whose xmin is older was in the backup, and a row that is changed or
+   * deleted gets a newer one. Absent from backups taken before it was recorded.
+   */
+  xidBoundary?: string;
 }
 
 export const quoteIdent = (s: string) => '"' + s.replaceAll('"', '""') + '"';
@@ -158,6 +164,18 @@ export function existingDataChanges(before: readonly ColumnsState[], after: read
     if (parts.length > 0) changes.push({ table: b.name, what: parts.join('; '), columns: [...gone, ...changed] });
   }
   return changes;
+}
+
+/** The condition "this row version was written before `boundary`" (a 64-bit xid, as pg_snapshot_xmin gives it). */
+export const writtenBefore = (param: string) => `age(t.xmin) > age((${param}::bigint % 4294967296)::text::xid)`;
+
+/**
+ * Rows of `name` that no transaction since `boundary` wrote: as they were in the backup, value for
+ * value. A row updated or deleted since has a newer version or none.
+ */
+export async function rowsUntouchedSince(client: pg.ClientBase, name: string, boundary: string): Promise<number> {
+  const { rows } = await client.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ${qualified(name)} t WHERE ${writtenBefore('$1')}`, [boundary]);
+  return Number(rows[0]!.rows);
 }
 
 /** Rows of one table, without reading their content (an index-only scan when the table is vacuumed). */

@@ -153,12 +153,17 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: rehearsed.previousReleaseCompatible, existingDataChanges: measured, reset: fixes.resetting });
   run.report.rollbackPlan = plan;
 
+  // A code-only rollback keeps the database: proven by every row of the backup still being the very
+  // row version the backup holds (a restore is proven by the restore itself, by content).
+  const keptDataProof = () => (rollback.strategy === 'code-only' && backup.state.xidBoundary
+    ? { unchangedSince: { boundary: backup.state.xidBoundary, tables: baseline, othersMayHaveWritten: writes.since !== undefined } }
+    : {});
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
   for (const h of [...hosts].reverse()) {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof() }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });

@@ -71,6 +71,15 @@ describe('code-only rollback after a rehearsed additive migration', () => {
     expect(report.rehearsal).toMatchObject({ previousReleaseCompatible: true, migrations: [{ name: '20260201000000_satshot_integration' }] });
     expect(report.rehearsal?.migrations[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(report.rollbackPlan).toMatchObject({ strategy: 'code-only' });
+    // Measured on the copy, not guessed: the migration changed no value that existed.
+    expect(report.rehearsal?.existingDataChanges).toEqual([]);
+  });
+
+  it('verified the kept database by content: every row of the backup is still the row the backup holds, or was written while writes were open', () => {
+    const untouched = report.rollback!.checks.filter((c) => c.name.startsWith('unchanged since the backup: '));
+    expect(untouched.map((c) => c.name).sort()).toEqual(['unchanged since the backup: public._prisma_migrations', 'unchanged since the backup: public.messages', 'unchanged since the backup: public.users']);
+    expect(untouched.every((c) => c.ok)).toBe(true);
+    expect(untouched.find((c) => c.name.endsWith('public.messages'))?.detail).toMatch(/^all \d+ rows of the backup hold exactly what they held/);
   });
 
   it('kept the database and the user who wrote during the monitoring window, and put v1 back', async () => {
