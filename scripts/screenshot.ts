@@ -29,6 +29,7 @@ import { writeFarmChatWorkerConfig } from './lib/farmChatConfig.js';
 import { startPgCluster, type PgCluster } from './lib/pgCluster.js';
 import { freePort, waitUntil } from './lib/ports.js';
 import { ensureTools } from './lib/tools.js';
+import { deploymentResult } from '../src/cli/deploymentResult.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/scripts/screenshot.js → project root
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: join(root, 'docs', 'images', 'web-ui-rolled-back.png') } } });
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     const request = parseRequest({ app: 'farm-chat', environment: 'production', ref: 'v2-broken-migration', reason: 'Satshot integration', requestedBy: 'ana' });
     const handle = await startDeployment(client, request, { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2-broken-migration' });
     log(`deploying: ${handle.workflowId}`);
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     if (report.outcome !== 'rolled-back') throw new Error(`expected a rolled-back deployment, got ${report.outcome}`);
     log(`outcome: ${report.outcome} (${report.error?.type} at ${report.error?.step})`);
     // The Web UI lists by visibility, which follows the workflow a moment later.

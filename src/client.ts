@@ -107,7 +107,9 @@ program
   .command('cancel <workflowId>')
   .description('cancel a deployment: it rolls back what it changed')
   .option('--wait', 'follow the rollback and exit with the outcome code')
-  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
+  .option('--by <name>', 'who cancels (default: $USER); the report says "cancelled by <name>"')
+  .option('--reason <text>', 'why (kept in the workflow history)')
+  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --reason "wrong ref"', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
   .action(async (id: string, o) => done(await runCancel(globals(), id, o)));
 
 const schedule = program
@@ -121,7 +123,7 @@ const schedule = program
 
 schedule
   .command('create')
-  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>)')
+  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker confirms it has the app and environment')
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
   .requiredOption('--ref <ref>', 'git tag, branch or commit to deploy')
@@ -134,6 +136,8 @@ schedule
   .option('--monitor-minutes <n>', 'minutes of monitoring after verification')
   .option('--window <spec>', 'the deployment also waits for this window: "[days] HH:MM-HH:MM [time zone]"')
   .option('--id <scheduleId>', 'schedule id (default: deploy-<app>-<env>)')
+  .option('--validate-timeout <duration>', 'how long the worker on the task queue has to confirm it has the app and environment', '15s')
+  .addOption(new Option('--no-validate', 'create it without asking a worker (its runs fail at load-config if none has the app and environment)'))
   .addHelpText('after', examples(
     'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
     'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',
@@ -142,7 +146,7 @@ schedule
 
 schedule
   .command('list')
-  .description('list the schedules that start safe deployments, with their next run in their own time zone')
+  .description('list the schedules that start safe deployments, with their next run in their own time zone and how their last run ended')
   .addHelpText('after', examples('safe-deploy schedule list', 'safe-deploy schedule list --json'))
   .action(async () => done(await runScheduleList(globals())));
 
@@ -154,23 +158,24 @@ schedule
 
 schedule
   .command('pause <scheduleId>')
-  .description('stop a schedule from starting deployments')
+  .description('stop a schedule from starting deployments (its note is kept after the pause note; trigger then needs --force)')
   .option('--note <text>', 'why (default: "paused by $USER")')
   .addHelpText('after', examples('safe-deploy schedule pause deploy-farm-chat-production --note "release freeze until Monday"'))
   .action(async (id: string, o) => done(await runSchedulePause(globals(), id, o)));
 
 schedule
   .command('unpause <scheduleId>')
-  .description('let a paused schedule start deployments again')
+  .description('let a paused schedule start deployments again (its note goes back to the one it was created with)')
   .option('--note <text>', 'why (default: "unpaused by $USER")')
   .addHelpText('after', examples('safe-deploy schedule unpause deploy-farm-chat-production'))
   .action(async (id: string, o) => done(await runScheduleUnpause(globals(), id, o)));
 
 schedule
   .command('trigger <scheduleId>')
-  .description('start the scheduled deployment now (skipped while one of its deployments runs)')
-  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production'))
-  .action(async (id: string) => done(await runScheduleTrigger(globals(), id)));
+  .description('start the scheduled deployment now (skipped while one of its deployments runs; refused while paused)')
+  .option('--force', 'trigger it even though it is paused (a release freeze)')
+  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production', 'safe-deploy schedule trigger deploy-farm-chat-production --force'))
+  .action(async (id: string, o) => done(await runScheduleTrigger(globals(), id, o)));
 
 schedule
   .command('delete <scheduleId>')

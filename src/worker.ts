@@ -51,9 +51,10 @@ export function createWorker(o: WorkerOptions): Promise<Worker> {
     ...(prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ configPath: o.configPath, env: o.env ?? process.env }),
     ...(o.interceptors ? { interceptors: o.interceptors } : {}),
-    // Cancellation reaches an activity with a heartbeat's answer: keep that under 5 s, not 0.8 × heartbeatTimeout.
-    maxHeartbeatThrottleInterval: '5 seconds',
-    defaultHeartbeatThrottleInterval: '5 seconds',
+    // Cancellation reaches an activity with a heartbeat's answer: a cancel or rollback must reach a
+    // running step within seconds (issue 13.5), not 0.8 × heartbeatTimeout.
+    maxHeartbeatThrottleInterval: '2 seconds',
+    defaultHeartbeatThrottleInterval: '2 seconds',
   });
 }
 

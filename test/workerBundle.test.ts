@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { prebuiltWorkflowBundle } from '../src/worker.js';
 
 /** dist/src as `npm run build` leaves it: compiled workflows, plan, shared, and the bundle. */
@@ -31,5 +31,13 @@ describe('the prebuilt workflow bundle', () => {
   it('ignores activities, which run outside the bundle, and a missing bundle', () => {
     expect(prebuiltWorkflowBundle(distSrc(10, { dir: 'activities', age: 1 }))).toBeDefined();
     expect(prebuiltWorkflowBundle('/nonexistent/workflow-bundle.js')).toBeUndefined();
+  });
+});
+
+describe('the workflow bundle', () => {
+  it('carries no zod: workflows import only src/plan, src/shared and types (the deploy window once pulled in config/schema)', () => {
+    const code = readFileSync(inject('workflowBundlePath'), 'utf8');
+    expect(code).not.toMatch(/node_modules\/zod\//);
+    expect(code).toContain('zonedTime'); // the calendar module (src/shared/calendar.ts) is in it
   });
 });

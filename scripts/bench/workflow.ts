@@ -17,6 +17,7 @@ import { writeFarmChatWorkerConfig } from '../lib/farmChatConfig.js';
 import { freePort, waitUntil } from '../lib/ports.js';
 import type { BenchDb } from './recovery.js';
 import { fillFarmChatDatabase } from './sampleData.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /** A release whose verification fails after its migration applied: v2 plus a check that cannot pass. */
 export const FAILS_VERIFICATION = 'v2-fails-verification';
@@ -182,7 +183,7 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
       async deploy(ref) {
         const started = Date.now();
         const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `bench-${ref}-${++runs}-${Date.now()}`, args: [{ app: 'farm-chat', environment: 'production', ref, reason: 'benchmark' }] });
-        const report = (await handle.result()) as DeploymentReport;
+        const report = await deploymentResult(handle);
         return { report, wallMs: Date.now() - started, handle };
       },
       async reset() {

@@ -13,7 +13,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { deploymentResult, reportFromFailure } from '../../src/cli/deploymentResult.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { parseEnvFile } from '../../src/activities/deps.js';
 import { run } from '../../src/exec/run.js';
@@ -205,10 +206,10 @@ export async function runLoad(lab: Lab, n: number, log: (line: string) => void):
     log(`load: ${n} deployments started at once on task queue ${taskQueue}, one worker (pid ${pid})`);
     const ended: { report?: DeploymentReport; error?: string; seconds: number }[] = await Promise.all(handles.map(async (h) => {
       try {
-        const report = (await Promise.race([h.result(), sleep(LOAD_TIMEOUT_MS).then(() => { throw new Error(`no result within ${LOAD_TIMEOUT_MS / 60_000} min`); })])) as DeploymentReport;
+        const report = (await Promise.race([deploymentResult(h), sleep(LOAD_TIMEOUT_MS).then(() => { throw new Error(`no result within ${LOAD_TIMEOUT_MS / 60_000} min`); })])) as DeploymentReport;
         return { report, seconds: Math.round((Date.now() - deployStarted) / 1000) };
       } catch (e) {
-        const report = e instanceof WorkflowFailedError ? ((e.cause as { details?: unknown[] } | undefined)?.details?.[0] as DeploymentReport | undefined) : undefined;
+        const report = reportFromFailure(e);
         return { report, error: (e as Error).message, seconds: Math.round((Date.now() - deployStarted) / 1000) };
       }
     }));

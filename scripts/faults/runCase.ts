@@ -18,6 +18,7 @@ import { activityAttempts } from './history.js';
 import type { Lab, Station } from './lab.js';
 import { MID_WORK_KINDS, readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
 import { alive, cmdline, NewProcesses, stationProcesses, survivors } from './processes.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 export interface CaseResult {
   step: string;
@@ -114,7 +115,7 @@ async function awaitLanding(station: Station, landing: Landing, plan: FaultPlan,
 async function resultOf(handle: WorkflowHandle, deadline: number): Promise<DeploymentReport> {
   for (;;) {
     try {
-      return (await handle.result()) as DeploymentReport;
+      return await deploymentResult(handle);
     } catch (err) {
       if (err instanceof WorkflowFailedError || Date.now() > deadline) throw err;
       await sleep(1_000);

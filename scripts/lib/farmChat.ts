@@ -4,29 +4,12 @@
  * folder, run it under ops/appctl.mjs, and seed it through its HTTP API.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { devNull, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CommandFailed, lastLines, run as runCommand } from '../../src/exec/run.js';
-import { waitUntil } from './ports.js';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CommandFailed } from '../../src/exec/run.js';
+import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
 
-/**
- * examples/farm-chat, found by walking up from this file: it runs both from scripts/lib (tsx,
- * vitest) and compiled from dist/scripts/lib, so a fixed relative path would be wrong for one.
- */
-function findFarmChatDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'examples', 'farm-chat');
-    if (existsSync(join(candidate, 'base', 'package.json'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`examples/farm-chat not found above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
-export const FARM_CHAT_DIR: string = findFarmChatDir();
+export const FARM_CHAT_DIR: string = findExampleDir('farm-chat');
 export const APPCTL_PATH: string = join(FARM_CHAT_DIR, 'ops', 'appctl.mjs');
 export const FARM_CHAT_SEED_PASSWORD = 'harvest-moon-2026';
 export const farmChatSeedEmail = (i: number): string => `farmer${i}@farm-chat.example`;
@@ -43,134 +26,16 @@ export const FARM_CHAT_FAKE_ENV: Readonly<Record<string, string>> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Subprocesses go through safe-deploy's own runner: argv only, minimal environment, failures
-// (CommandFailed) carry the command and the tail of its output.
-
-function run(file: string, args: string[], o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) {
-  return runCommand({ file, args, cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs ?? 300_000 });
-}
-
-/** Git without the user's or system's config (no signing, hooks or templates leak in). */
-const gitEnv = (extra: Record<string, string> = {}) => ({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
-const git = (args: string[], cwd?: string, extra?: Record<string, string>) => run('git', args, { cwd, env: gitEnv(extra) });
-
-/** Prisma must never try to reach its update/telemetry endpoint. */
-const prismaEnv = (databaseUrl: string) => ({ DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
-
-// ---------------------------------------------------------------------------------------------
 // The origin repository.
 
-export interface FarmChatOrigin {
-  /** Bare repository path. */
-  dir: string;
-  /** Tag → commit sha. */
-  tags: Record<string, string>;
-}
-
-interface ReleaseSpec {
-  tag: string;
-  base: string;
-  message: string;
-  delete: string[];
-  /** Optional branch moved to this release's commit (v2 advances main). */
-  branch?: string;
-  overlayDir: string;
-}
-
-function readReleases(): ReleaseSpec[] {
-  const releasesDir = join(FARM_CHAT_DIR, 'releases');
-  if (!existsSync(releasesDir)) return [];
-  return readdirSync(releasesDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => {
-      const overlayDir = join(releasesDir, e.name);
-      const spec = JSON.parse(readFileSync(join(overlayDir, 'release.json'), 'utf8')) as Partial<ReleaseSpec>;
-      if (typeof spec.base !== 'string' || typeof spec.message !== 'string') throw new Error(`${overlayDir}/release.json needs "base" and "message"`);
-      return { tag: e.name, base: spec.base, message: spec.message, delete: spec.delete ?? [], branch: spec.branch, overlayDir };
-    });
-}
-
-/** Parents before children; unknown bases and cycles are errors. Ties in name order (deterministic). */
-function inDependencyOrder(releases: ReleaseSpec[], rootTag: string): ReleaseSpec[] {
-  const ordered: ReleaseSpec[] = [];
-  const done = new Set([rootTag]);
-  let pending = [...releases].sort((a, b) => a.tag.localeCompare(b.tag));
-  while (pending.length) {
-    const ready = pending.filter((r) => done.has(r.base));
-    if (ready.length === 0) throw new Error(`releases with unknown base or a cycle: ${pending.map((r) => `${r.tag} (base ${r.base})`).join(', ')}`);
-    for (const r of ready) {
-      ordered.push(r);
-      done.add(r.tag);
-    }
-    pending = pending.filter((r) => !done.has(r.tag));
-  }
-  return ordered;
-}
-
-/** Copies a tree, leaving out anything a local experiment may have left behind. */
-function copyTree(from: string, to: string, skip: string[] = []): void {
-  cpSync(from, to, {
-    recursive: true,
-    filter: (src) => {
-      const rel = src.slice(from.length + 1);
-      return !skip.includes(rel) && !rel.split('/').includes('node_modules');
-    },
-  });
-}
+export type FarmChatOrigin = SampleOrigin;
 
 /**
- * Builds the farm-chat origin: v1 from base/, then each releases/<name>/ overlay on its base
- * tag, one commit and one annotated tag each, then a bare clone into `dir`. Author, committer
- * and dates are fixed, so the same fixture always yields the same commit shas.
+ * Builds the farm-chat origin (see buildSampleOrigin): v1 from base/, then each releases/<name>/
+ * overlay, one commit and tag each, from 2026-01-05 12:00 UTC, a day apart.
  */
-export async function buildFarmChatOrigin(dir: string): Promise<FarmChatOrigin> {
-  const root = JSON.parse(readFileSync(join(FARM_CHAT_DIR, 'base.json'), 'utf8')) as { tag: string; message: string };
-  const releases = inDependencyOrder(readReleases(), root.tag);
-  const work = mkdtempSync(join(tmpdir(), 'farm-chat-work-'));
-  try {
-    let commitNo = 0;
-    const identity = () => {
-      // One day apart from 2026-01-05 12:00 UTC, so `git log` reads like a real history.
-      const date = `${1767614400 + commitNo++ * 86_400} +0000`;
-      const who = { name: 'Farm Chat Dev', email: 'dev@farm-chat.example' };
-      return {
-        GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email, GIT_COMMITTER_DATE: date,
-      };
-    };
-    const commitAndTag = async (tag: string, message: string) => {
-      const id = identity();
-      await git(['add', '-A'], work);
-      await git(['commit', '-q', '--no-verify', '-m', message], work, id);
-      await git(['tag', '-a', tag, '-m', message.split('\n')[0]!], work, id);
-    };
-
-    await git(['init', '-q', '-b', 'main', work]);
-    copyTree(join(FARM_CHAT_DIR, 'base'), work);
-    await commitAndTag(root.tag, root.message);
-
-    for (const release of releases) {
-      await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', release.base], work);
-      for (const path of release.delete) {
-        const target = resolve(work, path);
-        if (!target.startsWith(work + '/')) throw new Error(`${release.tag}: delete path escapes the repo: ${path}`);
-        rmSync(target, { recursive: true, force: true });
-      }
-      copyTree(release.overlayDir, work, ['release.json']);
-      await commitAndTag(release.tag, release.message);
-      if (release.branch) await git(['branch', '-f', release.branch, 'HEAD'], work);
-    }
-
-    await git(['checkout', '-q', 'main'], work);
-    await git(['clone', '-q', '--bare', work, dir]);
-    const tags: Record<string, string> = {};
-    for (const tag of [root.tag, ...releases.map((r) => r.tag)]) {
-      tags[tag] = (await git(['rev-parse', `${tag}^{commit}`], dir)).stdout.trim();
-    }
-    return { dir, tags };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+export function buildFarmChatOrigin(dir: string): Promise<FarmChatOrigin> {
+  return buildSampleOrigin(FARM_CHAT_DIR, dir, { name: 'Farm Chat Dev', email: 'dev@farm-chat.example', firstCommitAt: 1767614400 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,9 +55,7 @@ export interface FarmChatProduction {
 }
 
 /** `git checkout --detach <ref>` in an app clone (tags come with the clone). */
-export async function checkoutFarmChat(appDir: string, ref: string): Promise<void> {
-  await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', ref], appDir);
-}
+export const checkoutFarmChat: (appDir: string, ref: string) => Promise<void> = checkoutRef;
 
 /** `npm ci` then `npm run build` (prisma generate, offline) in the app's folder. */
 export async function installFarmChat(appDir: string): Promise<void> {
@@ -229,27 +92,8 @@ export async function stopFarmChat(prod: FarmChatProduction): Promise<void> {
 }
 
 /** Polls GET /health until 200; on timeout the error includes the end of the app log. */
-export async function waitForFarmChatHealth(prod: FarmChatProduction, timeoutMs = 30_000): Promise<void> {
-  try {
-    await waitUntil(
-      `farm-chat health at ${prod.baseUrl}`,
-      async () => (await fetch(`${prod.baseUrl}/health`, { signal: AbortSignal.timeout(5000) })).status === 200,
-      timeoutMs,
-    );
-  } catch (err) {
-    const logFile = join(prod.runDir, 'app.log');
-    const log = existsSync(logFile) ? lastLines(readFileSync(logFile, 'utf8'), 25) : '(no app.log)';
-    throw new Error(`${(err as Error).message}\napp.log:\n${log}`);
-  }
-}
-
-function writeEnvFile(file: string, env: Record<string, string>): void {
-  const lines = Object.entries(env).map(([key, value]) => {
-    if (!/^[A-Z_][A-Z0-9_]*$/i.test(key) || /[\r\n]/.test(value)) throw new Error(`env entry ${key} cannot be written to an env file`);
-    return `${key}=${value}`;
-  });
-  // 0600: it holds the database password and integration secrets.
-  writeFileSync(file, `# farm-chat production environment (read by appctl.mjs)\n${lines.join('\n')}\n`, { mode: 0o600 });
+export function waitForFarmChatHealth(prod: FarmChatProduction, timeoutMs = 30_000): Promise<void> {
+  return waitForAppAnswer('farm-chat health', `${prod.baseUrl}/health`, join(prod.runDir, 'app.log'), timeoutMs);
 }
 
 /**
@@ -308,7 +152,8 @@ export async function createFarmChatProduction(opts: {
     ...opts.env,
   };
   for (const key of opts.omitEnv ?? []) delete env[key];
-  writeEnvFile(prod.envFile, env);
+  // 0600: it holds the database password and integration secrets.
+  writeEnvFile(prod.envFile, env, 'farm-chat production environment (read by appctl.mjs)');
 
   await runAppctl(prod, 'start');
   try {

@@ -17,11 +17,13 @@ export async function historyText(handle: WorkflowHandle): Promise<string> {
 /**
  * Whether `value` occurs in `text`. A value of digits only (SATSHOT_MCP_PORT 8931) counts only as a
  * number of its own and not as a measurement: inside a longer number (an event time's nanoseconds)
- * or as a duration or size (`"durationMs":8931`, `healthy after 8931 ms`) it is a coincidence.
+ * or as a duration or size (`"durationMs":8931`, `healthy after 8931 ms`) or a process id in a
+ * client's identity (`8931@host`, as the cancel request's identity is now in the report) it is a
+ * coincidence.
  */
 export function containsValue(text: string, value: string): boolean {
   if (!/^\d+$/.test(value)) return text.includes(value);
-  return new RegExp(`(?<![\\d.])(?<!(?:Ms|ms|Bytes|bytes)\\\\?"\\s*:\\s*)${value}(?![\\d.]| ?ms\\b| bytes)`).test(text);
+  return new RegExp(`(?<![\\d.])(?<!(?:Ms|ms|Bytes|bytes)\\\\?"\\s*:\\s*)${value}(?![\\d.@]| ?ms\\b| bytes)`).test(text);
 }
 
 /** The names (never the values) of the secrets found in `text`. */

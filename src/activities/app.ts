@@ -1,10 +1,11 @@
+import type pg from 'pg';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { appCommand } from '../commands/app.js';
 import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, sha256, type TableState } from './dbState.js';
+import { readMigrations, rowsUntouchedSince, sha256, type TableState } from './dbState.js';
 import { activityAttempt, commandEnvValues, heartbeat, lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
@@ -31,6 +32,13 @@ export interface VerifyInput {
    * database then holds migrations the previous release does not have, which must all be finished.
    */
   migrationsMustBeClean?: boolean;
+  /**
+   * After a code-only rollback: every row that existed at the backup must still be the version the
+   * backup holds (no transaction since `boundary` wrote it), so every value that existed is exactly
+   * what it was — except rows others changed while writes were open (`othersMayHaveWritten`),
+   * which are kept as written and counted.
+   */
+  unchangedSince?: { boundary: string; tables: Pick<TableState, 'name' | 'rows'>[]; othersMayHaveWritten: boolean };
 }
 
 /**
@@ -39,6 +47,21 @@ export interface VerifyInput {
  * register the first attempt's smoke user again (409) and fail a healthy release.
  */
 export const smokeRunId = (runId: string, attempt = 1): string => sha256(attempt > 1 ? `${runId}#${attempt}` : runId).slice(0, 12);
+
+/** "Verified" after a code-only rollback means equal: per table, every row of the backup is still that very row version. */
+async function untouchedChecks(c: pg.ClientBase, u: NonNullable<VerifyInput['unchangedSince']>): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const table of u.tables) {
+    out.push(await timedCheck(`unchanged since the backup: ${table.name}`, 'data', async () => {
+      const untouched = await rowsUntouchedSince(c, table.name, u.boundary);
+      if (untouched === table.rows) return [true, `all ${table.rows} rows of the backup hold exactly what they held (no transaction since wrote them)`];
+      const changed = table.rows - untouched;
+      if (u.othersMayHaveWritten) return [true, `${changed} of ${table.rows} rows of the backup were changed or deleted since, while writes were open: kept as written`];
+      return [false, `${changed} of ${table.rows} rows of the backup were changed or deleted since it was taken, though nobody else could write: their values are not the backup's`];
+    }));
+  }
+  return out;
+}
 
 export function createAppActivities(deps: ActivityDeps) {
   return {
@@ -63,7 +86,7 @@ export function createAppActivities(deps: ActivityDeps) {
      * Proves the release is live and whole. Every check runs and is reported; any failure fails
      * the activity with all results in its details, which triggers the rollback.
      */
-    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true }: VerifyInput): Promise<{ checks: CheckResult[] }> {
+    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true, unchangedSince }: VerifyInput): Promise<{ checks: CheckResult[] }> {
       return outageAware(databaseOf(deps, t, step), step, async () => {
         const { db, url } = resolveDatabase(deps, t, step);
         const secrets = [db.password, url];
@@ -95,6 +118,7 @@ export function createAppActivities(deps: ActivityDeps) {
         heartbeat({ phase: 'http checks' });
         checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
         checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
+        if (unchangedSince) checks.push(...(await withClient(db, (c) => untouchedChecks(c, unchangedSince))));
         if (migrationsMustBeClean) {
           checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {
             const s = await migrateStatus(deps, t, step);

@@ -133,13 +133,15 @@ export function createDatabaseActivities(deps: ActivityDeps) {
 
     const maintenance = withDatabase(db, t.database.maintenanceDatabase);
     const phases = new Phases();
-    const { name: snapshot, ...copied } = await phases.time('copy', () => withClient(maintenance, (c) =>
+    const { name: snapshot, xidBoundary, ...copied } = await phases.time('copy', () => withClient(maintenance, (c) =>
       copyDatabase(c, ownerOf(t, db), deploymentId).catch((e) => { throw snapshotFailure(e, db.database); })));
     // The copy is fingerprinted (and dumped) rather than production: it is what a rollback renames in.
     const copy = withDatabase(db, snapshot);
-    const { dump, state } = t.backup.dump
+    const { dump, state: copyState } = t.backup.dump
       ? await dumpWithFingerprint(t, copy, path, partialDumpPath(t, deploymentId))
       : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
+    // The copy was taken at the boundary read when production's door was closed, not when it was dumped.
+    const state = { ...copyState, xidBoundary };
     const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
     const facts: BackupFacts = {
       method: 'snapshot',

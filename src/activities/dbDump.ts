@@ -73,11 +73,11 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   await rm(partial, { recursive: true, force: true });
   const state = await withClient(db, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query<{ snapshot: string; tables: string }>(
-      `SELECT pg_export_snapshot() AS snapshot,
+    const { rows } = await client.query<{ snapshot: string; tables: string; boundary: string }>(
+      `SELECT pg_export_snapshot() AS snapshot, pg_snapshot_xmin(pg_current_snapshot())::text AS boundary,
               (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%')::text AS tables`);
-    const { snapshot, tables } = rows[0]!;
+    const { snapshot, tables, boundary } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
     try {
       await phases.time('pg_dump', () => runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: partial, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
@@ -89,7 +89,7 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
     }
     const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot }));
     await client.query('COMMIT');
-    return s;
+    return { ...s, xidBoundary: boundary };
   });
   let listing;
   try {

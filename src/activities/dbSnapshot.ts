@@ -50,19 +50,22 @@ export interface SnapshotFacts {
  * production without sessions: the app (paused for writes, still connected for reads) is shut
  * out for the copy's duration and let back in at once, whatever happens.
  */
-export async function copyDatabase(c: pg.ClientBase, owner: Owner, deploymentId: string): Promise<{ name: string; closedMs: number; copyMs: number }> {
+export async function copyDatabase(c: pg.ClientBase, owner: Owner, deploymentId: string): Promise<{ name: string; closedMs: number; copyMs: number; xidBoundary: string }> {
   heartbeat({ phase: 'snapshot', sourceBytes: await databaseSize(c, owner.production) });
   const closed = Date.now();
   let copyMs = 0;
+  let xidBoundary = '';
   const name = await createOwnDatabase(c, owner, {
     deploymentId, kind: 'snapshot', step: 'backup', template: owner.production,
     around: (create) => withDoorClosed(c, owner.production, async () => {
+      // Production has no session now: whatever writes it later has a newer transaction id (ids are cluster-wide).
+      xidBoundary = (await c.query<{ x: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x')).rows[0]!.x;
       const started = Date.now();
       await create();
       copyMs = Date.now() - started;
     }),
   });
-  return { name, closedMs: Date.now() - closed, copyMs };
+  return { name, closedMs: Date.now() - closed, copyMs, xidBoundary };
 }
 
 /** Closes the copy for good and records the seal. */

@@ -1,15 +1,19 @@
 import type pg from 'pg';
 import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
 import { countRows, listTables, type TableState } from './dbState.js';
-import type { CheckResult } from './http.js';
+import { throwIfCancelled, type CheckResult } from './http.js';
 
-/** A check that records its time and turns an exception into a failed check. */
+/**
+ * A check that records its time and turns an exception into a failed check — except the
+ * activity's cancellation, which ends the activity at once as cancelled (not as a failed check).
+ */
 export async function timedCheck(name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> {
   const started = Date.now();
   try {
     const [ok, detail] = await fn();
     return { name, kind, ok, detail, durationMs: Date.now() - started };
   } catch (e) {
+    throwIfCancelled();
     return { name, kind, ok: false, detail: (e as Error).message.slice(0, 300), durationMs: Date.now() - started };
   }
 }

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { HttpCheck } from '../config/schema.js';
 import { redact } from '../exec/redact.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
@@ -60,6 +61,37 @@ export async function fetchOnOrigin(url: URL, init: RequestInit & { method: stri
   }
 }
 
+/** The running activity's cancellation, if any: a cancel must reach a health wait or a check within seconds. */
+function cancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // outside an activity
+  }
+}
+
+/** A request's signal: its own time limit, or the activity's cancellation, whichever comes first. */
+export function requestSignal(timeoutMs: number): AbortSignal {
+  const cancelled = cancellation();
+  return cancelled ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled]) : AbortSignal.timeout(timeoutMs);
+}
+
+/** Throws the activity's cancellation if it came: a cancelled wait is not a failed check. */
+export function throwIfCancelled(): void {
+  const cancelled = cancellation();
+  if (cancelled?.aborted) throw cancelled.reason;
+}
+
+/** Sleeps `ms`, waking at once (and throwing) when the activity is cancelled. */
+function pause(ms: number): Promise<void> {
+  const cancelled = cancellation();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { cancelled?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(cancelled!.reason); };
+    cancelled?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /**
  * Runs checks in order against the live app. Later checks may use values captured by earlier
  * ones (a login token), and `{{runId}}` so that a registration never collides with a previous run.
@@ -79,7 +111,7 @@ export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId:
       const res = await fetchOnOrigin(urlOnOrigin(baseUrl, check.path), {
         method: check.method, headers,
         body: check.body === undefined ? undefined : JSON.stringify(check.body),
-        signal: AbortSignal.timeout(15_000),
+        signal: requestSignal(15_000),
       });
       const text = await res.text();
       let body: Record<string, Json> = {};
@@ -94,6 +126,7 @@ export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId:
       }
       result(true, `${check.method} ${check.path} → ${res.status}`);
     } catch (e) {
+      throwIfCancelled();
       result(false, `${check.method} ${check.path} failed: ${(e as Error).message}`);
     }
   }
@@ -106,14 +139,16 @@ export async function waitHealthy(url: string, timeoutMs: number, onPoll?: (atte
   let last = 'no answer yet';
   for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 2_000)) {
     onPoll?.(attempt);
+    throwIfCancelled();
     try {
-      const res = await fetchOnOrigin(new URL(url), { method: 'GET', signal: AbortSignal.timeout(5_000) });
+      const res = await fetchOnOrigin(new URL(url), { method: 'GET', signal: requestSignal(5_000) });
       last = `${res.status} ${(await res.text()).slice(0, 200)}`;
       if (res.status === 200) return { ok: true, afterMs: Date.now() - started, last };
     } catch (e) {
+      throwIfCancelled();
       last = (e as Error).message;
     }
     if (Date.now() - started + delay > timeoutMs) return { ok: false, afterMs: Date.now() - started, last };
-    await new Promise((r) => setTimeout(r, delay));
+    await pause(delay);
   }
 }

@@ -4,7 +4,8 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
-import { appUrl, fetchOnOrigin, type CheckResult } from './http.js';
+import { timedCheck } from './expectations.js';
+import { appUrl, fetchOnOrigin, requestSignal, type CheckResult } from './http.js';
 
 export interface MonitorInput {
   target: TargetConfig;
@@ -18,30 +19,20 @@ export interface MonitorFacts {
   counter?: number;
 }
 
-async function timedCheck(name: string, kind: CheckResult['kind'], fn: () => Promise<[boolean, string]>): Promise<CheckResult> {
-  const started = Date.now();
-  try {
-    const [ok, detail] = await fn();
-    return { name, kind, ok, detail, durationMs: Date.now() - started };
-  } catch (e) {
-    return { name, kind, ok: false, detail: (e as Error).message.slice(0, 300), durationMs: Date.now() - started };
-  }
-}
-
 /** One look at the live release during the monitoring window: health, the error counter, the configured command. */
 export function createMonitorActivities(deps: ActivityDeps) {
   return {
     async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
       const checks: CheckResult[] = [];
       checks.push(await timedCheck('health', 'health', async () => {
-        const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
+        const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), { method: 'GET', signal: requestSignal(10_000) });
         return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
       }));
       let counter: number | undefined;
       const ec = t.monitor.errorCounter;
       if (ec) {
         checks.push(await timedCheck(`error counter ${ec.field}`, 'health', async () => {
-          const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), { method: 'GET', signal: AbortSignal.timeout(10_000) });
+          const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), { method: 'GET', signal: requestSignal(10_000) });
           const json = (await res.json()) as Record<string, unknown> | null;
           const value = json && typeof json === 'object' && Object.hasOwn(json, ec.field) ? Number(json[ec.field]) : NaN;
           if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];

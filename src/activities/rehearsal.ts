@@ -7,7 +7,7 @@ import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { sha256, type TableState } from './dbState.js';
+import { captureColumns, existingDataChanges, sha256, type ExistingDataChange, type TableState } from './dbState.js';
 import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
@@ -31,6 +31,11 @@ export interface RehearsalInput {
   /** The live release, to start against the migrated copy (backward compatibility). */
   previous: ReleaseInfo & { dir: string };
   baseline: Pick<TableState, 'name' | 'rows'>[];
+  /**
+   * Fingerprint every table and column before and after migrating the copy (content, not counts):
+   * a code-only rollback is allowed only when the migration changed no value that existed.
+   */
+  measureExistingData?: boolean;
 }
 
 export interface RehearsalFacts {
@@ -39,6 +44,8 @@ export interface RehearsalFacts {
   checks: CheckResult[];
   /** undefined when not tried (no `rehearsal.startPrevious` in the config). */
   previousReleaseCompatible?: boolean;
+  /** What the migration did to data that existed before it (empty: nothing); absent when not measured. */
+  existingDataChanges?: ExistingDataChange[];
   compatibility?: string;
   durationMs: number;
 }
@@ -83,7 +90,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
      * expectations and the data on it, times each migration, optionally starts the previous release
      * on it — and drops the copy. A failure here stops the deployment before production is touched.
      */
-    async rehearseMigration({ deploymentId, target: t, backupPath, templateDatabase, stagedDir, release, previous, baseline }: RehearsalInput): Promise<RehearsalFacts> {
+    async rehearseMigration({ deploymentId, target: t, backupPath, templateDatabase, stagedDir, release, previous, baseline, measureExistingData }: RehearsalInput): Promise<RehearsalFacts> {
       const started = Date.now();
       const { db } = resolveDatabase(deps, t, 'rehearse');
       const maintenance = withDatabase(db, t.database.maintenanceDatabase);
@@ -115,6 +122,16 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           }
         }
         const url = databaseUrl(copy);
+        // What existed before the migration, column by column, and the transaction after which
+        // everything written is the migration's: measured only when a code-only rollback is possible.
+        const existing = measureExistingData
+          ? await withClient(copy, async (c) => {
+            heartbeat({ phase: 'fingerprint existing data' });
+            const before = await captureColumns(c, undefined, { onTable: (done, total) => heartbeat({ phase: 'fingerprint existing data', done, total }) });
+            const { rows } = await c.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+            return { before, since: rows[0]!.xid };
+          })
+          : undefined;
         try {
           await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
         } catch (e) {
@@ -133,6 +150,12 @@ export function createRehearsalActivities(deps: ActivityDeps) {
             details: { output, failed },
           });
         }
+        const existingData = existing && await withClient(copy, async (c) => {
+          heartbeat({ phase: 'compare existing data' });
+          const after = await captureColumns(c, existing.before);
+          const untouched = await captureColumns(c, existing.before, { unchangedSince: existing.since });
+          return existingDataChanges(existing.before, after, untouched);
+        });
         const { migrations, checks } = await withClient(copy, async (c) => {
           const { rows } = await c.query<{ name: string; ms: string }>(
             `SELECT migration_name AS name, (extract(epoch FROM finished_at - started_at) * 1000)::bigint::text AS ms
@@ -152,11 +175,12 @@ export function createRehearsalActivities(deps: ActivityDeps) {
             details: { checks },
           });
         }
-        if (!t.rehearsal.startPrevious) return { migrations, checks, durationMs: Date.now() - started };
+        const measured = existingData ? { existingDataChanges: existingData } : {};
+        if (!t.rehearsal.startPrevious) return { migrations, checks, ...measured, durationMs: Date.now() - started };
         heartbeat({ phase: 'previous release on the copy' });
         const compat = await tryPrevious(t, previous, copy, deploymentId);
         checks.push(await timedCheck(`${previous.name} on the migrated schema`, 'health', async () => [compat.compatible, compat.detail]));
-        return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, durationMs: Date.now() - started };
+        return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, ...measured, durationMs: Date.now() - started };
       } finally {
         await withClient(maintenance, (c) => dropOwnDatabase(c, owner, copy.database, 'rehearse', ['rehearsal-copy'])).catch(() => undefined);
         if (work) await rm(work, { recursive: true, force: true });

@@ -38,6 +38,13 @@ export function createTemporalActivities() {
       return { ...held, gone: false, stale: false };
     },
 
+    /** Who asked to cancel a deployment, and why: the last cancel request in its history. */
+    async describeCancellation({ workflowId, runId }: { workflowId: string; runId: string }): Promise<{ identity?: string; reason?: string }> {
+      const history = await Context.current().client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const event = (history.events ?? []).findLast((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
+      return { identity: event?.identity || undefined, reason: event?.cause || undefined };
+    },
+
     /** Ends a stale lock (that very run, if it is still stale): nobody is deploying behind it. */
     async endStaleDeploymentLock({ lockWorkflowId, lockRunId, why }: { lockWorkflowId: string; lockRunId: string; why: string }): Promise<{ ended: boolean }> {
       const { client } = Context.current();

@@ -2,6 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import type { DeploymentReport, Progress } from '../shared/report.js';
 import { EXIT, EXIT_CODES, output } from './context.js';
+import { deploymentResult } from './deploymentResult.js';
 import { LiveProgress } from './live.js';
 import { outcomeLine, ProgressPrinter, renderReport, type ProgressView } from './render.js';
 
@@ -16,7 +17,7 @@ export function progressView(workflowId: string, json: boolean | undefined): Pro
 export async function followDeployment(handle: WorkflowHandle, view: ProgressView | ((line: string) => void), everyMs = 500): Promise<DeploymentReport> {
   const shown = typeof view === 'function' ? new ProgressPrinter(view, handle.workflowId) : view;
   let done = false;
-  const result = handle.result().finally(() => { done = true; }) as Promise<DeploymentReport>;
+  const result = deploymentResult(handle).finally(() => { done = true; });
   const settled = result.catch(() => undefined); // handled from the start: it may reject during the first poll
   try {
     while (!done) {

@@ -78,7 +78,9 @@ function failedMigrationLines(f: NonNullable<DeploymentReport['failedMigration']
 }
 
 export function renderReport(r: DeploymentReport): string {
-  const lines = [`deployment ${r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
+  // The header names the id every command takes; the deployment id names its backups.
+  const lines = [`deployment ${r.workflowId ?? r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
+  if (r.workflowId) lines.push(`  id:         ${r.deploymentId} (names its backups and scratch databases)`);
   if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
   if (r.backup) {
     if (r.backup.snapshot) lines.push(`  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`);
@@ -89,6 +91,8 @@ export function renderReport(r: DeploymentReport): string {
   if (r.drift) lines.push(...driftLines(r.drift));
   if (r.failedMigration) lines.push(...failedMigrationLines(r.failedMigration));
   if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
+  if (r.approvedDataLoss?.length) lines.push(`  approved:   rows removed by the release, approved by ${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ${r.approvedDataLoss.map((l) => `${l.table}${l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`}`).join(', ')}`);
+  if (r.rehearsal?.existingDataChanges?.length) lines.push(`  rehearsal:  the migration changed existing data on the copy: ${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`);
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {
     lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);

@@ -1,7 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { DeploymentReport, Progress } from '../shared/report.js';
-import { describeOrExplain, EXIT, output, withClient, type GlobalOptions } from './context.js';
-import { renderReport, stepLine, waitingLines } from './render.js';
+import type { Progress } from '../shared/report.js';
+import { describeOrExplain, EXIT, EXIT_CODES, output, withClient, type GlobalOptions } from './context.js';
+import { deploymentResult } from './deploymentResult.js';
+import { outcomeLine, renderReport, stepLine, waitingLines } from './render.js';
 
 /** A query needs a worker; without one it would wait, so status gives up after a few seconds. */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -54,13 +55,17 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
       out.json({ workflowId, status, progress, retrying });
       return EXIT.ok;
     }
-    if (status === 'COMPLETED') {
-      const report = (await handle.result()) as DeploymentReport;
+    // Ended with a report: completed (deployed, dry run) or failed with the report in its details
+    // (rolled back, aborted, rollback failed). The same lines and exit codes as `start`.
+    const ended = await deploymentResult(handle).then((report) => ({ report }), (err: { cause?: Error; message: string }) => ({ error: err.cause?.message ?? err.message }));
+    if ('report' in ended) {
+      const { report } = ended;
       out.line(renderReport(report));
       out.json({ workflowId, status, report });
-      return EXIT.ok;
+      out.line(outcomeLine(workflowId, report.outcome));
+      return EXIT_CODES[report.outcome];
     }
-    const error = await handle.result().then(() => undefined, (err: { cause?: Error; message: string }) => err.cause?.message ?? err.message);
+    const { error } = ended;
     out.line(`${workflowId}: ${status}${error ? ` — ${error}` : ''}`);
     out.json({ workflowId, status, ...(error ? { error } : {}) });
     return EXIT.ok;

@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
+import { WEEKDAYS } from '../shared/calendar.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { NOTIFY_EVENTS } from '../shared/notify.js';
 import { normalizeAbsolutePath, normalizeRepoPath } from '../shared/paths.js';
@@ -60,7 +61,8 @@ const timeZone = z.string().refine((tz) => {
     return false;
   }
 }, 'an IANA time zone such as Europe/Madrid');
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+/** The days of a window: the grammar that writes them is src/shared/calendar.ts. */
+export { WEEKDAYS };
 
 /**
  * A low-traffic window: on each of `days` (local to `timeZone`) from `start` to `end`; an `end`

@@ -47,7 +47,7 @@ export function lintMigration(name: string, sql: string, file = `${name}/migrati
       if (rule.oncePerMigration && reported.has(rule.id)) continue;
       for (const v of rule.check(stmt, ctx)) {
         reported.add(rule.id);
-        findings.push({ rule: rule.id, severity: rule.severity, file, line: stmt.line, statement: stmt.text, message: v.message, safer: v.safer ?? rule.safer });
+        findings.push({ rule: rule.id, severity: rule.severity, file, line: stmt.line, statement: stmt.text, message: v.message, safer: v.safer ?? rule.safer, ...(v.removesRowsOf ? { removesRowsOf: v.removesRowsOf } : {}) });
         if (rule.oncePerMigration) break;
       }
     }

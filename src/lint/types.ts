@@ -21,6 +21,8 @@ export interface Finding {
   message: string;
   /** The safer way to do it. */
   safer: string;
+  /** The existing table (`schema.table`) whose rows the statement removes: dropped, emptied or deleted from. */
+  removesRowsOf?: string;
 }
 
 export interface MigrationLint {
@@ -46,6 +48,8 @@ export interface Statement {
 /** What a rule reports; the linter adds rule, severity, file, line and statement. */
 export interface Violation {
   message: string;
+  /** The existing table (`schema.table`) whose rows the statement removes. */
+  removesRowsOf?: string;
   /** Overrides the rule's general advice when the fix depends on the statement. */
   safer?: string;
 }

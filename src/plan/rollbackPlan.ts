@@ -7,6 +7,12 @@ export interface RollbackPlanFacts {
   previousReleaseCompatible?: boolean;
   /** An approved reset (runbook Option B) replaces the migration: only the backup holds the old rows. */
   reset?: boolean;
+  /**
+   * What the rehearsed migration did to the data that existed before it, measured on the copy
+   * (content checksums of every table and column before and after): empty = nothing changed;
+   * undefined = not measured.
+   */
+  existingDataChanges?: readonly { table: string; what: string }[];
 }
 
 export type RollbackStrategy = { strategy: 'restore-database' | 'code-only'; why: string };
@@ -22,7 +28,12 @@ export function planRollback(f: RollbackPlanFacts): RollbackStrategy {
   if (!f.additiveOnly) return { strategy: 'restore-database', why: 'a pending migration is not additive' };
   if (f.previousReleaseCompatible === undefined) return { strategy: 'restore-database', why: 'the previous release was not tried on the new schema (no rehearsal.startPrevious)' };
   if (!f.previousReleaseCompatible) return { strategy: 'restore-database', why: 'the previous release failed on the migrated copy' };
-  return { strategy: 'code-only', why: 'the migration is additive and the previous release passed its checks on the migrated copy: keep the data, revert code and dependencies' };
+  // The lint reads the SQL; only the copy shows what it does (a trigger, a USING, a function).
+  if (!f.existingDataChanges) return { strategy: 'restore-database', why: 'what the migration does to existing data was not measured on the copy' };
+  if (f.existingDataChanges.length > 0) {
+    return { strategy: 'restore-database', why: `on the rehearsal copy the migration changed existing data (${f.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}): a code-only rollback would keep it` };
+  }
+  return { strategy: 'code-only', why: 'the migration is additive, changed no existing value on the rehearsal copy (measured, table by table and column by column), and the previous release passed its checks on the migrated copy: keep the data, revert code and dependencies' };
 }
 
 /**

@@ -5,3 +5,5 @@ export const DEFAULT_TASK_QUEUE = 'safe-deploy';
 export const DEFAULT_CONFIG_FILE = 'safe-deploy.config.json';
 /** The release manifest a release may carry at its root (required env, packages, expectations, checks). */
 export const DEFAULT_MANIFEST_FILE = '.safe-deploy.json';
+/** The small workflow `schedule create` runs on the worker to check a request before a schedule exists. */
+export const VALIDATE_WORKFLOW_TYPE = 'validateRequest';

@@ -39,6 +39,12 @@ export const FailureType = {
   /** safe-deploy's own SQL ran into its lock_timeout (retryable: the lock may be released) or statement_timeout (not: it would run as long again). */
   SqlTimedOut: 'SqlTimedOut',
   NotificationFailed: 'NotificationFailed',
+  /** The workflow's own failure when a deployment ended rolled back; its details carry the report. */
+  DeploymentRolledBack: 'DeploymentRolledBack',
+  /** …ended aborted (nothing changed, or only a pause undone). */
+  DeploymentAborted: 'DeploymentAborted',
+  /** …ended with a rollback that did not finish: people must act. */
+  RollbackFailed: 'RollbackFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

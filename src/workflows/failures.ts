@@ -12,8 +12,11 @@ export function applicationFailureOf(err: unknown): ApplicationFailure | undefin
 const retriesNote = (err: unknown) =>
   err instanceof ActivityFailure && (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT') ? ` (gave up after its retries: ${err.retryState === 'TIMEOUT' ? 'timed out' : 'maximum attempts reached'})` : '';
 
+/** What a step cut short by a cancellation says until who cancelled is known. */
+export const CANCELLED = 'the deployment was cancelled';
+
 export function describeFailure(err: unknown): FailureRecord {
-  if (isCancellation(err)) return { type: 'Cancelled', message: 'the deployment was cancelled' };
+  if (isCancellation(err)) return { type: 'Cancelled', message: CANCELLED };
   const app = applicationFailureOf(err);
   if (app) return { type: app.type ?? 'ApplicationFailure', message: `${app.message}${retriesNote(err)}` };
   if (err instanceof ActivityFailure) return { type: 'ActivityFailure', message: `${err.activityType}: ${err.cause?.message ?? err.message}` };

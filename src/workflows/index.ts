@@ -1,3 +1,4 @@
 // Workflows only: this file is the worker's workflow bundle entry point.
 export { deploymentLock } from './deploymentLock.js';
 export { safeDeployment } from './safeDeployment.js';
+export { validateRequest } from './validateRequest.js';

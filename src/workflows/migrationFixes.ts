@@ -74,10 +74,13 @@ export class MigrationFixes {
   }
 
   /** The `migration-risk` gate's answer: `reset` chooses the runbook's Option B. */
-  approved(answer: GateResult): void {
-    if (answer.action !== 'reset') return;
-    this.reset = { by: answer.by!, reason: answer.reason! };
-    this.d.run.report.drift!.reset = { ...this.reset, at: new Date().toISOString() };
+  /** Records an approved reset; returns who approved. */
+  approved(answer: GateResult): string | undefined {
+    if (answer.action === 'reset') {
+      this.reset = { by: answer.by!, reason: answer.reason! };
+      this.d.run.report.drift!.reset = { ...this.reset, at: new Date().toISOString() };
+    }
+    return answer.by;
   }
 
   /** An approved reset: no rehearsal of `migrate deploy` (nothing of production's data survives it). */

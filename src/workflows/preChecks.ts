@@ -46,7 +46,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   run.report.migrations = { statusBefore: history.status, pending: history.pendingForTarget, applied: [] };
   const drift = await run.step('check-drift', 'Replay the applied migrations on a scratch database and compare schemas', () => callOn(first, changing, 'detectSchemaDrift', 'Compare the schema with its migrations', { deploymentId, target: t, currentCommit: release.current.commit }), (r) => (r.drift ? `drift: ${r.differences.length} differences` : `no drift${r.warnings.length ? ` (${r.warnings.length} warnings)` : ''}`));
   const lint = await run.step('lint-migrations', 'Lint the pending migrations', () => callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', { migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)) }), (r) => r.migrations.map((m) => `${m.name}: ${m.severity}`).join(', ') || 'nothing to lint');
-  run.report.lint = lint.migrations.map((m) => ({ name: m.name, severity: m.severity, findings: m.findings.map(({ rule, severity, line, statement, message }) => ({ rule, severity, line, statement, message })) }));
+  run.report.lint = lint.migrations.map((m) => ({ name: m.name, severity: m.severity, findings: m.findings.map(({ rule, severity, line, statement, message, removesRowsOf }) => ({ rule, severity, line, statement, message, ...(removesRowsOf ? { removesRowsOf } : {}) })) }));
 
   const gate = await checkMigrationFixes(run, { deploymentId, first, history, drift, targetCommit }, riskGate(migrationGate({ ...history, drift }), lint));
   if (gate.blockers.length > 0) throw stop(gate.blockers.map((b) => b.what).join('; '), gate.blockers.map((b) => b.remedy).join('; '));

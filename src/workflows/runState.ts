@@ -1,7 +1,7 @@
-import { setCurrentDetails } from '@temporalio/workflow';
+import { isCancellation, setCurrentDetails } from '@temporalio/workflow';
 import type { CheckRecord, DeploymentReport, Outcome, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 import type { StepName } from '../shared/steps.js';
-import { describeFailure } from './failures.js';
+import { CANCELLED, describeFailure } from './failures.js';
 
 const ICON: Record<StepRecord['status'], string> = { running: '⏳', ok: '✅', failed: '❌', skipped: '⏭' };
 
@@ -15,12 +15,14 @@ export class RunState {
   readonly steps: StepRecord[] = [];
   private status: Progress['status'] = 'running';
   private waiting?: WaitingFor;
+  /** Why the forward steps were interrupted ("rollback requested by ana: …", "cancelled by …"): what a step cut short says. */
+  private interruption?: string;
   private readonly startedAt = Date.now();
   readonly report: Omit<DeploymentReport, 'outcome' | 'finishedAt' | 'durationMs' | 'startedAt' | 'steps'>;
 
-  constructor(deploymentId: string, request: { app?: unknown; environment?: unknown; ref?: unknown }) {
+  constructor(deploymentId: string, request: { app?: unknown; environment?: unknown; ref?: unknown }, workflowId?: string) {
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    this.report = { deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [], decisions: [] };
+    this.report = { ...(workflowId ? { workflowId } : {}), deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [], decisions: [] };
   }
 
   get rollingBackNow(): boolean {
@@ -43,7 +45,7 @@ export class RunState {
       else Object.assign(record, { status: 'ok', durationMs: Date.now() - started, result: describe?.(result as Exclude<T, Skipped>) });
       return result;
     } catch (err) {
-      Object.assign(record, { status: 'failed', durationMs: Date.now() - started, error: describeFailure(err).message });
+      Object.assign(record, { status: 'failed', durationMs: Date.now() - started, error: isCancellation(err) && this.interruption ? this.interruption : describeFailure(err).message });
       throw err;
     } finally {
       this.publish();
@@ -54,6 +56,16 @@ export class RunState {
   note(name: StepName, text: string): void {
     const record = this.steps.findLast((s) => s.name === name && s.status === 'running');
     if (record) record.result = text;
+    this.publish();
+  }
+
+  /**
+   * Says who interrupted the forward steps. Set before a `rollback` update cancels them; after a
+   * cancel (who sent it is read from the history afterwards), the steps it cut short are relabelled.
+   */
+  interrupt(why: string): void {
+    this.interruption = why;
+    for (const s of this.steps) if (s.phase === 'deploy' && s.status === 'failed' && s.error === CANCELLED) s.error = why;
     this.publish();
   }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { OwnWindow, WriteCounters } from '../plan/lostWrites.js';
@@ -57,11 +57,12 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const fixes = new MigrationFixes(d, { gate, release });
   await fixes.askResolution(); // a failed migration the triage can resolve: its own gate
   const pending = history.pendingForTarget.length > 0;
+  let approvedBy: string | undefined;
   if (gate.approvals.length > 0) {
     if (request.dryRun) {
       run.report.decisions.push({ gate: 'migration-risk', asked: describeApprovals(gate.approvals), decision: 'timed-out', reason: 'a dry run does not wait: a real deployment would ask this', at: new Date().toISOString() });
     } else {
-      fixes.approved(await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
+      approvedBy = fixes.approved(await run.step('approval', 'Wait for a person to approve the migration risks', async () => {
         const answer = await gates.ask('migration-risk', describeApprovals(gate.approvals), msToNumber(t.approval.timeout as never), gate.offered);
         if (answer.decision === 'rejected') throw failure(FailureType.ApprovalRejected, 'approval', `${answer.by} rejected the deployment: ${answer.reason}`, 'nothing was changed');
         if (answer.decision === 'timed-out') throw failure(FailureType.ApprovalTimedOut, 'approval', `nobody approved within ${t.approval.timeout}`, 'nothing was changed; start again when someone can approve');
@@ -85,10 +86,13 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     if (releases || !staged.has(first)) return;
     await run.step('remove-staging', 'Remove the staged copy', () => CancellationScope.nonCancellable(() => callOn(first, changing, 'removeStagedRelease', 'Remove the staged copy', { target: t, dir: staged.get(first)! })), (r) => (r.removed ? 'removed' : 'already gone'));
   };
+  // Measuring what the migration does to existing data costs two full reads of the copy: only
+  // when a code-only rollback could be chosen at all.
+  const codeOnlyPossible = t.rehearsal.preferCodeOnly && gate.additiveOnly && t.rehearsal.startPrevious !== undefined && !fixes.resetting;
   const rehearseOn = async (source: { backupPath?: string; templateDatabase?: string }) => {
     const previous = { ...release.current, dir: release.current.dir ?? t.appDir };
-    const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target: t, ...source, stagedDir: staged.get(first)!, release: release.target, previous, baseline: [] }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
-    run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, durationMs: r.durationMs };
+    const r = await run.step('rehearse', `Rehearse ${release.target.name}'s migrations on a copy of the database`, () => callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, { deploymentId, target: t, ...source, stagedDir: staged.get(first)!, release: release.target, previous, baseline: [], measureExistingData: codeOnlyPossible }), (x) => `${x.migrations.map((m) => `${m.name} ${m.durationMs} ms`).join(', ')}${x.previousReleaseCompatible === undefined ? '' : `; ${release.current.name} ${x.previousReleaseCompatible ? 'runs' : 'does not run'} on it`}`);
+    run.report.rehearsal = { migrations: r.migrations, checks: r.checks.map(({ name, kind, ok, detail }) => ({ name, kind, ok, detail })), previousReleaseCompatible: r.previousReleaseCompatible, compatibility: r.compatibility, ...(r.existingDataChanges ? { existingDataChanges: r.existingDataChanges } : {}), durationMs: r.durationMs };
     return r;
   };
   await fixes.resolve(staged.get(first), unstage);
@@ -133,21 +137,33 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   d.facts.snapshotDatabase = backup.snapshot?.database;
   run.report.backup = backupRecord(backup);
   const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
-  let compatible: boolean | undefined;
+  // Rows an approved migration removes (a table dropped, emptied, deleted from) are not lost data:
+  // the verification of the release does not expect them, and the report says what was approved.
+  const approvedLoss = approvedBy ? [...new Set((run.report.lint ?? []).flatMap((m) => m.findings).flatMap((f) => (f.removesRowsOf ? [f.removesRowsOf] : [])))] : [];
+  if (approvedLoss.length > 0) run.report.approvedDataLoss = approvedLoss.map((table) => ({ table, rowsAtBackup: baseline.find((b) => b.name === table)?.rows, approvedBy: approvedBy! }));
+  const releaseBaseline = fixes.baseline(baseline).filter((b) => !approvedLoss.includes(b.name));
+  let rehearsed: { previousReleaseCompatible?: boolean; existingDataChanges?: { table: string; what: string }[] } = {};
   try {
-    if (rehearse) compatible = (await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database })).previousReleaseCompatible;
+    if (rehearse) rehearsed = await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database });
   } finally {
     await unstage();
   }
-  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: compatible, reset: fixes.resetting });
+  // Deployments that planned before the measurement existed keep their plan (their histories replay).
+  const measured = patched('measured-rollback-plan') ? rehearsed.existingDataChanges : [];
+  const plan = planRollback({ preferCodeOnly: t.rehearsal.preferCodeOnly, additiveOnly: gate.additiveOnly, previousReleaseCompatible: rehearsed.previousReleaseCompatible, existingDataChanges: measured, reset: fixes.resetting });
   run.report.rollbackPlan = plan;
 
+  // A code-only rollback keeps the database: proven by every row of the backup still being the very
+  // row version the backup holds (a restore is proven by the restore itself, by content).
+  const keptDataProof = () => (rollback.strategy === 'code-only' && backup.state.xidBoundary
+    ? { unchangedSince: { boundary: backup.state.xidBoundary, tables: baseline, othersMayHaveWritten: writes.since !== undefined } }
+    : {});
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
   for (const h of [...hosts].reverse()) {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only' }).catch((err) => {
+      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof() }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
@@ -198,7 +214,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   await eachHost(hosts, t.rollout, async (h) => {
     const on = onHost(hosts, h);
     await run.step('restart', `Restart ${what} on ${release.target.name}${on}`, () => callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, { target: h.target, step: 'restart' }), (r) => `healthy after ${r.healthyAfterMs} ms`);
-    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline: fixes.baseline(baseline), runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
+    const verified = await run.step('verify', `Verify ${release.target.name}: health, checks, schema, data${on}`, () => ownWrites(() => callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, { target: h.target, release: release.target, baseline: releaseBaseline, runId: `${deploymentId}-verify${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify' })).catch((err) => {
       run.addChecks(run.report.checks, checksOf(err));
       throw err;
     }), (r) => `${r.checks.length} checks passed`);

@@ -1,14 +1,14 @@
-import { ApplicationFailure, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
 import { deploymentIdFor } from '../plan/preflight.js';
 import { manualSteps } from '../plan/rollback.js';
 import { FailureType, INPUT_FAILURES } from '../shared/errors.js';
-import type { DeploymentReport, Outcome } from '../shared/report.js';
+import { FAILED_OUTCOMES, isFailedOutcome, type DeploymentReport, type FailedOutcome, type Outcome } from '../shared/report.js';
 import { call, changing, quick } from './activities.js';
 import { Compensations } from './compensations.js';
 import { acquireDeploymentLock, lockWorkflowId, releaseDeploymentLock } from './deploymentLock.js';
-import { applicationFailureOf, describeFailure } from './failures.js';
+import { applicationFailureOf, CANCELLED, describeFailure } from './failures.js';
 import { Gates } from './gates.js';
 import { callOn, type Host } from './hosts.js';
 import { progressQuery, rollbackUpdate, type Decision } from './messages.js';
@@ -17,6 +17,12 @@ import { runbook, type Deployment } from './runbook.js';
 import { RunState } from './runState.js';
 import { setDeploySearchAttributes } from './searchAttributes.js';
 import { waitForWindow } from './waiting.js';
+
+/** `rolled-back: [verify] 1 of 18 checks failed…` — the one-line outcome, the report in the details. */
+function outcomeFailure(report: DeploymentReport): ApplicationFailure {
+  const o = report.outcome as FailedOutcome;
+  return ApplicationFailure.create({ type: FAILED_OUTCOMES[o], nonRetryable: true, message: `${o}${report.error ? `: ${report.error.message}` : ''}`, details: [report] });
+}
 
 const failure = (type: FailureType, step: string, what: string, remedy: string) =>
   ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
@@ -35,7 +41,12 @@ function asInputFailure(err: unknown): unknown {
 export async function safeDeployment(input: DeployRequestInput): Promise<DeploymentReport> {
   const { workflowId, runId } = workflowInfo();
   const deploymentId = deploymentIdFor(workflowId, runId);
-  const run = new RunState(deploymentId, input ?? {});
+  const run = new RunState(deploymentId, input ?? {}, workflowId);
+  /** "cancelled by <identity>: <reason>", read from the cancel request in the history (a cancel carries no message to the workflow). */
+  const whoCancelled = async () => {
+    const who = await CancellationScope.nonCancellable(() => call(quick, 'describeCancellation', 'Find who cancelled the deployment', { workflowId, runId })).catch(() => undefined);
+    return `cancelled by ${who?.identity || 'an unknown client'}${who?.reason ? `: ${who.reason}` : ''}`;
+  };
   setHandler(progressQuery, () => run.progress());
   const gates = new Gates(run);
   // The forward steps run in this scope: a `rollback` update cancels it, like a cancellation.
@@ -44,6 +55,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   let outcome: Outcome | undefined;
   setHandler(rollbackUpdate, async (d) => {
     rollbackAsked = d;
+    run.interrupt(`rollback requested by ${d.by}: ${d.reason}`); // what the step it cuts short says
     forward.cancel();
     await condition(() => outcome !== undefined);
     return { outcome: outcome! };
@@ -91,49 +103,61 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     deploymentId, request, hosts, run, gates, notify, undo: new Compensations(run), facts: {},
     rollback: { reason: '', verified: false, checks: [], undone: [], leftForHumans: [] },
   };
-  let lock: Awaited<ReturnType<typeof acquireDeploymentLock>> | undefined;
-  try {
-    const done = await forward.run(async () => {
-      if (!request.dryRun) {
-        // The window first: a deployment waiting hours for it must not keep a hotfix out.
-        if (request.window) await waitForWindow(request.window, run);
-        const lockId = lockWorkflowId(target.app, target.environment);
-        lock = await run.step('lock', `Take the lock: one deployment of ${what} at a time`, async () => {
-          for (let attempt = 1; ; attempt++) {
-            const l = await acquireDeploymentLock(target.app, target.environment);
-            if (l !== 'held') return l;
-            const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', { lockWorkflowId: lockId });
-            if (attempt === 1 && holder.gone) continue;
-            if (attempt === 1 && holder.stale && holder.lockRunId) {
-              // Nobody deploys behind it (started by hand, or its deployment ended): end it and take it.
-              await call(quick, 'endStaleDeploymentLock', `End the stale lock: ${holder.why}`, { lockWorkflowId: lockId, lockRunId: holder.lockRunId, why: holder.why ?? 'stale' });
-              continue;
+  const report = await (async (): Promise<DeploymentReport> => {
+    let lock: Awaited<ReturnType<typeof acquireDeploymentLock>> | undefined;
+    try {
+      const done = await forward.run(async () => {
+        if (!request.dryRun) {
+          // The window first: a deployment waiting hours for it must not keep a hotfix out.
+          if (request.window) await waitForWindow(request.window, run);
+          const lockId = lockWorkflowId(target.app, target.environment);
+          lock = await run.step('lock', `Take the lock: one deployment of ${what} at a time`, async () => {
+            for (let attempt = 1; ; attempt++) {
+              const l = await acquireDeploymentLock(target.app, target.environment);
+              if (l !== 'held') return l;
+              const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', { lockWorkflowId: lockId });
+              if (attempt === 1 && holder.gone) continue;
+              if (attempt === 1 && holder.stale && holder.lockRunId) {
+                // Nobody deploys behind it (started by hand, or its deployment ended): end it and take it.
+                await call(quick, 'endStaleDeploymentLock', `End the stale lock: ${holder.why}`, { lockWorkflowId: lockId, lockRunId: holder.lockRunId, why: holder.why ?? 'stale' });
+                continue;
+              }
+              throw failure(FailureType.DeploymentInProgress, 'lock', `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`, `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`);
             }
-            throw failure(FailureType.DeploymentInProgress, 'lock', `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`, `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`);
-          }
-        }, () => lockId);
+          }, () => lockId);
+        }
+        return runbook(d);
+      });
+      return await finish(done);
+    } catch (err) {
+      const asked = rollbackAsked ? `rollback requested by ${rollbackAsked.by}: ${rollbackAsked.reason}` : undefined;
+      const cancelled = !asked && isCancellation(err) && patched('cancel-attribution') ? await whoCancelled() : undefined;
+      if (cancelled) run.interrupt(cancelled);
+      const interruptedAt = run.steps.findLast((s) => s.status !== 'ok')?.name ?? 'deploy';
+      const cause = asked
+        ? failure(FailureType.RollbackRequested, interruptedAt, asked, 'none: the deployment is rolled back')
+        : cancelled ? ApplicationFailure.create({ type: 'Cancelled', nonRetryable: true, message: cancelled }) : err;
+      if (!d.undo.changedSomething) {
+        // Nothing changed but perhaps a paused door: reopen it, and say what stopped us.
+        const result = await d.undo.runAll();
+        return await finish(result.outcome === 'rolled-back' ? 'aborted' : 'rollback-failed', cause);
       }
-      return runbook(d);
-    });
-    return await finish(done);
-  } catch (err) {
-    const asked = rollbackAsked ? `rollback requested by ${rollbackAsked.by}: ${rollbackAsked.reason}` : undefined;
-    const cause = asked ? failure(FailureType.RollbackRequested, run.steps.findLast((s) => s.status !== 'ok')?.name ?? 'deploy', asked, 'none: the deployment is rolled back') : err;
-    if (!d.undo.changedSomething) {
-      // Nothing changed but perhaps a paused door: reopen it, and say what stopped us.
+      const { rollback } = d;
+      run.report.rollback = rollback;
+      rollback.reason = asked ?? cancelled ?? (isCancellation(err) ? CANCELLED : describeFailure(err).message);
+      rollback.requestedBy = rollbackAsked?.by;
       const result = await d.undo.runAll();
-      return await finish(result.outcome === 'rolled-back' ? 'aborted' : 'rollback-failed', cause);
+      rollback.verified = result.outcome === 'rolled-back';
+      rollback.undone = run.steps.filter((s) => s.phase === 'rollback' && s.status !== 'failed' && s.status !== 'running').map((s) => `${s.summary}: ${s.status === 'skipped' ? `not done (${s.result})` : s.result || 'done'}`);
+      rollback.leftForHumans = manualSteps(result.remaining, { target: hosts[0]!.target, ...d.facts });
+      return await finish(result.outcome, cause);
+    } finally {
+      await releaseDeploymentLock(lock === 'held' ? undefined : lock);
     }
-    const { rollback } = d;
-    run.report.rollback = rollback;
-    rollback.reason = asked ?? (isCancellation(err) ? 'the deployment was cancelled' : describeFailure(err).message);
-    rollback.requestedBy = rollbackAsked?.by;
-    const result = await d.undo.runAll();
-    rollback.verified = result.outcome === 'rolled-back';
-    rollback.undone = run.steps.filter((s) => s.phase === 'rollback' && s.status !== 'failed' && s.status !== 'running').map((s) => `${s.summary}: ${s.status === 'skipped' ? `not done (${s.result})` : s.result || 'done'}`);
-    rollback.leftForHumans = manualSteps(result.remaining, { target: hosts[0]!.target, ...d.facts });
-    return await finish(result.outcome, cause);
-  } finally {
-    await releaseDeploymentLock(lock === 'held' ? undefined : lock);
-  }
+  })();
+  // The outcome is the workflow's status: a rolled-back, aborted or failed rollback fails the
+  // workflow (red in the Web UI, non-zero for `temporal workflow result`, a failed schedule run),
+  // with the report in the failure's details. Histories recorded before this returned them all.
+  if (isFailedOutcome(report.outcome) && patched('outcome-is-status')) throw outcomeFailure(report);
+  return report;
 }

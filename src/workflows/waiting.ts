@@ -1,13 +1,16 @@
 import { sleep } from '@temporalio/workflow';
 import type { DeployWindow } from '../config/schema.js';
-import { describeWindow, windowState } from '../plan/deployWindow.js';
+import { describeWindow, windowState, windowTime } from '../plan/deployWindow.js';
 import type { CheckRecord } from '../shared/report.js';
 import { quick } from './activities.js';
 import { checksOf } from './failures.js';
 import { callOn, type Host } from './hosts.js';
 import type { RunState } from './runState.js';
 
-/** Started outside its window, a deployment sleeps durably (a timer in history) until it opens. */
+/**
+ * Started outside its window, a deployment sleeps durably (a timer in history) until it opens.
+ * Times read in the window's own zone, UTC in parentheses; `until` stays an ISO instant.
+ */
 export async function waitForWindow(w: DeployWindow, run: RunState): Promise<void> {
   let state = windowState(w, Date.now());
   if (state.open) return;
@@ -15,14 +18,14 @@ export async function waitForWindow(w: DeployWindow, run: RunState): Promise<voi
     const since = new Date().toISOString();
     try {
       while (!state.open) {
-        run.waitFor({ kind: 'window', gate: 'window', detail: `the window ${describeWindow(w)} opens at ${new Date(state.opensAt).toISOString()}`, since, until: new Date(state.opensAt).toISOString() });
+        run.waitFor({ kind: 'window', gate: 'window', detail: `the window ${describeWindow(w)} opens at ${windowTime(w, state.opensAt)}`, since, until: new Date(state.opensAt).toISOString() });
         await sleep(Math.max(1_000, state.opensAt - Date.now()));
         state = windowState(w, Date.now());
       }
     } finally {
       run.waitFor(undefined);
     }
-    return `opened; closes at ${new Date(state.closesAt).toISOString()}`;
+    return `opened; closes at ${windowTime(w, state.closesAt)}`;
   }, (r) => r);
 }
 

@@ -3,6 +3,7 @@ import { EXIT, EXIT_CODES } from '../../src/cli/context.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { eventually, runCli, type CliRun } from '../helpers/cli.js';
 import { backupFiles, createScenario, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * approve, reject and rollback as an operator types them, against deployments that really wait:
@@ -45,7 +46,7 @@ describe('decisions on deployments that really wait', () => {
     expect(run.stdout).toContain('→ approval: FAILED');
     expect(run.stdout).toContain('ben rejected the deployment: keep the tokens until the MCP change is live');
     expect(run.stdout.trim().split('\n').at(-1)).toBe(`deployment ${workflowId} outcome: aborted`);
-    const report = (await s.client.workflow.getHandle(workflowId).result()) as DeploymentReport;
+    const report = await deploymentResult(s.client.workflow.getHandle(workflowId));
     expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'rejected', by: 'ben' })]);
     // Nothing changed: v1's code, no backup taken, no migration applied.
     expect(s.head()).toBe(s.origin.tags.v1);

@@ -104,6 +104,8 @@ describe('schedule create: options → a Temporal Schedule', () => {
     [{ at: 'sun 03:00', id: '-x' }, '--id: letters, digits'],
     [{ at: 'sunday' }, '--at: calendar "sunday"'],
     [{ at: 'sun 03:00', ref: 'a..b' }, 'request.ref'],
+    [{ at: 'sun 03:00', validateTimeout: '0s' }, '--validate-timeout: a duration from 1 second to 10 minutes'],
+    [{ at: 'sun 03:00', validateTimeout: 'soon' }, '--validate-timeout: a duration from 1 second to 10 minutes'],
   ])('refuses %o', (bad, message) => {
     expect(() => deployScheduleFrom({ app: 'farm-chat', env: 'production', ref: 'v2', ...bad }, {})).toThrow(message);
   });

@@ -41,10 +41,12 @@ describe('safe-deploy schedule', () => {
   let nextRuns: string[];
 
   it('create: "sun 03:00" in Europe/Madrid, overlap SKIP, a catch-up window and a note', async () => {
-    const r = await runCli(['--task-queue', taskQueue, 'schedule', 'create', '--app', 'farm-chat', '--env', env, '--ref', 'v2', '--at', 'sun 03:00', '--time-zone', 'Europe/Madrid', '--note', 'Satshot release', '--catchup-window', '30m', '--json']);
+    // No worker on this queue: --no-validate creates it unchecked (scheduleSafety.test.ts checks through one).
+    const r = await runCli(['--task-queue', taskQueue, 'schedule', 'create', '--app', 'farm-chat', '--env', env, '--ref', 'v2', '--at', 'sun 03:00', '--time-zone', 'Europe/Madrid', '--note', 'Satshot release', '--catchup-window', '30m', '--no-validate', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const created = r.json<{ scheduleId: string; nextActionTimes: string[] }>();
     expect(created.scheduleId).toBe(scheduleId);
+    expect(created).toMatchObject({ validation: { checked: false } });
     nextRuns = created.nextActionTimes;
     expect(nextRuns.length).toBeGreaterThan(2);
     // Every run is a Sunday 03:00 in Madrid, i.e. 01:00 or 02:00 UTC (summer or winter time).
@@ -81,13 +83,20 @@ describe('safe-deploy schedule', () => {
     expect(text.stdout).toContain('policies:  overlap SKIP, catch-up window 1800 s');
   });
 
-  it('pause: paused, with the note saying why; unpause', async () => {
+  it('pause: paused, with the note saying why and the note it had; unpause puts that note back', async () => {
     const paused = await runCli(['schedule', 'pause', scheduleId, '--note', 'release freeze']);
     expect(paused.code, paused.stderr).toBe(0);
-    expect(await describeJson()).toMatchObject({ state: { paused: true, note: 'release freeze' } });
+    expect(paused.stdout).toContain(`paused schedule ${scheduleId}: release freeze`);
+    expect(await describeJson()).toMatchObject({ state: { paused: true, note: 'release freeze — note: Satshot release' } });
+    // A paused schedule is a release freeze: trigger refuses, saying why, and starts nothing.
+    const refused = await runCli(['schedule', 'trigger', scheduleId]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`schedule ${scheduleId} is paused: release freeze — note: Satshot release; nothing was started. To deploy anyway: safe-deploy schedule trigger ${scheduleId} --force`);
+    expect((await client.schedule.getHandle(scheduleId).describe()).info.numActionsTaken).toBe(0);
     const unpaused = await runCli(['schedule', 'unpause', scheduleId]);
     expect(unpaused.code, unpaused.stderr).toBe(0);
-    expect(await describeJson()).toMatchObject({ state: { paused: false, note: 'unpaused by tester' } });
+    expect(unpaused.stdout).toContain(`unpaused schedule ${scheduleId}: unpaused by tester`);
+    expect(await describeJson()).toMatchObject({ state: { paused: false, note: 'Satshot release' } });
   });
 
   it('trigger: a safeDeployment workflow really starts, with the request and the Deploy* search attributes; a second is skipped (SKIP)', async () => {
@@ -109,7 +118,12 @@ describe('safe-deploy schedule', () => {
     const second = await runCli(['schedule', 'trigger', scheduleId]);
     expect(second.code).toBe(2);
     expect(second.stdout).toContain('skipped, one of its deployments is still running (overlap policy SKIP)');
+
+    // The list says how its last run is doing: running (no worker here), then terminated.
+    const lastRun = async () => (await runCli(['schedule', 'list', '--json'])).json<{ schedules: { scheduleId: string; lastRun?: { workflowId: string; status: string } }[] }>().schedules.find((s) => s.scheduleId === scheduleId)?.lastRun;
+    expect(await lastRun()).toMatchObject({ workflowId, status: 'RUNNING' });
     await handle.terminate('test over');
+    expect(await lastRun()).toMatchObject({ workflowId, status: 'TERMINATED' });
   });
 
   it('delete: gone; then describe and pause say so (exit 6)', async () => {

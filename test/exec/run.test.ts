@@ -59,7 +59,8 @@ describe('run', () => {
     setTimeout(() => controller.abort(new Error('cancelled')), 200);
     const err = await run(node('setInterval(()=>{}, 1000)'), { signal: controller.signal }).catch((e) => e);
     expect(err.message).toBe('cancelled');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Stopped, not run to its end (it never ends): a generous bound, the machine may be loaded.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('reports a missing program as CommandNotFound', async () => {

@@ -7,6 +7,7 @@ import { freePort } from '../../scripts/lib/ports.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { attemptsOf, captureProduction, containsValue, expectNoSecretsInHistoryOrLog, secretsOf } from '../helpers/productionState.js';
 import { backupFiles, createScenario, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /** Requests that must be refused or stopped before anything changes, on a real production copy. */
 let s: Scenario;
@@ -89,7 +90,7 @@ describe('refused before anything changes', () => {
     expect(backupFiles(s).filter((f) => f !== 'work')).toEqual([]);
     await expectUntouched({ ignoreWork: true });
     await expectNoSecretsInHistoryOrLog(s, handle);
-  });
+  }, 300_000); // staging runs npm ci and the rehearsal a migration: far more than the default 30 s on a loaded machine
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ describe('bad input changes nothing: a table of malformed requests and worker co
       }
       Object.assign(process.env, c.workerEnv);
       handle = await s.start((c.request ?? s.request('v2')) as never);
-      result = await handle.result().then((report) => ({ report: report as DeploymentReport }), (error: unknown) => ({ error }));
+      result = await deploymentResult(handle).then((report) => ({ report }), (error: unknown) => ({ error }));
     } finally {
       writeFileSync(s.configPath, original);
       for (const name of Object.keys(c.workerEnv ?? {})) delete process.env[name];

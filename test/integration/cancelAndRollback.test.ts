@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -6,7 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { ensureTemporalCli } from '../../scripts/lib/temporalCli.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback } from '../helpers/productionState.js';
-import { createScenario, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { createScenario, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * Stopping a real deployment of v2 (a good release) while it changes production: two requests at
@@ -53,10 +56,10 @@ describe('cancelling a deployment rolls it back', () => {
     const before = await captureProduction(s);
     const [a, b] = await Promise.all([start('v2'), start('v2')]);
     // The refused one ends within seconds; the other goes on deploying.
-    const first = await Promise.race([a.result().then(() => a), b.result().then(() => b)]);
+    const first = await Promise.race([deploymentResult(a).then(() => a), deploymentResult(b).then(() => b)]);
     const refused = first;
     const winner = first === a ? b : a;
-    const refusal = (await refused.result()) as DeploymentReport;
+    const refusal = await deploymentResult(refused);
     expect(refusal.outcome).toBe('aborted');
     expect(refusal.error).toMatchObject({ step: 'lock', type: 'DeploymentInProgress' });
     expect(refusal.error?.message).toContain(winner.workflowId);
@@ -66,10 +69,16 @@ describe('cancelling a deployment rolls it back', () => {
 
     const at = await waitUntilChanging(winner);
     await winner.cancel();
-    const report = (await winner.result()) as DeploymentReport;
+    const report = await deploymentResult(winner);
     expect(report.error?.type).toBe('Cancelled');
     expect(report.error?.step).toBe(at.currentStep);
-    expect(report.rollback?.reason).toBe('the deployment was cancelled');
+    // Who cancelled is read from the cancel request in the history: this client's identity.
+    const who = `cancelled by ${s.client.options.identity}`;
+    expect(report.rollback?.reason).toBe(who);
+    expect(report.steps.find((x) => x.name === at.currentStep && x.status === 'failed')?.error).toBe(who);
+    // The outcome is the workflow's status: failed, with the report in the failure.
+    expect((await winner.describe()).status.name).toBe('FAILED');
+    expect((await refused.describe()).status.name).toBe('FAILED');
     expectVerifiedRollback(report);
     expect(undone(report)).toEqual(expect.arrayContaining(['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback', 'resume-writes-after-rollback']));
     await expectBackAtV1(s, before, { smokeRuns: 1 });
@@ -84,11 +93,12 @@ describe('cancelling a deployment rolls it back', () => {
     await waitUntilChanging(handle, ['restart', 'verify']);
     const answer = await handle.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'test' }] });
     expect(answer).toEqual({ outcome: 'rolled-back' });
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     expect(report.outcome).toBe('rolled-back');
     expect(report.error?.type).toBe('RollbackRequested');
     expect(report.migrations?.applied).toEqual(['20260201000000_satshot_integration']);
     expect(report.rollback).toMatchObject({ requestedBy: 'ana', reason: 'rollback requested by ana: test', strategy: 'restore-database', databaseRestored: true });
+    expect(report.steps.filter((x) => x.phase === 'deploy' && x.status === 'failed').map((x) => x.error)).toEqual(['rollback requested by ana: test']);
     expectVerifiedRollback(report);
     await expectBackAtV1(s, before, { smokeRuns: 1 });
     await expectNoSecretsInHistoryOrLog(s, handle);
@@ -102,11 +112,53 @@ describe('cancelling a deployment rolls it back', () => {
     await waitUntilChanging(handle);
     const { stdout } = await promisify(execFile)(cli!, ['workflow', 'cancel', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress')], { timeout: 60_000 });
     expect(stdout.toLowerCase()).toContain('cancel');
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     expect(report.error?.type).toBe('Cancelled');
-    expect(report.rollback?.reason).toBe('the deployment was cancelled');
+    expect(report.rollback?.reason).toMatch(/^cancelled by \S*temporal-cli\S*$/); // the CLI's identity (it sends no reason for one workflow)
+    // `temporal workflow result` tells a rolled-back deployment from a deployed one.
+    const result = await promisify(execFile)(cli!, ['workflow', 'result', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress')], { timeout: 60_000 }).then(() => 0, (e: { code?: number; stdout?: string }) => e);
+    expect(result).not.toBe(0);
+    expect((result as { stdout: string }).stdout).toMatch(/Status\s+FAILED/);
+    expect((result as { stdout: string }).stdout).toContain('rolled-back: cancelled by');
     expectVerifiedRollback(report);
     await expectBackAtV1(s, before, { smokeRuns: 1 });
     await expectNoSecretsInHistoryOrLog(s, handle);
+  }, CASE_TIMEOUT);
+  it('`safe-deploy cancel --by --reason` during a health wait reaches the step within seconds and is told in the report', async () => {
+    // A release whose app never becomes healthy, and a long health timeout: without the cancel
+    // reaching it, restart would wait 2 minutes.
+    const original = readFileSync(s.configPath, 'utf8');
+    const config = JSON.parse(original) as { apps: Record<string, Record<string, { health: { path: string; timeout: string } }>> };
+    config.apps['farm-chat']![s.environment]!.health = { path: '/health', timeout: '2 minutes' };
+    writeFileSync(s.configPath, JSON.stringify(config, null, 2));
+    try {
+      const before = await captureProduction(s);
+      const handle = await start('v2-broken-start');
+      await waitUntilChanging(handle, ['restart']);
+      await new Promise((r) => setTimeout(r, 3_000)); // well inside the health wait
+      const cancel = await runCli(['cancel', handle.workflowId, '--by', 'ana', '--reason', 'wrong ref', '--wait']);
+      expect(cancel.stdout).toContain(`cancel requested for ${handle.workflowId} by ana: wrong ref`);
+      expect(cancel.code).toBe(4); // rolled back
+      const report = await deploymentResult(handle);
+      expect(report.outcome).toBe('rolled-back');
+      expect(report.error).toMatchObject({ type: 'Cancelled', step: 'restart', message: 'cancelled by ana (safe-deploy cancel): wrong ref' });
+      expect(report.steps.find((x) => x.name === 'restart')).toMatchObject({ status: 'failed', error: 'cancelled by ana (safe-deploy cancel): wrong ref' });
+      // From the cancel request to the restart activity's end, in the history's own clock.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const at = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+      const requested = events.find((e) => e.workflowExecutionCancelRequestedEventAttributes)!;
+      const restartScheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'restartApplication')[0]!;
+      const restartEnded = events.find((e) => String(e.activityTaskCanceledEventAttributes?.scheduledEventId ?? '') === String(restartScheduled.eventId))!;
+      expect(restartEnded, 'the restart activity ended as cancelled').toBeDefined();
+      expect(at(restartEnded) - at(requested)).toBeLessThanOrEqual(5_000);
+      expectVerifiedRollback(report);
+      await expectBackAtV1(s, before, { smokeRuns: 1 });
+      await recordHistory(handle, 'rolled-back-cancelled');
+      const status = await runCli(['status', handle.workflowId]);
+      expect(status.code).toBe(4);
+      expect(status.stdout).toContain(`deployment ${handle.workflowId} outcome: rolled-back`);
+    } finally {
+      writeFileSync(s.configPath, original);
+    }
   }, CASE_TIMEOUT);
 });

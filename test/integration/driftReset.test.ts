@@ -5,6 +5,7 @@ import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectBackAtV1, expectUntouched, expectVerifiedRollback, health } from '../helpers/productionState.js';
 import { pollProgress, refusal } from '../helpers/progress.js';
 import { backupFiles, createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * The runbook's Option B on a real farm-chat production (v1, seeded: 20 users, 100 messages)
@@ -57,7 +58,7 @@ describe('a drifted production (runbook Option B)', () => {
     started.push(handle);
     await pollProgress(handle, 'the migration-risk gate', (p) => p.waitingFor?.gate === 'migration-risk');
     await handle.executeUpdate('approve', { args: [{ by: 'dba-ana', reason: 'test data only', action: 'reset' }] });
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     expect(report.outcome, report.error?.message).toBe('rolled-back');
     expect(report.steps.find((x) => x.name === 'migrate')).toMatchObject({ status: 'ok', summary: expect.stringContaining('prisma migrate reset') });
     expect(report.rollbackPlan).toMatchObject({ strategy: 'restore-database' });
@@ -82,7 +83,7 @@ describe('a drifted production (runbook Option B)', () => {
     expect(approve.code, approve.stderr).toBe(0);
     expect(approve.stdout).toBe(`approved gate migration-risk of ${handle.workflowId} with action reset (by dba-ana: test data only)\n`);
 
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     await recordHistory(handle, 'deployed-after-reset');
     expect(report.outcome, report.error?.message).toBe('deployed');
     expect(report.drift).toMatchObject({ resetOffered: true, inventory: { withinThreshold: true, users: [{ table: 'public.users', rows: 4 }] }, reset: { by: 'dba-ana', reason: 'test data only' } });

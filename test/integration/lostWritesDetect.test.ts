@@ -4,6 +4,7 @@ import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
 import { pollProgress } from '../helpers/progress.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 // The lost-writes gate opens during the rollback: rolling back is still under way.
 const WHILE_DEPLOYING_OR_ROLLING_BACK = { timeoutMs: 150_000, ongoing: ['running', 'rolling-back'] } as const;
@@ -60,7 +61,7 @@ describe('writes policy detect: a restore that would lose writes asks first', ()
     const email = 'late-approved@farm-chat.example';
     const { handle } = await deployAndWriteAfterBackup(email);
     expect(await handle.executeUpdate('approve', { args: [{ by: 'ana', reason: 'restore anyway, I will copy the user back' }] })).toEqual({ gate: 'lost-writes', decision: 'approved' });
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
 
     expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
     expectVerifiedRollback(report);
@@ -78,7 +79,7 @@ describe('writes policy detect: a restore that would lose writes asks first', ()
     const email = 'late-rejected@farm-chat.example';
     const { handle } = await deployAndWriteAfterBackup(email);
     expect(await handle.executeUpdate('reject', { args: [{ by: 'ben', reason: 'keep the new signups' }] })).toEqual({ gate: 'lost-writes', decision: 'rejected' });
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
 
     expect(report.outcome).toBe('rolled-back');
     expectVerifiedRollback(report);

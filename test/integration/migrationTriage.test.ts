@@ -15,6 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectUntouched, health } from '../helpers/productionState.js';
 import { pollProgress, refusal } from '../helpers/progress.js';
 import { createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * Failed-migration triage on a real farm-chat production, with failures the sample app's real
@@ -169,7 +170,7 @@ describe('undone by hand, then resolved as rolled back and deployed', () => {
     const approve = await runCli(['approve', handle.workflowId, '--action', 'resolve-rolled-back', '--reason', 'triage: nothing of it is left', '--by', 'dba-ana']);
     expect(approve.code, approve.stderr).toBe(0);
     expect(approve.stdout).toBe(`approved gate failed-migration of ${handle.workflowId} with action resolve-rolled-back (by dba-ana: triage: nothing of it is left)\n`);
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     await recordHistory(handle, 'deployed-after-resolve');
     expect(report.outcome).toBe('deployed');
     expect(report.failedMigration).toMatchObject({ proposal: 'resolve-rolled-back', resolved: { action: 'resolve-rolled-back', by: 'dba-ana', reason: 'triage: nothing of it is left', via: 'sql', changed: true } });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { createScenario, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * The rehearsal on a copy of the backup (it catches a broken migration before production is
@@ -62,7 +63,7 @@ describe('code-only rollback after a rehearsed additive migration', () => {
     const reg = await fetch(`${s.prod.baseUrl}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: lateEmail, password: 'a-late-user-pass', name: 'Late' }) });
     expect(reg.status).toBe(201);
     expect(await handle.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'satshot page is slow' }] })).toEqual({ outcome: 'rolled-back' });
-    report = (await handle.result()) as DeploymentReport;
+    report = await deploymentResult(handle);
     await recordHistory(handle, 'rolled-back-code-only-on-update');
   }, 600_000);
 
@@ -70,6 +71,15 @@ describe('code-only rollback after a rehearsed additive migration', () => {
     expect(report.rehearsal).toMatchObject({ previousReleaseCompatible: true, migrations: [{ name: '20260201000000_satshot_integration' }] });
     expect(report.rehearsal?.migrations[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(report.rollbackPlan).toMatchObject({ strategy: 'code-only' });
+    // Measured on the copy, not guessed: the migration changed no value that existed.
+    expect(report.rehearsal?.existingDataChanges).toEqual([]);
+  });
+
+  it('verified the kept database by content: every row of the backup is still the row the backup holds, or was written while writes were open', () => {
+    const untouched = report.rollback!.checks.filter((c) => c.name.startsWith('unchanged since the backup: '));
+    expect(untouched.map((c) => c.name).sort()).toEqual(['unchanged since the backup: public._prisma_migrations', 'unchanged since the backup: public.messages', 'unchanged since the backup: public.users']);
+    expect(untouched.every((c) => c.ok)).toBe(true);
+    expect(untouched.find((c) => c.name.endsWith('public.messages'))?.detail).toMatch(/^all \d+ rows of the backup hold exactly what they held/);
   });
 
   it('kept the database and the user who wrote during the monitoring window, and put v1 back', async () => {
@@ -108,7 +118,7 @@ describe('release directories', () => {
     }
     expect(realpathSync(r.prod.appDir)).not.toBe(v1Dir);
     expect(await handle.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'try the layout' }] })).toEqual({ outcome: 'rolled-back' });
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     expect(realpathSync(r.prod.appDir)).toBe(v1Dir);
     expect(report.steps.find((x) => x.name === 'reinstall-dependencies')).toMatchObject({ phase: 'rollback', status: 'skipped' });
     const rollbackActivities = (await scheduledActivities(handle)).slice((await scheduledActivities(handle)).lastIndexOf('monitorOnce') + 1);

@@ -13,6 +13,7 @@ import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { run } from '../../src/exec/run.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * A real worker process (safe-deploy's own worker, compiled: npm test builds first) SIGKILLed —
@@ -105,7 +106,7 @@ async function killWorkerDuring(running: (tree: number[]) => boolean | Promise<b
 
 async function result(handle: WorkflowHandle): Promise<DeploymentReport> {
   try {
-    return (await handle.result()) as DeploymentReport;
+    return await deploymentResult(handle);
   } catch (e) {
     // Outcomes other than deployed fail the workflow with the report as details.
     if (e instanceof WorkflowFailedError) {

@@ -68,7 +68,7 @@ describe('drift and the data (runbook Option B)', () => {
 
 describe('the rollback plan after an approved reset', () => {
   it('restores the backup, whatever the rehearsal would have allowed', () => {
-    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true })).toMatchObject({ strategy: 'code-only' });
-    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true, reset: true })).toEqual({ strategy: 'restore-database', why: 'the database is reset (approved): only the backup holds its rows' });
+    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true, existingDataChanges: [] })).toMatchObject({ strategy: 'code-only' });
+    expect(planRollback({ preferCodeOnly: true, additiveOnly: true, previousReleaseCompatible: true, existingDataChanges: [], reset: true })).toEqual({ strategy: 'restore-database', why: 'the database is reset (approved): only the backup holds its rows' });
   });
 });

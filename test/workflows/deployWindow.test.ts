@@ -9,6 +9,7 @@ import type { DeployRequestInput } from '../../src/config/schema.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { lockWorkflowId } from '../../src/workflows/deploymentLock.js';
 import { eventually } from '../helpers/cli.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * The deploy window on Temporal's time-skipping test server: started outside its window, the
@@ -110,7 +111,11 @@ describe('the deploy window, under time skipping', () => {
       expect(localTime(opensAt, ZONE)).toEqual({ weekday: opening.weekday, hhmm: '12:00' });
       expect(opensAt - Date.parse(waiting.waitingFor!.since)).toBeGreaterThan(2 * DAY);
       expect(opensAt - Date.parse(waiting.waitingFor!.since)).toBeLessThan(4 * DAY);
-      expect(waiting.waitingFor!.detail).toContain(`the window ${opening.weekday} 12:00–14:00 ${ZONE} opens at ${new Date(opensAt).toISOString()}`);
+      // The opening in the window's own zone, UTC in parentheses.
+      const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(opensAt);
+      const utc = new Date(opensAt).toISOString();
+      const day = opening.weekday[0]!.toUpperCase() + opening.weekday.slice(1);
+      expect(waiting.waitingFor!.detail).toBe(`the window ${opening.weekday} 12:00–14:00 ${ZONE} opens at ${day} ${localDate} 12:00 ${ZONE} (${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC)`);
       // Nothing was checked, let alone changed, before the window, and the lock is not held
       // while it waits: a hotfix of the same app and environment may run meanwhile.
       expect(calls).toEqual(['loadConfig', 'registeredSearchAttributes']);
@@ -118,14 +123,14 @@ describe('the deploy window, under time skipping', () => {
       await expect(env.client.workflow.getHandle(lockWorkflowId('farm-chat', 'production')).describe()).rejects.toThrow(/not found/i);
 
       const realStart = Date.now();
-      const report = (await handle.result()) as DeploymentReport; // the test server skips to the timer
+      const report = await deploymentResult(handle); // the test server skips to the timer
       expect(Date.now() - realStart).toBeLessThan(60_000);
 
       expect(report.outcome).toBe('deployed');
       const names = report.steps.map((s) => s.name);
       expect(names.slice(0, 4)).toEqual(['load-config', 'wait-for-window', 'lock', 'check-tools']);
       const waited = report.steps[1]!;
-      expect(waited).toMatchObject({ status: 'ok', result: expect.stringMatching(/^opened; closes at /) });
+      expect(waited).toMatchObject({ status: 'ok', result: `opened; closes at ${day} ${localDate} 14:00 ${ZONE} (${new Date(opensAt + 2 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ')} UTC)` });
       expect(waited.durationMs).toBeGreaterThan(2 * DAY);
       // In workflow time, the lock was taken at or after the opening, inside the window.
       const firstAfter = Date.parse(report.steps[2]!.startedAt);

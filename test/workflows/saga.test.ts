@@ -11,6 +11,7 @@ import { lockWorkflowId } from '../../src/workflows/deploymentLock.js';
 import type { Activities } from '../../src/activities/index.js';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import type { StepName } from '../../src/shared/steps.js';
+import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 /**
  * The saga on a real Temporal server with recording stubs: which undo runs, in which order,
@@ -47,6 +48,8 @@ interface StubOptions {
   migrationSql?: string;
   /** What the rehearsal found about the previous release on the migrated copy. */
   compatible?: boolean;
+  /** What the rehearsal measured the migration did to existing data (default: nothing). */
+  existingDataChanges?: { table: string; what: string; columns: string[] }[];
   dryRun?: boolean;
 }
 
@@ -70,7 +73,7 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
   };
   const counters = () => ({ at: new Date().toISOString(), tables: { 'public.users': 100 + (o.writesPerRead ?? 0) * reads++ } });
   const stubs = {
-    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true } } }),
+    loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true, ...(o.compatible === undefined ? {} : { startPrevious: { command: ['node', 'src/server.js'], portEnv: 'PORT', timeout: '30 seconds' } }) } } }),
     registeredSearchAttributes: async () => [],
     describeDeploymentLock: async ({ lockWorkflowId }: { lockWorkflowId: string }) => ({ gone: false, stale: false, holderWorkflowId: `holder-of-${lockWorkflowId}` }),
     checkTools: async () => step('check-tools', { versions: { pg_dump: 'pg_dump 15' }, pgDumpMajor: 15 }),
@@ -90,7 +93,8 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
         : { name: m.name, severity: 'additive', findings: [] })),
     }),
     stageRelease: async ({ commit }: { commit: string }) => step('stage-release', { dir: '/work/stage-x', commit, install: { commit, lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] } }),
-    rehearseMigration: async () => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }) }),
+    // Measured on request (a code-only rollback possible): this migration changed no existing value.
+    rehearseMigration: async ({ measureExistingData }: { measureExistingData?: boolean }) => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }), ...(measureExistingData ? { existingDataChanges: o.existingDataChanges ?? [] } : {}) }),
     removeStagedRelease: async () => step('remove-staging', { removed: true }),
     pruneBackups: async () => ({ kept: [], removed: [] }),
     stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
@@ -144,7 +148,7 @@ async function deploy(o: StubOptions = {}, during?: (h: WorkflowHandle, calls: C
   return worker.runUntil(async () => {
     const handle = await client.workflow.start('safeDeployment', { taskQueue, workflowId: `saga-${randomUUID()}`, args: [{ app: 'farm-chat', environment: 'production', ref: 'v2' }] });
     await during?.(handle, calls);
-    const report = (await handle.result()) as DeploymentReport;
+    const report = await deploymentResult(handle);
     return { calls, report, handle };
   });
 }
@@ -275,6 +279,22 @@ describe('safeDeployment saga', () => {
     expect(history.events?.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
   });
 
+  it('the outcome is the status: deployed completes; rolled back and aborted fail the workflow, typed, with the report', async () => {
+    const ok = await deploy({});
+    await expect(ok.handle.result()).resolves.toMatchObject({ outcome: 'deployed' });
+    expect((await ok.handle.describe()).status.name).toBe('COMPLETED');
+    for (const [o, type, outcome] of [[{ failAt: 'verify' }, 'DeploymentRolledBack', 'rolled-back'], [{ failAt: 'check-tools' }, 'DeploymentAborted', 'aborted']] as const) {
+      const { handle, report } = await deploy(o);
+      expect(report.outcome).toBe(outcome);
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause).toMatchObject({ type, nonRetryable: true, message: `${outcome}: ${report.error!.message}` });
+      expect(cause.details?.[0]).toEqual(report);
+      expect((await handle.describe()).status.name).toBe('FAILED');
+    }
+  }, 90_000);
+
   it('rolls back on a rollback update, saying who asked and why, and answers with the outcome', async () => {
     let answer: unknown;
     const { calls, report } = await deploy({ blockAt: 'restart' }, async (h, calls) => {
@@ -286,6 +306,21 @@ describe('safeDeployment saga', () => {
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ type: 'RollbackRequested' });
     expect(report.rollback).toMatchObject({ requestedBy: 'ana', reason: 'rollback requested by ana: login is slow', verified: true });
+    // The step it cut short says so (not "the deployment was cancelled").
+    expect(report.steps.find((x) => x.name === 'restart')).toMatchObject({ status: 'failed', error: 'rollback requested by ana: login is slow' });
+  });
+
+  it('a rollback during the monitoring window: the monitor step says who asked and why', async () => {
+    const { report } = await deploy({ monitorMinutes: 10 }, async (h) => {
+      for (;;) {
+        const p = await h.query<Progress>('progress');
+        if (p.currentStep === 'monitor') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'error rate up' }] });
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.steps.find((x) => x.name === 'monitor')).toMatchObject({ status: 'failed', error: 'rollback requested by ana: error rate up' });
   });
 
   it('refuses a rollback update without a reason, and once the deployment has ended', async () => {
@@ -453,6 +488,14 @@ describe('safeDeployment saga', () => {
     expect(calls).not.toContain('restore-database');
     expect(calls).toContain('verify-rollback:code-only');
     expect(report.rollback).toMatchObject({ strategy: 'code-only', verified: true });
+  });
+
+  it('restores the database when the rehearsal measured that the migration changed existing values, naming them', async () => {
+    const { calls, report } = await deploy({ compatible: true, failAt: 'restart', existingDataChanges: [{ table: 'public.users', what: 'values changed in email', columns: ['email'] }] });
+    expect(report.rollbackPlan).toEqual({ strategy: 'restore-database', why: 'on the rehearsal copy the migration changed existing data (public.users: values changed in email): a code-only rollback would keep it' });
+    expect(report.rehearsal?.existingDataChanges).toEqual([{ table: 'public.users', what: 'values changed in email', columns: ['email'] }]);
+    expect(calls).toContain('restore-database');
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', databaseRestored: true });
   });
 
   it('restores the database anyway when the migration itself failed, whatever the plan', async () => {

@@ -1,10 +1,13 @@
 import type { ScheduleDescription, ScheduleSummary } from '@temporalio/client';
+import { inUtc } from '../../shared/calendar.js';
 import { formatTime, table } from '../table.js';
+import { lastRunLabel, type LastRun } from './lastRun.js';
 
-/** Next run times in the schedule's own zone: "Sun 2025-06-01 03:00:00 Europe/Madrid". */
+/** Next run times in the schedule's own zone, UTC in parentheses: "Sun 2025-06-01 03:00:00 Europe/Madrid (2025-06-01 01:00 UTC)". */
 export function nextRunLines(times: Date[], timeZone: string, count = 3): string[] {
   if (!times.length) return ['  next runs: none (paused, or no actions left)'];
-  return [`  next runs: ${formatTime(times[0], timeZone)}`, ...times.slice(1, count).map((t) => `             ${formatTime(t, timeZone)}`)];
+  const at = (t: Date) => `${formatTime(t, timeZone)}${timeZone === 'UTC' ? '' : ` ${inUtc(t.getTime())}`}`;
+  return [`  next runs: ${at(times[0]!)}`, ...times.slice(1, count).map((t) => `             ${at(t)}`)];
 }
 
 /** A calendar as written at creation ("sun 03:00"), else the raw spec. */
@@ -18,18 +21,27 @@ export interface ListedSchedule {
   when: string;
   timeZone: string;
   nextActionTimes: string[];
+  /** The deployment it started last, and how that went (none yet: absent). */
+  lastRun?: LastRun;
 }
 
-export function listedSchedule(s: ScheduleSummary): ListedSchedule {
+export function listedSchedule(s: ScheduleSummary, lastRun?: LastRun): ListedSchedule {
   const timeZone = s.spec?.timezone ?? 'UTC';
-  return { scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, when: whenOf(s.spec), timeZone, nextActionTimes: s.info.nextActionTimes.map((t) => t.toISOString()) };
+  return {
+    scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, when: whenOf(s.spec), timeZone, nextActionTimes: s.info.nextActionTimes.map((t) => t.toISOString()),
+    ...(lastRun ? { lastRun } : {}),
+  };
 }
 
+/** The columns scripts may already cut stay first; LAST RUN comes after the note. */
 export function renderScheduleList(rows: ListedSchedule[]): string {
   if (!rows.length) return 'no safe-deploy schedules';
   return table(
-    ['SCHEDULE ID', 'STATE', 'WHEN', 'NEXT RUN', 'NOTE'],
-    rows.map((r) => [r.scheduleId, r.paused ? 'paused' : 'active', r.when, r.nextActionTimes[0] ? formatTime(new Date(r.nextActionTimes[0]), r.timeZone) : '-', r.note ?? '']),
+    ['SCHEDULE ID', 'STATE', 'WHEN', 'NEXT RUN', 'NOTE', 'LAST RUN'],
+    rows.map((r) => [
+      r.scheduleId, r.paused ? 'paused' : 'active', r.when, r.nextActionTimes[0] ? formatTime(new Date(r.nextActionTimes[0]), r.timeZone) : '-', r.note ?? '',
+      r.lastRun ? `${lastRunLabel(r.lastRun)} (started ${formatTime(new Date(r.lastRun.startedAt), r.timeZone)})` : '-',
+    ]),
   );
 }
 

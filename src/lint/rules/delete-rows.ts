@@ -10,6 +10,6 @@ export const deleteRows: Rule = {
     const del = get(stmt.node, 'DeleteStmt');
     if (!del || ctx.isNewTable(tableKey(del.relation))) return [];
     const which = del.whereClause ? 'the rows matching its WHERE' : 'every row (no WHERE)';
-    return [{ message: `deletes ${which} from ${tableName(del.relation)}; only a backup restore brings them back` }];
+    return [{ message: `deletes ${which} from ${tableName(del.relation)}; only a backup restore brings them back`, removesRowsOf: tableKey(del.relation) }];
   },
 };

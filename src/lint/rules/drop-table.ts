@@ -10,6 +10,6 @@ export const dropTable: Rule = {
     if (get(stmt.node, 'DropStmt')?.removeType !== 'OBJECT_TABLE') return [];
     return dropTargets(stmt.node)
       .filter((t) => !ctx.isNewTable(t.key))
-      .map((t) => ({ message: `drops table ${t.name} and all its rows; the previous release (the rollback target) still uses it` }));
+      .map((t) => ({ message: `drops table ${t.name} and all its rows; the previous release (the rollback target) still uses it`, removesRowsOf: t.key }));
   },
 };

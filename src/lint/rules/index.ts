@@ -17,6 +17,7 @@ import { renameTable } from './rename-table.js';
 import { setNotNull } from './set-not-null.js';
 import { truncateTable } from './truncate-table.js';
 import { uniqueOnExistingTable } from './unique-on-existing-table.js';
+import { updateExistingValues } from './update-existing-values.js';
 import { updateWholeTable } from './update-whole-table.js';
 import { validateInSameTransaction } from './validate-in-same-transaction.js';
 
@@ -31,6 +32,7 @@ export const rules: readonly Rule[] = [
   deleteRows,
   // risky: long or strong locks, table rewrites, failures on existing data
   updateWholeTable,
+  updateExistingValues,
   changeColumnType,
   renameColumn,
   renameTable,

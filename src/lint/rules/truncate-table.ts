@@ -13,6 +13,6 @@ export const truncateTable: Rule = {
     return (truncate.relations ?? [])
       .map((r) => get(r, 'RangeVar'))
       .filter((r) => !ctx.isNewTable(tableKey(r)))
-      .map((r) => ({ message: `deletes every row of ${tableName(r)}${cascade}` }));
+      .map((r) => ({ message: `deletes every row of ${tableName(r)}${cascade}`, removesRowsOf: tableKey(r) }));
   },
 };
