@@ -21,8 +21,15 @@ export const DEFAULT_OUTAGE_WAIT_MS = 5 * 60_000;
 /** How often a waiting step asks PostgreSQL again. */
 const POLL_MS = 2_000;
 
-/** PostgreSQL answering (and since when its server runs), or why it does not. */
-export type DatabaseProbe = { up: true; startedAt: string } | { up: false; why: string };
+/**
+ * PostgreSQL answering (and since when its server runs, when that could be read), or why it does
+ * not. A server that answers with an error of its own (the database does not exist, is closed to
+ * connections, the password is wrong) is up: that is not an outage, and waiting would not end it.
+ */
+export type DatabaseProbe = { up: true; startedAt?: string } | { up: false; why: string };
+
+/** SQLSTATEs of a server that is not there for us yet: connection exceptions, shutting down or starting up, out of connections. */
+const NOT_ANSWERING = /^(08|57P0[123]|53)/;
 
 /** One connection and `SELECT pg_postmaster_start_time()`. */
 export async function probeDatabase(db: DbTarget): Promise<DatabaseProbe> {
@@ -31,6 +38,8 @@ export async function probeDatabase(db: DbTarget): Promise<DatabaseProbe> {
     return { up: true, startedAt: rows[0]!.started };
   } catch (e) {
     if (e instanceof CancelledFailure) throw e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !NOT_ANSWERING.test(code)) return { up: true };
     return { up: false, why: (e as Error).message || String(e) };
   }
 }
@@ -55,7 +64,7 @@ export function waitingForDatabase(db: DbTarget, step: StepName, why: string, wh
  * its server started. Still no answer: a retryable DatabaseUnreachable (the activity's retries,
  * or the rollback's, decide what comes next). A cancellation ends the wait at once.
  */
-export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: number): Promise<string> {
+export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: number): Promise<string | undefined> {
   const since = Date.now();
   for (;;) {
     const p = await probeDatabase(db);
@@ -73,7 +82,7 @@ export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: numb
  */
 export function outageOf(before: string | undefined, after: DatabaseProbe): { why: string } | undefined {
   if (!after.up) return { why: after.why };
-  if (before !== undefined && after.startedAt !== before) return { why: `its server restarted while the step ran: started ${before}, now ${after.startedAt}` };
+  if (before !== undefined && after.startedAt !== undefined && after.startedAt !== before) return { why: `its server restarted while the step ran: started ${before}, now ${after.startedAt}` };
   return undefined;
 }
 

@@ -95,6 +95,19 @@ describe('telling an outage from a broken release', () => {
     expect(err.message).toContain('(database.outageWait)');
   }, 30_000);
 
+  it('a server that answers with an error of its own is up: a missing database is not an outage to wait for', async () => {
+    // A rollback finishing a half-way swap finds production renamed aside; a wrong password is a person's to fix.
+    const db = { ...parseDatabaseUrl(inject('pg').superuserUrl), database: 'sd_no_such_database' };
+    expect(await probeDatabase(db)).toEqual({ up: true });
+    // Answered at once, not after database.outageWait (10 minutes here; the test's own timeout is 30 s).
+    await expect(new MockActivityEnvironment().run(() => waitForDatabase(db, 'restore-database', 600_000))).resolves.toBeUndefined();
+    // Its failure stays what it is, not DatabaseUnreachable.
+    const failure = new Error('database "sd_no_such_database" does not exist');
+    await expect(outageAware(db, 'backup', async () => { throw failure; }, { waitMs: 600_000 })).rejects.toBe(failure);
+    // Nor is a restart told from a server whose start time could not be read.
+    expect(outageOf('2026-12-01 10:00:00+00', { up: true })).toBeUndefined();
+  }, 30_000);
+
   it('a cancellation ends the wait at once', async () => {
     const db = { ...parseDatabaseUrl(inject('pg').superuserUrl), port: await freePort() };
     const env = new MockActivityEnvironment();
