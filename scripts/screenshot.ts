@@ -5,10 +5,11 @@
  * migration fails half-way on production and the deployment rolls back), then opens that
  * workflow's page in headless Chromium and saves two pictures: its Timeline (every activity with
  * its summary, the failed migration, the compensations) and its User Metadata (summary and current
- * details, the runbook with a mark per step).
+ * details, the runbook with a mark per step). Then it deploys v2 (deployed) and saves the list of
+ * deployments: the rolled-back one Failed (red), the deployed one Completed.
  *
- *   npm run screenshot                 writes docs/images/web-ui-rolled-back.png and web-ui-current-details.png
- *   npm run screenshot -- --out x.png  x.png and x-current-details.png
+ *   npm run screenshot                 writes docs/images/web-ui-rolled-back.png, web-ui-current-details.png and web-ui-list.png
+ *   npm run screenshot -- --out x.png  x.png, x-current-details.png and x-list.png
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +36,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/scripts/s
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: join(root, 'docs', 'images', 'web-ui-rolled-back.png') } } });
 const out = resolve(args.out!);
 const details = out.replace(/-rolled-back\.png$|\.png$/, '-current-details.png');
+const list = out.replace(/-rolled-back\.png$|\.png$/, '-list.png');
 const log = (line: string) => console.log(line);
 const TASK_QUEUE = 'safe-deploy';
 
@@ -109,6 +111,22 @@ async function main(): Promise<void> {
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: details, clip: { x: 0, y: 0, width: 1600, height: 1000 } });
     log(`saved ${details}`);
+
+    // The list: the rolled-back deployment Failed, a deployed one Completed (the outcome is the status).
+    const good = await startDeployment(client, parseRequest({ app: 'farm-chat', environment: 'production', ref: 'v2', reason: 'Satshot integration, the migration fixed', requestedBy: 'ana' }), { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2' });
+    log(`deploying: ${good.workflowId}`);
+    const goodReport = await deploymentResult(good);
+    if (goodReport.outcome !== 'deployed') throw new Error(`expected a deployed deployment, got ${goodReport.outcome}`);
+    await waitUntil('the second outcome in the visibility store', async () => {
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${good.workflowId}' AND DeployOutcome = 'deployed'` })) return w !== undefined;
+      return false;
+    }, 30_000, 250);
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent("WorkflowType = 'safeDeployment'")}`, { waitUntil: 'networkidle' });
+    await page.getByText('deploy-farm-chat-production-v2', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await page.getByText('Failed', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: list, clip: { x: 0, y: 0, width: 1600, height: 700 } });
+    log(`saved ${list}`);
   } finally {
     for (const stop of stops) await stop().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
     rmSync(work, { recursive: true, force: true });

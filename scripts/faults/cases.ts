@@ -57,11 +57,15 @@ const injected = (step: string, outcome: Expectation['outcome'], databaseRestore
 
 /** Forward steps that change something. Before migrate the restore is not registered: the database was never touched. */
 export const FORWARD_STEPS: StepSpec[] = [
+  // In place, the release is staged (checkout, npm ci, build) before writes pause: a failure there
+  // ends `aborted` with nothing paused; a kill lands mid npm ci.
+  { step: 'stage-release', activity: 'stageRelease', input: { commit: 'tag:v2' }, onError: injected('stage-release', 'aborted'), killAfterMs: 2_500 },
   // Nothing changed but a paused door: the failure ends `aborted` after writes are resumed.
   { step: 'stop-writes', activity: 'stopWrites', input: { step: 'stop-writes' }, onError: injected('stop-writes', 'aborted') },
   { step: 'backup', activity: 'backupDatabase', onError: injected('backup', 'aborted') },
   { step: 'activate-release', activity: 'activateRelease', input: { commit: 'tag:v2' }, onError: injected('activate-release', 'rolled-back', false) },
-  { step: 'install-dependencies', activity: 'installDependencies', input: { step: 'install-dependencies' }, onError: injected('install-dependencies', 'rolled-back', false), killAfterMs: 2_500 },
+  // The staged install moved in: renames of a few milliseconds, so a kill lands after the work.
+  { step: 'install-dependencies', activity: 'installDependencies', input: { step: 'install-dependencies' }, onError: injected('install-dependencies', 'rolled-back', false) },
   { step: 'migrate', activity: 'migrateDatabase', onError: injected('migrate', 'rolled-back', true) },
   { step: 'restart', activity: 'restartApplication', input: { step: 'restart' }, onError: injected('restart', 'rolled-back', true) },
   { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, onError: injected('verify', 'rolled-back', true) },
@@ -71,7 +75,8 @@ export const FORWARD_STEPS: StepSpec[] = [
 /** Rollback steps, reached through v2-broken-migration: a crash or a server restart mid-rollback must not stop it. */
 export const ROLLBACK_STEPS: StepSpec[] = [
   { step: 'restore-database', activity: 'restoreDatabase' },
-  { step: 'reinstall-dependencies', activity: 'installDependencies', input: { step: 'reinstall-dependencies' }, killAfterMs: 2_500 },
+  // v1's kept install moved back (or, without its marker, npm ci): a kill lands after the work or mid npm ci.
+  { step: 'reinstall-dependencies', activity: 'installDependencies', input: { step: 'reinstall-dependencies' } },
   { step: 'verify-rollback', activity: 'verifyDeployment', input: { step: 'verify-rollback' } },
 ];
 
@@ -121,7 +126,7 @@ const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migrat
  *    command may outlive it; a new worker retries the step: the same ends.
  * Left out (each case costs one to two minutes): kinds on steps whose work never touches what
  * the fault breaks — npm ci, git and the maintenance switch need no PostgreSQL (an outage begun
- * there is met by the next step that does: install-dependencies' case shows migrate waiting for
+ * there is met by the next step that does: stage-release's case shows stop-writes waiting for
  * it), and a rollback's reinstall is the same npm ci as the forward one; repeats of a landing
  * already covered — resume-writes runs the same appctl as stop-writes and restart, verify-rollback
  * the same checks as verify (its pg-outage case kept: the rollback's own verification waiting);
@@ -135,7 +140,7 @@ const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migrat
 export const MID_WORK_CASES: { step: string; activity: string; input?: Record<string, string>; ref: FaultCase['ref']; landing: Landing; kinds: Partial<Record<FaultKind, { expect: Expectation; landing?: Landing }>> }[] = [
   { step: 'stop-writes', activity: 'stopWrites', input: { step: 'stop-writes' }, ref: 'v2', landing: appctl('maintenance-on'), kinds: { 'pg-outage': { expect: deployed } } },
   { step: 'backup', activity: 'backupDatabase', ref: 'v2', landing: pgDump, kinds: { 'pg-outage': { expect: deployed }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
-  { step: 'install-dependencies', activity: 'installDependencies', input: { step: 'install-dependencies' }, ref: 'v2', landing: npmCi, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
+  { step: 'stage-release', activity: 'stageRelease', input: { commit: 'tag:v2' }, ref: 'v2', landing: npmCi, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
   { step: 'migrate', activity: 'migrateDatabase', ref: 'v2', landing: blockedMigration, kinds: { 'pg-outage': { expect: migrationCut }, 'pg-restart-immediate': { expect: migrationCut }, 'kill-worker-mid': { expect: migrationCut } } },
   { step: 'restart', activity: 'restartApplication', input: { step: 'restart' }, ref: 'v2', landing: appctl('restart'), kinds: { 'pg-outage': { expect: deployed }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
   { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, ref: 'v2', landing: migrateStatus, kinds: { 'pg-outage': { expect: deployed, landing: firstGit }, 'kill-worker-mid': { expect: deployed } } },

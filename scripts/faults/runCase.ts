@@ -269,6 +269,13 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     if (err instanceof LandingMissed) result.landingMissed = true;
     result.problems.push(`case failed: ${(err as Error).message}`);
     if (handle) await handle.terminate('fault matrix: case failed').catch(() => undefined);
+    // A terminated workflow does not cancel the activity its worker runs (an npm ci, a pg_dump):
+    // the worker goes, with every command it started, before the station is put back to v1.
+    // Seen: a reset raced the abandoned deployment's npm ci ('Unexpected end of JSON input').
+    if (handle) {
+      await station.worker.crash([appPid(station.prod) ?? 0]).catch(() => []);
+      await station.worker.start();
+    }
   } finally {
     await restartPg?.catch(() => undefined);
     await blocker?.end().catch(() => undefined);

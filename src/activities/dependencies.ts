@@ -11,6 +11,7 @@ import type { StepName } from '../shared/steps.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { sha256File } from './files.js';
+import { moveStagedProducts, removeKept, restoreKeptProducts } from './stagedProducts.js';
 
 export interface InstallInput {
   target: TargetConfig;
@@ -20,6 +21,13 @@ export interface InstallInput {
   step: StepName;
   /** Where to install: the app's directory (default) or a staged release's. */
   dir?: string;
+  /**
+   * In place: the staged copy of this very commit, whose install and build products are moved in
+   * (the app's previous ones kept aside for the deployment's rollback) instead of installing again.
+   */
+  fromStaged?: { dir: string; deploymentId: string };
+  /** The rollback's reinstall: move back what this deployment kept aside first; install only if it does not match. */
+  restoreKept?: { deploymentId: string };
 }
 
 export interface DependencyFacts {
@@ -29,6 +37,10 @@ export interface DependencyFacts {
   skipped: boolean;
   packages: number;
   requiredPresent: string[];
+  /** Where node_modules and the build came from when not installed here: moved in from the staged copy, or moved back from the kept folder. */
+  source?: 'staged' | 'kept';
+  /** Why the fast way was not taken (the install command ran instead). */
+  note?: string;
 }
 
 const MARKER = '.safe-deploy-install.json';
@@ -103,7 +115,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
      * the marker says node_modules was built from this very commit and lockfile, so a retry or a
      * compensation for a step that never ran costs nothing.
      */
-    async installDependencies({ target: t, commit, requiredPackages, step, dir = t.appDir }: InstallInput): Promise<DependencyFacts> {
+    async installDependencies({ target: t, commit, requiredPackages, step, dir = t.appDir, fromStaged, restoreKept }: InstallInput): Promise<DependencyFacts> {
       const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
         throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `the working copy is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`, remedy: 'activate the release first', retryable: false });
@@ -111,10 +123,25 @@ export function createDependencyActivities(deps: ActivityDeps) {
       const lockfileSha256 = await sha256File(join(dir, 'package-lock.json')).catch(() => {
         throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `${dir} has no package-lock.json`, remedy: 'commit a lockfile: npm ci needs it for reproducible installs', retryable: false });
       });
+      let source: DependencyFacts['source'];
+      let note: string | undefined;
+      if (fromStaged) {
+        const m = await moveStagedProducts({ t, deploymentId: fromStaged.deploymentId, stagedDir: fromStaged.dir, commit, step });
+        if (m.note) note = m.note;
+        else source = 'staged';
+      }
+      if (restoreKept) {
+        const r = await restoreKeptProducts({ t, deploymentId: restoreKept.deploymentId });
+        if (r.restored) source = 'kept';
+      }
       const markerPath = join(dir, 'node_modules', MARKER);
       const marker = await readFile(markerPath, 'utf8').then(JSON.parse).catch(() => undefined);
       const before = await compareWithLockfile(dir);
       const upToDate = marker?.commit === commit && marker?.lockfileSha256 === lockfileSha256 && before.missing.length === 0 && before.extraneous.length === 0;
+      if (!upToDate && source) {
+        note = `${source === 'staged' ? 'the node_modules moved in from the staged copy' : 'the kept node_modules'} did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
+        source = undefined;
+      }
       if (!upToDate) {
         const env = { cwd: dir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.install as never) };
         for (const [phase, argv] of [['install', t.commands.install], ...t.commands.build.map((b) => ['build', b] as const)] as const) {
@@ -143,8 +170,15 @@ export function createDependencyActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      if (!upToDate) await writeFile(markerPath, JSON.stringify({ commit, lockfileSha256, installedAt: new Date().toISOString() }));
-      return { commit, lockfileSha256, skipped: upToDate, packages: after.packages, requiredPresent: requiredPackages };
+      if (!upToDate) await writeFile(markerPath, JSON.stringify({ commit, lockfileSha256, dir, installedAt: new Date().toISOString() }));
+      if (restoreKept) await removeKept(t, restoreKept.deploymentId);
+      return { commit, lockfileSha256, skipped: upToDate, packages: after.packages, requiredPresent: requiredPackages, ...(source ? { source } : {}), ...(note ? { note } : {}) };
+    },
+
+    /** Removes what install-dependencies kept of the previous release for a rollback, once the deployment no longer needs it. */
+    async removeKeptDependencies({ target: t, deploymentId }: { target: TargetConfig; deploymentId: string }): Promise<{ removed: boolean }> {
+      if (t.codeLayout === 'releases') return { removed: false };
+      return removeKept(t, deploymentId);
     },
   };
 }

@@ -186,6 +186,12 @@ export function activitySleep(ms: number): Promise<void> {
   return c ? c.sleep(ms) : new Promise((r) => setTimeout(r, ms));
 }
 
+/** Throws the activity's cancellation when it has been cancelled (between steps of work that runs no child process). */
+export function throwIfCancelled(): void {
+  const c = currentContext();
+  if (c?.cancellationSignal.aborted) throw c.cancellationSignal.reason ?? new Error('cancelled');
+}
+
 export function heartbeat(details: Record<string, unknown>): void {
   const c = currentContext();
   if (!c) return;

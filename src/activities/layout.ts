@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import { ApplicationFailure } from '@temporalio/common';
 import { gitCloneMirror, gitCloneShared, gitCheckout, gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
@@ -73,7 +74,12 @@ export function createLayoutActivities(deps: ActivityDeps) {
           throw commandFailure(e, { step: 'stage-release', type: FailureType.CommandFailed, what: `cannot check ${commit.slice(0, 12)} out into ${dir}`, remedy: `check ${p.gitDir} and free space`, retryable: true });
         }
       }
-      const install = await installDependencies({ target: t, commit, requiredPackages, step: 'stage-release', dir });
+      const install = await installDependencies({ target: t, commit, requiredPackages, step: 'stage-release', dir }).catch(async (e) => {
+        // A release its own install refuses is not retried: its scratch copy goes now (a retryable
+        // failure keeps it, for the retry to finish).
+        if (t.codeLayout !== 'releases' && e instanceof ApplicationFailure && e.nonRetryable) await rm(dir, { recursive: true, force: true });
+        throw e;
+      });
       return { dir, commit, install };
     },
 

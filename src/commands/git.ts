@@ -32,6 +32,8 @@ export const gitFetch = (cwd: string, remote: string, timeoutMs?: number) =>
 /** `<ref>^{commit}` resolves tags, branches and shas; `--end-of-options` keeps the ref from being read as a flag. */
 export const gitResolve = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
 export const gitHead = (cwd: string) => git(cwd, ['rev-parse', 'HEAD']);
+/** What git ignores in the working copy, NUL-separated (`!! path`, a whole ignored folder as `!! dir/`). */
+export const gitIgnoredPaths = (cwd: string) => git(cwd, ['status', '--porcelain=v1', '-z', '--ignored', '--untracked-files=normal']);
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
 export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number, o: { force?: boolean } = {}) =>
   git(cwd, ['checkout', '--quiet', ...(o.force ? ['--force'] : []), '--detach', commitId(commit)], timeoutMs);

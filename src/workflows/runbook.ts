@@ -20,6 +20,12 @@ import { runPreChecks } from './preChecks.js';
 import { Skipped, type RunState } from './runState.js';
 import { monitorRelease } from './waiting.js';
 
+/** `moved in from the staged copy (53 packages)`, `53 packages (already installed)`, or the reason the fast way was not taken. */
+const installSummary = (r: { packages: number; skipped: boolean; source?: 'staged' | 'kept'; note?: string }) =>
+  r.source === 'staged' ? `moved in from the staged copy, not installed again (${r.packages} packages)`
+    : r.source === 'kept' ? `moved back from the kept copy, not installed again (${r.packages} packages)`
+      : `${r.packages} packages${r.skipped ? ' (already installed)' : ''}${r.note ? `; ${r.note}` : ''}`;
+
 const failure = (type: FailureType, step: string, what: string, remedy: string) =>
   ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
@@ -36,12 +42,15 @@ export interface Deployment {
   rollback: NonNullable<DeploymentReport['rollback']>;
   /** What a person needs to finish a failed rollback by hand. */
   facts: { previousCommit?: string; backupPath?: string; snapshotDatabase?: string; keptAs?: string };
+  /** Clean-ups the runbook leaves to however the deployment ends (staged copies); each idempotent, run once. */
+  leftovers: (() => Promise<void>)[];
 }
 
 /**
  * The runbook's forward steps, each change's undo registered beside it: pre-checks → approval →
- * stage (and rehearse on a copy) → writes paused → backup → code and dependencies on every host →
- * migrate → restart and verify every host → writes resumed → monitoring.
+ * stage (checkout, npm ci, build) → rehearse on an online copy → writes paused → backup → code and
+ * dependencies on every host (in place: the staged install moved in) → migrate → restart and
+ * verify every host → writes resumed → monitoring.
  */
 export async function runbook(d: Deployment): Promise<Outcome> {
   const { deploymentId, request, hosts, run, gates, undo, rollback } = d;
@@ -72,20 +81,30 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   }
 
   // The target release in a directory of its own, with its own node_modules (no production
-  // change): the release directory itself on every host, or, in place, a scratch copy on the
-  // first host where the migration is rehearsed.
+  // change): the release directory itself on every host, or, in place, a scratch copy on every
+  // host, whose install and build install-dependencies moves into the working copy: no npm ci
+  // while writes are paused. Histories recorded before staged in place only on the first host,
+  // and only to rehearse, then installed again in the pause.
+  const reuse = !request.dryRun && !releases && patched('stage-in-place-before-pause');
   const rehearse = pending && t.rehearsal.enabled && !fixes.resetting;
   const startedAt = new Date(workflowInfo().startTime).toISOString();
   const staged = new Map<Host, string>();
-  await eachHost(releases ? hosts : rehearse || fixes.needsStaging ? [first] : [], t.rollout, async (h) => {
+  await eachHost(releases || reuse ? hosts : rehearse || fixes.needsStaging ? [first] : [], t.rollout, async (h) => {
     const on = onHost(hosts, h);
     const r = await run.step('stage-release', `Stage ${release.target.name} in its own directory (checkout, npm ci)${on}`, () => callOn(h, changing, 'stageRelease', `Stage ${release.target.name}${on}`, { target: h.target, deploymentId, commit: release.target.commit, startedAt, requiredPackages: requiredPackages(h.target, release.target.manifest) }), (x) => `${x.dir} (${x.install.packages} packages)`);
     staged.set(h, r.dir);
   });
+  /** Removes the in-place staged copies (once; a second call finds nothing to do). */
+  const unstaged = new Set<Host>();
   const unstage = async () => {
-    if (releases || !staged.has(first)) return;
-    await run.step('remove-staging', 'Remove the staged copy', () => CancellationScope.nonCancellable(() => callOn(first, changing, 'removeStagedRelease', 'Remove the staged copy', { target: t, dir: staged.get(first)! })), (r) => (r.removed ? 'removed' : 'already gone'));
+    if (releases) return;
+    for (const h of hosts.filter((x) => staged.has(x) && !unstaged.has(x))) {
+      unstaged.add(h);
+      const summary = `Remove the staged copy${reuse ? onHost(hosts, h) : ''}`;
+      await run.step('remove-staging', summary, () => CancellationScope.nonCancellable(() => callOn(h, changing, 'removeStagedRelease', summary, { target: h.target, dir: staged.get(h)! })), (r) => (r.removed ? 'removed' : 'already gone'));
+    }
   };
+  if (reuse) d.leftovers.push(unstage);
   // Measuring what the migration does to existing data costs two full reads of the copy: only
   // when a code-only rollback could be chosen at all.
   const codeOnlyPossible = t.rehearsal.preferCodeOnly && gate.additiveOnly && t.rehearsal.startPrevious !== undefined && !fixes.resetting;
@@ -103,6 +122,18 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       await unstage();
     }
     return 'dry-run';
+  }
+  // The rehearsal before writes pause, on a consistent pg_dump of production taken online (a
+  // dry run's way; a snapshot-method template copy would close production): a failing migration
+  // aborts with nothing paused. Histories recorded before rehearsed in the pause, on the backup.
+  const rehearseFirst = patched('rehearse-before-pause');
+  let rehearsed: { previousReleaseCompatible?: boolean; existingDataChanges?: { table: string; what: string }[] } = {};
+  if (rehearseFirst) {
+    try {
+      if (rehearse) rehearsed = await rehearseOn({});
+    } finally {
+      if (!reuse) await unstage();
+    }
   }
 
   await d.notify('started', `${release.current.name} → ${release.target.name}${request.reason ? ` (${request.reason})` : ''}${request.requestedBy ? `, by ${request.requestedBy}` : ''}`);
@@ -138,11 +169,12 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const approvedLoss = approvedBy ? [...new Set((run.report.lint ?? []).flatMap((m) => m.findings).flatMap((f) => (f.removesRowsOf ? [f.removesRowsOf] : [])))] : [];
   if (approvedLoss.length > 0) run.report.approvedDataLoss = approvedLoss.map((table) => ({ table, rowsAtBackup: baseline.find((b) => b.name === table)?.rows, approvedBy: approvedBy! }));
   const releaseBaseline = fixes.baseline(baseline).filter((b) => !approvedLoss.includes(b.name));
-  let rehearsed: { previousReleaseCompatible?: boolean; existingDataChanges?: { table: string; what: string }[] } = {};
-  try {
-    if (rehearse) rehearsed = await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database });
-  } finally {
-    await unstage();
+  if (!rehearseFirst) {
+    try {
+      if (rehearse) rehearsed = await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database });
+    } finally {
+      await unstage();
+    }
   }
   // Deployments that planned before the measurement existed keep their plan (their histories replay).
   const measured = patched('measured-rollback-plan') ? rehearsed.existingDataChanges : [];
@@ -175,12 +207,13 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     // Code goes back before its dependencies: npm ci must read the previous lockfile.
     undo.add('reinstall-dependencies', `Reinstall ${prev.name}'s dependencies${on}`, async () => (releases
       ? new Skipped(`${prev.name}'s release directory kept its own node_modules`)
-      : callOn(h, undoProxy, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, { target: h.target, commit: prev.commit, requiredPackages: requiredPackages(h.target, prev.manifest), step: 'reinstall-dependencies' }).then((r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`)));
+      : callOn(h, undoProxy, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, { target: h.target, commit: prev.commit, requiredPackages: requiredPackages(h.target, prev.manifest), step: 'reinstall-dependencies', ...(reuse ? { restoreKept: { deploymentId } } : {}) }).then(installSummary)));
     undo.add('reactivate-release', `${releases ? `Point current back at ${prev.name}` : `Check out ${prev.name} again`}${on}`, () => callOn(h, undoProxy, 'activateRelease', `Put ${prev.name} back${on}`, { target: h.target, commit: prev.commit, dir: prevDir, undoing: release.target.commit }).then((r) => (releases ? `current → ${prevDir}` : `at ${r.commit.slice(0, 12)}`)));
     await run.step('activate-release', `${releases ? `Point current at ${release.target.name}` : `Check out ${release.target.name}`}${on}`, () => callOn(h, changing, 'activateRelease', `Activate ${release.target.name}${on}`, { target: h.target, commit: release.target.commit, dir: staged.get(h) }), () => (releases ? `current → ${staged.get(h)}` : `${prev.commit.slice(0, 12)} → ${release.target.commit.slice(0, 12)}`));
-    await run.step('install-dependencies', `Install ${release.target.name}'s dependencies (npm ci)${on}`, async () => (releases
+    const installing = reuse ? `Move ${release.target.name}'s staged dependencies and build in${on}` : `Install ${release.target.name}'s dependencies (npm ci)${on}`;
+    await run.step('install-dependencies', installing, async () => (releases
       ? new Skipped('installed in the release directory while staging')
-      : callOn(h, changing, 'installDependencies', `Install ${release.target.name}'s dependencies (npm ci)${on}`, { target: h.target, commit: release.target.commit, requiredPackages: requiredPackages(h.target, release.target.manifest), step: 'install-dependencies' })), (r) => `${r.packages} packages${r.skipped ? ' (already installed)' : ''}`);
+      : callOn(h, changing, 'installDependencies', installing, { target: h.target, commit: release.target.commit, requiredPackages: requiredPackages(h.target, release.target.manifest), step: 'install-dependencies', ...(reuse ? { fromStaged: { dir: staged.get(h)!, deploymentId } } : {}) })), installSummary);
   });
 
   // Before migrating: a migration can fail half-way, and then the backup must come back —
@@ -250,7 +283,14 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       }, () => 'writes resumed');
     }
   }
+  await unstage(); // in place: the staged copies, their node_modules and build moved in, are no longer needed
   await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, msToNumber(t.monitor.interval as never), run);
+  if (reuse) {
+    for (const h of hosts) {
+      const summary = `Remove ${h.release!.current.name}'s dependencies kept for a rollback${onHost(hosts, h)}`;
+      await run.step('prune', summary, () => callOn(h, changing, 'removeKeptDependencies', summary, { target: h.target, deploymentId }), (r) => (r.removed ? 'removed' : 'none kept'));
+    }
+  }
   if (releases) {
     for (const h of hosts) {
       await run.step('prune', `Remove old release directories${onHost(hosts, h)}`, () => callOn(h, quick, 'pruneReleases', 'Remove old release directories', { target: h.target, protect: [h.release!.current.dir ?? ''] }), (r) => `removed ${r.removed.length}`);

@@ -100,7 +100,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   };
 
   const d: Deployment = {
-    deploymentId, request, hosts, run, gates, notify, undo: new Compensations(run), facts: {},
+    deploymentId, request, hosts, run, gates, notify, undo: new Compensations(run), facts: {}, leftovers: [],
     rollback: { reason: '', verified: false, checks: [], undone: [], leftForHumans: [] },
   };
   const report = await (async (): Promise<DeploymentReport> => {
@@ -137,6 +137,8 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       const cause = asked
         ? failure(FailureType.RollbackRequested, interruptedAt, asked, 'none: the deployment is rolled back')
         : cancelled ? ApplicationFailure.create({ type: 'Cancelled', nonRetryable: true, message: cancelled }) : err;
+      // What the runbook left to clean however it ends (its staged copies): not an undo, and its failure is only reported by its step.
+      for (const cleanUp of d.leftovers.splice(0)) await CancellationScope.nonCancellable(cleanUp).catch(() => undefined);
       if (!d.undo.changedSomething) {
         // Nothing changed but perhaps a paused door: reopen it, and say what stopped us.
         const result = await d.undo.runAll();

@@ -50,7 +50,7 @@ async function sql(station: Station, text: string): Promise<void> {
 }
 
 describe('the fault matrix, fast subset', () => {
-  it('side by side: an error at migrate rolls back exactly (and the check sees one edited row), then a worker SIGKILLed alone mid-migration (no prisma outlives it, rolled back); a worker SIGKILLed mid npm ci is replaced and the deployment completes; PostgreSQL stopped for 60 s mid pg_restore is waited out (rolled back, not rollback-failed); in release directories an error at migrate renames the snapshot in, with no npm', async () => {
+  it('side by side: an error at migrate rolls back exactly (and the check sees one edited row), then a worker SIGKILLed alone mid-migration (no prisma outlives it, rolled back); a worker SIGKILLed mid npm ci (staging, before writes pause) is replaced and the deployment completes; PostgreSQL stopped for 60 s mid pg_restore is waited out (rolled back, not rollback-failed); in release directories an error at migrate renames the snapshot in, with no npm', async () => {
     const [a, b, c, d] = lab.stations as [Station, Station, Station, Station];
     expect(d.setup).toBe('releases+snapshot');
     const [[rolledBack, cutMigration], killed, outage, snapshot] = await Promise.all([
@@ -68,7 +68,7 @@ describe('the fault matrix, fast subset', () => {
         }),
         await runExact(a, 'migrate/kill-worker-mid'),
       ] as const)(),
-      runExact(b, 'install-dependencies/kill-worker'),
+      runExact(b, 'stage-release/kill-worker'),
       runExact(c, 'restore-database/pg-outage'),
       runExact(d, 'migrate/error@releases+snapshot'),
     ]);

@@ -69,7 +69,7 @@ describe('a migration that fails half-way', () => {
   it('shows the compensations in the history, in reverse order', async () => {
     const activities = await scheduledActivities(handle);
     const failedAt = activities.indexOf('migrateDatabase');
-    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
+    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'removeStagedRelease', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
   });
 
   it('kept secrets out of the history and the worker log, even in failures', async () => {

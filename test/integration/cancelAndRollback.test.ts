@@ -71,11 +71,14 @@ describe('cancelling a deployment rolls it back', () => {
     await winner.cancel();
     const report = await deploymentResult(winner);
     expect(report.error?.type).toBe('Cancelled');
-    expect(report.error?.step).toBe(at.currentStep);
+    // The step the cancel reached: the one seen running, or a later one (moving the staged install
+    // in takes milliseconds, so the cancel may arrive once migrate has begun).
+    const changingSteps = ['install-dependencies', 'migrate', 'restart', 'verify'];
+    expect(changingSteps.slice(changingSteps.indexOf(at.currentStep!))).toContain(report.error?.step);
     // Who cancelled is read from the cancel request in the history: this client's identity.
     const who = `cancelled by ${s.client.options.identity}`;
     expect(report.rollback?.reason).toBe(who);
-    expect(report.steps.find((x) => x.name === at.currentStep && x.status === 'failed')?.error).toBe(who);
+    expect(report.steps.find((x) => x.name === report.error?.step && x.status === 'failed')?.error).toBe(who);
     // The outcome is the workflow's status: failed, with the report in the failure.
     expect((await winner.describe()).status.name).toBe('FAILED');
     expect((await refused.describe()).status.name).toBe('FAILED');

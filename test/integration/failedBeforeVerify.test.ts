@@ -40,21 +40,20 @@ describe('broken releases that fail before verification roll back exactly', () =
     await expectNoSecretsInHistoryOrLog(s, handle);
   }, CASE_TIMEOUT);
 
-  it('v2-broken-install: npm ci refuses the out-of-sync lockfile → rolled back to v1', async () => {
+  it('v2-broken-install: npm ci refuses the out-of-sync lockfile while staging → aborted before writes pause, production untouched', async () => {
     const { report, before, handle } = await deployCapturing(s, 'v2-broken-install');
-    expect(report.error).toMatchObject({ step: 'install-dependencies', type: 'DependencyInstallFailed' });
+    expect(report.outcome).toBe('aborted');
+    // Staged (checkout, npm ci, build) before the pause: the release fails there, nothing paused.
+    expect(report.error).toMatchObject({ step: 'stage-release', type: 'DependencyInstallFailed' });
     // npm's own reason, and no retry: a lockfile out of sync stays out of sync.
     expect(report.error?.message).toContain('npm EUSAGE');
     expect(report.error?.message).toContain('Missing: farm-chat-field-geometry@1.0.0 from lock file');
-    expect(await attemptsOf(handle, 'installDependencies')).toEqual([1, 1]); // the install, then the rollback's reinstall
-    expectVerifiedRollback(report);
-    // The database was never touched (no migration ran): no restore was needed.
-    expect(report.rollback?.databaseRestored).toBeUndefined();
-    // npm ci refused before touching node_modules, and the previous case's rollback left a
-    // marker of v1's install: reinstalling v1 had nothing to do.
-    expect(report.steps.find((x) => x.name === 'reinstall-dependencies')?.result).toContain('already installed');
-    expect(report.steps.filter((x) => x.phase === 'rollback').map((x) => x.name)).toEqual(['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback', 'resume-writes-after-rollback']);
-    await expectBackAtV1(s, before, { smokeRuns: 1 });
+    expect(await attemptsOf(handle, 'stageRelease')).toEqual([1]);
+    const activities = await scheduledActivities(handle);
+    expect(activities).not.toContain('stopWrites');
+    expect(activities).not.toContain('installDependencies');
+    expect(report.rollback).toBeUndefined();
+    await expectUntouched(s, before);
     await expectNoSecretsInHistoryOrLog(s, handle);
   }, CASE_TIMEOUT);
 

@@ -58,9 +58,9 @@ describe('deploying farm-chat v1 → v2', () => {
   it('ran each step as an activity, in the runbook order', async () => {
     expect(await scheduledActivities(handle)).toEqual([
       'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk',
-      'checkPrismaHazards', 'inspectMigrationHistory', 'detectSchemaDrift', 'lintPendingMigrations', 'stageRelease', 'notify',
-      'stopWrites', 'backupDatabase', 'rehearseMigration', 'removeStagedRelease', 'activateRelease', 'installDependencies', 'migrateDatabase',
-      'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups', 'notify',
+      'checkPrismaHazards', 'inspectMigrationHistory', 'detectSchemaDrift', 'lintPendingMigrations', 'stageRelease', 'rehearseMigration', 'notify',
+      'stopWrites', 'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase',
+      'restartApplication', 'verifyDeployment', 'resumeWrites', 'removeStagedRelease', 'removeKeptDependencies', 'pruneBackups', 'notify',
     ]);
   });
 

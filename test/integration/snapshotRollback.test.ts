@@ -65,7 +65,7 @@ describe('a half-applied migration rolled back from a snapshot', () => {
 
   it('ran the same compensations as with a dump, and kept secrets out of the history', async () => {
     const activities = await scheduledActivities(handle);
-    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual(['migrateDatabase', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
+    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual(['migrateDatabase', 'removeStagedRelease', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
     const text = await historyText(handle);
     expect(text).not.toContain(s.dbPassword);
     expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);

@@ -154,7 +154,7 @@ const start = (ref: string) => client.workflow.start('safeDeployment', {
 });
 
 describe('a worker SIGKILLed mid-command takes its commands with it', () => {
-  it('mid npm ci: npm is gone within seconds; a new worker installs again and the deployment ends deployed', async () => {
+  it('mid npm ci (staging the release, before writes pause): npm is gone within seconds; a new worker stages again and the deployment ends deployed', async () => {
     const handle = await start('v2');
     const killed = await killWorkerDuring((tree) => tree.some((p) => cmdline(p).includes('ci') && cmdline(p).some((a) => /(^|\/)npm$/.test(a))), 'npm ci under the worker');
     expect(killed.commands).toEqual(expect.arrayContaining([expect.stringMatching(/reaper\.cjs$/), expect.stringMatching(/npm ci --no-audit --no-fund$/)]));
@@ -162,7 +162,7 @@ describe('a worker SIGKILLed mid-command takes its commands with it', () => {
     await worker.start();
     const report = await result(handle);
     expect(report.outcome).toBe('deployed');
-    expect((await activityAttempts(handle, { activity: 'installDependencies', input: { step: 'install-dependencies' } })).attempts).toBe(2);
+    expect((await activityAttempts(handle, { activity: 'stageRelease', input: {} })).attempts).toBe(2);
   }, 420_000);
 
   it('mid prisma migrate deploy: prisma is gone within seconds, the retry ends the session it left (and Prisma\'s advisory lock), then the rollback restores the backup', async () => {

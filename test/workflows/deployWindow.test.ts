@@ -59,6 +59,10 @@ function stubActivities(calls: string[]): Activities {
     }),
     detectSchemaDrift: at('detectSchemaDrift', { drift: false, complete: true, differences: [], warnings: [], replayed: [], schemaDumpSha256: { expected: 'e', actual: 'e' }, scratchDatabase: 'x', durationMs: 1 }),
     lintPendingMigrations: at('lintPendingMigrations', { migrations: [{ name: '20260201000000_satshot_integration', severity: 'additive', findings: [] }] }),
+    // In place, the release is staged before writes pause and its install moved in (issue 14).
+    stageRelease: at('stageRelease', { dir: '/var/backups/farm-chat/work/stage-x', commit: 'b'.repeat(40), install: { commit: 'b'.repeat(40), lockfileSha256: 'l', skipped: false, packages: 53, requiredPresent: [] } }),
+    removeStagedRelease: at('removeStagedRelease', { removed: true }),
+    removeKeptDependencies: at('removeKeptDependencies', { removed: true }),
     stopWrites: async () => { calls.push('stopWrites'); return { stopped: true, counters: counters() }; },
     resumeWrites: async ({ readPoint }: { readPoint?: boolean }) => { calls.push('resumeWrites'); return { resumed: true, ...(readPoint ? { point: { at: new Date().toISOString(), snapshot: '1:1:', rows: counters().tables, sleptMs: 0, readMs: 1 } } : {}) }; },
     countWrites: async () => counters(),
@@ -136,7 +140,7 @@ describe('the deploy window, under time skipping', () => {
       const firstAfter = Date.parse(report.steps[2]!.startedAt);
       expect(firstAfter).toBeGreaterThanOrEqual(opensAt);
       expect(firstAfter).toBeLessThan(opensAt + 2 * 3_600_000);
-      expect(calls).toEqual(expect.arrayContaining(['checkTools', 'backupDatabase', 'migrateDatabase', 'verifyDeployment']));
+      expect(calls).toEqual(expect.arrayContaining(['checkTools', 'stageRelease', 'backupDatabase', 'migrateDatabase', 'verifyDeployment']));
       expect(names).toEqual(expect.arrayContaining(['backup', 'migrate', 'restart', 'verify', 'resume-writes']));
     });
   }, 120_000);

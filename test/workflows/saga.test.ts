@@ -104,6 +104,7 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     // Measured on request (a code-only rollback possible): this migration changed no existing value.
     rehearseMigration: async ({ measureExistingData }: { measureExistingData?: boolean }) => step('rehearse', { migrations: [{ name: 'm2', durationMs: 5 }], checks: [], durationMs: 10, ...(o.compatible === undefined ? {} : { previousReleaseCompatible: o.compatible, compatibility: 'v1 on the copy' }), ...(measureExistingData ? { existingDataChanges: o.existingDataChanges ?? [] } : {}) }),
     removeStagedRelease: async () => step('remove-staging', { removed: true }),
+    removeKeptDependencies: async () => step('prune', { removed: true }),
     pruneBackups: async () => ({ kept: [], removed: [] }),
     stopWrites: async ({ step: name, exact }: { step: string; exact?: boolean }) => {
       const stopped = (o.policy ?? 'stop') === 'stop';
@@ -169,9 +170,11 @@ async function deploy(o: StubOptions = {}, during?: (h: WorkflowHandle, calls: C
 
 // Report steps; the activity calls are the same without 'lock' (a child workflow, not an activity).
 const FORWARD: StepName[] = ['load-config', 'lock', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations',
-  'stage-release', 'stop-writes', 'backup', 'rehearse', 'remove-staging', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify', 'resume-writes'];
-const CALLS = FORWARD.filter((s) => s !== 'lock') as string[];
-const callsUpTo = (s: string) => CALLS.slice(0, CALLS.indexOf(s) + 1);
+  'stage-release', 'rehearse', 'stop-writes', 'backup', 'activate-release', 'install-dependencies', 'migrate', 'restart', 'verify', 'resume-writes', 'remove-staging', 'prune'];
+const CALLS = FORWARD.filter((s) => s !== 'lock').flatMap((c) => (c === 'verify' ? ['verify:clean', 'verify'] : [c])) as string[];
+const callsUpTo = (s: string) => CALLS.slice(0, CALLS.lastIndexOf(s) + 1);
+/** The staged copy (in place, kept until its install is moved in) removed once the deployment fails. */
+const UNSTAGE = ['remove-staging'];
 const UNDO_CODE = ['reactivate-release', 'reinstall-dependencies', 'restart-previous', 'verify-rollback:clean', 'verify-rollback'];
 const RESTORE = ['restore-database'];
 const RESUME = ['resume-writes-after-rollback'];
@@ -179,7 +182,7 @@ const RESUME = ['resume-writes-after-rollback'];
 describe('safeDeployment saga', () => {
   it('runs every step in order when nothing fails', async () => {
     const { calls, report } = await deploy();
-    expect(calls).toEqual([...CALLS.slice(0, -2), 'verify:clean', 'verify', 'resume-writes']);
+    expect(calls).toEqual(CALLS);
     expect(report.outcome).toBe('deployed');
     expect(report.steps.map((s) => s.name)).toEqual(FORWARD);
     expect(report.steps.every((s) => s.status === 'ok' && typeof s.durationMs === 'number')).toBe(true);
@@ -197,9 +200,9 @@ describe('safeDeployment saga', () => {
     expect(report.rollback).toBeUndefined();
   });
 
-  it.each([['stop-writes', []], ['backup', []], ['rehearse', ['remove-staging']]])('aborts when %s fails, resuming writes', async (failAt, cleanup) => {
+  it.each([['rehearse', []], ['stop-writes', RESUME], ['backup', RESUME]])('aborts when %s fails, removing the staged copy, resuming writes if paused', async (failAt, resume) => {
     const { calls, report } = await deploy({ failAt });
-    expect(calls).toEqual([...callsUpTo(failAt), ...cleanup, ...RESUME]);
+    expect(calls).toEqual([...callsUpTo(failAt), ...UNSTAGE, ...resume]);
     expect(report.outcome).toBe('aborted');
     expect(report.rollback).toBeUndefined();
   });
@@ -213,8 +216,7 @@ describe('safeDeployment saga', () => {
     ['verify', [...RESTORE, ...UNDO_CODE, ...RESUME]],
   ])('rolls back when %s fails: %j', async (failAt, undo) => {
     const { calls, report } = await deploy({ failAt });
-    const forward = callsUpTo(failAt).flatMap((c) => (c === 'verify' ? ['verify:clean', 'verify'] : [c]));
-    expect(calls).toEqual([...forward, ...undo]);
+    expect(calls).toEqual([...callsUpTo(failAt), ...UNSTAGE, ...undo]);
     expect(report.outcome).toBe('rolled-back');
     const rollbackSteps = report.steps.filter((s) => s.phase === 'rollback');
     expect(rollbackSteps.filter((s) => s.status === 'ok').map((s) => s.name)).toEqual(undo.filter((c) => !c.includes(':')));
@@ -244,7 +246,7 @@ describe('safeDeployment saga', () => {
     });
     // The previous code on an unrestored database could not run on it: not put back, not verified.
     // The app is restarted and writes resumed: they need nothing the restore does.
-    expect(calls.slice(calls.indexOf('migrate'))).toEqual(['migrate', 'restore-database', 'restart-previous', 'resume-writes-after-rollback']);
+    expect(calls.slice(calls.indexOf('migrate'))).toEqual(['migrate', 'remove-staging', 'restore-database', 'restart-previous', 'resume-writes-after-rollback']);
     expect(report.outcome).toBe('rollback-failed');
     expect(report.rollback?.verified).toBe(false);
     const left = report.rollback!.leftForHumans;
@@ -278,7 +280,7 @@ describe('safeDeployment saga', () => {
     const step = report.steps.find((x) => x.name === 'restore-database');
     expect(step).toMatchObject({ phase: 'rollback', status: 'failed' });
     expect(step?.error).toContain('gave up after its retries: maximum attempts reached');
-    expect(calls.slice(calls.indexOf('restart'))).toEqual(['restart', 'restart-previous', 'resume-writes-after-rollback']);
+    expect(calls.slice(calls.indexOf('restart'))).toEqual(['restart', 'remove-staging', 'restart-previous', 'resume-writes-after-rollback']);
   }, 60_000);
 
   it('rolls back when the deployment is cancelled mid-migration', async () => {
@@ -286,7 +288,7 @@ describe('safeDeployment saga', () => {
       await until(() => calls.includes('migrate'));
       await h.cancel();
     });
-    expect(calls).toEqual([...callsUpTo('migrate'), ...RESTORE, ...UNDO_CODE, ...RESUME]);
+    expect(calls).toEqual([...callsUpTo('migrate'), ...UNSTAGE, ...RESTORE, ...UNDO_CODE, ...RESUME]);
     expect(report.outcome).toBe('rolled-back');
     expect(report.error?.type).toBe('Cancelled');
     const history = await handle.fetchHistory();
@@ -316,7 +318,7 @@ describe('safeDeployment saga', () => {
       answer = await h.executeUpdate('rollback', { args: [{ by: 'ana', reason: 'login is slow' }] });
     });
     expect(answer).toEqual({ outcome: 'rolled-back' });
-    expect(calls).toEqual([...callsUpTo('restart'), ...RESTORE, ...UNDO_CODE, ...RESUME]);
+    expect(calls).toEqual([...callsUpTo('restart'), ...UNSTAGE, ...RESTORE, ...UNDO_CODE, ...RESUME]);
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ type: 'RollbackRequested' });
     expect(report.rollback).toMatchObject({ requestedBy: 'ana', reason: 'rollback requested by ana: login is slow', verified: true });
@@ -417,7 +419,7 @@ describe('safeDeployment saga', () => {
     });
     expect(progress?.waitingFor).toMatchObject({ kind: 'approval', gate: 'lost-writes' });
     expect(progress?.waitingFor?.detail).toContain('public.users: 4 rows');
-    expect(calls).toEqual([...CALLS.slice(0, -2), 'verify:clean', 'verify', 'resume-writes', 'look-1', 'look-2', 'look-3',
+    expect(calls).toEqual([...callsUpTo('resume-writes'), ...UNSTAGE, 'look-1', 'look-2', 'look-3',
       'stop-writes-again', 'check-lost-writes', ...RESTORE, ...UNDO_CODE, ...RESUME]);
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'monitor', type: 'MonitoringFailed' });
