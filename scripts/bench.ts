@@ -9,7 +9,8 @@
  * measures recovery by the runbook (pg_dump + psql), by the dump method and by the snapshot
  * method; then, through a real dev server, worker and farm-chat production, a full rollback per
  * method and code layout (in place, release directories), a happy deployment against the same
- * activity calls run as a bare script, and the worker's peak memory; then the migration lint. It prints a table and five closing
+ * activity calls run as a bare script, the same deployment under writes policy detect (how long its
+ * readings of others' writes slept: goal 0), and the worker's peak memory; then the migration lint. It prints a table and six closing
  * lines, writes reports/bench.json and reports/bench.md, and draws docs/bench/recovery.png.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,8 @@ import { ensureRsvgConvert, recoveryChartSvg, writePng } from './bench/chart.js'
 import { measureLint } from './bench/lint.js';
 import { describeMachine, loadNow } from './bench/machine.js';
 import { measureRecovery, measureStrategies, type BenchDb, type RecoveryRow, type StrategyRow } from './bench/recovery.js';
-import { activityCalls, activityTime, replay } from './bench/replay.js';
-import { finalLines, goalLines, machineLine, rollbackRun, stepTimes, summarise, tables, type BenchResults, type HappyRun, type RollbackRun } from './bench/results.js';
+import { activityCalls, activityTime, replay, statisticsWaitMs } from './bench/replay.js';
+import { finalLines, goalLines, machineLine, rollbackRun, stepTimes, summarise, tables, type BenchResults, type DetectRun, type HappyRun, type RollbackRun } from './bench/results.js';
 import { applyFarmChatSchema, fillFarmChatDatabase } from './bench/sampleData.js';
 import { FAILS_VERIFICATION, LAYOUTS, setUpWorkflowBench } from './bench/workflow.js';
 import { startPgCluster } from './lib/pgCluster.js';
@@ -136,6 +137,15 @@ async function main(): Promise<void> {
         method: 'snapshot', layout: LAYOUTS[0]!, workflowMs: mid.workflowMs, bareMs: mid.bareMs, overhead: mid.workflowMs / mid.bareMs, rounds,
         steps: mid.steps, bareSteps: mid.bareSteps, snapshotClosedMs: first!.report.backup?.snapshot?.closedMs,
       };
+      // The same deployment under writes policy detect: writes never pause, and reading who wrote
+      // since the backup must not sleep for PostgreSQL's statistics.
+      await bench.configure({ method: 'snapshot' }, LAYOUTS[0]!, 'detect');
+      const detected = await bench.deploy('v2');
+      if (detected.report.outcome !== 'deployed') throw new Error(`the detect deployment ended ${detected.report.outcome}: ${detected.report.error?.message}`);
+      const waits = await statisticsWaitMs(detected.handle);
+      const detect: DetectRun = { workflowMs: detected.wallMs, statisticsWaitMs: waits.ms, readings: waits.readings, steps: stepTimes(detected.report, 'deploy') };
+      log(`happy deployment (snapshot, writes policy detect): ${(detected.wallMs / 1000).toFixed(1)} s; ${waits.readings} readings of others' writes slept ${(waits.ms / 1000).toFixed(1)} s`);
+      await bench.reset();
       const rollbacks: RollbackRun[] = [];
       for (const layout of LAYOUTS) {
         for (const method of ['dump', 'snapshot'] as const) {
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
           await bench.clearBackups();
         }
       }
-      workflow = { sizeMb, databaseBytes: bench.databaseBytes, happy: happyRun, rollbacks, workerPeakRssBytes: bench.rss.peakBytes() };
+      workflow = { sizeMb, databaseBytes: bench.databaseBytes, happy: happyRun, rollbacks, workerPeakRssBytes: bench.rss.peakBytes(), detect };
     }
 
     log('== migration lint');

@@ -55,3 +55,41 @@ export async function activityTime(handle: WorkflowHandle): Promise<{ activityMs
   const workflowMs = (seconds(events.at(-1)?.eventTime) - seconds(events[0]?.eventTime)) * 1000;
   return { activityMs: Math.round(activityMs), workflowMs: Math.round(workflowMs) };
 }
+
+/** The activities that read who wrote since a point in time. */
+const WRITE_READINGS = new Set(['stopWrites', 'countWrites', 'readWritePoint', 'resumeWrites']);
+/** What the statistics' odometer slept per reading that accounts for other people's writes (PUBLISHED_AFTER_MS). */
+const ODOMETER_SLEEP_MS = 11_000;
+
+/**
+ * Time a deployment's write readings spent sleeping for PostgreSQL's statistics, from its
+ * history: a write point says so itself (`sleptMs`); an odometer reading (deployments before
+ * write points) slept its `settleMs`, 11 s by default, and stopWrites slept it under `detect`.
+ */
+export async function statisticsWaitMs(handle: WorkflowHandle): Promise<{ ms: number; readings: number }> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const calls = new Map<string, { name: string; input: Record<string, unknown> }>();
+  let ms = 0;
+  let readings = 0;
+  for (const e of events) {
+    const a = e.activityTaskScheduledEventAttributes;
+    const name = a?.activityType?.name;
+    if (a && name && WRITE_READINGS.has(name)) calls.set(String(e.eventId), { name, input: defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) });
+    const done = e.activityTaskCompletedEventAttributes;
+    const call = done && calls.get(String(done.scheduledEventId));
+    if (!call) continue;
+    const result = (done.result?.payloads?.[0] ? defaultPayloadConverter.fromPayload(done.result.payloads[0]) : {}) as { stopped?: boolean; counters?: unknown; point?: { sleptMs: number }; sleptMs?: number };
+    const point = result.point ?? (typeof result.sleptMs === 'number' ? { sleptMs: result.sleptMs } : undefined);
+    if (point) {
+      ms += point.sleptMs;
+      readings++;
+    } else if (call.name === 'countWrites') {
+      ms += typeof call.input.settleMs === 'number' ? call.input.settleMs : ODOMETER_SLEEP_MS;
+      readings++;
+    } else if (call.name === 'stopWrites' && result.counters && result.stopped === false) {
+      ms += ODOMETER_SLEEP_MS;
+      readings++;
+    }
+  }
+  return { ms, readings };
+}

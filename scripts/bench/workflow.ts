@@ -91,8 +91,8 @@ export interface WorkflowBench {
   backupDir: string;
   databaseBytes: number;
   rss: PeakRss;
-  /** Writes the worker config for this method and layout, and runs that layout's production (stopping the other). */
-  configure(backup: Record<string, unknown>, layout: Layout): Promise<void>;
+  /** Writes the worker config for this method, layout and writes policy (default stop), and runs that layout's production (stopping the other). */
+  configure(backup: Record<string, unknown>, layout: Layout, writes?: 'stop' | 'detect'): Promise<void>;
   deploy(ref: string): Promise<Deployment>;
   /** Production back to v1: database from the pristine copy, code and dependencies, backups gone. */
   reset(): Promise<void>;
@@ -145,8 +145,8 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     const workerLog = join(o.root, 'worker.log');
     let workerPid = 0;
     let layout: Layout = 'in-place';
-    const writeConfig = (backup: Record<string, unknown>) =>
-      writeFarmChatWorkerConfig(configPath, prods[layout], { backupDir, pgBinDir: db.cluster.binDir, environment: 'production', backup: { format: 'directory', jobs: 2, ...backup } });
+    const writeConfig = (backup: Record<string, unknown>, writes: 'stop' | 'detect' = 'stop') =>
+      writeFarmChatWorkerConfig(configPath, prods[layout], { backupDir, pgBinDir: db.cluster.binDir, environment: 'production', backup: { format: 'directory', jobs: 2, ...backup }, writes });
     writeConfig({ method: 'dump' });
     const out = openSync(workerLog, 'w');
     const worker: ChildProcess = spawn(process.execPath, [join(o.projectRoot, 'dist', 'src', 'worker.js')], {
@@ -171,14 +171,14 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     let runs = 0;
     return {
       prod: () => prods[layout], configPath, backupDir, databaseBytes: filled.sizeBytes, rss, clearBackups,
-      async configure(backup, next) {
+      async configure(backup, next, writes) {
         if (next !== layout) {
           await stopFarmChat(prods[layout]);
           layout = next;
           await runAppctl(prods[layout], 'start');
           await waitForFarmChatHealth(prods[layout]);
         }
-        writeConfig(backup);
+        writeConfig(backup, writes);
       },
       async deploy(ref) {
         const started = Date.now();

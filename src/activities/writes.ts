@@ -1,9 +1,12 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import type pg from 'pg';
 import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
+import { changedSince, snapshotXids, type WritePoint } from '../plan/lostWrites.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { quoteIdent } from './dbState.js';
+import { activityAttempt, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import { withClient } from './pgClient.js';
@@ -35,6 +38,74 @@ export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, ste
   });
 }
 
+/** What a later reading needs of a point: its snapshot and its rows per table. */
+export type PointRef = Pick<WritePoint, 'snapshot' | 'rows'>;
+
+/**
+ * "This row version was not visible in the point's snapshot": its xmin is at or after the
+ * snapshot's xmax, or one of the transactions in progress then. Wraparound-safe the way
+ * `writtenBefore` is: both sides measured with age() from this transaction's xid horizon, so
+ * 32-bit xids compare correctly while they are within 2^31 of each other — which every unfrozen
+ * xmin is (PostgreSQL forces a freeze before that). The frozen-tuple limit: a frozen row keeps its
+ * raw xmin, and once that is more than 2^31 transactions old its age() turns negative, so a
+ * negative age is taken as "old" (visible); a frozen row whose raw xmin is over 2^32 transactions
+ * old and happens to land among the transactions since the point counts as changed — an
+ * over-count, never a miss (the rollback then asks a person).
+ */
+const notVisibleIn = `NOT (age(t.xmin) < 0 OR (age(t.xmin) > age($1::xid) AND t.xmin <> ALL ($2::xid[])))`;
+
+/** Every user table (leaf tables: a partitioned table's rows are counted in its partitions), as schema.table. */
+async function userTables(c: pg.ClientBase): Promise<{ name: string; sql: string }[]> {
+  const { rows } = await c.query<{ schema: string; table: string }>(
+    `SELECT n.nspname AS schema, c.relname AS table
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY 1, 2`,
+  );
+  return rows.map((r) => ({ name: `${r.schema}.${r.table}`, sql: `${quoteIdent(r.schema)}.${quoteIdent(r.table)}` }));
+}
+
+/**
+ * Reads a write point through `c`, exactly and without sleeping: in one REPEATABLE READ
+ * transaction, every table is locked ACCESS SHARE before the snapshot is taken (so no TRUNCATE,
+ * which is not MVCC-safe, can empty a table under the snapshot before it is counted), then the
+ * snapshot, then `between` (the resume command: the snapshot is already the paused state, so the
+ * pause ends at once), then every table's rows in that snapshot — and, given `since`, the row
+ * versions `since` could not see, in the same scan.
+ */
+export async function readPoint(c: pg.ClientBase, since?: PointRef, between?: () => Promise<void>): Promise<WritePoint> {
+  const started = Date.now();
+  const locked = await userTables(c);
+  await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    // LOCK takes no snapshot: the snapshot is the first query's, after the locks are held.
+    if (locked.length > 0) await c.query(`LOCK TABLE ${locked.map((x) => x.sql).join(', ')} IN ACCESS SHARE MODE`);
+    const { rows: snap } = await c.query<{ snapshot: string; at: string }>(`SELECT pg_current_snapshot()::text AS snapshot, now()::text AS at`);
+    const { snapshot } = snap[0]!;
+    const at = new Date().toISOString();
+    if (between) await between();
+    const tables = await userTables(c); // in the snapshot: a table created just before it is counted too
+    const xids = since ? snapshotXids(since.snapshot) : undefined;
+    const rows: Record<string, number> = {};
+    const fresh: Record<string, number> = {};
+    for (const table of tables) {
+      if (xids) {
+        const { rows: r } = await c.query<{ rows: string; fresh: string }>(
+          `SELECT count(*)::text AS rows, (count(*) FILTER (WHERE ${notVisibleIn}))::text AS fresh FROM ${table.sql} t`, [xids.xmax, `{${xids.xip.join(',')}}`]);
+        rows[table.name] = Number(r[0]!.rows);
+        fresh[table.name] = Number(r[0]!.fresh);
+      } else {
+        rows[table.name] = Number((await c.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ${table.sql}`)).rows[0]!.rows);
+      }
+    }
+    await c.query('COMMIT');
+    return { at, snapshot, rows, ...(since ? { changed: changedSince(since.rows, rows, fresh) } : {}), sleptMs: 0, readMs: Date.now() - started };
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
 export function createWriteActivities(deps: ActivityDeps) {
   const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
     try {
@@ -49,9 +120,11 @@ export function createWriteActivities(deps: ActivityDeps) {
      * Under `detect` the counters are the baseline of other people's writes: every write made
      * before it must be published, or it would later pass for one made after the backup.
      */
-    async stopWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ stopped: boolean; counters: WriteCounters }> {
+    async stopWrites({ target: t, step, exact }: { target: TargetConfig; step: StepName; exact?: boolean }): Promise<{ stopped: boolean; at?: string; counters?: WriteCounters; point?: WritePoint }> {
       return outageAware(databaseOf(deps, t, step), step, async () => {
         if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
+        // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
+        if (exact) return { stopped: t.writes.policy === 'stop', at: new Date().toISOString(), ...(t.writes.policy === 'detect' ? { point: await withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c)) } : {}) };
         // Under `stop` these counters are not used (nobody else writes until writes resume).
         return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS) };
       }, { waitMs: outageWaitOf(t) });
@@ -61,9 +134,24 @@ export function createWriteActivities(deps: ActivityDeps) {
      * Lets the app write again. Idempotent. The workflow reads the odometer before (countWrites,
      * while writes are still paused): writes after that reading are other people's.
      */
-    async resumeWrites({ target: t, step }: { target: TargetConfig; step: StepName }): Promise<{ resumed: boolean }> {
-      if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
-      return { resumed: t.writes.policy === 'stop' };
+    async resumeWrites({ target: t, step, readPoint: point }: { target: TargetConfig; step: StepName; readPoint?: boolean }): Promise<{ resumed: boolean; point?: WritePoint }> {
+      if (!point || t.writes.policy !== 'stop') {
+        if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
+        return { resumed: t.writes.policy === 'stop' };
+      }
+      // The point is the paused state: its snapshot is taken before the resume command runs, its
+      // rows counted after, in the same snapshot. An earlier attempt may have run the resume
+      // command and died before its point was returned: writes made since then are not in this
+      // point's "since", and the point says so (a rollback then asks before restoring).
+      const attempt = activityAttempt();
+      const read = await outageAware(databaseOf(deps, t, step), step, () =>
+        withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c, undefined, () => command(t, t.writes.resume!, step, 'resume'))), { waitMs: outageWaitOf(t) });
+      return { resumed: true, point: attempt > 1 ? { ...read, uncertain: `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in before its point was recorded` } : read };
+    },
+
+    /** A write point, and given `since`, the rows changed since that point. Never sleeps. */
+    async readWritePoint({ target: t, step, since }: { target: TargetConfig; step: StepName; since?: PointRef }): Promise<WritePoint> {
+      return outageAware(databaseOf(deps, t, step), step, () => withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c, since)), { waitMs: outageWaitOf(t) });
     },
 
     /** The odometer once every finished write is published (`settleMs`, default PUBLISHED_AFTER_MS). */

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DeployRequest } from '../config/schema.js';
-import type { OwnWindow, WriteCounters } from '../plan/lostWrites.js';
+import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
 import { backupRecord, backupSummary, restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';
@@ -14,7 +14,7 @@ import type { Compensations } from './compensations.js';
 import { checksOf } from './failures.js';
 import type { Gates } from './gates.js';
 import { callOn, eachHost, onHost, type Host } from './hosts.js';
-import { lostWritesUndo } from './lostWrites.js';
+import { lostWritesUndo, othersMayHaveWritten, ownWritesOf, type Writes } from './lostWrites.js';
 import { MigrationFixes } from './migrationFixes.js';
 import { runPreChecks } from './preChecks.js';
 import { Skipped, type RunState } from './runState.js';
@@ -143,25 +143,21 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const on = onHost(hosts, h);
     undo.add('resume-writes-after-rollback', `Resume ${what}'s writes${on}`, () => callOn(h, undoProxy, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes-after-rollback' }).then(() => 'writes resumed'), { changes: false });
   }
-  let paused: { stopped: boolean; counters: WriteCounters } | undefined;
+  // Write points (exact, no statistics' sleep); deployments started before them keep the odometer.
+  const exact = patched('exact-write-points');
+  let paused: { stopped: boolean; at?: string; counters?: WriteCounters; point?: WritePoint } | undefined;
   for (const h of hosts) {
     const on = onHost(hosts, h);
-    const r = await run.step('stop-writes', policy === 'stop' ? `Pause ${what}'s writes (maintenance)${on}` : `Read the write counters (policy detect: ${what} keeps serving)`, () => callOn(h, changing, 'stopWrites', `Pause ${what}'s writes${on}`, { target: h.target, step: 'stop-writes' }), (x) => (x.stopped ? 'writes paused' : 'counters read'));
+    const r = await run.step('stop-writes', policy === 'stop' ? `Pause ${what}'s writes (maintenance)${on}` : `Read ${exact ? 'a write point' : 'the write counters'} (policy detect: ${what} keeps serving)`, () => callOn(h, changing, 'stopWrites', `Pause ${what}'s writes${on}`, { target: h.target, step: 'stop-writes', ...(exact ? { exact } : {}) }), (x) => (x.stopped ? 'writes paused' : x.point ? `write point read in ${x.point.readMs} ms` : 'counters read'));
     paused ??= r;
     if (policy === 'detect') break; // nothing to pause: one reading of the shared database is enough
   }
-  run.report.writes = { policy, ...(paused!.stopped ? { stoppedAt: paused!.counters.at } : {}) };
-  const writes = { since: policy === 'detect' ? paused!.counters : undefined as WriteCounters | undefined, own: [] as OwnWindow[] };
+  run.report.writes = { policy, ...(paused!.stopped ? { stoppedAt: paused!.at ?? paused!.counters!.at } : {}) };
+  const writes: Writes = exact
+    ? { own: [], points: { others: {}, ...(policy === 'detect' ? { last: paused!.point, from: paused!.point!.at } : {}) } }
+    : { since: policy === 'detect' ? paused!.counters : undefined, own: [] };
   /** Runs one of safe-deploy's own writing steps; under `detect`, its writes are counted as ours. */
-  const ownWrites = async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (policy !== 'detect') return fn();
-    const before = await callOn(first, changing, 'countWrites', 'Read the write counters', { target: t, step: 'migrate' });
-    try {
-      return await fn();
-    } finally {
-      writes.own.push({ before, after: await CancellationScope.nonCancellable(() => callOn(first, changing, 'countWrites', 'Read the write counters', { target: t, step: 'verify' })) });
-    }
-  };
+  const ownWrites = ownWritesOf({ policy, host: first, target: t, writes, proxy: changing });
 
   const backup = await run.step('backup', `Back up the ${what} database`, () => callOn(first, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), backupSummary);
   d.facts.backupPath = backup.dump?.path;
@@ -188,7 +184,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   // A code-only rollback keeps the database: proven by every row of the backup still being the very
   // row version the backup holds (a restore is proven by the restore itself, by content).
   const keptDataProof = () => (rollback.strategy === 'code-only' && backup.state.xidBoundary
-    ? { unchangedSince: { boundary: backup.state.xidBoundary, tables: baseline, othersMayHaveWritten: writes.since !== undefined } }
+    ? { unchangedSince: { boundary: backup.state.xidBoundary, tables: baseline, othersMayHaveWritten: othersMayHaveWritten(writes) } }
     : {});
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
   for (const h of [...hosts].reverse()) {
@@ -258,11 +254,27 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     // From here people write again: a rollback first pauses them, then counts what it would lose.
     for (const h of hosts) {
       const on = onHost(hosts, h);
-      undo.add('stop-writes-again', `Pause ${what}'s writes again${on}`, () => callOn(h, undoProxy, 'stopWrites', `Pause ${what}'s writes again${on}`, { target: h.target, step: 'stop-writes-again' }).then(() => 'writes paused'), { changes: false });
+      undo.add('stop-writes-again', `Pause ${what}'s writes again${on}`, () => callOn(h, undoProxy, 'stopWrites', `Pause ${what}'s writes again${on}`, { target: h.target, step: 'stop-writes-again', ...(exact ? { exact } : {}) }).then(() => 'writes paused'), { changes: false });
     }
     for (const h of hosts) {
       const on = onHost(hosts, h);
       await run.step('resume-writes', `Resume ${what}'s writes${on}`, async () => {
+        const p = writes.points;
+        if (p && !p.last && h === first) {
+          // The first host's resume takes the write point: its snapshot while every host still
+          // pauses, then the resume command, then the counts in that snapshot (no sleep).
+          p.resuming = true;
+          const r = await callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes, reading the write point first${on}`, { target: h.target, step: 'resume-writes', readPoint: true });
+          if (!r.point) p.uncertain ??= 'the worker that resumed writes read no write point (a safe-deploy worker older than write points?)';
+          else {
+            p.last = r.point;
+            p.from = r.point.at;
+            p.uncertain ??= r.point.uncertain;
+            run.report.writes!.resumedAt ??= r.point.at;
+          }
+          return r;
+        }
+        if (p) return callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, { target: h.target, step: 'resume-writes' });
         // Read while every host still pauses, before any door opens (even if opening fails
         // half-way or is retried): writes after this reading are other people's.
         writes.since ??= await callOn(first, changing, 'countWrites', 'Read the write counters while writes are paused', { target: t, step: 'resume-writes' });

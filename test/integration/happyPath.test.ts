@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,8 @@ beforeAll(async () => {
   usersBefore = await s.query('SELECT id, email, name, "passwordHash", "createdAt" FROM users ORDER BY id');
   messagesBefore = await s.query('SELECT id, "userId", body, "createdAt" FROM messages ORDER BY id');
   ({ handle, report } = await s.deploy(s.request('v2')));
-  await recordHistory(handle, 'deployed');
+  // deployed.json is the history from before write points (it replays the odometer's path).
+  await recordHistory(handle, 'deployed-write-points');
 }, 600_000);
 afterAll(async () => {
   await s?.close();
@@ -58,8 +60,22 @@ describe('deploying farm-chat v1 → v2', () => {
       'loadConfig', 'registeredSearchAttributes', 'checkTools', 'checkDatabase', 'resolveRelease', 'checkEnvironment', 'checkDisk',
       'checkPrismaHazards', 'inspectMigrationHistory', 'detectSchemaDrift', 'lintPendingMigrations', 'stageRelease', 'rehearseMigration', 'notify',
       'stopWrites', 'backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase',
-      'restartApplication', 'verifyDeployment', 'countWrites', 'resumeWrites', 'removeStagedRelease', 'removeKeptDependencies', 'pruneBackups', 'notify',
+      'restartApplication', 'verifyDeployment', 'resumeWrites', 'removeStagedRelease', 'removeKeptDependencies', 'pruneBackups', 'notify',
     ]);
+  });
+
+  it('read the write point in resume-writes itself: the snapshot while paused, no sleep for statistics', async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const resume = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resumeWrites')!;
+    const done = events.find((e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(resume.eventId))!;
+    const result = defaultPayloadConverter.fromPayload(done.activityTaskCompletedEventAttributes!.result!.payloads![0]!) as { resumed: boolean; point: { snapshot: string; rows: Record<string, number>; sleptMs: number } };
+    expect(result.resumed).toBe(true);
+    expect(result.point.sleptMs).toBe(0);
+    expect(result.point.snapshot).toMatch(/^\d+:\d+:/);
+    // The paused state: verification's smoke user and message included, nothing written since.
+    const now = await s.query<{ users: number; messages: number }>('SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM messages)::int AS messages');
+    expect(result.point.rows).toMatchObject({ 'public.users': now[0]!.users, 'public.messages': now[0]!.messages });
+    expect(report.writes).toMatchObject({ policy: 'stop', stoppedAt: expect.any(String), resumedAt: expect.any(String) });
   });
 
   it('left a verified backup whose sha256 and row counts are in the report', () => {

@@ -1,9 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentReport, Progress } from '../../src/shared/report.js';
 import { captureProduction, expectBackAtV1, expectNoSecretsInHistoryOrLog, expectVerifiedRollback, health, lockfilePackages, installedPackages } from '../helpers/productionState.js';
 import { pollProgress } from '../helpers/progress.js';
-import { createScenario, type Scenario } from '../helpers/scenario.js';
+import { createScenario, recordHistory, type Scenario } from '../helpers/scenario.js';
 import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
 // The lost-writes gate opens during the rollback: rolling back is still under way.
@@ -52,6 +53,31 @@ async function deployAndWriteAfterBackup(email: string): Promise<{ handle: Workf
   return { handle, gate };
 }
 
+/**
+ * Every reading of others' writes the deployment made, from its history: under detect, write
+ * points only (the baseline in stopWrites, one before and one after each of our own writing steps,
+ * the rollback's check), none of them sleeping for statistics, and no odometer reading at all.
+ */
+async function writeReadings(handle: WorkflowHandle): Promise<{ name: string; step: string; sleptMs: number; changed?: Record<string, number> }[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map<string, { name: string; step: string }>();
+  const out: { name: string; step: string; sleptMs: number; changed?: Record<string, number> }[] = [];
+  for (const e of events) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a && ['stopWrites', 'countWrites', 'readWritePoint', 'resumeWrites'].includes(a.activityType!.name!)) {
+      scheduled.set(String(e.eventId), { name: a.activityType!.name!, step: (defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as { step: string }).step });
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    const call = done && scheduled.get(String(done.scheduledEventId));
+    if (!call) continue;
+    const r = defaultPayloadConverter.fromPayload(done.result!.payloads![0]!) as { point?: { sleptMs: number; changed?: Record<string, number> }; sleptMs?: number; changed?: Record<string, number> };
+    if (call.name === 'resumeWrites' && !r.point) continue; // resuming only: no reading
+    const p = r.point ?? r;
+    out.push({ ...call, sleptMs: p.sleptMs ?? -1, ...(p.changed ? { changed: p.changed } : {}) });
+  }
+  return out;
+}
+
 const userExists = async (email: string, database?: string) =>
   (await s.query('SELECT 1 FROM users WHERE email = $1', [email], database)).length === 1;
 
@@ -72,6 +98,15 @@ describe('writes policy detect: a restore that would lose writes asks first', ()
     expect(await userExists(email, report.rollback!.failedDatabaseKeptAs)).toBe(true);
     await expectBackAtV1(s, before, { smokeRuns: 1 });
     await expectNoSecretsInHistoryOrLog(s, handle);
+    // No reading slept for statistics: write points, exact at once. The late user shows in the
+    // reading before the migration (changed since the baseline: others'), not in our own windows.
+    const readings = await writeReadings(handle);
+    expect(readings.map((r) => `${r.name} ${r.step}`)).toEqual([
+      'stopWrites stop-writes', 'readWritePoint migrate', 'readWritePoint verify', 'readWritePoint migrate', 'readWritePoint verify', 'readWritePoint check-lost-writes',
+    ]);
+    expect(readings.every((r) => r.sleptMs === 0)).toBe(true);
+    expect(readings[1]!.changed).toEqual({ 'public.users': 1 });
+    await recordHistory(handle, 'rolled-back-detect-lost-writes-approved');
   }, CASE_TIMEOUT);
 
   it('rejected: the database is kept with the late user, code and dependencies go back to v1', async () => {

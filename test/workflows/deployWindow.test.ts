@@ -64,7 +64,7 @@ function stubActivities(calls: string[]): Activities {
     removeStagedRelease: at('removeStagedRelease', { removed: true }),
     removeKeptDependencies: at('removeKeptDependencies', { removed: true }),
     stopWrites: async () => { calls.push('stopWrites'); return { stopped: true, counters: counters() }; },
-    resumeWrites: async () => { calls.push('resumeWrites'); return { resumed: true, counters: counters() }; },
+    resumeWrites: async ({ readPoint }: { readPoint?: boolean }) => { calls.push('resumeWrites'); return { resumed: true, ...(readPoint ? { point: { at: new Date().toISOString(), snapshot: '1:1:', rows: counters().tables, sleptMs: 0, readMs: 1 } } : {}) }; },
     countWrites: async () => counters(),
     backupDatabase: at('backupDatabase', { path: '/var/backups/farm-chat/x.dump', format: 'custom', sizeBytes: 11_076, sha256: 'f'.repeat(64), archiveEntries: 9, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 20, checksum: 'c' }], migrations: [] }, durationMs: 1 }),
     activateRelease: async ({ commit }: { commit: string }) => { calls.push('activateRelease'); return { commit, previous: 'a'.repeat(40), changed: true }; },

@@ -51,6 +51,8 @@ interface StubOptions {
   /** What the rehearsal measured the migration did to existing data (default: nothing). */
   existingDataChanges?: { table: string; what: string; columns: string[] }[];
   dryRun?: boolean;
+  /** Every write point says it may be late (an earlier attempt may have let writes in first). */
+  uncertainPoint?: string;
 }
 
 function stubActivities(calls: Calls, o: StubOptions): Activities {
@@ -72,6 +74,12 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     return value;
   };
   const counters = () => ({ at: new Date().toISOString(), tables: { 'public.users': 100 + (o.writesPerRead ?? 0) * reads++ } });
+  // Write points on the same clock: others write `writesPerRead` rows between any two reads.
+  const point = (since?: { rows: Record<string, number> }) => {
+    const rows = counters().tables;
+    const grown = rows['public.users'] - (since?.rows['public.users'] ?? rows['public.users']);
+    return { at: new Date().toISOString(), snapshot: `${reads}:${reads}:`, rows, ...(since ? { changed: grown > 0 ? { 'public.users': grown } : {} } : {}), ...(o.uncertainPoint ? { uncertain: o.uncertainPoint } : {}), sleptMs: 0, readMs: 1 };
+  };
   const stubs = {
     loadConfig: async (request: { ref: string }) => step('load-config', { request: { ...request, dryRun: o.dryRun ?? false }, target: { ...target, rehearsal: { enabled: true, preferCodeOnly: true, ...(o.compatible === undefined ? {} : { startPrevious: { command: ['node', 'src/server.js'], portEnv: 'PORT', timeout: '30 seconds' } }) } } }),
     registeredSearchAttributes: async () => [],
@@ -98,9 +106,15 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     removeStagedRelease: async () => step('remove-staging', { removed: true }),
     removeKeptDependencies: async () => step('prune', { removed: true }),
     pruneBackups: async () => ({ kept: [], removed: [] }),
-    stopWrites: async ({ step: name }: { step: string }) => step(name, { stopped: (o.policy ?? 'stop') === 'stop', counters: counters() }),
-    resumeWrites: async ({ step: name }: { step: string }) => step(name, { resumed: true }),
+    stopWrites: async ({ step: name, exact }: { step: string; exact?: boolean }) => {
+      const stopped = (o.policy ?? 'stop') === 'stop';
+      if (!exact) return step(name, { stopped, counters: counters() });
+      const p = point();
+      return step(name, { stopped, at: p.at, ...(stopped ? {} : { point: p }) });
+    },
+    resumeWrites: async ({ step: name, readPoint }: { step: string; readPoint?: boolean }) => step(name, readPoint ? { resumed: true, point: point() } : { resumed: true }),
     countWrites: async ({ step: name }: { step: string }) => (name === 'check-lost-writes' ? step(name, counters()) : counters()),
+    readWritePoint: async ({ step: name, since }: { step: string; since?: { rows: Record<string, number> } }) => (name === 'check-lost-writes' ? step(name, point(since)) : point(since)),
     backupDatabase: async () => step('backup', { method: 'dump', dump: { path: '/b/x.dump', format: 'custom', sizeBytes: 1, sha256: 'f'.repeat(64), archiveEntries: 1, durationMs: 1, phasesMs: {} }, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [] }, durationMs: 1, phasesMs: {} }),
     activateRelease: async ({ commit }: { commit: string }) => step(commit.startsWith('a') ? 'reactivate-release' : 'activate-release', { commit, previous: 'x', changed: true }),
     installDependencies: async ({ step: name }: { step: string }) => step(name, { commit: 'c', lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] }),
@@ -442,6 +456,52 @@ describe('safeDeployment saga', () => {
     // Reads: stop-writes 100, before migrate 101, after migrate 102, check-lost-writes 103: 3 in all, 1 ours.
     expect(report.rollback?.lostWrites).toEqual({ 'public.users': 2 });
     expect(report.writes).toEqual({ policy: 'detect' });
+  });
+
+  it('reads write points, never the statistics\' odometer: no countWrites in a detect or a stop deployment', async () => {
+    for (const policy of ['detect', 'stop'] as const) {
+      const o = { policy };
+      const { calls, report } = await deploy(o, undefined, (c) => {
+        const stubs = stubActivities(c, o) as unknown as Record<string, (...a: never[]) => Promise<unknown>>;
+        const watched = (name: string) => async (...a: never[]) => { c.push(`${name}(${JSON.stringify(a[0], ['step', 'exact', 'readPoint'])})`); return stubs[name]!(...a); };
+        return { ...stubs, countWrites: watched('countWrites'), readWritePoint: watched('readWritePoint'), stopWrites: watched('stopWrites'), resumeWrites: watched('resumeWrites') } as unknown as Activities;
+      });
+      expect(report.outcome).toBe('deployed');
+      expect(calls.filter((x) => x.includes('('))).toEqual(policy === 'detect'
+        ? ['stopWrites({"step":"stop-writes","exact":true})', 'readWritePoint({"step":"migrate"})', 'readWritePoint({"step":"verify"})', 'readWritePoint({"step":"migrate"})', 'readWritePoint({"step":"verify"})']
+        : ['stopWrites({"step":"stop-writes","exact":true})', 'resumeWrites({"step":"resume-writes","readPoint":true})']);
+    }
+  });
+
+  it('asks before restoring when the write point may be late (an earlier attempt of resume-writes may have let writes in), even with no writes counted', async () => {
+    let progress: Progress | undefined;
+    const { report } = await deploy({ monitorMinutes: 1, failLook: 1, uncertainPoint: 'read by attempt 2 of resume-writes' }, async (h) => {
+      for (;;) {
+        progress = await h.query<Progress>('progress');
+        if (progress.waitingFor) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('approve', { args: [{ by: 'ops-lead', reason: 'restore' }] });
+    });
+    expect(progress?.waitingFor).toMatchObject({ kind: 'approval', gate: 'lost-writes' });
+    expect(progress?.waitingFor?.detail).toContain('could not be counted exactly: read by attempt 2 of resume-writes');
+    expect(report.rollback).toMatchObject({ strategy: 'restore-database', lostWrites: {} });
+  });
+
+  it('asks before restoring when resume-writes failed after it may have let writes in (no write point recorded)', async () => {
+    let progress: Progress | undefined;
+    const { calls, report } = await deploy({ failAt: 'resume-writes' }, async (h) => {
+      for (;;) {
+        progress = await h.query<Progress>('progress');
+        if (progress.waitingFor) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await h.executeUpdate('reject', { args: [{ by: 'ops-lead', reason: 'keep what came in' }] });
+    });
+    expect(progress?.waitingFor?.detail).toContain('resume-writes may have let writes in before its write point was recorded');
+    expect(calls).toContain('stop-writes-again');
+    expect(calls).not.toContain('restore-database');
+    expect(report.rollback).toMatchObject({ strategy: 'code-only' });
   });
 
   it('waits for a person when a pending migration is destructive: approved, it deploys', async () => {
