@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandFailed } from '../../src/exec/run.js';
-import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
+import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, runServiceScript, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
 
 export const FARM_CHAT_DIR: string = findExampleDir('farm-chat');
 export const APPCTL_PATH: string = join(FARM_CHAT_DIR, 'ops', 'appctl.mjs');
@@ -77,14 +77,7 @@ export function appctlArgs(prod: FarmChatProduction, action: AppctlAction): stri
 
 /** Runs appctl; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
 export async function runAppctl(prod: FarmChatProduction, action: AppctlAction): Promise<{ code: number; stdout: string }> {
-  const [file, ...args] = appctlArgs(prod, action);
-  try {
-    const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
-    return { code: 0, stdout };
-  } catch (err) {
-    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3) return { code: 3, stdout: err.stdout };
-    throw err;
-  }
+  return runServiceScript(appctlArgs(prod, action), action);
 }
 
 export async function stopFarmChat(prod: FarmChatProduction): Promise<void> {

@@ -6,8 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandFailed } from '../../src/exec/run.js';
-import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
+import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, runServiceScript, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
 
 export const PRISMA_HEROKU_DIR: string = findExampleDir('prisma-heroku');
 export const WEB_SH_PATH: string = join(PRISMA_HEROKU_DIR, 'ops', 'web.sh');
@@ -54,14 +53,7 @@ export function webArgs(prod: PrismaHerokuProduction, action: WebAction): string
 
 /** Runs web.sh; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
 export async function runWeb(prod: PrismaHerokuProduction, action: WebAction): Promise<{ code: number; stdout: string }> {
-  const [file, ...args] = webArgs(prod, action);
-  try {
-    const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
-    return { code: 0, stdout };
-  } catch (err) {
-    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3) return { code: 3, stdout: err.stdout };
-    throw err;
-  }
+  return runServiceScript(webArgs(prod, action), action);
 }
 
 export async function stopPrismaHeroku(prod: PrismaHerokuProduction): Promise<void> {

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lastLines, run as runCommand } from '../../src/exec/run.js';
+import { CommandFailed, lastLines, run as runCommand } from '../../src/exec/run.js';
 import { waitUntil } from './ports.js';
 
 /**
@@ -36,6 +36,18 @@ export function run(file: string, args: string[], o: { cwd?: string; env?: Recor
 
 /** Git without the user's or system's config (no signing, hooks or templates leak in). */
 const gitEnv = (extra: Record<string, string> = {}) => ({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
+/** Runs a sample app's service script (argv); `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
+export async function runServiceScript(argv: string[], action: string): Promise<{ code: number; stdout: string }> {
+  const [file, ...args] = argv;
+  try {
+    const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
+    return { code: 0, stdout };
+  } catch (err) {
+    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3) return { code: 3, stdout: err.stdout };
+    throw err;
+  }
+}
+
 export const git = (args: string[], cwd?: string, extra?: Record<string, string>) => run('git', args, { cwd, env: gitEnv(extra) });
 
 /** `git checkout --detach <ref>` in an app clone (tags come with the clone). */
