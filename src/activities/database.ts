@@ -3,11 +3,11 @@ import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
-import { databaseSize } from './dbCatalog.js';
+import { allowConnections, databaseRow, databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
 import { partialDumpPath } from './partialDumps.js';
-import type { DatabaseState } from './dbState.js';
+import { diffStates, type DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { outageAware, outageWaitOf } from './outage.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
@@ -35,6 +35,30 @@ export interface BackupFacts {
   durationMs: number;
   /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
   phasesMs: Record<string, number>;
+}
+
+/** The snapshot method's part inside the write pause: the copy alone (the pause then holds only it). */
+export interface SnapshotCopy {
+  database: string;
+  /** pg_snapshot_xmin read while production had no session: see DatabaseState.xidBoundary. */
+  xidBoundary: string;
+  closedMs: number;
+  copyMs: number;
+  durationMs: number;
+}
+
+export interface FingerprintBackupInput {
+  deploymentId: string;
+  target: TargetConfig;
+  copy: SnapshotCopy;
+  /** Which step asks: the forward `fingerprint-backup`, or a rollback that needs the backup it could not wait for. */
+  step?: 'fingerprint-backup' | 'restore-database' | 'verify-rollback';
+}
+
+export interface DumpBackupInput {
+  deploymentId: string;
+  target: TargetConfig;
+  backup: BackupFacts;
 }
 
 export interface RestoreInput {
@@ -103,6 +127,84 @@ export function createDatabaseActivities(deps: ActivityDeps) {
     },
 
     /**
+     * The snapshot method split around the write pause, part 1 (inside it): the copy of production
+     * in its cluster, production's door closed only for the copy. Nothing is read from the copy
+     * yet: a template copy is production's files at the boundary, byte for byte.
+     */
+    async copyDatabaseForBackup({ deploymentId, target: t }: BackupInput): Promise<SnapshotCopy> {
+      const { db } = resolveDatabase(deps, t, 'backup');
+      return outageAware(db, 'backup', async () => {
+        const started = Date.now();
+        const { name, ...copied } = await withClient(withDatabase(db, t.database.maintenanceDatabase), (c) =>
+          copyDatabase(c, ownerOf(t, db), deploymentId).catch((e) => { throw snapshotFailure(e, db.database); }));
+        return { database: name, ...copied, durationMs: Date.now() - started };
+      }, { waitMs: outageWaitOf(t) });
+    },
+
+    /**
+     * Part 2, beside the release's first steps (production is not read): the copy's fingerprint
+     * (schema, rows and checksum per table, migrations), then its seal. The migration waits for
+     * it: the database changes only once the backup is proven and sealed. Again at any time: a
+     * sealed copy is opened, read and sealed again.
+     */
+    async fingerprintBackup({ target: t, copy, step = 'fingerprint-backup' }: FingerprintBackupInput): Promise<BackupFacts> {
+      const { db } = resolveDatabase(deps, t, step);
+      return outageAware(db, step, async () => {
+        const started = Date.now();
+        const phases = new Phases();
+        const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+        const snapshot = withDatabase(db, copy.database);
+        const own = await withClient(maintenance, async (c) => {
+          const row = await databaseRow(c, copy.database);
+          if (row && !row.allowConnections) await allowConnections(c, copy.database, true);
+          return row;
+        });
+        if (!own) throw deployFailure(FailureType.BackupUnverified, { step, what: `the snapshot ${copy.database} is gone`, remedy: 'start the deployment again (nothing was migrated yet)', retryable: false });
+        const state = await phases.time('fingerprint', () => withClient(snapshot, (c) => fingerprint(t, snapshot, c)));
+        const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, copy.database), sizeBytes: await databaseSize(c, copy.database) })));
+        return {
+          method: 'snapshot',
+          snapshot: { database: copy.database, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, closedMs: copy.closedMs, copyMs: copy.copyMs },
+          state: { ...state, xidBoundary: copy.xidBoundary },
+          durationMs: copy.durationMs + Date.now() - started,
+          phasesMs: { copy: copy.durationMs, ...phases.ms },
+        };
+      }, { waitMs: outageWaitOf(t) });
+    },
+
+    /**
+     * Part 3, once writes resumed: the off-server pg_dump of the sealed copy. An intact seal means
+     * the copy is what was fingerprinted, so the dump's own reading checks schema and rows; a
+     * broken one costs every checksum. Sealed again after; the deployment ends only once this holds.
+     */
+    async dumpBackup({ deploymentId, target: t, backup }: DumpBackupInput): Promise<BackupFacts> {
+      const { db } = resolveDatabase(deps, t, 'dump-backup');
+      const s = backup.snapshot!;
+      return outageAware(db, 'dump-backup', async () => {
+        const maintenance = withDatabase(db, t.database.maintenanceDatabase);
+        await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'dump-backup', tighten: true });
+        const row = await withClient(maintenance, (c) => databaseRow(c, s.database));
+        if (!row || row.oid !== s.oid) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} is gone`, remedy: 'the release is live: take a pg_dump of production by hand, or roll back', retryable: false });
+        const intact = row.xmin === s.sealXmin && !row.allowConnections;
+        await withClient(maintenance, (c) => allowConnections(c, s.database, true));
+        const copy = withDatabase(db, s.database);
+        const { dump, state } = await dumpWithFingerprint(t, copy, backupPath(t, deploymentId), partialDumpPath(t, deploymentId), { step: 'dump-backup', checksums: !intact });
+        const sealed = await withClient(maintenance, (c) => sealDatabase(c, s.database));
+        const diffs = diffStates(backup.state, state);
+        if (diffs.length > 0) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} changed since its fingerprint (${diffs.join('; ')})`, remedy: 'inspect it; take a pg_dump of production by hand', retryable: false });
+        const facts: BackupFacts = {
+          ...backup,
+          dump,
+          snapshot: { ...s, sealXmin: sealed.xmin },
+          durationMs: backup.durationMs + dump.durationMs,
+          phasesMs: { ...backup.phasesMs, ...dump.phasesMs },
+        };
+        await describeDump(t, deploymentId, facts);
+        return facts;
+      }, { waitMs: outageWaitOf(t) });
+    },
+
+    /**
      * Puts the backup back, never half-way: the snapshot is renamed in (proven by its seal or a
      * full fingerprint), else the dump is restored into a scratch database, proven equal, and
      * renamed in. Production is renamed aside and kept. Safe to run again at any stage, so an
@@ -167,7 +269,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (!backup.dump) {
         throw deployFailure(FailureType.RestoreUnverified, {
           step: 'restore-database',
-          what: `${r.unusable}, and no dump was taken (backup.dump is false)`,
+          what: `${r.unusable}, and no dump was taken (${t.backup.dump ? 'it follows the snapshot once writes resume, and the deployment had not got there' : 'backup.dump is false'})`,
           remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
           retryable: false,
         });

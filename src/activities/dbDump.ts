@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { pgDump, pgDumpSchema, pgRestore, pgRestoreList, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
+import type { StepName } from '../shared/steps.js';
 import { databaseRow, databaseSize, swapIn } from './dbCatalog.js';
 import { captureState, diffStates, quoteIdent, type DatabaseState } from './dbState.js';
 import { heartbeat, runInActivity } from './deps.js';
@@ -67,7 +68,8 @@ export function tableProgress(parallel: boolean) {
  * The dump is written to `partial` and renamed to `path` only once verified: a file at `path` is
  * always a whole dump; what a cancelled or failed dump leaves is pruned by retention (partialDumps.ts).
  */
-export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string, partial: string): Promise<{ dump: DumpFacts; state: DatabaseState }> {
+export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string, partial: string, o: { step?: StepName; checksums?: boolean } = {}): Promise<{ dump: DumpFacts; state: DatabaseState }> {
+  const step = o.step ?? 'backup';
   const started = Date.now();
   const phases = new Phases();
   await rm(partial, { recursive: true, force: true });
@@ -85,9 +87,9 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
         progress: async () => ({ bytesWritten: await pathBytes(partial), tablesDone: tablesDone.done(), tables: Number(tables) }),
       }));
     } catch (e) {
-      throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
+      throw commandFailure(e, { step, type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
     }
-    const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot }));
+    const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot, checksums: o.checksums }));
     await client.query('COMMIT');
     return { ...s, xidBoundary: boundary };
   });
@@ -95,12 +97,12 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   try {
     listing = await phases.time('list', () => runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), partial), 'verify'));
   } catch (e) {
-    throw commandFailure(e, { step: 'backup', type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
+    throw commandFailure(e, { step, type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
   }
   const listed = new Set([...listing.stdout.matchAll(/ TABLE DATA (\S+) (\S+) /g)].map((m) => `${m[1]}.${m[2]}`));
   const missing = state.tables.map((x) => x.name).filter((n) => !listed.has(n));
   if (missing.length > 0) {
-    throw deployFailure(FailureType.BackupUnverified, { step: 'backup', what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
+    throw deployFailure(FailureType.BackupUnverified, { step, what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
   }
   const { sha256: digest, sizeBytes } = await phases.time('sha256', () => fingerprintPath(partial));
   // Verified: only now does it take its final name (a retry's earlier whole dump is replaced).

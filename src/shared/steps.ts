@@ -22,6 +22,7 @@ export const FORWARD_STEPS = [
   'resolve-migration',
   'stop-writes',
   'backup',
+  'fingerprint-backup',
   'rehearse',
   'remove-staging',
   'activate-release',
@@ -30,6 +31,7 @@ export const FORWARD_STEPS = [
   'restart',
   'verify',
   'resume-writes',
+  'dump-backup',
   'monitor',
   'prune',
 ] as const;

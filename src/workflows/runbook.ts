@@ -2,7 +2,8 @@ import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@t
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
-import { backupRecord, backupSummary, restoreSummary } from '../plan/backupReport.js';
+import type { BackupFacts } from '../activities/database.js';
+import { restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';
 import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
@@ -10,6 +11,7 @@ import { FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
 import type { NotifyEvent } from '../shared/notify.js';
 import { changing, quick, undoing } from './activities.js';
+import { takeBackup } from './backup.js';
 import type { Compensations } from './compensations.js';
 import { checksOf } from './failures.js';
 import type { Gates } from './gates.js';
@@ -159,19 +161,24 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   /** Runs one of safe-deploy's own writing steps; under `detect`, its writes are counted as ours. */
   const ownWrites = ownWritesOf({ policy, host: first, target: t, writes, proxy: changing });
 
-  const backup = await run.step('backup', `Back up the ${what} database`, () => callOn(first, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), backupSummary);
-  d.facts.backupPath = backup.dump?.path;
-  d.facts.snapshotDatabase = backup.snapshot?.database;
-  run.report.backup = backupRecord(backup);
-  const baseline = backup.state.tables.map(({ name, rows }) => ({ name, rows }));
+  // Method snapshot: only the copy holds the pause; its fingerprint runs beside the code steps and
+  // its pg_dump after writes resume. Histories recorded before took the whole backup in the pause.
+  const split = rehearseFirst && t.backup?.method === 'snapshot' && patched('backup-proven-beside-release');
+  const backup = await takeBackup(d, first, split);
+  const baselineOf = (b: BackupFacts) => b.state.tables.map(({ name, rows }) => ({ name, rows }));
   // Rows an approved migration removes (a table dropped, emptied, deleted from) are not lost data:
   // the verification of the release does not expect them, and the report says what was approved.
   const approvedLoss = approvedBy ? [...new Set((run.report.lint ?? []).flatMap((m) => m.findings).flatMap((f) => (f.removesRowsOf ? [f.removesRowsOf] : [])))] : [];
-  if (approvedLoss.length > 0) run.report.approvedDataLoss = approvedLoss.map((table) => ({ table, rowsAtBackup: baseline.find((b) => b.name === table)?.rows, approvedBy: approvedBy! }));
-  const releaseBaseline = fixes.baseline(baseline).filter((b) => !approvedLoss.includes(b.name));
+  const releaseBaselineOf = (b: BackupFacts) => {
+    const baseline = baselineOf(b);
+    if (approvedLoss.length > 0) run.report.approvedDataLoss = approvedLoss.map((table) => ({ table, rowsAtBackup: baseline.find((x) => x.name === table)?.rows, approvedBy: approvedBy! }));
+    return fixes.baseline(baseline).filter((x) => !approvedLoss.includes(x.name));
+  };
+  if (!split) releaseBaselineOf(await backup.proven()); // the report's order as before
   if (!rehearseFirst) {
     try {
-      if (rehearse) rehearsed = await rehearseOn({ backupPath: backup.dump?.path, templateDatabase: backup.dump ? undefined : backup.snapshot?.database });
+      const b = await backup.proven();
+      if (rehearse) rehearsed = await rehearseOn({ backupPath: b.dump?.path, templateDatabase: b.dump ? undefined : b.snapshot?.database });
     } finally {
       await unstage();
     }
@@ -183,15 +190,16 @@ export async function runbook(d: Deployment): Promise<Outcome> {
 
   // A code-only rollback keeps the database: proven by every row of the backup still being the very
   // row version the backup holds (a restore is proven by the restore itself, by content).
-  const keptDataProof = () => (rollback.strategy === 'code-only' && backup.state.xidBoundary
-    ? { unchangedSince: { boundary: backup.state.xidBoundary, tables: baseline, othersMayHaveWritten: othersMayHaveWritten(writes) } }
+  const keptDataProof = (b: BackupFacts) => (rollback.strategy === 'code-only' && b.state.xidBoundary
+    ? { unchangedSince: { boundary: b.state.xidBoundary, tables: baselineOf(b), othersMayHaveWritten: othersMayHaveWritten(writes) } }
     : {});
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
   for (const h of [...hosts].reverse()) {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
-      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline, runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof() }).catch((err) => {
+      const b = await backup.provenForUndo(undoProxy, 'verify-rollback');
+      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline: baselineOf(b), runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof(b) }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
@@ -216,6 +224,8 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       : callOn(h, changing, 'installDependencies', installing, { target: h.target, commit: release.target.commit, requiredPackages: requiredPackages(h.target, release.target.manifest), step: 'install-dependencies', ...(reuse ? { fromStaged: { dir: staged.get(h)!, deploymentId } } : {}) })), installSummary);
   });
 
+  // The database changes only once its backup is proven (fingerprinted and sealed).
+  const releaseBaseline = releaseBaselineOf(await backup.proven());
   // Before migrating: a migration can fail half-way, and then the backup must come back —
   // unless the plan keeps the database, or people wrote since and would lose it.
   let migrateSucceeded = false;
@@ -226,7 +236,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       rollback.strategy = 'code-only';
       return new Skipped(`kept the database: ${keepByPlan() ? plan.why : lost.why()}`);
     }
-    const r = await callOn(first, undoProxy, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup });
+    const r = await callOn(first, undoProxy, 'restoreDatabase', `Restore the ${what} database from the backup`, { deploymentId, target: t, backup: await backup.provenForUndo(undoProxy, 'restore-database') });
     rollback.strategy = 'restore-database';
     rollback.databaseRestored = r.restored;
     rollback.restoredFrom = r.source;
@@ -283,6 +293,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       }, () => 'writes resumed');
     }
   }
+  await backup.finish(); // the snapshot's off-server dump: the deployment ends only once it is verified
   await unstage(); // in place: the staged copies, their node_modules and build moved in, are no longer needed
   await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, msToNumber(t.monitor.interval as never), run);
   if (reuse) {

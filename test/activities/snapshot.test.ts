@@ -238,6 +238,65 @@ describe('snapshot backups', () => {
   });
 });
 
+// Method snapshot in a deployment since issue 14: the copy inside the write pause, its fingerprint
+// and seal beside the release's code steps, its pg_dump once writes resumed.
+describe('the snapshot split around the write pause', () => {
+  const t = target({ method: 'snapshot', keep: 10 });
+  const sealOf = async (database: string) => (await superuser<{ datallowconn: boolean; xmin: string }>('SELECT datallowconn, xmin::text AS xmin FROM pg_database WHERE datname = $1', [database]))[0];
+
+  it('copies only in the pause; fingerprints and dumps the copy, not production, however production changed since', async () => {
+    const before = await productionState();
+    const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'split-1', target: t });
+    expect(copy.database).toBe(backupNames(name, 'split-1').snapshot);
+    expect(copy.xidBoundary).toMatch(/^\d+$/);
+    // Writes resumed, the release migrated: production moves on, the copy must not.
+    await asApp(`ALTER TABLE users ADD COLUMN "satshotConnected" boolean NOT NULL DEFAULT false; UPDATE users SET name = 'renamed by v2' WHERE id <= 5`);
+    const proven = await act(activities().fingerprintBackup, { deploymentId: 'split-1', target: t, copy });
+    expect(contentOf(proven.state)).toEqual(before);
+    expect(proven.state.xidBoundary).toBe(copy.xidBoundary);
+    expect(proven.dump).toBeUndefined();
+    expect(await sealOf(copy.database)).toEqual({ datallowconn: false, xmin: proven.snapshot!.sealXmin });
+    // Proven again (a retry): the same fingerprint, sealed again.
+    const again = await act(activities().fingerprintBackup, { deploymentId: 'split-1', target: t, copy });
+    expect(again.state).toEqual(proven.state);
+
+    const dumped = await act(activities().dumpBackup, { deploymentId: 'split-1', target: t, backup: again });
+    expect(readdirSync(dumped.dump!.path)).toContain('toc.dat');
+    expect(dumped.dump!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(dumped.state).toEqual(again.state);
+    const seal = await sealOf(copy.database);
+    expect(seal).toEqual({ datallowconn: false, xmin: dumped.snapshot!.sealXmin });
+    expect(seal!.xmin).not.toBe(again.snapshot!.sealXmin);
+
+    // Both halves restore the backup, by content: the snapshot (its new seal intact), and the dump.
+    const r = await act(activities().restoreDatabase, { deploymentId: 'split-1', target: t, backup: dumped });
+    expect(r).toMatchObject({ restored: true, source: 'snapshot', verification: 'sealed' });
+    expect(await productionState()).toEqual(before);
+    await asApp("UPDATE users SET name = 'renamed again' WHERE id = 7");
+    // The dump alone (the snapshot is production now): restored into a scratch database, proven, swapped in.
+    const fromDump = await act(activities().restoreDatabase, { deploymentId: 'split-1b', target: t, backup: { ...dumped, snapshot: undefined } });
+    expect(fromDump).toMatchObject({ restored: true, source: 'dump', verification: 'full' });
+    expect(await productionState()).toEqual(before);
+  });
+
+  it('refuses to dump a copy changed since its fingerprint (non-retryable), and says no dump exists yet when a rollback needs one', async () => {
+    const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'split-2', target: t });
+    const proven = await act(activities().fingerprintBackup, { deploymentId: 'split-2', target: t, copy });
+    await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
+    await superuser('DELETE FROM messages WHERE id = 11', [], copy.database);
+    const err = await act(activities().dumpBackup, { deploymentId: 'split-2', target: t, backup: proven }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: true });
+    expect(err.message).toContain(`[dump-backup] the snapshot ${copy.database} changed since its fingerprint (table public.messages: 399 rows, expected 400)`);
+    // The restore before any dump: the snapshot differs, and the message says why there is no dump.
+    const oid = await oidOf(name);
+    const refused = await act(activities().restoreDatabase, { deploymentId: 'split-2', target: t, backup: proven }).catch((e) => e);
+    expect(refused).toMatchObject({ type: 'RestoreUnverified', nonRetryable: true });
+    expect(refused.message).toContain('it follows the snapshot once writes resume');
+    expect(await oidOf(name)).toBe(oid);
+  });
+});
+
 describe('a session the role may not end', () => {
   it('fails the snapshot at once, retryably, naming the remedy, and lets the app back in', async () => {
     const dba = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${name}`) });

@@ -96,7 +96,8 @@ describe('staged and rehearsed before the pause (in place, snapshot backups)', (
       v1Modules = statSync(join(s.prod.appDir, 'node_modules')).ino;
       const { handle, report: r } = await s.deploy(s.request('v2'));
       report = r;
-      await recordHistory(handle, 'deployed-staged-before-pause');
+      // deployed-staged-before-pause.json: the same before the snapshot's proof moved beside the release.
+      await recordHistory(handle, 'deployed-snapshot-proven-beside-release');
       acts = await activities(handle);
     }, CASE_TIMEOUT);
     const one = (name: string, step?: string) => {
@@ -126,7 +127,7 @@ describe('staged and rehearsed before the pause (in place, snapshot backups)', (
     it('ran no install in the pause: only the backup, code, the move of the staged install, migrate, restart and verify ran between stop-writes and resume-writes (the resume reads its own write point: no odometer reading)', () => {
       const stop = one('stopWrites', 'stop-writes');
       const resume = one('resumeWrites', 'resume-writes');
-      expect(acts.filter((a) => a.scheduledAt > stop.scheduledAt && a.scheduledAt < resume.scheduledAt).map((a) => a.name)).toEqual(['backupDatabase', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment']);
+      expect(acts.filter((a) => a.scheduledAt > stop.scheduledAt && a.scheduledAt < resume.scheduledAt).map((a) => a.name)).toEqual(['copyDatabaseForBackup', 'fingerprintBackup', 'activateRelease', 'installDependencies', 'migrateDatabase', 'restartApplication', 'verifyDeployment']);
       const install = one('installDependencies', 'install-dependencies');
       expect(install.result).toMatchObject({ source: 'staged', commit: s.origin.tags.v2 });
       expect(install.result?.note).toBeUndefined();
@@ -136,6 +137,21 @@ describe('staged and rehearsed before the pause (in place, snapshot backups)', (
       expect(m.dir).toBe((one('stageRelease').result as { dir: string }).dir);
       expect(m.dir.startsWith(`${workDir()}/`)).toBe(true);
       expect(statSync(join(s.prod.appDir, 'node_modules')).ino).not.toBe(v1Modules);
+    });
+
+    it("the snapshot: only its copy in the pause; its fingerprint beside the code steps, the migration after it; its dump after writes resumed, before the deployment ended", () => {
+      const fingerprinted = one('fingerprintBackup');
+      expect(one('activateRelease').scheduledAt).toBeLessThan(fingerprinted.completedAt!);
+      expect(one('migrateDatabase').scheduledAt).toBeGreaterThan(fingerprinted.completedAt!);
+      const dumped = one('dumpBackup');
+      expect(dumped.scheduledAt).toBeGreaterThan(one('resumeWrites', 'resume-writes').completedAt!);
+      const names = report.steps.map((x) => x.name);
+      expect(names.slice(names.indexOf('resume-writes'))).toEqual(['resume-writes', 'dump-backup', 'remove-staging', 'prune']);
+      const backup = report.backup!;
+      expect(backup).toMatchObject({ method: 'snapshot', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(existsSync(backup.path!)).toBe(true);
+      expect(existsSync(`${backup.path}.json`)).toBe(true);
+      expect(report.steps.find((x) => x.name === 'backup')?.result).toMatch(/^snapshot \S+_snap \(database closed \d+ ms\)$/);
     });
 
     it('removed the staged copy and, once deployed, the v1 dependencies it kept for a rollback', async () => {

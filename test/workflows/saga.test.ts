@@ -22,7 +22,8 @@ import { deploymentResult } from '../../src/cli/deploymentResult.js';
 type Calls = string[];
 
 const release = (commit: string, name: string) => ({ commit, name, manifest: { requiredEnv: [], requiredPackages: [], expect: { tables: [], columns: [] }, checks: [] }, migrations: [] });
-const targetFor = (environment: string, o: { monitorMinutes?: number; policy?: 'stop' | 'detect' } = {}) => ({
+const targetFor = (environment: string, o: { monitorMinutes?: number; policy?: 'stop' | 'detect'; backupMethod?: 'snapshot' } = {}) => ({
+  ...(o.backupMethod ? { backup: { method: o.backupMethod, dump: true } } : {}),
   app: 'farm-chat', environment, appDir: '/srv/farm-chat', gitRemote: 'origin',
   database: { urlEnv: 'DB_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres' },
   commands: { install: ['npm', 'ci'], build: [], restart: ['systemctl', 'restart', 'farm-chat'] },
@@ -53,6 +54,10 @@ interface StubOptions {
   dryRun?: boolean;
   /** Every write point says it may be late (an earlier attempt may have let writes in first). */
   uncertainPoint?: string;
+  /** Backup method snapshot: copy in the pause, fingerprint beside the release, dump after the pause. */
+  backupMethod?: 'snapshot';
+  /** How long the snapshot's fingerprint takes (it ends with a `fingerprint-backup:done` call). */
+  fingerprintMs?: number;
 }
 
 function stubActivities(calls: Calls, o: StubOptions): Activities {
@@ -116,6 +121,14 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
     countWrites: async ({ step: name }: { step: string }) => (name === 'check-lost-writes' ? step(name, counters()) : counters()),
     readWritePoint: async ({ step: name, since }: { step: string; since?: { rows: Record<string, number> } }) => (name === 'check-lost-writes' ? step(name, point(since)) : point(since)),
     backupDatabase: async () => step('backup', { method: 'dump', dump: { path: '/b/x.dump', format: 'custom', sizeBytes: 1, sha256: 'f'.repeat(64), archiveEntries: 1, durationMs: 1, phasesMs: {} }, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [] }, durationMs: 1, phasesMs: {} }),
+    copyDatabaseForBackup: async () => step('backup', { database: 'farm_chat_sd_x_snap', xidBoundary: '700', closedMs: 5, copyMs: 4, durationMs: 6 }),
+    fingerprintBackup: async ({ step: name = 'fingerprint-backup' }: { step?: string }) => {
+      const facts = await step(name === 'fingerprint-backup' ? name : `fingerprint-backup:${name}`, { method: 'snapshot', snapshot: { database: 'farm_chat_sd_x_snap', oid: 1, sealXmin: '9', strategy: 'FILE_COPY', sizeBytes: 1, closedMs: 5, copyMs: 4 }, state: { schemaSha256: 's', tables: [{ name: 'public.users', rows: 3, checksum: 'c' }], migrations: [], xidBoundary: '700' }, durationMs: 1, phasesMs: {} });
+      if (o.fingerprintMs) await Context.current().sleep(o.fingerprintMs);
+      calls.push(`${name}:done`);
+      return facts;
+    },
+    dumpBackup: async ({ backup }: { backup: object }) => step('dump-backup', { ...backup, dump: { path: '/b/x.dir', format: 'directory', sizeBytes: 1, sha256: 'e'.repeat(64), archiveEntries: 1, durationMs: 1, phasesMs: {} } }),
     activateRelease: async ({ commit }: { commit: string }) => step(commit.startsWith('a') ? 'reactivate-release' : 'activate-release', { commit, previous: 'x', changed: true }),
     installDependencies: async ({ step: name }: { step: string }) => step(name, { commit: 'c', lockfileSha256: 'l', skipped: false, packages: 1, requiredPresent: [] }),
     migrateDatabase: async () => step('migrate', { applied: ['m2'], output: '' }),
@@ -589,5 +602,61 @@ describe('safeDeployment saga', () => {
     expect(err.cause).toBeInstanceOf(ApplicationFailure);
     expect(err.cause.type).toBe('InvalidRequest');
     expect(err.cause.message).toContain('request.ref');
+  });
+});
+
+// Backup method snapshot: the pause holds only the copy. Its fingerprint runs beside the code and
+// dependency steps (the migration waits for it), its pg_dump once writes resumed.
+describe('safeDeployment saga, snapshot backup split around the write pause', () => {
+  const before = (calls: Calls, a: string, b: string) => calls.indexOf(a) >= 0 && calls.indexOf(b) >= 0 && calls.indexOf(a) < calls.indexOf(b);
+
+  it('copies in the pause, fingerprints beside the release, migrates only once proven, dumps after writes resume', async () => {
+    const { calls, report } = await deploy({ backupMethod: 'snapshot', fingerprintMs: 1_500 });
+    expect(report.outcome).toBe('deployed');
+    // The code steps did not wait for the fingerprint; the migration did.
+    expect(before(calls, 'activate-release', 'fingerprint-backup:done')).toBe(true);
+    expect(before(calls, 'fingerprint-backup:done', 'migrate')).toBe(true);
+    expect(before(calls, 'resume-writes', 'dump-backup')).toBe(true);
+    expect(calls.filter((c) => c.startsWith('fingerprint-backup')).length).toBe(2); // one start, one end: never proven twice
+    expect(calls).not.toContain('backupDatabase');
+    const names = report.steps.map((s) => s.name);
+    expect(names.indexOf('dump-backup')).toBeGreaterThan(names.indexOf('resume-writes'));
+    expect(names.indexOf('dump-backup')).toBeLessThan(names.indexOf('prune'));
+    // The report's backup is the dumped one: its checksum is the dump's.
+    expect(report.backup).toMatchObject({ method: 'snapshot', sha256: 'e'.repeat(64), snapshot: { database: 'farm_chat_sd_x_snap' }, tables: [{ name: 'public.users', rows: 3 }] });
+  });
+
+  it('a fingerprint that fails stops the deployment before the migration; the code rollback proves the backup again for its checks', async () => {
+    const { calls, report } = await deploy({ backupMethod: 'snapshot', failAt: 'fingerprint-backup' });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.error).toMatchObject({ step: 'fingerprint-backup' });
+    expect(calls).not.toContain('migrate');
+    expect(calls).not.toContain('restore-database');
+    expect(before(calls, 'fingerprint-backup:verify-rollback', 'verify-rollback')).toBe(true);
+    expect(report.rollback?.verified).toBe(true);
+  });
+
+  it('a migration that fails restores the snapshot, with the facts of its fingerprint', async () => {
+    const { calls, report } = await deploy({ backupMethod: 'snapshot', failAt: 'migrate' }, undefined, (calls) => {
+      const stubs = stubActivities(calls, { backupMethod: 'snapshot', failAt: 'migrate' }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const restore = stubs.restoreDatabase!;
+      stubs.restoreDatabase = async (input: unknown) => {
+        calls.push(`restore-from:${(input as { backup: { snapshot?: { database: string }; state: { tables: unknown[] } } }).backup.snapshot?.database}`);
+        return restore(input);
+      };
+      return stubs as unknown as Activities;
+    });
+    expect(report.outcome).toBe('rolled-back');
+    expect(calls).toContain('restore-from:farm_chat_sd_x_snap');
+    expect(calls).not.toContain('dump-backup');
+    expect(calls.filter((c) => c.startsWith('fingerprint-backup:'))).toEqual(['fingerprint-backup:done']); // the forward proof served the rollback
+  });
+
+  it('a dump of the sealed copy that fails after writes resumed rolls the release back: the deployment ends only with its backup verified', async () => {
+    const { calls, report } = await deploy({ backupMethod: 'snapshot', failAt: 'dump-backup' });
+    expect(report.outcome).toBe('rolled-back');
+    expect(report.error).toMatchObject({ step: 'dump-backup' });
+    expect(before(calls, 'dump-backup', 'stop-writes-again')).toBe(true);
+    expect(calls).toContain('restore-database');
   });
 });
