@@ -3,6 +3,8 @@
  *
  *   --size-mb N        the database size for the headline figures and the workflow runs (default 1024)
  *   --sizes a,b,c      sizes for the recovery chart (default 100,500 and --size-mb)
+ *   --scaling a,b      other sizes for the write pause's scaling table: one happy deployment each
+ *                      (default 100,4096; `--scaling none` for none), beside --size-mb's
  *   --skip-workflow    recovery and lint only (no Temporal, no worker, no app)
  *
  * It builds farm-chat databases of those sizes in a throwaway PostgreSQL 15 cluster (fsync on),
@@ -10,7 +12,8 @@
  * method; then, through a real dev server, worker and farm-chat production, a full rollback per
  * method and code layout (in place, release directories), a happy deployment against the same
  * activity calls run as a bare script, the same deployment under writes policy detect (how long its
- * readings of others' writes slept: goal 0), and the worker's peak memory; then the migration lint. It prints a table and six closing
+ * readings of others' writes slept: goal 0), how long writes were paused (at --size-mb with both methods, and
+ * at the --scaling sizes with snapshot), and the worker's peak memory; then the migration lint. It prints tables and eight closing
  * lines, writes reports/bench.json and reports/bench.md, and draws docs/bench/recovery.png.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +27,8 @@ import { measureLint } from './bench/lint.js';
 import { describeMachine, loadNow } from './bench/machine.js';
 import { measureRecovery, measureStrategies, type BenchDb, type RecoveryRow, type StrategyRow } from './bench/recovery.js';
 import { activityCalls, activityTime, replay, statisticsWaitMs } from './bench/replay.js';
-import { finalLines, goalLines, machineLine, rollbackRun, stepTimes, summarise, tables, type BenchResults, type DetectRun, type HappyRun, type RollbackRun } from './bench/results.js';
+import { finalLines, goalLines, machineLine, rollbackRun, stepTimes, summarise, tables, writePause, type BenchResults, type DetectRun, type HappyRun, type RollbackRun, type ScalingRun } from './bench/results.js';
+import type { DeploymentReport } from '../src/shared/report.js';
 import { applyFarmChatSchema, fillFarmChatDatabase } from './bench/sampleData.js';
 import { FAILS_VERIFICATION, LAYOUTS, setUpWorkflowBench } from './bench/workflow.js';
 import { startPgCluster } from './lib/pgCluster.js';
@@ -34,11 +38,12 @@ const projectRoot = fileURLToPath(new URL('../..', import.meta.url)); // dist/sc
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
-const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, sizes: { type: 'string' }, 'skip-workflow': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, sizes: { type: 'string' }, scaling: { type: 'string', default: '100,4096' }, 'skip-workflow': { type: 'boolean', default: false } } });
 const sizeMb = Number(values['size-mb']);
 const sizes = [...new Set([...(values.sizes ? values.sizes.split(',').map(Number) : [100, 500]), sizeMb])].sort((a, b) => a - b);
-if (!Number.isInteger(sizeMb) || sizeMb < 10 || sizes.some((s) => !Number.isInteger(s) || s < 10)) {
-  console.error('--size-mb and --sizes take whole numbers of MB, at least 10');
+const scalingSizes = values.scaling === 'none' ? [] : [...new Set(values.scaling!.split(',').map(Number))].filter((x) => x !== sizeMb).sort((a, b) => a - b);
+if (!Number.isInteger(sizeMb) || sizeMb < 10 || [...sizes, ...scalingSizes].some((s) => !Number.isInteger(s) || s < 10)) {
+  console.error('--size-mb, --sizes and --scaling take whole numbers of MB, at least 10');
   process.exit(2);
 }
 const skipWorkflow = values['skip-workflow']!;
@@ -116,7 +121,7 @@ async function main(): Promise<void> {
       log(`== through the workflow, ${sizeMb} MB`);
       // Workflow, then the same activity calls as a bare script, three times over. The machine may
       // be shared: each round's pair runs back to back, and the median of the rounds' ratios counts.
-      const rounds: HappyRun['rounds'] = [];
+      const rounds: (HappyRun['rounds'][number] & { report: DeploymentReport })[] = [];
       let first: Awaited<ReturnType<typeof bench.deploy>> | undefined;
       await bench.configure({ method: 'snapshot' }, LAYOUTS[0]!);
       bench.rss.reset();
@@ -128,15 +133,26 @@ async function main(): Promise<void> {
         await bench.reset();
         const bare = await replay(await activityCalls(happy.handle), bench.configPath);
         await bench.reset();
-        rounds.push({ workflowMs: happy.wallMs, bareMs: bare.wallMs, activityMs: inRun.activityMs, workflowSpanMs: inRun.workflowMs, steps: stepTimes(happy.report, 'deploy'), bareSteps: bare.steps });
+        rounds.push({ workflowMs: happy.wallMs, bareMs: bare.wallMs, activityMs: inRun.activityMs, workflowSpanMs: inRun.workflowMs, steps: stepTimes(happy.report, 'deploy'), bareSteps: bare.steps, report: happy.report });
         log(`round ${round}: happy deployment (snapshot) ${(happy.wallMs / 1000).toFixed(1)} s through the workflow, ${(bare.wallMs / 1000).toFixed(1)} s as a bare script`);
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const mid = rounds.find((x) => x.workflowMs / x.bareMs === median(rounds.map((y) => y.workflowMs / y.bareMs)))!;
+      const pause = writePause(mid.report);
       const happyRun: HappyRun = {
-        method: 'snapshot', layout: LAYOUTS[0]!, workflowMs: mid.workflowMs, bareMs: mid.bareMs, overhead: mid.workflowMs / mid.bareMs, rounds,
-        steps: mid.steps, bareSteps: mid.bareSteps, snapshotClosedMs: first!.report.backup?.snapshot?.closedMs,
+        method: 'snapshot', layout: LAYOUTS[0]!, workflowMs: mid.workflowMs, bareMs: mid.bareMs, overhead: mid.workflowMs / mid.bareMs, rounds: rounds.map(({ report: _r, ...x }) => x),
+        steps: mid.steps, bareSteps: mid.bareSteps, snapshotClosedMs: first!.report.backup?.snapshot?.closedMs, pausedMs: pause.ms, pauseSteps: pause.steps,
       };
+      log(`writes paused ${(pause.ms / 1000).toFixed(1)} s in the median round: ${pause.steps.map((x) => `${x.name} ${(x.ms / 1000).toFixed(1)}`).join(', ')}`);
+      const scaling: ScalingRun[] = [{ sizeMb, databaseBytes: bench.databaseBytes, method: 'snapshot', pausedMs: pause.ms, deploymentMs: mid.workflowMs, pauseSteps: pause.steps }];
+      // The dump method's pause at the same size: its floor is the dump itself (its locks would hold the migration).
+      await bench.configure({ method: 'dump' }, LAYOUTS[0]!);
+      const dumped = await bench.deploy('v2');
+      if (dumped.report.outcome !== 'deployed') throw new Error(`the dump-method deployment ended ${dumped.report.outcome}: ${dumped.report.error?.message}`);
+      const dumpPause = writePause(dumped.report);
+      scaling.push({ sizeMb, databaseBytes: bench.databaseBytes, method: 'dump', pausedMs: dumpPause.ms, deploymentMs: dumped.wallMs, pauseSteps: dumpPause.steps });
+      log(`happy deployment (dump): ${(dumped.wallMs / 1000).toFixed(1)} s, writes paused ${(dumpPause.ms / 1000).toFixed(1)} s`);
+      await bench.reset();
       // The same deployment under writes policy detect: writes never pause, and reading who wrote
       // since the backup must not sleep for PostgreSQL's statistics.
       await bench.configure({ method: 'snapshot' }, LAYOUTS[0]!, 'detect');
@@ -157,13 +173,25 @@ async function main(): Promise<void> {
           await bench.clearBackups();
         }
       }
-      workflow = { sizeMb, databaseBytes: bench.databaseBytes, happy: happyRun, rollbacks, workerPeakRssBytes: bench.rss.peakBytes(), detect };
+      const workerPeakRssBytes = bench.rss.peakBytes();
+      // The pause against the database's size: production grown afresh to each size, one happy deployment.
+      for (const size of scalingSizes) {
+        const bytes = await bench.resize(size);
+        await bench.configure({ method: 'snapshot' }, LAYOUTS[0]!);
+        const d = await bench.deploy('v2');
+        if (d.report.outcome !== 'deployed') throw new Error(`the ${size} MB deployment ended ${d.report.outcome}: ${d.report.error?.message}`);
+        const p = writePause(d.report);
+        scaling.push({ sizeMb: size, databaseBytes: bytes, method: 'snapshot', pausedMs: p.ms, deploymentMs: d.wallMs, pauseSteps: p.steps });
+        log(`${size} MB: happy deployment (snapshot) ${(d.wallMs / 1000).toFixed(1)} s, writes paused ${(p.ms / 1000).toFixed(1)} s`);
+        await bench.reset();
+      }
+      workflow = { sizeMb, databaseBytes: bench.databaseBytes, happy: happyRun, rollbacks, workerPeakRssBytes, detect, scaling };
     }
 
     log('== migration lint');
     const lint = measureLint(10_000);
     machine.load.end = loadNow();
-    const partial = { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, options: { sizeMb, sizes, skipWorkflow }, machine, postgres: { version, settings }, recovery, strategies, workflow, lint };
+    const partial = { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, options: { sizeMb, sizes, scaling: scalingSizes, skipWorkflow }, machine, postgres: { version, settings }, recovery, strategies, workflow, lint };
     const results: BenchResults = { ...partial, summary: summarise(partial) };
 
     const chart = recoveryChartSvg(results);

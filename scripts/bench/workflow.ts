@@ -23,6 +23,8 @@ import { deploymentResult } from '../../src/cli/deploymentResult.js';
 export const FAILS_VERIFICATION = 'v2-fails-verification';
 export const PRODUCTION_DATABASE = 'farm_chat';
 const PRISTINE = 'farm_chat_pristine';
+/** v1 migrated and seeded, before the fill: what another size is grown from. */
+const V1_EMPTY = 'farm_chat_v1_empty';
 
 /**
  * How the app's code is laid out on the host. `in-place`: one git working copy, checked out and
@@ -98,6 +100,8 @@ export interface WorkflowBench {
   reset(): Promise<void>;
   /** Drops the databases and dumps deployments left (snapshots, kept-aside databases). */
   clearBackups(): Promise<void>;
+  /** Production (and its pristine copy) grown afresh to another size, v1 running on it: its size in bytes. */
+  resize(sizeMb: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -125,17 +129,16 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     const prods: Record<Layout, FarmChatProduction> = { 'in-place': prod, releases: releasesProd };
     log(`farm-chat v1 on ${prod.baseUrl} (in place) and ${releasesProd.baseUrl} (release directories); filling its database to ${o.sizeMb} MB`);
     await stopFarmChat(prod);
-    const filled = await (async () => {
+    await db.query(`CREATE DATABASE "${V1_EMPTY}" TEMPLATE "${PRODUCTION_DATABASE}" STRATEGY FILE_COPY`, 'postgres');
+    const fill = async (sizeMb: number) => {
       const c = new pg.Client({ connectionString: db.url(PRODUCTION_DATABASE) });
       await c.connect();
-      try {
-        return await fillFarmChatDatabase(c, { targetBytes: o.sizeMb * 1024 * 1024 });
-      } finally {
-        await c.end();
-      }
-    })();
-    log(`  ${filled.users} users, ${filled.messages} messages, ${(filled.sizeBytes / 1048576).toFixed(0)} MB in ${(filled.durationMs / 1000).toFixed(0)} s`);
-    await db.query(`CREATE DATABASE "${PRISTINE}" TEMPLATE "${PRODUCTION_DATABASE}" STRATEGY FILE_COPY`, 'postgres');
+      const f = await fillFarmChatDatabase(c, { targetBytes: sizeMb * 1024 * 1024 }).finally(() => c.end());
+      log(`  ${f.users} users, ${f.messages} messages, ${(f.sizeBytes / 1048576).toFixed(0)} MB in ${(f.durationMs / 1000).toFixed(0)} s`);
+      await db.query(`CREATE DATABASE "${PRISTINE}" TEMPLATE "${PRODUCTION_DATABASE}" STRATEGY FILE_COPY`, 'postgres');
+      return f;
+    };
+    const filled = await fill(o.sizeMb);
     await runAppctl(prod, 'start');
     await waitForFarmChatHealth(prod);
 
@@ -171,6 +174,20 @@ export async function setUpWorkflowBench(o: { root: string; projectRoot: string;
     let runs = 0;
     return {
       prod: () => prods[layout], configPath, backupDir, databaseBytes: filled.sizeBytes, rss, clearBackups,
+      async resize(sizeMb) {
+        const live = prods[layout];
+        await stopFarmChat(live);
+        await clearBackups();
+        await db.cluster.query(`DROP DATABASE IF EXISTS "${PRODUCTION_DATABASE}" WITH (FORCE)`);
+        await db.cluster.query(`DROP DATABASE IF EXISTS "${PRISTINE}" WITH (FORCE)`);
+        await db.query(`CREATE DATABASE "${PRODUCTION_DATABASE}" TEMPLATE "${V1_EMPTY}" STRATEGY FILE_COPY`, 'postgres');
+        log(`farm-chat production grown afresh to ${sizeMb} MB`);
+        const f = await fill(sizeMb);
+        await runAppctl(live, 'start');
+        await waitForFarmChatHealth(live);
+        await db.cluster.query('CHECKPOINT');
+        return f.sizeBytes;
+      },
       async configure(backup, next, writes) {
         if (next !== layout) {
           await stopFarmChat(prods[layout]);
