@@ -98,34 +98,41 @@ export function createAppActivities(deps: ActivityDeps) {
           headers[t.writes.bypass.header] = bypass.value;
           secrets.push(bypass.value);
         }
-        const checks: CheckResult[] = [];
-        checks.push(await timedCheck('code at release', 'code', async () => {
-          const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-          const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
-          return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
-        }));
-        checks.push(await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
-          const cmp = await compareWithLockfile(t.appDir);
-          const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
-          const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
-          const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
-          return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
-        }));
-        checks.push(await timedCheck('health', 'health', async () => {
-          const h = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), 10_000);
-          return [h.ok, h.last];
-        }));
-        heartbeat({ phase: 'http checks' });
-        checks.push(...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers)));
-        checks.push(...(await withClient(db, (c) => schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline))));
-        if (unchangedSince) checks.push(...(await withClient(db, (c) => untouchedChecks(c, unchangedSince))));
-        if (migrationsMustBeClean) {
-          checks.push(await timedCheck('prisma migrate status', 'migrations', async () => {
+        // Four independent groups at once (the release's files, its HTTP answers, the database, the
+        // migrations): the verification inside the write pause costs the longest, not their sum. Data
+        // checks only ask for at least as many rows as before: our own smoke checks may add some meanwhile.
+        const files = async () => [
+          await timedCheck('code at release', 'code', async () => {
+            const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
+            const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
+            return [head === release.commit && !dirty, `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`];
+          }),
+          await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
+            const cmp = await compareWithLockfile(t.appDir);
+            const required = [...new Set([...t.requiredPackages, ...release.manifest.requiredPackages])];
+            const absent = required.filter((p) => !existsSync(join(t.appDir, 'node_modules', p, 'package.json')));
+            const ok = cmp.missing.length === 0 && cmp.extraneous.length === 0 && absent.length === 0;
+            return [ok, ok ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}` : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`];
+          }),
+        ];
+        const http = async () => {
+          const health = await timedCheck('health', 'health', async () => {
+            const h = await waitHealthy(appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(), 10_000);
+            return [h.ok, h.last];
+          });
+          heartbeat({ phase: 'http checks' });
+          return [health, ...(await runHttpChecks(t.baseUrl, [...t.checks, ...release.manifest.checks], smokeRunId(runId, activityAttempt()), secrets, headers))];
+        };
+        const data = () => withClient(db, async (c) => [
+          ...(await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline)),
+          ...(unchangedSince ? await untouchedChecks(c, unchangedSince) : []),
+        ]);
+        const migrations = async () => [migrationsMustBeClean
+          ? await timedCheck('prisma migrate status', 'migrations', async () => {
             const s = await migrateStatus(deps, t, step);
             return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
-          }));
-        } else {
-          checks.push(await timedCheck('release migrations applied', 'migrations', async () => {
+          })
+          : await timedCheck('release migrations applied', 'migrations', async () => {
             const rows = await withClient(db, readMigrations);
             const finished = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
             const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
@@ -133,8 +140,12 @@ export function createAppActivities(deps: ActivityDeps) {
             return [missing.length === 0 && unfinished.length === 0, missing.length || unfinished.length
               ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
               : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`];
-          }));
-        }
+          })];
+        // Settled, all of them, before anything is thrown: no group's command outlives the step.
+        const groups = await Promise.allSettled([files(), http(), data(), migrations()]);
+        const broken = groups.find((g): g is PromiseRejectedResult => g.status === 'rejected');
+        if (broken) throw broken.reason;
+        const checks = groups.flatMap((g) => (g as PromiseFulfilledResult<CheckResult[]>).value);
         const failed = checks.filter((c) => !c.ok);
         if (failed.length > 0) {
           throw deployFailure(FailureType.VerificationFailed, {

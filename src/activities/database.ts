@@ -7,7 +7,7 @@ import { allowConnections, databaseRow, databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
 import { partialDumpPath } from './partialDumps.js';
-import { diffStates, type DatabaseState } from './dbState.js';
+import { diffStates, rowsUntouchedSince, type DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { outageAware, outageWaitOf } from './outage.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
@@ -53,6 +53,11 @@ export interface FingerprintBackupInput {
   copy: SnapshotCopy;
   /** Which step asks: the forward `fingerprint-backup`, or a rollback that needs the backup it could not wait for. */
   step?: 'fingerprint-backup' | 'restore-database' | 'verify-rollback';
+  /**
+   * false: schema, rows and migrations only — the checksums come with the dump after the pause
+   * (reading every row's content costs the pause seconds per GB). Default true.
+   */
+  checksums?: boolean;
 }
 
 export interface DumpBackupInput {
@@ -147,7 +152,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
      * it: the database changes only once the backup is proven and sealed. Again at any time: a
      * sealed copy is opened, read and sealed again.
      */
-    async fingerprintBackup({ target: t, copy, step = 'fingerprint-backup' }: FingerprintBackupInput): Promise<BackupFacts> {
+    async fingerprintBackup({ target: t, copy, step = 'fingerprint-backup', checksums = true }: FingerprintBackupInput): Promise<BackupFacts> {
       const { db } = resolveDatabase(deps, t, step);
       return outageAware(db, step, async () => {
         const started = Date.now();
@@ -160,7 +165,7 @@ export function createDatabaseActivities(deps: ActivityDeps) {
           return row;
         });
         if (!own) throw deployFailure(FailureType.BackupUnverified, { step, what: `the snapshot ${copy.database} is gone`, remedy: 'start the deployment again (nothing was migrated yet)', retryable: false });
-        const state = await phases.time('fingerprint', () => withClient(snapshot, (c) => fingerprint(t, snapshot, c)));
+        const state = await phases.time('fingerprint', () => withClient(snapshot, (c) => fingerprint(t, snapshot, c, { checksums })));
         const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, copy.database), sizeBytes: await databaseSize(c, copy.database) })));
         return {
           method: 'snapshot',
@@ -173,9 +178,10 @@ export function createDatabaseActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Part 3, once writes resumed: the off-server pg_dump of the sealed copy. An intact seal means
-     * the copy is what was fingerprinted, so the dump's own reading checks schema and rows; a
-     * broken one costs every checksum. Sealed again after; the deployment ends only once this holds.
+     * Part 3, once writes resumed: the off-server pg_dump of the sealed copy, with the full
+     * fingerprint (every table's checksum) read in the dump's own snapshot and held against the
+     * one taken before the migration (schema, rows, migrations; checksums when it has them).
+     * Sealed again after; the deployment ends only once this holds.
      */
     async dumpBackup({ deploymentId, target: t, backup }: DumpBackupInput): Promise<BackupFacts> {
       const { db } = resolveDatabase(deps, t, 'dump-backup');
@@ -188,13 +194,27 @@ export function createDatabaseActivities(deps: ActivityDeps) {
         const intact = row.xmin === s.sealXmin && !row.allowConnections;
         await withClient(maintenance, (c) => allowConnections(c, s.database, true));
         const copy = withDatabase(db, s.database);
-        const { dump, state } = await dumpWithFingerprint(t, copy, backupPath(t, deploymentId), partialDumpPath(t, deploymentId), { step: 'dump-backup', checksums: !intact });
+        if (!intact && backup.state.xidBoundary && backup.state.tables.some((x) => x.checksum === undefined)) {
+          // Opened since its fingerprint (an earlier attempt of this step, or someone), which has no
+          // checksums to hold the content against: every row must still be the version the copy was made with.
+          const boundary = backup.state.xidBoundary;
+          const touched = await withClient(copy, async (c) => {
+            const out: string[] = [];
+            for (const x of backup.state.tables) if ((await rowsUntouchedSince(c, x.name, boundary)) !== x.rows) out.push(x.name);
+            return out;
+          });
+          if (touched.length > 0) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} was written since its fingerprint (${touched.join(', ')})`, remedy: 'the release is live: take a pg_dump of production by hand, or roll back', retryable: false });
+        }
+        const { dump, state: read } = await dumpWithFingerprint(t, copy, backupPath(t, deploymentId), partialDumpPath(t, deploymentId), { step: 'dump-backup' });
+        // The boundary is production's, read when the copy was made (the dump's would be the copy's own).
+        const state = { ...read, xidBoundary: backup.state.xidBoundary };
         const sealed = await withClient(maintenance, (c) => sealDatabase(c, s.database));
         const diffs = diffStates(backup.state, state);
         if (diffs.length > 0) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} changed since its fingerprint (${diffs.join('; ')})`, remedy: 'inspect it; take a pg_dump of production by hand', retryable: false });
         const facts: BackupFacts = {
           ...backup,
           dump,
+          state,
           snapshot: { ...s, sealXmin: sealed.xmin },
           durationMs: backup.durationMs + dump.durationMs,
           phasesMs: { ...backup.phasesMs, ...dump.phasesMs },

@@ -108,6 +108,9 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
   if (!state.snapshot || state.snapshot.oid !== s.oid) return { unusable: `the snapshot ${s.database} is gone` };
 
   const sealed = sealIntact(state.snapshot, s);
+  // A fingerprint without checksums (taken in the write pause; the dump brings them) cannot prove
+  // the content of a copy someone opened since: only the seal can.
+  if (!sealed && expected.tables.some((x) => x.checksum === undefined)) return { unusable: `the snapshot ${s.database} was opened since its fingerprint, which has no checksums yet to prove its content` };
   if (!sealed) {
     // Someone opened it since the backup: only a full fingerprint can tell whether it still holds the backup.
     const snapshot = withDatabase(db, s.database);

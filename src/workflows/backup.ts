@@ -42,8 +42,10 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
 
   const copy = await run.step('backup', `Copy the ${what} database in its cluster (snapshot)`, () => callOn(host, changing, 'copyDatabaseForBackup', `Copy the ${what} database (snapshot)`, { deploymentId, target: t }), (c) => `snapshot ${c.database} (database closed ${c.closedMs} ms)`);
   d.facts.snapshotDatabase = copy.database;
-  const summary = `Fingerprint and seal the snapshot ${copy.database}`;
-  const fingerprinted = run.step('fingerprint-backup', summary, () => callOn(host, changing, 'fingerprintBackup', summary, { deploymentId, target: t, copy, step: 'fingerprint-backup' }), backupSummary).then(record);
+  // With a dump to follow, the fingerprint before the migration reads schema, rows and migrations;
+  // the dump's own reading adds every table's checksum once writes resumed.
+  const summary = `Fingerprint${t.backup.dump ? ' (schema, rows, migrations)' : ''} and seal the snapshot ${copy.database}`;
+  const fingerprinted = run.step('fingerprint-backup', summary, () => callOn(host, changing, 'fingerprintBackup', summary, { deploymentId, target: t, copy, step: 'fingerprint-backup', checksums: !t.backup.dump }), backupSummary).then(record);
   fingerprinted.catch(() => undefined); // awaited by the migration, or by an undo; never left unhandled
   return {
     proven: () => fingerprinted,

@@ -297,6 +297,41 @@ describe('the snapshot split around the write pause', () => {
   });
 });
 
+// With a dump to follow, the fingerprint in the pause has no checksums: the dump's reading adds them.
+describe('a fingerprint without checksums, completed by the dump', () => {
+  const t = target({ method: 'snapshot', keep: 10 });
+
+  it('dumps a copy opened since (an earlier attempt) but unwritten, the checksums read in the dump, the boundary the copy\'s', async () => {
+    const before = await productionState();
+    const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-1', target: t });
+    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-1', target: t, copy, checksums: false });
+    expect(quick.state.tables.every((x) => x.checksum === undefined)).toBe(true);
+    expect(quick.state.tables.map(({ name, rows }) => ({ name, rows }))).toEqual(before.tables.map(({ name, rows }) => ({ name, rows })));
+    // An attempt that opened the copy and died before sealing it again.
+    await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
+    await asApp('SELECT count(*) FROM users', copy.database);
+    const dumped = await act(activities().dumpBackup, { deploymentId: 'quick-1', target: t, backup: quick });
+    expect(contentOf(dumped.state)).toEqual(before);
+    expect(dumped.state.xidBoundary).toBe(copy.xidBoundary);
+  });
+
+  it('refuses a copy written since (same row count, one value changed): nothing else could tell', async () => {
+    const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-2', target: t });
+    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-2', target: t, copy, checksums: false });
+    await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
+    await superuser("UPDATE users SET name = 'tampered' WHERE id = 4", [], copy.database);
+    const err = await act(activities().dumpBackup, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
+    expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: true });
+    expect(err.message).toContain(`the snapshot ${copy.database} was written since its fingerprint (public.users)`);
+    // Nor would a rollback use it: the seal is broken and there are no checksums to prove it by.
+    const oid = await oidOf(name);
+    const refused = await act(activities().restoreDatabase, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
+    expect(refused).toMatchObject({ type: 'RestoreUnverified' });
+    expect(refused.message).toContain('which has no checksums yet to prove its content');
+    expect(await oidOf(name)).toBe(oid);
+  });
+});
+
 describe('a session the role may not end', () => {
   it('fails the snapshot at once, retryably, naming the remedy, and lets the app back in', async () => {
     const dba = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${name}`) });
