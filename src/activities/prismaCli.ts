@@ -39,8 +39,9 @@ export interface PrismaCmd extends Cmd {
 /**
  * One of the app's Prisma commands (`commands.migrateDeploy`, `migrateStatus`, `migrateReset`,
  * `migrateResolve`), in `o.cwd`: the config's npx form starts the app's own CLI found there
- * directly, with this worker's Node, `node_modules/.bin` first on PATH as npx puts it (Prisma
- * starts generators by name); any other argv, or no Prisma installed there, runs as configured.
+ * directly, with this worker's Node, and the app's `node_modules/.bin` first on PATH as npx puts
+ * it (Prisma starts generators by name; npx also adds every parent folder's, which are not the
+ * app's); any other argv, or no Prisma installed there, runs as configured.
  */
 export async function prismaCommand(argv: readonly string[], o: Parameters<typeof appCommand>[1]): Promise<PrismaCmd> {
   const installed = npxPrismaArgs(argv) ? await installedPrisma(o.cwd) : {};
