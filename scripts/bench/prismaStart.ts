@@ -4,10 +4,11 @@
  * activities now start when the app has its own CLI installed: `node <app>/node_modules/prisma/
  * build/index.js`), on farm-chat v1 in a throwaway PostgreSQL cluster. Each round runs `migrate
  * status` both ways, alternately, through the worker's own runner (src/exec/run.ts, with its
- * reaper); it prints every time and the medians. Up to date: both exit 0 with the same answer.
+ * reaper); it prints every time, the medians of the wall time and of the CPU time the started
+ * processes used, and the load. Up to date: both exit 0 with the same answer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prismaCommand } from '../../src/activities/prismaCli.js';
@@ -26,11 +27,22 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function timed(cmd: Cmd): Promise<{ ms: number; answer: string }> {
+/**
+ * CPU time (user + system, ms) of this process's waited-for children and their descendants
+ * (/proc/self/stat cutime + cstime, in clock ticks of 10 ms): less moved by a busy machine than
+ * the wall time. Every command here is waited for by its parent (reaper, npm, sh).
+ */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5), after pid and comm
+}
+
+async function timed(cmd: Cmd): Promise<{ ms: number; cpuMs: number; answer: string }> {
+  const cpu = childrenCpuMs();
   const started = process.hrtime.bigint();
   const r = await run(cmd);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { ms, answer: r.stdout.trim().split('\n').at(-1) ?? '' };
+  return { ms, cpuMs: childrenCpuMs() - cpu, answer: r.stdout.trim().split('\n').at(-1) ?? '' };
 }
 
 async function main(): Promise<void> {
@@ -53,17 +65,24 @@ async function main(): Promise<void> {
     console.log(`direct: ${[direct.file, ...direct.args].join(' ')}`);
     await timed(viaNpx); // warm the file cache for both before measuring
     await timed(direct);
-    const times = { npx: [] as number[], direct: [] as number[] };
+    const times = { npx: [] as number[], direct: [] as number[], npxCpu: [] as number[], directCpu: [] as number[] };
     for (let i = 1; i <= rounds; i++) {
-      const a = await timed(viaNpx);
-      const b = await timed(direct);
+      // Alternate which goes first, so neither always runs on the other's warm caches.
+      const npxFirst = i % 2 === 1;
+      const one = await timed(npxFirst ? viaNpx : direct);
+      const other = await timed(npxFirst ? direct : viaNpx);
+      const [a, b] = npxFirst ? [one, other] : [other, one];
       if (a.answer !== b.answer) throw new Error(`different answers: npx "${a.answer}", direct "${b.answer}"`);
       times.npx.push(a.ms);
       times.direct.push(b.ms);
-      console.log(`round ${String(i).padStart(2)}: npx ${a.ms.toFixed(0).padStart(5)} ms, direct ${b.ms.toFixed(0).padStart(5)} ms (${a.answer})`);
+      times.npxCpu.push(a.cpuMs);
+      times.directCpu.push(b.cpuMs);
+      console.log(`round ${String(i).padStart(2)}: npx ${a.ms.toFixed(0).padStart(5)} ms (CPU ${a.cpuMs} ms), direct ${b.ms.toFixed(0).padStart(5)} ms (CPU ${b.cpuMs} ms) (${a.answer})`);
     }
-    const [n, d] = [median(times.npx), median(times.direct)];
-    console.log(`median of ${rounds}: npx ${n.toFixed(0)} ms, direct ${d.toFixed(0)} ms: ${(n - d).toFixed(0)} ms (${((1 - d / n) * 100).toFixed(0)} %) less per Prisma start`);
+    const line = (what: string, n: number, d: number) => `${what}: npx ${n.toFixed(0)} ms, direct ${d.toFixed(0)} ms: ${(n - d).toFixed(0)} ms (${((1 - d / n) * 100).toFixed(0)} %) less per Prisma start`;
+    console.log(line(`median of ${rounds}, wall`, median(times.npx), median(times.direct)));
+    console.log(line(`median of ${rounds}, CPU of the started processes`, median(times.npxCpu), median(times.directCpu)));
+    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
   } finally {
     await cluster.stop();
     rmSync(root, { recursive: true, force: true });
