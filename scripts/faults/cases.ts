@@ -109,7 +109,8 @@ const appctl = (action: string): Landing => ({ command: `appctl\\.mjs ${action} 
 const npmCi: Landing = { command: '(^|/)npm(-cli\\.js)? ci ', what: 'npm ci', afterMs: 1_500 };
 const pgDump: Landing = { command: '/pg_dump --format=', what: 'pg_dump' };
 const pgRestore: Landing = { command: '/pg_restore --dbname=', what: 'pg_restore' };
-const migrateStatus: Landing = { command: 'prisma migrate status', what: 'prisma migrate status' };
+/** The app's own CLI started directly (…/node_modules/prisma/build/index.js), or through npx. */
+const migrateStatus: Landing = { command: 'prisma(/build/index\\.js)? migrate status', what: 'prisma migrate status' };
 const firstGit: Landing = { command: '^git ', what: 'git' };
 const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migration's ALTER TABLE users, waiting for a lock" };
 

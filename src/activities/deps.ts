@@ -192,6 +192,11 @@ export function throwIfCancelled(): void {
   if (c?.cancellationSignal.aborted) throw c.cancellationSignal.reason ?? new Error('cancelled');
 }
 
+/** A line in the worker's log, with the activity's attributes; nothing outside an activity. Never a secret: logs are kept. */
+export function activityLog(message: string, meta: Record<string, unknown>): void {
+  currentContext()?.log.info(message, meta);
+}
+
 export function heartbeat(details: Record<string, unknown>): void {
   const c = currentContext();
   if (!c) return;

@@ -1,16 +1,16 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type pg from 'pg';
 import { z } from 'zod';
-import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DataInventory, TableRows } from '../shared/migrationFixes.js';
 import { quoteIdent, readMigrations } from './dbState.js';
-import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, heartbeat, resolveDatabase, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { withClient } from './pgClient.js';
+import { prismaCommand, runPrisma } from './prismaCli.js';
 
 /** Exact counts stop here at least (or at the threshold when higher): counting never scans a big table. */
 export const COUNTED_UP_TO = 1000;
@@ -93,9 +93,9 @@ export function createDriftResetActivities(deps: ActivityDeps) {
           remedy: 'the deployment is rolled back; a DBA reconciles the schema with the migrations',
         });
       }
-      const cmd = appCommand(t.commands.migrateReset, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'migrate'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = await prismaCommand(t.commands.migrateReset, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'migrate'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
       try {
-        const r = await runInActivity(cmd, 'migrate reset');
+        const r = await runPrisma(cmd, 'migrate reset');
         const rows = await withClient(db, readMigrations);
         return { applied: rows.filter((m) => m.finished && !m.rolledBack).map((m) => m.name), output: lastLines(r.stdout, 30), rowsBefore: now.tables.reduce((sum, x) => sum + x.rows, 0) };
       } catch (e) {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type pg from 'pg';
 import { z } from 'zod';
-import { appCommand } from '../commands/app.js';
 import { gitCommitsTouching } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
@@ -22,6 +21,7 @@ import { parseInput } from './input.js';
 import { codePaths } from './layout.js';
 import { withClient } from './pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
+import { prismaCommand, runPrisma } from './prismaCli.js';
 import { commitSchema, readMigrationScripts, withReleaseFiles } from './releaseFiles.js';
 import { statementEffects, type Expectation } from './statementEffects.js';
 
@@ -175,10 +175,10 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
       if (action === 'resolve-applied' && !(existsSync(local) && checksumMatches(await readFile(local), checksum))) {
         throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `${local} is not the target's ${migration}, which prisma migrate resolve --applied records`, remedy: "stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to 'sql'; nothing was changed", retryable: false });
       }
-      const cmd = appCommand([...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration], { cwd, commandEnv: commandEnvValues(deps, t, 'resolve-migration'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = await prismaCommand([...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration], { cwd, commandEnv: commandEnvValues(deps, t, 'resolve-migration'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
       let output: string;
       try {
-        output = lastLines((await runInActivity(cmd, 'migrate resolve')).stdout, 10);
+        output = lastLines((await runPrisma(cmd, 'migrate resolve')).stdout, 10);
       } catch (e) {
         throw commandFailure(e, {
           step: 'resolve-migration', type: FailureType.MigrationResolveFailed, retryable: false,

@@ -1,14 +1,14 @@
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
-import { CommandFailed, lastLines, type Cmd } from '../exec/run.js';
+import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from './dbState.js';
-import { attemptSessionName, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { outageWaitOf, waitForDatabase } from './outage.js';
 import { endSessionsNamed, withClient } from './pgClient.js';
+import { prismaCommand, runPrisma } from './prismaCli.js';
 
 export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
 
@@ -40,17 +40,18 @@ export function classifyStatusOutput(output: string, exitCode: number): Migratio
 const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
 const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
 
-export function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
+/** One of the app's Prisma commands in the app directory, with the database URL under the app's own variable. */
+export async function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
   const { url, db } = resolveDatabase(deps, t, step);
-  const cmd: Cmd = appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
+  const cmd = await prismaCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
   return { cmd, db };
 }
 
 /** Runs `prisma migrate status`; it exits 1 for pending or failed migrations, which is an answer, not an error. */
 export async function migrateStatus(deps: ActivityDeps, t: TargetConfig, step: StepName): Promise<{ status: MigrationStatus; output: string }> {
-  const { cmd } = prismaCmd(deps, t, t.commands.migrateStatus, step, 120_000);
+  const { cmd } = await prismaCmd(deps, t, t.commands.migrateStatus, step, 120_000);
   try {
-    const r = await runInActivity(cmd, 'migrate status');
+    const r = await runPrisma(cmd, 'migrate status');
     const output = `${r.stdout}\n${r.stderr}`;
     return { status: classifyStatusOutput(output, 0), output };
   } catch (e) {
@@ -68,7 +69,7 @@ export function createMigrationActivities(deps: ActivityDeps) {
      * began": a retry after a lost completion (a worker that died) finds the work already done.
      */
     async migrateDatabase({ target: t, pending }: { target: TargetConfig; pending?: string[] }): Promise<{ applied: string[]; output: string }> {
-      const { cmd, db } = prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
+      const { cmd, db } = await prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
       // Prisma's sessions carry a name of this activity's (node-postgres and libpq read PGAPPNAME;
       // a URL's own application_name wins): when its worker died mid-migration, the retry ends the
       // session the killed prisma left, and with it Prisma's advisory lock (P1002 otherwise).
@@ -82,7 +83,7 @@ export function createMigrationActivities(deps: ActivityDeps) {
       }
       const before = finishedNames(await withClient(db, readMigrations));
       try {
-        const r = await runInActivity(cmd, 'migrate deploy');
+        const r = await runPrisma(cmd, 'migrate deploy');
         const after = finishedNames(await withClient(db, readMigrations));
         return { applied: after.filter((m) => (pending ? pending.includes(m) : !before.includes(m))), output: lastLines(r.stdout, 30) };
       } catch (e) {

@@ -2,7 +2,6 @@ import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { appCommand } from '../commands/app.js';
 import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
@@ -15,6 +14,7 @@ import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js'
 import { codePaths } from './layout.js';
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
+import { prismaCommand, runPrisma } from './prismaCli.js';
 import { privateTempDir, removeLeftovers } from './privateFiles.js';
 import type { ReleaseInfo } from './release.js';
 
@@ -133,7 +133,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           })
           : undefined;
         try {
-          await runInActivity(appCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
+          await runPrisma(await prismaCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
         } catch (e) {
           const output = e instanceof CommandFailed ? lastLines(`${e.stdout}\n${e.stderr}`, 15) : (e as Error).message;
           // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.

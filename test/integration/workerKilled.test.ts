@@ -47,6 +47,7 @@ async function superuser<R extends pg.QueryResultRow>(sql: string, params: unkno
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PRISMA_ENTRY = '/node_modules/prisma/build/index.js';
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean); } catch { return []; } };
 function alive(pid: number): boolean {
   try {
@@ -170,8 +171,9 @@ describe('a worker SIGKILLed mid-command takes its commands with it', () => {
   it('mid prisma migrate deploy: prisma is gone within seconds, the retry ends the session it left (and Prisma\'s advisory lock), then the rollback restores the backup', async () => {
     const handle = await start(SLOW);
     const sleeping = () => superuser<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(${SLEEP_S})%' AND pid <> pg_backend_pid()`, [name]);
-    const killed = await killWorkerDuring(async (tree) => tree.some((p) => cmdline(p).some((a) => a.endsWith('/prisma'))) && (await sleeping()).length > 0, 'the slow migration under prisma migrate deploy');
-    expect(killed.commands).toEqual(expect.arrayContaining([expect.stringMatching(/reaper\.cjs$/), expect.stringMatching(/\/prisma migrate deploy$/)]));
+    // The app's own CLI, started directly: node …/node_modules/prisma/build/index.js migrate deploy.
+    const killed = await killWorkerDuring(async (tree) => tree.some((p) => cmdline(p).some((a) => a.endsWith(PRISMA_ENTRY))) && (await sleeping()).length > 0, 'the slow migration under prisma migrate deploy');
+    expect(killed.commands).toEqual(expect.arrayContaining([expect.stringMatching(/reaper\.cjs$/), expect.stringMatching(/\/node_modules\/prisma\/build\/index\.js migrate deploy$/)]));
     expect(killed.goneMs).toBeLessThan(5_000);
     const killedAt = Date.now();
     // PostgreSQL notices a vanished client only when its statement ends: the session, and the
