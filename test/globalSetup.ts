@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../scripts/lib/devServer.js';
 import { startPgCluster } from '../scripts/lib/pgCluster.js';
 import { ensureTemporalCli } from '../scripts/lib/temporalCli.js';
-import { workflowsPath } from '../src/worker.js';
+import { writeWorkflowBundle } from './helpers/workflowBundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,18 +32,15 @@ export default async function setup(project: TestProject) {
     },
   });
   const cluster = await startPgCluster();
-  const scratch = mkdtempSync(join(tmpdir(), 'safe-deploy-bundle-'));
-  const workflowBundlePath = join(scratch, 'workflows.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
-  writeFileSync(workflowBundlePath, code);
+  const bundle = await writeWorkflowBundle();
 
   project.provide('temporalAddress', env.address);
-  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('workflowBundlePath', bundle.path);
   project.provide('pg', { host: cluster.host, port: cluster.port, superuserUrl: cluster.url('postgres'), binDir: cluster.binDir });
 
   return async () => {
     await env.teardown();
     await cluster.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    bundle.remove();
   };
 }

@@ -13,6 +13,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A port on 127.0.0.1 in [min, max] that nothing listens on right now, tried at random. For a
+ * server that must not get one of the OS's ephemeral ports (Linux: 32768 and up): Temporal keeps
+ * its membership ports in a PostgreSQL SMALLINT column.
+ */
+export async function freePortBetween(min: number, max: number): Promise<number> {
+  const { createServer: create } = await import('node:net');
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min + 1));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = create();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${min} and ${max} after 200 tries`);
+}
+
 /** True when something accepts connections on host:port. */
 export async function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
   const { connect } = await import('node:net');

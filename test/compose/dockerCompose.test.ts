@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, inject, it } from 'vitest';
 import { isScalar, parse, parseDocument, type Pair, type YAMLMap } from 'yaml';
+import { COMPOSE_SCRIPTS, serverEnvironment } from '../../scripts/lib/cluster.js';
 import { SEARCH_ATTRIBUTES } from '../../scripts/lib/devServer.js';
 import { ensureTemporalCli } from '../../scripts/lib/temporalCli.js';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporalServer.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/constants.js';
 
 /**
@@ -226,6 +228,32 @@ describe('docker-compose.yml agrees with the code', () => {
     expect(read('.gitignore').split('\n')).toContain('secrets/');
     expect(read('.dockerignore').split('\n')).toContain('secrets');
     expect(composeText).not.toMatch(/[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:(?!<)[^\s/@]+@/i); // no user:password@ URL (a <placeholder> is fine)
+  });
+});
+
+describe('docker-compose.yml agrees with `npm run cluster` (what the cluster tests run)', () => {
+  it('pins the Temporal server and admin-tools to the version the cluster builds', () => {
+    expect(service('temporal').image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+    for (const name of ['temporal-schema', 'temporal-setup']) expect(service(name).image, name).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+  });
+
+  it('runs the same schema and namespace scripts', () => {
+    expect(service('temporal-schema').entrypoint).toEqual(['/bin/sh', `/scripts/${COMPOSE_SCRIPTS.schema}`]);
+    expect(service('temporal-setup').entrypoint).toEqual(['/bin/sh', `/scripts/${COMPOSE_SCRIPTS.setup}`]);
+  });
+
+  it("starts the server with every variable compose gives it, and compose's dynamic config", () => {
+    const temporal = service('temporal');
+    const env = serverEnvironment({ projectRoot: root, database: { host: '127.0.0.1', port: 15432, user: 'temporal' }, ports: {
+      FRONTEND_GRPC_PORT: 1, FRONTEND_HTTP_PORT: 2, FRONTEND_MEMBERSHIP_PORT: 3, HISTORY_GRPC_PORT: 4, HISTORY_MEMBERSHIP_PORT: 5,
+      MATCHING_GRPC_PORT: 6, MATCHING_MEMBERSHIP_PORT: 7, WORKER_GRPC_PORT: 8, WORKER_MEMBERSHIP_PORT: 9 } });
+    // POSTGRES_PWD is the one more: compose sets it from the secret in the entrypoint, the cluster from its password file.
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(Object.keys(temporal.environment ?? {})));
+    expect(env.DB).toBe(temporal.environment?.DB);
+    expect(env.POSTGRES_USER).toBe(temporal.environment?.POSTGRES_USER);
+    expect(temporal.volumes).toContain(`./compose/dynamicconfig.yaml:${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}:ro`);
+    expect(env.DYNAMIC_CONFIG_FILE_PATH).toBe(join(root, 'compose', 'dynamicconfig.yaml'));
+    expect(temporal.entrypoint?.at(-1)).toContain('POSTGRES_PWD=');
   });
 });
 
