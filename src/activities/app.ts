@@ -39,6 +39,13 @@ export interface VerifyInput {
    * which are kept as written and counted.
    */
   unchangedSince?: { boundary: string; tables: Pick<TableState, 'name' | 'rows'>[]; othersMayHaveWritten: boolean };
+  /**
+   * After a restore proven equal to the backup (schema, rows, `_prisma_migrations`), with the
+   * release's code checked at its commit: `prisma migrate status` cannot answer otherwise than it
+   * did before the deployment, so that reading is reused (with `_prisma_migrations` read to hold
+   * exactly the release's migrations) instead of starting the CLI again. Why it is known.
+   */
+  migrationStatusKnown?: string;
 }
 
 /**
@@ -86,7 +93,7 @@ export function createAppActivities(deps: ActivityDeps) {
      * Proves the release is live and whole. Every check runs and is reported; any failure fails
      * the activity with all results in its details, which triggers the rollback.
      */
-    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true, unchangedSince }: VerifyInput): Promise<{ checks: CheckResult[] }> {
+    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true, unchangedSince, migrationStatusKnown }: VerifyInput): Promise<{ checks: CheckResult[] }> {
       return outageAware(databaseOf(deps, t, step), step, async () => {
         const { db, url } = resolveDatabase(deps, t, step);
         const secrets = [db.password, url];
@@ -127,7 +134,17 @@ export function createAppActivities(deps: ActivityDeps) {
           ...(await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline)),
           ...(unchangedSince ? await untouchedChecks(c, unchangedSince) : []),
         ]);
-        const migrations = async () => [migrationsMustBeClean
+        const migrations = async () => [migrationsMustBeClean && migrationStatusKnown
+          ? await timedCheck('prisma migrate status', 'migrations', async () => {
+            const rows = await withClient(db, readMigrations);
+            const applied = rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name).sort();
+            const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
+            const exact = unfinished.length === 0 && JSON.stringify(applied) === JSON.stringify([...release.migrations].sort());
+            return [exact, exact
+              ? `database schema is up to date (${migrationStatusKnown}; _prisma_migrations holds exactly ${release.name}'s ${release.migrations.length} migrations)`
+              : `_prisma_migrations is not ${release.name}'s: applied ${applied.join(', ') || 'none'}; unfinished ${unfinished.join(', ') || 'none'}`];
+          })
+          : migrationsMustBeClean
           ? await timedCheck('prisma migrate status', 'migrations', async () => {
             const s = await migrateStatus(deps, t, step);
             return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
+import { workerLogText } from '../helpers/workerLog.js';
 import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
 import { captureRows, expectNoSecretsInHistoryOrLog, expectRowsRestored, type ProductionRows } from '../helpers/productionState.js';
 
@@ -64,6 +65,12 @@ describe('a migration that fails half-way', () => {
     expect((await fetch(`${s.prod.baseUrl}/integrations/satshot`)).status).toBe(404);
     expect(report.rollback!.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.rollback!.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['code at release', 'node_modules matches lockfile', 'health', 'login', 'prisma migrate status']));
+  });
+
+  it("reused the status Prisma read before the deployment for v1 on the restored database: one migrate status in the whole run (inspect-migrations'), none in the rollback", () => {
+    const status = report.rollback!.checks.find((c) => c.name === 'prisma migrate status')!;
+    expect(status.detail).toMatch(/^database schema is up to date \(as prisma migrate status read it before the deployment: the database is proven equal to that backup; _prisma_migrations holds exactly v1's \d+ migrations\)$/);
+    expect(workerLogText().match(/starting the app's Prisma CLI: migrate status/g)).toHaveLength(1);
   });
 
   it('shows the compensations in the history, in reverse order', async () => {
