@@ -11,7 +11,8 @@ import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
-import { migrateStatus } from './migrations.js';
+import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
+import { migrationScriptsIn } from './releaseFiles.js';
 import { withClient } from './pgClient.js';
 import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import type { ReleaseInfo } from './release.js';
@@ -28,7 +29,8 @@ export interface VerifyInput {
   runId: string;
   step: StepName;
   /**
-   * Whether `prisma migrate status` must say up to date. False after a code-only rollback: the
+   * Whether the migrations must be up to date (every one applied, none failed, edited or missing
+   * from the release's folder). False after a code-only rollback: the
    * database then holds migrations the previous release does not have, which must all be finished.
    */
   migrationsMustBeClean?: boolean;
@@ -39,13 +41,6 @@ export interface VerifyInput {
    * which are kept as written and counted.
    */
   unchangedSince?: { boundary: string; tables: Pick<TableState, 'name' | 'rows'>[]; othersMayHaveWritten: boolean };
-  /**
-   * After a restore proven equal to the backup (schema, rows, `_prisma_migrations`), with the
-   * release's code checked at its commit: `prisma migrate status` cannot answer otherwise than it
-   * did before the deployment, so that reading is reused (with `_prisma_migrations` read to hold
-   * exactly the release's migrations) instead of starting the CLI again. Why it is known.
-   */
-  migrationStatusKnown?: string;
 }
 
 /**
@@ -93,7 +88,7 @@ export function createAppActivities(deps: ActivityDeps) {
      * Proves the release is live and whole. Every check runs and is reported; any failure fails
      * the activity with all results in its details, which triggers the rollback.
      */
-    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true, unchangedSince, migrationStatusKnown }: VerifyInput): Promise<{ checks: CheckResult[] }> {
+    async verifyDeployment({ target: t, release, baseline, runId, step, migrationsMustBeClean = true, unchangedSince }: VerifyInput): Promise<{ checks: CheckResult[] }> {
       return outageAware(databaseOf(deps, t, step), step, async () => {
         const { db, url } = resolveDatabase(deps, t, step);
         const secrets = [db.password, url];
@@ -134,20 +129,16 @@ export function createAppActivities(deps: ActivityDeps) {
           ...(await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline)),
           ...(unchangedSince ? await untouchedChecks(c, unchangedSince) : []),
         ]);
-        const migrations = async () => [migrationsMustBeClean && migrationStatusKnown
-          ? await timedCheck('prisma migrate status', 'migrations', async () => {
-            const rows = await withClient(db, readMigrations);
-            const applied = rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name).sort();
-            const unfinished = rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
-            const exact = unfinished.length === 0 && JSON.stringify(applied) === JSON.stringify([...release.migrations].sort());
-            return [exact, exact
-              ? `database schema is up to date (${migrationStatusKnown}; _prisma_migrations holds exactly ${release.name}'s ${release.migrations.length} migrations)`
-              : `_prisma_migrations is not ${release.name}'s: applied ${applied.join(', ') || 'none'}; unfinished ${unfinished.join(', ') || 'none'}`];
-          })
-          : migrationsMustBeClean
-          ? await timedCheck('prisma migrate status', 'migrations', async () => {
-            const s = await migrateStatus(deps, t, step);
-            return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+        // The migrations as `prisma migrate status` reads them — `_prisma_migrations` against the
+        // working copy's migration folders, by name and checksum — without starting the CLI in the
+        // pause: inspect-migrations held this reading against Prisma's own before anything changed.
+        const migrations = async () => [migrationsMustBeClean
+          ? await timedCheck('migrations up to date', 'migrations', async () => {
+            const entries = classifyMigrations(await withClient(db, readMigrationRecords), await migrationScriptsIn(join(t.appDir, t.migrationsDir)));
+            const off = entries.filter((e) => e.state !== 'applied');
+            return [off.length === 0, off.length === 0
+              ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations applied, checksums equal to its files`
+              : off.map((e) => `${e.name} ${e.state}`).join('; ')];
           })
           : await timedCheck('release migrations applied', 'migrations', async () => {
             const rows = await withClient(db, readMigrations);

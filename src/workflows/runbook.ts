@@ -193,18 +193,13 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const keptDataProof = (b: BackupFacts) => (rollback.strategy === 'code-only' && b.state.xidBoundary
     ? { unchangedSince: { boundary: b.state.xidBoundary, tables: baselineOf(b), othersMayHaveWritten: othersMayHaveWritten(writes) } }
     : {});
-  // A restore proven equal to the backup, under the previous release's own code: its Prisma
-  // status is the one read before the deployment (no second CLI start in the rollback's outage).
-  const statusKnown = () => (rollback.strategy === 'restore-database' && run.report.migrations?.statusBefore === 'clean'
-    ? { migrationStatusKnown: 'as prisma migrate status read it before the deployment: the database is proven equal to that backup' }
-    : {});
   // Registered first so they run last: every host ends on its previous release, restarted and verified.
   for (const h of [...hosts].reverse()) {
     const on = onHost(hosts, h);
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
       const b = await backup.provenForUndo(undoProxy, 'verify-rollback');
-      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline: baselineOf(b), runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof(b), ...statusKnown() }).catch((err) => {
+      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, { target: h.target, release: prev, baseline: baselineOf(b), runId: `${deploymentId}-rollback${hosts.length > 1 ? `-${h.name}` : ''}`, step: 'verify-rollback', migrationsMustBeClean: rollback.strategy !== 'code-only', ...keptDataProof(b) }).catch((err) => {
         run.addChecks(rollback.checks, checksOf(err));
         throw err;
       });
