@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createLintActivities } from '../../src/activities/lint.js';
-import { lintMigrations } from '../../src/lint/index.js';
+import { lintMigrations, type LintReport } from '../../src/lint/index.js';
 
 /** The lint activity runs the parser in a process of its own: the same report, nothing left behind. */
 describe('lintPendingMigrations, in its own process', () => {
@@ -16,7 +16,7 @@ describe('lintPendingMigrations, in its own process', () => {
 
   it('answers exactly what the lint answers in this process, and leaves no scratch folder', async () => {
     const before = leftovers();
-    const report = await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations });
+    const report = (await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations })) as LintReport;
     expect(report).toEqual(lintMigrations(migrations));
     expect(report.migrations.map((m) => m.severity)).toEqual(['additive', 'destructive', 'invalid']);
     expect(report.migrations[1]!.findings[0]).toMatchObject({ rule: 'drop-table', line: 2 });
