@@ -8,8 +8,9 @@
  * details, the runbook with a mark per step). Then it deploys v2 (deployed) and saves the list of
  * deployments: the rolled-back one Failed (red), the deployed one Completed.
  *
- *   npm run screenshot                 writes docs/images/web-ui-rolled-back.png, web-ui-current-details.png and web-ui-list.png
- *   npm run screenshot -- --out x.png  x.png, x-current-details.png and x-list.png
+ *   npm run screenshot                 writes docs/images/web-ui-rolled-back.png, web-ui-current-details.png, web-ui-list.png
+ *                                      and web-ui-deployed.png (a happy deployment's timeline: the short write pause)
+ *   npm run screenshot -- --out x.png  x.png, x-current-details.png, x-list.png and x-deployed.png
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({ options: { out: { type: 'string', default: 
 const out = resolve(args.out!);
 const details = out.replace(/-rolled-back\.png$|\.png$/, '-current-details.png');
 const list = out.replace(/-rolled-back\.png$|\.png$/, '-list.png');
+const deployed = out.replace(/-rolled-back\.png$|\.png$/, '-deployed.png');
 const log = (line: string) => console.log(line);
 const TASK_QUEUE = 'safe-deploy';
 
@@ -113,6 +115,8 @@ async function main(): Promise<void> {
     log(`saved ${details}`);
 
     // The list: the rolled-back deployment Failed, a deployed one Completed (the outcome is the status).
+    // That one as a team runs it: rehearsed before the pause, backed up by a snapshot (only its copy in the pause).
+    writeFarmChatWorkerConfig(configPath, production, { backupDir: join(work, 'backups'), pgBinDir: tools.pgBinDir, backup: { method: 'snapshot' } });
     const good = await startDeployment(client, parseRequest({ app: 'farm-chat', environment: 'production', ref: 'v2', reason: 'Satshot integration, the migration fixed', requestedBy: 'ana' }), { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2' });
     log(`deploying: ${good.workflowId}`);
     const goodReport = await deploymentResult(good);
@@ -127,6 +131,15 @@ async function main(): Promise<void> {
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: list, clip: { x: 0, y: 0, width: 1600, height: 700 } });
     log(`saved ${list}`);
+    // Its timeline: staging and the rehearsal before stopWrites, then the short pause — the copy,
+    // its fingerprint beside the code steps, migrate, restart, verify, resumeWrites — then the dump.
+    const { runId: goodRunId } = await good.describe();
+    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(good.workflowId)}/${goodRunId}/history`, { waitUntil: 'networkidle' });
+    await page.getByText('Timeline', { exact: true }).first().click();
+    await page.getByText(/dumpBackup • Dump the sealed snapshot/).first().waitFor({ timeout: 60_000 });
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: deployed, clip: { x: 0, y: 0, width: 1600, height: 1420 } });
+    log(`saved ${deployed}`);
   } finally {
     for (const stop of stops) await stop().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
     rmSync(work, { recursive: true, force: true });

@@ -24,16 +24,36 @@ export async function activityCalls(handle: WorkflowHandle): Promise<ActivityCal
   });
 }
 
-/** Runs the calls in order; returns the wall time and each call's duration. */
+/**
+ * Runs the calls in order, as a bare script would write them; returns the wall time and each
+ * call's duration. The snapshot's parts take what this run made, not the workflow's (a copy made
+ * again is another database): the fingerprint gets this run's copy and runs beside the next calls
+ * until the migration (or the dump) needs it, as the workflow runs it; the dump gets its facts.
+ */
 export async function replay(calls: ActivityCall[], configPath: string): Promise<{ wallMs: number; steps: { name: string; ms: number }[] }> {
   const activities = createActivities({ configPath, env: process.env }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   const steps: { name: string; ms: number }[] = [];
   const started = Date.now();
-  for (const call of calls) {
+  let copy: unknown;
+  let fingerprinted: Promise<unknown> | undefined;
+  const timed = async (name: string, fn: () => Promise<unknown>) => {
     const t = Date.now();
-    await activities[call.name]!(...call.args);
-    steps.push({ name: call.name, ms: Date.now() - t });
+    const r = await fn();
+    steps.push({ name, ms: Date.now() - t });
+    return r;
+  };
+  for (const call of calls) {
+    const [input, ...rest] = call.args as [Record<string, unknown>, ...unknown[]];
+    if (call.name === 'fingerprintBackup' && input.step === 'fingerprint-backup' && !fingerprinted) {
+      fingerprinted = timed(call.name, () => activities[call.name]!({ ...input, copy }, ...rest));
+      continue;
+    }
+    if ((call.name === 'migrateDatabase' || call.name === 'dumpBackup') && fingerprinted) await fingerprinted;
+    const args = call.name === 'dumpBackup' && fingerprinted ? [{ ...input, backup: await fingerprinted }, ...rest] : call.args;
+    const r = await timed(call.name, () => activities[call.name]!(...args));
+    if (call.name === 'copyDatabaseForBackup') copy = r;
   }
+  await fingerprinted;
   return { wallMs: Date.now() - started, steps };
 }
 

@@ -11,7 +11,8 @@ import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
-import { migrateStatus } from './migrations.js';
+import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
+import { migrationScriptsIn } from './releaseFiles.js';
 import { withClient } from './pgClient.js';
 import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import type { ReleaseInfo } from './release.js';
@@ -28,7 +29,8 @@ export interface VerifyInput {
   runId: string;
   step: StepName;
   /**
-   * Whether `prisma migrate status` must say up to date. False after a code-only rollback: the
+   * Whether the migrations must be up to date (every one applied, none failed, edited or missing
+   * from the release's folder). False after a code-only rollback: the
    * database then holds migrations the previous release does not have, which must all be finished.
    */
   migrationsMustBeClean?: boolean;
@@ -127,10 +129,16 @@ export function createAppActivities(deps: ActivityDeps) {
           ...(await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline)),
           ...(unchangedSince ? await untouchedChecks(c, unchangedSince) : []),
         ]);
+        // The migrations as `prisma migrate status` reads them — `_prisma_migrations` against the
+        // working copy's migration folders, by name and checksum — without starting the CLI in the
+        // pause: inspect-migrations held this reading against Prisma's own before anything changed.
         const migrations = async () => [migrationsMustBeClean
-          ? await timedCheck('prisma migrate status', 'migrations', async () => {
-            const s = await migrateStatus(deps, t, step);
-            return [s.status === 'clean', s.status === 'clean' ? 'database schema is up to date' : `status ${s.status}`];
+          ? await timedCheck('migrations up to date', 'migrations', async () => {
+            const entries = classifyMigrations(await withClient(db, readMigrationRecords), await migrationScriptsIn(join(t.appDir, t.migrationsDir)));
+            const off = entries.filter((e) => e.state !== 'applied');
+            return [off.length === 0, off.length === 0
+              ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations applied, checksums equal to its files`
+              : off.map((e) => `${e.name} ${e.state}`).join('; ')];
           })
           : await timedCheck('release migrations applied', 'migrations', async () => {
             const rows = await withClient(db, readMigrations);

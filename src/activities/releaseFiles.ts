@@ -60,17 +60,19 @@ export async function withReleaseFiles<T>(
 
 /** Every `<migrationsDir>/<name>/migration.sql` of a release, in Prisma's order (by folder name). */
 export async function readMigrationScripts(t: TargetConfig, commit: string, o: { deploymentId: string; step: StepName }): Promise<MigrationScript[]> {
-  return withReleaseFiles(t, commit, [t.migrationsDir], o, async (tree) => {
-    const dir = join(tree, t.migrationsDir);
-    if (!existsSync(dir)) return [];
-    const folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    const scripts: MigrationScript[] = [];
-    for (const name of folders) {
-      const file = join(dir, name, 'migration.sql');
-      if (existsSync(file)) scripts.push({ name, bytes: await readFile(file) });
-    }
-    return scripts;
-  });
+  return withReleaseFiles(t, commit, [t.migrationsDir], o, (tree) => migrationScriptsIn(join(tree, t.migrationsDir)));
+}
+
+/** Every `<name>/migration.sql` under `dir` (a working copy's migrations folder, as Prisma reads it), by folder name. */
+export async function migrationScriptsIn(dir: string): Promise<MigrationScript[]> {
+  if (!existsSync(dir)) return [];
+  const folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const scripts: MigrationScript[] = [];
+  for (const name of folders) {
+    const file = join(dir, name, 'migration.sql');
+    if (existsSync(file)) scripts.push({ name, bytes: await readFile(file) });
+  }
+  return scripts;
 }
 
 /** A text file of a release, or undefined when the release has none. */

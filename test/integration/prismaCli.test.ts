@@ -6,7 +6,9 @@ import type { FarmChatProduction } from '../../scripts/lib/farmChat.js';
 import type { PrismaHerokuProduction } from '../../scripts/lib/prismaHeroku.js';
 import type { LoadedConfig } from '../../src/activities/config.js';
 import { createActivities } from '../../src/activities/index.js';
+import type { CheckResult } from '../../src/activities/http.js';
 import type { MigrationHistory } from '../../src/activities/migrationHistory.js';
+import type { ResolvedRelease } from '../../src/activities/release.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { createAppScenario, createScenario, PRISMA_HEROKU_APP, type Scenario } from '../helpers/scenario.js';
 
@@ -56,6 +58,24 @@ function suite<P extends FarmChatProduction | PrismaHerokuProduction>(name: stri
       expect(starts).toEqual([{ phase: 'migrate deploy', started: 'directly', command: `${process.execPath} ${entry()} migrate deploy` }]);
       expect(result.applied).toEqual([]);
       expect(result.output).toMatch(/No pending migrations to apply/);
+    });
+
+    it('verify reads the migrations as prisma migrate status does, without starting it, and names what is off', async () => {
+      const { current } = (await new MockActivityEnvironment().run(acts.resolveRelease, { target, ref: 'v1' })) as ResolvedRelease;
+      const verify = () => withStarts((env) => env.run(acts.verifyDeployment, { target, release: current, baseline: [], runId: `${deploymentId}-verify`, step: 'verify' as const }) as Promise<{ checks: CheckResult[] }>);
+      const ok = await verify();
+      expect(ok.starts).toEqual([]);
+      expect(ok.result.checks.find((c) => c.name === 'migrations up to date')).toMatchObject({ ok: true, detail: expect.stringMatching(/^database schema is up to date: all [1-9]\d* of v1's migrations applied, checksums equal to its files$/) });
+      // A migration the database has and the release does not (prisma migrate status: "missing from the local migrations directory").
+      const stray = '20991231000000_not_in_this_release';
+      await s.query(`INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), now(), 1)`, [`stray-${app}`, 'f'.repeat(64), stray]);
+      try {
+        const err = await verify().catch((e) => e);
+        expect(err).toMatchObject({ type: 'VerificationFailed' });
+        expect(err.message).toContain(`migrations up to date (${stray} missing-locally)`);
+      } finally {
+        await s.query('DELETE FROM _prisma_migrations WHERE migration_name = $1', [stray]);
+      }
     });
 
     it('a custom argv runs exactly as configured', async () => {
