@@ -28,7 +28,7 @@ export interface RecoveryRow {
   /** Snapshot: how long the app was shut out of its database while copying, and during the swap. */
   backupClosedMs?: number;
   recoveryClosedMs?: number;
-  verification?: 'sealed' | 'full';
+  verification?: 'sealed' | 'full' | 'untouched';
   /** Where the time went, as the activities measured it. */
   backupPhasesMs?: Record<string, number>;
   recoveryPhasesMs?: Record<string, number>;

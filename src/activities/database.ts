@@ -84,8 +84,8 @@ export interface RestoreFacts {
   /** The failed deployment's database, kept aside for inspection. */
   keptAs?: string;
   verified: true;
-  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too. */
-  verification: 'sealed' | 'full';
+  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: opened since, its fingerprint without checksums: every row proven the version the copy was made with. */
+  verification: 'sealed' | 'full' | 'untouched';
   tables: number;
   /** How long production's name led to no open database (the app's outage during the swap). */
   closedMs: number;

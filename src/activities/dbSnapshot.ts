@@ -14,7 +14,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { allowConnections, databaseRow, databaseSize, endSessions, swapIn, withDoorClosed, type DatabaseRow } from './dbCatalog.js';
 import { fingerprint, type SwapFacts } from './dbDump.js';
-import { diffStates, type DatabaseState } from './dbState.js';
+import { diffStates, rowsUntouchedSince, type DatabaseState } from './dbState.js';
 import { heartbeat } from './deps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
@@ -77,7 +77,7 @@ export async function sealDatabase(c: pg.ClientBase, name: string): Promise<Data
 
 const sealIntact = (row: DatabaseRow, s: SnapshotFacts) => row.oid === s.oid && row.xmin === s.sealXmin && !row.allowConnections;
 
-export type SnapshotRestore = (SwapFacts & { verification: 'sealed' | 'full' }) | { unusable: string };
+export type SnapshotRestore = (SwapFacts & { verification: 'sealed' | 'full' | 'untouched' }) | { unusable: string };
 
 /**
  * Renames the snapshot in: production aside (kept), the snapshot in its place, opened. Verified
@@ -108,14 +108,22 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
   if (!state.snapshot || state.snapshot.oid !== s.oid) return { unusable: `the snapshot ${s.database} is gone` };
 
   const sealed = sealIntact(state.snapshot, s);
-  // A fingerprint without checksums (taken in the write pause; the dump brings them) cannot prove
-  // the content of a copy someone opened since: only the seal can.
-  if (!sealed && expected.tables.some((x) => x.checksum === undefined)) return { unusable: `the snapshot ${s.database} was opened since its fingerprint, which has no checksums yet to prove its content` };
   if (!sealed) {
-    // Someone opened it since the backup: only a full fingerprint can tell whether it still holds the backup.
+    // Someone opened it since the backup (a dump cut short, a person): only a full fingerprint can
+    // tell whether it still holds the backup — or, for a fingerprint taken without checksums (in the
+    // write pause; the dump brings them), schema, rows and every row still the version the copy was
+    // made with (no transaction since the boundary wrote it).
     const snapshot = withDatabase(db, s.database);
+    const checksums = expected.tables.every((x) => x.checksum !== undefined);
     await withClient(maintenance, (c) => allowConnections(c, s.database, true));
-    const diffs = await phases.time('verify', () => withClient(snapshot, async (c) => diffStates(expected, await fingerprint(t, snapshot, c))));
+    const diffs = await phases.time('verify', () => withClient(snapshot, async (c) => {
+      const found = diffStates(expected, await fingerprint(t, snapshot, c, { checksums }));
+      if (checksums || found.length > 0) return found;
+      if (!expected.xidBoundary) return ['its fingerprint has neither checksums nor a transaction boundary to prove its content by'];
+      const written: string[] = [];
+      for (const x of expected.tables) if ((await rowsUntouchedSince(c, x.name, expected.xidBoundary)) !== x.rows) written.push(`table ${x.name}: rows written since`);
+      return written;
+    }));
     await withClient(maintenance, (c) => sealDatabase(c, s.database));
     if (diffs.length > 0) return { unusable: `the snapshot ${s.database} was changed since the backup (${diffs.join('; ')})` };
   }
@@ -125,5 +133,5 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
   const now = await withClient(maintenance, (c) => databaseRow(c, db.database));
   if (now?.oid !== s.oid) throw fail(`after the swap, ${db.database} is not the snapshot ${s.database} (oid ${now?.oid}, expected ${s.oid})`);
   await verify(!sealed);
-  return { restored: true, changed: true, keptAs, closedMs, verification: sealed ? 'sealed' : 'full', phasesMs: phases.ms };
+  return { restored: true, changed: true, keptAs, closedMs, verification: sealed ? 'sealed' : expected.tables.every((x) => x.checksum !== undefined) ? 'full' : 'untouched', phasesMs: phases.ms };
 }

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { gitCommitsTouching } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
-import { parseMigration } from '../lint/parse.js';
 import { proposeResolution, statementEvidence, type StatementFacts } from '../plan/migrationTriage.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { MigrationTriage, Resolution } from '../shared/migrationFixes.js';
@@ -64,6 +63,8 @@ async function findFailedScript(t: TargetConfig, name: string, checksum: string,
 
 /** Each statement of the script with what the catalogs say about its effects now. */
 async function readStatements(client: pg.ClientBase, schema: string, sql: string): Promise<StatementFacts[] | string> {
+  // The parser (WebAssembly, tens of MB once used) only when a failed migration is triaged.
+  const { parseMigration } = await import('../lint/parse.js');
   const parsed = parseMigration(sql);
   if (!parsed.ok) return `it does not parse (line ${parsed.error.line}: ${parsed.error.message})`;
   const out: StatementFacts[] = [];

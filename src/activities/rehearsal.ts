@@ -111,8 +111,10 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           if (!dump) {
             // A dry run has no backup: dump production (read-only) into scratch space.
             work = await privateTempDir(codePaths(t).workDir, workPrefix, { field: 'workDir', step: 'rehearse' });
-            dump = join(work, 'production.dump');
-            await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'custom', jobs: 1 }), 'dump for rehearsal');
+            // A scratch copy read back at once: parallel and uncompressed (compressing a gigabyte
+            // costs more than writing it), consistent across its jobs (pg_dump synchronises them).
+            dump = join(work, 'production.dir');
+            await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'directory', jobs: t.backup.jobs, compression: 0 }), 'dump for rehearsal');
           }
           heartbeat({ phase: 'copy' });
           try {

@@ -323,12 +323,24 @@ describe('a fingerprint without checksums, completed by the dump', () => {
     const err = await act(activities().dumpBackup, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
     expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: true });
     expect(err.message).toContain(`the snapshot ${copy.database} was written since its fingerprint (public.users)`);
-    // Nor would a rollback use it: the seal is broken and there are no checksums to prove it by.
+    // Nor would a rollback use it: its seal is broken and a row is not the version the copy was made with.
     const oid = await oidOf(name);
     const refused = await act(activities().restoreDatabase, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
     expect(refused).toMatchObject({ type: 'RestoreUnverified' });
-    expect(refused.message).toContain('which has no checksums yet to prove its content');
+    expect(refused.message).toContain(`the snapshot ${copy.database} was changed since the backup (table public.users: rows written since)`);
     expect(await oidOf(name)).toBe(oid);
+  });
+
+  it('a rollback uses a copy opened since its fingerprint (a dump cancelled half-way) once every row is proven the version it was made with', async () => {
+    const before = await productionState();
+    const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-3', target: t });
+    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-3', target: t, copy, checksums: false });
+    await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
+    await asApp('SELECT count(*) FROM messages', copy.database);
+    await asApp("UPDATE users SET name = 'v2 wrote this' WHERE id = 9");
+    const r = await act(activities().restoreDatabase, { deploymentId: 'quick-3', target: t, backup: quick });
+    expect(r).toMatchObject({ restored: true, source: 'snapshot', verification: 'untouched' });
+    expect(contentOf(await productionState())).toEqual(contentOf(before));
   });
 });
 
