@@ -19,6 +19,8 @@
  *                                               releases+snapshot cases get one of their own)
  *   npm run faults -- --load 20                 the load case alone: 20 apps deployed at once through one
  *                                               worker, each checked exactly, no cross-talk, peak RSS (load.ts)
+ *   npm run faults -- --server cluster          on the Temporal server `npm run cluster` runs (PostgreSQL),
+ *                                               SIGKILLed by the restart-server cases (default: dev, SIGTERM)
  *   npm run faults -- --keep                    leave the lab running for inspection
  *   npm run faults -- --stop                    stop what a --keep run left running
  */
@@ -45,6 +47,7 @@ const { values: args } = parseArgs({
     load: { type: 'string' },
     keep: { type: 'boolean', default: false },
     stop: { type: 'boolean', default: false },
+    server: { type: 'string', default: 'dev' },
   },
 });
 
@@ -76,7 +79,8 @@ async function main(): Promise<number> {
   // The in-place stations always (the lab's first production is one); one releases+snapshot station if a case needs it.
   const setups: Setup[] = [...Array.from({ length: stations }, () => SETUPS[0]), ...SETUPS.slice(1).filter((x) => cases.some((c) => c.setup === x))];
   log(`== fault matrix: ${cases.length} cases on ${setups.length} station${setups.length > 1 ? 's' : ''} (${setups.join(', ')}); lab in ${dir}`);
-  const lab = await createLab({ dir, log, setups });
+  if (args.server !== 'dev' && args.server !== 'cluster') throw new Error(`--server ${args.server}: expected dev or cluster`);
+  const lab = await createLab({ dir, log, setups, server: args.server });
   log(`lab ready after ${Math.round((Date.now() - started) / 1000)} s`);
 
   const results: CaseResult[] = new Array(cases.length);

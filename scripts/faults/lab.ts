@@ -1,6 +1,8 @@
 /**
  * The fault matrix's lab: built once, reused by every case. A Temporal dev server whose history
- * lives in a file (so that it can be stopped and started again), and one or more *stations*:
+ * lives in a file (so that it can be stopped and started again) — or, with `server: 'cluster'`, the
+ * Temporal server `npm run cluster` runs, on PostgreSQL (killed and started again) — and one or
+ * more *stations*:
  * farm-chat v1 in "production" (its own PostgreSQL cluster and database, clone, app and
  * environment in the worker config) with its own fault worker process on its own task queue, so
  * that cases can run side by side — a PostgreSQL outage hits only its own station — each set up
@@ -9,18 +11,20 @@
  * Prisma (what "the v2 schema" must look like).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parseEnvFile } from '../../src/activities/deps.js';
 import { run } from '../../src/exec/run.js';
 import { workflowsPath } from '../../src/worker.js';
+import { killServer, readClusterState, startCluster, startServer, stopCluster } from '../lib/cluster.js';
 import { startDevServer, stopProcess } from '../lib/devServer.js';
 import { buildFarmChatOrigin, checkoutFarmChat, FARM_CHAT_FAKE_ENV, createFarmChatProduction, migrateFarmChat, runAppctl, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
 import { farmChatWorkerConfig } from '../lib/farmChatConfig.js';
 import { startPgCluster, stopPgCluster, type PgCluster } from '../lib/pgCluster.js';
 import { freePort } from '../lib/ports.js';
+import { ensureTemporalServer } from '../lib/temporalServer.js';
 import { ensureTools } from '../lib/tools.js';
 import { databaseState, type DatabaseState } from './dbFingerprint.js';
 import { dependencyProblems } from './endState.js';
@@ -33,12 +37,16 @@ const V1_TEMPLATE = 'farm_chat_v1_template';
 const V2_REFERENCE = 'farm_chat_v2_reference';
 
 export interface DevServerControl {
+  /** What it is, for the runner's lines: `dev server`, `Temporal server v1.32.2 on PostgreSQL`. */
+  name: string;
   address: string;
   pid(): number;
-  /** Stops the dev server (SIGTERM, waits for it to exit). */
+  /** Stops the dev server (SIGTERM, waits for it to exit); SIGKILLs the cluster's (a crash). */
   stop(): Promise<void>;
-  /** Starts it again on the same port, with the same --db-filename. */
+  /** Starts it again on the same port(s), with the same --db-filename (the same PostgreSQL databases). */
   start(): Promise<void>;
+  /** Stops it for good (the lab's close). */
+  close(): Promise<void>;
 }
 
 /** One farm-chat production and the fault worker that deploys it. */
@@ -88,11 +96,15 @@ export interface LabOptions {
   /** A prebuilt workflow bundle (vitest's global set-up makes one); default: bundled here. */
   workflowBundlePath?: string;
   seed?: { users: number; messagesPerUser: number };
+  /** The Temporal server: the dev server (default), or the one `npm run cluster` runs, on PostgreSQL. */
+  server?: 'dev' | 'cluster';
 }
 
 /** What a lab leaves running, so that the next run (or `--stop`) can stop it. */
 interface LabState {
   serverPid?: number;
+  /** The cluster's state folder (`server: 'cluster'`). */
+  clusterStateDir?: string;
   pgDataDirs: string[];
   pgBinDir?: string;
   workerPids: number[];
@@ -110,9 +122,58 @@ export async function stopLeftovers(dir: string): Promise<boolean> {
   for (const pid of state.workerPids) await stopProcess(pid, 5_000);
   for (const prod of state.prods) await runAppctl(prod, 'stop').catch(() => undefined);
   if (state.serverPid) await stopProcess(state.serverPid, 10_000);
+  if (state.clusterStateDir) await stopCluster(state.clusterStateDir);
   for (const dataDir of state.pgDataDirs ?? []) if (existsSync(dataDir)) stopPgCluster(dataDir, state.pgBinDir);
   rmSync(file, { force: true });
   return true;
+}
+
+/**
+ * The lab's Temporal server. The dev server: its history in a file, so that a restart finds every
+ * workflow again. The cluster: the server `npm run cluster` runs (built when missing), its state
+ * folder in the lab's, its history in its own throwaway PostgreSQL.
+ */
+async function startLabServer(kind: 'dev' | 'cluster', o: { dir: string; logDir: string; cli: string; log: (line: string) => void; state: LabState; save: () => void }): Promise<DevServerControl> {
+  if (kind === 'cluster') {
+    const stateDir = join(o.dir, 'temporal-cluster');
+    const tools = await ensureTemporalServer(projectRoot(), o.log);
+    o.state.clusterStateDir = stateDir;
+    o.save();
+    const cluster = await startCluster({ projectRoot: projectRoot(), stateDir, tools, temporalCli: o.cli, log: o.log });
+    o.log(`Temporal server v${tools.version} on PostgreSQL ${cluster.address}, state in ${stateDir}`);
+    return {
+      name: `Temporal server v${tools.version} on PostgreSQL`,
+      address: cluster.address,
+      pid: () => readClusterState(stateDir)?.serverPid ?? 0,
+      stop: async () => void (await killServer(stateDir)),
+      start: async () => void (await startServer(stateDir, tools, o.cli)),
+      close: async () => {
+        // Its log outlives the lab, as the dev server's does.
+        const logFile = readClusterState(stateDir)?.logFile;
+        if (logFile && existsSync(logFile)) cpSync(logFile, join(o.logDir, 'temporal-server.log'));
+        await stopCluster(stateDir);
+      },
+    };
+  }
+  const port = await freePort();
+  const serverOptions = { cli: o.cli, port, dbFile: join(o.dir, 'temporal.db'), logFile: join(o.logDir, 'temporal.log') };
+  let serverPid = (await startDevServer(serverOptions)).pid;
+  const stop = () => stopProcess(serverPid, 30_000);
+  o.state.serverPid = serverPid;
+  o.save();
+  o.log(`Temporal dev server 127.0.0.1:${port}, history in ${serverOptions.dbFile}`);
+  return {
+    name: 'dev server',
+    address: `127.0.0.1:${port}`,
+    pid: () => serverPid,
+    stop,
+    start: async () => {
+      serverPid = (await startDevServer(serverOptions)).pid;
+      o.state.serverPid = serverPid;
+      o.save();
+    },
+    close: stop,
+  };
 }
 
 export async function createLab(o: LabOptions): Promise<Lab> {
@@ -126,24 +187,8 @@ export async function createLab(o: LabOptions): Promise<Lab> {
   const tools = ensureTools(projectRoot(), log);
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    // The dev server: its history in a file, so that a restart finds every workflow again.
-    const port = await freePort();
-    const serverOptions = { cli: tools.temporal, port, dbFile: join(dir, 'temporal.db'), logFile: join(logDir, 'temporal.log') };
-    let serverPid = (await startDevServer(serverOptions)).pid;
-    const server: DevServerControl = {
-      address: `127.0.0.1:${port}`,
-      pid: () => serverPid,
-      stop: () => stopProcess(serverPid, 30_000),
-      start: async () => {
-        serverPid = (await startDevServer(serverOptions)).pid;
-        state.serverPid = serverPid;
-        save();
-      },
-    };
-    state.serverPid = serverPid;
-    save();
-    cleanups.push(() => server.stop());
-    log(`Temporal dev server ${server.address}, history in ${serverOptions.dbFile}`);
+    const server = await startLabServer(o.server ?? 'dev', { dir, logDir, cli: tools.temporal, log, state, save });
+    cleanups.push(() => server.close());
 
     const newCluster = async () => {
       const c = await startPgCluster();

@@ -208,7 +208,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       writeFileSync(plan.releaseFile, '');
       await sleep(2_000);
       await lab.server.start();
-      log(`dev server stopped and started again (pid ${lab.server.pid()}) while ${c.step} ran`);
+      log(`${lab.server.name} stopped and started again (pid ${lab.server.pid()}) while ${c.step} ran`);
     } else if (MID_WORK_KINDS.includes(c.kind)) {
       if (!c.landing) throw new Error(`${caseName(c)} has no landing`);
       result.landed = await awaitLanding(station, c.landing, plan, { until: deadline, finished: () => finished, fresh, blocker, monitor });

@@ -203,6 +203,19 @@ export async function startServer(stateDir: string, tools: TemporalServerTools, 
 }
 
 /**
+ * SIGKILLs the server a state folder describes (a crash: no shutdown, nothing flushed beyond what
+ * PostgreSQL has committed) and waits until it is gone. `startServer(stateDir, …)` starts it again
+ * on the same ports and databases. Returns the pid it killed.
+ */
+export async function killServer(stateDir: string): Promise<number> {
+  const pid = readClusterState(stateDir)?.serverPid;
+  if (!isServer(pid)) throw new Error(`no Temporal server runs from ${stateDir}`);
+  process.kill(pid, 'SIGKILL');
+  await waitUntil(`temporal-server ${pid} to die`, async () => !isServer(pid), 10_000, 50);
+  return pid;
+}
+
+/**
  * A Temporal server of the pinned version on PostgreSQL, as docker-compose.yml runs it: databases
  * created, compose/temporal-schema.sh applied, the server started with compose's environment,
  * compose/temporal-setup.sh registering the `default` namespace and safe-deploy's search

@@ -6,13 +6,15 @@ import type { TestProject } from 'vitest/node';
 import { startCluster, stopCluster } from '../../scripts/lib/cluster.js';
 import { startPgCluster } from '../../scripts/lib/pgCluster.js';
 import { ensureTemporalCli } from '../../scripts/lib/temporalCli.js';
-import { ensureTemporalServer, TemporalServerUnavailable } from '../../scripts/lib/temporalServer.js';
+import { ensureTemporalServer, TemporalServerUnavailable, type TemporalServerTools } from '../../scripts/lib/temporalServer.js';
 import { writeWorkflowBundle } from '../helpers/workflowBundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Why test/cluster cannot run here (no Go, no module proxy); empty when the cluster runs. */
     clusterSkipReason: string;
+    /** What restarts the server mid-deployment (killServer, then startServer on the same state folder). */
+    clusterServer: { stateDir: string; tools: TemporalServerTools; temporalCli: string };
   }
 }
 
@@ -47,6 +49,7 @@ export default async function setup(project: TestProject) {
   const bundle = await writeWorkflowBundle();
 
   project.provide('clusterSkipReason', '');
+  project.provide('clusterServer', { stateDir, tools, temporalCli });
   project.provide('temporalAddress', cluster.address);
   project.provide('workflowBundlePath', bundle.path);
   project.provide('pg', { host: apps.host, port: apps.port, superuserUrl: apps.url('postgres'), binDir: apps.binDir });
