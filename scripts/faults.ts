@@ -15,6 +15,8 @@
  *   npm run faults -- --kind kill-worker        one kind (repeatable): error, kill-worker, restart-server,
  *                                               pg-outage, pg-restart-immediate, kill-worker-mid
  *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
+ *   npm run faults -- --case migrate/error      one case by its name (repeatable), as the table
+ *                                               names it: `migrate/error@releases+snapshot`
  *   npm run faults -- --stations 1              one in-place production (default 3 side by side;
  *                                               releases+snapshot cases get one of their own)
  *   npm run faults -- --load 20                 the load case alone: 20 apps deployed at once through one
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', multiple: true },
     kind: { type: 'string', multiple: true },
     setup: { type: 'string', multiple: true },
+    case: { type: 'string', multiple: true },
     stations: { type: 'string', default: '3' },
     load: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -58,7 +61,9 @@ function selectCases(): FaultCase[] {
   const all = faultMatrix();
   const unknownStep = (args.only ?? []).find((s) => !all.some((c) => c.step === s));
   if (unknownStep) throw new Error(`--only ${unknownStep}: expected one of ${[...new Set(all.map((c) => c.step))].join(', ')}`);
-  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup));
+  const unknownCase = (args.case ?? []).find((n) => !all.some((c) => caseName(c) === n));
+  if (unknownCase) throw new Error(`--case ${unknownCase}: no such case (names as in the table: step/kind, @layout+method off the first)`);
+  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup) && (!args.case || args.case.includes(caseName(c))));
 }
 
 async function main(): Promise<number> {

@@ -31,8 +31,16 @@ export interface FaultCase {
   killAfterMs?: number;
   /** The mid-work kinds: where in the step's work the fault lands. */
   landing?: Landing;
+  /**
+   * A person's answer the runner gives when the deployment waits at this gate (by 'faults');
+   * a deployment that waits at any other gate fails the case at once.
+   */
+  answer?: GateAnswerSpec;
   expect: Expectation;
 }
+
+/** What the runner answers at a gate, and why (kept in the history, as a person's reason is). */
+export interface GateAnswerSpec { gate: string; decision: 'approved' | 'rejected'; reason: string }
 
 /**
  * Where a mid-work fault lands, found by the runner while the step runs:
@@ -49,6 +57,8 @@ interface StepSpec {
   input?: Record<string, string>;
   /** What an injected error (after the work) must end in; rollback steps get no error case. */
   onError?: Expectation;
+  /** The gate the error's rollback stops at, and the runner's answer there. */
+  onErrorAnswer?: GateAnswerSpec;
   killAfterMs?: number;
 }
 
@@ -69,7 +79,14 @@ export const FORWARD_STEPS: StepSpec[] = [
   { step: 'migrate', activity: 'migrateDatabase', onError: injected('migrate', 'rolled-back', true) },
   { step: 'restart', activity: 'restartApplication', input: { step: 'restart' }, onError: injected('restart', 'rolled-back', true) },
   { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, onError: injected('verify', 'rolled-back', true) },
-  { step: 'resume-writes', activity: 'resumeWrites', input: { step: 'resume-writes' }, onError: injected('resume-writes', 'rolled-back', true) },
+  // The write point was read and writes resumed, then the step failed: the point never reached
+  // the workflow, so the rollback cannot count what others wrote since and asks before
+  // restoring (lost-writes). Nobody but the deployment writes here: a person approves.
+  {
+    step: 'resume-writes', activity: 'resumeWrites', input: { step: 'resume-writes' },
+    onError: { ...injected('resume-writes', 'rolled-back', true), decided: { gate: 'lost-writes', decision: 'approved' } },
+    onErrorAnswer: { gate: 'lost-writes', decision: 'approved', reason: 'fault matrix: nobody but the deployment writes to this production' },
+  },
 ];
 
 /** Rollback steps, reached through v2-broken-migration: a crash or a server restart mid-rollback must not stop it. */
@@ -157,7 +174,11 @@ export function faultMatrix(): FaultCase[] {
   const cases: FaultCase[] = [];
   for (const s of FORWARD_STEPS) {
     for (const kind of ['error', 'kill-worker', 'restart-server'] as const) {
-      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: kind === 'error' ? restoredBy(s.onError!, 'in-place+dump') : { outcome: 'deployed' } });
+      cases.push({
+        step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs,
+        ...(kind === 'error' && s.onErrorAnswer ? { answer: s.onErrorAnswer } : {}),
+        expect: kind === 'error' ? restoredBy(s.onError!, 'in-place+dump') : { outcome: 'deployed' },
+      });
     }
   }
   // An injected error in a compensation stops the rollback on purpose (rollback-failed): it is not

@@ -8,7 +8,8 @@
  *  - deployed: the database has the v2 reference's schema, migrations and tables, every row of
  *    every table as it was (v1's columns) besides v2's new migration row and the smoke rows of
  *    its verification; code at v2 and clean; node_modules exactly v2's lockfile (xml2js there);
- *    v2 restarted and passing the deployment's checks (Satshot included); maintenance off.
+ *    v2 restarted and passing the deployment's checks (Satshot included); maintenance off;
+ *  - always: the report's decisions exactly the gate the runner answered (by 'faults'), if any.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ export interface Expectation {
   databaseRestored?: boolean;
   /** What it must have put back then: the dump, or the snapshot (the station's backup method). */
   restoredFrom?: 'dump' | 'snapshot';
+  /** A gate the deployment asked at, and the decision the report must record (the runner's, by 'faults'); no other may be there. */
+  decided?: { gate: string; decision: 'approved' | 'rejected' };
 }
 
 export interface EndStateFacts {
@@ -93,6 +96,9 @@ async function appProblems(prod: FarmChatProduction, o: { version: string; satsh
 function reportProblems(report: DeploymentReport, e: Expectation): string[] {
   const problems: string[] = [];
   if (report.outcome !== e.outcome) return [`outcome ${report.outcome}, expected ${e.outcome}${report.error ? ` (${report.error.type} at ${report.error.step}: ${report.error.message.slice(0, 300)})` : ''}`];
+  const decisions = report.decisions.map((d) => `${d.gate} ${d.decision}${d.by ? ` by ${d.by}` : ''}`);
+  const expectedDecisions = e.decided ? [`${e.decided.gate} ${e.decided.decision} by faults`] : [];
+  if (JSON.stringify(decisions) !== JSON.stringify(expectedDecisions)) problems.push(`report: decisions ${JSON.stringify(decisions)}, expected ${JSON.stringify(expectedDecisions)}`);
   if (e.outcome === 'deployed') {
     if (report.error) problems.push(`report: error ${report.error.type} on a deployed outcome`);
     const bad = report.steps.filter((s) => s.status !== 'ok' && s.status !== 'skipped');
