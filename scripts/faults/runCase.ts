@@ -200,7 +200,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     const fresh = new NewProcesses(); // the step's commands start after this
     handle = await lab.client.workflow.start('safeDeployment', {
       taskQueue: station.taskQueue, workflowId: result.workflowId,
-      args: [{ app: 'farm-chat', environment: station.environment, ref: c.ref, reason: `fault matrix: ${caseName(c)}`, requestedBy: 'faults' }],
+      args: [{ app: 'farm-chat', environment: c.rehearsal ? station.rehearsedEnvironment : station.environment, ref: c.ref, reason: `fault matrix: ${caseName(c)}`, requestedBy: 'faults' }],
     });
     const deadline = started + CASE_TIMEOUT_MS;
     let finished = false;
