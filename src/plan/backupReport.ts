@@ -22,5 +22,5 @@ export function backupSummary(b: BackupFacts): string {
 export function restoreSummary(r: RestoreFacts): string {
   if (!r.restored) return 'the database already equalled the backup';
   const from = `${r.changed ? '' : 'already '}${r.source === 'snapshot' ? 'renamed the snapshot in' : 'restored the dump'}${r.changed ? '' : ' by an earlier attempt'}`;
-  return `${from} (${r.verification === 'sealed' ? 'sealed since its fingerprint' : 'every checksum'} verified, database closed ${r.closedMs} ms)${r.note ? ` — ${r.note}` : ''}; the failed database is kept as ${r.keptAs}`;
+  return `${from} (${r.verification === 'sealed' ? 'sealed since its fingerprint' : r.verification === 'untouched' ? 'every row the version the copy was made with' : 'every checksum'} verified, database closed ${r.closedMs} ms)${r.note ? ` — ${r.note}` : ''}; the failed database is kept as ${r.keptAs}`;
 }
