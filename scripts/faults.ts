@@ -3,8 +3,10 @@
  * (and three of the rollback's own) × { the activity fails with an error; the worker is SIGKILLed
  * while the step runs and a new one started; the Temporal dev server is stopped and started
  * again (same --db-filename) while the step runs }, on a production in place backed up by dumps;
- * then the steps that differ in release directories backed up by snapshots, on a production set
- * up so; then faults landed while a step's command (or its migration) runs: the station's
+ * then the steps that differ in release directories backed up by snapshots (the copy in the
+ * pause, its fingerprint beside the code steps, its dump after writes resume), on a production set
+ * up so; then the online rehearsal (deployed through the station's environment that has it on);
+ * then faults landed while a step's command (or its migration) runs: the station's
  * PostgreSQL stopped for 60 s or restarted in immediate mode, the worker process alone SIGKILLed
  * (cases.ts, MID_WORK_CASES). Each case's end state is checked exactly (see faults/endState.ts),
  * and no process may be left working on the station. Prints a table, writes reports/faults.json,
@@ -15,6 +17,8 @@
  *   npm run faults -- --kind kill-worker        one kind (repeatable): error, kill-worker, restart-server,
  *                                               pg-outage, pg-restart-immediate, kill-worker-mid
  *   npm run faults -- --setup releases+snapshot one layout+method (repeatable)
+ *   npm run faults -- --case rehearse/error     one case by its name (repeatable), as the table
+ *                                               names it: `dump-backup/error@releases+snapshot`
  *   npm run faults -- --stations 1              one in-place production (default 3 side by side;
  *                                               releases+snapshot cases get one of their own)
  *   npm run faults -- --load 20                 the load case alone: 20 apps deployed at once through one
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', multiple: true },
     kind: { type: 'string', multiple: true },
     setup: { type: 'string', multiple: true },
+    case: { type: 'string', multiple: true },
     stations: { type: 'string', default: '3' },
     load: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -61,7 +66,9 @@ function selectCases(): FaultCase[] {
   const all = faultMatrix();
   const unknownStep = (args.only ?? []).find((s) => !all.some((c) => c.step === s));
   if (unknownStep) throw new Error(`--only ${unknownStep}: expected one of ${[...new Set(all.map((c) => c.step))].join(', ')}`);
-  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup));
+  const unknownCase = (args.case ?? []).find((n) => !all.some((c) => caseName(c) === n));
+  if (unknownCase) throw new Error(`--case ${unknownCase}: no such case (names as in the table: step/kind, @layout+method off the first)`);
+  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup) && (!args.case || args.case.includes(caseName(c))));
 }
 
 async function main(): Promise<number> {

@@ -9,7 +9,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createDatabaseActivities } from '../../src/activities/database.js';
+import { createDatabaseActivities, type RestoreFacts } from '../../src/activities/database.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';
 import type { PgCluster } from '../lib/pgCluster.js';
@@ -28,7 +28,7 @@ export interface RecoveryRow {
   /** Snapshot: how long the app was shut out of its database while copying, and during the swap. */
   backupClosedMs?: number;
   recoveryClosedMs?: number;
-  verification?: 'sealed' | 'full' | 'untouched';
+  verification?: RestoreFacts['verification'];
   /** Where the time went, as the activities measured it. */
   backupPhasesMs?: Record<string, number>;
   recoveryPhasesMs?: Record<string, number>;

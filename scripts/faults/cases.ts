@@ -2,9 +2,11 @@
  * The matrix: every step that changes production × every fault kind, plus faults during the
  * rollback's own steps (reached by deploying v2-broken-migration, whose migration fails
  * half-way), each with the one end it must reach — on a production in place backed up by dumps;
- * then the steps that work differently in release directories backed up by snapshots; then the
- * faults that land while a step's work runs (MID_WORK_CASES): PostgreSQL stopped for 60 s or
- * crashed, the worker process alone SIGKILLed.
+ * then the steps that work differently in release directories backed up by snapshots (the
+ * snapshot copied in the pause, fingerprinted beside the code steps, dumped after writes
+ * resume); then the online rehearsal (on its own environment of the station, the only one with
+ * the rehearsal on); then the faults that land while a step's work runs (MID_WORK_CASES):
+ * PostgreSQL stopped for 60 s or crashed, the worker process alone SIGKILLed.
  */
 import { INJECTED_FAULT_TYPE, type FaultKind } from './plan.js';
 import type { Expectation } from './endState.js';
@@ -24,6 +26,12 @@ export interface FaultCase {
   kind: FaultKind;
   /** The release deployed: v2, or v2-broken-migration to reach a rollback step. */
   ref: 'v2' | 'v2-broken-migration';
+  /**
+   * Deployed with the rehearsal on (the station's rehearsed environment, lab.ts): the migration
+   * first runs on an online pg_dump copy, before writes pause. Off everywhere else: the rollback
+   * cases need v2-broken-migration to fail on production, not on the copy.
+   */
+  rehearsal?: boolean;
   /** The activity that runs the step, and input fields that single it out (tags are resolved to commits). */
   activity: string;
   input: Record<string, string>;
@@ -31,8 +39,16 @@ export interface FaultCase {
   killAfterMs?: number;
   /** The mid-work kinds: where in the step's work the fault lands. */
   landing?: Landing;
+  /**
+   * A person's answer the runner gives when the deployment waits at this gate (by 'faults');
+   * a deployment that waits at any other gate fails the case at once.
+   */
+  answer?: GateAnswerSpec;
   expect: Expectation;
 }
+
+/** What the runner answers at a gate, and why (kept in the history, as a person's reason is). */
+export interface GateAnswerSpec { gate: string; decision: 'approved' | 'rejected'; reason: string }
 
 /**
  * Where a mid-work fault lands, found by the runner while the step runs:
@@ -49,6 +65,8 @@ interface StepSpec {
   input?: Record<string, string>;
   /** What an injected error (after the work) must end in; rollback steps get no error case. */
   onError?: Expectation;
+  /** The gate the error's rollback stops at, and the runner's answer there. */
+  onErrorAnswer?: GateAnswerSpec;
   killAfterMs?: number;
 }
 
@@ -69,7 +87,14 @@ export const FORWARD_STEPS: StepSpec[] = [
   { step: 'migrate', activity: 'migrateDatabase', onError: injected('migrate', 'rolled-back', true) },
   { step: 'restart', activity: 'restartApplication', input: { step: 'restart' }, onError: injected('restart', 'rolled-back', true) },
   { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, onError: injected('verify', 'rolled-back', true) },
-  { step: 'resume-writes', activity: 'resumeWrites', input: { step: 'resume-writes' }, onError: injected('resume-writes', 'rolled-back', true) },
+  // The write point was read and writes resumed, then the step failed: the point never reached
+  // the workflow, so the rollback cannot count what others wrote since and asks before
+  // restoring (lost-writes). Nobody but the deployment writes here: a person approves.
+  {
+    step: 'resume-writes', activity: 'resumeWrites', input: { step: 'resume-writes' },
+    onError: { ...injected('resume-writes', 'rolled-back', true), decided: { gate: 'lost-writes', decision: 'approved' } },
+    onErrorAnswer: { gate: 'lost-writes', decision: 'approved', reason: 'fault matrix: nobody but the deployment writes to this production' },
+  },
 ];
 
 /** Rollback steps, reached through v2-broken-migration: a crash or a server restart mid-rollback must not stop it. */
@@ -87,21 +112,45 @@ export const ROLLBACK_STEPS: StepSpec[] = [
  */
 export const RELEASES_SNAPSHOT_CASES: (StepSpec & { kind: FaultKind; ref: FaultCase['ref'] })[] = [
   { step: 'stage-release', kind: 'kill-worker', ref: 'v2', activity: 'stageRelease', input: { commit: 'tag:v2' }, killAfterMs: 2_500 },
-  { step: 'backup', kind: 'error', ref: 'v2', activity: 'backupDatabase', onError: injected('backup', 'aborted') },
-  { step: 'backup', kind: 'kill-worker', ref: 'v2', activity: 'backupDatabase' },
+  // In the pause, only the template copy (the fingerprint and the dump come later).
+  { step: 'backup', kind: 'error', ref: 'v2', activity: 'copyDatabaseForBackup', onError: injected('backup', 'aborted') },
+  { step: 'backup', kind: 'kill-worker', ref: 'v2', activity: 'copyDatabaseForBackup' },
+  // Beside activate-release: a failure is met once the code moved, before the migration (which
+  // waits for it): code put back, the database never touched (no restore registered yet; the
+  // rollback's verification proves the snapshot again, with step 'verify-rollback').
+  { step: 'fingerprint-backup', kind: 'error', ref: 'v2', activity: 'fingerprintBackup', input: { step: 'fingerprint-backup' }, onError: injected('fingerprint-backup', 'rolled-back', false) },
+  { step: 'fingerprint-backup', kind: 'kill-worker', ref: 'v2', activity: 'fingerprintBackup', input: { step: 'fingerprint-backup' } },
   { step: 'activate-release', kind: 'kill-worker', ref: 'v2', activity: 'activateRelease', input: { commit: 'tag:v2' } },
+  // After writes resumed: the release is live, but without its off-server dump it is rolled back (the snapshot renamed in).
+  { step: 'dump-backup', kind: 'error', ref: 'v2', activity: 'dumpBackup', onError: injected('dump-backup', 'rolled-back', true) },
+  { step: 'dump-backup', kind: 'kill-worker', ref: 'v2', activity: 'dumpBackup' },
   { step: 'migrate', kind: 'error', ref: 'v2', activity: 'migrateDatabase', onError: injected('migrate', 'rolled-back', true) },
   { step: 'restore-database', kind: 'kill-worker', ref: 'v2-broken-migration', activity: 'restoreDatabase' },
   { step: 'restore-database', kind: 'restart-server', ref: 'v2-broken-migration', activity: 'restoreDatabase' },
   { step: 'reactivate-release', kind: 'kill-worker', ref: 'v2-broken-migration', activity: 'activateRelease', input: { commit: 'tag:v1' } },
 ];
 
+/**
+ * The online rehearsal, in place (before writes pause: a pg_dump of production, restored into a
+ * copy, migrated there): an error ends `aborted` with writes never paused and production never
+ * touched; a killed worker's retry rehearses again and the deployment goes on.
+ */
+export const REHEARSAL_CASES: (StepSpec & { kind: FaultKind })[] = [
+  { step: 'rehearse', kind: 'error', activity: 'rehearseMigration', onError: { ...injected('rehearse', 'aborted'), writesNeverPaused: true } },
+  { step: 'rehearse', kind: 'kill-worker', activity: 'rehearseMigration' },
+];
+
 const brokenMigration: Expectation = { outcome: 'rolled-back', errorType: 'MigrationFailed', errorStep: 'migrate', databaseRestored: true };
 
-/** A restored database must come from the station's backup: its dump, or its snapshot. */
-const restoredBy = (e: Expectation, setup: Setup): Expectation => (e.databaseRestored ? { ...e, restoredFrom: setup === 'in-place+dump' ? 'dump' : 'snapshot' } : e);
+/** The station's backup method: a restored database must come from it, a deployed case must leave it whole. */
+const onSetup = (e: Expectation, setup: Setup): Expectation => {
+  const method = setup === 'in-place+dump' ? 'dump' : 'snapshot';
+  return { ...e, backupMethod: method, ...(e.databaseRestored ? { restoredFrom: method } : {}) };
+};
 
 const deployed: Expectation = { outcome: 'deployed' };
+/** Deployed, and the rehearsal's report is there: the migration ran on the copy first. */
+const rehearsedDeployed: Expectation = { outcome: 'deployed', rehearsed: true };
 /** A migration whose session died with its server, its worker or the lock it waited on: never run again, the backup comes back. */
 const migrationCut: Expectation = { outcome: 'rolled-back', errorType: 'MigrationFailed', errorStep: 'migrate', databaseRestored: true };
 
@@ -109,6 +158,8 @@ const appctl = (action: string): Landing => ({ command: `appctl\\.mjs ${action} 
 const npmCi: Landing = { command: '(^|/)npm(-cli\\.js)? ci ', what: 'npm ci', afterMs: 1_500 };
 const pgDump: Landing = { command: '/pg_dump --format=', what: 'pg_dump' };
 const pgRestore: Landing = { command: '/pg_restore --dbname=', what: 'pg_restore' };
+/** The rehearsal's online dump of production (into its private work folder, not backup.dir). */
+const rehearsalDump: Landing = { command: '/pg_dump --format=custom --file=\\S*/rehearsal-', what: "the rehearsal's pg_dump" };
 /** The app's own CLI started directly (…/node_modules/prisma/build/index.js), or through npx. */
 const firstGit: Landing = { command: '^git ', what: 'git' };
 const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migration's ALTER TABLE users, waiting for a lock" };
@@ -128,16 +179,28 @@ const blockedMigration: Landing = { blockedOn: 'public.users', what: "the migrat
  * the fault breaks — npm ci, git and the maintenance switch need no PostgreSQL (an outage begun
  * there is met by the next step that does: stage-release's case shows stop-writes waiting for
  * it), and a rollback's reinstall is the same npm ci as the forward one; repeats of a landing
- * already covered — resume-writes runs the same appctl as stop-writes and restart, verify-rollback
+ * already covered — resume-writes runs the same appctl as stop-writes and restart (its worker
+ * killed alone is kept: that lands inside the write point's transaction), verify-rollback
  * the same checks as verify (its pg-outage case kept: the rollback's own verification waiting);
  * a crash where the step holds no write in flight (stop-writes, verify: a crash there is an outage
  * of a second, which the pg-outage cases cover); and activate-release killed mid-work: its
  * checkout lasts a few milliseconds here, so the kill lands on a rev-parse beside it —
  * test/activities/checkoutCutShort.test.ts makes the half-way working copy such a kill leaves.
  * In release directories with snapshots, the steps these kinds hit work as in place (the snapshot
- * copy and rename are single statements: nothing runs long enough to land in).
+ * copy and rename are single statements: nothing runs long enough to land in) — but for the
+ * snapshot's off-server pg_dump, after writes resumed (`setup`), which must be waited out or done
+ * again without a rollback. The online rehearsal (`rehearsal`) gets an outage in its pg_dump of
+ * production: waited out before writes pause. And resume-writes gets its worker killed while it
+ * reads the write point and runs the resume command inside it (appctl maintenance-off): the retry
+ * reads a new point, and the deployment ends as if nothing happened.
  */
-export const MID_WORK_CASES: { step: string; activity: string; input?: Record<string, string>; ref: FaultCase['ref']; landing: Landing; kinds: Partial<Record<FaultKind, { expect: Expectation; landing?: Landing }>> }[] = [
+export const MID_WORK_CASES: {
+  step: string; activity: string; input?: Record<string, string>; ref: FaultCase['ref'];
+  /** Default `in-place+dump`. */
+  setup?: Setup;
+  rehearsal?: boolean;
+  landing: Landing; kinds: Partial<Record<FaultKind, { expect: Expectation; landing?: Landing }>>;
+}[] = [
   { step: 'stop-writes', activity: 'stopWrites', input: { step: 'stop-writes' }, ref: 'v2', landing: appctl('maintenance-on'), kinds: { 'pg-outage': { expect: deployed } } },
   { step: 'backup', activity: 'backupDatabase', ref: 'v2', landing: pgDump, kinds: { 'pg-outage': { expect: deployed }, 'pg-restart-immediate': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
   { step: 'stage-release', activity: 'stageRelease', input: { commit: 'tag:v2' }, ref: 'v2', landing: npmCi, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
@@ -147,6 +210,9 @@ export const MID_WORK_CASES: { step: string; activity: string; input?: Record<st
   { step: 'verify', activity: 'verifyDeployment', input: { step: 'verify' }, ref: 'v2', landing: firstGit, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
   { step: 'restore-database', activity: 'restoreDatabase', ref: 'v2-broken-migration', landing: pgRestore, kinds: { 'pg-outage': { expect: brokenMigrationEnd() }, 'pg-restart-immediate': { expect: brokenMigrationEnd() }, 'kill-worker-mid': { expect: brokenMigrationEnd() } } },
   { step: 'verify-rollback', activity: 'verifyDeployment', input: { step: 'verify-rollback' }, ref: 'v2-broken-migration', landing: firstGit, kinds: { 'pg-outage': { expect: brokenMigrationEnd() } } },
+  { step: 'resume-writes', activity: 'resumeWrites', input: { step: 'resume-writes' }, ref: 'v2', landing: appctl('maintenance-off'), kinds: { 'kill-worker-mid': { expect: deployed } } },
+  { step: 'rehearse', activity: 'rehearseMigration', ref: 'v2', rehearsal: true, landing: rehearsalDump, kinds: { 'pg-outage': { expect: rehearsedDeployed } } },
+  { step: 'dump-backup', activity: 'dumpBackup', ref: 'v2', setup: 'releases+snapshot', landing: pgDump, kinds: { 'pg-outage': { expect: deployed }, 'kill-worker-mid': { expect: deployed } } },
 ];
 
 function brokenMigrationEnd(): Expectation {
@@ -157,23 +223,32 @@ export function faultMatrix(): FaultCase[] {
   const cases: FaultCase[] = [];
   for (const s of FORWARD_STEPS) {
     for (const kind of ['error', 'kill-worker', 'restart-server'] as const) {
-      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: kind === 'error' ? restoredBy(s.onError!, 'in-place+dump') : { outcome: 'deployed' } });
+      cases.push({
+        step: s.step, setup: 'in-place+dump', kind, ref: 'v2', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs,
+        ...(kind === 'error' && s.onErrorAnswer ? { answer: s.onErrorAnswer } : {}),
+        expect: onSetup(kind === 'error' ? s.onError! : { outcome: 'deployed' }, 'in-place+dump'),
+      });
     }
   }
   // An injected error in a compensation stops the rollback on purpose (rollback-failed): it is not
   // a fault the rollback should survive, so rollback steps get the two kinds it must survive.
   for (const s of ROLLBACK_STEPS) {
     for (const kind of ['kill-worker', 'restart-server'] as const) {
-      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2-broken-migration', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: restoredBy(brokenMigration, 'in-place+dump') });
+      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: 'v2-broken-migration', activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: onSetup(brokenMigration, 'in-place+dump') });
     }
   }
   for (const s of RELEASES_SNAPSHOT_CASES) {
     const expect = s.ref === 'v2-broken-migration' ? brokenMigration : s.kind === 'error' ? s.onError! : { outcome: 'deployed' as const };
-    cases.push({ step: s.step, setup: 'releases+snapshot', kind: s.kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: restoredBy(expect, 'releases+snapshot') });
+    cases.push({ step: s.step, setup: 'releases+snapshot', kind: s.kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: onSetup(expect, 'releases+snapshot') });
+  }
+  for (const s of REHEARSAL_CASES) {
+    const expect = s.kind === 'error' ? s.onError! : { outcome: 'deployed' as const, rehearsed: true };
+    cases.push({ step: s.step, setup: 'in-place+dump', kind: s.kind, ref: 'v2', rehearsal: true, activity: s.activity, input: s.input ?? {}, killAfterMs: s.killAfterMs, expect: onSetup(expect, 'in-place+dump') });
   }
   for (const s of MID_WORK_CASES) {
+    const setup = s.setup ?? 'in-place+dump';
     for (const [kind, k] of Object.entries(s.kinds) as [FaultKind, { expect: Expectation; landing?: Landing }][]) {
-      cases.push({ step: s.step, setup: 'in-place+dump', kind, ref: s.ref, activity: s.activity, input: s.input ?? {}, landing: k.landing ?? s.landing, expect: restoredBy(k.expect, 'in-place+dump') });
+      cases.push({ step: s.step, setup, kind, ref: s.ref, ...(s.rehearsal ? { rehearsal: true } : {}), activity: s.activity, input: s.input ?? {}, landing: k.landing ?? s.landing, expect: onSetup(k.expect, setup) });
     }
   }
   return cases;

@@ -8,13 +8,22 @@
  *  - deployed: the database has the v2 reference's schema, migrations and tables, every row of
  *    every table as it was (v1's columns) besides v2's new migration row and the smoke rows of
  *    its verification; code at v2 and clean; node_modules exactly v2's lockfile (xml2js there);
- *    v2 restarted and passing the deployment's checks (Satshot included); maintenance off.
+ *    v2 restarted and passing the deployment's checks (Satshot included); maintenance off; the
+ *    backup as the station's method leaves it (the dump whole, as the report says; for a
+ *    snapshot, also its off-server dump, taken after writes resumed);
+ *  - always: the report's decisions exactly the gate the runner answered (by 'faults'), if
+ *    any; no rehearsal copy left; where asked, writes never paused (a failed online rehearsal),
+ *    or the rehearsal reported before writes paused.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { captureState, diffStates, type DatabaseState } from '../../src/activities/dbState.js';
 import { compareWithLockfile } from '../../src/activities/dependencies.js';
+import { fingerprintPath } from '../../src/activities/files.js';
 import { runHttpChecks } from '../../src/activities/http.js';
+import { ownDatabaseName } from '../../src/activities/ownDatabases.js';
+import { parseDatabaseUrl } from '../../src/commands/pg.js';
 import { releaseManifestSchema } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
@@ -33,6 +42,14 @@ export interface Expectation {
   databaseRestored?: boolean;
   /** What it must have put back then: the dump, or the snapshot (the station's backup method). */
   restoredFrom?: 'dump' | 'snapshot';
+  /** Writes never paused: the deployment ended before stop-writes ran (an online rehearsal failed). */
+  writesNeverPaused?: boolean;
+  /** The migration was rehearsed on a copy first: the report's rehearsal is there, its step ok before writes paused. */
+  rehearsed?: boolean;
+  /** The station's backup method: a deployed case must leave its backup whole (for a snapshot, its off-server dump too). */
+  backupMethod?: 'dump' | 'snapshot';
+  /** A gate the deployment asked at, and the decision the report must record (the runner's, by 'faults'); no other may be there. */
+  decided?: { gate: string; decision: 'approved' | 'rejected' };
 }
 
 export interface EndStateFacts {
@@ -93,6 +110,17 @@ async function appProblems(prod: FarmChatProduction, o: { version: string; satsh
 function reportProblems(report: DeploymentReport, e: Expectation): string[] {
   const problems: string[] = [];
   if (report.outcome !== e.outcome) return [`outcome ${report.outcome}, expected ${e.outcome}${report.error ? ` (${report.error.type} at ${report.error.step}: ${report.error.message.slice(0, 300)})` : ''}`];
+  const decisions = report.decisions.map((d) => `${d.gate} ${d.decision}${d.by ? ` by ${d.by}` : ''}`);
+  const expectedDecisions = e.decided ? [`${e.decided.gate} ${e.decided.decision} by faults`] : [];
+  if (JSON.stringify(decisions) !== JSON.stringify(expectedDecisions)) problems.push(`report: decisions ${JSON.stringify(decisions)}, expected ${JSON.stringify(expectedDecisions)}`);
+  if (e.writesNeverPaused && (report.writes || report.steps.some((s) => s.name === 'stop-writes'))) problems.push(`report: writes were paused (${report.steps.find((s) => s.name === 'stop-writes')?.status ?? 'report.writes'}), expected never`);
+  if (e.rehearsed) {
+    const rehearse = report.steps.findLast((s) => s.name === 'rehearse');
+    const pause = report.steps.find((s) => s.name === 'stop-writes');
+    if (!report.rehearsal || rehearse?.status !== 'ok') problems.push(`report: no rehearsal (step ${rehearse?.status ?? 'absent'})`);
+    else if (!report.rehearsal.migrations.length) problems.push('report: the rehearsal migrated nothing');
+    if (rehearse && pause && pause.startedAt < rehearse.startedAt) problems.push('report: the rehearsal ran after writes paused');
+  }
   if (e.outcome === 'deployed') {
     if (report.error) problems.push(`report: error ${report.error.type} on a deployed outcome`);
     const bad = report.steps.filter((s) => s.status !== 'ok' && s.status !== 'skipped');
@@ -112,6 +140,38 @@ function reportProblems(report: DeploymentReport, e: Expectation): string[] {
     if (e.databaseRestored && e.restoredFrom && r?.restoredFrom !== e.restoredFrom) problems.push(`report: restored from ${r?.restoredFrom ?? 'nothing'}, expected the ${e.restoredFrom}`);
   }
   return problems;
+}
+
+/**
+ * A deployed case's backup as its method leaves it: the dump whole at its final name (for a
+ * snapshot, the off-server dump taken once writes resumed, its step ok), its sha256 and size as
+ * the report says, described beside it, and no partial file of the deployment's left.
+ */
+async function backupProblems(report: DeploymentReport, method: 'dump' | 'snapshot'): Promise<string[]> {
+  const b = report.backup;
+  if (!b) return ['backup: the report names none'];
+  const problems: string[] = [];
+  if (b.method !== method) problems.push(`backup: method ${b.method}, expected ${method}`);
+  if (method === 'snapshot') {
+    if (!b.snapshot) problems.push('backup: the report names no snapshot');
+    const step = report.steps.findLast((s) => s.name === 'dump-backup');
+    if (step?.status !== 'ok') problems.push(`backup: dump-backup ${step?.status ?? 'never ran'}`);
+  }
+  if (!b.path) return [...problems, 'backup: the report names no dump'];
+  const found = await fingerprintPath(b.path).catch(() => undefined);
+  if (!found) problems.push(`backup: the dump ${b.path} is missing`);
+  else if (found.sha256 !== b.sha256 || found.sizeBytes !== b.sizeBytes) problems.push(`backup: the dump is ${found.sizeBytes} bytes, sha256 ${found.sha256.slice(0, 12)}; the report says ${b.sizeBytes} bytes, ${b.sha256?.slice(0, 12)}`);
+  if (!existsSync(`${b.path}.json`)) problems.push('backup: no description (.json) beside the dump');
+  const mine = `-${createHash('sha256').update(report.deploymentId).digest('hex').slice(0, 16)}.`;
+  for (const name of readdirSync(dirname(b.path)).filter((n) => n.startsWith('partial-') && n.includes(mine))) problems.push(`backup: a partial dump of the deployment is left: ${name}`);
+  return problems;
+}
+
+/** Databases the deployment makes only for a while (the rehearsal's copy): none may be left. */
+async function scratchProblems(prod: FarmChatProduction, deploymentId: string): Promise<string[]> {
+  const name = ownDatabaseName(parseDatabaseUrl(prod.databaseUrl).database, deploymentId, 'rehearsal-copy');
+  const { rows } = await withClient(prod.databaseUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+  return rows.length ? [`database: the rehearsal copy ${name} is left`] : [];
 }
 
 /** Every difference between the end state and the expected one; empty = exact. */
@@ -163,6 +223,9 @@ export async function endStateProblems(o: {
     const found = await withoutRows(prod.databaseUrl, smoke, [], (c) => captureState(c, dump));
     problems.push(...diffStates(baseline.state, found.result).map((d) => `database: ${d}`), ...smokeProblems(found, runs));
   }
+
+  if (deployed && e.backupMethod) problems.push(...(await backupProblems(report, e.backupMethod)));
+  problems.push(...(await scratchProblems(prod, report.deploymentId)));
 
   const release = deployed ? 'v2' : 'v1';
   problems.push(...(await gitProblems(prod, o.tags[release]!, release)));

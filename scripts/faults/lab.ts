@@ -55,6 +55,12 @@ export interface Station {
   setup: Setup;
   /** Its environment in the worker config (one deployment lock each). */
   environment: string;
+  /**
+   * The same production under a second environment, the only one with the rehearsal on (the
+   * cases that rehearse deploy through it). Its deployment lock is its own: the runner never runs
+   * two cases on one station at once.
+   */
+  rehearsedEnvironment: string;
   prod: FarmChatProduction;
   /** Its own PostgreSQL server: the pg-* faults stop or crash it while the other stations work on. */
   cluster: PgCluster;
@@ -277,16 +283,18 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const v2Reference = await databaseState(referenceUrl, tools.pgBinDir);
     log(`v2 reference: schema ${v2Reference.schemaSha256.slice(0, 12)}, migrations ${v2Reference.migrations.map((m) => m.name).join(', ')}`);
 
-    // One worker config for every station: an environment each.
+    // One worker config for every station: two environments each, of one production.
     const configPath = join(dir, 'safe-deploy.config.json');
     const environments = prods.map((_, i) => (i === 0 ? 'production' : `production-${String.fromCharCode(97 + i)}`));
-    const apps = Object.assign({}, ...prods.map((prod, i) => farmChatWorkerConfig(prod, {
-      backupDir: join(dir, 'backups'), pgBinDir: tools.pgBinDir, environment: environments[i],
+    const rehearsed = (environment: string) => `${environment}-rehearsed`;
+    const apps = Object.assign({}, ...prods.flatMap((prod, i) => [false, true].map((rehearsal) => farmChatWorkerConfig(prod, {
+      backupDir: join(dir, 'backups'), pgBinDir: tools.pgBinDir, environment: rehearsal ? rehearsed(environments[i]!) : environments[i],
       ...(setups[i] === 'releases+snapshot' ? { backup: { method: 'snapshot' } } : {}),
       // The rollback cases reach their steps through v2-broken-migration failing on production:
       // with the rehearsal on, it would be caught on a copy first (and the matrix is about faults).
-      overrides: { rehearsal: { enabled: false } },
-    }).apps['farm-chat']));
+      // The rehearsal's own cases (cases.ts, `rehearsal`) deploy v2 through the second environment.
+      ...(rehearsal ? {} : { overrides: { rehearsal: { enabled: false } } }),
+    }).apps['farm-chat'])));
     writeFileSync(configPath, JSON.stringify({ tools: { pgBinDir: tools.pgBinDir }, apps: { 'farm-chat': apps } }, null, 2) + '\n');
 
     let workflowBundlePath = o.workflowBundlePath;
@@ -343,7 +351,7 @@ export async function createLab(o: LabOptions): Promise<Lab> {
         }
       };
       stations.push({
-        name, setup: setups[i]!, environment: environments[i]!, prod, cluster: own, database, taskQueue, planFile, worker, dropLeftovers,
+        name, setup: setups[i]!, environment: environments[i]!, rehearsedEnvironment: rehearsed(environments[i]!), prod, cluster: own, database, taskQueue, planFile, worker, dropLeftovers,
         async resetToV1() {
           const started = Date.now();
           await runAppctl(prod, 'stop');

@@ -19,6 +19,7 @@ import type { Lab, Station } from './lab.js';
 import { MID_WORK_KINDS, readMarkers, type FaultPlan, type MarkerEvent } from './plan.js';
 import { alive, cmdline, NewProcesses, stationProcesses, survivors } from './processes.js';
 import { deploymentResult } from '../../src/cli/deploymentResult.js';
+import { approveUpdate, progressQuery, rejectUpdate } from '../../src/workflows/messages.js';
 
 export interface CaseResult {
   step: string;
@@ -140,6 +141,25 @@ async function waitForMarker(file: string, events: MarkerEvent[], o: { until: nu
   }
 }
 
+/**
+ * Watches the deployment for a person being asked (its progress, every 2 s) until it ends: the
+ * case's own gate gets the case's answer (by 'faults'); any other gate throws, naming it and
+ * what it asks (a deployment waiting there would hold the case until its timeout).
+ */
+async function watchGates(handle: WorkflowHandle, c: FaultCase, o: { until: number; finished: () => boolean }): Promise<void> {
+  let answered = false;
+  while (Date.now() < o.until && !o.finished()) {
+    // The dev server or the worker may be away (the case's fault): ask again.
+    const waiting = (await handle.query(progressQuery).catch(() => undefined))?.waitingFor;
+    if (waiting?.kind === 'approval' && !answered) {
+      if (waiting.gate !== c.answer?.gate) throw new Error(`the deployment waits for a person at the ${waiting.gate} gate, which the case does not answer: ${waiting.detail}`);
+      await handle.executeUpdate(c.answer.decision === 'approved' ? approveUpdate : rejectUpdate, { args: [{ by: 'faults', reason: c.answer.reason }] });
+      answered = true;
+    }
+    await sleep(2_000);
+  }
+}
+
 /** The fault could not land where the case says: the step's work ended first. Nothing was tested; the runner tries the case once more. */
 export class LandingMissed extends Error {}
 
@@ -163,6 +183,8 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
   let monitor: pg.Client | undefined;
   /** Set while the station's PostgreSQL is stopped by the case: it is started again whatever happens. */
   let restartPg: Promise<void> | undefined;
+  /** Set when the deployment waits at a gate the case does not answer. */
+  let gateProblem: string | undefined;
   try {
     if (station.setup !== c.setup) throw new Error(`station ${station.name} is set up ${station.setup}, the case needs ${c.setup}`);
     const baseline = await captureBaseline(station.prod, lab.pgBinDir);
@@ -178,12 +200,19 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     const fresh = new NewProcesses(); // the step's commands start after this
     handle = await lab.client.workflow.start('safeDeployment', {
       taskQueue: station.taskQueue, workflowId: result.workflowId,
-      args: [{ app: 'farm-chat', environment: station.environment, ref: c.ref, reason: `fault matrix: ${caseName(c)}`, requestedBy: 'faults' }],
+      args: [{ app: 'farm-chat', environment: c.rehearsal ? station.rehearsedEnvironment : station.environment, ref: c.ref, reason: `fault matrix: ${caseName(c)}`, requestedBy: 'faults' }],
     });
     const deadline = started + CASE_TIMEOUT_MS;
     let finished = false;
     const outcome = resultOf(handle, deadline).finally(() => { finished = true; });
     outcome.catch(() => undefined);
+    // A deployment stuck at a gate ends the case (and every wait of the runner's) at once.
+    const gates = watchGates(handle, c, { until: deadline, finished: () => finished }).catch((err: Error) => {
+      gateProblem = err.message;
+      finished = true;
+    });
+    const stuck = gates.then(() => (gateProblem ? Promise.reject(new Error(gateProblem)) : outcome));
+    stuck.catch(() => undefined);
 
     if (!(await waitForMarker(plan.markerFile, ['started'], { until: deadline, finished: () => finished }))) {
       throw new Error(`the fault was never injected: ${c.activity} (${c.step}) did not start`);
@@ -244,7 +273,7 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
       await monitor?.end().catch(() => undefined);
     }
 
-    const report = await outcome;
+    const report = await Promise.race([outcome, stuck]);
     result.outcome = report.outcome;
     result.timeline = report.steps.map((s) => `${s.phase === 'rollback' ? 'undo ' : ''}${s.name} ${s.status} ${((s.durationMs ?? 0) / 1000).toFixed(1)}s`);
     const { verifications, attempts } = await activityAttempts(handle, plan);
@@ -266,8 +295,8 @@ export async function runCase(lab: Lab, station: Station, c: FaultCase, log: (li
     result.exact = result.problems.length === 0;
     await hooks.afterCheck?.(check);
   } catch (err) {
-    if (err instanceof LandingMissed) result.landingMissed = true;
-    result.problems.push(`case failed: ${(err as Error).message}`);
+    if (err instanceof LandingMissed && !gateProblem) result.landingMissed = true;
+    result.problems.push(`case failed: ${gateProblem ?? (err as Error).message}`);
     if (handle) await handle.terminate('fault matrix: case failed').catch(() => undefined);
     // A terminated workflow does not cancel the activity its worker runs (an npm ci, a pg_dump):
     // the worker goes, with every command it started, before the station is put back to v1.

@@ -5,7 +5,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
 import { allowConnections, databaseRow, databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
-import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type SnapshotFacts } from './dbSnapshot.js';
+import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type RestoreVerification, type SnapshotFacts } from './dbSnapshot.js';
 import { partialDumpPath } from './partialDumps.js';
 import { diffStates, rowsUntouchedSince, type DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
@@ -84,8 +84,8 @@ export interface RestoreFacts {
   /** The failed deployment's database, kept aside for inspection. */
   keptAs?: string;
   verified: true;
-  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: opened since, its fingerprint without checksums: every row proven the version the copy was made with. */
-  verification: 'sealed' | 'full' | 'untouched';
+  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: no row written since the copy (a fingerprint without checksums). */
+  verification: RestoreVerification;
   tables: number;
   /** How long production's name led to no open database (the app's outage during the swap). */
   closedMs: number;

@@ -1,4 +1,3 @@
-import { createServer, connect, type Server } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, inject, it } from 'vitest';
@@ -6,6 +5,7 @@ import { parseDatabaseUrl } from '../../src/commands/pg.js';
 import { outageAware, outageOf, probeDatabase, waitForDatabase } from '../../src/activities/outage.js';
 import { retryingActivities } from '../../src/cli/status.js';
 import { freePort } from '../../scripts/lib/ports.js';
+import { pgComesBackOn } from '../helpers/pgComesBack.js';
 
 /**
  * Issue 12.5: a 54 s PostgreSQL outage became `rollback-failed`: the app's health and checks
@@ -17,21 +17,7 @@ import { freePort } from '../../scripts/lib/ports.js';
  */
 
 /** PostgreSQL coming back: from `afterMs` on, `port` forwards to the test cluster. */
-function comesBackOn(port: number, afterMs: number): { close: () => Promise<void> } {
-  const { host, port: real } = inject('pg');
-  let server: Server | undefined;
-  const sockets = new Set<ReturnType<typeof connect>>();
-  const opened = new Promise<void>((resolve) => setTimeout(() => {
-    server = createServer((client) => {
-      const upstream = connect(real, host);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    }).listen(port, '127.0.0.1', () => resolve());
-  }, afterMs));
-  return { close: () => opened.then(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server!.close(() => r()); })) };
-}
+const comesBackOn = (port: number, afterMs: number) => pgComesBackOn(port, afterMs, inject('pg'));
 const unhealthy = () => ApplicationFailure.create({ type: 'HealthCheckFailed', message: '[restart-previous] /health did not answer 200', nonRetryable: true });
 
 describe('telling an outage from a broken release', () => {
