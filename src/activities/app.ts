@@ -100,9 +100,9 @@ export function createAppActivities(deps: ActivityDeps) {
           headers[t.writes.bypass.header] = bypass.value;
           secrets.push(bypass.value);
         }
-        // Four independent groups at once (the release's files, its HTTP answers, the database, the
-        // migrations): the verification inside the write pause costs the longest, not their sum. Data
-        // checks only ask for at least as many rows as before: our own smoke checks may add some meanwhile.
+        // Three groups at once (the release's files; its HTTP answers, then the database; the
+        // migrations): the verification inside the write pause costs the longest, not their sum.
+        // The data checks follow the HTTP ones, so what they count includes our own smoke rows, always.
         const files = async () => [
           await timedCheck('code at release', 'code', async () => {
             const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
@@ -150,7 +150,7 @@ export function createAppActivities(deps: ActivityDeps) {
               : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`];
           })];
         // Settled, all of them, before anything is thrown: no group's command outlives the step.
-        const groups = await Promise.allSettled([files(), http(), data(), migrations()]);
+        const groups = await Promise.allSettled([files(), http().then(async (h) => [...h, ...(await data())]), migrations()]);
         const broken = groups.find((g): g is PromiseRejectedResult => g.status === 'rejected');
         if (broken) throw broken.reason;
         const checks = groups.flatMap((g) => (g as PromiseFulfilledResult<CheckResult[]>).value);
