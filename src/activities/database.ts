@@ -7,7 +7,7 @@ import { allowConnections, databaseRow, databaseSize } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
 import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type RestoreVerification, type SnapshotFacts } from './dbSnapshot.js';
 import { partialDumpPath } from './partialDumps.js';
-import { diffStates, rowsUntouchedSince, type DatabaseState } from './dbState.js';
+import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { outageAware, outageWaitOf } from './outage.js';
 import { ownDatabaseName, ownerOf } from './ownDatabases.js';
@@ -197,13 +197,8 @@ export function createDatabaseActivities(deps: ActivityDeps) {
         if (!intact && backup.state.xidBoundary && backup.state.tables.some((x) => x.checksum === undefined)) {
           // Opened since its fingerprint (an earlier attempt of this step, or someone), which has no
           // checksums to hold the content against: every row must still be the version the copy was made with.
-          const boundary = backup.state.xidBoundary;
-          const touched = await withClient(copy, async (c) => {
-            const out: string[] = [];
-            for (const x of backup.state.tables) if ((await rowsUntouchedSince(c, x.name, boundary)) !== x.rows) out.push(x.name);
-            return out;
-          });
-          if (touched.length > 0) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} was written since its fingerprint (${touched.join(', ')})`, remedy: 'the release is live: take a pg_dump of production by hand, or roll back', retryable: false });
+          const touched = await withClient(copy, (c) => tablesWrittenSince(c, backup.state.tables, backup.state.xidBoundary!));
+          if (touched.length > 0) throw deployFailure(FailureType.BackupUnverified, { step: 'dump-backup', what: `the snapshot ${s.database} was written since its fingerprint (${touched.map((x) => x.name).join(', ')})`, remedy: 'the release is live: take a pg_dump of production by hand, or roll back', retryable: false });
         }
         const { dump, state: read } = await dumpWithFingerprint(t, copy, backupPath(t, deploymentId), partialDumpPath(t, deploymentId), { step: 'dump-backup' });
         // The boundary is production's, read when the copy was made (the dump's would be the copy's own).

@@ -14,7 +14,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { allowConnections, databaseRow, databaseSize, endSessions, swapIn, withDoorClosed, type DatabaseRow } from './dbCatalog.js';
 import { fingerprint, type SwapFacts } from './dbDump.js';
-import { diffStates, rowsUntouchedSince, type DatabaseState } from './dbState.js';
+import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
 import { heartbeat } from './deps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
@@ -128,10 +128,7 @@ export async function restoreFromSnapshot(t: TargetConfig, db: DbTarget, s: Snap
     const diffs = await phases.time('verify', () => withClient(snapshot, async (c) => {
       const found = diffStates(expected, await fingerprint(t, snapshot, c, { checksums: !quick }));
       if (quick && found.length === 0) {
-        for (const x of expected.tables) {
-          const untouched = await rowsUntouchedSince(c, x.name, expected.xidBoundary!);
-          if (untouched !== x.rows) found.push(`table ${x.name}: ${x.rows - untouched} of ${x.rows} rows written since the copy was made`);
-        }
+        for (const x of await tablesWrittenSince(c, expected.tables, expected.xidBoundary!)) found.push(`table ${x.name}: ${x.written} of ${x.rows} rows written since the copy was made`);
       }
       return found;
     }));

@@ -178,6 +178,19 @@ export async function rowsUntouchedSince(client: pg.ClientBase, name: string, bo
   return Number(rows[0]!.rows);
 }
 
+/**
+ * The tables of a copy (or a backup) some of whose rows are no longer the versions it was made
+ * with: `written` of its `rows` changed or deleted since `boundary`. Empty: every row is as made.
+ */
+export async function tablesWrittenSince(client: pg.ClientBase, tables: readonly Pick<TableState, 'name' | 'rows'>[], boundary: string): Promise<{ name: string; rows: number; written: number }[]> {
+  const out: { name: string; rows: number; written: number }[] = [];
+  for (const { name, rows } of tables) {
+    const written = rows - (await rowsUntouchedSince(client, name, boundary));
+    if (written !== 0) out.push({ name, rows, written });
+  }
+  return out;
+}
+
 /** Rows of one table, without reading their content (an index-only scan when the table is vacuumed). */
 export async function countRows(client: pg.ClientBase, name: string): Promise<number> {
   const { rows } = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified(name)}`);
