@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { captureColumns, existingDataChanges } from '../../src/activities/dbState.js';
+import { asSuperuser } from '../helpers/superuser.js';
 
 /**
  * Issue 13.1 on a real PostgreSQL: what a migration did to the data that existed before it, told
@@ -9,15 +10,7 @@ import { captureColumns, existingDataChanges } from '../../src/activities/dbStat
  * as the rehearsal measures it on its copy. A code-only rollback is allowed only on [].
  */
 const database = `existing_${randomBytes(3).toString('hex')}`;
-const superuser = async (sql: string, db = 'postgres') => {
-  const c = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${db}`) });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-};
+const superuser = (sql: string, db?: string) => asSuperuser(sql, [], db);
 
 /** Fingerprints, runs `migration` in its own transactions (as Prisma would), and returns what changed. */
 async function changesOf(migration: string): Promise<ReturnType<typeof existingDataChanges>> {

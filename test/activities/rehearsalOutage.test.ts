@@ -12,6 +12,7 @@ import { createRehearsalActivities, type RehearsalFacts, type RehearsalInput } f
 import { environmentConfigSchema, releaseManifestSchema, type TargetConfig } from '../../src/config/schema.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { pgComesBackOn } from '../helpers/pgComesBack.js';
+import { asSuperuser } from '../helpers/superuser.js';
 
 /**
  * Issue 14.7, found by the fault matrix (rehearse/pg-outage): the online rehearsal runs before
@@ -26,15 +27,7 @@ const role = `${name}_app`;
 const password = `pw-${randomBytes(9).toString('base64url')}`;
 const root = mkdtempSync(join(tmpdir(), 'safe-deploy-rehearsal-outage-'));
 
-const superuser = async (sql: string, database = 'postgres') => {
-  const c = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${database}`) });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-};
+const superuser = (sql: string, database?: string) => asSuperuser(sql, [], database);
 const exists = async (database: string) => (await superuser(`SELECT 1 FROM pg_database WHERE datname = '${database}'`)).length === 1;
 const urlOn = (port: number) => `postgresql://${role}:${encodeURIComponent(password)}@127.0.0.1:${port}/${name}`;
 

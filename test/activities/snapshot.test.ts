@@ -16,6 +16,7 @@ import { captureState } from '../../src/activities/dbState.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';
 import { pgDumpSchema, parseDatabaseUrl } from '../../src/commands/pg.js';
+import { asSuperuser } from '../helpers/superuser.js';
 
 /** The snapshot and kept-aside names of one deployment, as the activities make them. */
 const backupNames = (database: string, deploymentId: string) => ({ snapshot: ownDatabaseName(database, deploymentId, 'snapshot'), keptAs: ownDatabaseName(database, deploymentId, 'kept-aside') });
@@ -32,15 +33,7 @@ const root = mkdtempSync(join(tmpdir(), 'safe-deploy-snapshot-'));
 let idle: pg.Client;
 let idleError: Error | undefined;
 
-const superuser = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres') => {
-  const c = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${database}`) });
-  await c.connect();
-  try {
-    return (await c.query<R>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-};
+const superuser = asSuperuser;
 const urlOf = (database: string) => `postgresql://${role}:${encodeURIComponent(password)}@${inject('pg').host}:${inject('pg').port}/${database}`;
 const asApp = async <R extends pg.QueryResultRow>(sql: string, database = name) => {
   const c = new pg.Client({ connectionString: urlOf(database) });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backupPath, createDatabaseActivities, type BackupFacts } from '../../src/activities/database.js';
 import { partialDumpPath } from '../../src/activities/partialDumps.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
+import { asSuperuser } from '../helpers/superuser.js';
 
 /**
  * Issue 12, item 8: a cancelled backup left a 0-byte dump under its final name, with no `.json`
@@ -22,15 +23,7 @@ const password = `pw-${randomBytes(9).toString('base64url')}`;
 const root = mkdtempSync(join(tmpdir(), 'sd-partial-'));
 let url: string;
 
-const superuser = async (sql: string, database = 'postgres') => {
-  const c = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${database}`) });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-};
+const superuser = (sql: string, database?: string) => asSuperuser(sql, [], database);
 
 beforeAll(async () => {
   await superuser(`CREATE ROLE "${name}" LOGIN CREATEDB PASSWORD '${password}'`);
