@@ -3,9 +3,9 @@ import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
-import { allowConnections, databaseRow, databaseSize } from './dbCatalog.js';
+import { allowConnections, databaseRow } from './dbCatalog.js';
 import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
-import { copyDatabase, restoreFromSnapshot, sealDatabase, SNAPSHOT_STRATEGY, type RestoreVerification, type SnapshotFacts } from './dbSnapshot.js';
+import { copyDatabase, restoreFromSnapshot, sealDatabase, sealSnapshot, type RestoreVerification, type SnapshotFacts } from './dbSnapshot.js';
 import { partialDumpPath } from './partialDumps.js';
 import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
@@ -166,10 +166,9 @@ export function createDatabaseActivities(deps: ActivityDeps) {
         });
         if (!own) throw deployFailure(FailureType.BackupUnverified, { step, what: `the snapshot ${copy.database} is gone`, remedy: 'start the deployment again (nothing was migrated yet)', retryable: false });
         const state = await phases.time('fingerprint', () => withClient(snapshot, (c) => fingerprint(t, snapshot, c, { checksums })));
-        const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, copy.database), sizeBytes: await databaseSize(c, copy.database) })));
         return {
           method: 'snapshot',
-          snapshot: { database: copy.database, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, closedMs: copy.closedMs, copyMs: copy.copyMs },
+          snapshot: await phases.time('seal', () => withClient(maintenance, (c) => sealSnapshot(c, copy))),
           state: { ...state, xidBoundary: copy.xidBoundary },
           durationMs: copy.durationMs + Date.now() - started,
           phasesMs: { copy: copy.durationMs, ...phases.ms },
@@ -259,11 +258,11 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       : { dump: undefined, state: await phases.time('fingerprint', () => withClient(copy, (c) => fingerprint(t, copy, c))) };
     // The copy was taken at the boundary read when production's door was closed, not when it was dumped.
     const state = { ...copyState, xidBoundary };
-    const sealed = await phases.time('seal', () => withClient(maintenance, async (c) => ({ row: await sealDatabase(c, snapshot), sizeBytes: await databaseSize(c, snapshot) })));
+    const sealed = await phases.time('seal', () => withClient(maintenance, (c) => sealSnapshot(c, { database: snapshot, ...copied })));
     const facts: BackupFacts = {
       method: 'snapshot',
       dump,
-      snapshot: { database: snapshot, oid: sealed.row.oid, sealXmin: sealed.row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: sealed.sizeBytes, ...copied },
+      snapshot: sealed,
       state,
       durationMs: Date.now() - started,
       phasesMs: { ...phases.ms, ...dump?.phasesMs },

@@ -75,6 +75,12 @@ export async function sealDatabase(c: pg.ClientBase, name: string): Promise<Data
   return (await databaseRow(c, name))!;
 }
 
+/** Seals a fingerprinted copy and says what a rollback needs of it: the seal, its size, how it was copied. */
+export async function sealSnapshot(c: pg.ClientBase, copied: { database: string; closedMs: number; copyMs: number }): Promise<SnapshotFacts> {
+  const row = await sealDatabase(c, copied.database);
+  return { database: copied.database, oid: row.oid, sealXmin: row.xmin, strategy: SNAPSHOT_STRATEGY, sizeBytes: await databaseSize(c, copied.database), closedMs: copied.closedMs, copyMs: copied.copyMs };
+}
+
 /**
  * How a restore proved what it put back: `sealed` (the snapshot's seal intact since its
  * fingerprint), `full` (every checksum read again), `untouched` (a fingerprint without checksums:
