@@ -10,10 +10,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/src/client.js');
 const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-cli-'));
 
-function safeDeploy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const safeDeploy = (...args: string[]) => node([], args);
+
+function node(nodeArgs: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // No Temporal address anywhere: the lint must not connect.
-    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -102,5 +104,16 @@ describe('safe-deploy lint', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/no migrations folder at .*nope/);
+  });
+
+  it('starts without loading the Temporal client (nor gRPC, nor protobufjs)', async () => {
+    // A preload that lists, at exit, every CommonJS module the process loaded (the Temporal packages are CommonJS).
+    const preload = join(dir, 'loaded-modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+    const r = await node(['--require', preload], ['lint', join(root, 'examples/farm-chat/base/prisma/migrations')]);
+    expect(r.code).toBe(0);
+    const loaded = JSON.parse(/LOADED (.*)/.exec(r.stderr)?.[1] ?? 'null') as string[];
+    expect(loaded.some((m) => m.includes('libpg-query'))).toBe(true); // the preload sees what the lint loads
+    expect(loaded.filter((m) => /node_modules\/(@temporalio|@grpc|protobufjs)\//.test(m))).toEqual([]);
   });
 });
