@@ -178,9 +178,10 @@ schedule
 
 program
   .command('lint <migrations-dir>')
-  .description('risk of each migration in a Prisma migrations folder (additive, risky, destructive); no Temporal needed')
-  .addHelpText('after', `\nExit code 1 when a migration is destructive or does not parse.${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json')}`)
-  .action(async (dir: string) => done(await (await import('./cli/lint.js')).runLint(dir, { json: globals().json })));
+  .description('risk of each migration in a Prisma migrations folder (additive, risky, destructive, invalid), each on top of the ones before it; no Temporal needed')
+  .option('--max-migration-mb <n>', 'a bigger migration is not parsed: it is invalid, "migration too large to parse" (default 64)')
+  .addHelpText('after', `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128')}`)
+  .action(async (dir: string, o: { maxMigrationMb?: string }) => done(await (await import('./cli/lint.js')).runLint(dir, { json: globals().json, maxMigrationMb: o.maxMigrationMb })));
 
 program.parseAsync().catch(async (err: unknown) => {
   // context.js explains Temporal's errors; a command that talked to Temporal has loaded it already.

@@ -7,6 +7,7 @@ const SERIAL = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial'
 export const addColumnNotNullWithoutDefault: Rule = {
   id: 'add-column-not-null-without-default',
   severity: 'risky',
+  kinds: ['AlterTableStmt'],
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row',
   safer: 'Add the column with a constant DEFAULT (PostgreSQL 11+ adds it without rewriting the table); or add it nullable, backfill, and set NOT NULL safely (see set-not-null).',
   check: (stmt, ctx) =>

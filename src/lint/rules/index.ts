@@ -30,7 +30,7 @@ export const rules: readonly Rule[] = [
   dropType,
   truncateTable,
   deleteRows,
-  // risky: long or strong locks, table rewrites, failures on existing data
+  // risky: long or strong locks, table rewrites, failures on existing data, the previous release broken
   updateWholeTable,
   updateExistingValues,
   changeColumnType,
@@ -43,9 +43,9 @@ export const rules: readonly Rule[] = [
   uniqueOnExistingTable,
   constraintWithoutNotValid,
   enumValueRemoval,
-  // how the migration runs: one implicit transaction
-  concurrentlyInTransaction,
   validateInSameTransaction,
+  // error: fails, or commits only part of itself, as Prisma runs it (one implicit transaction)
+  concurrentlyInTransaction,
   // notice: advice that raises nothing
   missingLockTimeout,
 ];
