@@ -37,6 +37,9 @@ const RISKY: Fragment[] = [
   ],
   (t) => [`ALTER TABLE "${t}" ADD COLUMN "archived" BOOLEAN`, `CREATE INDEX CONCURRENTLY "${t}_archived_idx" ON "${t}"("archived")`],
   (t) => [`ALTER TABLE "${t}" ADD CONSTRAINT "${t}_score_check" CHECK ("score" >= 0) NOT VALID`, `ALTER TABLE "${t}" VALIDATE CONSTRAINT "${t}_score_check"`],
+  (t, n) => [`ALTER TABLE "${t}" ADD COLUMN "before${n}" TEXT`, 'COMMIT', `ALTER TABLE "${t}" ADD COLUMN "after${n}" TEXT`],
+  (t) => [`DELETE FROM "${t}_sessions" WHERE "expiresAt" < now()`, `VACUUM "${t}_sessions"`],
+  (t) => [`-- AlterEnum\nALTER TYPE "${t}_Role" ADD VALUE 'GUEST'`, `-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "role" SET DEFAULT 'GUEST'`],
 ];
 
 /** Prisma's shape for a new model: the table, its indexes, its foreign key to an existing table. */

@@ -138,6 +138,46 @@ async function one<T>(sql: string): Promise<T> {
 const relfilenode = async (table: string) => (await one<{ n: string }>(`SELECT relfilenode::text AS n FROM pg_class WHERE oid = '${table}'::regclass`)).n;
 
 describe('the rules added for issue 16, on PostgreSQL', () => {
+  it('transaction-control: a COMMIT mid-migration leaves the first part applied when a later statement fails', async () => {
+    const sql = 'CREATE TABLE half_a (a int);\nCOMMIT;\nCREATE TABLE half_b (a int);\nSELECT 1/0;';
+    expect(rulesOf(sql)).toContain('transaction-control');
+    expect(await run(sql)).toMatch(/division by zero/);
+    expect(await one('SELECT to_regclass(\'half_a\')::text AS a, to_regclass(\'half_b\')::text AS b')).toEqual({ a: 'half_a', b: null });
+  });
+
+  it('transaction-control: a BEGIN never committed leaves the session inside an open transaction', async () => {
+    const sql = 'BEGIN;\nCREATE TABLE never_committed (a int);';
+    expect(rulesOf(sql)).toContain('transaction-control');
+    const db = await connect();
+    try {
+      await db.query(sql);
+      expect((await db.query("SELECT now() = statement_timestamp() AS fresh")).rows[0]).toEqual({ fresh: false }); // still the migration's transaction
+    } finally {
+      await db.end(); // closing rolls it back
+    }
+    expect(await one("SELECT to_regclass('never_committed')::text AS t")).toEqual({ t: null });
+  });
+
+  it('cannot-run-in-transaction: VACUUM beside another statement fails; alone it runs', async () => {
+    expect(rulesOf('SELECT 1;\nVACUUM t;')).toContain('cannot-run-in-transaction');
+    expect(await run('SELECT 1;\nVACUUM t;')).toMatch(/VACUUM cannot run inside a transaction block/);
+    expect(rulesOf('VACUUM t;')).not.toContain('cannot-run-in-transaction');
+    expect(await run('VACUUM t;')).toBeUndefined();
+  });
+
+  it('enum-value-used-in-transaction: a new value used in the same migration fails, even of a type made in it; once committed it works', async () => {
+    await run("CREATE TYPE role AS ENUM ('user'); CREATE TABLE members (role role NOT NULL DEFAULT 'user');");
+    const used = "ALTER TYPE role ADD VALUE 'guest';\nALTER TABLE members ALTER COLUMN role SET DEFAULT 'guest';";
+    expect(rulesOf(used)).toContain('enum-value-used-in-transaction');
+    expect(await run(used)).toMatch(/unsafe use of new value "guest" of enum type role/);
+    const committed = "ALTER TYPE role ADD VALUE 'owner';\nCOMMIT;\nALTER TABLE members ALTER COLUMN role SET DEFAULT 'owner';";
+    expect(rulesOf(committed)).not.toContain('enum-value-used-in-transaction');
+    expect(await run(committed)).toBeUndefined();
+    const fresh = "CREATE TYPE mood AS ENUM ('happy');\nALTER TYPE mood ADD VALUE 'sad';\nCREATE TABLE notes (mood mood NOT NULL DEFAULT 'sad');";
+    expect(rulesOf(fresh)).toContain('enum-value-used-in-transaction');
+    expect(await run(fresh)).toMatch(/unsafe use of new value "sad"/);
+  });
+
   it('add-column-volatile-default: lists only functions that are never VOLATILE here, and a default of them rewrites nothing', async () => {
     const { names } = await one<{ names: string[] }>(`SELECT coalesce(array_agg(DISTINCT proname::text), '{}') AS names FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND proname = ANY('{${[...NON_VOLATILE_FUNCTIONS].join(',')}}'::text[])`);
     expect(names).toEqual([]);

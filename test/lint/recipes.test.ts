@@ -33,7 +33,7 @@ describe('the rule docs', () => {
   });
 
   it('have recipes to check', () => {
-    expect(recipes.map(([id]) => id)).toEqual(expect.arrayContaining(['set-not-null', 'unique-on-existing-table', 'constraint-without-not-valid']));
+    expect(recipes.map(([id]) => id)).toEqual(expect.arrayContaining(['set-not-null', 'unique-on-existing-table', 'constraint-without-not-valid', 'enum-value-used-in-transaction', 'transaction-control']));
   });
 
   it.each(recipes)('%s: its recipe, split into migrations as it says, lints clean', (_id, body) => {

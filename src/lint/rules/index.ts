@@ -1,6 +1,7 @@
 import type { Rule } from '../types.js';
 import { addColumnNotNullWithoutDefault } from './add-column-not-null-without-default.js';
 import { addColumnVolatileDefault } from './add-column-volatile-default.js';
+import { cannotRunInTransaction } from './cannot-run-in-transaction.js';
 import { changeColumnType } from './change-column-type.js';
 import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
 import { constraintWithoutNotValid } from './constraint-without-not-valid.js';
@@ -11,10 +12,12 @@ import { dropSchema } from './drop-schema.js';
 import { dropTable } from './drop-table.js';
 import { dropType } from './drop-type.js';
 import { enumValueRemoval } from './enum-value-removal.js';
+import { enumValueUsedInTransaction } from './enum-value-used-in-transaction.js';
 import { missingLockTimeout } from './missing-lock-timeout.js';
 import { renameColumn } from './rename-column.js';
 import { renameTable } from './rename-table.js';
 import { setNotNull } from './set-not-null.js';
+import { transactionControl } from './transaction-control.js';
 import { truncateTable } from './truncate-table.js';
 import { uniqueOnExistingTable } from './unique-on-existing-table.js';
 import { updateExistingValues } from './update-existing-values.js';
@@ -45,7 +48,10 @@ export const rules: readonly Rule[] = [
   enumValueRemoval,
   validateInSameTransaction,
   // error: fails, or commits only part of itself, as Prisma runs it (one implicit transaction)
+  transactionControl,
   concurrentlyInTransaction,
+  cannotRunInTransaction,
+  enumValueUsedInTransaction,
   // notice: advice that raises nothing
   missingLockTimeout,
 ];
