@@ -178,6 +178,14 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     expect(await run(fresh)).toMatch(/unsafe use of new value "sad"/);
   });
 
+  it('concurrently-in-transaction: REINDEX (CONCURRENTLY false) runs inside the transaction, so it is not flagged', async () => {
+    const sql = 'SELECT 1;\nREINDEX (CONCURRENTLY false) TABLE t;';
+    expect(rulesOf(sql)).not.toContain('concurrently-in-transaction');
+    expect(rulesOf(sql)).toContain('reindex-without-concurrently');
+    expect(await run(sql)).toBeUndefined();
+    expect(await run('SELECT 1;\nREINDEX (CONCURRENTLY true) TABLE t;')).toMatch(/cannot run inside a transaction block/);
+  });
+
   it('add-column-volatile-default: lists only functions that are never VOLATILE here, and a default of them rewrites nothing', async () => {
     const { names } = await one<{ names: string[] }>(`SELECT coalesce(array_agg(DISTINCT proname::text), '{}') AS names FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND proname = ANY('{${[...NON_VOLATILE_FUNCTIONS].join(',')}}'::text[])`);
     expect(names).toEqual([]);

@@ -7,13 +7,16 @@ import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
 import { constraintWithoutNotValid } from './constraint-without-not-valid.js';
 import { createIndexWithoutConcurrently } from './create-index-without-concurrently.js';
 import { deleteRows } from './delete-rows.js';
+import { detachPartitionWithoutConcurrently } from './detach-partition-without-concurrently.js';
 import { dropColumn } from './drop-column.js';
+import { dropIndexWithoutConcurrently } from './drop-index-without-concurrently.js';
 import { dropSchema } from './drop-schema.js';
 import { dropTable } from './drop-table.js';
 import { dropType } from './drop-type.js';
 import { enumValueRemoval } from './enum-value-removal.js';
 import { enumValueUsedInTransaction } from './enum-value-used-in-transaction.js';
 import { missingLockTimeout } from './missing-lock-timeout.js';
+import { reindexWithoutConcurrently } from './reindex-without-concurrently.js';
 import { renameColumn } from './rename-column.js';
 import { renameTable } from './rename-table.js';
 import { setNotNull } from './set-not-null.js';
@@ -43,6 +46,9 @@ export const rules: readonly Rule[] = [
   addColumnVolatileDefault,
   setNotNull,
   createIndexWithoutConcurrently,
+  dropIndexWithoutConcurrently,
+  reindexWithoutConcurrently,
+  detachPartitionWithoutConcurrently,
   uniqueOnExistingTable,
   constraintWithoutNotValid,
   enumValueRemoval,
