@@ -130,6 +130,18 @@ describe('lintDeployment', () => {
   });
 });
 
+describe('findings only the whole migration shows', () => {
+  it('come at the line of the statement they are about, among the others in line order', () => {
+    expect(rulesOf('BEGIN;\nDROP INDEX i;\nALTER TABLE t DROP CONSTRAINT c;\nDROP TABLE u;')).toEqual([
+      ['transaction-control', 1],
+      ['drop-index-without-concurrently', 2],
+      ['missing-lock-timeout', 2],
+      ['drop-constraint', 3],
+      ['drop-table', 4],
+    ]);
+  });
+});
+
 describe('big migrations', () => {
   /** A migration of every kind of statement the splitter must not cut inside, then risky ones. */
   const tricky = [

@@ -186,6 +186,15 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     expect(await run('SELECT 1;\nREINDEX (CONCURRENTLY true) TABLE t;')).toMatch(/cannot run inside a transaction block/);
   });
 
+  it('add-json-column: SELECT DISTINCT over a table with a json column fails', async () => {
+    const sql = 'ALTER TABLE v ADD COLUMN doc json;';
+    expect(rulesOf(sql)).toContain('add-json-column');
+    expect(await run('SELECT DISTINCT * FROM v;')).toBeUndefined();
+    await run(sql);
+    expect(await run('SELECT DISTINCT * FROM v;')).toMatch(/could not identify an equality operator for type json/);
+    await run('ALTER TABLE v DROP COLUMN doc;');
+  });
+
   it('add-column-volatile-default: lists only functions that are never VOLATILE here, and a default of them rewrites nothing', async () => {
     const { names } = await one<{ names: string[] }>(`SELECT coalesce(array_agg(DISTINCT proname::text), '{}') AS names FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND proname = ANY('{${[...NON_VOLATILE_FUNCTIONS].join(',')}}'::text[])`);
     expect(names).toEqual([]);
