@@ -22,6 +22,11 @@ export function qualify(schema: string | undefined, name: string): string {
   return `${schema ?? 'public'}.${name}`;
 }
 
+/** The schema of a key: `app` of `app.users`. */
+export function schemaOf(key: string): string {
+  return key.slice(0, key.indexOf('.'));
+}
+
 export function tableKey(rel: RangeVar | undefined): string {
   return qualify(rel?.schemaname, rel?.relname ?? '');
 }
@@ -96,6 +101,9 @@ export function columnConstraints(col: ColumnDef): Constraint[] {
   }
   return out;
 }
+
+/** The serial types: an integer type with a sequence (nextval) default, and NOT NULL. */
+export const SERIAL_TYPES: ReadonlyMap<string, string> = new Map([['serial', 'int4'], ['serial4', 'int4'], ['serial2', 'int2'], ['smallserial', 'int2'], ['serial8', 'int8'], ['bigserial', 'int8']]);
 
 /** The column's type name as written, lower-case and unqualified: `bigserial`, `int4`, `text`. */
 export function columnType(col: ColumnDef): string {

@@ -1,6 +1,6 @@
 import {
-  addedColumn, addedConstraint, alterTableCommands, get, lockTimeoutChange, nameOf, qualify, strongLockTargets,
-  tableKey, tableName, transactionKind,
+  addedColumn, addedConstraint, alterTableCommands, dropTargets, get, lockTimeoutChange, nameOf, qualify, schemaOf,
+  strongLockTargets, tableKey, tableName, transactionKind,
 } from './ast.js';
 import type { SchemaModel } from './schema.js';
 import type { DroppedConstraint, LintContext, Statement, StatementRef } from './types.js';
@@ -74,8 +74,8 @@ export class MigrationContext implements LintContext {
     else if (timeout) { this.sessionTimeout = timeout.on; this.localTimeout = undefined; }
     for (const t of strongLockTargets(node)) this.locked.add(t);
     this.recordCreated(node);
+    this.recordAlters(stmt);
     this.recordEnumValues(node);
-    this.recordDrops(stmt);
     this.schema.apply(node);
   }
 
@@ -104,14 +104,6 @@ export class MigrationContext implements LintContext {
     const composite = get(node, 'CompositeTypeStmt');
     if (composite?.typevar) this.created.types.add(tableKey(composite.typevar));
 
-    for (const { table, cmd } of alterTableCommands(node)) {
-      const col = addedColumn(cmd);
-      if (col?.colname) this.created.columns.add(`${table}.${col.colname}`);
-      const con = addedConstraint(cmd);
-      if (con?.skip_validation && con.conname) this.notValid.add(`${table}.${con.conname}`);
-      if (con?.conname) this.created.constraints.add(`${table}.${con.conname}`);
-      if (con?.indexname) this.created.indexes.add(qualify(table.slice(0, table.indexOf('.')), con.conname ?? con.indexname));
-    }
 
     const rename = get(node, 'RenameStmt');
     if (rename?.renameType === 'OBJECT_TABLE' && rename.newname) {
@@ -124,8 +116,7 @@ export class MigrationContext implements LintContext {
     }
     if (rename?.renameType === 'OBJECT_TYPE' && rename.newname) {
       const from = nameOf(get(rename.object, 'List')?.items);
-      const schema = from.key.slice(0, from.key.indexOf('.'));
-      const to = qualify(schema, rename.newname);
+      const to = qualify(schemaOf(from.key), rename.newname);
       if (this.created.types.has(from.key)) this.created.types.add(to);
       this.renamedTypes.add(from.key).add(to);
     }
@@ -137,16 +128,21 @@ export class MigrationContext implements LintContext {
     if (alter?.newVal && alter.oldVal === undefined) this.addedValues.set(alter.newVal, nameOf(alter.typeName).name);
   }
 
-  private recordDrops(stmt: Statement): void {
+  /** Columns and constraints added (new), constraints dropped and not added back, tables dropped. */
+  private recordAlters(stmt: Statement): void {
     for (const { table, relation, cmd } of alterTableCommands(stmt.node)) {
-      const key = `${table}.${cmd.name ?? ''}`;
+      const col = addedColumn(cmd);
+      if (col?.colname) this.created.columns.add(`${table}.${col.colname}`);
       if (cmd.subtype === 'AT_DropConstraint' && cmd.name && !this.isNewConstraint(table, cmd.name)) {
-        this.dropped.set(key, { table, tableName: tableName(relation), name: cmd.name, facts: this.schema.constraint(table, cmd.name), at: { line: stmt.line, text: stmt.text } });
+        this.dropped.set(`${table}.${cmd.name}`, { table, tableName: tableName(relation), name: cmd.name, facts: this.schema.constraint(table, cmd.name), at: { line: stmt.line, text: stmt.text } });
       }
-      const added = addedConstraint(cmd);
-      if (added?.conname) this.dropped.delete(`${table}.${added.conname}`); // dropped and added back: replaced, never missing
+      const con = addedConstraint(cmd);
+      if (!con?.conname) continue;
+      if (con.skip_validation) this.notValid.add(`${table}.${con.conname}`);
+      this.created.constraints.add(`${table}.${con.conname}`);
+      if (con.indexname) this.created.indexes.add(qualify(schemaOf(table), con.conname));
+      this.dropped.delete(`${table}.${con.conname}`); // dropped and added back: replaced, never missing
     }
-    const drop = get(stmt.node, 'DropStmt');
-    if (drop?.removeType === 'OBJECT_TABLE') for (const o of drop.objects ?? []) this.droppedTables.add(nameOf(get(o, 'List')?.items).key);
+    if (get(stmt.node, 'DropStmt')?.removeType === 'OBJECT_TABLE') for (const { key } of dropTargets(stmt.node)) this.droppedTables.add(key);
   }
 }

@@ -1,6 +1,6 @@
 import type { ColumnDef, Constraint, Node } from 'libpg-query';
 import {
-  alterTableCommands, columnConstraints, get, nameOf, qualify, stringValue, tableKey, typeRef, type TypeRef,
+  alterTableCommands, columnConstraints, dropTargets, get, qualify, schemaOf, SERIAL_TYPES, stringValue, tableKey, typeRef, type TypeRef,
 } from './ast.js';
 
 // What the migrations so far built, as far as the SQL tells: tables, their columns' types and
@@ -41,8 +41,6 @@ export interface IndexFacts {
 const KIND: Record<string, ConstraintKind> = {
   CONSTR_PRIMARY: 'primary key', CONSTR_UNIQUE: 'unique', CONSTR_EXCLUSION: 'exclusion', CONSTR_FOREIGN: 'foreign key', CONSTR_CHECK: 'check',
 };
-/** serial types are an integer type with a sequence default. */
-const SERIAL: Record<string, string> = { serial: 'int4', serial4: 'int4', serial2: 'int2', smallserial: 'int2', serial8: 'int8', bigserial: 'int8' };
 
 /** The column a `CHECK (col IS NOT NULL)` is about. */
 export function notNullCheckColumn(con: Constraint): string | undefined {
@@ -84,13 +82,8 @@ export class SchemaModel {
     const move = get(node, 'AlterObjectSchemaStmt');
     if (move?.objectType === 'OBJECT_TABLE' && move.relation && move.newschema) return this.moveTable(tableKey(move.relation), qualify(move.newschema, move.relation.relname ?? ''));
     const drop = get(node, 'DropStmt');
-    if (drop?.removeType === 'OBJECT_TABLE' || drop?.removeType === 'OBJECT_INDEX') {
-      for (const o of drop.objects ?? []) {
-        const { key } = nameOf(get(o, 'List')?.items);
-        if (drop.removeType === 'OBJECT_INDEX') this.dropIndex(key);
-        else this.dropTable(key);
-      }
-    }
+    if (drop?.removeType === 'OBJECT_TABLE') for (const { key } of dropTargets(node)) this.dropTable(key);
+    if (drop?.removeType === 'OBJECT_INDEX') for (const { key } of dropTargets(node)) this.dropIndex(key);
   }
 
   private createTable(table: string, relname: string, elements: Node[]): void {
@@ -107,9 +100,10 @@ export class SchemaModel {
   private addColumn(table: string, relname: string, facts: TableFacts, col: ColumnDef): void {
     const name = col.colname ?? '';
     const written = typeRef(col.typeName);
-    const type = SERIAL[written.name] ? { ...written, name: SERIAL[written.name]!, schema: 'pg_catalog' } : written;
+    const serial = SERIAL_TYPES.get(written.name);
+    const type = serial ? { ...written, name: serial, schema: 'pg_catalog' } : written;
     const cons = columnConstraints(col);
-    const notNull = col.is_not_null === true || SERIAL[written.name] !== undefined || cons.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
+    const notNull = col.is_not_null === true || serial !== undefined || cons.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
     facts.columns.set(name, { type, notNull });
     for (const c of cons) this.addConstraint(table, relname, facts, c, true, name);
   }
@@ -126,9 +120,8 @@ export class SchemaModel {
     facts.constraints.set(name, { kind, valid: checked || con.skip_validation !== true, ...(notNullOf ? { notNullOf } : {}) });
     if (kind === 'primary key') for (const c of cols) { const f = facts.columns.get(c); if (f) f.notNull = true; }
     if (kind === 'primary key' || kind === 'unique' || kind === 'exclusion') {
-      const schema = table.slice(0, table.indexOf('.'));
-      if (con.indexname) this.dropIndex(qualify(schema, con.indexname)); // USING INDEX: the index takes the constraint's name
-      this.setIndex(qualify(schema, name), table, kind !== 'exclusion');
+      if (con.indexname) this.dropIndex(qualify(schemaOf(table), con.indexname)); // USING INDEX: the index takes the constraint's name
+      this.setIndex(qualify(schemaOf(table), name), table, kind !== 'exclusion');
     }
   }
 
@@ -150,7 +143,7 @@ export class SchemaModel {
         case 'AT_DropConstraint': {
           const con = facts.constraints.get(cmd.name ?? '');
           facts.constraints.delete(cmd.name ?? '');
-          if (con && con.kind !== 'check' && con.kind !== 'foreign key') this.dropIndex(qualify(table.slice(0, table.indexOf('.')), cmd.name ?? ''));
+          if (con && con.kind !== 'check' && con.kind !== 'foreign key') this.dropIndex(qualify(schemaOf(table), cmd.name ?? ''));
           break;
         }
         default: break;

@@ -1,8 +1,6 @@
-import { addedColumn, alterTableCommands, calledFunctions, columnConstraints, columnType } from '../ast.js';
+import { addedColumn, alterTableCommands, calledFunctions, columnConstraints, columnType, SERIAL_TYPES } from '../ast.js';
 import { NON_VOLATILE_FUNCTIONS } from '../builtinFunctions.js';
 import type { Rule } from '../types.js';
-
-const SERIAL = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 
 /** A function known never to be VOLATILE: pg_catalog's (unqualified or `pg_catalog.`), by the list from pg_proc. */
 const knownNonVolatile = (fn: string) => NON_VOLATILE_FUNCTIONS.has(fn.startsWith('pg_catalog.') ? fn.slice('pg_catalog.'.length) : fn);
@@ -24,7 +22,7 @@ export const addColumnVolatileDefault: Rule = {
 };
 
 function rewriteReason(col: Parameters<typeof columnConstraints>[0]): string | undefined {
-  if (SERIAL.has(columnType(col))) return `type ${columnType(col)} (a nextval() default)`;
+  if (SERIAL_TYPES.has(columnType(col))) return `type ${columnType(col)} (a nextval() default)`;
   for (const c of columnConstraints(col)) {
     if (c.contype === 'CONSTR_IDENTITY') return 'GENERATED … AS IDENTITY';
     if (c.contype === 'CONSTR_GENERATED') return 'a stored generated expression';
