@@ -19,9 +19,11 @@ export async function lintMigrationsDir(dir: string, options: LintOptions = {}):
     const file = join(dir, name, 'migration.sql');
     let sql: string;
     try {
-      const size = statSync(file).size;
-      if (linter.isTooLarge(size)) {
-        migrations.push(linter.tooLarge(name, file, size));
+      const stat = statSync(file);
+      // Only a regular file: a migration.sql linked to /dev/zero or a FIFO would never end.
+      if (!stat.isFile()) throw new Error('not a regular file');
+      if (linter.isTooLarge(stat.size)) {
+        migrations.push(linter.tooLarge(name, file, stat.size));
         continue;
       }
       sql = readFileSync(file, 'utf8');
@@ -29,7 +31,7 @@ export async function lintMigrationsDir(dir: string, options: LintOptions = {}):
       migrations.push({
         name,
         severity: 'invalid',
-        findings: [{ rule: 'missing-migration-sql', severity: 'error', file, line: 1, statement: '', message: 'the migration folder has no readable migration.sql', safer: 'Add the migration.sql or remove the folder.' }],
+        findings: [{ rule: 'missing-migration-sql', severity: 'error', file, line: 1, statement: '', message: 'the migration folder has no readable migration.sql (a regular file)', safer: 'Add the migration.sql or remove the folder.' }],
       });
       continue;
     }

@@ -137,7 +137,9 @@ function skipSpaceAndComments(b: Uint8Array, i: number, end: number): number {
  */
 function parseError(sql: string, err: unknown): { line: number; message: string; statement: string } {
   // The WebAssembly module may throw a non-Error (an abort, out of memory): say so rather than "[object Object]".
-  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : `the parser failed (${describe(err)})`;
+  const message = err instanceof RangeError
+    ? `it nests too deeply for the lint to read (${err.message}); PostgreSQL itself may accept it`
+    : err instanceof Error ? err.message : typeof err === 'string' ? err : `the parser failed (${describe(err)})`;
   const cursor = hasSqlDetails(err) ? (err.sqlDetails?.cursorPosition ?? 0) : 0;
   let at = 0; // UTF-16 index of the cursor
   for (let n = 0; n < cursor && at < sql.length; n++) at += (sql.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;

@@ -43,6 +43,11 @@ describe('lintMigration', () => {
     });
   });
 
+  it('says so when a statement nests too deeply to read, rather than crash', () => {
+    const deep = `SELECT 1;\nALTER TABLE t ADD COLUMN c int DEFAULT ${Array(20_000).fill('1').join('+')};`;
+    expect(lintMigration('m', deep).findings).toEqual([expect.objectContaining({ rule: 'parse-error', severity: 'error', line: 1, message: expect.stringMatching(/nests too deeply for the lint to read .*PostgreSQL itself may accept it/) })]);
+  });
+
   it('finds the line of an unterminated string', () => {
     expect(lintMigration('m', "SELECT 1;\n\nINSERT INTO t VALUES ('oops);\n").findings[0]).toMatchObject({ rule: 'parse-error', line: 3 });
   });
