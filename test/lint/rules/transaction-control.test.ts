@@ -1,15 +1,6 @@
 import { transactionControl } from '../../../src/lint/rules/transaction-control.js';
+import { prismaAlterEnum } from '../prismaSql.js';
 import { ruleTable } from '../ruleTable.js';
-
-/** What `prisma migrate dev` writes when a value leaves an enum: its own BEGIN … COMMIT around the change. */
-const prismaAlterEnum = `-- AlterEnum
-BEGIN;
-CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
-ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
-ALTER TYPE "Role" RENAME TO "Role_old";
-ALTER TYPE "Role_new" RENAME TO "Role";
-DROP TYPE "Role_old";
-COMMIT;`;
 
 ruleTable(transactionControl, {
   flagged: [
