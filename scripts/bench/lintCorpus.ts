@@ -37,6 +37,20 @@ const RISKY: Fragment[] = [
   ],
   (t) => [`ALTER TABLE "${t}" ADD COLUMN "archived" BOOLEAN`, `CREATE INDEX CONCURRENTLY "${t}_archived_idx" ON "${t}"("archived")`],
   (t) => [`ALTER TABLE "${t}" ADD CONSTRAINT "${t}_score_check" CHECK ("score" >= 0) NOT VALID`, `ALTER TABLE "${t}" VALIDATE CONSTRAINT "${t}_score_check"`],
+  (t) => [`DROP DATABASE "${t}_reports"`],
+  (t) => [`ALTER SCHEMA "${t}_reporting" RENAME TO "${t}_reports"`],
+  (t) => [`ALTER TYPE "${t}_Mood" RENAME VALUE 'meh' TO 'neutral'`],
+  (t) => [`ALTER TABLE "${t}_audit" SET SCHEMA "archive"`],
+  (t) => [`-- AlterTable\nALTER TABLE "${t}" ADD COLUMN "properties" JSON`],
+  (t) => [`-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "title" DROP NOT NULL`],
+  (t) => [`-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "status" DROP DEFAULT`],
+  (t) => [`-- DropForeignKey\nALTER TABLE "${t}" DROP CONSTRAINT "${t}_ownerId_fkey"`],
+  (t) => [`-- DropIndex\nDROP INDEX "${t}_createdAt_idx"`],
+  (t) => [`REINDEX INDEX "${t}_createdAt_idx"`],
+  (t) => [`ALTER TABLE "${t}_events" DETACH PARTITION "${t}_events_2024"`],
+  (t, n) => [`ALTER TABLE "${t}" ADD COLUMN "before${n}" TEXT`, 'COMMIT', `ALTER TABLE "${t}" ADD COLUMN "after${n}" TEXT`],
+  (t) => [`DELETE FROM "${t}_sessions" WHERE "expiresAt" < now()`, `VACUUM "${t}_sessions"`],
+  (t) => [`-- AlterEnum\nALTER TYPE "${t}_Role" ADD VALUE 'GUEST'`, `-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "role" SET DEFAULT 'GUEST'`],
 ];
 
 /** Prisma's shape for a new model: the table, its indexes, its foreign key to an existing table. */

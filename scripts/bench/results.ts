@@ -193,7 +193,7 @@ export function tables(r: BenchResults): string[] {
       }
     }
   }
-  lines.push('', `Migration lint: ${r.lint.statements} statements in ${r.lint.migrations} migrations, ${r.lint.statementsPerSecond} statements/s (runs: ${r.lint.runsMs.join(', ')} ms).`);
+  lines.push('', `Migration lint: ${r.lint.statements} statements in ${r.lint.migrations} migrations, ${r.lint.statementsPerSecond} statements/s (runs: ${r.lint.runsMs.join(', ')} ms); \`safe-deploy lint\` starts in ${(r.lint.startMs / 1000).toFixed(2)} s and lints ${r.lint.tenThousand.migrations} small migrations (${r.lint.tenThousand.statements} statements) in ${(r.lint.tenThousand.ms / 1000).toFixed(2)} s.`);
   return lines;
 }
 

@@ -2,37 +2,9 @@ import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, Work
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../shared/constants.js';
-import type { Outcome } from '../shared/report.js';
+import { CliError, EXIT, type GlobalOptions } from './exit.js';
 
-export interface GlobalOptions {
-  address?: string;
-  namespace?: string;
-  profile?: string;
-  taskQueue: string;
-  json?: boolean;
-}
-
-export const DEFAULT_GLOBALS: GlobalOptions = { taskQueue: DEFAULT_TASK_QUEUE };
-
-/** Exit codes scripts can branch on: a deployment's outcome, or why the command did nothing. */
-export const EXIT_CODES: Record<Outcome, number> = { deployed: 0, 'dry-run': 0, aborted: 3, 'rolled-back': 4, 'rollback-failed': 5 };
-export const EXIT = {
-  ok: 0,
-  /** Unexpected: the server unreachable, a deployment that ended without a report. */
-  failed: 1,
-  /** Bad arguments, an invalid request, an update the deployment refused, a name already taken. */
-  refused: 2,
-  /** No such deployment or schedule. */
-  notFound: 6,
-} as const;
-
-/** An error meant for people: printed without a stack, ends the command with `exitCode`. */
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.refused) {
-    super(message);
-  }
-}
+export { CliError, DEFAULT_GLOBALS, EXIT, EXIT_CODES, type GlobalOptions } from './exit.js';
 
 /**
  * The Temporal way, resolved without connecting: the `temporal.toml` profile (TEMPORAL_CONFIG_FILE,

@@ -2,19 +2,39 @@ import { stat } from 'node:fs/promises';
 import { lintMigrationsDir, worstSeverity, type Finding, type LintReport } from '../lint/index.js';
 
 /**
- * `safe-deploy lint <migrations-dir> [--json]`: the risk of each migration in a Prisma migrations
- * folder, without Temporal. Exit code: 0 when nothing is destructive or invalid, 1 otherwise,
- * 2 when the folder does not exist.
+ * `safe-deploy lint <migrations-dir> [--json] [--max-migration-mb N]`: the risk of each migration
+ * in a Prisma migrations folder, without Temporal. Exit code: 0 when nothing is destructive or
+ * invalid, 1 otherwise, 2 when the folder does not exist or an option is wrong.
  */
-export async function runLint(dir: string, o: { json?: boolean }): Promise<number> {
+export async function runLint(dir: string, o: { json?: boolean; maxMigrationMb?: string }): Promise<number> {
+  const maxMb = o.maxMigrationMb === undefined ? undefined : Number(o.maxMigrationMb);
+  if (maxMb !== undefined && !(maxMb > 0 && maxMb <= 1024)) {
+    console.error(`safe-deploy lint: --max-migration-mb must be a number of megabytes above 0 and at most 1024 (got ${o.maxMigrationMb})`);
+    return 2;
+  }
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!isDir) {
     console.error(`safe-deploy lint: no migrations folder at ${dir} (give a Prisma migrations folder, e.g. prisma/migrations)`);
     return 2;
   }
-  const report = await lintMigrationsDir(dir);
+  const limits = maxMb === undefined ? {} : { maxMigrationBytes: Math.round(maxMb * 1024 * 1024) };
+  const report = await stdoutToStderr(() => lintMigrationsDir(dir, { limits }));
   console.log(o.json ? JSON.stringify(report, null, 2) : renderLint(dir, report));
   return lintExitCode(report);
+}
+
+/**
+ * Runs `fn` with whatever else writes to stdout meanwhile (the WebAssembly parser prints its own
+ * FATAL lines there) sent to stderr instead: stdout carries the report alone, and `--json` stays JSON.
+ */
+async function stdoutToStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = ((...args: Parameters<typeof write>) => process.stderr.write(...(args as Parameters<typeof process.stderr.write>))) as typeof write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 export function lintExitCode(report: LintReport): number {

@@ -1,4 +1,4 @@
-import type { AlterTableCmd, ColumnDef, Constraint, Node, RangeVar } from 'libpg-query';
+import type { AlterTableCmd, ColumnDef, Constraint, Node, RangeVar, TypeName } from 'libpg-query';
 
 // The only place that knows the shape of libpg-query's tree. Rules ask questions through these.
 
@@ -20,6 +20,11 @@ export function kindOf(node: Node): NodeKind {
 /** `schema.name`, `public` when unqualified: the key of tables, types and indexes in a LintContext. */
 export function qualify(schema: string | undefined, name: string): string {
   return `${schema ?? 'public'}.${name}`;
+}
+
+/** The schema of a key: `app` of `app.users`. */
+export function schemaOf(key: string): string {
+  return key.slice(0, key.indexOf('.'));
 }
 
 export function tableKey(rel: RangeVar | undefined): string {
@@ -97,6 +102,9 @@ export function columnConstraints(col: ColumnDef): Constraint[] {
   return out;
 }
 
+/** The serial types: an integer type with a sequence (nextval) default, and NOT NULL. */
+export const SERIAL_TYPES: ReadonlyMap<string, string> = new Map([['serial', 'int4'], ['serial4', 'int4'], ['serial2', 'int2'], ['smallserial', 'int2'], ['serial8', 'int8'], ['bigserial', 'int8']]);
+
 /** The column's type name as written, lower-case and unqualified: `bigserial`, `int4`, `text`. */
 export function columnType(col: ColumnDef): string {
   const names = col.typeName?.names ?? [];
@@ -119,14 +127,13 @@ export function walk(node: unknown, visit: (kind: string, body: Record<string, u
   }
 }
 
-/** Unqualified, lower-case names of the functions called anywhere in `node`. */
+/** The functions called anywhere in `node`, as written: `now`, `pg_catalog.now`, `public.myfn` (lower-case). */
 export function calledFunctions(node: Node | undefined): string[] {
   const out: string[] = [];
   walk(node, (kind, body) => {
     if (kind !== 'FuncCall') return;
-    const names = (body.funcname as Node[] | undefined) ?? [];
-    const last = stringValue(names[names.length - 1]);
-    if (last) out.push(last.toLowerCase());
+    const names = ((body.funcname as Node[] | undefined) ?? []).map((n) => stringValue(n) ?? '');
+    if (names.length > 0) out.push(names.join('.').toLowerCase());
   });
   return out;
 }
@@ -181,29 +188,48 @@ export function strongLockTargets(node: Node): string[] {
   return [];
 }
 
-/** `(CONCURRENTLY)` among REINDEX's options. */
+/** `(CONCURRENTLY)` among REINDEX's options, not `(CONCURRENTLY false)` (or off, 0). */
 export function isConcurrentOption(params: Node[] | undefined): boolean {
-  return (params ?? []).some((p) => get(p, 'DefElem')?.defname === 'concurrently');
+  return (params ?? []).some((p) => {
+    const opt = get(p, 'DefElem');
+    return opt?.defname === 'concurrently' && optionIsOn(opt.arg);
+  });
+}
+
+/** A Boolean option as PostgreSQL's defGetBoolean reads it: no value, true, on or 1 (false, off and 0 turn it off). */
+function optionIsOn(arg: Node | undefined): boolean {
+  if (arg === undefined) return true;
+  const i = get(arg, 'Integer');
+  if (i) return (i.ival ?? 0) !== 0;
+  const v = (stringValue(arg) ?? '').toLowerCase();
+  return v !== 'false' && v !== 'off';
+}
+
+/** A change of `lock_timeout`: on (non-zero) or off, for the session or (`SET LOCAL`) the current transaction. */
+export interface LockTimeoutChange {
+  on: boolean;
+  local: boolean;
 }
 
 /**
- * What a statement does to `lock_timeout`: `true` when it sets a non-zero value, `false` when it
- * resets or disables it, `undefined` when it is about something else. Knows `SET [LOCAL]` and
- * `SELECT set_config('lock_timeout', …)`.
+ * What a statement does to `lock_timeout`, or `undefined` when it is about something else. Knows
+ * `SET [LOCAL]`, `RESET` and `SELECT set_config('lock_timeout', …, is_local)`.
  */
-export function lockTimeoutChange(node: Node): boolean | undefined {
+export function lockTimeoutChange(node: Node): LockTimeoutChange | undefined {
   const set = get(node, 'VariableSetStmt');
   if (set) {
-    if (set.name !== 'lock_timeout') return undefined;
-    if (set.kind !== 'VAR_SET_VALUE') return false;
-    return !isZero(set.args?.[0]);
+    if (set.name !== 'lock_timeout' && set.kind !== 'VAR_RESET_ALL') return undefined;
+    const local = set.is_local === true;
+    if (set.kind !== 'VAR_SET_VALUE') return { on: false, local };
+    return { on: !isZero(set.args?.[0]), local };
   }
   const select = get(node, 'SelectStmt');
   for (const t of select?.targetList ?? []) {
     const call = get(get(t, 'ResTarget')?.val, 'FuncCall');
     const fn = call?.funcname ? stringValue(call.funcname[call.funcname.length - 1]) : undefined;
     if (fn !== 'set_config' || constText(call?.args?.[0]) !== 'lock_timeout') continue;
-    return !isZero(call?.args?.[1]);
+    const local = get(call?.args?.[2], 'A_Const')?.boolval?.boolval === true;
+    return { on: !isZero(call?.args?.[1]), local };
   }
   return undefined;
 }
@@ -221,9 +247,59 @@ function isZero(node: Node | undefined): boolean {
   return v === undefined || /^0+(\s*(ms|s|min|h|d))?$/i.test(v);
 }
 
-/** COMMIT, ROLLBACK, END, PREPARE/COMMIT PREPARED: the statements after it run in a new transaction. */
-export function endsTransaction(node: Node): boolean {
-  const kind = get(node, 'TransactionStmt')?.kind;
-  return kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE'
-    || kind === 'TRANS_STMT_COMMIT_PREPARED' || kind === 'TRANS_STMT_ROLLBACK_PREPARED';
+/** What a transaction-control statement does: `begin`, `commit`, `rollback`, or `two-phase` (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED). */
+export type TransactionKind = 'begin' | 'commit' | 'rollback' | 'two-phase';
+
+export function transactionKind(node: Node): TransactionKind | undefined {
+  switch (get(node, 'TransactionStmt')?.kind) {
+    case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': return 'begin';
+    case 'TRANS_STMT_COMMIT': return 'commit';
+    case 'TRANS_STMT_ROLLBACK': return 'rollback';
+    case 'TRANS_STMT_PREPARE': case 'TRANS_STMT_COMMIT_PREPARED': case 'TRANS_STMT_ROLLBACK_PREPARED': return 'two-phase';
+    default: return undefined;
+  }
+}
+
+/** A column type as written: `varchar` with modifiers `[255]`, `numeric` `[12, 2]`, `text` `[]`. */
+export interface TypeRef {
+  /** Lower-case, unqualified, as the parser names it (`int4`, `varchar`, `timestamp`, `text`). */
+  name: string;
+  /** `pg_catalog` for the SQL-standard spellings (`VARCHAR`, `TIMESTAMP`), else as written. */
+  schema?: string;
+  /** Integer modifiers; `undefined` when one is not a plain integer. */
+  mods: number[] | undefined;
+  array: boolean;
+}
+
+export function typeRef(typeName: TypeName | undefined): TypeRef {
+  const names = (typeName?.names ?? []).map((n) => stringValue(n) ?? '');
+  const mods: number[] = [];
+  let plain = true;
+  for (const m of typeName?.typmods ?? []) {
+    const ival = get(m, 'A_Const')?.ival;
+    if (ival) mods.push(ival.ival ?? 0);
+    else plain = false;
+  }
+  return {
+    name: (names[names.length - 1] ?? '').toLowerCase(),
+    ...(names.length > 1 ? { schema: names[names.length - 2] } : {}),
+    mods: plain ? mods : undefined,
+    array: (typeName?.arrayBounds?.length ?? 0) > 0,
+  };
+}
+
+/** `varchar(255)`, `numeric(12,2)[]`: for messages. */
+export function typeText(t: TypeRef): string {
+  return `${t.name}${t.mods?.length ? `(${t.mods.join(',')})` : ''}${t.array ? '[]' : ''}`;
+}
+
+/** The string constants anywhere under `node` (`'GUEST'` in `SET DEFAULT 'GUEST'`, a WHERE, a VALUES list). */
+export function stringConstants(node: Node | undefined): string[] {
+  const out: string[] = [];
+  walk(node, (kind, body) => {
+    if (kind !== 'A_Const') return;
+    const sval = (body.sval as { sval?: string } | undefined)?.sval;
+    if (sval !== undefined) out.push(sval);
+  });
+  return out;
 }

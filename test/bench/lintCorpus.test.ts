@@ -25,7 +25,9 @@ describe('generateLintCorpus', () => {
     const found = new Set(report.migrations.flatMap((m) => m.findings.map((f) => f.rule)));
     expect([...found].sort()).toEqual(rules.map((r) => r.id).sort());
     const bySeverity = (s: string) => report.migrations.filter((m) => m.severity === s).length;
-    expect(bySeverity('invalid')).toBe(0);
+    // Every migration parses; the invalid ones are those that cannot run as Prisma runs them.
+    expect(report.migrations.flatMap((m) => m.findings).filter((f) => f.rule === 'parse-error')).toEqual([]);
+    expect(bySeverity('invalid')).toBeGreaterThan(0);
     expect(bySeverity('destructive')).toBeGreaterThan(0);
     expect(bySeverity('risky')).toBeGreaterThan(0);
     expect(bySeverity('additive')).toBeGreaterThan(corpus.length / 2);

@@ -10,10 +10,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/src/client.js');
 const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-cli-'));
 
-function safeDeploy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const safeDeploy = (...args: string[]) => node([], args);
+
+function node(nodeArgs: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // No Temporal address anywhere: the lint must not connect.
-    execFile(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -102,5 +104,58 @@ describe('safe-deploy lint', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/no migrations folder at .*nope/);
+  });
+
+  it('starts without loading the Temporal client (nor gRPC, nor protobufjs)', async () => {
+    // A preload that lists, at exit, every CommonJS module the process loaded (the Temporal packages are CommonJS).
+    const preload = join(dir, 'loaded-modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+    const r = await node(['--require', preload], ['lint', join(root, 'examples/farm-chat/base/prisma/migrations')]);
+    expect(r.code).toBe(0);
+    const loaded = JSON.parse(/LOADED (.*)/.exec(r.stderr)?.[1] ?? 'null') as string[];
+    expect(loaded.some((m) => m.includes('libpg-query'))).toBe(true); // the preload sees what the lint loads
+    expect(loaded.filter((m) => /node_modules\/(@temporalio|@grpc|protobufjs)\//.test(m))).toEqual([]);
+  });
+
+  describe('big migrations (generated here, never committed)', () => {
+    type Report = { migrations: { name: string; severity: string; findings: { rule: string; severity: string; line: number; message: string }[] }[] };
+    const big = join(dir, 'big');
+    // The issue's case: a 43 MB data migration, one INSERT of many rows, that ran the parser out of memory.
+    beforeAll(() => {
+      const rows: string[] = [];
+      for (let i = 0; rows.length * 48 < 43_000_000; i++) rows.push(`(${i}, 'name ${i}', 'a note on row ${i} 🚜')`);
+      migration(big, '20260101000000_init', init);
+      migration(big, '20260501000000_seed', `-- a data migration\nINSERT INTO "seed" ("id", "name", "note") VALUES\n${rows.join(',\n')};\n`);
+    });
+
+    it('a 43 MB statement gets one clear invalid finding, and stdout stays JSON', async () => {
+      const r = await safeDeploy('lint', big, '--json');
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.migrations[1]).toEqual({
+        name: '20260501000000_seed', severity: 'invalid',
+        findings: [expect.objectContaining({ rule: 'migration-too-large', severity: 'error', line: 2, message: expect.stringMatching(/^statement at line 2 too large to parse \(4\d MB > 8 MB\)$/) })],
+      });
+    });
+
+    it('over --max-migration-mb, a migration is not even read: "migration too large to parse"', async () => {
+      const r = await safeDeploy('--json', 'lint', big, '--max-migration-mb', '32');
+      expect(r.code).toBe(1);
+      expect((JSON.parse(r.stdout) as Report).migrations[1]?.findings).toEqual([
+        expect.objectContaining({ rule: 'migration-too-large', severity: 'error', line: 1, message: expect.stringMatching(/^migration too large to parse \(4\d MB > 32 MB\)$/) }),
+      ]);
+      expect((await safeDeploy('lint', big, '--max-migration-mb', 'lots')).code).toBe(2);
+    });
+
+    it('a 3 MB migration of many statements is parsed piece by piece, each finding at its line', async () => {
+      const folder = join(dir, 'many');
+      const inserts = Array.from({ length: 30_000 }, (_, i) => `INSERT INTO "seed" VALUES (${i}, 'row ${i}; not a statement end');`);
+      migration(folder, '20260601000000_many', `${inserts.join('\n')}\nDROP TABLE "legacy";\n`);
+      const r = await safeDeploy('lint', folder, '--json');
+      expect(r.code).toBe(1);
+      const [m] = (JSON.parse(r.stdout) as Report).migrations;
+      expect(m?.severity).toBe('destructive');
+      expect(m?.findings.find((f) => f.rule === 'drop-table')).toMatchObject({ line: 30_001 });
+    });
   });
 });

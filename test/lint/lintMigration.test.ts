@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lintMigration, lintMigrations, worstSeverity } from '../../src/lint/index.js';
-import { MAX_STATEMENT_CHARS } from '../../src/lint/parse.js';
+import { lintDeployment, lintMigration, lintMigrations, worstSeverity } from '../../src/lint/index.js';
+import { MAX_STATEMENT_CHARS, splitStatements } from '../../src/lint/parse.js';
 
 const rulesOf = (sql: string) => lintMigration('m', sql).findings.map((f) => [f.rule, f.line]);
 
@@ -40,6 +41,11 @@ describe('lintMigration', () => {
         statement: 'CREATE TABLEX b (id int);', message: 'does not parse: syntax error at or near "TABLEX"', safer: expect.any(String),
       }],
     });
+  });
+
+  it('says so when a statement nests too deeply to read, rather than crash', () => {
+    const deep = `SELECT 1;\nALTER TABLE t ADD COLUMN c int DEFAULT ${Array(20_000).fill('1').join('+')};`;
+    expect(lintMigration('m', deep).findings).toEqual([expect.objectContaining({ rule: 'parse-error', severity: 'error', line: 1, message: expect.stringMatching(/nests too deeply for the lint to read .*PostgreSQL itself may accept it/) })]);
   });
 
   it('finds the line of an unterminated string', () => {
@@ -100,5 +106,107 @@ describe('worstSeverity', () => {
     [['invalid', 'additive'], 'invalid'],
   ] as const)('%j → %s', (input, expected) => {
     expect(worstSeverity(input)).toBe(expected);
+  });
+});
+
+describe('lintDeployment', () => {
+  it('treats a table an earlier migration of the same deployment created as new, and what applied migrations built as existing', () => {
+    const report = lintDeployment(
+      [
+        { name: '2_table', sql: 'CREATE TABLE t (a int);' },
+        { name: '3_index', sql: 'CREATE INDEX ON t (a);\nCREATE INDEX ON u (a);' },
+      ],
+      { applied: [{ name: '1_init', sql: 'CREATE TABLE u (a int);' }] },
+    );
+    expect(report.migrations.map((m) => [m.name, m.findings.map((f) => `${f.line} ${f.rule}`)])).toEqual([
+      ['2_table', []],
+      ['3_index', ['2 create-index-without-concurrently', '2 missing-lock-timeout']],
+    ]);
+  });
+
+  it('counts what the applied migrations validated', () => {
+    const applied = [
+      { name: '1', sql: 'ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID;' },
+      { name: '2', sql: 'ALTER TABLE users VALIDATE CONSTRAINT name_nn;' },
+    ];
+    const pending = [{ name: '3', sql: "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT name_nn;" }];
+    expect(lintDeployment(pending, { applied }).migrations[0]).toMatchObject({ severity: 'additive', findings: [] });
+    expect(lintDeployment(pending).migrations[0]?.severity).toBe('risky');
+  });
+});
+
+describe('findings only the whole migration shows', () => {
+  it('come at the line of the statement they are about, among the others in line order', () => {
+    expect(rulesOf('BEGIN;\nDROP INDEX i;\nALTER TABLE t DROP CONSTRAINT c;\nDROP TABLE u;')).toEqual([
+      ['transaction-control', 1],
+      ['drop-index-without-concurrently', 2],
+      ['missing-lock-timeout', 2],
+      ['drop-constraint', 3],
+      ['drop-table', 4],
+    ]);
+  });
+});
+
+describe('big migrations', () => {
+  /** A migration of every kind of statement the splitter must not cut inside, then risky ones. */
+  const tricky = [
+    "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.a := 'x;y'; RETURN NEW; END $$;",
+    "CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a + 1; SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; END;",
+    "CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO log VALUES ('a;b'); END;",
+    "INSERT INTO notes VALUES (E'it\\'s; fine', 'a '';'' b', $tag$ ; $$ ; $tag$, U&'d\\0061t;a');",
+    'SELECT 1 AS "semi;colon" /* a ; comment /* nested ; */ still ; */; -- and ; here',
+    'SELECT $1;',
+    'ALTER TABLE t ADD COLUMN a$b int;',
+    'DROP TABLE "old";',
+    "UPDATE t SET s = 'done';",
+  ].join('\n');
+
+  it('split at top-level semicolons only: every piece parses, and the pieces are the statements', () => {
+    const pieces = splitStatements(`${tricky}\n-- trailing comment`);
+    const text = (p: { start: number; end: number }) => tricky.slice(p.start, p.end).replace(/^(\s|--[^\n]*\n)+/, '').slice(0, 22);
+    expect(pieces.filter((p) => !p.empty).map(text)).toEqual([
+      'CREATE FUNCTION f() RE', 'CREATE FUNCTION g(a in', 'CREATE OR REPLACE PROC', 'INSERT INTO notes VALU', 'SELECT 1 AS "semi;colo', 'SELECT $1;', 'ALTER TABLE t ADD COLU', 'DROP TABLE "old";', "UPDATE t SET s = 'done",
+    ]);
+    expect(pieces.at(-1)).toMatchObject({ empty: true });
+  });
+
+  it('parsed in pieces, give the findings, lines and statements of a parse in one go', () => {
+    const sql = Array.from({ length: 30 }, (_, i) => `-- step ${i}\n${tricky}`).join('\n\n');
+    const whole = lintMigration('m', sql);
+    const pieces = lintMigration('m', sql, undefined, { limits: { pieceBytes: 2000 } });
+    expect(whole.findings.length).toBeGreaterThan(60);
+    expect(pieces).toEqual(whole);
+  });
+
+  it('parsed in pieces of any size, in any order of statements and gaps, agree with a parse in one go', () => {
+    const statements = tricky.split('\n').concat(['BEGIN;', 'COMMIT;', "ALTER TYPE r ADD VALUE 'x';", "UPDATE t SET s = 'x';", 'ALTER TABLE t DROP CONSTRAINT c;']);
+    const gaps = ['\n', ' ', '\n\n-- a ; comment\n', '/* ; */', '\t\n'];
+    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...statements), fc.constantFrom(...gaps)), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 400 }), (parts, size) => {
+      const sql = parts.map(([stmt, gap]) => `${stmt}${gap}`).join('');
+      expect(lintMigration('m', sql, undefined, { limits: { pieceBytes: size } })).toEqual(lintMigration('m', sql));
+    }), { numRuns: 200 });
+  });
+
+  it('report a parse error at its line in the whole file', () => {
+    const sql = `${'SELECT 1;\n'.repeat(500)}CREATE TABLEX t (a int);\n${'SELECT 2;\n'.repeat(500)}`;
+    expect(lintMigration('m', sql, undefined, { limits: { pieceBytes: 1000 } }).findings).toEqual([
+      expect.objectContaining({ rule: 'parse-error', severity: 'error', line: 501, statement: 'CREATE TABLEX t (a int);' }),
+    ]);
+  });
+
+  it('refuse a statement or a migration over the limits with one error, without parsing it', () => {
+    const insert = `INSERT INTO seed VALUES\n${Array.from({ length: 20_000 }, (_, i) => `(${i}, 'row ${i}')`).join(',\n')};`;
+    const m = lintMigration('m', `SELECT 1;\n${insert}`, undefined, { limits: { pieceBytes: 10_000, maxStatementBytes: 100_000 } });
+    expect(m).toMatchObject({ severity: 'invalid', findings: [{ rule: 'migration-too-large', severity: 'error', line: 2, message: 'statement at line 2 too large to parse (0.4 MB > 0.1 MB)' }] });
+    expect(lintMigration('m', insert, undefined, { limits: { maxMigrationBytes: 200_000 } }).findings).toEqual([
+      expect.objectContaining({ rule: 'migration-too-large', severity: 'error', message: 'migration too large to parse (0.4 MB > 0.2 MB)' }),
+    ]);
+  });
+
+  it('list at most maxFindingsPerRule findings of a rule, and count the rest in a notice', () => {
+    const m = lintMigration('m', 'DELETE FROM t WHERE id = 1;\n'.repeat(250), undefined, { limits: { maxFindingsPerRule: 100 } });
+    expect(m.severity).toBe('destructive');
+    expect(m.findings.filter((f) => f.rule === 'delete-rows')).toHaveLength(100);
+    expect(m.findings.at(-1)).toMatchObject({ rule: 'findings-truncated', severity: 'notice', message: '150 more delete-rows findings not listed (250 in all)' });
   });
 });

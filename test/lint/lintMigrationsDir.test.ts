@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,5 +27,22 @@ describe('lintMigrationsDir', () => {
     ]);
     expect(report.migrations[1]?.findings[0]).toMatchObject({ rule: 'missing-migration-sql', severity: 'error', file: join(dir, '20260201000000_empty', 'migration.sql') });
     expect(report.migrations[2]?.findings[0]).toMatchObject({ rule: 'drop-table', file: join(dir, '20260301000000_drop', 'migration.sql'), line: 1 });
+  });
+
+  it('reads only regular files: a migration.sql linked to /dev/zero, or a FIFO, is not a migration (and never hangs)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-odd-'));
+    try {
+      mkdirSync(join(folder, '1_zero'));
+      symlinkSync('/dev/zero', join(folder, '1_zero', 'migration.sql'));
+      mkdirSync(join(folder, '2_fifo'));
+      execFileSync('mkfifo', [join(folder, '2_fifo', 'migration.sql')]);
+      const report = await lintMigrationsDir(folder);
+      expect(report.migrations.map((m) => [m.name, m.severity, m.findings[0]?.rule])).toEqual([
+        ['1_zero', 'invalid', 'missing-migration-sql'],
+        ['2_fifo', 'invalid', 'missing-migration-sql'],
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

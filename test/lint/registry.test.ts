@@ -22,7 +22,7 @@ describe('rule registry', () => {
   it.each(rules.map((r) => [r.id, r] as const))('%s: its file exports it, with a doc page, a test file and a README line', async (id, rule) => {
     const mod = (await import(/* @vite-ignore */ `../../src/lint/rules/${id}.js`)) as Record<string, unknown>;
     expect(Object.values(mod)).toContain(rule);
-    expect(['destructive', 'risky', 'additive', 'notice']).toContain(rule.severity);
+    expect(['destructive', 'risky', 'additive', 'notice', 'error']).toContain(rule.severity);
     expect(rule.summary.length).toBeGreaterThan(20);
     expect(rule.safer.length).toBeGreaterThan(20);
 

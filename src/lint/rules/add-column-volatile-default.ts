@@ -1,18 +1,15 @@
-import { addedColumn, alterTableCommands, calledFunctions, columnConstraints, columnType } from '../ast.js';
+import { addedColumn, alterTableCommands, calledFunctions, columnConstraints, columnType, SERIAL_TYPES } from '../ast.js';
+import { NON_VOLATILE_FUNCTIONS } from '../builtinFunctions.js';
 import type { Rule } from '../types.js';
 
-/** Built-in and common-extension functions marked VOLATILE: a default calling one is computed per row. */
-const VOLATILE = new Set([
-  'random', 'random_normal', 'setseed', 'gen_random_uuid', 'uuidv4', 'uuidv7', 'uuid_generate_v1',
-  'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'clock_timestamp', 'timeofday',
-  'nextval', 'txid_current', 'pg_current_xact_id',
-]);
-const SERIAL = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+/** A function known never to be VOLATILE: pg_catalog's (unqualified or `pg_catalog.`), by the list from pg_proc. */
+const knownNonVolatile = (fn: string) => NON_VOLATILE_FUNCTIONS.has(fn.startsWith('pg_catalog.') ? fn.slice('pg_catalog.'.length) : fn);
 
 export const addColumnVolatileDefault: Rule = {
   id: 'add-column-volatile-default',
   severity: 'risky',
-  summary: 'ADD COLUMN with a volatile default (gen_random_uuid(), clock_timestamp(), serial, identity, stored generated) rewrites the table under an ACCESS EXCLUSIVE lock',
+  kinds: ['AlterTableStmt'],
+  summary: 'ADD COLUMN with a volatile (or unknown) function as default, or serial, identity, stored generated, rewrites the table under an ACCESS EXCLUSIVE lock',
   safer: 'Add the column without a default (or with a constant one), then `ALTER COLUMN … SET DEFAULT …` for new rows, and backfill the existing rows in batches.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node).flatMap(({ table, name, cmd }) => {
@@ -25,13 +22,14 @@ export const addColumnVolatileDefault: Rule = {
 };
 
 function rewriteReason(col: Parameters<typeof columnConstraints>[0]): string | undefined {
-  if (SERIAL.has(columnType(col))) return `type ${columnType(col)} (a nextval() default)`;
+  if (SERIAL_TYPES.has(columnType(col))) return `type ${columnType(col)} (a nextval() default)`;
   for (const c of columnConstraints(col)) {
     if (c.contype === 'CONSTR_IDENTITY') return 'GENERATED … AS IDENTITY';
     if (c.contype === 'CONSTR_GENERATED') return 'a stored generated expression';
     if (c.contype === 'CONSTR_DEFAULT') {
-      const fn = calledFunctions(c.raw_expr).find((f) => VOLATILE.has(f));
-      if (fn) return `the volatile default ${fn}()`;
+      // Only pg_catalog's functions are known: an extension's or the app's own may be volatile.
+      const fn = calledFunctions(c.raw_expr).find((f) => !knownNonVolatile(f));
+      if (fn) return `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions)`;
     }
   }
   return undefined;

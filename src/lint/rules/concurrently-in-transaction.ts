@@ -4,8 +4,9 @@ import type { Node } from 'libpg-query';
 
 export const concurrentlyInTransaction: Rule = {
   id: 'concurrently-in-transaction',
-  severity: 'risky',
-  summary: 'CREATE/DROP/REINDEX … CONCURRENTLY beside other statements fails: the migration runs as one transaction',
+  severity: 'error',
+  kinds: ['IndexStmt', 'DropStmt', 'ReindexStmt', 'AlterTableStmt'],
+  summary: 'CREATE/DROP/REINDEX … CONCURRENTLY beside other statements fails: Prisma runs the migration as one transaction',
   safer: 'Put the CONCURRENTLY statement alone in a migration of its own: no other statement, not even SET.',
   check: (stmt, ctx) => {
     const what = concurrentOperation(stmt.node);

@@ -7,6 +7,7 @@ const named = (c: Constraint) => (c.conname ? ` ${c.conname}` : '');
 export const constraintWithoutNotValid: Rule = {
   id: 'constraint-without-not-valid',
   severity: 'risky',
+  kinds: ['AlterTableStmt'],
   summary: 'A FOREIGN KEY or CHECK added to an existing table without NOT VALID checks every row under a strong lock and fails on violating rows',
   safer: 'Add it with NOT VALID (only new and updated rows are checked; the lock is brief), then `ALTER TABLE … VALIDATE CONSTRAINT …` in a later migration: validating lets reads and writes go on.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const createIndexWithoutConcurrently: Rule = {
   id: 'create-index-without-concurrently',
   severity: 'risky',
+  kinds: ['IndexStmt'],
   summary: 'CREATE INDEX without CONCURRENTLY blocks every write to the table while the index builds',
   safer: 'CREATE INDEX CONCURRENTLY, alone in a migration of its own (CONCURRENTLY cannot run in the transaction a multi-statement migration runs in). If it fails, drop the INVALID index it leaves and retry.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const deleteRows: Rule = {
   id: 'delete-rows',
   severity: 'destructive',
+  kinds: ['DeleteStmt'],
   summary: 'DELETE removes rows (any DELETE, with or without WHERE)',
   safer: 'Keep data clean-ups out of schema migrations: archive the rows (INSERT INTO …_archive SELECT …), then delete in batches in a separate, reviewed job after the deploy.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const dropColumn: Rule = {
   id: 'drop-column',
   severity: 'destructive',
+  kinds: ['AlterTableStmt'],
   summary: 'ALTER TABLE … DROP COLUMN deletes the column and its data',
   safer: 'Expand and contract: release code that no longer reads or writes the column first, then drop the column in a later release (copy its data aside if it may be needed).',
   check: (stmt, ctx) =>

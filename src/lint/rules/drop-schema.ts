@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const dropSchema: Rule = {
   id: 'drop-schema',
   severity: 'destructive',
+  kinds: ['DropStmt'],
   summary: 'DROP SCHEMA deletes the schema (with CASCADE, every table in it)',
   safer: 'Drop the objects in the schema one by one, each in the release after the code stopped using it; drop the empty schema last, without CASCADE.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const dropTable: Rule = {
   id: 'drop-table',
   severity: 'destructive',
+  kinds: ['DropStmt'],
   summary: 'DROP TABLE deletes the table and every row in it',
   safer: 'Stop using the table in one release; drop it in a later release, once no rollback can need it (keep a dump of it, or rename it aside until then).',
   check: (stmt, ctx) => {

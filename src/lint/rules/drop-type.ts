@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const dropType: Rule = {
   id: 'drop-type',
   severity: 'destructive',
+  kinds: ['DropStmt'],
   summary: 'DROP TYPE/DOMAIN removes a type the previous release uses; with CASCADE, every column of that type',
   safer: 'Convert or drop the columns that use the type in an earlier release, then drop the type without CASCADE (it then fails instead of deleting data if a column still uses it).',
   check: (stmt, ctx) => {

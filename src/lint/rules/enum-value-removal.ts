@@ -5,6 +5,7 @@ import type { LintContext, Rule } from '../types.js';
 export const enumValueRemoval: Rule = {
   id: 'enum-value-removal',
   severity: 'risky',
+  kinds: ['CreateEnumStmt', 'RenameStmt', 'DeleteStmt'],
   summary: "Removing an enum value (Prisma's rename, recreate, convert; or deleting from pg_enum) fails on rows that hold it and breaks the previous release",
   safer: 'Stop writing the value in one release, move existing rows off it (UPDATE … WHERE col = \'old\', in batches), and remove it in a later release; or simply keep the unused value.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const renameColumn: Rule = {
   id: 'rename-column',
   severity: 'risky',
+  kinds: ['RenameStmt'],
   summary: 'RENAME COLUMN breaks the previous release, which still uses the old name',
   safer: 'Keep the column name in the database and rename only in code (Prisma: `newName Type @map("old_name")`); or add the new column, write both, backfill, and drop the old one later.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const truncateTable: Rule = {
   id: 'truncate-table',
   severity: 'destructive',
+  kinds: ['TruncateStmt'],
   summary: 'TRUNCATE deletes every row of the table',
   safer: 'Do not empty tables in a schema migration. If the rows must go, archive them first and remove them in a separate, reviewed job after the deploy.',
   check: (stmt, ctx) => {

@@ -7,14 +7,16 @@ const KIND: Record<string, string> = { CONSTR_UNIQUE: 'unique constraint', CONST
 export const uniqueOnExistingTable: Rule = {
   id: 'unique-on-existing-table',
   severity: 'risky',
-  summary: 'A unique index or UNIQUE/PRIMARY KEY constraint on an existing table fails on duplicate rows (and, unless built concurrently, locks the table)',
+  kinds: ['IndexStmt', 'AlterTableStmt'],
+  summary: 'A unique index (not built CONCURRENTLY) or UNIQUE/PRIMARY KEY constraint on an existing table locks it while it builds, and fails on duplicate rows',
   safer: 'Check for duplicates first (SELECT cols, count(*) … GROUP BY cols HAVING count(*) > 1), build the index with CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then attach it instantly: ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX ….',
   check: (stmt, ctx) => {
     const index = get(stmt.node, 'IndexStmt');
     if (index) {
-      if (!index.unique || ctx.isNewTable(tableKey(index.relation))) return [];
-      const lock = index.concurrent ? '' : ', and writes wait while it builds';
-      return [{ message: `adds unique index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)}: it fails if existing rows hold duplicates${lock}` }];
+      // Built CONCURRENTLY (the recipe's first step), a unique index blocks nothing; on duplicates it
+      // fails, leaving an INVALID index and a failed deploy, but changes no data and no lock waits.
+      if (!index.unique || index.concurrent || ctx.isNewTable(tableKey(index.relation))) return [];
+      return [{ message: `adds unique index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)}: it fails if existing rows hold duplicates, and writes wait while it builds` }];
     }
     const out: Violation[] = [];
     for (const { table, name, cmd } of alterTableCommands(stmt.node)) {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const updateExistingValues: Rule = {
   id: 'update-existing-values',
   severity: 'risky',
+  kinds: ['UpdateStmt'],
   summary: 'UPDATE of a column that existed before the migration rewrites data the previous release wrote and reads',
   safer: 'Write the new form to a new column (backfilled where it is NULL) and switch reads in a later release; a code-only rollback then keeps the old values. If the rewrite is the point, let the rollback restore the backup.',
   check: (stmt, ctx) => {

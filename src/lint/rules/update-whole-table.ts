@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const updateWholeTable: Rule = {
   id: 'update-whole-table',
   severity: 'risky',
+  kinds: ['UpdateStmt'],
   summary: 'UPDATE without WHERE rewrites every row and keeps them all locked until the migration ends',
   safer: 'Backfill in batches outside the migration (UPDATE … WHERE id BETWEEN …, one transaction per batch), or restrict the UPDATE to the rows that need it.',
   check: (stmt, ctx) => {

@@ -4,6 +4,7 @@ import type { Rule } from '../types.js';
 export const validateInSameTransaction: Rule = {
   id: 'validate-in-same-transaction',
   severity: 'risky',
+  kinds: ['AlterTableStmt'],
   summary: 'VALIDATE CONSTRAINT in the same migration as ADD CONSTRAINT … NOT VALID (or another strong lock on the table) holds that lock through the whole validation',
   safer: 'Validate in a later migration: on its own, VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock and reads and writes go on while it scans.',
   check: (stmt, ctx) =>

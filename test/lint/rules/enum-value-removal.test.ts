@@ -1,15 +1,6 @@
 import { enumValueRemoval } from '../../../src/lint/rules/enum-value-removal.js';
+import { prismaAlterEnum } from '../prismaSql.js';
 import { ruleTable } from '../ruleTable.js';
-
-/** What `prisma migrate dev` writes when a value leaves an enum (Prisma 5/6). */
-const prismaAlterEnum = `-- AlterEnum
-BEGIN;
-CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
-ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
-ALTER TYPE "Role" RENAME TO "Role_old";
-ALTER TYPE "Role_new" RENAME TO "Role";
-DROP TYPE "Role_old";
-COMMIT;`;
 
 /** The older shape: rename aside first, then create the new type under the old name. */
 const olderAlterEnum = `ALTER TYPE "Role" RENAME TO "Role_old";

@@ -13,6 +13,13 @@ ruleTable(missingLockTimeout, {
     { sql: 'ALTER TABLE app.t RENAME COLUMN a TO b;', message: /app\.t/ },
     { sql: 'TRUNCATE t;' },
     { sql: 'CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();' },
+    // Issue 16: SET LOCAL ends with its transaction; a ROLLBACK undoes a SET made in it.
+    { sql: "BEGIN;\nSET LOCAL lock_timeout = '5s';\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;", line: 4 },
+    { sql: "SET LOCAL lock_timeout = '5s';\nCOMMIT;\nDROP INDEX i;", line: 3 },
+    { sql: "SELECT set_config('lock_timeout', '3s', true);\nCOMMIT;\nALTER TABLE t DROP COLUMN a;", line: 3 },
+    { sql: "BEGIN;\nSET lock_timeout = '5s';\nROLLBACK;\nALTER TABLE t ADD COLUMN b int;", line: 4 },
+    { sql: "SET lock_timeout = '5s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;", line: 4 },
+    { sql: "SET lock_timeout = '5s';\nRESET ALL;\nALTER TABLE t ADD COLUMN b int;", line: 3 },
   ],
   passes: [
     "SET lock_timeout = '5s';\nALTER TABLE \"users\" ADD COLUMN \"a\" INT;",
@@ -22,6 +29,10 @@ ruleTable(missingLockTimeout, {
     'CREATE INDEX CONCURRENTLY i ON t (a);',
     'ALTER TABLE t VALIDATE CONSTRAINT c;',
     'INSERT INTO t VALUES (1);',
+    "SET lock_timeout = '5s';\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;",
+    "BEGIN;\nSET lock_timeout = '5s';\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;",
+    "SET lock_timeout = '5s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\nCOMMIT;\nALTER TABLE t ADD COLUMN b int;",
+    "BEGIN;\nSET LOCAL lock_timeout = '5s';\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;",
   ],
 });
 

@@ -1,0 +1,27 @@
+import { get, isConcurrentOption, tableKey, tableName } from '../ast.js';
+import type { Rule } from '../types.js';
+
+const LOCKS: Record<string, string> = {
+  REINDEX_OBJECT_INDEX: 'writes to its table wait (and reads that would use the index)',
+  REINDEX_OBJECT_TABLE: 'writes to the table wait',
+  REINDEX_OBJECT_SCHEMA: 'writes to every table of the schema wait, one table after another',
+  REINDEX_OBJECT_DATABASE: 'writes to every table wait, one table after another',
+  REINDEX_OBJECT_SYSTEM: 'writes to the system catalogs wait',
+};
+
+export const reindexWithoutConcurrently: Rule = {
+  id: 'reindex-without-concurrently',
+  severity: 'risky',
+  kinds: ['ReindexStmt'],
+  summary: 'REINDEX without CONCURRENTLY blocks writes to the table (and reads through the index) while it rebuilds',
+  safer: 'REINDEX (CONCURRENTLY) … alone in a migration of its own (PostgreSQL 12+), or better, outside migrations: rebuilding an index changes no schema.',
+  check: (stmt, ctx) => {
+    const reindex = get(stmt.node, 'ReindexStmt');
+    if (!reindex || isConcurrentOption(reindex.params)) return [];
+    const kind = reindex.kind ?? '';
+    if (kind === 'REINDEX_OBJECT_TABLE' && ctx.isNewTable(tableKey(reindex.relation))) return [];
+    if (kind === 'REINDEX_OBJECT_INDEX' && ctx.isNewIndex(tableKey(reindex.relation))) return [];
+    const what = reindex.relation ? tableName(reindex.relation) : (reindex.name ?? '');
+    return [{ message: `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ${LOCKS[kind] ?? 'writes wait'} until it is done` }];
+  },
+};
