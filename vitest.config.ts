@@ -16,8 +16,19 @@ export default defineConfig({
     // far) on the dev server, `cluster` on a Temporal server with PostgreSQL persistence built
     // from Go (skipped, saying why, where it cannot be built). `vitest run --project cluster`.
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'], globalSetup: ['test/globalSetup.ts'] } },
-      { extends: true, test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/cluster/globalSetup.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/cluster/**'],
+          globalSetup: ['test/globalSetup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], globalSetup: ['test/cluster/globalSetup.ts'] },
+      },
     ],
   },
 });

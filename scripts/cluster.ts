@@ -22,21 +22,38 @@ const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/scripts/c
 const stateDir = join(root, '.safe-deploy', 'cluster');
 const log = (line: string) => console.log(line);
 
-const { values: args } = parseArgs({ options: { stop: { type: 'boolean', default: false }, 'database-url-env': { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { stop: { type: 'boolean', default: false }, 'database-url-env': { type: 'string' } },
+});
 
 async function main(): Promise<number> {
   if (args.stop) {
     const stopped = await stopCluster(stateDir);
     if (!stopped) log(`no cluster to stop (nothing in ${stateDir})`);
     else if (stopped.database.pgDataDir) log('stopped the Temporal server and its throwaway PostgreSQL cluster');
-    else log(`stopped the Temporal server; its databases on ${stopped.database.host}:${stopped.database.port} are kept`);
+    else
+      log(`stopped the Temporal server; its databases on ${stopped.database.host}:${stopped.database.port} are kept`);
     return 0;
   }
   const tools = await ensureTemporalServer(root, log);
   const temporalCli = ensureTemporalCli(root, log);
-  if (!temporalCli) throw new Error('no Temporal CLI (health checks and the namespace set-up use it): run npm run setup, or set TEMPORAL_CLI');
-  const cluster = await startCluster({ projectRoot: root, stateDir, tools, temporalCli, databaseUrlEnv: args['database-url-env'], log });
-  log(cluster.reused ? `already running (state in ${stateDir})` : `namespace ${cluster.namespace} and the Deploy* search attributes registered`);
+  if (!temporalCli)
+    throw new Error(
+      'no Temporal CLI (health checks and the namespace set-up use it): run npm run setup, or set TEMPORAL_CLI',
+    );
+  const cluster = await startCluster({
+    projectRoot: root,
+    stateDir,
+    tools,
+    temporalCli,
+    databaseUrlEnv: args['database-url-env'],
+    log,
+  });
+  log(
+    cluster.reused
+      ? `already running (state in ${stateDir})`
+      : `namespace ${cluster.namespace} and the Deploy* search attributes registered`,
+  );
   log(`stop it with: npm run cluster -- --stop`);
   log(`TEMPORAL_ADDRESS=${cluster.address}`);
   return 0;
@@ -49,7 +66,9 @@ main().then(
       console.error(`cluster: the Temporal server could not be built here: ${err.message}`);
       process.exit(2);
     }
-    console.error(`cluster failed: ${err.message}\n(what started is left for inspection; npm run cluster -- --stop removes it)`);
+    console.error(
+      `cluster failed: ${err.message}\n(what started is left for inspection; npm run cluster -- --stop removes it)`,
+    );
     process.exit(1);
   },
 );

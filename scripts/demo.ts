@@ -44,7 +44,13 @@ interface DemoState {
 }
 
 const { values: args } = parseArgs({
-  options: { exit: { type: 'boolean', default: false }, stop: { type: 'boolean', default: false }, ref: { type: 'string', default: 'v2' }, port: { type: 'string', default: '7233' }, 'ui-port': { type: 'string', default: '8233' } },
+  options: {
+    exit: { type: 'boolean', default: false },
+    stop: { type: 'boolean', default: false },
+    ref: { type: 'string', default: 'v2' },
+    port: { type: 'string', default: '7233' },
+    'ui-port': { type: 'string', default: '8233' },
+  },
 });
 const exitAfter = args.exit || process.env.CI === 'true' || process.env.CI === '1';
 
@@ -80,7 +86,13 @@ async function main(): Promise<number> {
   if (await isListening(port)) {
     log(`Temporal dev server: reusing the one on ${address}`);
   } else {
-    const server = await startDevServer({ cli: tools.temporal, port, uiPort, dbFile: join(stateDir, 'temporal.db'), logFile: join(stateDir, 'temporal.log') });
+    const server = await startDevServer({
+      cli: tools.temporal,
+      port,
+      uiPort,
+      dbFile: join(stateDir, 'temporal.db'),
+      logFile: join(stateDir, 'temporal.log'),
+    });
     state.devServerPid = server.pid;
     save();
     log(`Temporal dev server: ${address}, Web UI ${server.uiUrl} (history kept in .safe-deploy/temporal.db)`);
@@ -93,10 +105,16 @@ async function main(): Promise<number> {
   log(`PostgreSQL 15 cluster: 127.0.0.1:${cluster.port}, database farm_chat`);
 
   log('== farm-chat v1 in "production"');
-  for (const dir of ['origin.git', 'production', 'backups']) rmSync(join(demoDir, dir), { recursive: true, force: true });
+  for (const dir of ['origin.git', 'production', 'backups'])
+    rmSync(join(demoDir, dir), { recursive: true, force: true });
   const origin = await buildFarmChatOrigin(join(demoDir, 'origin.git'));
   log(`git repository with releases: ${Object.keys(origin.tags).join(', ')}`);
-  const production = await createFarmChatProduction({ origin, rootDir: join(demoDir, 'production'), databaseUrl, port: await freePort() });
+  const production = await createFarmChatProduction({
+    origin,
+    rootDir: join(demoDir, 'production'),
+    databaseUrl,
+    port: await freePort(),
+  });
   state.production = production;
   save();
   const users = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM users', [], 'farm_chat');
@@ -115,7 +133,11 @@ async function main(): Promise<number> {
   worker.unref();
   state.workerPid = worker.pid;
   save();
-  await waitUntil(`the worker to start (log: ${workerLog})`, async () => readFileSync(workerLog, 'utf8').includes('safe-deploy worker:'), 60_000);
+  await waitUntil(
+    `the worker to start (log: ${workerLog})`,
+    async () => readFileSync(workerLog, 'utf8').includes('safe-deploy worker:'),
+    60_000,
+  );
   log(`safe-deploy worker: task queue ${DEFAULT_TASK_QUEUE}, config ${configPath}`);
 
   log(`== deploying farm-chat production → ${args.ref}`);
@@ -124,7 +146,11 @@ async function main(): Promise<number> {
   let workflowId: string;
   try {
     const client = new Client({ connection });
-    const handle = await startDeployment(client, parseRequest({ app: 'farm-chat', environment: 'production', ref: args.ref!, reason: 'npm run demo' }), { taskQueue: DEFAULT_TASK_QUEUE });
+    const handle = await startDeployment(
+      client,
+      parseRequest({ app: 'farm-chat', environment: 'production', ref: args.ref!, reason: 'npm run demo' }),
+      { taskQueue: DEFAULT_TASK_QUEUE },
+    );
     workflowId = handle.workflowId;
     const report = await followDeployment(handle, log);
     log(renderReport(report));
@@ -138,12 +164,18 @@ async function main(): Promise<number> {
     log('stopped the worker, the app, PostgreSQL and the dev server');
   } else {
     log(`Web UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
-    log(`still running: dev server, worker (log ${workerLog}), farm-chat on ${production.baseUrl}; stop them with: npm run demo -- --stop`);
+    log(
+      `still running: dev server, worker (log ${workerLog}), farm-chat on ${production.baseUrl}; stop them with: npm run demo -- --stop`,
+    );
   }
   log(outcomeLine(workflowId, outcome));
   // v2 must deploy; a broken migration is caught by the rehearsal; other broken releases roll back.
   const ref = args.ref!;
-  const expected = ref.includes('broken-migration') ? 'aborted' : /broken|missing|loss/.test(ref) ? 'rolled-back' : 'deployed';
+  const expected = ref.includes('broken-migration')
+    ? 'aborted'
+    : /broken|missing|loss/.test(ref)
+      ? 'rolled-back'
+      : 'deployed';
   return outcome === expected ? 0 : 1;
 }
 

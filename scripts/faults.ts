@@ -65,10 +65,20 @@ function selectCases(): FaultCase[] {
   if (unknownSetup) throw new Error(`--setup ${unknownSetup}: expected one of ${SETUPS.join(', ')}`);
   const all = faultMatrix();
   const unknownStep = (args.only ?? []).find((s) => !all.some((c) => c.step === s));
-  if (unknownStep) throw new Error(`--only ${unknownStep}: expected one of ${[...new Set(all.map((c) => c.step))].join(', ')}`);
+  if (unknownStep)
+    throw new Error(`--only ${unknownStep}: expected one of ${[...new Set(all.map((c) => c.step))].join(', ')}`);
   const unknownCase = (args.case ?? []).find((n) => !all.some((c) => caseName(c) === n));
-  if (unknownCase) throw new Error(`--case ${unknownCase}: no such case (names as in the table: step/kind, @layout+method off the first)`);
-  return all.filter((c) => (!args.only || args.only.includes(c.step)) && kinds.includes(c.kind) && setups.includes(c.setup) && (!args.case || args.case.includes(caseName(c))));
+  if (unknownCase)
+    throw new Error(
+      `--case ${unknownCase}: no such case (names as in the table: step/kind, @layout+method off the first)`,
+    );
+  return all.filter(
+    (c) =>
+      (!args.only || args.only.includes(c.step)) &&
+      kinds.includes(c.kind) &&
+      setups.includes(c.setup) &&
+      (!args.case || args.case.includes(caseName(c))),
+  );
 }
 
 async function main(): Promise<number> {
@@ -82,11 +92,18 @@ async function main(): Promise<number> {
   if (args.load !== undefined) return load(Number(args.load), started, root, dir);
   const cases = selectCases();
   const stations = Number(args.stations);
-  if (!Number.isInteger(stations) || stations < 1 || stations > 4) throw new Error(`--stations ${args.stations}: expected 1 to 4`);
+  if (!Number.isInteger(stations) || stations < 1 || stations > 4)
+    throw new Error(`--stations ${args.stations}: expected 1 to 4`);
   // The in-place stations always (the lab's first production is one); one releases+snapshot station if a case needs it.
-  const setups: Setup[] = [...Array.from({ length: stations }, () => SETUPS[0]), ...SETUPS.slice(1).filter((x) => cases.some((c) => c.setup === x))];
-  log(`== fault matrix: ${cases.length} cases on ${setups.length} station${setups.length > 1 ? 's' : ''} (${setups.join(', ')}); lab in ${dir}`);
-  if (args.server !== 'dev' && args.server !== 'cluster') throw new Error(`--server ${args.server}: expected dev or cluster`);
+  const setups: Setup[] = [
+    ...Array.from({ length: stations }, () => SETUPS[0]),
+    ...SETUPS.slice(1).filter((x) => cases.some((c) => c.setup === x)),
+  ];
+  log(
+    `== fault matrix: ${cases.length} cases on ${setups.length} station${setups.length > 1 ? 's' : ''} (${setups.join(', ')}); lab in ${dir}`,
+  );
+  if (args.server !== 'dev' && args.server !== 'cluster')
+    throw new Error(`--server ${args.server}: expected dev or cluster`);
   const lab = await createLab({ dir, log, setups, server: args.server });
   log(`lab ready after ${Math.round((Date.now() - started) / 1000)} s`);
 
@@ -99,15 +116,30 @@ async function main(): Promise<number> {
     const say = (line: string) => log(`[${station.name}] ${caseName(c)}: ${line}`);
     say(`deploy ${c.ref}, expect ${c.expect.outcome}`);
     const r = await runCaseLanded(lab, station, c, say).catch((err: Error): CaseResult => ({
-      step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0,
-      workflowId: '-', station: station.name, timeline: [], problems: [`the runner failed: ${err.stack ?? err.message}`], stationBroken: true,
+      step: c.step,
+      kind: c.kind,
+      setup: c.setup,
+      expected: c.expect.outcome,
+      outcome: '-',
+      exact: false,
+      seconds: 0,
+      landed: '-',
+      attempts: 0,
+      workflowId: '-',
+      station: station.name,
+      timeline: [],
+      problems: [`the runner failed: ${err.stack ?? err.message}`],
+      stationBroken: true,
     }));
     results[i] = r;
     if (r.stationBroken) broken.add(station);
-    say(`${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`);
+    say(
+      `${r.outcome} in ${r.seconds} s, ${r.exact ? 'exact' : `NOT exact\n    ${r.problems.join('\n    ')}`} (${++done}/${cases.length})`,
+    );
   };
   /** Longest first, so that no station is left with a 2-minute outage case while the others idle. */
-  const weight = (c: FaultCase) => (c.kind === 'pg-outage' ? 4 : c.kind.startsWith('kill-worker') ? 2 : 1) + (c.ref === 'v2' ? 0 : 1);
+  const weight = (c: FaultCase) =>
+    (c.kind === 'pg-outage' ? 4 : c.kind.startsWith('kill-worker') ? 2 : 1) + (c.ref === 'v2' ? 0 : 1);
   /** Each station takes the next case of its setup until none is left. */
   const pool = async (indexes: number[], on: Station[]) => {
     const queue = [...indexes].sort((x, y) => weight(cases[y]!) - weight(cases[x]!));
@@ -115,28 +147,53 @@ async function main(): Promise<number> {
       const at = queue.findIndex((i) => cases[i]!.setup === s.setup);
       return at < 0 ? undefined : queue.splice(at, 1)[0];
     };
-    await Promise.all(on.map(async (s) => {
-      for (let i = broken.has(s) ? undefined : next(s); i !== undefined; i = broken.has(s) ? undefined : next(s)) await runOne(s, i);
-    }));
+    await Promise.all(
+      on.map(async (s) => {
+        for (let i = broken.has(s) ? undefined : next(s); i !== undefined; i = broken.has(s) ? undefined : next(s))
+          await runOne(s, i);
+      }),
+    );
   };
   try {
     // A dev server restart hits every deployment in flight: those cases run alone, one at a time, after the others
     // (a PostgreSQL fault hits only its station's own cluster: those run beside the others).
     const indexes = cases.map((_, i) => i);
-    await pool(indexes.filter((i) => cases[i]!.kind !== 'restart-server'), lab.stations);
+    await pool(
+      indexes.filter((i) => cases[i]!.kind !== 'restart-server'),
+      lab.stations,
+    );
     for (const i of indexes.filter((i) => cases[i]!.kind === 'restart-server')) {
       const station = lab.stations.find((s) => s.setup === cases[i]!.setup && !broken.has(s));
       if (station) await runOne(station, i);
     }
     // Cases no station could take (every station of their setup broke) are failures too.
     for (const [i, c] of cases.entries()) {
-      results[i] ??= { step: c.step, kind: c.kind, setup: c.setup, expected: c.expect.outcome, outcome: '-', exact: false, seconds: 0, landed: '-', attempts: 0, workflowId: '-', station: '-', timeline: [], problems: ['not run: every station of its setup broke'] };
+      results[i] ??= {
+        step: c.step,
+        kind: c.kind,
+        setup: c.setup,
+        expected: c.expect.outcome,
+        outcome: '-',
+        exact: false,
+        seconds: 0,
+        landed: '-',
+        attempts: 0,
+        workflowId: '-',
+        station: '-',
+        timeline: [],
+        problems: ['not run: every station of its setup broke'],
+      };
     }
-    secrets = await scanForSecrets(lab, results.filter((r) => r.workflowId !== '-').map((r) => r.workflowId));
+    secrets = await scanForSecrets(
+      lab,
+      results.filter((r) => r.workflowId !== '-').map((r) => r.workflowId),
+    );
   } finally {
     if (args.keep) {
       await lab.client.connection.close();
-      log(`--keep: the lab is still running (dev server ${lab.server.address}, ${lab.stations.map((s) => `${s.environment} ${s.prod.baseUrl}`).join(', ')}); stop it with: npm run faults -- --stop`);
+      log(
+        `--keep: the lab is still running (dev server ${lab.server.address}, ${lab.stations.map((s) => `${s.environment} ${s.prod.baseUrl}`).join(', ')}); stop it with: npm run faults -- --stop`,
+      );
     } else {
       await lab.close();
     }
@@ -148,7 +205,22 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => !r.exact);
   for (const r of failed) log(`\n${caseName(r)} (${r.workflowId}):\n  ${r.problems.join('\n  ')}`);
   mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports', 'faults.json'), JSON.stringify({ finishedAt: new Date().toISOString(), seconds, stations, summary: summaryLine(results), secrets: secrets!.line, leaks: secrets!.leaks, cases: results }, null, 2) + '\n');
+  writeFileSync(
+    join(root, 'reports', 'faults.json'),
+    JSON.stringify(
+      {
+        finishedAt: new Date().toISOString(),
+        seconds,
+        stations,
+        summary: summaryLine(results),
+        secrets: secrets!.line,
+        leaks: secrets!.leaks,
+        cases: results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   log(`\ntotal ${Math.floor(seconds / 60)} min ${seconds % 60} s; table and timelines in reports/faults.json`);
   log(secrets!.line);
   for (const leak of secrets!.leaks) log(`  ${leak}`);
@@ -176,10 +248,29 @@ async function load(n: number, started: number, root: string, dir: string): Prom
   const seconds = Math.round((Date.now() - started) / 1000);
   log('');
   log(renderTable(r.results));
-  for (const x of r.results.filter((y) => !y.exact)) log(`\n${x.step} (${x.workflowId}):\n  ${x.problems.join('\n  ')}`);
+  for (const x of r.results.filter((y) => !y.exact))
+    log(`\n${x.step} (${x.workflowId}):\n  ${x.problems.join('\n  ')}`);
   mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports', 'faults-load.json'), JSON.stringify({ finishedAt: new Date().toISOString(), seconds, apps: n, load: r.line, summary: summaryLine(r.results), secrets: r.secretsLine, leaks: r.leaks, cases: r.results }, null, 2) + '\n');
-  log(`\ntotal ${Math.floor(seconds / 60)} min ${seconds % 60} s (the lab and ${n} productions set up included); table in reports/faults-load.json`);
+  writeFileSync(
+    join(root, 'reports', 'faults-load.json'),
+    JSON.stringify(
+      {
+        finishedAt: new Date().toISOString(),
+        seconds,
+        apps: n,
+        load: r.line,
+        summary: summaryLine(r.results),
+        secrets: r.secretsLine,
+        leaks: r.leaks,
+        cases: r.results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  log(
+    `\ntotal ${Math.floor(seconds / 60)} min ${seconds % 60} s (the lab and ${n} productions set up included); table in reports/faults-load.json`,
+  );
   log(r.line);
   log(r.secretsLine);
   for (const leak of r.leaks) log(`  ${leak}`);

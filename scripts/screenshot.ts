@@ -26,7 +26,12 @@ import type { DeploymentReport } from '../src/shared/report.js';
 import { createWorker } from '../src/worker.js';
 import { CHROMIUM_ARGS, ensureChromium } from './lib/chromium.js';
 import { startDevServer, type DevServer } from './lib/devServer.js';
-import { buildFarmChatOrigin, createFarmChatProduction, stopFarmChat, type FarmChatProduction } from './lib/farmChat.js';
+import {
+  buildFarmChatOrigin,
+  createFarmChatProduction,
+  stopFarmChat,
+  type FarmChatProduction,
+} from './lib/farmChat.js';
 import { writeFarmChatWorkerConfig } from './lib/farmChatConfig.js';
 import { startPgCluster, type PgCluster } from './lib/pgCluster.js';
 import { freePort, waitUntil } from './lib/ports.js';
@@ -34,7 +39,9 @@ import { ensureTools } from './lib/tools.js';
 import { deploymentResult } from '../src/cli/deploymentResult.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)); // dist/scripts/screenshot.js → project root
-const { values: args } = parseArgs({ options: { out: { type: 'string', default: join(root, 'docs', 'images', 'web-ui-rolled-back.png') } } });
+const { values: args } = parseArgs({
+  options: { out: { type: 'string', default: join(root, 'docs', 'images', 'web-ui-rolled-back.png') } },
+});
 const out = resolve(args.out!);
 const details = out.replace(/-rolled-back\.png$|\.png$/, '-current-details.png');
 const list = out.replace(/-rolled-back\.png$|\.png$/, '-list.png');
@@ -48,21 +55,40 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'safe-deploy-screenshot-'));
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    const server: DevServer = await startDevServer({ cli: tools.temporal, port: await freePort(), uiPort: await freePort(), dbFile: join(work, 'temporal.db'), logFile: join(work, 'temporal.log') });
+    const server: DevServer = await startDevServer({
+      cli: tools.temporal,
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: join(work, 'temporal.db'),
+      logFile: join(work, 'temporal.log'),
+    });
     stops.unshift(() => server.stop());
     log(`Temporal dev server ${server.address}, Web UI ${server.uiUrl}`);
 
     const cluster: PgCluster = await startPgCluster();
     stops.unshift(() => cluster.stop());
-    const databaseUrl = await cluster.createAppDatabase('farm_chat', 'farm_chat', randomBytes(12).toString('base64url'));
+    const databaseUrl = await cluster.createAppDatabase(
+      'farm_chat',
+      'farm_chat',
+      randomBytes(12).toString('base64url'),
+    );
     const origin = await buildFarmChatOrigin(join(work, 'origin.git'));
-    const production: FarmChatProduction = await createFarmChatProduction({ origin, rootDir: join(work, 'production'), databaseUrl, port: await freePort() });
+    const production: FarmChatProduction = await createFarmChatProduction({
+      origin,
+      rootDir: join(work, 'production'),
+      databaseUrl,
+      port: await freePort(),
+    });
     stops.unshift(() => stopFarmChat(production));
     log(`farm-chat v1 in production on ${production.baseUrl}`);
 
     // Rehearsal off: the broken migration then fails on production itself, and the rollback runs.
     const configPath = join(work, 'safe-deploy.config.json');
-    writeFarmChatWorkerConfig(configPath, production, { backupDir: join(work, 'backups'), pgBinDir: tools.pgBinDir, overrides: { rehearsal: { enabled: false } } });
+    writeFarmChatWorkerConfig(configPath, production, {
+      backupDir: join(work, 'backups'),
+      pgBinDir: tools.pgBinDir,
+      overrides: { rehearsal: { enabled: false } },
+    });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const worker = await createWorker({ connection: nativeConnection, taskQueue: TASK_QUEUE, configPath });
     const running = worker.run();
@@ -75,21 +101,44 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: server.address });
     stops.unshift(() => connection.close());
     const client = new Client({ connection });
-    const request = parseRequest({ app: 'farm-chat', environment: 'production', ref: 'v2-broken-migration', reason: 'Satshot integration', requestedBy: 'ana' });
-    const handle = await startDeployment(client, request, { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2-broken-migration' });
+    const request = parseRequest({
+      app: 'farm-chat',
+      environment: 'production',
+      ref: 'v2-broken-migration',
+      reason: 'Satshot integration',
+      requestedBy: 'ana',
+    });
+    const handle = await startDeployment(client, request, {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'deploy-farm-chat-production-v2-broken-migration',
+    });
     log(`deploying: ${handle.workflowId}`);
     const report = await deploymentResult(handle);
     if (report.outcome !== 'rolled-back') throw new Error(`expected a rolled-back deployment, got ${report.outcome}`);
     log(`outcome: ${report.outcome} (${report.error?.type} at ${report.error?.step})`);
     // The Web UI lists by visibility, which follows the workflow a moment later.
-    await waitUntil('the outcome in the visibility store', async () => {
-      for await (const w of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}' AND DeployOutcome = 'rolled-back'` })) return w !== undefined;
-      return false;
-    }, 30_000, 250);
+    await waitUntil(
+      'the outcome in the visibility store',
+      async () => {
+        for await (const w of client.workflow.list({
+          query: `WorkflowId = '${handle.workflowId}' AND DeployOutcome = 'rolled-back'`,
+        }))
+          return w !== undefined;
+        return false;
+      },
+      30_000,
+      250,
+    );
 
     const profile = mkdtempSync(join(tmpdir(), 'safe-deploy-chromium-'));
     stops.unshift(async () => rmSync(profile, { recursive: true, force: true }));
-    const browser = await chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1600, height: 1500 }, deviceScaleFactor: 1 });
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: browserPath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1600, height: 1500 },
+      deviceScaleFactor: 1,
+    });
     stops.unshift(() => browser.close());
     const page = browser.pages()[0] ?? (await browser.newPage());
     const { runId } = await handle.describe();
@@ -98,7 +147,10 @@ async function main(): Promise<void> {
     await page.goto(url, { waitUntil: 'networkidle' });
     // The Timeline: every activity with its summary, the failed migration in red, the compensations after it.
     await page.getByText('Timeline', { exact: true }).first().click();
-    await page.getByText(/restoreDatabase • Restore the farm-chat production database from the backup/).first().waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/restoreDatabase • Restore the farm-chat production database from the backup/)
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.waitForLoadState('networkidle');
     mkdirSync(dirname(out), { recursive: true });
     await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1600, height: 1420 } });
@@ -106,26 +158,57 @@ async function main(): Promise<void> {
     // User Metadata: the static summary and the current details, the runbook with a mark per step.
     await page.getByText('User Metadata', { exact: true }).first().click();
     // The current details come from a query the worker answers, rendered as markdown in a frame of its own.
-    await waitUntil('the current details in the Web UI', async () => {
-      for (const frame of page.frames()) if ((await frame.content().catch(() => '')).includes('↩ Resume farm-chat production')) return true;
-      return false;
-    }, 60_000, 500);
+    await waitUntil(
+      'the current details in the Web UI',
+      async () => {
+        for (const frame of page.frames())
+          if ((await frame.content().catch(() => '')).includes('↩ Resume farm-chat production')) return true;
+        return false;
+      },
+      60_000,
+      500,
+    );
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: details, clip: { x: 0, y: 0, width: 1600, height: 1000 } });
     log(`saved ${details}`);
 
     // The list: the rolled-back deployment Failed, a deployed one Completed (the outcome is the status).
     // That one as a team runs it: rehearsed before the pause, backed up by a snapshot (only its copy in the pause).
-    writeFarmChatWorkerConfig(configPath, production, { backupDir: join(work, 'backups'), pgBinDir: tools.pgBinDir, backup: { method: 'snapshot' } });
-    const good = await startDeployment(client, parseRequest({ app: 'farm-chat', environment: 'production', ref: 'v2', reason: 'Satshot integration, the migration fixed', requestedBy: 'ana' }), { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2' });
+    writeFarmChatWorkerConfig(configPath, production, {
+      backupDir: join(work, 'backups'),
+      pgBinDir: tools.pgBinDir,
+      backup: { method: 'snapshot' },
+    });
+    const good = await startDeployment(
+      client,
+      parseRequest({
+        app: 'farm-chat',
+        environment: 'production',
+        ref: 'v2',
+        reason: 'Satshot integration, the migration fixed',
+        requestedBy: 'ana',
+      }),
+      { taskQueue: TASK_QUEUE, workflowId: 'deploy-farm-chat-production-v2' },
+    );
     log(`deploying: ${good.workflowId}`);
     const goodReport = await deploymentResult(good);
     if (goodReport.outcome !== 'deployed') throw new Error(`expected a deployed deployment, got ${goodReport.outcome}`);
-    await waitUntil('the second outcome in the visibility store', async () => {
-      for await (const w of client.workflow.list({ query: `WorkflowId = '${good.workflowId}' AND DeployOutcome = 'deployed'` })) return w !== undefined;
-      return false;
-    }, 30_000, 250);
-    await page.goto(`${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent("WorkflowType = 'safeDeployment'")}`, { waitUntil: 'networkidle' });
+    await waitUntil(
+      'the second outcome in the visibility store',
+      async () => {
+        for await (const w of client.workflow.list({
+          query: `WorkflowId = '${good.workflowId}' AND DeployOutcome = 'deployed'`,
+        }))
+          return w !== undefined;
+        return false;
+      },
+      30_000,
+      250,
+    );
+    await page.goto(
+      `${server.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent("WorkflowType = 'safeDeployment'")}`,
+      { waitUntil: 'networkidle' },
+    );
     await page.getByText('deploy-farm-chat-production-v2', { exact: true }).first().waitFor({ timeout: 60_000 });
     await page.getByText('Failed', { exact: true }).first().waitFor({ timeout: 60_000 });
     await page.waitForLoadState('networkidle');
@@ -134,9 +217,15 @@ async function main(): Promise<void> {
     // Its timeline: staging and the rehearsal before stopWrites, then the short pause — the copy,
     // its fingerprint beside the code steps, migrate, restart, verify, resumeWrites — then the dump.
     const { runId: goodRunId } = await good.describe();
-    await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(good.workflowId)}/${goodRunId}/history`, { waitUntil: 'networkidle' });
+    await page.goto(
+      `${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(good.workflowId)}/${goodRunId}/history`,
+      { waitUntil: 'networkidle' },
+    );
     await page.getByText('Timeline', { exact: true }).first().click();
-    await page.getByText(/dumpBackup • Dump the sealed snapshot/).first().waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/dumpBackup • Dump the sealed snapshot/)
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: deployed, clip: { x: 0, y: 0, width: 1600, height: 1420 } });
     log(`saved ${deployed}`);

@@ -7,7 +7,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 try {
   const tools = ensureTestTools(root, (line) => console.log(line));
   console.log(`Temporal CLI: ${tools.temporal}\nPostgreSQL server binaries: ${tools.pgBinDir}`);
-  console.log(`Time-skipping test server: ${tools.timeSkippingServer ?? 'not installed (the window test lets the SDK download its own)'}`);
+  console.log(
+    `Time-skipping test server: ${tools.timeSkippingServer ?? 'not installed (the window test lets the SDK download its own)'}`,
+  );
   // The cluster tests' server (npm run cluster): built here so that a test run does not wait for it;
   // where it cannot be built, those tests are skipped and say why, and setup still succeeds.
   try {

@@ -10,7 +10,10 @@ import { CliError, DEFAULT_GLOBALS, EXIT, type GlobalOptions } from './cli/exit.
  */
 const program = new Command('safe-deploy')
   .description('Durable, safe production deployments of Node.js + Prisma + PostgreSQL apps, run as a Temporal workflow')
-  .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS or temporal.toml, else localhost:7233)')
+  .option(
+    '--address <host:port>',
+    'Temporal frontend (default: TEMPORAL_ADDRESS or temporal.toml, else localhost:7233)',
+  )
   .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or temporal.toml, else "default")')
   .option('--profile <name>', 'temporal.toml profile (default: TEMPORAL_PROFILE, else "default")')
   .option('--task-queue <name>', 'task queue of the safe-deploy worker', DEFAULT_GLOBALS.taskQueue)
@@ -18,7 +21,9 @@ const program = new Command('safe-deploy')
   .showHelpAfterError()
   // A usage error is a refusal (exit 2), as for any bad argument; --help still exits 0. Inherited by every command.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.refused))
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Exit codes: 0 deployed or dry-run (or done), 1 unexpected error, 2 refused (bad arguments, invalid
 request, update refused), 3 aborted, 4 rolled back, 5 rollback failed, 6 no such deployment or schedule.
 
@@ -29,11 +34,14 @@ Examples:
   safe-deploy start --app farm-chat --env production --ref v2
   safe-deploy list --app farm-chat --outcome rolled-back
   safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid
-  TEMPORAL_PROFILE=cloud safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json`);
+  TEMPORAL_PROFILE=cloud safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json`,
+  );
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
-const done = (code: number) => { process.exitCode = code; };
+const done = (code: number) => {
+  process.exitCode = code;
+};
 
 program
   .command('start')
@@ -48,17 +56,26 @@ program
   .option('--requested-by <name>', 'who asks (default: $USER)')
   .option('--workflow-id <id>', 'workflow id (default: deploy-<app>-<env>-<ref>-<random>)')
   .addOption(new Option('--no-follow', 'print the workflow id and return'))
-  .addHelpText('after', examples(
-    'safe-deploy start --app farm-chat --env production --ref v2',
-    'safe-deploy start --app farm-chat --env production --ref v2 --dry-run --json',
-    'safe-deploy start --app farm-chat --env production --ref v2 --window "sun 03:00-05:00 Europe/Madrid" --monitor-minutes 30',
-  ))
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy start --app farm-chat --env production --ref v2',
+      'safe-deploy start --app farm-chat --env production --ref v2 --dry-run --json',
+      'safe-deploy start --app farm-chat --env production --ref v2 --window "sun 03:00-05:00 Europe/Madrid" --monitor-minutes 30',
+    ),
+  )
   .action(async (o) => done(await (await import('./cli/start.js')).runStart(globals(), o)));
 
 program
   .command('status <workflowId>')
   .description("show a deployment's progress (and what it waits for), or its report once finished")
-  .addHelpText('after', examples('safe-deploy status deploy-farm-chat-production-v2-3f9a1c', 'safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json'))
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy status deploy-farm-chat-production-v2-3f9a1c',
+      'safe-deploy status deploy-farm-chat-production-v2-3f9a1c --json',
+    ),
+  )
   .action(async (id: string) => done(await (await import('./cli/status.js')).runStatus(globals(), id)));
 
 program
@@ -66,23 +83,48 @@ program
   .description('list deployments, newest first, by app, environment and outcome')
   .option('--app <name>', 'only this app (search attribute DeployApp)')
   .option('--env <name>', 'only this environment (DeployEnvironment)')
-  .option('--outcome <outcome>', 'only this outcome: deployed, dry-run, aborted, rolled-back, rollback-failed (DeployOutcome)')
+  .option(
+    '--outcome <outcome>',
+    'only this outcome: deployed, dry-run, aborted, rolled-back, rollback-failed (DeployOutcome)',
+  )
   .option('--limit <n>', 'at most this many', '20')
-  .addHelpText('after', examples('safe-deploy list', 'safe-deploy list --app farm-chat --env production --limit 5', 'safe-deploy list --outcome rolled-back --json'))
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy list',
+      'safe-deploy list --app farm-chat --env production --limit 5',
+      'safe-deploy list --outcome rolled-back --json',
+    ),
+  )
   .action(async (o) => done(await (await import('./cli/list.js')).runList(globals(), o)));
 
-for (const [name, what] of [['approve', 'let a deployment that waits for approval go on'], ['reject', 'stop a deployment that waits for approval']] as const) {
+for (const [name, what] of [
+  ['approve', 'let a deployment that waits for approval go on'],
+  ['reject', 'stop a deployment that waits for approval'],
+] as const) {
   const command = program
     .command(`${name} <workflowId>`)
     .description(`${what} (refused, exit 2, unless it is waiting)`)
     .requiredOption('--reason <text>', 'why (kept in the workflow history)')
     .option('--by <name>', 'who decides (default: $USER)');
   // Only approve chooses among the actions a gate offers (status and the waiting notice list them).
-  if (name === 'approve') command.option('--action <action>', 'an action the gate offers: reset (drifted database, runbook Option B), resolve-rolled-back or resolve-applied (failed migration)');
+  if (name === 'approve')
+    command.option(
+      '--action <action>',
+      'an action the gate offers: reset (drifted database, runbook Option B), resolve-rolled-back or resolve-applied (failed migration)',
+    );
   command
-    .addHelpText('after', examples(...(name === 'approve'
-      ? ['safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --reason "drop of legacy_sessions reviewed"', 'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --action resolve-rolled-back --reason "none of its statements took effect"']
-      : ['safe-deploy reject deploy-farm-chat-production-v2-3f9a1c --reason "wait for the data fix"'])))
+    .addHelpText(
+      'after',
+      examples(
+        ...(name === 'approve'
+          ? [
+              'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --reason "drop of legacy_sessions reviewed"',
+              'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --action resolve-rolled-back --reason "none of its statements took effect"',
+            ]
+          : ['safe-deploy reject deploy-farm-chat-production-v2-3f9a1c --reason "wait for the data fix"']),
+      ),
+    )
     .action(async (id: string, o) => {
       const { runApprove, runReject } = await import('./cli/approve.js');
       done(await (name === 'approve' ? runApprove : runReject)(globals(), id, o));
@@ -94,7 +136,10 @@ program
   .description('roll a running deployment back now; returns when the rollback ended, exit code by its outcome')
   .requiredOption('--reason <text>', 'why (kept in the workflow history)')
   .option('--by <name>', 'who decides (default: $USER)')
-  .addHelpText('after', examples('safe-deploy rollback deploy-farm-chat-production-v2-3f9a1c --reason "login errors since the deploy"'))
+  .addHelpText(
+    'after',
+    examples('safe-deploy rollback deploy-farm-chat-production-v2-3f9a1c --reason "login errors since the deploy"'),
+  )
   .action(async (id: string, o) => done(await (await import('./cli/rollback.js')).runRollback(globals(), id, o)));
 
 program
@@ -103,25 +148,39 @@ program
   .option('--wait', 'follow the rollback and exit with the outcome code')
   .option('--by <name>', 'who cancels (default: $USER); the report says "cancelled by <name>"')
   .option('--reason <text>', 'why (kept in the workflow history)')
-  .addHelpText('after', examples('safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --reason "wrong ref"', 'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait'))
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --reason "wrong ref"',
+      'safe-deploy cancel deploy-farm-chat-production-v2-3f9a1c --wait',
+    ),
+  )
   .action(async (id: string, o) => done(await (await import('./cli/cancel.js')).runCancel(globals(), id, o)));
 
 const schedule = program
   .command('schedule')
   .description('deploy in a low-traffic window with a Temporal Schedule (overlap policy SKIP)')
-  .addHelpText('after', examples(
-    'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once',
-    'safe-deploy schedule list',
-    'safe-deploy schedule pause deploy-farm-chat-production --note "release freeze"',
-  ));
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once',
+      'safe-deploy schedule list',
+      'safe-deploy schedule pause deploy-farm-chat-production --note "release freeze"',
+    ),
+  );
 
 schedule
   .command('create')
-  .description('create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker confirms it has the app and environment')
+  .description(
+    'create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker confirms it has the app and environment',
+  )
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
   .requiredOption('--ref <ref>', 'git tag, branch or commit to deploy')
-  .requiredOption('--at <calendar>', 'when: "[days] HH:MM [time zone]", e.g. "sun 03:00", "mon,thu 02:30", "mon-fri 22:00", "daily 04:00"')
+  .requiredOption(
+    '--at <calendar>',
+    'when: "[days] HH:MM [time zone]", e.g. "sun 03:00", "mon,thu 02:30", "mon-fri 22:00", "daily 04:00"',
+  )
   .option('--time-zone <zone>', 'IANA time zone of --at (default: UTC)')
   .option('--note <text>', 'a note shown by list and describe (also the deployment reason)')
   .option('--catchup-window <duration>', 'after an outage, still start if at most this late', '1 hour')
@@ -130,17 +189,31 @@ schedule
   .option('--monitor-minutes <n>', 'minutes of monitoring after verification')
   .option('--window <spec>', 'the deployment also waits for this window: "[days] HH:MM-HH:MM [time zone]"')
   .option('--id <scheduleId>', 'schedule id (default: deploy-<app>-<env>)')
-  .option('--validate-timeout <duration>', 'how long the worker on the task queue has to confirm it has the app and environment', '15s')
-  .addOption(new Option('--no-validate', 'create it without asking a worker (its runs fail at load-config if none has the app and environment)'))
-  .addHelpText('after', examples(
-    'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
-    'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',
-  ))
+  .option(
+    '--validate-timeout <duration>',
+    'how long the worker on the task queue has to confirm it has the app and environment',
+    '15s',
+  )
+  .addOption(
+    new Option(
+      '--no-validate',
+      'create it without asking a worker (its runs fail at load-config if none has the app and environment)',
+    ),
+  )
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
+      'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',
+    ),
+  )
   .action(async (o) => done(await (await import('./cli/schedule/create.js')).runScheduleCreate(globals(), o)));
 
 schedule
   .command('list')
-  .description('list the schedules that start safe deployments, with their next run in their own time zone and how their last run ended')
+  .description(
+    'list the schedules that start safe deployments, with their next run in their own time zone and how their last run ended',
+  )
   .addHelpText('after', examples('safe-deploy schedule list', 'safe-deploy schedule list --json'))
   .action(async () => done(await (await import('./cli/schedule/list.js')).runScheduleList(globals())));
 
@@ -148,46 +221,77 @@ schedule
   .command('describe <scheduleId>')
   .description('show a schedule: calendar, state, policies, action, next and recent runs')
   .addHelpText('after', examples('safe-deploy schedule describe deploy-farm-chat-production'))
-  .action(async (id: string) => done(await (await import('./cli/schedule/describe.js')).runScheduleDescribe(globals(), id)));
+  .action(async (id: string) =>
+    done(await (await import('./cli/schedule/describe.js')).runScheduleDescribe(globals(), id)),
+  );
 
 schedule
   .command('pause <scheduleId>')
-  .description('stop a schedule from starting deployments (its note is kept after the pause note; trigger then needs --force)')
+  .description(
+    'stop a schedule from starting deployments (its note is kept after the pause note; trigger then needs --force)',
+  )
   .option('--note <text>', 'why (default: "paused by $USER")')
-  .addHelpText('after', examples('safe-deploy schedule pause deploy-farm-chat-production --note "release freeze until Monday"'))
-  .action(async (id: string, o) => done(await (await import('./cli/schedule/pause.js')).runSchedulePause(globals(), id, o)));
+  .addHelpText(
+    'after',
+    examples('safe-deploy schedule pause deploy-farm-chat-production --note "release freeze until Monday"'),
+  )
+  .action(async (id: string, o) =>
+    done(await (await import('./cli/schedule/pause.js')).runSchedulePause(globals(), id, o)),
+  );
 
 schedule
   .command('unpause <scheduleId>')
   .description('let a paused schedule start deployments again (its note goes back to the one it was created with)')
   .option('--note <text>', 'why (default: "unpaused by $USER")')
   .addHelpText('after', examples('safe-deploy schedule unpause deploy-farm-chat-production'))
-  .action(async (id: string, o) => done(await (await import('./cli/schedule/unpause.js')).runScheduleUnpause(globals(), id, o)));
+  .action(async (id: string, o) =>
+    done(await (await import('./cli/schedule/unpause.js')).runScheduleUnpause(globals(), id, o)),
+  );
 
 schedule
   .command('trigger <scheduleId>')
   .description('start the scheduled deployment now (skipped while one of its deployments runs; refused while paused)')
   .option('--force', 'trigger it even though it is paused (a release freeze)')
-  .addHelpText('after', examples('safe-deploy schedule trigger deploy-farm-chat-production', 'safe-deploy schedule trigger deploy-farm-chat-production --force'))
-  .action(async (id: string, o) => done(await (await import('./cli/schedule/trigger.js')).runScheduleTrigger(globals(), id, o)));
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy schedule trigger deploy-farm-chat-production',
+      'safe-deploy schedule trigger deploy-farm-chat-production --force',
+    ),
+  )
+  .action(async (id: string, o) =>
+    done(await (await import('./cli/schedule/trigger.js')).runScheduleTrigger(globals(), id, o)),
+  );
 
 schedule
   .command('delete <scheduleId>')
   .description('delete a schedule (deployments it started go on)')
   .addHelpText('after', examples('safe-deploy schedule delete deploy-farm-chat-production'))
-  .action(async (id: string) => done(await (await import('./cli/schedule/delete.js')).runScheduleDelete(globals(), id)));
+  .action(async (id: string) =>
+    done(await (await import('./cli/schedule/delete.js')).runScheduleDelete(globals(), id)),
+  );
 
 program
   .command('lint <migrations-dir>')
-  .description('risk of each migration in a Prisma migrations folder (additive, risky, destructive, invalid), each on top of the ones before it; no Temporal needed')
-  .option('--max-migration-mb <n>', 'a bigger migration is not parsed: it is invalid, "migration too large to parse" (default 64)')
-  .addHelpText('after', `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128')}`)
+  .description(
+    'risk of each migration in a Prisma migrations folder (additive, risky, destructive, invalid), each on top of the ones before it; no Temporal needed',
+  )
+  .option(
+    '--max-migration-mb <n>',
+    'a bigger migration is not parsed: it is invalid, "migration too large to parse" (default 64)',
+  )
+  .addHelpText(
+    'after',
+    `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128')}`,
+  )
   .action(async (dir: string, o: { maxMigrationMb?: string }) => {
     // V8 would compile the parser's hottest WebAssembly functions with TurboFan after a few
     // statements: ~0.2 s of CPU a lint never earns back (measured: no faster on 50,000 statements).
     // A bigger tiering budget leaves them in Liftoff; set before the parser's module is compiled.
     setFlagsFromString('--wasm-tiering-budget=200000000');
-    done(await (await import('./cli/lint.js')).runLint(dir, { json: globals().json, maxMigrationMb: o.maxMigrationMb }));
+    done(
+      await (await import('./cli/lint.js')).runLint(dir, { json: globals().json, maxMigrationMb: o.maxMigrationMb }),
+    );
   });
 
 program.parseAsync().catch(async (err: unknown) => {

@@ -24,8 +24,11 @@ export function prebuiltWorkflowBundle(bundle = prebuiltBundlePath()): string | 
   if (!existsSync(bundle)) return undefined;
   const built = statSync(bundle).mtimeMs;
   const src = dirname(bundle);
-  const newer = ['workflows', 'plan', 'shared'].some((dir) =>
-    existsSync(join(src, dir)) && readdirSync(join(src, dir)).some((f) => f.endsWith('.js') && statSync(join(src, dir, f)).mtimeMs > built));
+  const newer = ['workflows', 'plan', 'shared'].some(
+    (dir) =>
+      existsSync(join(src, dir)) &&
+      readdirSync(join(src, dir)).some((f) => f.endsWith('.js') && statSync(join(src, dir, f)).mtimeMs > built),
+  );
   return newer ? undefined : bundle;
 }
 

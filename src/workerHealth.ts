@@ -20,12 +20,24 @@ export interface Poller {
  * `<pid>@<hostname>`, and a container's health check runs on the worker's own hostname, so this
  * asks about *this* container's worker, not any worker on the queue.
  */
-export function isPolling(pollers: readonly Poller[], host: string, nowMs: number, maxAgeMs = POLLER_MAX_AGE_MS): boolean {
-  return pollers.some((p) => (p.identity ?? '').endsWith(`@${host}`) && p.lastAccessMs !== undefined && nowMs - p.lastAccessMs <= maxAgeMs);
+export function isPolling(
+  pollers: readonly Poller[],
+  host: string,
+  nowMs: number,
+  maxAgeMs = POLLER_MAX_AGE_MS,
+): boolean {
+  return pollers.some(
+    (p) =>
+      (p.identity ?? '').endsWith(`@${host}`) && p.lastAccessMs !== undefined && nowMs - p.lastAccessMs <= maxAgeMs,
+  );
 }
 
 /** The workflow task queue's recent pollers, as Temporal reports them. */
-export async function taskQueuePollers(connection: Connection, namespace: string, taskQueue: string): Promise<Poller[]> {
+export async function taskQueuePollers(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+): Promise<Poller[]> {
   // Kind and type left unspecified mean a normal queue's workflow pollers: those every worker has.
   const res = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue } });
   return (res.pollers ?? []).map((p) => ({ identity: p.identity, lastAccessMs: optionalTsToMs(p.lastAccessTime) }));
@@ -39,7 +51,9 @@ async function main(): Promise<number> {
   try {
     const pollers = await taskQueuePollers(connection, namespace ?? 'default', taskQueue);
     if (isPolling(pollers, hostname(), Date.now())) return 0;
-    console.error(`no worker on ${hostname()} polls task queue ${taskQueue} (pollers: ${pollers.map((p) => p.identity).join(', ') || 'none'})`);
+    console.error(
+      `no worker on ${hostname()} polls task queue ${taskQueue} (pollers: ${pollers.map((p) => p.identity).join(', ') || 'none'})`,
+    );
     return 1;
   } finally {
     await connection.close();

@@ -36,7 +36,12 @@ export default async function setup(project: TestProject) {
 
   project.provide('temporalAddress', env.address);
   project.provide('workflowBundlePath', bundle.path);
-  project.provide('pg', { host: cluster.host, port: cluster.port, superuserUrl: cluster.url('postgres'), binDir: cluster.binDir });
+  project.provide('pg', {
+    host: cluster.host,
+    port: cluster.port,
+    superuserUrl: cluster.url('postgres'),
+    binDir: cluster.binDir,
+  });
 
   return async () => {
     await env.teardown();

@@ -7,7 +7,8 @@ import { prebuiltWorkflowBundle } from '../src/worker.js';
 /** dist/src as `npm run build` leaves it: compiled workflows, plan, shared, and the bundle. */
 function distSrc(bundleAge: number, newest: { dir: string; age: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'worker-bundle-'));
-  const at = (path: string, age: number) => utimesSync(path, new Date(Date.now() - age * 1000), new Date(Date.now() - age * 1000));
+  const at = (path: string, age: number) =>
+    utimesSync(path, new Date(Date.now() - age * 1000), new Date(Date.now() - age * 1000));
   for (const sub of ['workflows', 'plan', 'shared', 'activities']) {
     mkdirSync(join(dir, sub));
     writeFileSync(join(dir, sub, 'x.js'), '');
@@ -24,9 +25,12 @@ describe('the prebuilt workflow bundle', () => {
     expect(prebuiltWorkflowBundle(bundle)).toBe(bundle);
   });
 
-  it.each(['workflows', 'plan', 'shared'])('is not used once a file in %s was compiled after it (it would run old workflow code)', (dir) => {
-    expect(prebuiltWorkflowBundle(distSrc(10, { dir, age: 5 }))).toBeUndefined();
-  });
+  it.each(['workflows', 'plan', 'shared'])(
+    'is not used once a file in %s was compiled after it (it would run old workflow code)',
+    (dir) => {
+      expect(prebuiltWorkflowBundle(distSrc(10, { dir, age: 5 }))).toBeUndefined();
+    },
+  );
 
   it('ignores activities, which run outside the bundle, and a missing bundle', () => {
     expect(prebuiltWorkflowBundle(distSrc(10, { dir: 'activities', age: 1 }))).toBeDefined();

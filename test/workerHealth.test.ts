@@ -26,7 +26,11 @@ describe('isPolling', () => {
 /** Runs the compiled health check (`npm test` builds first) the way compose does; resolves to its exit code. */
 async function healthCheckExit(taskQueue: string): Promise<number> {
   const script = fileURLToPath(new URL('../dist/src/workerHealth.js', import.meta.url));
-  const env = { PATH: process.env.PATH, TEMPORAL_ADDRESS: inject('temporalAddress'), SAFE_DEPLOY_TASK_QUEUE: taskQueue };
+  const env = {
+    PATH: process.env.PATH,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    SAFE_DEPLOY_TASK_QUEUE: taskQueue,
+  };
   try {
     await promisify(execFile)(process.execPath, [script], { env, timeout: 20_000 });
     return 0;
@@ -51,7 +55,12 @@ describe('worker health against a real Temporal server', () => {
     const taskQueue = `health-${randomUUID()}`;
     expect(isPolling(await taskQueuePollers(connection, 'default', taskQueue), hostname(), Date.now())).toBe(false);
     expect(await healthCheckExit(taskQueue)).toBe(1);
-    const worker = await createWorker({ connection: native, taskQueue, configPath: '/nonexistent/config.json', workflowBundle: { codePath: inject('workflowBundlePath') } });
+    const worker = await createWorker({
+      connection: native,
+      taskQueue,
+      configPath: '/nonexistent/config.json',
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
     await worker.runUntil(async () => {
       let pollers = await taskQueuePollers(connection, 'default', taskQueue);
       for (let i = 0; i < 50 && !isPolling(pollers, hostname(), Date.now()); i++) {

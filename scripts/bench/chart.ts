@@ -21,9 +21,21 @@ function niceMax(v: number): number {
   return [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((m) => m >= v)!;
 }
 
-export function lineChartSvg(o: { title: string; subtitle: string; xLabel: string; yLabel: string; series: Series[] }): string {
-  const W = 900, H = 520, left = 80, right = 40, top = 70, bottom = 70;
-  const pw = W - left - right, ph = H - top - bottom;
+export function lineChartSvg(o: {
+  title: string;
+  subtitle: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+}): string {
+  const W = 900,
+    H = 520,
+    left = 80,
+    right = 40,
+    top = 70,
+    bottom = 70;
+  const pw = W - left - right,
+    ph = H - top - bottom;
   const all = o.series.flatMap((s) => s.points);
   const xMax = niceMax(Math.max(...all.map((p) => p.x)));
   const yMax = niceMax(Math.max(...all.map((p) => p.y)) * 1.1);
@@ -31,7 +43,8 @@ export function lineChartSvg(o: { title: string; subtitle: string; xLabel: strin
   const Y = (y: number) => top + ph - (y / yMax) * ph;
   // 4 to 6 steps, whichever makes a round step (1, 2, 2.5 or 5 × a power of ten).
   const ticks = (max: number) => {
-    const round = (step: number) => [1, 2, 2.5, 5].some((m) => Math.abs(step / 10 ** Math.floor(Math.log10(step)) - m) < 1e-9);
+    const round = (step: number) =>
+      [1, 2, 2.5, 5].some((m) => Math.abs(step / 10 ** Math.floor(Math.log10(step)) - m) < 1e-9);
     const steps = [5, 6, 4].find((n) => round(max / n)) ?? 5;
     return Array.from({ length: steps + 1 }, (_, i) => (max * i) / steps);
   };
@@ -43,10 +56,16 @@ export function lineChartSvg(o: { title: string; subtitle: string; xLabel: strin
     `<text x="${left}" y="52" font-size="13" fill="#555">${escape(o.subtitle)}</text>`,
   ];
   for (const t of ticks(yMax)) {
-    parts.push(`<line x1="${left}" y1="${Y(t)}" x2="${left + pw}" y2="${Y(t)}" stroke="#e4e4e4"/>`, `<text x="${left - 8}" y="${Y(t) + 4}" font-size="12" text-anchor="end" fill="#444">${fmt(t)}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${Y(t)}" x2="${left + pw}" y2="${Y(t)}" stroke="#e4e4e4"/>`,
+      `<text x="${left - 8}" y="${Y(t) + 4}" font-size="12" text-anchor="end" fill="#444">${fmt(t)}</text>`,
+    );
   }
   for (const t of ticks(xMax)) {
-    parts.push(`<line x1="${X(t)}" y1="${top + ph}" x2="${X(t)}" y2="${top + ph + 5}" stroke="#888"/>`, `<text x="${X(t)}" y="${top + ph + 20}" font-size="12" text-anchor="middle" fill="#444">${fmt(t)}</text>`);
+    parts.push(
+      `<line x1="${X(t)}" y1="${top + ph}" x2="${X(t)}" y2="${top + ph + 5}" stroke="#888"/>`,
+      `<text x="${X(t)}" y="${top + ph + 20}" font-size="12" text-anchor="middle" fill="#444">${fmt(t)}</text>`,
+    );
   }
   parts.push(
     `<line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="#888"/>`,
@@ -54,19 +73,28 @@ export function lineChartSvg(o: { title: string; subtitle: string; xLabel: strin
     `<text x="${left + pw / 2}" y="${H - 20}" font-size="14" text-anchor="middle" fill="#222">${escape(o.xLabel)}</text>`,
     `<text x="22" y="${top + ph / 2}" font-size="14" text-anchor="middle" fill="#222" transform="rotate(-90 22 ${top + ph / 2})">${escape(o.yLabel)}</text>`,
   );
-  parts.push(`<rect x="${left + 10}" y="${top + 6}" width="260" height="${o.series.length * 24 + 6}" fill="#ffffff" stroke="#dddddd"/>`);
+  parts.push(
+    `<rect x="${left + 10}" y="${top + 6}" width="260" height="${o.series.length * 24 + 6}" fill="#ffffff" stroke="#dddddd"/>`,
+  );
   o.series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
-    parts.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="3" points="${pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${s.colour}" stroke-width="3" points="${pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const p of pts) {
       // The first series' values go left of its points, the others' right: close lines stay readable.
       const [dx, anchor] = i === 0 ? [-8, 'end'] : [8, 'start'];
-      parts.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="4.5" fill="${s.colour}"/>`,
-        `<text x="${(X(p.x) + dx).toFixed(1)}" y="${(Y(p.y) - 9).toFixed(1)}" font-size="12" text-anchor="${anchor}" fill="${s.colour}">${p.y < 10 ? p.y.toFixed(2) : p.y.toFixed(1)} s</text>`);
+      parts.push(
+        `<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="4.5" fill="${s.colour}"/>`,
+        `<text x="${(X(p.x) + dx).toFixed(1)}" y="${(Y(p.y) - 9).toFixed(1)}" font-size="12" text-anchor="${anchor}" fill="${s.colour}">${p.y < 10 ? p.y.toFixed(2) : p.y.toFixed(1)} s</text>`,
+      );
     }
     // The legend sits top left, where rising lines leave room.
     const ly = top + 20 + i * 24;
-    parts.push(`<line x1="${left + 20}" y1="${ly}" x2="${left + 48}" y2="${ly}" stroke="${s.colour}" stroke-width="3"/>`, `<text x="${left + 56}" y="${ly + 4}" font-size="13" fill="#222">${escape(s.name)}</text>`);
+    parts.push(
+      `<line x1="${left + 20}" y1="${ly}" x2="${left + 48}" y2="${ly}" stroke="${s.colour}" stroke-width="3"/>`,
+      `<text x="${left + 56}" y="${ly + 4}" font-size="13" fill="#222">${escape(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -85,7 +113,11 @@ export function ensureRsvgConvert(log: (line: string) => void): string {
   if (has()) return 'rsvg-convert';
   const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
   log('installing librsvg2-bin (rsvg-convert) with apt-get, to draw the chart');
-  const apt = (args: string[]) => execFileSync(asRoot[0] ?? 'apt-get', [...asRoot.slice(1), ...(asRoot.length ? ['apt-get'] : []), ...args], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const apt = (args: string[]) =>
+    execFileSync(asRoot[0] ?? 'apt-get', [...asRoot.slice(1), ...(asRoot.length ? ['apt-get'] : []), ...args], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   try {
     apt(['install', '-y', '--no-install-recommends', 'librsvg2-bin']);
   } catch {
@@ -111,9 +143,15 @@ export function recoveryChartSvg(r: Pick<BenchResults, 'machine' | 'postgres' | 
     xLabel: 'database size (MB)',
     yLabel: 'recovery time (s)',
     series: (['runbook', 'dump', 'snapshot'] as const).map((method, i) => ({
-      name: { runbook: 'runbook: pg_dump + psql', dump: 'dump: pg_restore -j2, proven', snapshot: 'snapshot: rename, sealed' }[method],
+      name: {
+        runbook: 'runbook: pg_dump + psql',
+        dump: 'dump: pg_restore -j2, proven',
+        snapshot: 'snapshot: rename, sealed',
+      }[method],
       colour: ['#c0392b', '#2e86c1', '#27ae60'][i]!,
-      points: r.recovery.filter((x) => x.method === method).map((x) => ({ x: x.databaseBytes / 1048576, y: x.recoveryMs / 1000 })),
+      points: r.recovery
+        .filter((x) => x.method === method)
+        .map((x) => ({ x: x.databaseBytes / 1048576, y: x.recoveryMs / 1000 })),
     })),
   });
 }

@@ -22,10 +22,11 @@ export interface LintFigures {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const statementsIn = (corpus: readonly CorpusMigration[]) => corpus.reduce((n, m) => {
-  const parsed = parseMigration(m.sql);
-  return n + (parsed.ok ? parsed.statements.length : 0);
-}, 0);
+const statementsIn = (corpus: readonly CorpusMigration[]) =>
+  corpus.reduce((n, m) => {
+    const parsed = parseMigration(m.sql);
+    return n + (parsed.ok ? parsed.statements.length : 0);
+  }, 0);
 
 export function measureLint(minStatements = 10_000, runs = 5): LintFigures {
   const corpus = generateLintCorpus(minStatements);
@@ -40,7 +41,11 @@ export function measureLint(minStatements = 10_000, runs = 5): LintFigures {
     findings = report.migrations.reduce((n, m) => n + m.findings.length, 0);
   }
   return {
-    migrations: corpus.length, statements, runsMs: runsMs.map((x) => Math.round(x)), statementsPerSecond: Math.round(statements / (median(runsMs) / 1000)), findings,
+    migrations: corpus.length,
+    statements,
+    runsMs: runsMs.map((x) => Math.round(x)),
+    statementsPerSecond: Math.round(statements / (median(runsMs) / 1000)),
+    findings,
     ...measureCli(),
   };
 }
@@ -59,7 +64,8 @@ function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
   const timed = (args: string[]) => {
     const started = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [cli, 'lint', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`safe-deploy lint ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
+    if (r.status !== 0 && r.status !== 1)
+      throw new Error(`safe-deploy lint ${args.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
   try {
@@ -68,7 +74,10 @@ function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
     const ten = folder('ten-thousand', many);
     const startMs = median(Array.from({ length: 9 }, () => timed([one])));
     const tenMs = median(Array.from({ length: 3 }, () => timed([ten, '--json'])));
-    return { startMs: Math.round(startMs), tenThousand: { migrations: many.length, statements: statementsIn(many), ms: Math.round(tenMs) } };
+    return {
+      startMs: Math.round(startMs),
+      tenThousand: { migrations: many.length, statements: statementsIn(many), ms: Math.round(tenMs) },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -25,7 +25,9 @@ const RISKY: Fragment[] = [
   (t) => [`-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "email" SET NOT NULL`],
   (t) => [`-- CreateIndex\nCREATE INDEX "${t}_createdAt_idx" ON "${t}"("createdAt")`],
   (t) => [`-- CreateIndex\nCREATE UNIQUE INDEX "${t}_slug_key" ON "${t}"("slug")`],
-  (t) => [`-- AddForeignKey\nALTER TABLE "${t}" ADD CONSTRAINT "${t}_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "users"("id") ON DELETE RESTRICT ON UPDATE CASCADE`],
+  (t) => [
+    `-- AddForeignKey\nALTER TABLE "${t}" ADD CONSTRAINT "${t}_ownerId_fkey" FOREIGN KEY ("ownerId") REFERENCES "users"("id") ON DELETE RESTRICT ON UPDATE CASCADE`,
+  ],
   (t) => [
     `-- AlterEnum\nBEGIN`,
     `CREATE TYPE "${t}_Role_new" AS ENUM ('USER', 'ADMIN')`,
@@ -35,8 +37,14 @@ const RISKY: Fragment[] = [
     `DROP TYPE "${t}_Role_old"`,
     'COMMIT',
   ],
-  (t) => [`ALTER TABLE "${t}" ADD COLUMN "archived" BOOLEAN`, `CREATE INDEX CONCURRENTLY "${t}_archived_idx" ON "${t}"("archived")`],
-  (t) => [`ALTER TABLE "${t}" ADD CONSTRAINT "${t}_score_check" CHECK ("score" >= 0) NOT VALID`, `ALTER TABLE "${t}" VALIDATE CONSTRAINT "${t}_score_check"`],
+  (t) => [
+    `ALTER TABLE "${t}" ADD COLUMN "archived" BOOLEAN`,
+    `CREATE INDEX CONCURRENTLY "${t}_archived_idx" ON "${t}"("archived")`,
+  ],
+  (t) => [
+    `ALTER TABLE "${t}" ADD CONSTRAINT "${t}_score_check" CHECK ("score" >= 0) NOT VALID`,
+    `ALTER TABLE "${t}" VALIDATE CONSTRAINT "${t}_score_check"`,
+  ],
   (t) => [`DROP DATABASE "${t}_reports"`],
   (t) => [`ALTER SCHEMA "${t}_reporting" RENAME TO "${t}_reports"`],
   (t) => [`ALTER TYPE "${t}_Mood" RENAME VALUE 'meh' TO 'neutral'`],
@@ -48,14 +56,25 @@ const RISKY: Fragment[] = [
   (t) => [`-- DropIndex\nDROP INDEX "${t}_createdAt_idx"`],
   (t) => [`REINDEX INDEX "${t}_createdAt_idx"`],
   (t) => [`ALTER TABLE "${t}_events" DETACH PARTITION "${t}_events_2024"`],
-  (t, n) => [`ALTER TABLE "${t}" ADD COLUMN "before${n}" TEXT`, 'COMMIT', `ALTER TABLE "${t}" ADD COLUMN "after${n}" TEXT`],
+  (t, n) => [
+    `ALTER TABLE "${t}" ADD COLUMN "before${n}" TEXT`,
+    'COMMIT',
+    `ALTER TABLE "${t}" ADD COLUMN "after${n}" TEXT`,
+  ],
   (t) => [`DELETE FROM "${t}_sessions" WHERE "expiresAt" < now()`, `VACUUM "${t}_sessions"`],
-  (t) => [`-- AlterEnum\nALTER TYPE "${t}_Role" ADD VALUE 'GUEST'`, `-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "role" SET DEFAULT 'GUEST'`],
+  (t) => [
+    `-- AlterEnum\nALTER TYPE "${t}_Role" ADD VALUE 'GUEST'`,
+    `-- AlterTable\nALTER TABLE "${t}" ALTER COLUMN "role" SET DEFAULT 'GUEST'`,
+  ],
 ];
 
 /** Prisma's shape for a new model: the table, its indexes, its foreign key to an existing table. */
 function newTable(t: string, columns: number): string[] {
-  const cols = Array.from({ length: columns }, (_, i) => `    "field${i}" ${['TEXT', 'INTEGER', 'BOOLEAN NOT NULL DEFAULT false', 'TIMESTAMP(3)', 'DOUBLE PRECISION'][i % 5]}`);
+  const cols = Array.from(
+    { length: columns },
+    (_, i) =>
+      `    "field${i}" ${['TEXT', 'INTEGER', 'BOOLEAN NOT NULL DEFAULT false', 'TIMESTAMP(3)', 'DOUBLE PRECISION'][i % 5]}`,
+  );
   return [
     `-- CreateTable\nCREATE TABLE "${t}" (\n    "id" SERIAL NOT NULL,\n    "userId" INTEGER NOT NULL,\n${cols.join(',\n')},\n    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n\n    CONSTRAINT "${t}_pkey" PRIMARY KEY ("id")\n)`,
     `-- CreateIndex\nCREATE INDEX "${t}_userId_idx" ON "${t}"("userId")`,

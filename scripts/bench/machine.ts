@@ -25,11 +25,16 @@ const quiet = (file: string, args: string[]) => {
 };
 
 function describeDisk(dir: string): string {
-  const [source, fstype, size] = quiet('df', ['-BG', '--output=source,fstype,size', dir]).split('\n')[1]?.trim().split(/\s+/) ?? [];
+  const [source, fstype, size] =
+    quiet('df', ['-BG', '--output=source,fstype,size', dir]).split('\n')[1]?.trim().split(/\s+/) ?? [];
   if (!source) return 'unknown';
   const device = source.replace(/^\/dev\//, '').replace(/p?\d+$/, '');
   const rotational = `/sys/block/${device}/queue/rotational`;
-  const kind = existsSync(rotational) ? (readFileSync(rotational, 'utf8').trim() === '1' ? 'rotating' : 'non-rotating (SSD or virtual)') : 'unknown kind';
+  const kind = existsSync(rotational)
+    ? readFileSync(rotational, 'utf8').trim() === '1'
+      ? 'rotating'
+      : 'non-rotating (SSD or virtual)'
+    : 'unknown kind';
   return `${source} (${fstype}, ${size}B, ${kind})`;
 }
 

@@ -33,7 +33,9 @@ const median = (xs: number[]) => {
  * the wall time. Every command here is waited for by its parent (reaper, npm, sh).
  */
 function childrenCpuMs(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5), after pid and comm
 }
 
@@ -57,10 +59,15 @@ async function main(): Promise<void> {
     const url = await cluster.createAppDatabase('farm_chat_start', 'farm_start', 'pw-start-bench');
     await migrateFarmChat(appDir, url);
 
-    const o = { cwd: appDir, commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' }, database: { envName: 'DATABASE_URL', url, password: 'pw-start-bench' } };
+    const o = {
+      cwd: appDir,
+      commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      database: { envName: 'DATABASE_URL', url, password: 'pw-start-bench' },
+    };
     const viaNpx = appCommand(STATUS, o);
     const direct = await prismaCommand(STATUS, o);
-    if (direct.started !== 'directly') throw new Error('farm-chat has no Prisma CLI of its own installed: nothing to compare');
+    if (direct.started !== 'directly')
+      throw new Error('farm-chat has no Prisma CLI of its own installed: nothing to compare');
     console.log(`npx:    ${[viaNpx.file, ...viaNpx.args].join(' ')}`);
     console.log(`direct: ${[direct.file, ...direct.args].join(' ')}`);
     await timed(viaNpx); // warm the file cache for both before measuring
@@ -77,12 +84,21 @@ async function main(): Promise<void> {
       times.direct.push(b.ms);
       times.npxCpu.push(a.cpuMs);
       times.directCpu.push(b.cpuMs);
-      console.log(`round ${String(i).padStart(2)}: npx ${a.ms.toFixed(0).padStart(5)} ms (CPU ${a.cpuMs} ms), direct ${b.ms.toFixed(0).padStart(5)} ms (CPU ${b.cpuMs} ms) (${a.answer})`);
+      console.log(
+        `round ${String(i).padStart(2)}: npx ${a.ms.toFixed(0).padStart(5)} ms (CPU ${a.cpuMs} ms), direct ${b.ms.toFixed(0).padStart(5)} ms (CPU ${b.cpuMs} ms) (${a.answer})`,
+      );
     }
-    const line = (what: string, n: number, d: number) => `${what}: npx ${n.toFixed(0)} ms, direct ${d.toFixed(0)} ms: ${(n - d).toFixed(0)} ms (${((1 - d / n) * 100).toFixed(0)} %) less per Prisma start`;
+    const line = (what: string, n: number, d: number) =>
+      `${what}: npx ${n.toFixed(0)} ms, direct ${d.toFixed(0)} ms: ${(n - d).toFixed(0)} ms (${((1 - d / n) * 100).toFixed(0)} %) less per Prisma start`;
     console.log(line(`median of ${rounds}, wall`, median(times.npx), median(times.direct)));
-    console.log(line(`median of ${rounds}, CPU of the started processes`, median(times.npxCpu), median(times.directCpu)));
-    console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+    console.log(
+      line(`median of ${rounds}, CPU of the started processes`, median(times.npxCpu), median(times.directCpu)),
+    );
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} cores`,
+    );
   } finally {
     await cluster.stop();
     rmSync(root, { recursive: true, force: true });

@@ -58,52 +58,104 @@ const HALF_APPLIED = `ALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN 
   CREATE TABLE "satshot_tokens" ("id" SERIAL NOT NULL, "userId" INTEGER NOT NULL, "token" TEXT NOT NULL, CONSTRAINT "satshot_tokens_pkey" PRIMARY KEY ("id"));
   INSERT INTO "satshot_tokens" ("userId", "token") VALUES (1, 'half-applied')`;
 
-function targetFor(db: BenchDb, database: string, dir: string, backup: Record<string, unknown>): { target: TargetConfig; env: Record<string, string> } {
+function targetFor(
+  db: BenchDb,
+  database: string,
+  dir: string,
+  backup: Record<string, unknown>,
+): { target: TargetConfig; env: Record<string, string> } {
   const env = environmentConfigSchema.parse({
-    appDir: dir, database: { urlEnv: 'BENCH_DATABASE_URL' }, backup: { dir, format: 'directory', jobs: 2, ...backup },
-    commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:9',
+    appDir: dir,
+    database: { urlEnv: 'BENCH_DATABASE_URL' },
+    backup: { dir, format: 'directory', jobs: 2, ...backup },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:9',
   });
-  return { target: { ...env, app: 'bench', environment: database.replaceAll('_', '-'), pgBinDir: db.cluster.binDir }, env: { BENCH_DATABASE_URL: db.url(database) } };
+  return {
+    target: { ...env, app: 'bench', environment: database.replaceAll('_', '-'), pgBinDir: db.cluster.binDir },
+    env: { BENCH_DATABASE_URL: db.url(database) },
+  };
 }
 
-const pgEnv = (db: BenchDb, database: string) => ({ PGHOST: db.cluster.host, PGPORT: String(db.cluster.port), PGUSER: db.role, PGPASSWORD: db.password, PGDATABASE: database });
+const pgEnv = (db: BenchDb, database: string) => ({
+  PGHOST: db.cluster.host,
+  PGPORT: String(db.cluster.port),
+  PGUSER: db.role,
+  PGPASSWORD: db.password,
+  PGDATABASE: database,
+});
 
 async function dropAside(db: BenchDb, database: string): Promise<void> {
-  const rows = await db.cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database}\\_sd\\_%`]);
+  const rows = await db.cluster.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+    `${database}\\_sd\\_%`,
+  ]);
   for (const { datname } of rows.rows) await db.cluster.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
 }
 
-async function runbook(db: BenchDb, database: string, dir: string, sizeMb: number, databaseBytes: number): Promise<RecoveryRow> {
+async function runbook(
+  db: BenchDb,
+  database: string,
+  dir: string,
+  sizeMb: number,
+  databaseBytes: number,
+): Promise<RecoveryRow> {
   const file = join(dir, `${database}.sql`);
   const bin = (tool: string) => join(db.cluster.binDir, tool);
   let t = Date.now();
-  await run({ file: bin('pg_dump'), args: [`--file=${file}`, '--no-password'], env: pgEnv(db, database), secrets: [db.password] });
+  await run({
+    file: bin('pg_dump'),
+    args: [`--file=${file}`, '--no-password'],
+    env: pgEnv(db, database),
+    secrets: [db.password],
+  });
   const backupMs = ms(t);
   const dumpBytes = statSync(file).size;
   const fresh = `${database}_runbook`;
   t = Date.now();
   await db.query(`CREATE DATABASE "${fresh}"`, 'postgres');
-  await run({ file: bin('psql'), args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', `--file=${file}`], env: pgEnv(db, fresh), secrets: [db.password] });
+  await run({
+    file: bin('psql'),
+    args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', `--file=${file}`],
+    env: pgEnv(db, fresh),
+    secrets: [db.password],
+  });
   const recoveryMs = ms(t);
   await db.cluster.query(`DROP DATABASE "${fresh}" WITH (FORCE)`);
   rmSync(file, { force: true });
   return { sizeMb, databaseBytes, method: 'runbook', backupMs, recoveryMs, dumpBytes };
 }
 
-async function withActivities(db: BenchDb, database: string, dir: string, sizeMb: number, databaseBytes: number, method: 'dump' | 'snapshot'): Promise<RecoveryRow> {
+async function withActivities(
+  db: BenchDb,
+  database: string,
+  dir: string,
+  sizeMb: number,
+  databaseBytes: number,
+  method: 'dump' | 'snapshot',
+): Promise<RecoveryRow> {
   const { target, env } = targetFor(db, database, join(dir, method), { method });
   const activities = createDatabaseActivities({ configPath: '/nonexistent', env });
   const deploymentId = `bench-${method}-${sizeMb}`;
   const backup = await activities.backupDatabase({ deploymentId, target });
   await db.query(HALF_APPLIED, database);
   const restored = await activities.restoreDatabase({ deploymentId, target, backup });
-  if (!restored.restored || restored.source !== method) throw new Error(`${method} restore did not restore from the ${method}: ${JSON.stringify(restored)}`);
+  if (!restored.restored || restored.source !== method)
+    throw new Error(`${method} restore did not restore from the ${method}: ${JSON.stringify(restored)}`);
   await dropAside(db, database);
   rmSync(join(dir, method), { recursive: true, force: true });
   return {
-    sizeMb, databaseBytes, method, backupMs: backup.durationMs, recoveryMs: restored.durationMs, dumpBytes: backup.dump?.sizeBytes,
-    backupClosedMs: backup.snapshot?.closedMs, recoveryClosedMs: restored.closedMs, verification: restored.verification,
-    backupPhasesMs: backup.phasesMs, recoveryPhasesMs: restored.phasesMs,
+    sizeMb,
+    databaseBytes,
+    method,
+    backupMs: backup.durationMs,
+    recoveryMs: restored.durationMs,
+    dumpBytes: backup.dump?.sizeBytes,
+    backupClosedMs: backup.snapshot?.closedMs,
+    recoveryClosedMs: restored.closedMs,
+    verification: restored.verification,
+    backupPhasesMs: backup.phasesMs,
+    recoveryPhasesMs: restored.phasesMs,
   };
 }
 
@@ -116,7 +168,9 @@ export async function measureStrategies(db: BenchDb, database: string, sizeMb: n
     const t = Date.now();
     await db.query(`CREATE DATABASE "${database}_strategy" TEMPLATE "${database}" STRATEGY ${strategy}`, 'postgres');
     const copyMs = ms(t);
-    const wal = (await db.cluster.query<{ w: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS w', [lsn])).rows[0]!.w;
+    const wal = (
+      await db.cluster.query<{ w: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS w', [lsn])
+    ).rows[0]!.w;
     rows.push({ sizeMb, strategy, copyMs, walBytes: Number(wal) });
     await db.cluster.query(`DROP DATABASE "${database}_strategy"`);
   }
@@ -124,13 +178,26 @@ export async function measureStrategies(db: BenchDb, database: string, sizeMb: n
 }
 
 /** The three methods on `database` (a farm-chat database of about `sizeMb`), each leaving it as it found it. */
-export async function measureRecovery(db: BenchDb, database: string, dir: string, sizeMb: number, log: (line: string) => void): Promise<RecoveryRow[]> {
-  const databaseBytes = Number((await db.cluster.query<{ s: string }>('SELECT pg_database_size($1::name)::text AS s', [database])).rows[0]!.s);
+export async function measureRecovery(
+  db: BenchDb,
+  database: string,
+  dir: string,
+  sizeMb: number,
+  log: (line: string) => void,
+): Promise<RecoveryRow[]> {
+  const databaseBytes = Number(
+    (await db.cluster.query<{ s: string }>('SELECT pg_database_size($1::name)::text AS s', [database])).rows[0]!.s,
+  );
   await db.cluster.query('CHECKPOINT');
   const rows: RecoveryRow[] = [];
   for (const method of ['runbook', 'dump', 'snapshot'] as const) {
-    const row = method === 'runbook' ? await runbook(db, database, dir, sizeMb, databaseBytes) : await withActivities(db, database, dir, sizeMb, databaseBytes, method);
-    log(`  ${method.padEnd(8)} backup ${(row.backupMs / 1000).toFixed(1)} s, recovery ${(row.recoveryMs / 1000).toFixed(2)} s`);
+    const row =
+      method === 'runbook'
+        ? await runbook(db, database, dir, sizeMb, databaseBytes)
+        : await withActivities(db, database, dir, sizeMb, databaseBytes, method);
+    log(
+      `  ${method.padEnd(8)} backup ${(row.backupMs / 1000).toFixed(1)} s, recovery ${(row.recoveryMs / 1000).toFixed(2)} s`,
+    );
     rows.push(row);
     await db.cluster.query('CHECKPOINT');
   }

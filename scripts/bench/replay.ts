@@ -30,8 +30,14 @@ export async function activityCalls(handle: WorkflowHandle): Promise<ActivityCal
  * again is another database): the fingerprint gets this run's copy and runs beside the next calls
  * until the migration (or the dump) needs it, as the workflow runs it; the dump gets its facts.
  */
-export async function replay(calls: ActivityCall[], configPath: string): Promise<{ wallMs: number; steps: { name: string; ms: number }[] }> {
-  const activities = createActivities({ configPath, env: process.env }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+export async function replay(
+  calls: ActivityCall[],
+  configPath: string,
+): Promise<{ wallMs: number; steps: { name: string; ms: number }[] }> {
+  const activities = createActivities({ configPath, env: process.env }) as unknown as Record<
+    string,
+    (...a: unknown[]) => Promise<unknown>
+  >;
   const steps: { name: string; ms: number }[] = [];
   const started = Date.now();
   let copy: unknown;
@@ -49,7 +55,8 @@ export async function replay(calls: ActivityCall[], configPath: string): Promise
       continue;
     }
     if ((call.name === 'migrateDatabase' || call.name === 'dumpBackup') && fingerprinted) await fingerprinted;
-    const args = call.name === 'dumpBackup' && fingerprinted ? [{ ...input, backup: await fingerprinted }, ...rest] : call.args;
+    const args =
+      call.name === 'dumpBackup' && fingerprinted ? [{ ...input, backup: await fingerprinted }, ...rest] : call.args;
     const r = await timed(call.name, () => activities[call.name]!(...args));
     if (call.name === 'copyDatabaseForBackup') copy = r;
   }
@@ -57,7 +64,8 @@ export async function replay(calls: ActivityCall[], configPath: string): Promise
   return { wallMs: Date.now() - started, steps };
 }
 
-const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
+const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
 
 /**
  * Inside one run: the time from each activity's scheduling to its completion, summed (they run
@@ -70,7 +78,9 @@ export async function activityTime(handle: WorkflowHandle): Promise<{ activityMs
   for (const e of events) {
     if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), seconds(e.eventTime));
     const done = e.activityTaskCompletedEventAttributes;
-    if (done) activityMs += (seconds(e.eventTime) - (scheduled.get(String(done.scheduledEventId)) ?? seconds(e.eventTime))) * 1000;
+    if (done)
+      activityMs +=
+        (seconds(e.eventTime) - (scheduled.get(String(done.scheduledEventId)) ?? seconds(e.eventTime))) * 1000;
   }
   const workflowMs = (seconds(events.at(-1)?.eventTime) - seconds(events[0]?.eventTime)) * 1000;
   return { activityMs: Math.round(activityMs), workflowMs: Math.round(workflowMs) };
@@ -94,11 +104,17 @@ export async function statisticsWaitMs(handle: WorkflowHandle): Promise<{ ms: nu
   for (const e of events) {
     const a = e.activityTaskScheduledEventAttributes;
     const name = a?.activityType?.name;
-    if (a && name && WRITE_READINGS.has(name)) calls.set(String(e.eventId), { name, input: defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) });
+    if (a && name && WRITE_READINGS.has(name))
+      calls.set(String(e.eventId), { name, input: defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) });
     const done = e.activityTaskCompletedEventAttributes;
     const call = done && calls.get(String(done.scheduledEventId));
     if (!call) continue;
-    const result = (done.result?.payloads?.[0] ? defaultPayloadConverter.fromPayload(done.result.payloads[0]) : {}) as { stopped?: boolean; counters?: unknown; point?: { sleptMs: number }; sleptMs?: number };
+    const result = (done.result?.payloads?.[0] ? defaultPayloadConverter.fromPayload(done.result.payloads[0]) : {}) as {
+      stopped?: boolean;
+      counters?: unknown;
+      point?: { sleptMs: number };
+      sleptMs?: number;
+    };
     const point = result.point ?? (typeof result.sleptMs === 'number' ? { sleptMs: result.sleptMs } : undefined);
     if (point) {
       ms += point.sleptMs;

@@ -9,10 +9,43 @@ import type pg from 'pg';
 import { FARM_CHAT_DIR } from '../lib/farmChat.js';
 
 const CROPS = ['corn', 'soybeans', 'wheat', 'barley', 'canola', 'alfalfa', 'sunflowers', 'sorghum', 'oats', 'cotton'];
-const PLACES = ['north pivot', 'east block', 'creek field', 'home quarter', 'river bottom', 'west 80', 'hill field', 'south section', 'old orchard', 'grain yard'];
-const MACHINES = ['sprayer 2', 'the planter', 'combine 1', 'the grain cart', 'tractor 4', 'the seed tender', 'the drone', 'the swather', 'pivot 3', 'the fuel truck'];
+const PLACES = [
+  'north pivot',
+  'east block',
+  'creek field',
+  'home quarter',
+  'river bottom',
+  'west 80',
+  'hill field',
+  'south section',
+  'old orchard',
+  'grain yard',
+];
+const MACHINES = [
+  'sprayer 2',
+  'the planter',
+  'combine 1',
+  'the grain cart',
+  'tractor 4',
+  'the seed tender',
+  'the drone',
+  'the swather',
+  'pivot 3',
+  'the fuel truck',
+];
 const PEOPLE = ['Ana', 'Ben', 'Carla', 'Diego', 'Emma', 'Felipe', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Lucía', 'Mateo'];
-const STATES = ['patchy', 'good', 'dry', 'waterlogged', 'ahead of schedule', 'behind', 'yellowing at the edges', 'even', 'stressed', 'ready'];
+const STATES = [
+  'patchy',
+  'good',
+  'dry',
+  'waterlogged',
+  'ahead of schedule',
+  'behind',
+  'yellowing at the edges',
+  'even',
+  'stressed',
+  'ready',
+];
 const TEMPLATES: ((w: (list: string[]) => string, n: () => number) => string)[] = [
   (w, n) => `Moisture at the ${w(PLACES)} is down to ${10 + (n() % 25)}%.`,
   (w) => `${cap(w(MACHINES))} is back from the shop.`,
@@ -24,7 +57,8 @@ const TEMPLATES: ((w: (list: string[]) => string, n: () => number) => string)[] 
   (w) => `${cap(w(MACHINES))} lost GPS again near the ${w(PLACES)}.`,
   (w, n) => `${w(PEOPLE)}, can you move ${w(MACHINES)} to the ${w(PLACES)} before ${5 + (n() % 7)} pm?`,
   (w, n) => `Yield on the ${w(PLACES)} came in at ${40 + (n() % 180)} bu/ac for the ${w(CROPS)}.`,
-  (w, n) => `Ordered ${2 + (n() % 30)} tons of fertilizer for the ${w(CROPS)}, delivery on ${['Tuesday', 'Thursday', 'Friday'][n() % 3]}.`,
+  (w, n) =>
+    `Ordered ${2 + (n() % 30)} tons of fertilizer for the ${w(CROPS)}, delivery on ${['Tuesday', 'Thursday', 'Friday'][n() % 3]}.`,
   (w) => `The ${w(CROPS)} on the ${w(PLACES)} look ${w(STATES)} after the rain.`,
   (w, n) => `Rain gauge at the ${w(PLACES)} says ${1 + (n() % 60)} mm since last night.`,
   (w) => `${w(PEOPLE)} says ${w(MACHINES)} needs new tires before spraying the ${w(CROPS)}.`,
@@ -69,7 +103,8 @@ export interface FillResult {
   durationMs: number;
 }
 
-const databaseSize = async (c: pg.ClientBase) => Number((await c.query<{ s: string }>('SELECT pg_database_size(current_database()) AS s')).rows[0]!.s);
+const databaseSize = async (c: pg.ClientBase) =>
+  Number((await c.query<{ s: string }>('SELECT pg_database_size(current_database()) AS s')).rows[0]!.s);
 
 const MESSAGE_BATCH_SQL = `INSERT INTO messages ("userId", body, "createdAt")
   SELECT $1::int + (g * 7919) % ($2::int - $1::int + 1),
@@ -86,7 +121,10 @@ const MESSAGE_BATCH_SQL = `INSERT INTO messages ("userId", body, "createdAt")
  * key are dropped while most rows load (random inserts into that index and a lookup per row are
  * what makes a bulk load slow) and rebuilt from the migration's own definitions.
  */
-export async function fillFarmChatDatabase(c: pg.ClientBase, o: { targetBytes: number; onProgress?: (sizeBytes: number, messages: number) => void }): Promise<FillResult> {
+export async function fillFarmChatDatabase(
+  c: pg.ClientBase,
+  o: { targetBytes: number; onProgress?: (sizeBytes: number, messages: number) => void },
+): Promise<FillResult> {
   const started = Date.now();
   await c.query('SET synchronous_commit = off');
   await c.query("SET maintenance_work_mem = '256MB'");
@@ -102,7 +140,11 @@ export async function fillFarmChatDatabase(c: pg.ClientBase, o: { targetBytes: n
          FROM generate_series(1, $1::int) g
        RETURNING id)
      SELECT min(id) AS lo, max(id) AS hi FROM ins`,
-    [userCount, PEOPLE, ['Miller', 'Souza', 'Schmidt', 'García', 'Olsen', 'Rossi', 'Nguyen', 'Keller', 'Duarte', 'Haddad', 'Novak']],
+    [
+      userCount,
+      PEOPLE,
+      ['Miller', 'Souza', 'Schmidt', 'García', 'Olsen', 'Rossi', 'Nguyen', 'Keller', 'Duarte', 'Haddad', 'Novak'],
+    ],
   );
   const { lo, hi } = rows[0]!;
   const deferred = await c.query<{ name: string; def: string; kind: 'index' | 'constraint' }>(
@@ -110,7 +152,8 @@ export async function fillFarmChatDatabase(c: pg.ClientBase, o: { targetBytes: n
      UNION ALL
      SELECT conname, 'ALTER TABLE messages ADD CONSTRAINT "' || conname || '" ' || pg_get_constraintdef(oid), 'constraint' FROM pg_constraint WHERE conrelid = 'messages'::regclass AND contype = 'f'`,
   );
-  for (const d of deferred.rows) await c.query(d.kind === 'index' ? `DROP INDEX "${d.name}"` : `ALTER TABLE messages DROP CONSTRAINT "${d.name}"`);
+  for (const d of deferred.rows)
+    await c.query(d.kind === 'index' ? `DROP INDEX "${d.name}"` : `ALTER TABLE messages DROP CONSTRAINT "${d.name}"`);
 
   let messages = 0;
   let size = await databaseSize(c);

@@ -24,7 +24,8 @@ export interface Baseline {
   appPid: number;
 }
 
-export const schemaDump = async (url: string, pgBinDir: string) => (await run(pgDumpSchema(join(pgBinDir, 'pg_dump'), parseDatabaseUrl(url)))).stdout;
+export const schemaDump = async (url: string, pgBinDir: string) =>
+  (await run(pgDumpSchema(join(pgBinDir, 'pg_dump'), parseDatabaseUrl(url)))).stdout;
 
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
@@ -44,7 +45,9 @@ export async function databaseState(url: string, pgBinDir: string): Promise<Data
 async function tableColumns(c: pg.ClientBase, table: string): Promise<string[]> {
   const [schema, name] = table.split('.') as [string, string];
   const { rows } = await c.query<{ column_name: string }>(
-    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position', [schema, name]);
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+    [schema, name],
+  );
   return rows.map((r) => r.column_name);
 }
 
@@ -53,7 +56,8 @@ export async function projectedChecksum(c: pg.ClientBase, table: string, columns
   const [schema, name] = table.split('.') as [string, string];
   const { rows } = await c.query<{ checksum: string | null; n: string }>(
     `SELECT count(*) AS n, md5(string_agg(h, '' ORDER BY h)) AS checksum
-       FROM (SELECT md5(ROW(${columns.map(quoteIdent).join(', ')})::text) AS h FROM ${quoteIdent(schema)}.${quoteIdent(name)}) s`);
+       FROM (SELECT md5(ROW(${columns.map(quoteIdent).join(', ')})::text) AS h FROM ${quoteIdent(schema)}.${quoteIdent(name)}) s`,
+  );
   return `${rows[0]!.n}:${rows[0]!.checksum ?? 'empty'}`;
 }
 
@@ -77,19 +81,37 @@ export async function captureBaseline(prod: FarmChatProduction, pgBinDir: string
  * Runs `fn` on the database with the given smoke rows (and anything `extraDeletes` names) taken
  * out inside a transaction that is rolled back: nothing is changed. Reports what it took out.
  */
-export async function withoutRows<T>(url: string, smoke: SmokeRows, extraDeletes: [sql: string, params: unknown[]][], fn: (c: pg.Client) => Promise<T>): Promise<{ result: T; users: string[]; messages: number; messagesWithOtherBodies: number }> {
+export async function withoutRows<T>(
+  url: string,
+  smoke: SmokeRows,
+  extraDeletes: [sql: string, params: unknown[]][],
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<{ result: T; users: string[]; messages: number; messagesWithOtherBodies: number }> {
   return withClient(url, async (c) => {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     try {
-      const users = (await c.query<{ id: number; email: string }>('SELECT id, email FROM users WHERE email = ANY($1)', [smoke.emails])).rows;
+      const users = (
+        await c.query<{ id: number; email: string }>('SELECT id, email FROM users WHERE email = ANY($1)', [
+          smoke.emails,
+        ])
+      ).rows;
       const ids = users.map((u) => u.id);
-      const m = (await c.query<{ all: string; expected: string }>(
-        `SELECT count(*) AS all, count(*) FILTER (WHERE body = ANY($2)) AS expected FROM messages WHERE "userId" = ANY($1)`, [ids, smoke.bodies])).rows[0]!;
+      const m = (
+        await c.query<{ all: string; expected: string }>(
+          `SELECT count(*) AS all, count(*) FILTER (WHERE body = ANY($2)) AS expected FROM messages WHERE "userId" = ANY($1)`,
+          [ids, smoke.bodies],
+        )
+      ).rows[0]!;
       await c.query('DELETE FROM messages WHERE "userId" = ANY($1)', [ids]);
       await c.query('DELETE FROM users WHERE id = ANY($1)', [ids]);
       for (const [sql, params] of extraDeletes) await c.query(sql, params);
       const result = await fn(c);
-      return { result, users: users.map((u) => u.email), messages: Number(m.expected), messagesWithOtherBodies: Number(m.all) - Number(m.expected) };
+      return {
+        result,
+        users: users.map((u) => u.email),
+        messages: Number(m.expected),
+        messagesWithOtherBodies: Number(m.all) - Number(m.expected),
+      };
     } finally {
       await c.query('ROLLBACK');
     }

@@ -61,7 +61,9 @@ export interface EndStateFacts {
 export async function dependencyProblems(appDir: string): Promise<string[]> {
   const lockFile = join(appDir, 'package-lock.json');
   if (!existsSync(lockFile)) return ['no package-lock.json'];
-  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { packages?: Record<string, { version?: string; optional?: boolean; link?: boolean }> };
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as {
+    packages?: Record<string, { version?: string; optional?: boolean; link?: boolean }>;
+  };
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
     if (!key.startsWith('node_modules/') || entry.link) continue;
@@ -88,19 +90,31 @@ async function gitProblems(prod: FarmChatProduction, commit: string, name: strin
 }
 
 /** The app as users see it: the release's version, restarted or not, maintenance off, the deployment's checks passing. */
-async function appProblems(prod: FarmChatProduction, o: { version: string; satshot: boolean; restarted: boolean; baselinePid: number; checkRunId: string }): Promise<string[]> {
+async function appProblems(
+  prod: FarmChatProduction,
+  o: { version: string; satshot: boolean; restarted: boolean; baselinePid: number; checkRunId: string },
+): Promise<string[]> {
   const problems: string[] = [];
-  const health = await fetch(`${prod.baseUrl}/health`, { signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, json: (await r.json().catch(() => ({}))) as { version?: string } })).catch((e: Error) => ({ status: 0, json: { error: e.message } as { version?: string } }));
-  if (health.status !== 200 || health.json.version !== o.version) problems.push(`app: /health ${health.status} ${JSON.stringify(health.json)}, expected 200 version ${o.version}`);
-  const satshot = (await fetch(`${prod.baseUrl}/integrations/satshot`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined))?.status;
-  if (satshot !== (o.satshot ? 200 : 404)) problems.push(`app: /integrations/satshot answered ${satshot}, expected ${o.satshot ? 200 : 404}`);
+  const health = await fetch(`${prod.baseUrl}/health`, { signal: AbortSignal.timeout(10_000) })
+    .then(async (r) => ({ status: r.status, json: (await r.json().catch(() => ({}))) as { version?: string } }))
+    .catch((e: Error) => ({ status: 0, json: { error: e.message } as { version?: string } }));
+  if (health.status !== 200 || health.json.version !== o.version)
+    problems.push(`app: /health ${health.status} ${JSON.stringify(health.json)}, expected 200 version ${o.version}`);
+  const satshot = (
+    await fetch(`${prod.baseUrl}/integrations/satshot`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined)
+  )?.status;
+  if (satshot !== (o.satshot ? 200 : 404))
+    problems.push(`app: /integrations/satshot answered ${satshot}, expected ${o.satshot ? 200 : 404}`);
   if (existsSync(join(prod.runDir, 'maintenance'))) problems.push('app: still in maintenance (writes paused)');
   const pid = appPid(prod);
   if (o.restarted && pid === o.baselinePid) problems.push(`app: not restarted (pid ${pid} as before)`);
-  if (!o.restarted && pid !== o.baselinePid) problems.push(`app: restarted (pid ${o.baselinePid} → ${pid}) though nothing was deployed`);
+  if (!o.restarted && pid !== o.baselinePid)
+    problems.push(`app: restarted (pid ${o.baselinePid} → ${pid}) though nothing was deployed`);
   // The deployment's own checks (the release's manifest included), without the maintenance bypass: writes must be open.
   const manifestFile = join(prod.appDir, '.safe-deploy.json');
-  const manifestChecks = existsSync(manifestFile) ? releaseManifestSchema.parse(JSON.parse(readFileSync(manifestFile, 'utf8'))).checks : [];
+  const manifestChecks = existsSync(manifestFile)
+    ? releaseManifestSchema.parse(JSON.parse(readFileSync(manifestFile, 'utf8'))).checks
+    : [];
   const results = await runHttpChecks(prod.baseUrl, [...FARM_CHAT_CHECKS, ...manifestChecks], o.checkRunId);
   for (const r of results.filter((x) => !x.ok)) problems.push(`app: check ${r.name} failed: ${r.detail}`);
   return problems;
@@ -109,35 +123,53 @@ async function appProblems(prod: FarmChatProduction, o: { version: string; satsh
 /** The report says what happened, as expected. */
 function reportProblems(report: DeploymentReport, e: Expectation): string[] {
   const problems: string[] = [];
-  if (report.outcome !== e.outcome) return [`outcome ${report.outcome}, expected ${e.outcome}${report.error ? ` (${report.error.type} at ${report.error.step}: ${report.error.message.slice(0, 300)})` : ''}`];
+  if (report.outcome !== e.outcome)
+    return [
+      `outcome ${report.outcome}, expected ${e.outcome}${report.error ? ` (${report.error.type} at ${report.error.step}: ${report.error.message.slice(0, 300)})` : ''}`,
+    ];
   const decisions = report.decisions.map((d) => `${d.gate} ${d.decision}${d.by ? ` by ${d.by}` : ''}`);
   const expectedDecisions = e.decided ? [`${e.decided.gate} ${e.decided.decision} by faults`] : [];
-  if (JSON.stringify(decisions) !== JSON.stringify(expectedDecisions)) problems.push(`report: decisions ${JSON.stringify(decisions)}, expected ${JSON.stringify(expectedDecisions)}`);
-  if (e.writesNeverPaused && (report.writes || report.steps.some((s) => s.name === 'stop-writes'))) problems.push(`report: writes were paused (${report.steps.find((s) => s.name === 'stop-writes')?.status ?? 'report.writes'}), expected never`);
+  if (JSON.stringify(decisions) !== JSON.stringify(expectedDecisions))
+    problems.push(`report: decisions ${JSON.stringify(decisions)}, expected ${JSON.stringify(expectedDecisions)}`);
+  if (e.writesNeverPaused && (report.writes || report.steps.some((s) => s.name === 'stop-writes')))
+    problems.push(
+      `report: writes were paused (${report.steps.find((s) => s.name === 'stop-writes')?.status ?? 'report.writes'}), expected never`,
+    );
   if (e.rehearsed) {
     const rehearse = report.steps.findLast((s) => s.name === 'rehearse');
     const pause = report.steps.find((s) => s.name === 'stop-writes');
-    if (!report.rehearsal || rehearse?.status !== 'ok') problems.push(`report: no rehearsal (step ${rehearse?.status ?? 'absent'})`);
+    if (!report.rehearsal || rehearse?.status !== 'ok')
+      problems.push(`report: no rehearsal (step ${rehearse?.status ?? 'absent'})`);
     else if (!report.rehearsal.migrations.length) problems.push('report: the rehearsal migrated nothing');
-    if (rehearse && pause && pause.startedAt < rehearse.startedAt) problems.push('report: the rehearsal ran after writes paused');
+    if (rehearse && pause && pause.startedAt < rehearse.startedAt)
+      problems.push('report: the rehearsal ran after writes paused');
   }
   if (e.outcome === 'deployed') {
     if (report.error) problems.push(`report: error ${report.error.type} on a deployed outcome`);
     const bad = report.steps.filter((s) => s.status !== 'ok' && s.status !== 'skipped');
     if (bad.length) problems.push(`report: steps not ok: ${bad.map((s) => `${s.name} ${s.status}`).join(', ')}`);
     if (report.checks.some((c) => !c.ok)) problems.push('report: a check failed');
-    if (JSON.stringify(report.migrations?.applied) !== JSON.stringify(report.migrations?.pending)) problems.push(`report: migrations applied ${JSON.stringify(report.migrations?.applied)}, pending were ${JSON.stringify(report.migrations?.pending)}`);
+    if (JSON.stringify(report.migrations?.applied) !== JSON.stringify(report.migrations?.pending))
+      problems.push(
+        `report: migrations applied ${JSON.stringify(report.migrations?.applied)}, pending were ${JSON.stringify(report.migrations?.pending)}`,
+      );
     return problems;
   }
-  if (e.errorType && report.error?.type !== e.errorType) problems.push(`report: error type ${report.error?.type}, expected ${e.errorType}`);
-  if (e.errorStep && report.error?.step !== e.errorStep) problems.push(`report: error at ${report.error?.step}, expected ${e.errorStep}`);
+  if (e.errorType && report.error?.type !== e.errorType)
+    problems.push(`report: error type ${report.error?.type}, expected ${e.errorType}`);
+  if (e.errorStep && report.error?.step !== e.errorStep)
+    problems.push(`report: error at ${report.error?.step}, expected ${e.errorStep}`);
   if (e.outcome === 'rolled-back') {
     const r = report.rollback;
     if (!r?.verified) problems.push('report: rollback not verified');
     if (r?.leftForHumans.length) problems.push(`report: left for humans: ${r.leftForHumans.join('; ')}`);
     if (r?.checks.some((c) => !c.ok) || !r?.checks.length) problems.push('report: rollback checks missing or failed');
-    if (e.databaseRestored !== undefined && (r?.strategy === 'restore-database') !== e.databaseRestored) problems.push(`report: database restore ${r?.strategy ?? 'not done'}, expected ${e.databaseRestored ? 'restore-database' : 'none'}`);
-    if (e.databaseRestored && e.restoredFrom && r?.restoredFrom !== e.restoredFrom) problems.push(`report: restored from ${r?.restoredFrom ?? 'nothing'}, expected the ${e.restoredFrom}`);
+    if (e.databaseRestored !== undefined && (r?.strategy === 'restore-database') !== e.databaseRestored)
+      problems.push(
+        `report: database restore ${r?.strategy ?? 'not done'}, expected ${e.databaseRestored ? 'restore-database' : 'none'}`,
+      );
+    if (e.databaseRestored && e.restoredFrom && r?.restoredFrom !== e.restoredFrom)
+      problems.push(`report: restored from ${r?.restoredFrom ?? 'nothing'}, expected the ${e.restoredFrom}`);
   }
   return problems;
 }
@@ -160,17 +192,23 @@ async function backupProblems(report: DeploymentReport, method: 'dump' | 'snapsh
   if (!b.path) return [...problems, 'backup: the report names no dump'];
   const found = await fingerprintPath(b.path).catch(() => undefined);
   if (!found) problems.push(`backup: the dump ${b.path} is missing`);
-  else if (found.sha256 !== b.sha256 || found.sizeBytes !== b.sizeBytes) problems.push(`backup: the dump is ${found.sizeBytes} bytes, sha256 ${found.sha256.slice(0, 12)}; the report says ${b.sizeBytes} bytes, ${b.sha256?.slice(0, 12)}`);
+  else if (found.sha256 !== b.sha256 || found.sizeBytes !== b.sizeBytes)
+    problems.push(
+      `backup: the dump is ${found.sizeBytes} bytes, sha256 ${found.sha256.slice(0, 12)}; the report says ${b.sizeBytes} bytes, ${b.sha256?.slice(0, 12)}`,
+    );
   if (!existsSync(`${b.path}.json`)) problems.push('backup: no description (.json) beside the dump');
   const mine = `-${createHash('sha256').update(report.deploymentId).digest('hex').slice(0, 16)}.`;
-  for (const name of readdirSync(dirname(b.path)).filter((n) => n.startsWith('partial-') && n.includes(mine))) problems.push(`backup: a partial dump of the deployment is left: ${name}`);
+  for (const name of readdirSync(dirname(b.path)).filter((n) => n.startsWith('partial-') && n.includes(mine)))
+    problems.push(`backup: a partial dump of the deployment is left: ${name}`);
   return problems;
 }
 
 /** Databases the deployment makes only for a while (the rehearsal's copy): none may be left. */
 async function scratchProblems(prod: FarmChatProduction, deploymentId: string): Promise<string[]> {
   const name = ownDatabaseName(parseDatabaseUrl(prod.databaseUrl).database, deploymentId, 'rehearsal-copy');
-  const { rows } = await withClient(prod.databaseUrl, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+  const { rows } = await withClient(prod.databaseUrl, (c) =>
+    c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]),
+  );
   return rows.length ? [`database: the rehearsal copy ${name} is left`] : [];
 }
 
@@ -193,35 +231,52 @@ export async function endStateProblems(o: {
   if (problems.length && problems[0]!.startsWith('outcome')) return problems; // the rest would only repeat it
   const deployed = e.outcome === 'deployed';
   const verificationRun = `${report.deploymentId}-${deployed ? 'verify' : 'rollback'}`;
-  const runs = expectedSmokeRuns(o.facts.verifications, e.outcome === 'aborted' ? [] : [verificationRun], o.earlierCheckRunIds ?? []);
+  const runs = expectedSmokeRuns(
+    o.facts.verifications,
+    e.outcome === 'aborted' ? [] : [verificationRun],
+    o.earlierCheckRunIds ?? [],
+  );
   const smoke: SmokeRows = { emails: runs.map((r) => r.email), bodies: runs.map((r) => r.body) };
   const dump = await schemaDump(prod.databaseUrl, o.pgBinDir);
 
   if (deployed) {
     // Data preserved: v1's columns of every row, once v2's migration row and the smoke rows are out.
     const known = baseline.state.migrations.map((m) => m.name);
-    const found = await withoutRows(prod.databaseUrl, smoke, [['DELETE FROM _prisma_migrations WHERE migration_name <> ALL($1::text[])', [known]]], async (c) => {
-      const diffs: string[] = [];
-      for (const [table, columns] of Object.entries(baseline.columns)) {
-        const now = await projectedChecksum(c, table, columns).catch((err: Error) => `error: ${err.message}`);
-        if (now !== baseline.projected[table]) diffs.push(`data: ${table} (v1 columns) ${now}, before ${baseline.projected[table]}`);
-      }
-      return diffs;
-    });
+    const found = await withoutRows(
+      prod.databaseUrl,
+      smoke,
+      [['DELETE FROM _prisma_migrations WHERE migration_name <> ALL($1::text[])', [known]]],
+      async (c) => {
+        const diffs: string[] = [];
+        for (const [table, columns] of Object.entries(baseline.columns)) {
+          const now = await projectedChecksum(c, table, columns).catch((err: Error) => `error: ${err.message}`);
+          if (now !== baseline.projected[table])
+            diffs.push(`data: ${table} (v1 columns) ${now}, before ${baseline.projected[table]}`);
+        }
+        return diffs;
+      },
+    );
     problems.push(...found.result, ...smokeProblems(found, runs));
     const now = await withClient(prod.databaseUrl, (c) => captureState(c, dump));
     if (now.schemaSha256 !== o.v2Reference.schemaSha256) problems.push('schema: differs from the v2 reference');
-    const migrations = (s: DatabaseState) => JSON.stringify(s.migrations.map((m) => [m.name, m.checksum, m.finished, m.rolledBack]));
-    if (migrations(now) !== migrations(o.v2Reference)) problems.push(`migrations: ${migrations(now)}, expected ${migrations(o.v2Reference)}`);
+    const migrations = (s: DatabaseState) =>
+      JSON.stringify(s.migrations.map((m) => [m.name, m.checksum, m.finished, m.rolledBack]));
+    if (migrations(now) !== migrations(o.v2Reference))
+      problems.push(`migrations: ${migrations(now)}, expected ${migrations(o.v2Reference)}`);
     const tables = (s: DatabaseState) => s.tables.map((t) => t.name).join(',');
-    if (tables(now) !== tables(o.v2Reference)) problems.push(`tables: ${tables(now)}, expected ${tables(o.v2Reference)}`);
+    if (tables(now) !== tables(o.v2Reference))
+      problems.push(`tables: ${tables(now)}, expected ${tables(o.v2Reference)}`);
     for (const t of o.v2Reference.tables.filter((x) => !(x.name in baseline.columns))) {
       const n = now.tables.find((x) => x.name === t.name);
-      if (n?.rows !== t.rows || n?.checksum !== t.checksum) problems.push(`data: new table ${t.name} holds ${n?.rows} rows, expected ${t.rows}`);
+      if (n?.rows !== t.rows || n?.checksum !== t.checksum)
+        problems.push(`data: new table ${t.name} holds ${n?.rows} rows, expected ${t.rows}`);
     }
   } else {
     const found = await withoutRows(prod.databaseUrl, smoke, [], (c) => captureState(c, dump));
-    problems.push(...diffStates(baseline.state, found.result).map((d) => `database: ${d}`), ...smokeProblems(found, runs));
+    problems.push(
+      ...diffStates(baseline.state, found.result).map((d) => `database: ${d}`),
+      ...smokeProblems(found, runs),
+    );
   }
 
   if (deployed && e.backupMethod) problems.push(...(await backupProblems(report, e.backupMethod)));
@@ -232,6 +287,14 @@ export async function endStateProblems(o: {
   problems.push(...(await dependencyProblems(prod.appDir)).slice(0, 5).map((p) => `node_modules: ${p}`));
   const xml2js = existsSync(join(prod.appDir, 'node_modules', 'xml2js', 'package.json'));
   if (xml2js !== deployed) problems.push(`node_modules: xml2js ${xml2js ? 'present' : 'absent'}`);
-  problems.push(...(await appProblems(prod, { version: deployed ? '2.0.0' : '1.0.0', satshot: deployed, restarted: e.outcome !== 'aborted', baselinePid: baseline.appPid, checkRunId: o.checkRunId })));
+  problems.push(
+    ...(await appProblems(prod, {
+      version: deployed ? '2.0.0' : '1.0.0',
+      satshot: deployed,
+      restarted: e.outcome !== 'aborted',
+      baselinePid: baseline.appPid,
+      checkRunId: o.checkRunId,
+    })),
+  );
   return problems;
 }

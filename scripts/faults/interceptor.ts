@@ -12,16 +12,33 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { INJECTED_FAULT_TYPE, MID_WORK_KINDS, planMatches, readFaultPlan, type FaultPlan, type MarkerEvent } from './plan.js';
+import {
+  INJECTED_FAULT_TYPE,
+  MID_WORK_KINDS,
+  planMatches,
+  readFaultPlan,
+  type FaultPlan,
+  type MarkerEvent,
+} from './plan.js';
 
 export function faultInterceptors(planFile: string): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
         const plan = existsSync(planFile) ? readFaultPlan(planFile) : undefined; // no file: no fault (between cases)
-        if (!plan || ctx.info.attempt !== 1 || !planMatches(plan, ctx.info.activityType, input.args[0])) return next(input);
+        if (!plan || ctx.info.attempt !== 1 || !planMatches(plan, ctx.info.activityType, input.args[0]))
+          return next(input);
         const mark = (event: MarkerEvent) =>
-          appendFileSync(plan.markerFile, JSON.stringify({ event, activity: ctx.info.activityType, attempt: ctx.info.attempt, pid: process.pid, at: Date.now() }) + '\n');
+          appendFileSync(
+            plan.markerFile,
+            JSON.stringify({
+              event,
+              activity: ctx.info.activityType,
+              attempt: ctx.info.attempt,
+              pid: process.pid,
+              at: Date.now(),
+            }) + '\n',
+          );
         mark('started');
         let result: unknown;
         try {

@@ -11,7 +11,18 @@
  * Prisma (what "the v2 schema" must look like).
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -20,7 +31,17 @@ import { run } from '../../src/exec/run.js';
 import { workflowsPath } from '../../src/worker.js';
 import { killServer, readClusterState, startCluster, startServer, stopCluster } from '../lib/cluster.js';
 import { startDevServer, stopProcess } from '../lib/devServer.js';
-import { buildFarmChatOrigin, checkoutFarmChat, FARM_CHAT_FAKE_ENV, createFarmChatProduction, migrateFarmChat, runAppctl, waitForFarmChatHealth, type FarmChatOrigin, type FarmChatProduction } from '../lib/farmChat.js';
+import {
+  buildFarmChatOrigin,
+  checkoutFarmChat,
+  FARM_CHAT_FAKE_ENV,
+  createFarmChatProduction,
+  migrateFarmChat,
+  runAppctl,
+  waitForFarmChatHealth,
+  type FarmChatOrigin,
+  type FarmChatProduction,
+} from '../lib/farmChat.js';
 import { farmChatWorkerConfig } from '../lib/farmChatConfig.js';
 import { startPgCluster, stopPgCluster, type PgCluster } from '../lib/pgCluster.js';
 import { freePort } from '../lib/ports.js';
@@ -139,7 +160,10 @@ export async function stopLeftovers(dir: string): Promise<boolean> {
  * workflow again. The cluster: the server `npm run cluster` runs (built when missing), its state
  * folder in the lab's, its history in its own throwaway PostgreSQL.
  */
-async function startLabServer(kind: 'dev' | 'cluster', o: { dir: string; logDir: string; cli: string; log: (line: string) => void; state: LabState; save: () => void }): Promise<DevServerControl> {
+async function startLabServer(
+  kind: 'dev' | 'cluster',
+  o: { dir: string; logDir: string; cli: string; log: (line: string) => void; state: LabState; save: () => void },
+): Promise<DevServerControl> {
   if (kind === 'cluster') {
     const stateDir = join(o.dir, 'temporal-cluster');
     const tools = await ensureTemporalServer(projectRoot(), o.log);
@@ -162,7 +186,12 @@ async function startLabServer(kind: 'dev' | 'cluster', o: { dir: string; logDir:
     };
   }
   const port = await freePort();
-  const serverOptions = { cli: o.cli, port, dbFile: join(o.dir, 'temporal.db'), logFile: join(o.logDir, 'temporal.log') };
+  const serverOptions = {
+    cli: o.cli,
+    port,
+    dbFile: join(o.dir, 'temporal.db'),
+    logFile: join(o.logDir, 'temporal.log'),
+  };
   let serverPid = (await startDevServer(serverOptions)).pid;
   const stop = () => stopProcess(serverPid, 30_000);
   o.state.serverPid = serverPid;
@@ -211,7 +240,13 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     log(`PostgreSQL on ${cluster.port}`);
 
     const origin = await buildFarmChatOrigin(join(dir, 'origin.git'));
-    const first = await createFarmChatProduction({ origin, rootDir: join(dir, 'production'), databaseUrl: firstUrl, port: await freePort(), seed: o.seed });
+    const first = await createFarmChatProduction({
+      origin,
+      rootDir: join(dir, 'production'),
+      databaseUrl: firstUrl,
+      port: await freePort(),
+      seed: o.seed,
+    });
     state.prods.push(first);
     save();
     cleanups.push(async () => void (await runAppctl(first, 'stop').catch(() => undefined)));
@@ -226,40 +261,83 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     // own; a releases+snapshot one as safe-deploy lays it out: repo/ (a mirror of the origin),
     // releases/<time>-<sha>/ (v1, a shared clone with v1's node_modules) and current → it.
     const setups = o.setups ?? Array.from({ length: o.stations ?? 1 }, () => SETUPS_IN_PLACE);
-    if (setups[0] !== SETUPS_IN_PLACE) throw new Error(`the lab's first station is ${SETUPS_IN_PLACE}, not ${setups[0]}`);
+    if (setups[0] !== SETUPS_IN_PLACE)
+      throw new Error(`the lab's first station is ${SETUPS_IN_PLACE}, not ${setups[0]}`);
     const prods = [first];
     const clusters = [cluster];
     const v1Dump = join(dir, 'v1.dump');
-    await run({ file: join(tools.pgBinDir, 'pg_dump'), args: ['--format=custom', `--file=${v1Dump}`, '--no-password'], env: { PGHOST: cluster.host, PGPORT: String(cluster.port), PGUSER: cluster.superuser, PGPASSWORD: cluster.password, PGDATABASE: V1_TEMPLATE }, secrets: [cluster.password], timeoutMs: 300_000 });
+    await run({
+      file: join(tools.pgBinDir, 'pg_dump'),
+      args: ['--format=custom', `--file=${v1Dump}`, '--no-password'],
+      env: {
+        PGHOST: cluster.host,
+        PGPORT: String(cluster.port),
+        PGUSER: cluster.superuser,
+        PGPASSWORD: cluster.password,
+        PGDATABASE: V1_TEMPLATE,
+      },
+      secrets: [cluster.password],
+      timeoutMs: 300_000,
+    });
     for (let i = 1; i < setups.length; i++) {
       const database = `farm_chat_${String.fromCharCode(97 + i)}`;
       // Its own server, holding v1 (restored from the first's template, owners kept) and its own template of it.
       const own = await newCluster();
       await own.createAppDatabase(database, ROLE, password);
-      await run({ file: join(tools.pgBinDir, 'pg_restore'), args: ['--exit-on-error', '--no-password', `--dbname=${database}`, v1Dump], env: { PGHOST: own.host, PGPORT: String(own.port), PGUSER: own.superuser, PGPASSWORD: own.password }, secrets: [own.password], timeoutMs: 300_000 });
+      await run({
+        file: join(tools.pgBinDir, 'pg_restore'),
+        args: ['--exit-on-error', '--no-password', `--dbname=${database}`, v1Dump],
+        env: { PGHOST: own.host, PGPORT: String(own.port), PGUSER: own.superuser, PGPASSWORD: own.password },
+        secrets: [own.password],
+        timeoutMs: 300_000,
+      });
       await own.query(`CREATE DATABASE ${V1_TEMPLATE} TEMPLATE ${database} OWNER ${ROLE}`);
       clusters.push(own);
       const rootDir = join(dir, `production-${String.fromCharCode(97 + i)}`);
       const appPort = await freePort();
       const releases = setups[i] === 'releases+snapshot';
       const prod: FarmChatProduction = {
-        appDir: join(rootDir, releases ? 'current' : 'app'), layout: releases ? 'releases' : 'in-place', repository: first.repository, runDir: join(rootDir, 'run'), envFile: join(rootDir, 'app.env'),
-        port: appPort, baseUrl: `http://127.0.0.1:${appPort}`, databaseUrl: own.url(database, ROLE, password),
+        appDir: join(rootDir, releases ? 'current' : 'app'),
+        layout: releases ? 'releases' : 'in-place',
+        repository: first.repository,
+        runDir: join(rootDir, 'run'),
+        envFile: join(rootDir, 'app.env'),
+        port: appPort,
+        baseUrl: `http://127.0.0.1:${appPort}`,
+        databaseUrl: own.url(database, ROLE, password),
       };
       mkdirSync(rootDir, { recursive: true });
       if (releases) {
-        await run({ file: 'git', args: ['clone', '-q', '--mirror', origin.dir, join(rootDir, 'repo')], timeoutMs: 120_000 });
+        await run({
+          file: 'git',
+          args: ['clone', '-q', '--mirror', origin.dir, join(rootDir, 'repo')],
+          timeoutMs: 120_000,
+        });
         const v1Dir = join(rootDir, 'releases', `20260101000000-${origin.tags.v1!.slice(0, 12)}`);
         mkdirSync(join(rootDir, 'releases'));
-        await run({ file: 'git', args: ['clone', '-q', '--shared', '--no-checkout', join(rootDir, 'repo'), v1Dir], timeoutMs: 120_000 });
+        await run({
+          file: 'git',
+          args: ['clone', '-q', '--shared', '--no-checkout', join(rootDir, 'repo'), v1Dir],
+          timeoutMs: 120_000,
+        });
         await checkoutFarmChat(v1Dir, 'v1');
         await run({ file: 'cp', args: ['-a', v1NodeModules, join(v1Dir, 'node_modules')], timeoutMs: 300_000 });
         symlinkSync(v1Dir, prod.appDir);
       } else {
         await run({ file: 'cp', args: ['-a', first.appDir, prod.appDir], timeoutMs: 300_000 });
       }
-      const env = { ...parseEnvFile(readFileSync(first.envFile, 'utf8')), DATABASE_URL: prod.databaseUrl, PORT: String(appPort) };
-      writeFileSync(prod.envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+      const env = {
+        ...parseEnvFile(readFileSync(first.envFile, 'utf8')),
+        DATABASE_URL: prod.databaseUrl,
+        PORT: String(appPort),
+      };
+      writeFileSync(
+        prod.envFile,
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+        { mode: 0o600 },
+      );
       prods.push(prod);
       state.prods.push(prod);
       save();
@@ -269,7 +347,9 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       await runAppctl(prod, 'start');
       await waitForFarmChatHealth(prod);
     }
-    log(`farm-chat v1 in ${prods.length} production${prods.length > 1 ? 's' : ''}: ${prods.map((p, i) => `${p.baseUrl} (PostgreSQL on ${clusters[i]!.port})`).join(', ')}`);
+    log(
+      `farm-chat v1 in ${prods.length} production${prods.length > 1 ? 's' : ''}: ${prods.map((p, i) => `${p.baseUrl} (PostgreSQL on ${clusters[i]!.port})`).join(', ')}`,
+    );
 
     // v2's schema as the app's own Prisma makes it, on a copy of v1's database.
     await admin(`CREATE DATABASE ${V2_REFERENCE} TEMPLATE ${V1_TEMPLATE} OWNER ${ROLE}`);
@@ -281,26 +361,44 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     const referenceUrl = cluster.url(V2_REFERENCE, ROLE, password);
     await migrateFarmChat(referenceDir, referenceUrl);
     const v2Reference = await databaseState(referenceUrl, tools.pgBinDir);
-    log(`v2 reference: schema ${v2Reference.schemaSha256.slice(0, 12)}, migrations ${v2Reference.migrations.map((m) => m.name).join(', ')}`);
+    log(
+      `v2 reference: schema ${v2Reference.schemaSha256.slice(0, 12)}, migrations ${v2Reference.migrations.map((m) => m.name).join(', ')}`,
+    );
 
     // One worker config for every station: two environments each, of one production.
     const configPath = join(dir, 'safe-deploy.config.json');
     const environments = prods.map((_, i) => (i === 0 ? 'production' : `production-${String.fromCharCode(97 + i)}`));
     const rehearsed = (environment: string) => `${environment}-rehearsed`;
-    const apps = Object.assign({}, ...prods.flatMap((prod, i) => [false, true].map((rehearsal) => farmChatWorkerConfig(prod, {
-      backupDir: join(dir, 'backups'), pgBinDir: tools.pgBinDir, environment: rehearsal ? rehearsed(environments[i]!) : environments[i],
-      ...(setups[i] === 'releases+snapshot' ? { backup: { method: 'snapshot' } } : {}),
-      // The rollback cases reach their steps through v2-broken-migration failing on production:
-      // with the rehearsal on, it would be caught on a copy first (and the matrix is about faults).
-      // The rehearsal's own cases (cases.ts, `rehearsal`) deploy v2 through the second environment.
-      ...(rehearsal ? {} : { overrides: { rehearsal: { enabled: false } } }),
-    }).apps['farm-chat'])));
-    writeFileSync(configPath, JSON.stringify({ tools: { pgBinDir: tools.pgBinDir }, apps: { 'farm-chat': apps } }, null, 2) + '\n');
+    const apps = Object.assign(
+      {},
+      ...prods.flatMap((prod, i) =>
+        [false, true].map(
+          (rehearsal) =>
+            farmChatWorkerConfig(prod, {
+              backupDir: join(dir, 'backups'),
+              pgBinDir: tools.pgBinDir,
+              environment: rehearsal ? rehearsed(environments[i]!) : environments[i],
+              ...(setups[i] === 'releases+snapshot' ? { backup: { method: 'snapshot' } } : {}),
+              // The rollback cases reach their steps through v2-broken-migration failing on production:
+              // with the rehearsal on, it would be caught on a copy first (and the matrix is about faults).
+              // The rehearsal's own cases (cases.ts, `rehearsal`) deploy v2 through the second environment.
+              ...(rehearsal ? {} : { overrides: { rehearsal: { enabled: false } } }),
+            }).apps['farm-chat'],
+        ),
+      ),
+    );
+    writeFileSync(
+      configPath,
+      JSON.stringify({ tools: { pgBinDir: tools.pgBinDir }, apps: { 'farm-chat': apps } }, null, 2) + '\n',
+    );
 
     let workflowBundlePath = o.workflowBundlePath;
     if (!workflowBundlePath) {
       workflowBundlePath = join(dir, 'workflows.js');
-      const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: workflowsPath(),
+        logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+      });
       writeFileSync(workflowBundlePath, code);
     }
 
@@ -316,22 +414,32 @@ export async function createLab(o: LabOptions): Promise<Lab> {
       const database = i === 0 ? 'farm_chat' : `farm_chat_${name}`;
       const taskQueue = `safe-deploy-faults-${name}`;
       const planFile = join(dir, `plan-${name}.json`);
-      const worker = new FaultWorker({
-        TEMPORAL_ADDRESS: server.address, SAFE_DEPLOY_CONFIG: configPath, SAFE_DEPLOY_TASK_QUEUE: taskQueue,
-        SAFE_DEPLOY_WORKFLOW_BUNDLE: workflowBundlePath, [FAULT_PLAN_ENV]: planFile,
-      }, join(logDir, `worker-${name}.log`), (pid) => {
-        state.workerPids = [...state.workerPids.filter((p) => p !== pid), pid];
-        save();
-      });
+      const worker = new FaultWorker(
+        {
+          TEMPORAL_ADDRESS: server.address,
+          SAFE_DEPLOY_CONFIG: configPath,
+          SAFE_DEPLOY_TASK_QUEUE: taskQueue,
+          SAFE_DEPLOY_WORKFLOW_BUNDLE: workflowBundlePath,
+          [FAULT_PLAN_ENV]: planFile,
+        },
+        join(logDir, `worker-${name}.log`),
+        (pid) => {
+          state.workerPids = [...state.workerPids.filter((p) => p !== pid), pid];
+          save();
+        },
+      );
       await worker.start();
       cleanups.push(() => worker.stop());
       const v1Dir = prod.layout === 'releases' ? realpathSync(prod.appDir) : undefined;
       const dropLeftovers = async () => {
-        const { rows } = await own.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${database.replaceAll('_', '\\_')}\\_sd\\_%`]);
+        const { rows } = await own.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+          `${database.replaceAll('_', '\\_')}\\_sd\\_%`,
+        ]);
         for (const r of rows) await ownAdmin(`DROP DATABASE IF EXISTS ${quoteIdent(r.datname)} WITH (FORCE)`);
         if (v1Dir) {
           const releasesDir = join(v1Dir, '..');
-          for (const name of readdirSync(releasesDir)) if (join(releasesDir, name) !== v1Dir) rmSync(join(releasesDir, name), { recursive: true, force: true });
+          for (const name of readdirSync(releasesDir))
+            if (join(releasesDir, name) !== v1Dir) rmSync(join(releasesDir, name), { recursive: true, force: true });
         }
       };
       /** Code at v1: the working copy checked out (node_modules from the copy if they changed), or current pointed back at v1's release. */
@@ -343,7 +451,11 @@ export async function createLab(o: LabOptions): Promise<Lab> {
           renameSync(next, prod.appDir);
           return;
         }
-        await run({ file: 'git', args: ['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', 'v1'], cwd: prod.appDir });
+        await run({
+          file: 'git',
+          args: ['-c', 'advice.detachedHead=false', 'checkout', '-q', '-f', '--detach', 'v1'],
+          cwd: prod.appDir,
+        });
         await run({ file: 'git', args: ['clean', '-q', '-f', '-d'], cwd: prod.appDir });
         if ((await dependencyProblems(prod.appDir)).length > 0) {
           rmSync(join(prod.appDir, 'node_modules'), { recursive: true, force: true });
@@ -351,7 +463,17 @@ export async function createLab(o: LabOptions): Promise<Lab> {
         }
       };
       stations.push({
-        name, setup: setups[i]!, environment: environments[i]!, rehearsedEnvironment: rehearsed(environments[i]!), prod, cluster: own, database, taskQueue, planFile, worker, dropLeftovers,
+        name,
+        setup: setups[i]!,
+        environment: environments[i]!,
+        rehearsedEnvironment: rehearsed(environments[i]!),
+        prod,
+        cluster: own,
+        database,
+        taskQueue,
+        planFile,
+        worker,
+        dropLeftovers,
         async resetToV1() {
           const started = Date.now();
           await runAppctl(prod, 'stop');
@@ -368,18 +490,32 @@ export async function createLab(o: LabOptions): Promise<Lab> {
     }
 
     return {
-      dir, logDir, pgBinDir: tools.pgBinDir, server, cluster, origin, stations, client, v2Reference,
+      dir,
+      logDir,
+      pgBinDir: tools.pgBinDir,
+      server,
+      cluster,
+      origin,
+      stations,
+      client,
+      v2Reference,
       secrets: () => ({
         'database password': password,
         // Not SATSHOT_MCP_PORT: a port is configuration, and its four digits recur by chance as a
         // process id in the worker identities of a long history (seen: a false leak in CI).
         ...Object.fromEntries(Object.entries(FARM_CHAT_FAKE_ENV).filter(([name]) => name !== 'SATSHOT_MCP_PORT')),
-        ...Object.fromEntries(stations.map((st) => [`MAINTENANCE_BYPASS_TOKEN of ${st.name}`, parseEnvFile(readFileSync(st.prod.envFile, 'utf8')).MAINTENANCE_BYPASS_TOKEN ?? ''])),
+        ...Object.fromEntries(
+          stations.map((st) => [
+            `MAINTENANCE_BYPASS_TOKEN of ${st.name}`,
+            parseEnvFile(readFileSync(st.prod.envFile, 'utf8')).MAINTENANCE_BYPASS_TOKEN ?? '',
+          ]),
+        ),
       }),
       async close() {
         for (const c of cleanups.reverse()) await c().catch(() => undefined);
         // Keep what tells the story (logs, the dev server's history); drop the bulk (node_modules copies).
-        for (const name of readdirSync(dir)) if (name !== 'logs' && name !== 'temporal.db') rmSync(join(dir, name), { recursive: true, force: true });
+        for (const name of readdirSync(dir))
+          if (name !== 'logs' && name !== 'temporal.db') rmSync(join(dir, name), { recursive: true, force: true });
       },
     };
   } catch (err) {

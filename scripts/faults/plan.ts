@@ -7,7 +7,14 @@ import { z } from 'zod';
 
 export const FAULT_PLAN_ENV = 'SAFE_DEPLOY_FAULT_PLAN';
 
-export const FAULT_KINDS = ['error', 'kill-worker', 'restart-server', 'pg-outage', 'pg-restart-immediate', 'kill-worker-mid'] as const;
+export const FAULT_KINDS = [
+  'error',
+  'kill-worker',
+  'restart-server',
+  'pg-outage',
+  'pg-restart-immediate',
+  'kill-worker-mid',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
@@ -65,5 +72,8 @@ export function readMarkers(file: string): Marker[] {
   } catch {
     return [];
   }
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Marker);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Marker);
 }

@@ -1,6 +1,15 @@
 /** The fault worker as a process of its own: started, found with its children, killed like a crash. */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../lib/devServer.js';
@@ -25,20 +34,36 @@ export function faultWorkerScript(): string {
 }
 
 /** Starts a worker script, detached (its own process group), and waits until its log says `ready` (after what it logged before). */
-export async function startWorkerProcess(script: string, env: Record<string, string>, logFile: string, ready: string | ((pid: number) => string)): Promise<number> {
+export async function startWorkerProcess(
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  ready: string | ((pid: number) => string),
+): Promise<number> {
   const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   closeSync(out);
   child.unref();
   const pid = child.pid!;
   const line = typeof ready === 'string' ? ready : ready(pid);
   let exited = false;
-  child.once('exit', () => { exited = true; });
-  await waitUntil(`worker ${pid} (log: ${logFile})`, async () => {
-    if (exited) throw new Error(`worker ${pid} exited; see ${logFile}`);
-    return readFileSync(logFile, 'utf8').slice(before).includes(line);
-  }, 120_000, 100);
+  child.once('exit', () => {
+    exited = true;
+  });
+  await waitUntil(
+    `worker ${pid} (log: ${logFile})`,
+    async () => {
+      if (exited) throw new Error(`worker ${pid} exited; see ${logFile}`);
+      return readFileSync(logFile, 'utf8').slice(before).includes(line);
+    },
+    120_000,
+    100,
+  );
   return pid;
 }
 
@@ -75,7 +100,10 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-const pids = () => readdirSync('/proc').map(Number).filter((p) => Number.isInteger(p));
+const pids = () =>
+  readdirSync('/proc')
+    .map(Number)
+    .filter((p) => Number.isInteger(p));
 
 /**
  * Processes started after this was made, below `root`: cheap enough to poll every millisecond
@@ -95,7 +123,8 @@ export class NewProcesses {
       if (this.others.has(p) || p === root) continue;
       let at: number | undefined = p;
       for (let hops = 0; at !== undefined && at > 1 && at !== root && hops < 16; hops++) at = parentOf(at);
-      if (at === root) found.push(p); // ours: looked at again (a fork of the reaper becomes the command when it execs)
+      if (at === root)
+        found.push(p); // ours: looked at again (a fork of the reaper becomes the command when it execs)
       else if (at !== undefined) this.others.add(p);
     }
     return found;
@@ -122,11 +151,20 @@ export async function crashProcessTree(pid: number, spare: readonly number[] = [
     const tree = processTree(pid).filter((p) => !spare.includes(p) && !stopped.has(p));
     if (tree.length === 0) break;
     for (const p of tree) {
-      try { process.kill(p, 'SIGSTOP'); stopped.add(p); } catch { /* gone */ }
+      try {
+        process.kill(p, 'SIGSTOP');
+        stopped.add(p);
+      } catch {
+        /* gone */
+      }
     }
   }
   for (const p of stopped) {
-    try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   await waitUntil(`the killed worker tree of ${pid}`, async () => [...stopped].every((p) => !alive(p)), 10_000, 50);
   return [...stopped];
@@ -143,7 +181,11 @@ export function cmdline(pid: number): string[] {
 
 /** SIGKILL to `pid` alone (not its children: a worker killed by `kill -9` or the OOM killer); resolves once it is gone. */
 export async function killAlone(pid: number): Promise<void> {
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   await waitUntil(`the killed process ${pid}`, async () => !alive(pid), 10_000, 20);
 }
 
@@ -158,9 +200,14 @@ export async function survivors(pids: readonly number[], withinMs: number): Prom
 }
 
 let postgresUid: number | undefined;
-const serverUid = () => (postgresUid ??= (() => {
-  try { return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()); } catch { return -1; }
-})());
+const serverUid = () =>
+  (postgresUid ??= (() => {
+    try {
+      return Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    } catch {
+      return -1;
+    }
+  })());
 
 /**
  * Processes working on a station's production that nobody should be running: a process whose
@@ -169,7 +216,11 @@ const serverUid = () => (postgresUid ??= (() => {
  * app itself (`keep`, and what it started), the PostgreSQL server's own processes, and this one.
  * Once a deployment has ended, anything found is an orphan of a command.
  */
-export function stationProcesses(o: { rootDir: string; pgPort?: number; keep: readonly number[] }): { pid: number; argv: string }[] {
+export function stationProcesses(o: {
+  rootDir: string;
+  pgPort?: number;
+  keep: readonly number[];
+}): { pid: number; argv: string }[] {
   const root = realpathSync(o.rootDir);
   const kept = new Set(o.keep.flatMap((p) => processTree(p)));
   const found: { pid: number; argv: string }[] = [];
@@ -181,13 +232,23 @@ export function stationProcesses(o: { rootDir: string; pgPort?: number; keep: re
       const argv = cmdline(pid);
       if (argv.length === 0) continue; // a kernel thread, or gone
       let cwd = '';
-      try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone, or not ours to read */ }
+      try {
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        /* gone, or not ours to read */
+      }
       let env = '';
-      try { env = readFileSync(`/proc/${pid}/environ`, 'utf8'); } catch { /* gone */ }
+      try {
+        env = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      } catch {
+        /* gone */
+      }
       // Whole path components: production-b is not under production.
       const under = (path: string) => [root, o.rootDir].some((r) => path === r || path.startsWith(`${r}/`));
       const names = (arg: string) => [root, o.rootDir].some((r) => arg.includes(`${r}/`) || arg.endsWith(r));
-      const onPort = o.pgPort !== undefined && env.split('\0').some((kv) => kv === `PGPORT=${o.pgPort}` || kv.includes(`:${o.pgPort}/`));
+      const onPort =
+        o.pgPort !== undefined &&
+        env.split('\0').some((kv) => kv === `PGPORT=${o.pgPort}` || kv.includes(`:${o.pgPort}/`));
       if (under(cwd) || argv.some(names) || onPort) found.push({ pid, argv: argv.join(' ').slice(0, 160) });
     } catch {
       /* exited while we looked */
@@ -199,7 +260,11 @@ export function stationProcesses(o: { rootDir: string; pgPort?: number; keep: re
 /** The one fault worker of a lab: replaced by a fresh process when a case kills it. */
 export class FaultWorker {
   private current: number | undefined;
-  constructor(private readonly env: Record<string, string>, readonly logFile: string, private readonly onStart: (pid: number) => void = () => {}) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    readonly logFile: string,
+    private readonly onStart: (pid: number) => void = () => {},
+  ) {}
 
   get pid(): number | undefined {
     return this.current;
@@ -223,10 +288,15 @@ export class FaultWorker {
    * SIGKILLs the worker process alone, as `kill -9` would, and returns what it was running: its
    * descendants just before (the reapers of its commands and the commands), `spare` excepted.
    */
-  async killAlone(spare: (pid: number) => boolean, descendants: (pid: number) => number[] = processTree): Promise<{ pid: number; commands: { pid: number; argv: string }[] }> {
+  async killAlone(
+    spare: (pid: number) => boolean,
+    descendants: (pid: number) => number[] = processTree,
+  ): Promise<{ pid: number; commands: { pid: number; argv: string }[] }> {
     const pid = this.current;
     if (pid === undefined) throw new Error('no fault worker to kill');
-    const commands = descendants(pid).filter((p) => p !== pid && !spare(p)).map((p) => ({ pid: p, argv: cmdline(p).join(' ') }));
+    const commands = descendants(pid)
+      .filter((p) => p !== pid && !spare(p))
+      .map((p) => ({ pid: p, argv: cmdline(p).join(' ') }));
     await killAlone(pid);
     this.current = undefined;
     return { pid, commands };

@@ -23,7 +23,14 @@ export async function scanForSecrets(lab: Lab, workflowIds: string[]): Promise<S
     else for (const name of leakedSecrets(text, secrets)) leaks.push(`history of ${id}: ${name}`);
   }
   const logs = readdirSync(lab.logDir).filter((f) => /^worker-.*\.log$/.test(f));
-  for (const f of logs) for (const name of leakedSecrets(readFileSync(join(lab.logDir, f), 'utf8'), secrets)) leaks.push(`${f}: ${name}`);
+  for (const f of logs)
+    for (const name of leakedSecrets(readFileSync(join(lab.logDir, f), 'utf8'), secrets)) leaks.push(`${f}: ${name}`);
   const where = `${workflowIds.length} histories and ${logs.length} worker logs`;
-  return { leaks, line: leaks.length === 0 ? `secrets: none of ${Object.keys(secrets).length} values in ${where}` : `secrets: ${leaks.length} LEAKED in ${where}` };
+  return {
+    leaks,
+    line:
+      leaks.length === 0
+        ? `secrets: none of ${Object.keys(secrets).length} values in ${where}`
+        : `secrets: ${leaks.length} LEAKED in ${where}`,
+  };
 }

@@ -21,26 +21,47 @@ function smokeRowOf(templateId: string): { email: string; body: string } {
   };
 }
 
-export interface SmokeRun { label: string; email: string; body: string; required: boolean }
+export interface SmokeRun {
+  label: string;
+  email: string;
+  body: string;
+  required: boolean;
+}
 
 /**
  * The smoke rows a case may leave: each attempt of the given verification runs (the last
  * attempt's must be there: it passed; a killed earlier attempt's only if it got as far as
  * registering), and the rows this check's own earlier HTTP checks registered (a recheck).
  */
-export function expectedSmokeRuns(verifications: Map<string, number>, runIds: string[], ownCheckIds: string[]): SmokeRun[] {
+export function expectedSmokeRuns(
+  verifications: Map<string, number>,
+  runIds: string[],
+  ownCheckIds: string[],
+): SmokeRun[] {
   const runs: SmokeRun[] = [];
   for (const runId of runIds) {
     const last = verifications.get(runId) ?? 0;
-    for (let attempt = 1; attempt <= last; attempt++) runs.push({ label: `${runId} attempt ${attempt}`, required: attempt === last, ...smokeRowOf(smokeRunId(runId, attempt)) });
+    for (let attempt = 1; attempt <= last; attempt++)
+      runs.push({
+        label: `${runId} attempt ${attempt}`,
+        required: attempt === last,
+        ...smokeRowOf(smokeRunId(runId, attempt)),
+      });
   }
   for (const id of ownCheckIds) runs.push({ label: `the end-state check ${id}`, required: true, ...smokeRowOf(id) });
   return runs;
 }
 
-export function smokeProblems(found: { users: string[]; messages: number; messagesWithOtherBodies: number }, runs: SmokeRun[]): string[] {
-  const problems = runs.filter((r) => r.required && !found.users.includes(r.email)).map((r) => `data: the smoke user of ${r.label} is missing`);
-  if (found.messages !== found.users.length) problems.push(`data: ${found.users.length} smoke users but ${found.messages} smoke messages`);
-  if (found.messagesWithOtherBodies > 0) problems.push(`data: ${found.messagesWithOtherBodies} unexpected messages by smoke users`);
+export function smokeProblems(
+  found: { users: string[]; messages: number; messagesWithOtherBodies: number },
+  runs: SmokeRun[],
+): string[] {
+  const problems = runs
+    .filter((r) => r.required && !found.users.includes(r.email))
+    .map((r) => `data: the smoke user of ${r.label} is missing`);
+  if (found.messages !== found.users.length)
+    problems.push(`data: ${found.users.length} smoke users but ${found.messages} smoke messages`);
+  if (found.messagesWithOtherBodies > 0)
+    problems.push(`data: ${found.messagesWithOtherBodies} unexpected messages by smoke users`);
   return problems;
 }

@@ -14,8 +14,17 @@ const run = promisify(execFile);
 
 /** Temporal's two databases, as compose/temporal-db-init.sql and the server's defaults name them. */
 export const TEMPORAL_DATABASES = ['temporal', 'temporal_visibility'] as const;
-const PORT_NAMES = ['FRONTEND_GRPC_PORT', 'FRONTEND_HTTP_PORT', 'FRONTEND_MEMBERSHIP_PORT', 'HISTORY_GRPC_PORT', 'HISTORY_MEMBERSHIP_PORT',
-  'MATCHING_GRPC_PORT', 'MATCHING_MEMBERSHIP_PORT', 'WORKER_GRPC_PORT', 'WORKER_MEMBERSHIP_PORT'] as const;
+const PORT_NAMES = [
+  'FRONTEND_GRPC_PORT',
+  'FRONTEND_HTTP_PORT',
+  'FRONTEND_MEMBERSHIP_PORT',
+  'HISTORY_GRPC_PORT',
+  'HISTORY_MEMBERSHIP_PORT',
+  'MATCHING_GRPC_PORT',
+  'MATCHING_MEMBERSHIP_PORT',
+  'WORKER_GRPC_PORT',
+  'WORKER_MEMBERSHIP_PORT',
+] as const;
 /** The compose/ scripts the cluster runs, as compose's one-shot services do: one list of schema steps, one namespace set-up. */
 export const COMPOSE_SCRIPTS = { schema: 'temporal-schema.sh', setup: 'temporal-setup.sh' } as const;
 export type ServerPorts = Record<(typeof PORT_NAMES)[number], number>;
@@ -68,7 +77,11 @@ export interface ClusterOptions {
  * service (the image's embedded config template reads them), plus free ports and 127.0.0.1 instead
  * of the container's network. Plain data, so a test can hold it against the compose file.
  */
-export function serverEnvironment(o: { projectRoot: string; database: ClusterDatabase; ports: ServerPorts }): Record<string, string> {
+export function serverEnvironment(o: {
+  projectRoot: string;
+  database: ClusterDatabase;
+  ports: ServerPorts;
+}): Record<string, string> {
   return {
     DB: 'postgres12',
     POSTGRES_SEEDS: o.database.host,
@@ -88,7 +101,8 @@ export function readClusterState(stateDir: string): ClusterState | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClusterState) : undefined;
 }
 
-const saveState = (stateDir: string, state: ClusterState) => writeFileSync(join(stateDir, 'state.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+const saveState = (stateDir: string, state: ClusterState) =>
+  writeFileSync(join(stateDir, 'state.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 
 /** The pid runs a temporal-server (not a process that got the number later). */
 function isServer(pid: number | undefined): pid is number {
@@ -103,7 +117,10 @@ function isServer(pid: number | undefined): pid is number {
 /** `temporal operator cluster health` says SERVING. */
 export async function isServing(temporalCli: string, address: string): Promise<boolean> {
   try {
-    const { stdout } = await run(temporalCli, ['operator', 'cluster', 'health', '--address', address], { timeout: 10_000, env: { ...process.env, NO_COLOR: '1' } });
+    const { stdout } = await run(temporalCli, ['operator', 'cluster', 'health', '--address', address], {
+      timeout: 10_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     return stdout.includes('SERVING') && !stdout.includes('NOT_SERVING');
   } catch {
     return false;
@@ -128,11 +145,16 @@ function logTail(file: string): string {
 async function runComposeScript(o: ClusterOptions, script: string, env: Record<string, string>): Promise<void> {
   const path = join(o.projectRoot, 'compose', script);
   try {
-    const { stdout } = await run('sh', [path], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...env }, timeout: 300_000 });
+    const { stdout } = await run('sh', [path], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...env },
+      timeout: 300_000,
+    });
     for (const line of stdout.trim().split('\n')) if (line.startsWith(script.replace(/\.sh$/, ''))) o.log?.(line);
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
-    throw new Error(`compose/${script} failed: ${[e.stderr, e.stdout].filter(Boolean).join('\n').trim().split('\n').slice(-6).join('\n') || e.message}`);
+    throw new Error(
+      `compose/${script} failed: ${[e.stderr, e.stdout].filter(Boolean).join('\n').trim().split('\n').slice(-6).join('\n') || e.message}`,
+    );
   }
 }
 
@@ -141,9 +163,11 @@ async function prepareDatabase(o: ClusterOptions, passwordFile: string): Promise
   const quote = (s: string) => "'" + s.replaceAll("'", "''") + "'";
   if (o.databaseUrlEnv) {
     const url = process.env[o.databaseUrlEnv];
-    if (!url) throw new Error(`${o.databaseUrlEnv} is not set: it must hold a postgres:// URL whose user may create databases`);
+    if (!url)
+      throw new Error(`${o.databaseUrlEnv} is not set: it must hold a postgres:// URL whose user may create databases`);
     const c = parseConnectionString(url);
-    if (!c.host || !c.user || !c.password) throw new Error(`the URL in ${o.databaseUrlEnv} needs a host, a user and a password`);
+    if (!c.host || !c.user || !c.password)
+      throw new Error(`the URL in ${o.databaseUrlEnv} needs a host, a user and a password`);
     writeFileSync(passwordFile, c.password, { mode: 0o600 });
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -155,7 +179,9 @@ async function prepareDatabase(o: ClusterOptions, passwordFile: string): Promise
     } finally {
       await client.end();
     }
-    o.log?.(`PostgreSQL from ${o.databaseUrlEnv}: ${c.host}:${c.port ?? 5432}, user ${c.user}, databases ${TEMPORAL_DATABASES.join(', ')}`);
+    o.log?.(
+      `PostgreSQL from ${o.databaseUrlEnv}: ${c.host}:${c.port ?? 5432}, user ${c.user}, databases ${TEMPORAL_DATABASES.join(', ')}`,
+    );
     return { host: c.host, port: Number(c.port ?? 5432), user: c.user };
   }
   const cluster = await startPgCluster();
@@ -164,8 +190,16 @@ async function prepareDatabase(o: ClusterOptions, passwordFile: string): Promise
   // As in compose: one role `temporal` owns both databases (PostgreSQL 15 lets only the owner create in `public`).
   await cluster.query(`CREATE ROLE temporal LOGIN PASSWORD ${quote(password)}`);
   for (const db of TEMPORAL_DATABASES) await cluster.query(`CREATE DATABASE "${db}" OWNER temporal`);
-  o.log?.(`PostgreSQL: a throwaway cluster on ${cluster.host}:${cluster.port} (${cluster.dataDir}), databases ${TEMPORAL_DATABASES.join(', ')}`);
-  return { host: cluster.host, port: cluster.port, user: 'temporal', pgDataDir: cluster.dataDir, pgBinDir: cluster.binDir };
+  o.log?.(
+    `PostgreSQL: a throwaway cluster on ${cluster.host}:${cluster.port} (${cluster.dataDir}), databases ${TEMPORAL_DATABASES.join(', ')}`,
+  );
+  return {
+    host: cluster.host,
+    port: cluster.port,
+    user: 'temporal',
+    pgDataDir: cluster.dataDir,
+    pgBinDir: cluster.binDir,
+  };
 }
 
 /** Below the ephemeral range: the membership ports go into cluster_membership.rpc_port, a SMALLINT (≤ 32767). */
@@ -181,23 +215,44 @@ async function freePorts(): Promise<ServerPorts> {
  * folder) and waits until `temporal operator cluster health` says SERVING. Also what starts it
  * again after it was killed: same ports, same databases.
  */
-export async function startServer(stateDir: string, tools: TemporalServerTools, temporalCli: string, timeoutMs = 120_000): Promise<number> {
+export async function startServer(
+  stateDir: string,
+  tools: TemporalServerTools,
+  temporalCli: string,
+  timeoutMs = 120_000,
+): Promise<number> {
   const state = readClusterState(stateDir);
   if (!state) throw new Error(`no cluster state in ${stateDir}`);
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...state.serverEnv, POSTGRES_PWD: readFileSync(state.passwordFile, 'utf8').trim() };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/',
+    ...state.serverEnv,
+    POSTGRES_PWD: readFileSync(state.passwordFile, 'utf8').trim(),
+  };
   const out = openSync(state.logFile, 'a');
   const child = spawn(tools.server, ['start'], { cwd: stateDir, env, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   child.unref();
   let exited: number | null | undefined;
-  child.once('exit', (code) => { exited = code; });
+  child.once('exit', (code) => {
+    exited = code;
+  });
   state.serverPid = child.pid;
   saveState(stateDir, state);
-  await waitUntil(`the Temporal server on ${state.address} to be SERVING (log: ${state.logFile})`, async () => {
-    if (exited !== undefined) throw new Error(`temporal-server exited with ${exited}:\n${logTail(state.logFile)}`);
-    return isServing(temporalCli, state.address);
-  }, timeoutMs, 500).catch((err: Error) => {
-    throw new Error(exited !== undefined ? `temporal-server exited with ${exited}; its log ends:\n${logTail(state.logFile)}` : err.message);
+  await waitUntil(
+    `the Temporal server on ${state.address} to be SERVING (log: ${state.logFile})`,
+    async () => {
+      if (exited !== undefined) throw new Error(`temporal-server exited with ${exited}:\n${logTail(state.logFile)}`);
+      return isServing(temporalCli, state.address);
+    },
+    timeoutMs,
+    500,
+  ).catch((err: Error) => {
+    throw new Error(
+      exited !== undefined
+        ? `temporal-server exited with ${exited}; its log ends:\n${logTail(state.logFile)}`
+        : err.message,
+    );
   });
   return child.pid!;
 }
@@ -226,7 +281,12 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const namespace = 'default';
   const previous = readClusterState(o.stateDir);
   if (previous && isServer(previous.serverPid)) {
-    await waitUntil(`the running Temporal server on ${previous.address}`, () => isServing(o.temporalCli, previous.address), 60_000, 500);
+    await waitUntil(
+      `the running Temporal server on ${previous.address}`,
+      () => isServing(o.temporalCli, previous.address),
+      60_000,
+      500,
+    );
     return { address: previous.address, namespace, stateDir: o.stateDir, state: previous, reused: true };
   }
   if (previous) {
@@ -249,17 +309,32 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   saveState(o.stateDir, state); // from here on, --stop finds what to stop
 
   await runComposeScript(o, COMPOSE_SCRIPTS.schema, {
-    POSTGRES_SEEDS: database.host, DB_PORT: String(database.port), POSTGRES_USER: database.user, POSTGRES_PWD_FILE: passwordFile,
-    TEMPORAL_SQL_TOOL: o.tools.sqlTool, TEMPORAL_SCHEMA_DIR: o.tools.schemaDir,
+    POSTGRES_SEEDS: database.host,
+    DB_PORT: String(database.port),
+    POSTGRES_USER: database.user,
+    POSTGRES_PWD_FILE: passwordFile,
+    TEMPORAL_SQL_TOOL: o.tools.sqlTool,
+    TEMPORAL_SCHEMA_DIR: o.tools.schemaDir,
   });
   const started = Date.now();
   await startServer(o.stateDir, o.tools, o.temporalCli);
-  log(`Temporal server v${o.tools.version}: SERVING on ${state.address} after ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${state.logFile})`);
+  log(
+    `Temporal server v${o.tools.version}: SERVING on ${state.address} after ${((Date.now() - started) / 1000).toFixed(1)} s (log: ${state.logFile})`,
+  );
   await runComposeScript(o, COMPOSE_SCRIPTS.setup, {
     PATH: `${dirname(o.temporalCli)}:${process.env.PATH ?? ''}`,
-    TEMPORAL_ADDRESS: state.address, TEMPORAL_NAMESPACE: namespace, SEARCH_ATTRIBUTES: SEARCH_ATTRIBUTES.join(' '), SETUP_PAUSE_SECONDS: '1',
+    TEMPORAL_ADDRESS: state.address,
+    TEMPORAL_NAMESPACE: namespace,
+    SEARCH_ATTRIBUTES: SEARCH_ATTRIBUTES.join(' '),
+    SETUP_PAUSE_SECONDS: '1',
   });
-  return { address: state.address, namespace, stateDir: o.stateDir, state: readClusterState(o.stateDir)!, reused: false };
+  return {
+    address: state.address,
+    namespace,
+    stateDir: o.stateDir,
+    state: readClusterState(o.stateDir)!,
+    reused: false,
+  };
 }
 
 /**
@@ -270,7 +345,8 @@ export async function stopCluster(stateDir: string): Promise<ClusterState | unde
   const state = readClusterState(stateDir);
   if (!state) return undefined;
   if (isServer(state.serverPid)) await stopProcess(state.serverPid);
-  if (state.database.pgDataDir && existsSync(state.database.pgDataDir)) stopPgCluster(state.database.pgDataDir, state.database.pgBinDir);
+  if (state.database.pgDataDir && existsSync(state.database.pgDataDir))
+    stopPgCluster(state.database.pgDataDir, state.database.pgBinDir);
   rmSync(stateDir, { recursive: true, force: true });
   return state;
 }

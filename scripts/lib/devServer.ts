@@ -5,7 +5,12 @@ import { Connection } from '@temporalio/client';
 import { waitUntil } from './ports.js';
 
 /** Search attributes safe-deploy sets; registered when the dev server starts. */
-export const SEARCH_ATTRIBUTES = ['DeployApp=Keyword', 'DeployEnvironment=Keyword', 'DeployRef=Keyword', 'DeployOutcome=Keyword'];
+export const SEARCH_ATTRIBUTES = [
+  'DeployApp=Keyword',
+  'DeployEnvironment=Keyword',
+  'DeployRef=Keyword',
+  'DeployOutcome=Keyword',
+];
 
 export interface DevServer {
   address: string;
@@ -18,10 +23,27 @@ export interface DevServer {
  * `temporal server start-dev`, persisted in `dbFile`, on 127.0.0.1. Detached, so that the demo
  * can leave it running for the Web UI after it exits.
  */
-export async function startDevServer(o: { cli: string; port: number; uiPort?: number; dbFile: string; logFile: string }): Promise<DevServer> {
+export async function startDevServer(o: {
+  cli: string;
+  port: number;
+  uiPort?: number;
+  dbFile: string;
+  logFile: string;
+}): Promise<DevServer> {
   mkdirSync(dirname(o.dbFile), { recursive: true });
   mkdirSync(dirname(o.logFile), { recursive: true });
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--db-filename', o.dbFile, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--db-filename',
+    o.dbFile,
+    '--log-level',
+    'warn',
+  ];
   if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', sa);
@@ -31,17 +53,24 @@ export async function startDevServer(o: { cli: string; port: number; uiPort?: nu
   child.unref();
   const address = `127.0.0.1:${o.port}`;
   let exited = false;
-  child.once('exit', () => { exited = true; });
-  await waitUntil(`the Temporal dev server on ${address} (log: ${o.logFile})`, async () => {
-    if (exited) throw new Error(`temporal server start-dev exited; see ${o.logFile}`);
-    const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-    try {
-      await connection.workflowService.getSystemInfo({});
-      return true;
-    } finally {
-      await connection.close();
-    }
-  }, 60_000, 300);
+  child.once('exit', () => {
+    exited = true;
+  });
+  await waitUntil(
+    `the Temporal dev server on ${address} (log: ${o.logFile})`,
+    async () => {
+      if (exited) throw new Error(`temporal server start-dev exited; see ${o.logFile}`);
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return true;
+      } finally {
+        await connection.close();
+      }
+    },
+    60_000,
+    300,
+  );
   return {
     address,
     uiUrl: o.uiPort ? `http://127.0.0.1:${o.uiPort}` : undefined,
@@ -52,11 +81,27 @@ export async function startDevServer(o: { cli: string; port: number; uiPort?: nu
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
 export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
-  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   if (!alive()) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  if (alive())
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   while (alive()) await new Promise((r) => setTimeout(r, 50));
 }

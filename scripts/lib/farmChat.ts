@@ -7,7 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommandFailed } from '../../src/exec/run.js';
-import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, runServiceScript, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
+import {
+  buildSampleOrigin,
+  checkoutRef,
+  findExampleDir,
+  git,
+  prismaEnv,
+  run,
+  runServiceScript,
+  waitForAppAnswer,
+  writeEnvFile,
+  type SampleOrigin,
+} from './sampleApp.js';
 
 export const FARM_CHAT_DIR: string = findExampleDir('farm-chat');
 export const APPCTL_PATH: string = join(FARM_CHAT_DIR, 'ops', 'appctl.mjs');
@@ -35,7 +46,11 @@ export type FarmChatOrigin = SampleOrigin;
  * overlay, one commit and tag each, from 2026-01-05 12:00 UTC, a day apart.
  */
 export function buildFarmChatOrigin(dir: string): Promise<FarmChatOrigin> {
-  return buildSampleOrigin(FARM_CHAT_DIR, dir, { name: 'Farm Chat Dev', email: 'dev@farm-chat.example', firstCommitAt: 1767614400 });
+  return buildSampleOrigin(FARM_CHAT_DIR, dir, {
+    name: 'Farm Chat Dev',
+    email: 'dev@farm-chat.example',
+    firstCommitAt: 1767614400,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -65,18 +80,34 @@ export async function installFarmChat(appDir: string): Promise<void> {
 
 /** `npx prisma migrate deploy`; throws CommandFailed (stderr included) when a migration fails. */
 export async function migrateFarmChat(appDir: string, databaseUrl: string): Promise<string> {
-  const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], { cwd: appDir, env: prismaEnv(databaseUrl) });
+  const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], {
+    cwd: appDir,
+    env: prismaEnv(databaseUrl),
+  });
   return stdout;
 }
 
 export type AppctlAction = 'start' | 'stop' | 'restart' | 'status' | 'maintenance-on' | 'maintenance-off';
 
 export function appctlArgs(prod: FarmChatProduction, action: AppctlAction): string[] {
-  return [process.execPath, APPCTL_PATH, action, '--app-dir', prod.appDir, '--run-dir', prod.runDir, '--environment-file', prod.envFile];
+  return [
+    process.execPath,
+    APPCTL_PATH,
+    action,
+    '--app-dir',
+    prod.appDir,
+    '--run-dir',
+    prod.runDir,
+    '--environment-file',
+    prod.envFile,
+  ];
 }
 
 /** Runs appctl; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
-export async function runAppctl(prod: FarmChatProduction, action: AppctlAction): Promise<{ code: number; stdout: string }> {
+export async function runAppctl(
+  prod: FarmChatProduction,
+  action: AppctlAction,
+): Promise<{ code: number; stdout: string }> {
   return runServiceScript(appctlArgs(prod, action), action);
 }
 
@@ -162,7 +193,20 @@ export async function createFarmChatProduction(opts: {
 // ---------------------------------------------------------------------------------------------
 // Seeding through the public API (so the data is exactly what the app itself would write).
 
-const FIRST_NAMES = ['Ana', 'Ben', 'Carla', 'Diego', 'Emma', 'Felipe', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Lucía', 'Mateo'];
+const FIRST_NAMES = [
+  'Ana',
+  'Ben',
+  'Carla',
+  'Diego',
+  'Emma',
+  'Felipe',
+  'Grace',
+  'Hugo',
+  'Iris',
+  'Jonas',
+  'Lucía',
+  'Mateo',
+];
 const LAST_NAMES = ['Miller', 'Souza', 'Schmidt', 'García', 'Olsen', 'Rossi', 'Nguyen', 'Keller', 'Duarte'];
 const CHAT_LINES = [
   'Moisture at the north pivot is down to 18%.',
@@ -175,7 +219,13 @@ const CHAT_LINES = [
   'The planter monitor lost GPS again near the creek.',
 ];
 
-async function api(baseUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+async function api(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -187,7 +237,8 @@ async function api(baseUrl: string, method: string, path: string, body?: unknown
 
 async function expectStatus(p: Promise<{ status: number; json: any }>, expected: number[], what: string): Promise<any> {
   const { status, json } = await p;
-  if (!expected.includes(status)) throw new Error(`seeding farm-chat: ${what} answered ${status} ${JSON.stringify(json)}`);
+  if (!expected.includes(status))
+    throw new Error(`seeding farm-chat: ${what} answered ${status} ${JSON.stringify(json)}`);
   return json;
 }
 
@@ -196,7 +247,10 @@ async function expectStatus(p: Promise<{ status: number; json: any }>, expected:
  * `messagesPerUser` messages each, and connects every 3rd user to John Deere and every 4th to
  * Auravant. Users that already exist are logged in instead. Returns what was created.
  */
-export async function seedFarmChat(baseUrl: string, opts: { users: number; messagesPerUser: number }): Promise<{ users: number; messages: number }> {
+export async function seedFarmChat(
+  baseUrl: string,
+  opts: { users: number; messagesPerUser: number },
+): Promise<{ users: number; messages: number }> {
   let users = 0;
   let messages = 0;
   const seedUser = async (i: number) => {
@@ -204,14 +258,29 @@ export async function seedFarmChat(baseUrl: string, opts: { users: number; messa
     const name = `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[i % LAST_NAMES.length]}`;
     const reg = await api(baseUrl, 'POST', '/auth/register', { email, password: FARM_CHAT_SEED_PASSWORD, name });
     if (reg.status === 201) users++;
-    else if (reg.status !== 409) throw new Error(`seeding farm-chat: register ${email} answered ${reg.status} ${JSON.stringify(reg.json)}`);
-    const { token } = await expectStatus(api(baseUrl, 'POST', '/auth/login', { email, password: FARM_CHAT_SEED_PASSWORD }), [200], `login ${email}`);
+    else if (reg.status !== 409)
+      throw new Error(`seeding farm-chat: register ${email} answered ${reg.status} ${JSON.stringify(reg.json)}`);
+    const { token } = await expectStatus(
+      api(baseUrl, 'POST', '/auth/login', { email, password: FARM_CHAT_SEED_PASSWORD }),
+      [200],
+      `login ${email}`,
+    );
     for (let m = 0; m < opts.messagesPerUser; m++) {
-      await expectStatus(api(baseUrl, 'POST', '/chat/messages', { body: CHAT_LINES[(i + m) % CHAT_LINES.length] }, token), [201], 'post message');
+      await expectStatus(
+        api(baseUrl, 'POST', '/chat/messages', { body: CHAT_LINES[(i + m) % CHAT_LINES.length] }, token),
+        [201],
+        'post message',
+      );
       messages++;
     }
-    if (i % 3 === 0) await expectStatus(api(baseUrl, 'POST', '/integrations/john-deere/connect', {}, token), [200], 'connect john-deere');
-    if (i % 4 === 0) await expectStatus(api(baseUrl, 'POST', '/integrations/auravant/connect', {}, token), [200], 'connect auravant');
+    if (i % 3 === 0)
+      await expectStatus(
+        api(baseUrl, 'POST', '/integrations/john-deere/connect', {}, token),
+        [200],
+        'connect john-deere',
+      );
+    if (i % 4 === 0)
+      await expectStatus(api(baseUrl, 'POST', '/integrations/auravant/connect', {}, token), [200], 'connect auravant');
   };
   // A few at a time: scrypt makes register/login ~50 ms each, but the app is a single process.
   const ids = Array.from({ length: opts.users }, (_, k) => k + 1);

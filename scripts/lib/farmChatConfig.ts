@@ -7,12 +7,44 @@ import { appctlArgs, type FarmChatProduction } from './farmChat.js';
  * makes each verification's smoke user new; `{{token}}` is captured from the login.
  */
 export const FARM_CHAT_CHECKS: HttpCheck[] = [
-  { name: 'registration', method: 'POST', path: '/auth/register', body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass', name: 'Smoke Test' }, expectStatus: 201 },
-  { name: 'login', method: 'POST', path: '/auth/login', body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass' }, expectStatus: 200, capture: { token: 'token' } },
-  { name: 'chat-post', method: 'POST', path: '/chat/messages', bearer: '{{token}}', body: { body: 'deployment smoke test {{runId}}' }, expectStatus: 201 },
+  {
+    name: 'registration',
+    method: 'POST',
+    path: '/auth/register',
+    body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass', name: 'Smoke Test' },
+    expectStatus: 201,
+  },
+  {
+    name: 'login',
+    method: 'POST',
+    path: '/auth/login',
+    body: { email: 'smoke-{{runId}}@farm-chat.example', password: 'smoke-{{runId}}-pass' },
+    expectStatus: 200,
+    capture: { token: 'token' },
+  },
+  {
+    name: 'chat-post',
+    method: 'POST',
+    path: '/chat/messages',
+    bearer: '{{token}}',
+    body: { body: 'deployment smoke test {{runId}}' },
+    expectStatus: 201,
+  },
   { name: 'chat-read', method: 'GET', path: '/chat/messages', bearer: '{{token}}', expectStatus: 200 },
-  { name: 'john-deere', method: 'GET', path: '/integrations/john-deere', expectStatus: 200, expectJson: { configured: true } },
-  { name: 'auravant', method: 'GET', path: '/integrations/auravant', expectStatus: 200, expectJson: { configured: true } },
+  {
+    name: 'john-deere',
+    method: 'GET',
+    path: '/integrations/john-deere',
+    expectStatus: 200,
+    expectJson: { configured: true },
+  },
+  {
+    name: 'auravant',
+    method: 'GET',
+    path: '/integrations/auravant',
+    expectStatus: 200,
+    expectJson: { configured: true },
+  },
 ];
 
 /** The worker config that deploys a farm-chat production copy, as a user would write it. */
@@ -36,16 +68,29 @@ export function farmChatWorkerConfig(prod: FarmChatProduction, o: FarmChatConfig
       'farm-chat': {
         [o.environment ?? 'production']: {
           appDir: prod.appDir,
-          ...(prod.layout === 'releases' ? { codeLayout: 'releases', releases: { repository: prod.repository, keep: 3 } } : {}),
+          ...(prod.layout === 'releases'
+            ? { codeLayout: 'releases', releases: { repository: prod.repository, keep: 3 } }
+            : {}),
           // The worker reads the URL from the app's own env file, by name: no secret in the config.
           database: { urlEnv: 'DATABASE_URL' },
           envFile: prod.envFile,
-          backup: { ...(o.backupFormat === 'directory' ? { dir: o.backupDir, format: 'directory', jobs: 2 } : { dir: o.backupDir, format: 'custom' }), ...o.backup },
+          backup: {
+            ...(o.backupFormat === 'directory'
+              ? { dir: o.backupDir, format: 'directory', jobs: 2 }
+              : { dir: o.backupDir, format: 'custom' }),
+            ...o.backup,
+          },
           commands: { build: [['npm', 'run', 'build']], restart: appctlArgs(prod, 'restart') },
           // Writes pause (maintenance mode) from before the backup until verification passed.
-          writes: o.writes === 'detect'
-            ? { policy: 'detect' }
-            : { policy: 'stop', stop: appctlArgs(prod, 'maintenance-on'), resume: appctlArgs(prod, 'maintenance-off'), bypass: { header: 'x-maintenance-bypass', valueEnv: 'MAINTENANCE_BYPASS_TOKEN' } },
+          writes:
+            o.writes === 'detect'
+              ? { policy: 'detect' }
+              : {
+                  policy: 'stop',
+                  stop: appctlArgs(prod, 'maintenance-on'),
+                  resume: appctlArgs(prod, 'maintenance-off'),
+                  bypass: { header: 'x-maintenance-bypass', valueEnv: 'MAINTENANCE_BYPASS_TOKEN' },
+                },
           commandEnv: { CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
           baseUrl: prod.baseUrl,
           health: { path: '/health', timeout: '60 seconds' },

@@ -18,7 +18,11 @@ export interface PgCluster {
   /** postgres://user:password@host:port/db */
   url(database: string, user?: string, password?: string): string;
   /** Runs SQL as the superuser on `database` (default `postgres`). */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<pg.QueryResult<R>>;
   /** Creates a login role with CREATEDB and a database it owns; returns that role's URL. */
   createAppDatabase(name: string, role: string, password: string): Promise<string>;
   /** Stops the server (`pg_ctl stop -m <mode> -w`), keeping its data: the fault matrix's outage. */
@@ -42,7 +46,12 @@ function asServerUser(): { user: string; uid?: number; gid?: number } {
 export function stopPgCluster(dataDir: string, binDir = findPgBinDir()): void {
   const server = asServerUser();
   try {
-    execFileSync(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { stdio: 'pipe', uid: server.uid, gid: server.gid, cwd: dirname(dataDir) });
+    execFileSync(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], {
+      stdio: 'pipe',
+      uid: server.uid,
+      gid: server.gid,
+      cwd: dirname(dataDir),
+    });
   } catch {
     /* not running */
   } finally {
@@ -55,7 +64,9 @@ export function stopPgCluster(dataDir: string, binDir = findPgBinDir()): void {
  * The folder lives under the system temp dir, because the server user must be able to reach it
  * (a clone under a root-only folder would not be). `durable` keeps fsync and full-page writes on.
  */
-export async function startPgCluster(opts: { port?: number; baseDir?: string; durable?: boolean } = {}): Promise<PgCluster> {
+export async function startPgCluster(
+  opts: { port?: number; baseDir?: string; durable?: boolean } = {},
+): Promise<PgCluster> {
   const binDir = findPgBinDir();
   const server = asServerUser();
   const baseDir = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'safe-deploy-pg-'));
@@ -72,7 +83,16 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string; du
   const run = (tool: string, args: string[], extra: ExecFileSyncOptions = {}) =>
     execFileSync(join(binDir, tool), args, { stdio: 'pipe', uid: server.uid, gid: server.gid, cwd: baseDir, ...extra });
 
-  run('initdb', ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C.UTF-8']);
+  run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    `--pwfile=${pwFile}`,
+    '--auth=scram-sha-256',
+    '--encoding=UTF8',
+    '--locale=C.UTF-8',
+  ]);
   rmSync(pwFile);
   const port = opts.port ?? (await freePort());
   // Tests trade durability for speed; a benchmark keeps PostgreSQL's defaults, as production does.
@@ -81,7 +101,8 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string; du
   const startArgs = ['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-w', '-t', '60', 'start'];
   run('pg_ctl', startArgs);
   // Asynchronous: the fault matrix stops and starts a station's server while other cases run.
-  const pgCtl = async (args: string[]) => void (await promisify(execFile)(join(binDir, 'pg_ctl'), args, { uid: server.uid, gid: server.gid, cwd: baseDir }));
+  const pgCtl = async (args: string[]) =>
+    void (await promisify(execFile)(join(binDir, 'pg_ctl'), args, { uid: server.uid, gid: server.gid, cwd: baseDir }));
 
   const host = '127.0.0.1';
   const url = (database: string, user = 'postgres', pw = password) =>
@@ -98,16 +119,38 @@ export async function startPgCluster(opts: { port?: number; baseDir?: string; du
   const quoteIdent = (s: string) => '"' + s.replaceAll('"', '""') + '"';
   const quoteLiteral = (s: string) => "'" + s.replaceAll("'", "''") + "'";
   return {
-    host, port, superuser: 'postgres', password, dataDir, binDir, url, query,
+    host,
+    port,
+    superuser: 'postgres',
+    password,
+    dataDir,
+    binDir,
+    url,
+    query,
     async createAppDatabase(name, role, rolePassword) {
       const exists = await query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      if (exists.rowCount === 0) await query(`CREATE ROLE ${quoteIdent(role)} LOGIN CREATEDB PASSWORD ${quoteLiteral(rolePassword)}`);
+      if (exists.rowCount === 0)
+        await query(`CREATE ROLE ${quoteIdent(role)} LOGIN CREATEDB PASSWORD ${quoteLiteral(rolePassword)}`);
       await query(`CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(role)}`);
       return url(name, role, rolePassword);
     },
     shutdown: (mode) => pgCtl(['-D', dataDir, '-m', mode, '-w', '-t', '120', 'stop']),
     startAgain: () => pgCtl(startArgs),
-    restart: (mode) => pgCtl(['-D', dataDir, '-o', serverOptions, '-l', join(baseDir, 'server.log'), '-m', mode, '-w', '-t', '120', 'restart']),
+    restart: (mode) =>
+      pgCtl([
+        '-D',
+        dataDir,
+        '-o',
+        serverOptions,
+        '-l',
+        join(baseDir, 'server.log'),
+        '-m',
+        mode,
+        '-w',
+        '-t',
+        '120',
+        'restart',
+      ]),
     async stop() {
       stopPgCluster(dataDir, binDir);
     },

@@ -13,10 +13,13 @@ export function findPgBinDir(): string {
   if (process.env.PG_BINDIR) candidates.push(process.env.PG_BINDIR);
   try {
     candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
-  } catch { /* pg_config not installed: look in Debian's folders */ }
+  } catch {
+    /* pg_config not installed: look in Debian's folders */
+  }
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    for (const major of readdirSync(debian).sort((a, b) => Number(b) - Number(a))) candidates.push(join(debian, major, 'bin'));
+    for (const major of readdirSync(debian).sort((a, b) => Number(b) - Number(a)))
+      candidates.push(join(debian, major, 'bin'));
   }
   for (const dir of candidates) {
     if (PG_SERVER_TOOLS.every((tool) => existsSync(join(dir, tool)))) return dir;

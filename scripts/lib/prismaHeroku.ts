@@ -6,7 +6,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSampleOrigin, checkoutRef, findExampleDir, git, prismaEnv, run, runServiceScript, waitForAppAnswer, writeEnvFile, type SampleOrigin } from './sampleApp.js';
+import {
+  buildSampleOrigin,
+  checkoutRef,
+  findExampleDir,
+  git,
+  prismaEnv,
+  run,
+  runServiceScript,
+  waitForAppAnswer,
+  writeEnvFile,
+  type SampleOrigin,
+} from './sampleApp.js';
 
 export const PRISMA_HEROKU_DIR: string = findExampleDir('prisma-heroku');
 export const WEB_SH_PATH: string = join(PRISMA_HEROKU_DIR, 'ops', 'web.sh');
@@ -17,7 +28,11 @@ export type PrismaHerokuOrigin = SampleOrigin;
 
 /** v1 from base/ (upstream plus the offline wiring), then releases/<name>/, from 2026-02-02 09:00 UTC, a day apart. */
 export function buildPrismaHerokuOrigin(dir: string): Promise<PrismaHerokuOrigin> {
-  return buildSampleOrigin(PRISMA_HEROKU_DIR, dir, { name: 'Heroku Blog Maintainer', email: 'maintainer@prisma-heroku.example', firstCommitAt: 1770022800 });
+  return buildSampleOrigin(PRISMA_HEROKU_DIR, dir, {
+    name: 'Heroku Blog Maintainer',
+    email: 'maintainer@prisma-heroku.example',
+    firstCommitAt: 1770022800,
+  });
 }
 
 export interface PrismaHerokuProduction {
@@ -40,7 +55,10 @@ export async function installPrismaHeroku(appDir: string): Promise<void> {
 
 /** `npx prisma migrate deploy`, what the Procfile's release phase runs. */
 export async function migratePrismaHeroku(appDir: string, databaseUrl: string): Promise<string> {
-  const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], { cwd: appDir, env: prismaEnv(databaseUrl) });
+  const { stdout } = await run('npx', ['--no-install', 'prisma', 'migrate', 'deploy'], {
+    cwd: appDir,
+    env: prismaEnv(databaseUrl),
+  });
   return stdout;
 }
 
@@ -52,7 +70,10 @@ export function webArgs(prod: PrismaHerokuProduction, action: WebAction): string
 }
 
 /** Runs web.sh; `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
-export async function runWeb(prod: PrismaHerokuProduction, action: WebAction): Promise<{ code: number; stdout: string }> {
+export async function runWeb(
+  prod: PrismaHerokuProduction,
+  action: WebAction,
+): Promise<{ code: number; stdout: string }> {
   return runServiceScript(webArgs(prod, action), action);
 }
 
@@ -62,14 +83,24 @@ export async function stopPrismaHeroku(prod: PrismaHerokuProduction): Promise<vo
 
 /** Polls GET /api until 200; on timeout the error includes the end of web.log. */
 export function waitForPrismaHeroku(prod: PrismaHerokuProduction, timeoutMs = 30_000): Promise<void> {
-  return waitForAppAnswer('prisma-heroku', `${prod.baseUrl}${PRISMA_HEROKU_UP_PATH}`, join(prod.runDir, 'web.log'), timeoutMs);
+  return waitForAppAnswer(
+    'prisma-heroku',
+    `${prod.baseUrl}${PRISMA_HEROKU_UP_PATH}`,
+    join(prod.runDir, 'web.log'),
+    timeoutMs,
+  );
 }
 
 /**
  * A production install of v1 under `rootDir`: app/ (clone at v1, npm ci, built, migrated),
  * app.env (DATABASE_URL and PORT, mode 0600), run/ (web.pid, web.log). Left running and seeded.
  */
-export async function createPrismaHerokuProduction(opts: { origin: PrismaHerokuOrigin; rootDir: string; databaseUrl: string; port: number }): Promise<PrismaHerokuProduction> {
+export async function createPrismaHerokuProduction(opts: {
+  origin: PrismaHerokuOrigin;
+  rootDir: string;
+  databaseUrl: string;
+  port: number;
+}): Promise<PrismaHerokuProduction> {
   mkdirSync(opts.rootDir, { recursive: true });
   const prod: PrismaHerokuProduction = {
     appDir: join(opts.rootDir, 'app'),
@@ -84,7 +115,11 @@ export async function createPrismaHerokuProduction(opts: { origin: PrismaHerokuO
   await checkoutRef(prod.appDir, 'v1');
   await installPrismaHeroku(prod.appDir);
   await migratePrismaHeroku(prod.appDir, prod.databaseUrl);
-  writeEnvFile(prod.envFile, { DATABASE_URL: prod.databaseUrl, PORT: String(prod.port) }, 'prisma-heroku production environment (read by web.sh)');
+  writeEnvFile(
+    prod.envFile,
+    { DATABASE_URL: prod.databaseUrl, PORT: String(prod.port) },
+    'prisma-heroku production environment (read by web.sh)',
+  );
 
   await runWeb(prod, 'start');
   try {
@@ -118,7 +153,12 @@ export const PRISMA_HEROKU_SEED_AUTHORS: readonly { email: string; name: string 
   { email: 'DonaldKnuth@Stanford.example', name: 'Donald Knuth' },
 ];
 
-const POST_TITLES = ['Notes from the lab', 'What I got wrong last year', 'A short history of a long bug', 'Reading list'];
+const POST_TITLES = [
+  'Notes from the lab',
+  'What I got wrong last year',
+  'A short history of a long bug',
+  'Reading list',
+];
 
 async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${baseUrl}${path}`, {
@@ -128,7 +168,8 @@ async function api(baseUrl: string, method: string, path: string, body?: unknown
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`seeding prisma-heroku: ${method} ${path} answered ${res.status} ${text.slice(0, 200)}`);
+  if (res.status !== 200)
+    throw new Error(`seeding prisma-heroku: ${method} ${path} answered ${res.status} ${text.slice(0, 200)}`);
   return JSON.parse(text);
 }
 
@@ -145,7 +186,11 @@ export async function seedPrismaHeroku(baseUrl: string): Promise<{ users: number
     await api(baseUrl, 'POST', '/api/user', author);
     users++;
     for (let k = 0; k < 2; k++) {
-      const post = await api(baseUrl, 'POST', '/api/post', { title: POST_TITLES[(i + k) % POST_TITLES.length], content: `by ${author.name}`, authorEmail: author.email });
+      const post = await api(baseUrl, 'POST', '/api/post', {
+        title: POST_TITLES[(i + k) % POST_TITLES.length],
+        content: `by ${author.name}`,
+        authorEmail: author.email,
+      });
       posts++;
       if (k === 0) await api(baseUrl, 'PUT', `/api/publish/${post.id}`);
     }

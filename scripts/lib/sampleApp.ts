@@ -30,12 +30,21 @@ export function findExampleDir(name: string): string {
 // Subprocesses go through safe-deploy's own runner: argv only, minimal environment, failures
 // (CommandFailed) carry the command and the tail of its output.
 
-export function run(file: string, args: string[], o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}) {
+export function run(
+  file: string,
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+) {
   return runCommand({ file, args, cwd: o.cwd, env: o.env, timeoutMs: o.timeoutMs ?? 300_000 });
 }
 
 /** Git without the user's or system's config (no signing, hooks or templates leak in). */
-const gitEnv = (extra: Record<string, string> = {}) => ({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: devNull, GIT_TERMINAL_PROMPT: '0', ...extra });
+const gitEnv = (extra: Record<string, string> = {}) => ({
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: devNull,
+  GIT_TERMINAL_PROMPT: '0',
+  ...extra,
+});
 /** Runs a sample app's service script (argv); `status` reports its LSB exit code (0 running, 3 stopped) instead of throwing. */
 export async function runServiceScript(argv: string[], action: string): Promise<{ code: number; stdout: string }> {
   const [file, ...args] = argv;
@@ -43,12 +52,14 @@ export async function runServiceScript(argv: string[], action: string): Promise<
     const { stdout } = await run(file!, args, { timeoutMs: 30_000 });
     return { code: 0, stdout };
   } catch (err) {
-    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3) return { code: 3, stdout: err.stdout };
+    if (action === 'status' && err instanceof CommandFailed && err.exitCode === 3)
+      return { code: 3, stdout: err.stdout };
     throw err;
   }
 }
 
-export const git = (args: string[], cwd?: string, extra?: Record<string, string>) => run('git', args, { cwd, env: gitEnv(extra) });
+export const git = (args: string[], cwd?: string, extra?: Record<string, string>) =>
+  run('git', args, { cwd, env: gitEnv(extra) });
 
 /** `git checkout --detach <ref>` in an app clone (tags come with the clone). */
 export async function checkoutRef(appDir: string, ref: string): Promise<void> {
@@ -56,7 +67,11 @@ export async function checkoutRef(appDir: string, ref: string): Promise<void> {
 }
 
 /** Prisma must never try to reach its update/telemetry endpoint. */
-export const prismaEnv = (databaseUrl: string) => ({ DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
+export const prismaEnv = (databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  CHECKPOINT_DISABLE: '1',
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+});
 
 // ---------------------------------------------------------------------------------------------
 // The origin repository.
@@ -94,8 +109,16 @@ function readReleases(exampleDir: string): ReleaseSpec[] {
     .map((e) => {
       const overlayDir = join(releasesDir, e.name);
       const spec = JSON.parse(readFileSync(join(overlayDir, 'release.json'), 'utf8')) as Partial<ReleaseSpec>;
-      if (typeof spec.base !== 'string' || typeof spec.message !== 'string') throw new Error(`${overlayDir}/release.json needs "base" and "message"`);
-      return { tag: e.name, base: spec.base, message: spec.message, delete: spec.delete ?? [], branch: spec.branch, overlayDir };
+      if (typeof spec.base !== 'string' || typeof spec.message !== 'string')
+        throw new Error(`${overlayDir}/release.json needs "base" and "message"`);
+      return {
+        tag: e.name,
+        base: spec.base,
+        message: spec.message,
+        delete: spec.delete ?? [],
+        branch: spec.branch,
+        overlayDir,
+      };
     });
 }
 
@@ -106,7 +129,10 @@ function inDependencyOrder(releases: ReleaseSpec[], rootTag: string): ReleaseSpe
   let pending = [...releases].sort((a, b) => a.tag.localeCompare(b.tag));
   while (pending.length) {
     const ready = pending.filter((r) => done.has(r.base));
-    if (ready.length === 0) throw new Error(`releases with unknown base or a cycle: ${pending.map((r) => `${r.tag} (base ${r.base})`).join(', ')}`);
+    if (ready.length === 0)
+      throw new Error(
+        `releases with unknown base or a cycle: ${pending.map((r) => `${r.tag} (base ${r.base})`).join(', ')}`,
+      );
     for (const r of ready) {
       ordered.push(r);
       done.add(r.tag);
@@ -143,8 +169,12 @@ export async function buildSampleOrigin(exampleDir: string, dir: string, author:
       // One day apart, so `git log` reads like a real history.
       const date = `${author.firstCommitAt + commitNo++ * 86_400} +0000`;
       return {
-        GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, GIT_COMMITTER_DATE: date,
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_NAME: author.name,
+        GIT_COMMITTER_EMAIL: author.email,
+        GIT_COMMITTER_DATE: date,
       };
     };
     const commitAndTag = async (tag: string, message: string) => {
@@ -191,7 +221,8 @@ export async function buildSampleOrigin(exampleDir: string, dir: string, author:
  */
 export function writeEnvFile(file: string, env: Record<string, string>, header: string): void {
   const lines = Object.entries(env).map(([key, value]) => {
-    if (!/^[A-Z_][A-Z0-9_]*$/i.test(key) || /[\r\n]/.test(value)) throw new Error(`env entry ${key} cannot be written to an env file`);
+    if (!/^[A-Z_][A-Z0-9_]*$/i.test(key) || /[\r\n]/.test(value))
+      throw new Error(`env entry ${key} cannot be written to an env file`);
     return `${key}=${value}`;
   });
   writeFileSync(file, `# ${header}\n${lines.join('\n')}\n`, { mode: 0o600 });
@@ -200,7 +231,11 @@ export function writeEnvFile(file: string, env: Record<string, string>, header: 
 /** Polls `url` until it answers 200; on timeout the error includes the end of the app's log. */
 export async function waitForAppAnswer(what: string, url: string, logFile: string, timeoutMs = 30_000): Promise<void> {
   try {
-    await waitUntil(`${what} at ${url}`, async () => (await fetch(url, { signal: AbortSignal.timeout(5000) })).status === 200, timeoutMs);
+    await waitUntil(
+      `${what} at ${url}`,
+      async () => (await fetch(url, { signal: AbortSignal.timeout(5000) })).status === 200,
+      timeoutMs,
+    );
   } catch (err) {
     const log = existsSync(logFile) ? lastLines(readFileSync(logFile, 'utf8'), 25) : `(no ${logFile})`;
     throw new Error(`${(err as Error).message}\n${logFile}:\n${log}`);

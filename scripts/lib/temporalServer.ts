@@ -32,11 +32,20 @@ export class TemporalServerUnavailable extends Error {}
 
 export function temporalServerTools(projectRoot: string, version = TEMPORAL_SERVER_VERSION): TemporalServerTools {
   const dir = join(projectRoot, '.tools', `temporal-server-v${version}`);
-  return { version, dir, server: join(dir, 'bin', 'temporal-server'), sqlTool: join(dir, 'bin', 'temporal-sql-tool'), schemaDir: join(dir, 'schema', 'postgresql', 'v12') };
+  return {
+    version,
+    dir,
+    server: join(dir, 'bin', 'temporal-server'),
+    sqlTool: join(dir, 'bin', 'temporal-sql-tool'),
+    schemaDir: join(dir, 'schema', 'postgresql', 'v12'),
+  };
 }
 
 const complete = (t: TemporalServerTools) =>
-  existsSync(t.server) && existsSync(t.sqlTool) && existsSync(join(t.schemaDir, 'temporal', 'versioned')) && existsSync(join(t.schemaDir, 'visibility', 'versioned'));
+  existsSync(t.server) &&
+  existsSync(t.sqlTool) &&
+  existsSync(join(t.schemaDir, 'temporal', 'versioned')) &&
+  existsSync(join(t.schemaDir, 'visibility', 'versioned'));
 
 const lastLines = (text: string, n = 4) => text.trim().split('\n').slice(-n).join(' | ');
 
@@ -47,22 +56,36 @@ const lastLines = (text: string, n = 4) => text.trim().split('\n').slice(-n).joi
  * into place, so a build cut short is never taken for a finished one. Throws
  * TemporalServerUnavailable, with what was missing, when Go or the module proxy is not there.
  */
-export async function ensureTemporalServer(projectRoot: string, log: (line: string) => void = () => {}): Promise<TemporalServerTools> {
+export async function ensureTemporalServer(
+  projectRoot: string,
+  log: (line: string) => void = () => {},
+): Promise<TemporalServerTools> {
   const tools = temporalServerTools(projectRoot);
   if (complete(tools)) return tools;
   const go = onPath('go');
-  if (!go) throw new TemporalServerUnavailable(`Go is not installed (no \`go\` on PATH): the Temporal server v${tools.version} is built from the Go module proxy. Install Go ≥ 1.21 (it fetches ${GO_TOOLCHAIN} itself).`);
+  if (!go)
+    throw new TemporalServerUnavailable(
+      `Go is not installed (no \`go\` on PATH): the Temporal server v${tools.version} is built from the Go module proxy. Install Go ≥ 1.21 (it fetches ${GO_TOOLCHAIN} itself).`,
+    );
 
   const staging = `${tools.dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'bin'), { recursive: true });
   const env = { ...process.env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: join(staging, 'bin') };
   const started = Date.now();
-  log(`building ${MODULE} v${tools.version} (temporal-server, temporal-sql-tool) with go install into ${tools.dir}: minutes the first time`);
+  log(
+    `building ${MODULE} v${tools.version} (temporal-server, temporal-sql-tool) with go install into ${tools.dir}: minutes the first time`,
+  );
   try {
     const targets = Object.values(PACKAGES).map((p) => `${MODULE}/${p}@v${tools.version}`);
-    await promisify(execFile)(go, ['install', ...targets], { env, cwd: staging, timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
-    for (const [name, pkg] of Object.entries(PACKAGES)) renameSync(join(staging, 'bin', pkg.split('/').at(-1)!), join(staging, 'bin', name));
+    await promisify(execFile)(go, ['install', ...targets], {
+      env,
+      cwd: staging,
+      timeout: 1_800_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    for (const [name, pkg] of Object.entries(PACKAGES))
+      renameSync(join(staging, 'bin', pkg.split('/').at(-1)!), join(staging, 'bin', name));
     const modCache = spawnSync(go, ['env', 'GOMODCACHE'], { env, encoding: 'utf8' }).stdout.trim();
     const schema = join(modCache, `${MODULE}@v${tools.version}`, 'schema', 'postgresql', 'v12');
     if (!existsSync(schema)) throw new Error(`no PostgreSQL schema in the module cache at ${schema}`);
@@ -71,7 +94,9 @@ export async function ensureTemporalServer(projectRoot: string, log: (line: stri
     rmSync(staging, { recursive: true, force: true });
     const e = err as Error & { stderr?: string; killed?: boolean };
     const why = e.killed ? 'timed out after 30 minutes' : lastLines(e.stderr || e.message);
-    throw new TemporalServerUnavailable(`could not build ${MODULE} v${tools.version} with GOTOOLCHAIN=${GO_TOOLCHAIN} go install (is the Go module proxy reachable? GOPROXY=${process.env.GOPROXY ?? 'default'}): ${why}`);
+    throw new TemporalServerUnavailable(
+      `could not build ${MODULE} v${tools.version} with GOTOOLCHAIN=${GO_TOOLCHAIN} go install (is the Go module proxy reachable? GOPROXY=${process.env.GOPROXY ?? 'default'}): ${why}`,
+    );
   }
   rmSync(tools.dir, { recursive: true, force: true });
   renameSync(staging, tools.dir);

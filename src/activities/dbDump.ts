@@ -32,9 +32,17 @@ export interface DumpFacts {
 }
 
 /** Schema text + fingerprint of one database, optionally inside an exported snapshot; `checksums: false` for a quick one. */
-export async function fingerprint(t: TargetConfig, db: DbTarget, client: pg.ClientBase, o: { snapshot?: string; checksums?: boolean } = {}): Promise<DatabaseState> {
+export async function fingerprint(
+  t: TargetConfig,
+  db: DbTarget,
+  client: pg.ClientBase,
+  o: { snapshot?: string; checksums?: boolean } = {},
+): Promise<DatabaseState> {
   const schema = await runInActivity(pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), db, o.snapshot), 'dump schema');
-  return captureState(client, schema.stdout, { checksums: o.checksums, onTable: (done, total) => heartbeat({ phase: 'fingerprint', done, total }) });
+  return captureState(client, schema.stdout, {
+    checksums: o.checksums,
+    onTable: (done, total) => heartbeat({ phase: 'fingerprint', done, total }),
+  });
 }
 
 /** Bytes under a dump path: one file, or the files of a directory-format dump. */
@@ -55,7 +63,9 @@ export function tableProgress(parallel: boolean) {
   let count = 0;
   const pattern = parallel ? /finished item \d+ TABLE DATA / : /(dumping contents of|processing data for) table /;
   return {
-    onLine: (line: string) => { if (pattern.test(line)) count++; },
+    onLine: (line: string) => {
+      if (pattern.test(line)) count++;
+    },
     done: () => (parallel ? count : Math.max(0, count - 1)),
   };
 }
@@ -68,7 +78,13 @@ export function tableProgress(parallel: boolean) {
  * The dump is written to `partial` and renamed to `path` only once verified: a file at `path` is
  * always a whole dump; what a cancelled or failed dump leaves is pruned by retention (partialDumps.ts).
  */
-export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: string, partial: string, o: { step?: StepName; checksums?: boolean } = {}): Promise<{ dump: DumpFacts; state: DatabaseState }> {
+export async function dumpWithFingerprint(
+  t: TargetConfig,
+  db: DbTarget,
+  path: string,
+  partial: string,
+  o: { step?: StepName; checksums?: boolean } = {},
+): Promise<{ dump: DumpFacts; state: DatabaseState }> {
   const step = o.step ?? 'backup';
   const started = Date.now();
   const phases = new Phases();
@@ -78,16 +94,40 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
     const { rows } = await client.query<{ snapshot: string; tables: string; boundary: string }>(
       `SELECT pg_export_snapshot() AS snapshot, pg_snapshot_xmin(pg_current_snapshot())::text AS boundary,
               (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%')::text AS tables`);
+                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%')::text AS tables`,
+    );
     const { snapshot, tables, boundary } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
     try {
-      await phases.time('pg_dump', () => runInActivity(pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, { file: partial, format: t.backup.format, jobs: t.backup.jobs, compression: t.backup.compression, snapshot, verbose: true }), 'dump', {
-        onLine: tablesDone.onLine,
-        progress: async () => ({ bytesWritten: await pathBytes(partial), tablesDone: tablesDone.done(), tables: Number(tables) }),
-      }));
+      await phases.time('pg_dump', () =>
+        runInActivity(
+          pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, {
+            file: partial,
+            format: t.backup.format,
+            jobs: t.backup.jobs,
+            compression: t.backup.compression,
+            snapshot,
+            verbose: true,
+          }),
+          'dump',
+          {
+            onLine: tablesDone.onLine,
+            progress: async () => ({
+              bytesWritten: await pathBytes(partial),
+              tablesDone: tablesDone.done(),
+              tables: Number(tables),
+            }),
+          },
+        ),
+      );
     } catch (e) {
-      throw commandFailure(e, { step, type: FailureType.BackupUnverified, what: 'pg_dump failed', remedy: 'check the database connection, permissions and free space, then start again', retryable: true });
+      throw commandFailure(e, {
+        step,
+        type: FailureType.BackupUnverified,
+        what: 'pg_dump failed',
+        remedy: 'check the database connection, permissions and free space, then start again',
+        retryable: true,
+      });
     }
     const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot, checksums: o.checksums }));
     await client.query('COMMIT');
@@ -95,21 +135,42 @@ export async function dumpWithFingerprint(t: TargetConfig, db: DbTarget, path: s
   });
   let listing;
   try {
-    listing = await phases.time('list', () => runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), partial), 'verify'));
+    listing = await phases.time('list', () =>
+      runInActivity(pgRestoreList(pgTool(t.pgBinDir, 'pg_restore'), partial), 'verify'),
+    );
   } catch (e) {
-    throw commandFailure(e, { step, type: FailureType.BackupUnverified, what: 'the dump does not read back with pg_restore --list', remedy: 'check the backup disk and pg_dump/pg_restore versions', retryable: true });
+    throw commandFailure(e, {
+      step,
+      type: FailureType.BackupUnverified,
+      what: 'the dump does not read back with pg_restore --list',
+      remedy: 'check the backup disk and pg_dump/pg_restore versions',
+      retryable: true,
+    });
   }
   const listed = new Set([...listing.stdout.matchAll(/ TABLE DATA (\S+) (\S+) /g)].map((m) => `${m[1]}.${m[2]}`));
   const missing = state.tables.map((x) => x.name).filter((n) => !listed.has(n));
   if (missing.length > 0) {
-    throw deployFailure(FailureType.BackupUnverified, { step, what: `the dump has no data for ${missing.join(', ')}`, remedy: 'check that the database role can read every table', retryable: false });
+    throw deployFailure(FailureType.BackupUnverified, {
+      step,
+      what: `the dump has no data for ${missing.join(', ')}`,
+      remedy: 'check that the database role can read every table',
+      retryable: false,
+    });
   }
   const { sha256: digest, sizeBytes } = await phases.time('sha256', () => fingerprintPath(partial));
   // Verified: only now does it take its final name (a retry's earlier whole dump is replaced).
   await rm(path, { recursive: true, force: true });
   await rename(partial, path);
   return {
-    dump: { path, format: t.backup.format, sizeBytes, sha256: digest, archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length, durationMs: Date.now() - started, phasesMs: phases.ms },
+    dump: {
+      path,
+      format: t.backup.format,
+      sizeBytes,
+      sha256: digest,
+      archiveEntries: listing.stdout.split('\n').filter((l) => l && !l.startsWith(';')).length,
+      durationMs: Date.now() - started,
+      phasesMs: phases.ms,
+    },
     state,
   };
 }
@@ -134,12 +195,22 @@ export interface SwapFacts {
  * only then swapped in by renames, so production is never half-restored, and proven again. The
  * failed database is kept aside. Safe to run again at any stage.
  */
-export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentId: string, dump: DumpFacts, expected: DatabaseState): Promise<SwapFacts> {
+export async function restoreFromDump(
+  t: TargetConfig,
+  db: DbTarget,
+  deploymentId: string,
+  dump: DumpFacts,
+  expected: DatabaseState,
+): Promise<SwapFacts> {
   const phases = new Phases();
   const maintenance = withDatabase(db, t.database.maintenanceDatabase);
   const owner = ownerOf(t, db);
-  const names = { scratch: ownDatabaseName(db.database, deploymentId, 'restore-scratch'), keptAs: ownDatabaseName(db.database, deploymentId, 'kept-aside') };
-  const fail = (what: string, remedy: string) => deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy, retryable: false });
+  const names = {
+    scratch: ownDatabaseName(db.database, deploymentId, 'restore-scratch'),
+    keptAs: ownDatabaseName(db.database, deploymentId, 'kept-aside'),
+  };
+  const fail = (what: string, remedy: string) =>
+    deployFailure(FailureType.RestoreUnverified, { step: 'restore-database', what, remedy, retryable: false });
 
   const productionExists = await withClient(maintenance, async (c) => {
     if (!(await databaseRow(c, db.database))) return false;
@@ -149,36 +220,85 @@ export async function restoreFromDump(t: TargetConfig, db: DbTarget, deploymentI
   });
   if (productionExists) {
     // Equal already? Schema and row counts first: a half-applied migration fails that in a blink.
-    const unchanged = await phases.time('compare', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c, { checksums: false })).length === 0
-      && diffStates(expected, await fingerprint(t, db, c)).length === 0));
+    const unchanged = await phases.time('compare', () =>
+      withClient(
+        db,
+        async (c) =>
+          diffStates(expected, await fingerprint(t, db, c, { checksums: false })).length === 0 &&
+          diffStates(expected, await fingerprint(t, db, c)).length === 0,
+      ),
+    );
     if (unchanged) {
       const restored = await withClient(maintenance, async (c) => Boolean(await databaseRow(c, names.keptAs)));
-      return { restored, changed: false, keptAs: restored ? names.keptAs : undefined, closedMs: 0, phasesMs: phases.ms };
+      return {
+        restored,
+        changed: false,
+        keptAs: restored ? names.keptAs : undefined,
+        closedMs: 0,
+        phasesMs: phases.ms,
+      };
     }
     const { sha256: digest } = await fingerprintPath(dump.path).catch(() => ({ sha256: 'missing' }));
     if (digest !== dump.sha256) {
-      throw fail(`the backup ${dump.path} is ${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
-        `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then rename it to ${db.database}); production is unchanged`);
+      throw fail(
+        `the backup ${dump.path} is ${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
+        `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then rename it to ${db.database}); production is unchanged`,
+      );
     }
-    await withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'restore-scratch', step: 'restore-database' }));
+    await withClient(maintenance, (c) =>
+      createOwnDatabase(c, owner, { deploymentId, kind: 'restore-scratch', step: 'restore-database' }),
+    );
     const scratch = withDatabase(db, names.scratch);
-    await phases.time('pg_restore', () => withClient(maintenance, async (sizer) => {
-      const tablesDone = tableProgress(t.backup.jobs > 1);
-      try {
-        await runInActivity(pgRestore(pgTool(t.pgBinDir, 'pg_restore'), scratch, { file: dump.path, jobs: t.backup.jobs, verbose: true }), 'restore', {
-          onLine: tablesDone.onLine,
-          progress: async () => ({ bytesRestored: await databaseSize(sizer, names.scratch), tablesDone: tablesDone.done(), tables: expected.tables.length }),
-        });
-      } catch (e) {
-        throw commandFailure(e, { step: 'restore-database', type: FailureType.RestoreUnverified, what: `pg_restore into ${names.scratch} failed`, remedy: 'see the output; production is unchanged', retryable: true });
-      }
-    }));
-    const diffs = await phases.time('verify', () => withClient(scratch, async (c) => diffStates(expected, await fingerprint(t, scratch, c))));
-    if (diffs.length > 0) throw fail(`the restored copy ${names.scratch} does not match the backup's fingerprint: ${diffs.join('; ')}`, 'inspect the scratch database; production is unchanged');
+    await phases.time('pg_restore', () =>
+      withClient(maintenance, async (sizer) => {
+        const tablesDone = tableProgress(t.backup.jobs > 1);
+        try {
+          await runInActivity(
+            pgRestore(pgTool(t.pgBinDir, 'pg_restore'), scratch, {
+              file: dump.path,
+              jobs: t.backup.jobs,
+              verbose: true,
+            }),
+            'restore',
+            {
+              onLine: tablesDone.onLine,
+              progress: async () => ({
+                bytesRestored: await databaseSize(sizer, names.scratch),
+                tablesDone: tablesDone.done(),
+                tables: expected.tables.length,
+              }),
+            },
+          );
+        } catch (e) {
+          throw commandFailure(e, {
+            step: 'restore-database',
+            type: FailureType.RestoreUnverified,
+            what: `pg_restore into ${names.scratch} failed`,
+            remedy: 'see the output; production is unchanged',
+            retryable: true,
+          });
+        }
+      }),
+    );
+    const diffs = await phases.time('verify', () =>
+      withClient(scratch, async (c) => diffStates(expected, await fingerprint(t, scratch, c))),
+    );
+    if (diffs.length > 0)
+      throw fail(
+        `the restored copy ${names.scratch} does not match the backup's fingerprint: ${diffs.join('; ')}`,
+        'inspect the scratch database; production is unchanged',
+      );
   }
-  const { closedMs } = await phases.time('swap', () => withClient(maintenance, (c) => swapIn(c, owner, { incoming: names.scratch, keptAs: names.keptAs, deploymentId })));
-  const diffs = await phases.time('verify-after', () => withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c))));
-  if (diffs.length > 0) throw fail(`after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`, `inspect ${db.database} and ${names.keptAs} by hand`);
+  const { closedMs } = await phases.time('swap', () =>
+    withClient(maintenance, (c) => swapIn(c, owner, { incoming: names.scratch, keptAs: names.keptAs, deploymentId })),
+  );
+  const diffs = await phases.time('verify-after', () =>
+    withClient(db, async (c) => diffStates(expected, await fingerprint(t, db, c))),
+  );
+  if (diffs.length > 0)
+    throw fail(
+      `after the swap, ${db.database} does not match the backup: ${diffs.join('; ')}`,
+      `inspect ${db.database} and ${names.keptAs} by hand`,
+    );
   return { restored: true, changed: true, keptAs: names.keptAs, closedMs, phasesMs: phases.ms };
 }
-

@@ -45,13 +45,21 @@ export interface DependencyFacts {
 
 const MARKER = '.safe-deploy-install.json';
 
-interface LockEntry { optional?: boolean; dev?: boolean; devOptional?: boolean; [field: string]: unknown }
+interface LockEntry {
+  optional?: boolean;
+  dev?: boolean;
+  devOptional?: boolean;
+  [field: string]: unknown;
+}
 
 /**
  * Top-level packages of a lockfile (`node_modules/<name>`, scoped included): `all` may be
  * installed; `required` must be (optional ones may be skipped for this platform, dev ones omitted).
  */
-export function lockfilePackages(lock: { packages?: Record<string, LockEntry> }): { all: Set<string>; required: Set<string> } {
+export function lockfilePackages(lock: { packages?: Record<string, LockEntry> }): {
+  all: Set<string>;
+  required: Set<string>;
+} {
   const all = new Set<string>();
   const required = new Set<string>();
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
@@ -78,7 +86,9 @@ export async function installedPackages(appDir: string): Promise<Set<string>> {
 }
 
 /** node_modules matches the lockfile exactly at the top level: nothing missing, nothing left over. */
-export async function compareWithLockfile(appDir: string): Promise<{ missing: string[]; extraneous: string[]; packages: number }> {
+export async function compareWithLockfile(
+  appDir: string,
+): Promise<{ missing: string[]; extraneous: string[]; packages: number }> {
   const lock = JSON.parse(await readFile(join(appDir, 'package-lock.json'), 'utf8'));
   const { all, required } = lockfilePackages(lock);
   const present = await installedPackages(appDir);
@@ -94,7 +104,10 @@ export async function compareWithLockfile(appDir: string): Promise<{ missing: st
  * the usage text and log path it appends. Undefined when the output carries no npm error code.
  */
 export function npmDiagnosis(output: string): { code: string; text: string } | undefined {
-  const lines = output.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim());
+  const lines = output
+    .split('\n')
+    .filter((l) => /^npm (error|ERR!)/.test(l))
+    .map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim());
   const at = lines.findIndex((l) => /^code \S+$/.test(l));
   if (at < 0) return undefined;
   const said: string[] = [];
@@ -115,18 +128,42 @@ export function createDependencyActivities(deps: ActivityDeps) {
      * the marker says node_modules was built from this very commit and lockfile, so a retry or a
      * compensation for a step that never ran costs nothing.
      */
-    async installDependencies({ target: t, commit, requiredPackages, step, dir = t.appDir, fromStaged, restoreKept }: InstallInput): Promise<DependencyFacts> {
+    async installDependencies({
+      target: t,
+      commit,
+      requiredPackages,
+      step,
+      dir = t.appDir,
+      fromStaged,
+      restoreKept,
+    }: InstallInput): Promise<DependencyFacts> {
       const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
-        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `the working copy is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`, remedy: 'activate the release first', retryable: false });
+        throw deployFailure(FailureType.DependencyInstallFailed, {
+          step,
+          what: `the working copy is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`,
+          remedy: 'activate the release first',
+          retryable: false,
+        });
       }
       const lockfileSha256 = await sha256File(join(dir, 'package-lock.json')).catch(() => {
-        throw deployFailure(FailureType.DependencyInstallFailed, { step, what: `${dir} has no package-lock.json`, remedy: 'commit a lockfile: npm ci needs it for reproducible installs', retryable: false });
+        throw deployFailure(FailureType.DependencyInstallFailed, {
+          step,
+          what: `${dir} has no package-lock.json`,
+          remedy: 'commit a lockfile: npm ci needs it for reproducible installs',
+          retryable: false,
+        });
       });
       let source: DependencyFacts['source'];
       let note: string | undefined;
       if (fromStaged) {
-        const m = await moveStagedProducts({ t, deploymentId: fromStaged.deploymentId, stagedDir: fromStaged.dir, commit, step });
+        const m = await moveStagedProducts({
+          t,
+          deploymentId: fromStaged.deploymentId,
+          stagedDir: fromStaged.dir,
+          commit,
+          step,
+        });
         if (m.note) note = m.note;
         else source = 'staged';
       }
@@ -135,28 +172,50 @@ export function createDependencyActivities(deps: ActivityDeps) {
         if (r.restored) source = 'kept';
       }
       const markerPath = join(dir, 'node_modules', MARKER);
-      const marker = await readFile(markerPath, 'utf8').then(JSON.parse).catch(() => undefined);
+      const marker = await readFile(markerPath, 'utf8')
+        .then(JSON.parse)
+        .catch(() => undefined);
       const before = await compareWithLockfile(dir);
-      const upToDate = marker?.commit === commit && marker?.lockfileSha256 === lockfileSha256 && before.missing.length === 0 && before.extraneous.length === 0;
+      const upToDate =
+        marker?.commit === commit &&
+        marker?.lockfileSha256 === lockfileSha256 &&
+        before.missing.length === 0 &&
+        before.extraneous.length === 0;
       if (!upToDate && source) {
         note = `${source === 'staged' ? 'the node_modules moved in from the staged copy' : 'the kept node_modules'} did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
         source = undefined;
       }
       if (!upToDate) {
-        const env = { cwd: dir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.install as never) };
-        for (const [phase, argv] of [['install', t.commands.install], ...t.commands.build.map((b) => ['build', b] as const)] as const) {
+        const env = {
+          cwd: dir,
+          commandEnv: commandEnvValues(deps, t, step),
+          timeoutMs: msToNumber(t.commandTimeouts.install as never),
+        };
+        for (const [phase, argv] of [
+          ['install', t.commands.install],
+          ...t.commands.build.map((b) => ['build', b] as const),
+        ] as const) {
           try {
             await runInActivity(appCommand(argv, env), phase);
           } catch (e) {
             const npm = e instanceof CommandFailed ? npmDiagnosis(e.stderr || e.stdout) : undefined;
             if (npm && RELEASE_ERRORS.has(npm.code)) {
               throw deployFailure(FailureType.DependencyInstallFailed, {
-                step, what: `${phase} (${argv.join(' ')}) refused the release: npm ${npm.code}: ${npm.text}`,
-                remedy: 'fix package.json or package-lock.json in the release (run npm install and commit the lockfile), then deploy again', retryable: false,
+                step,
+                what: `${phase} (${argv.join(' ')}) refused the release: npm ${npm.code}: ${npm.text}`,
+                remedy:
+                  'fix package.json or package-lock.json in the release (run npm install and commit the lockfile), then deploy again',
+                retryable: false,
                 details: { command: (e as CommandFailed).display, exitCode: (e as CommandFailed).exitCode },
               });
             }
-            throw commandFailure(e, { step, type: FailureType.DependencyInstallFailed, what: `${phase} failed (${argv.join(' ')})${npm ? `: npm ${npm.code}: ${npm.text}` : ''}`, remedy: 'fix the lockfile or build, or check the registry, then deploy again', retryable: true });
+            throw commandFailure(e, {
+              step,
+              type: FailureType.DependencyInstallFailed,
+              what: `${phase} failed (${argv.join(' ')})${npm ? `: npm ${npm.code}: ${npm.text}` : ''}`,
+              remedy: 'fix the lockfile or build, or check the registry, then deploy again',
+              retryable: true,
+            });
           }
         }
       }
@@ -170,13 +229,31 @@ export function createDependencyActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
-      if (!upToDate) await writeFile(markerPath, JSON.stringify({ commit, lockfileSha256, dir, installedAt: new Date().toISOString() }));
+      if (!upToDate)
+        await writeFile(
+          markerPath,
+          JSON.stringify({ commit, lockfileSha256, dir, installedAt: new Date().toISOString() }),
+        );
       if (restoreKept) await removeKept(t, restoreKept.deploymentId);
-      return { commit, lockfileSha256, skipped: upToDate, packages: after.packages, requiredPresent: requiredPackages, ...(source ? { source } : {}), ...(note ? { note } : {}) };
+      return {
+        commit,
+        lockfileSha256,
+        skipped: upToDate,
+        packages: after.packages,
+        requiredPresent: requiredPackages,
+        ...(source ? { source } : {}),
+        ...(note ? { note } : {}),
+      };
     },
 
     /** Removes what install-dependencies kept of the previous release for a rollback, once the deployment no longer needs it. */
-    async removeKeptDependencies({ target: t, deploymentId }: { target: TargetConfig; deploymentId: string }): Promise<{ removed: boolean }> {
+    async removeKeptDependencies({
+      target: t,
+      deploymentId,
+    }: {
+      target: TargetConfig;
+      deploymentId: string;
+    }): Promise<{ removed: boolean }> {
       if (t.codeLayout === 'releases') return { removed: false };
       return removeKept(t, deploymentId);
     },

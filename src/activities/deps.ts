@@ -26,9 +26,13 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).replace(/^export\s+/, '').trim();
+    const key = line
+      .slice(0, eq)
+      .replace(/^export\s+/, '')
+      .trim();
     let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) value = value.slice(1, -1);
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0])
+      value = value.slice(1, -1);
     out[key] = value;
   }
   return out;
@@ -49,7 +53,11 @@ export function readEnvFile(path: string | undefined): Record<string, string> {
  * Where a variable is found: the app's own env file first (it is what the app runs with, and a
  * worker serving several apps may hold a same-named variable for another), then the worker's env.
  */
-export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name: string): { value: string; source: 'worker' | 'env-file' } | undefined {
+export function lookupEnv(
+  deps: ActivityDeps,
+  envFile: string | undefined,
+  name: string,
+): { value: string; source: 'worker' | 'env-file' } | undefined {
   // Own entries only: a variable named `constructor` or `toString` is not Object.prototype's.
   const file = readEnvFile(envFile);
   const fromFile = Object.hasOwn(file, name) ? file[name] : undefined;
@@ -60,7 +68,14 @@ export function lookupEnv(deps: ActivityDeps, envFile: string | undefined, name:
 }
 
 /** Resolves the database URL from the NAME in config. The value never leaves the activity. */
-export function resolveDatabase(deps: ActivityDeps, t: { database: { urlEnv: string; lockTimeout?: string | number; statementTimeout?: string | number }; envFile?: string }, step: StepName): { url: string; db: DbTarget } {
+export function resolveDatabase(
+  deps: ActivityDeps,
+  t: {
+    database: { urlEnv: string; lockTimeout?: string | number; statementTimeout?: string | number };
+    envFile?: string;
+  },
+  step: StepName,
+): { url: string; db: DbTarget } {
   const found = lookupEnv(deps, t.envFile, t.database.urlEnv);
   if (!found) {
     throw deployFailure(FailureType.EnvironmentIncomplete, {
@@ -105,13 +120,21 @@ export const COMMAND_ENV_ON_WORKER = '<read from the worker config when a comman
  * from this worker's config file, by app, environment and name. A value given in the target
  * itself (a target built by a caller, or loaded before names-only) is used as given.
  */
-export function commandEnvValues(deps: ActivityDeps, t: Pick<TargetConfig, 'app' | 'environment' | 'commandEnv'>, step: StepName): Record<string, string> {
+export function commandEnvValues(
+  deps: ActivityDeps,
+  t: Pick<TargetConfig, 'app' | 'environment' | 'commandEnv'>,
+  step: StepName,
+): Record<string, string> {
   const names = Object.keys(t.commandEnv);
   if (!names.some((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER)) return { ...t.commandEnv };
   const field = `apps.${t.app}.${t.environment}.commandEnv`;
-  const fail = (why: string) => deployFailure(FailureType.InvalidConfig, {
-    step, what: `${field}: ${why}`, remedy: `restore ${field} in ${deps.configPath} (the deployment started with ${names.join(', ')}) and retry`, retryable: false,
-  });
+  const fail = (why: string) =>
+    deployFailure(FailureType.InvalidConfig, {
+      step,
+      what: `${field}: ${why}`,
+      remedy: `restore ${field} in ${deps.configPath} (the deployment started with ${names.join(', ')}) and retry`,
+      retryable: false,
+    });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
@@ -119,19 +142,26 @@ export function commandEnvValues(deps: ActivityDeps, t: Pick<TargetConfig, 'app'
     throw fail(`cannot read the values from ${deps.configPath}: ${(e as Error).message}`);
   }
   const parsed = workerConfigSchema.safeParse(raw);
-  if (!parsed.success) throw fail(`the worker config ${deps.configPath} is no longer valid: ${describeIssues(parsed.error, '')}`);
+  if (!parsed.success)
+    throw fail(`the worker config ${deps.configPath} is no longer valid: ${describeIssues(parsed.error, '')}`);
   const apps = parsed.data.apps;
   const envs = Object.hasOwn(apps, t.app) ? apps[t.app]! : {};
   const values = Object.hasOwn(envs, t.environment) ? envs[t.environment]!.commandEnv : {};
   const missing = names.filter((n) => t.commandEnv[n] === COMMAND_ENV_ON_WORKER && !Object.hasOwn(values, n));
   if (missing.length > 0) throw fail(`${missing.join(', ')} no longer set in ${deps.configPath}`);
-  return Object.fromEntries(names.map((n) => [n, t.commandEnv[n] === COMMAND_ENV_ON_WORKER ? values[n]! : t.commandEnv[n]!]));
+  return Object.fromEntries(
+    names.map((n) => [n, t.commandEnv[n] === COMMAND_ENV_ON_WORKER ? values[n]! : t.commandEnv[n]!]),
+  );
 }
 
 /** The environment's bounds on safe-deploy's own sessions; pgClient's defaults where unset. */
 function sessionLimits(d: { lockTimeout?: string | number; statementTimeout?: string | number }): DbTarget['session'] {
-  const ms = (v: string | number | undefined, fallback: number) => (v === undefined ? fallback : msToNumber(v as never));
-  return { lockTimeoutMs: ms(d.lockTimeout, DEFAULT_SESSION_LIMITS.lockTimeoutMs), statementTimeoutMs: ms(d.statementTimeout, DEFAULT_SESSION_LIMITS.statementTimeoutMs) };
+  const ms = (v: string | number | undefined, fallback: number) =>
+    v === undefined ? fallback : msToNumber(v as never);
+  return {
+    lockTimeoutMs: ms(d.lockTimeout, DEFAULT_SESSION_LIMITS.lockTimeoutMs),
+    statementTimeoutMs: ms(d.statementTimeout, DEFAULT_SESSION_LIMITS.statementTimeoutMs),
+  };
 }
 
 function currentContext(): Context | undefined {
@@ -155,7 +185,10 @@ export function activityAttempt(): number {
 export function attemptSessionName(purpose: string): string | undefined {
   const info = currentContext()?.info;
   if (!info?.workflowExecution) return undefined;
-  const id = createHash('sha256').update(`${info.workflowExecution.workflowId}\0${info.activityId}`).digest('hex').slice(0, 16);
+  const id = createHash('sha256')
+    .update(`${info.workflowExecution.workflowId}\0${info.activityId}`)
+    .digest('hex')
+    .slice(0, 16);
   return `safe-deploy ${purpose} ${id}`;
 }
 
@@ -167,7 +200,11 @@ const lastDetails = new WeakMap<Context, Record<string, unknown>>();
  * was done so far to each heartbeat (bytes written, tables done); `onLine` sees the output as it
  * streams (it is never kept whole).
  */
-export function runInActivity(cmd: Cmd, phase: string, o: { progress?: () => Promise<Record<string, unknown>> | Record<string, unknown>; onLine?: RunHooks['onLine'] } = {}): Promise<RunResult> {
+export function runInActivity(
+  cmd: Cmd,
+  phase: string,
+  o: { progress?: () => Promise<Record<string, unknown>> | Record<string, unknown>; onLine?: RunHooks['onLine'] } = {},
+): Promise<RunResult> {
   const c = currentContext();
   if (!c) return run(cmd, { onLine: o.onLine });
   let running = true; // a progress reading that ends after the command must not beat for it
@@ -175,9 +212,14 @@ export function runInActivity(cmd: Cmd, phase: string, o: { progress?: () => Pro
     if (!o.progress) return heartbeat({ phase, elapsedMs });
     void Promise.resolve()
       .then(o.progress)
-      .then((done) => running && heartbeat({ phase, elapsedMs, ...done }), () => running && heartbeat({ phase, elapsedMs }));
+      .then(
+        (done) => running && heartbeat({ phase, elapsedMs, ...done }),
+        () => running && heartbeat({ phase, elapsedMs }),
+      );
   };
-  return run(cmd, { signal: c.cancellationSignal, onTick, tickMs: 2_000, onLine: o.onLine }).finally(() => { running = false; });
+  return run(cmd, { signal: c.cancellationSignal, onTick, tickMs: 2_000, onLine: o.onLine }).finally(() => {
+    running = false;
+  });
 }
 
 /** Sleeps `ms` inside an activity, ending early with the cancellation when it is cancelled. */
@@ -209,7 +251,10 @@ export function heartbeat(details: Record<string, unknown>): void {
  * dies is noticed within the heartbeat timeout, whatever the activity was doing (a long SQL
  * statement, a checksum), and a cancellation reaches it.
  */
-export function keepAlive<A extends unknown[], R>(fn: (...args: A) => Promise<R>, everyMs = 4_000): (...args: A) => Promise<R> {
+export function keepAlive<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  everyMs = 4_000,
+): (...args: A) => Promise<R> {
   return async (...args: A) => {
     const c = currentContext();
     if (!c) return fn(...args);

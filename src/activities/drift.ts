@@ -74,10 +74,13 @@ async function whileHeartbeating<T>(details: Record<string, unknown>, work: Prom
   work.catch(() => undefined); // still settles (rejected) after a cancellation: never unhandled
   try {
     if (!signal) return await work;
-    return await Promise.race([work, new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    })]);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    ]);
   } finally {
     clearInterval(timer);
   }
@@ -114,18 +117,28 @@ export function createDriftActivities(deps: ActivityDeps) {
       const warnings: string[] = [];
 
       const records = await withClient(db, readMigrationRecords);
-      const scripts = new Map((await readMigrationScripts(t, currentCommit, { deploymentId, step: 'inspect-migrations' })).map((s) => [s.name, s.bytes]));
+      const scripts = new Map(
+        (await readMigrationScripts(t, currentCommit, { deploymentId, step: 'inspect-migrations' })).map((s) => [
+          s.name,
+          s.bytes,
+        ]),
+      );
       for (const r of records.filter((x) => x.finishedAt === undefined && x.rolledBackAt === undefined)) {
         warnings.push(`${r.name} failed half-way: whatever it applied shows up as differences`);
       }
       const applied = appliedInOrder(records);
       const missing = applied.filter((name) => !scripts.has(name));
-      for (const name of missing) warnings.push(`${name} is applied but not in the current release: not replayed, so its objects show up as differences`);
+      for (const name of missing)
+        warnings.push(
+          `${name} is applied but not in the current release: not replayed, so its objects show up as differences`,
+        );
 
       const replayed: string[] = [];
       let complete = missing.length === 0;
       heartbeat({ phase: 'create scratch database', scratchDatabase });
-      await withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'drift-scratch', step: 'inspect-migrations' }));
+      await withClient(maintenance, (c) =>
+        createOwnDatabase(c, owner, { deploymentId, kind: 'drift-scratch', step: 'inspect-migrations' }),
+      );
       try {
         const expected = await withClient(scratch, async (c) => {
           if (prismaSchema !== 'public') {
@@ -134,11 +147,16 @@ export function createDriftActivities(deps: ActivityDeps) {
           }
           for (const name of applied.filter((n) => scripts.has(n))) {
             try {
-              await whileHeartbeating({ phase: 'replay', migration: name }, c.query(scripts.get(name)!.toString('utf8')));
+              await whileHeartbeating(
+                { phase: 'replay', migration: name },
+                c.query(scripts.get(name)!.toString('utf8')),
+              );
               replayed.push(name);
             } catch (e) {
               if (cancellationSignal()?.aborted) throw e;
-              warnings.push(`${name} does not replay on an empty database (${(e as Error).message}): compared with the schema before it`);
+              warnings.push(
+                `${name} does not replay on an empty database (${(e as Error).message}): compared with the schema before it`,
+              );
               complete = false;
               break;
             }
@@ -154,16 +172,31 @@ export function createDriftActivities(deps: ActivityDeps) {
         const dumpHash = async (target: DbTarget) => {
           const file = join(dumps, `${target === db ? 'production' : 'replayed'}.sql`);
           try {
-            await runInActivity(pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), target, undefined, { excludeTables: [`*.${PRISMA_TABLE}`], file }), 'dump schema');
+            await runInActivity(
+              pgDumpSchema(pgTool(t.pgBinDir, 'pg_dump'), target, undefined, {
+                excludeTables: [`*.${PRISMA_TABLE}`],
+                file,
+              }),
+              'dump schema',
+            );
             return sha256(normaliseSchemaDump(await readFile(file, 'utf8')));
           } catch (e) {
-            throw commandFailure(e, { step: 'inspect-migrations', type: FailureType.CommandFailed, what: `pg_dump --schema-only of ${target.database} failed`, remedy: 'check pg_dump and the database connection', retryable: true });
+            throw commandFailure(e, {
+              step: 'inspect-migrations',
+              type: FailureType.CommandFailed,
+              what: `pg_dump --schema-only of ${target.database} failed`,
+              remedy: 'check pg_dump and the database connection',
+              retryable: true,
+            });
           } finally {
             await rm(file, { force: true });
           }
         };
         // Both dumps go to a private folder of this run (never a predictable path in /tmp).
-        const dumps = await privateTempDir(codePaths(t).workDir, `drift-${sha256(deploymentId).slice(0, 8)}-`, { field: 'workDir', step: 'inspect-migrations' });
+        const dumps = await privateTempDir(codePaths(t).workDir, `drift-${sha256(deploymentId).slice(0, 8)}-`, {
+          field: 'workDir',
+          step: 'inspect-migrations',
+        });
         const schemaDumpSha256 = await (async () => {
           try {
             return { expected: await dumpHash(scratch), actual: await dumpHash(db) };
@@ -171,12 +204,29 @@ export function createDriftActivities(deps: ActivityDeps) {
             await rm(dumps, { recursive: true, force: true });
           }
         })();
-        if (schemaDumpSha256.expected !== schemaDumpSha256.actual && differences.length === 0 && orderWarnings.length === 0) {
-          warnings.push('the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand');
+        if (
+          schemaDumpSha256.expected !== schemaDumpSha256.actual &&
+          differences.length === 0 &&
+          orderWarnings.length === 0
+        ) {
+          warnings.push(
+            'the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand',
+          );
         }
-        return { drift: differences.length > 0, complete, differences, warnings, replayed, schemaDumpSha256, scratchDatabase, durationMs: Date.now() - started };
+        return {
+          drift: differences.length > 0,
+          complete,
+          differences,
+          warnings,
+          replayed,
+          schemaDumpSha256,
+          scratchDatabase,
+          durationMs: Date.now() - started,
+        };
       } finally {
-        await withClient(maintenance, (c) => dropOwnDatabase(c, owner, scratchDatabase, 'inspect-migrations', ['drift-scratch']));
+        await withClient(maintenance, (c) =>
+          dropOwnDatabase(c, owner, scratchDatabase, 'inspect-migrations', ['drift-scratch']),
+        );
       }
     },
   };

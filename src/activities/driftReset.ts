@@ -37,11 +37,21 @@ export async function readInventory(client: pg.ClientBase, maxRows: number): Pro
     for (const t of tables) {
       const from = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
       heartbeat({ phase: 'count rows', table: `${t.schema}.${t.name}` });
-      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} LIMIT $1) s`, [cap + 1]);
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} LIMIT $1) s`,
+        [cap + 1],
+      );
       const n = Number(rows[0]!.n);
-      counted.push({ name: `${t.schema}.${t.name}`, rows: Math.min(n, cap), more: n > cap, estimatedRows: Number(t.estimate), bytes: Number(t.bytes) });
+      counted.push({
+        name: `${t.schema}.${t.name}`,
+        rows: Math.min(n, cap),
+        more: n > cap,
+        estimatedRows: Number(t.estimate),
+        bytes: Number(t.bytes),
+      });
       if (['users', 'user'].includes(t.name.toLowerCase())) {
-        const exact = n > cap ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${from}`)).rows[0]!.n) : n;
+        const exact =
+          n > cap ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${from}`)).rows[0]!.n) : n;
         users.push({ table: `${t.schema}.${t.name}`, rows: exact });
       }
     }
@@ -61,11 +71,13 @@ export async function readInventory(client: pg.ClientBase, maxRows: number): Pro
   }
 }
 
-const resetSchema = z.object({
-  maxRows: z.number().int().min(1),
-  /** Who approved `--action reset`: the activity refuses to run without one. */
-  approvedBy: z.string().trim().min(1).max(200),
-}).loose();
+const resetSchema = z
+  .object({
+    maxRows: z.number().int().min(1),
+    /** Who approved `--action reset`: the activity refuses to run without one. */
+    approvedBy: z.string().trim().min(1).max(200),
+  })
+  .loose();
 
 export function createDriftResetActivities(deps: ActivityDeps) {
   return {
@@ -81,27 +93,44 @@ export function createDriftResetActivities(deps: ActivityDeps) {
      * nothing is reset), then the app's own `prisma migrate reset` in the app directory, which
      * now holds the target release: every table is dropped and the target's migrations applied.
      */
-    async resetDatabase(input: { target: TargetConfig; maxRows: number; approvedBy: string }): Promise<{ applied: string[]; output: string; rowsBefore: number }> {
+    async resetDatabase(input: {
+      target: TargetConfig;
+      maxRows: number;
+      approvedBy: string;
+    }): Promise<{ applied: string[]; output: string; rowsBefore: number }> {
       const { maxRows } = parseInput(resetSchema, input, 'migrate', 'resetDatabase');
       const t = input.target;
       const { url, db } = resolveDatabase(deps, t, 'migrate');
       const now = await withClient(db, (c) => readInventory(c, maxRows));
       if (!now.withinThreshold) {
         throw deployFailure(FailureType.ResetRefused, {
-          step: 'migrate', retryable: false,
+          step: 'migrate',
+          retryable: false,
           what: `the database now holds more than ${maxRows} rows in ${now.overThreshold.join(', ')}: nothing was reset`,
           remedy: 'the deployment is rolled back; a DBA reconciles the schema with the migrations',
         });
       }
-      const cmd = await prismaCommand(t.commands.migrateReset, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'migrate'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = await prismaCommand(t.commands.migrateReset, {
+        cwd: t.appDir,
+        commandEnv: commandEnvValues(deps, t, 'migrate'),
+        timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+        database: { envName: t.database.appEnvName, url, password: db.password },
+      });
       try {
         const r = await runPrisma(cmd, 'migrate reset');
         const rows = await withClient(db, readMigrations);
-        return { applied: rows.filter((m) => m.finished && !m.rolledBack).map((m) => m.name), output: lastLines(r.stdout, 30), rowsBefore: now.tables.reduce((sum, x) => sum + x.rows, 0) };
+        return {
+          applied: rows.filter((m) => m.finished && !m.rolledBack).map((m) => m.name),
+          output: lastLines(r.stdout, 30),
+          rowsBefore: now.tables.reduce((sum, x) => sum + x.rows, 0),
+        };
       } catch (e) {
         throw commandFailure(e, {
-          step: 'migrate', type: FailureType.MigrationFailed, retryable: false,
-          what: 'prisma migrate reset failed', remedy: 'the database is restored from the backup automatically; fix the migrations in a new release',
+          step: 'migrate',
+          type: FailureType.MigrationFailed,
+          retryable: false,
+          what: 'prisma migrate reset failed',
+          remedy: 'the database is restored from the backup automatically; fix the migrations in a new release',
         });
       }
     },

@@ -17,9 +17,11 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /** Replaces `{{name}}` in every string of a JSON value (own names only: `{{constructor}}` stays as written). */
 export function fillTemplate<T>(value: T, vars: Record<string, string>): T {
-  if (typeof value === 'string') return value.replace(/\{\{(\w+)\}\}/g, (m, k: string) => (Object.hasOwn(vars, k) ? vars[k]! : m)) as T;
+  if (typeof value === 'string')
+    return value.replace(/\{\{(\w+)\}\}/g, (m, k: string) => (Object.hasOwn(vars, k) ? vars[k]! : m)) as T;
   if (Array.isArray(value)) return value.map((v) => fillTemplate(v, vars)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillTemplate(v, vars)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillTemplate(v, vars)])) as T;
   return value;
 }
 
@@ -30,7 +32,12 @@ export function appUrl(baseUrl: string, path: string, field: string, step: StepN
   try {
     return urlOnOrigin(baseUrl, path);
   } catch (e) {
-    throw deployFailure(FailureType.InvalidConfig, { step, what: `${field}: ${(e as Error).message}`, remedy: `make ${field} a path on baseUrl's origin, e.g. /health`, retryable: false });
+    throw deployFailure(FailureType.InvalidConfig, {
+      step,
+      what: `${field}: ${(e as Error).message}`,
+      remedy: `make ${field} a path on baseUrl's origin, e.g. /health`,
+      retryable: false,
+    });
   }
 }
 
@@ -50,7 +57,8 @@ export async function fetchOnOrigin(url: URL, init: RequestInit & { method: stri
     if (location === null) return res;
     await res.body?.cancel();
     const next = new URL(location, current);
-    if (next.origin !== url.origin) throw new Error(`redirected (${res.status}) to another origin, ${next.origin}: not followed`);
+    if (next.origin !== url.origin)
+      throw new Error(`redirected (${res.status}) to another origin, ${next.origin}: not followed`);
     if (hop + 1 >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && request.method === 'POST')) {
       const headers = { ...(request.headers as Record<string, string>) };
@@ -86,8 +94,14 @@ export function throwIfCancelled(): void {
 function pause(ms: number): Promise<void> {
   const cancelled = cancellation();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cancelled?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(cancelled!.reason); };
+    const timer = setTimeout(() => {
+      cancelled?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled!.reason);
+    };
     cancelled?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -96,30 +110,59 @@ function pause(ms: number): Promise<void> {
  * Runs checks in order against the live app. Later checks may use values captured by earlier
  * ones (a login token), and `{{runId}}` so that a registration never collides with a previous run.
  */
-export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId: string, secrets: readonly string[] = [], extraHeaders: Record<string, string> = {}): Promise<CheckResult[]> {
+export async function runHttpChecks(
+  baseUrl: string,
+  checks: HttpCheck[],
+  runId: string,
+  secrets: readonly string[] = [],
+  extraHeaders: Record<string, string> = {},
+): Promise<CheckResult[]> {
   const vars: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { runId });
   const results: CheckResult[] = [];
   for (const raw of checks) {
     const check = fillTemplate(raw, vars);
     const started = Date.now();
-    const result = (ok: boolean, detail: string) => results.push({ name: check.name, kind: 'http', ok, detail: short(detail, secrets), durationMs: Date.now() - started });
+    const result = (ok: boolean, detail: string) =>
+      results.push({
+        name: check.name,
+        kind: 'http',
+        ok,
+        detail: short(detail, secrets),
+        durationMs: Date.now() - started,
+      });
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
       if (check.body !== undefined) headers['content-type'] = 'application/json';
       if (check.bearer) headers.authorization = `Bearer ${check.bearer}`;
       // Refused before any header leaves: a path (filled from captured values too) that names another origin.
       const res = await fetchOnOrigin(urlOnOrigin(baseUrl, check.path), {
-        method: check.method, headers,
+        method: check.method,
+        headers,
         body: check.body === undefined ? undefined : JSON.stringify(check.body),
         signal: requestSignal(15_000),
       });
       const text = await res.text();
       let body: Record<string, Json> = {};
-      try { body = JSON.parse(text); } catch { /* not JSON: only the status can be checked */ }
-      if (res.status !== check.expectStatus) { result(false, `${check.method} ${check.path} → ${res.status}, expected ${check.expectStatus}: ${text}`); continue; }
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON: only the status can be checked */
+      }
+      if (res.status !== check.expectStatus) {
+        result(false, `${check.method} ${check.path} → ${res.status}, expected ${check.expectStatus}: ${text}`);
+        continue;
+      }
       const field = (k: string) => (body && typeof body === 'object' && Object.hasOwn(body, k) ? body[k] : undefined);
-      const wrong = Object.entries(check.expectJson ?? {}).filter(([k, v]) => JSON.stringify(field(k)) !== JSON.stringify(v));
-      if (wrong.length > 0) { result(false, `${check.method} ${check.path} → ${wrong.map(([k, v]) => `${k}=${JSON.stringify(field(k))}, expected ${JSON.stringify(v)}`).join('; ')}`); continue; }
+      const wrong = Object.entries(check.expectJson ?? {}).filter(
+        ([k, v]) => JSON.stringify(field(k)) !== JSON.stringify(v),
+      );
+      if (wrong.length > 0) {
+        result(
+          false,
+          `${check.method} ${check.path} → ${wrong.map(([k, v]) => `${k}=${JSON.stringify(field(k))}, expected ${JSON.stringify(v)}`).join('; ')}`,
+        );
+        continue;
+      }
       for (const [name, from] of Object.entries(check.capture ?? {})) {
         const value = field(from);
         if (typeof value === 'string' || typeof value === 'number') vars[name] = String(value);
@@ -134,7 +177,11 @@ export async function runHttpChecks(baseUrl: string, checks: HttpCheck[], runId:
 }
 
 /** Polls the health endpoint until it answers 200 or the deadline passes, backing off up to 2 s. */
-export async function waitHealthy(url: string, timeoutMs: number, onPoll?: (attempt: number) => void): Promise<{ ok: boolean; afterMs: number; last: string }> {
+export async function waitHealthy(
+  url: string,
+  timeoutMs: number,
+  onPoll?: (attempt: number) => void,
+): Promise<{ ok: boolean; afterMs: number; last: string }> {
   const started = Date.now();
   let last = 'no answer yet';
   // Every 100 ms for the first 5 s (a restart inside the write pause is noticed within 0.1 s of

@@ -44,7 +44,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createRehearsalActivities(deps),
     ...createTemporalActivities(),
   };
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as never)])) as typeof activities;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, keepAlive(fn as never)]),
+  ) as typeof activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

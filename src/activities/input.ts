@@ -7,5 +7,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, step:
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${[what, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-  throw deployFailure(FailureType.InvalidRequest, { step, what: `invalid activity input: ${issues}`, remedy: 'fix the caller: the workflow passes what loadConfig and resolveRelease returned', retryable: false });
+  throw deployFailure(FailureType.InvalidRequest, {
+    step,
+    what: `invalid activity input: ${issues}`,
+    remedy: 'fix the caller: the workflow passes what loadConfig and resolveRelease returned',
+    retryable: false,
+  });
 }

@@ -35,7 +35,9 @@ const stamp = (iso: string) => iso.replace(/[^0-9]/g, '').slice(0, 14);
 /** Where a deployment stages its target release: the release directory itself, or a scratch copy for the rehearsal. */
 export function stagedDir(t: TargetConfig, deploymentId: string, commit: string, startedAt: string): string {
   const p = codePaths(t);
-  return t.codeLayout === 'releases' ? join(p.releasesDir, `${stamp(startedAt)}-${commit.slice(0, 12)}`) : join(p.workDir, `stage-${deploymentId}`);
+  return t.codeLayout === 'releases'
+    ? join(p.releasesDir, `${stamp(startedAt)}-${commit.slice(0, 12)}`)
+    : join(p.workDir, `stage-${deploymentId}`);
 }
 
 /** The directory `current` points at (releases), or appDir itself (in place). */
@@ -57,11 +59,25 @@ export function createLayoutActivities(deps: ActivityDeps) {
      * without touching production: the release directory (layout `releases`), or a scratch copy
      * for the rehearsal (in place). A retry finds its own directory and finishes it.
      */
-    async stageRelease({ target: t, deploymentId, commit, startedAt, requiredPackages }: { target: TargetConfig; deploymentId: string; commit: string; startedAt: string; requiredPackages: string[] }): Promise<StagedRelease> {
+    async stageRelease({
+      target: t,
+      deploymentId,
+      commit,
+      startedAt,
+      requiredPackages,
+    }: {
+      target: TargetConfig;
+      deploymentId: string;
+      commit: string;
+      startedAt: string;
+      requiredPackages: string[];
+    }): Promise<StagedRelease> {
       const p = codePaths(t);
       const dir = stagedDir(t, deploymentId, commit, startedAt);
       const gitTimeout = msToNumber(t.commandTimeouts.git as never);
-      const head = existsSync(join(dir, '.git')) ? (await runInActivity(gitHead(dir), 'head').catch(() => undefined))?.stdout.trim() : undefined;
+      const head = existsSync(join(dir, '.git'))
+        ? (await runInActivity(gitHead(dir), 'head').catch(() => undefined))?.stdout.trim()
+        : undefined;
       if (head !== commit) {
         await rm(dir, { recursive: true, force: true });
         if (t.codeLayout === 'releases') await mkdir(dirname(dir), { recursive: true });
@@ -71,20 +87,39 @@ export function createLayoutActivities(deps: ActivityDeps) {
           await runInActivity(gitCloneShared(p.gitDir, dir, gitTimeout), 'clone');
           await runInActivity(gitCheckout(dir, commit, gitTimeout), 'checkout');
         } catch (e) {
-          throw commandFailure(e, { step: 'stage-release', type: FailureType.CommandFailed, what: `cannot check ${commit.slice(0, 12)} out into ${dir}`, remedy: `check ${p.gitDir} and free space`, retryable: true });
+          throw commandFailure(e, {
+            step: 'stage-release',
+            type: FailureType.CommandFailed,
+            what: `cannot check ${commit.slice(0, 12)} out into ${dir}`,
+            remedy: `check ${p.gitDir} and free space`,
+            retryable: true,
+          });
         }
       }
-      const install = await installDependencies({ target: t, commit, requiredPackages, step: 'stage-release', dir }).catch(async (e) => {
+      const install = await installDependencies({
+        target: t,
+        commit,
+        requiredPackages,
+        step: 'stage-release',
+        dir,
+      }).catch(async (e) => {
         // A release its own install refuses is not retried: its scratch copy goes now (a retryable
         // failure keeps it, for the retry to finish).
-        if (t.codeLayout !== 'releases' && e instanceof ApplicationFailure && e.nonRetryable) await rm(dir, { recursive: true, force: true });
+        if (t.codeLayout !== 'releases' && e instanceof ApplicationFailure && e.nonRetryable)
+          await rm(dir, { recursive: true, force: true });
         throw e;
       });
       return { dir, commit, install };
     },
 
     /** Removes a scratch copy staged for the rehearsal (in place). Idempotent. */
-    async removeStagedRelease({ target: t, dir }: { target: TargetConfig; dir: string }): Promise<{ removed: boolean }> {
+    async removeStagedRelease({
+      target: t,
+      dir,
+    }: {
+      target: TargetConfig;
+      dir: string;
+    }): Promise<{ removed: boolean }> {
       if (t.codeLayout === 'releases' || !dir.startsWith(codePaths(t).workDir + '/')) return { removed: false };
       const existed = existsSync(dir);
       await rm(dir, { recursive: true, force: true });
@@ -95,10 +130,23 @@ export function createLayoutActivities(deps: ActivityDeps) {
      * Points `current` at `dir` by renaming a new symlink over it: at every instant `current` is
      * either the old release or the new one. Already there = nothing to do.
      */
-    async switchCurrent({ target: t, dir, commit }: { target: TargetConfig; dir: string; commit: string }): Promise<{ previous: string; dir: string; changed: boolean }> {
+    async switchCurrent({
+      target: t,
+      dir,
+      commit,
+    }: {
+      target: TargetConfig;
+      dir: string;
+      commit: string;
+    }): Promise<{ previous: string; dir: string; changed: boolean }> {
       const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
-        throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: `${dir} is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`, remedy: `inspect ${dir}; current was not switched`, retryable: false });
+        throw deployFailure(FailureType.CommandFailed, {
+          step: 'activate-release',
+          what: `${dir} is at ${head.slice(0, 12)}, expected ${commit.slice(0, 12)}`,
+          remedy: `inspect ${dir}; current was not switched`,
+          retryable: false,
+        });
       }
       const previous = existsSync(t.appDir) ? await realpath(t.appDir) : '';
       if (previous === (await realpath(dir))) return { previous, dir, changed: false };
@@ -110,7 +158,13 @@ export function createLayoutActivities(deps: ActivityDeps) {
     },
 
     /** Keeps the newest `releases.keep` release directories, never the live one or `protect`. */
-    async pruneReleases({ target: t, protect }: { target: TargetConfig; protect: string[] }): Promise<{ removed: string[] }> {
+    async pruneReleases({
+      target: t,
+      protect,
+    }: {
+      target: TargetConfig;
+      protect: string[];
+    }): Promise<{ removed: string[] }> {
       if (t.codeLayout !== 'releases') return { removed: [] };
       const { releasesDir } = codePaths(t);
       const live = await realpath(t.appDir).catch(() => '');
@@ -132,9 +186,18 @@ export function createLayoutActivities(deps: ActivityDeps) {
       const tmp = `${p.gitDir}.tmp-${process.pid}`;
       await rm(tmp, { recursive: true, force: true });
       try {
-        await runInActivity(gitCloneMirror(t.releases!.repository, tmp, msToNumber(t.commandTimeouts.git as never)), 'mirror');
+        await runInActivity(
+          gitCloneMirror(t.releases!.repository, tmp, msToNumber(t.commandTimeouts.git as never)),
+          'mirror',
+        );
       } catch (e) {
-        throw commandFailure(e, { step: 'resolve-release', type: FailureType.CommandFailed, what: `cannot mirror ${t.releases!.repository}`, remedy: 'check releases.repository and that it is reachable', retryable: true });
+        throw commandFailure(e, {
+          step: 'resolve-release',
+          type: FailureType.CommandFailed,
+          what: `cannot mirror ${t.releases!.repository}`,
+          remedy: 'check releases.repository and that it is reachable',
+          retryable: true,
+        });
       }
       await rename(tmp, p.gitDir);
       return { created: true };

@@ -13,7 +13,9 @@ import { runInActivity } from './deps.js';
  */
 export function lintProcessPath(): string {
   const beside = fileURLToPath(new URL('./lintProcess.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/src/activities/lintProcess.js', import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL('../../dist/src/activities/lintProcess.js', import.meta.url));
 }
 
 /**
@@ -35,9 +37,17 @@ export function createLintActivities() {
         const output = join(dir, 'report.json');
         await writeFile(input, JSON.stringify({ migrations }), { mode: 0o600, flag: 'wx' });
         try {
-          await runInActivity({ file: process.execPath, args: [lintProcessPath(), input, output], timeoutMs: 120_000 }, 'lint');
+          await runInActivity(
+            { file: process.execPath, args: [lintProcessPath(), input, output], timeoutMs: 120_000 },
+            'lint',
+          );
         } catch (e) {
-          throw deployFailure(FailureType.CommandFailed, { step: 'lint-migrations', what: `the migration lint did not run: ${(e as Error).message}`, remedy: 'see the worker log; nothing was changed', retryable: true });
+          throw deployFailure(FailureType.CommandFailed, {
+            step: 'lint-migrations',
+            what: `the migration lint did not run: ${(e as Error).message}`,
+            remedy: 'see the worker log; nothing was changed',
+            retryable: true,
+          });
         }
         return JSON.parse(await readFile(output, 'utf8')) as LintReport;
       } finally {

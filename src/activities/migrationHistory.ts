@@ -71,9 +71,17 @@ const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), targetC
 export async function readMigrationRecords(client: pg.ClientBase): Promise<MigrationRecord[]> {
   await client.query('BEGIN READ ONLY');
   try {
-    const { rows: exists } = await client.query<{ t: string | null }>(`SELECT to_regclass('_prisma_migrations')::text AS t`);
+    const { rows: exists } = await client.query<{ t: string | null }>(
+      `SELECT to_regclass('_prisma_migrations')::text AS t`,
+    );
     if (!exists[0]?.t) return [];
-    const { rows } = await client.query<{ name: string; checksum: string; started_at: Date; finished_at: Date | null; rolled_back_at: Date | null }>(
+    const { rows } = await client.query<{
+      name: string;
+      checksum: string;
+      started_at: Date;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>(
       `SELECT migration_name AS name, checksum, started_at, finished_at, rolled_back_at
          FROM _prisma_migrations ORDER BY started_at, migration_name`,
     );
@@ -97,7 +105,10 @@ const isFailed = (r: MigrationRecord) => r.finishedAt === undefined && r.rolledB
  * again): a failed row wins (Prisma refuses to deploy past it, P3009), then a finished one, and
  * a name whose rows are all rolled back is `rolled-back` (deploy will run it again).
  */
-export function classifyMigrations(records: readonly MigrationRecord[], local: readonly MigrationScript[]): MigrationEntry[] {
+export function classifyMigrations(
+  records: readonly MigrationRecord[],
+  local: readonly MigrationScript[],
+): MigrationEntry[] {
   const scripts = new Map(local.map((s) => [s.name, s.bytes]));
   const names = [...new Set([...records.map((r) => r.name), ...scripts.keys()])].sort();
   return names.map((name): MigrationEntry => {
@@ -120,12 +131,19 @@ export function classifyMigrations(records: readonly MigrationRecord[], local: r
 export function disagreements(entries: readonly MigrationEntry[], prismaStatus: MigrationStatus): string[] {
   const failed = entries.filter((e) => e.state === 'failed').map((e) => e.name);
   const notes: string[] = [];
-  if (failed.length > 0 && prismaStatus !== 'failed') notes.push(`_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ${prismaStatus}`);
-  if (failed.length === 0 && prismaStatus === 'failed') notes.push('prisma migrate status reports a failed migration that _prisma_migrations does not show');
+  if (failed.length > 0 && prismaStatus !== 'failed')
+    notes.push(
+      `_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ${prismaStatus}`,
+    );
+  if (failed.length === 0 && prismaStatus === 'failed')
+    notes.push('prisma migrate status reports a failed migration that _prisma_migrations does not show');
   return notes;
 }
 
-export function pendingSqlOf(entries: readonly MigrationEntry[], local: readonly MigrationScript[]): PendingMigrationSql[] {
+export function pendingSqlOf(
+  entries: readonly MigrationEntry[],
+  local: readonly MigrationScript[],
+): PendingMigrationSql[] {
   const toRun = new Set(entries.filter((e) => e.state === 'pending' || e.state === 'rolled-back').map((e) => e.name));
   let budget = MAX_TOTAL_SQL_BYTES;
   return local
@@ -146,7 +164,12 @@ export function createMigrationHistoryActivities(deps: ActivityDeps) {
      * status`. Changes nothing.
      */
     async inspectMigrationHistory(input: MigrationHistoryInput): Promise<MigrationHistory> {
-      const { deploymentId, targetCommit } = parseInput(inputSchema, input, 'inspect-migrations', 'inspectMigrationHistory');
+      const { deploymentId, targetCommit } = parseInput(
+        inputSchema,
+        input,
+        'inspect-migrations',
+        'inspectMigrationHistory',
+      );
       const t = input.target;
       const { db } = resolveDatabase(deps, t, 'inspect-migrations');
       const local = await readMigrationScripts(t, targetCommit, { deploymentId, step: 'inspect-migrations' });

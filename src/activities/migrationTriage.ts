@@ -31,31 +31,64 @@ const SEARCHED_COMMITS = 30;
 const LOG_CHARS = 1000;
 
 /** A Prisma migration folder name: it goes into an argv and a path, so nothing else. */
-const migrationName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/, 'a Prisma migration folder name').refine((n) => !n.includes('..'), 'a Prisma migration folder name');
-const triageSchema = z.object({ deploymentId: z.string().min(1).max(200), migration: migrationName, targetCommit: commitSchema }).loose();
-const resolveSchema = triageSchema.extend({ action: z.enum(['resolve-applied', 'resolve-rolled-back']), dir: z.string().startsWith('/').optional() });
+const migrationName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/, 'a Prisma migration folder name')
+  .refine((n) => !n.includes('..'), 'a Prisma migration folder name');
+const triageSchema = z
+  .object({ deploymentId: z.string().min(1).max(200), migration: migrationName, targetCommit: commitSchema })
+  .loose();
+const resolveSchema = triageSchema.extend({
+  action: z.enum(['resolve-applied', 'resolve-rolled-back']),
+  dir: z.string().startsWith('/').optional(),
+});
 
-interface Row { id: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null; logs: string | null }
+interface Row {
+  id: string;
+  checksum: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+  logs: string | null;
+}
 const isFailed = (r: Row) => r.finished_at === null && r.rolled_back_at === null;
 
 async function rowsOf(client: pg.ClientBase, name: string): Promise<Row[]> {
-  const { rows } = await client.query<Row>('SELECT id, checksum, finished_at, rolled_back_at, logs FROM _prisma_migrations WHERE migration_name = $1 ORDER BY started_at', [name]);
+  const { rows } = await client.query<Row>(
+    'SELECT id, checksum, finished_at, rolled_back_at, logs FROM _prisma_migrations WHERE migration_name = $1 ORDER BY started_at',
+    [name],
+  );
   return rows;
 }
 
 /** Resolved as asked: no failed row left, and (applied) a finished row with the target's checksum. */
 function resolvedAs(rows: readonly Row[], action: Resolution, checksum: string): boolean {
   if (rows.length === 0 || rows.some(isFailed)) return false;
-  return action === 'resolve-rolled-back' || rows.some((r) => r.finished_at !== null && r.rolled_back_at === null && r.checksum === checksum);
+  return (
+    action === 'resolve-rolled-back' ||
+    rows.some((r) => r.finished_at !== null && r.rolled_back_at === null && r.checksum === checksum)
+  );
 }
 
 /** The migration.sql whose checksum `_prisma_migrations` recorded: at the target, else in any ref's history. */
-async function findFailedScript(t: TargetConfig, name: string, checksum: string, targetCommit: string, o: { deploymentId: string; step: StepName }) {
+async function findFailedScript(
+  t: TargetConfig,
+  name: string,
+  checksum: string,
+  targetCommit: string,
+  o: { deploymentId: string; step: StepName },
+) {
   const path = `${t.migrationsDir}/${name}/migration.sql`;
-  const history = (await runInActivity(gitCommitsTouching(codePaths(t).gitDir, path, SEARCHED_COMMITS), 'history')).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const history = (
+    await runInActivity(gitCommitsTouching(codePaths(t).gitDir, path, SEARCHED_COMMITS), 'history')
+  ).stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const commit of [...new Set([targetCommit, ...history])]) {
     heartbeat({ phase: 'find the failed SQL', commit });
-    const bytes = await withReleaseFiles(t, commit, [path], o, async (tree) => (existsSync(join(tree, path)) ? readFile(join(tree, path)) : undefined));
+    const bytes = await withReleaseFiles(t, commit, [path], o, async (tree) =>
+      existsSync(join(tree, path)) ? readFile(join(tree, path)) : undefined,
+    );
     if (bytes && checksumMatches(bytes, checksum)) return { commit, bytes, path };
   }
   return { path };
@@ -73,7 +106,12 @@ async function readStatements(client: pg.ClientBase, schema: string, sql: string
     const effects = statementEffects(s.node);
     if ('noEffect' in effects) out.push({ ...base, noEffect: true });
     else if ('unknown' in effects) out.push({ ...base, unknown: effects.unknown });
-    else out.push({ ...base, facts: await readCatalogFacts(client, schema, effects.expect as Expectation[]), ...(effects.undo ? { undo: effects.undo } : {}) });
+    else
+      out.push({
+        ...base,
+        facts: await readCatalogFacts(client, schema, effects.expect as Expectation[]),
+        ...(effects.undo ? { undo: effects.undo } : {}),
+      });
   }
   return out;
 }
@@ -84,12 +122,31 @@ async function readStatements(client: pg.ClientBase, schema: string, sql: string
  * advisory lock: rolled back sets `rolled_back_at` on the failed rows; applied does that too, then
  * inserts a finished row with the script's checksum. Returns whether it changed anything.
  */
-async function resolveWithSql(client: pg.ClientBase, name: string, action: Resolution, checksum: string): Promise<boolean> {
-  const refuse = (what: string) => deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what, remedy: 'read _prisma_migrations and resolve it by hand; nothing was changed', retryable: false });
+async function resolveWithSql(
+  client: pg.ClientBase,
+  name: string,
+  action: Resolution,
+  checksum: string,
+): Promise<boolean> {
+  const refuse = (what: string) =>
+    deployFailure(FailureType.MigrationResolveFailed, {
+      step: 'resolve-migration',
+      what,
+      remedy: 'read _prisma_migrations and resolve it by hand; nothing was changed',
+      retryable: false,
+    });
   await client.query('BEGIN');
   try {
-    const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PRISMA_LOCK_KEY]);
-    if (!lock[0]!.ok) throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `another session holds Prisma Migrate's advisory lock (${PRISMA_LOCK_KEY})`, remedy: 'wait for the other migration to end', retryable: true });
+    const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [
+      PRISMA_LOCK_KEY,
+    ]);
+    if (!lock[0]!.ok)
+      throw deployFailure(FailureType.MigrationResolveFailed, {
+        step: 'resolve-migration',
+        what: `another session holds Prisma Migrate's advisory lock (${PRISMA_LOCK_KEY})`,
+        remedy: 'wait for the other migration to end',
+        retryable: true,
+      });
     const rows = await rowsOf(client, name);
     if (resolvedAs(rows, action, checksum)) {
       await client.query('COMMIT');
@@ -97,9 +154,14 @@ async function resolveWithSql(client: pg.ClientBase, name: string, action: Resol
     }
     const failed = rows.filter(isFailed).map((r) => r.id);
     if (rows.length === 0) throw refuse(`${name} has no row in _prisma_migrations (P3011)`);
-    if (action === 'resolve-rolled-back' && failed.length === 0) throw refuse(`${name} has no failed row to mark rolled back (P3012)`);
-    if (action === 'resolve-applied' && rows.some((r) => r.finished_at !== null)) throw refuse(`${name} is already recorded as applied (P3008)`);
-    if (failed.length > 0) await client.query('UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = ANY($1::varchar[])', [failed]);
+    if (action === 'resolve-rolled-back' && failed.length === 0)
+      throw refuse(`${name} has no failed row to mark rolled back (P3012)`);
+    if (action === 'resolve-applied' && rows.some((r) => r.finished_at !== null))
+      throw refuse(`${name} is already recorded as applied (P3008)`);
+    if (failed.length > 0)
+      await client.query('UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = ANY($1::varchar[])', [
+        failed,
+      ]);
     if (action === 'resolve-applied') {
       await client.query(
         `INSERT INTO _prisma_migrations (id, checksum, logs, started_at, finished_at, migration_name, applied_steps_count) VALUES ($1, $2, '', now(), now(), $3, 0)`,
@@ -131,22 +193,46 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
      * parsed with PostgreSQL's parser; each statement's objects looked up in the catalogs (read
      * only); and the resolution this evidence supports. Changes nothing.
      */
-    async triageFailedMigration(input: { deploymentId: string; target: TargetConfig; migration: string; targetCommit: string }): Promise<MigrationTriage> {
-      const { deploymentId, migration, targetCommit } = parseInput(triageSchema, input, 'triage-migration', 'triageFailedMigration');
+    async triageFailedMigration(input: {
+      deploymentId: string;
+      target: TargetConfig;
+      migration: string;
+      targetCommit: string;
+    }): Promise<MigrationTriage> {
+      const { deploymentId, migration, targetCommit } = parseInput(
+        triageSchema,
+        input,
+        'triage-migration',
+        'triageFailedMigration',
+      );
       const t = input.target;
       const { url, db } = resolveDatabase(deps, t, 'triage-migration');
       const file = `${t.migrationsDir}/${migration}/migration.sql`;
       const failed = (await withClient(db, (c) => rowsOf(c, migration))).filter(isFailed).at(-1);
-      if (!failed) return { migration, file, checksum: '', sameInTarget: false, statements: [], grounds: `${migration} has no failed row in _prisma_migrations any more` };
+      if (!failed)
+        return {
+          migration,
+          file,
+          checksum: '',
+          sameInTarget: false,
+          statements: [],
+          grounds: `${migration} has no failed row in _prisma_migrations any more`,
+        };
       const logs = failed.logs ? lastLines(failed.logs, 20).slice(0, LOG_CHARS) : undefined;
       const o = { deploymentId, step: 'triage-migration' as const };
       const target = (await readMigrationScripts(t, targetCommit, o)).find((s) => s.name === migration);
       const sameInTarget = target !== undefined && checksumMatches(target.bytes, failed.checksum);
       const source = await findFailedScript(t, migration, failed.checksum, targetCommit, o);
       const base = { migration, file, checksum: failed.checksum, sameInTarget, ...(logs ? { logs } : {}) };
-      if (!source.bytes) return { ...base, statements: [], grounds: `no commit of any ref (the last ${SEARCHED_COMMITS} that changed ${file}) holds the migration.sql of the failed attempt (sha256 ${failed.checksum})` };
+      if (!source.bytes)
+        return {
+          ...base,
+          statements: [],
+          grounds: `no commit of any ref (the last ${SEARCHED_COMMITS} that changed ${file}) holds the migration.sql of the failed attempt (sha256 ${failed.checksum})`,
+        };
       const read = await withClient(db, (c) => readStatements(c, prismaSchemaOf(url), source.bytes.toString('utf8')));
-      if (typeof read === 'string') return { ...base, sourceCommit: source.commit, statements: [], grounds: `the failed migration.sql ${read}` };
+      if (typeof read === 'string')
+        return { ...base, sourceCommit: source.commit, statements: [], grounds: `the failed migration.sql ${read}` };
       const statements = statementEvidence(read);
       return { ...base, sourceCommit: source.commit, statements, ...proposeResolution(statements, sameInTarget) };
     },
@@ -157,38 +243,80 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
      * target's migration for --applied), or, with `'sql'`, the same rows written directly. Checks
      * afterwards that `_prisma_migrations` shows it resolved; a retry finds it done and says so.
      */
-    async resolveFailedMigration(input: { deploymentId: string; target: TargetConfig; migration: string; action: Resolution; targetCommit: string; dir?: string }): Promise<ResolveFacts> {
-      const { deploymentId, migration, action, targetCommit, dir } = parseInput(resolveSchema, input, 'resolve-migration', 'resolveFailedMigration');
+    async resolveFailedMigration(input: {
+      deploymentId: string;
+      target: TargetConfig;
+      migration: string;
+      action: Resolution;
+      targetCommit: string;
+      dir?: string;
+    }): Promise<ResolveFacts> {
+      const { deploymentId, migration, action, targetCommit, dir } = parseInput(
+        resolveSchema,
+        input,
+        'resolve-migration',
+        'resolveFailedMigration',
+      );
       const t = input.target;
       const { url, db } = resolveDatabase(deps, t, 'resolve-migration');
-      const script = (await readMigrationScripts(t, targetCommit, { deploymentId, step: 'resolve-migration' })).find((s) => s.name === migration);
+      const script = (await readMigrationScripts(t, targetCommit, { deploymentId, step: 'resolve-migration' })).find(
+        (s) => s.name === migration,
+      );
       if (action === 'resolve-applied' && !script) {
-        throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `the target release has no ${migration}: it cannot be marked applied`, remedy: 'deploy a release that contains it; nothing was changed', retryable: false });
+        throw deployFailure(FailureType.MigrationResolveFailed, {
+          step: 'resolve-migration',
+          what: `the target release has no ${migration}: it cannot be marked applied`,
+          remedy: 'deploy a release that contains it; nothing was changed',
+          retryable: false,
+        });
       }
       const checksum = script ? prismaChecksum(script.bytes) : '';
       if (t.commands.migrateResolve === 'sql') {
         const changed = await withClient(db, (c) => resolveWithSql(c, migration, action, checksum));
         return { migration, action, via: 'sql', changed };
       }
-      if (resolvedAs(await withClient(db, (c) => rowsOf(c, migration)), action, checksum)) return { migration, action, via: 'cli', changed: false };
+      if (resolvedAs(await withClient(db, (c) => rowsOf(c, migration)), action, checksum))
+        return { migration, action, via: 'cli', changed: false };
       const cwd = dir ?? t.appDir;
       const local = join(cwd, t.migrationsDir, migration, 'migration.sql');
       if (action === 'resolve-applied' && !(existsSync(local) && checksumMatches(await readFile(local), checksum))) {
-        throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `${local} is not the target's ${migration}, which prisma migrate resolve --applied records`, remedy: "stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to 'sql'; nothing was changed", retryable: false });
+        throw deployFailure(FailureType.MigrationResolveFailed, {
+          step: 'resolve-migration',
+          what: `${local} is not the target's ${migration}, which prisma migrate resolve --applied records`,
+          remedy:
+            "stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to 'sql'; nothing was changed",
+          retryable: false,
+        });
       }
-      const cmd = await prismaCommand([...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration], { cwd, commandEnv: commandEnvValues(deps, t, 'resolve-migration'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: db.password } });
+      const cmd = await prismaCommand(
+        [...t.commands.migrateResolve, action === 'resolve-applied' ? '--applied' : '--rolled-back', migration],
+        {
+          cwd,
+          commandEnv: commandEnvValues(deps, t, 'resolve-migration'),
+          timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+          database: { envName: t.database.appEnvName, url, password: db.password },
+        },
+      );
       let output: string;
       try {
         output = lastLines((await runPrisma(cmd, 'migrate resolve')).stdout, 10);
       } catch (e) {
         throw commandFailure(e, {
-          step: 'resolve-migration', type: FailureType.MigrationResolveFailed, retryable: false,
+          step: 'resolve-migration',
+          type: FailureType.MigrationResolveFailed,
+          retryable: false,
           what: `prisma migrate resolve ${action === 'resolve-applied' ? '--applied' : '--rolled-back'} ${migration} failed`,
-          remedy: "if the app's Prisma CLI cannot run it here (Prisma 6 over a driver adapter needs the native schema engine for --rolled-back), set commands.migrateResolve to 'sql', which writes the same rows",
+          remedy:
+            "if the app's Prisma CLI cannot run it here (Prisma 6 over a driver adapter needs the native schema engine for --rolled-back), set commands.migrateResolve to 'sql', which writes the same rows",
         });
       }
       if (!resolvedAs(await withClient(db, (c) => rowsOf(c, migration)), action, checksum)) {
-        throw deployFailure(FailureType.MigrationResolveFailed, { step: 'resolve-migration', what: `prisma migrate resolve ran, yet _prisma_migrations does not show ${migration} ${action === 'resolve-applied' ? 'applied' : 'rolled back'}`, remedy: 'read _prisma_migrations and resolve it by hand', retryable: false });
+        throw deployFailure(FailureType.MigrationResolveFailed, {
+          step: 'resolve-migration',
+          what: `prisma migrate resolve ran, yet _prisma_migrations does not show ${migration} ${action === 'resolve-applied' ? 'applied' : 'rolled back'}`,
+          remedy: 'read _prisma_migrations and resolve it by hand',
+          retryable: false,
+        });
       }
       return { migration, action, via: 'cli', changed: true, output };
     },

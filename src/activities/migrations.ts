@@ -29,7 +29,10 @@ export interface MigrationFacts {
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {
   // Prisma's header names the database and schema: a database called farm_chat_drift is not drift.
-  const text = output.split('\n').filter((l) => !/^(Datasource |Prisma schema loaded )/.test(l)).join('\n');
+  const text = output
+    .split('\n')
+    .filter((l) => !/^(Datasource |Prisma schema loaded )/.test(l))
+    .join('\n');
   if (/have failed|failed migrations?|P3009/i.test(text)) return 'failed';
   if (/drift|diverge|not found locally|modified after|have been modified/i.test(text)) return 'drift';
   if (/not yet been applied/i.test(text)) return 'pending';
@@ -41,21 +44,43 @@ const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished &&
 const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
 
 /** One of the app's Prisma commands in the app directory, with the database URL under the app's own variable. */
-export async function prismaCmd(deps: ActivityDeps, t: TargetConfig, argv: string[], step: StepName, timeoutMs?: number) {
+export async function prismaCmd(
+  deps: ActivityDeps,
+  t: TargetConfig,
+  argv: string[],
+  step: StepName,
+  timeoutMs?: number,
+) {
   const { url, db } = resolveDatabase(deps, t, step);
-  const cmd = await prismaCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs, database: { envName: t.database.appEnvName, url, password: db.password } });
+  const cmd = await prismaCommand(argv, {
+    cwd: t.appDir,
+    commandEnv: commandEnvValues(deps, t, step),
+    timeoutMs,
+    database: { envName: t.database.appEnvName, url, password: db.password },
+  });
   return { cmd, db };
 }
 
 /** Runs `prisma migrate status`; it exits 1 for pending or failed migrations, which is an answer, not an error. */
-export async function migrateStatus(deps: ActivityDeps, t: TargetConfig, step: StepName): Promise<{ status: MigrationStatus; output: string }> {
+export async function migrateStatus(
+  deps: ActivityDeps,
+  t: TargetConfig,
+  step: StepName,
+): Promise<{ status: MigrationStatus; output: string }> {
   const { cmd } = await prismaCmd(deps, t, t.commands.migrateStatus, step, 120_000);
   try {
     const r = await runPrisma(cmd, 'migrate status');
     const output = `${r.stdout}\n${r.stderr}`;
     return { status: classifyStatusOutput(output, 0), output };
   } catch (e) {
-    if (!(e instanceof CommandFailed)) throw commandFailure(e, { step, type: FailureType.CommandFailed, what: 'prisma migrate status did not run', remedy: 'check the app install and its Prisma CLI', retryable: true });
+    if (!(e instanceof CommandFailed))
+      throw commandFailure(e, {
+        step,
+        type: FailureType.CommandFailed,
+        what: 'prisma migrate status did not run',
+        remedy: 'check the app install and its Prisma CLI',
+        retryable: true,
+      });
     const output = `${e.stdout}\n${e.stderr}`;
     return { status: classifyStatusOutput(output, e.exitCode ?? 1), output };
   }
@@ -68,8 +93,20 @@ export function createMigrationActivities(deps: ActivityDeps) {
      * `pending` before the deployment that are finished now. Not "finished since this attempt
      * began": a retry after a lost completion (a worker that died) finds the work already done.
      */
-    async migrateDatabase({ target: t, pending }: { target: TargetConfig; pending?: string[] }): Promise<{ applied: string[]; output: string }> {
-      const { cmd, db } = await prismaCmd(deps, t, t.commands.migrateDeploy, 'migrate', msToNumber(t.commandTimeouts.migrate as never));
+    async migrateDatabase({
+      target: t,
+      pending,
+    }: {
+      target: TargetConfig;
+      pending?: string[];
+    }): Promise<{ applied: string[]; output: string }> {
+      const { cmd, db } = await prismaCmd(
+        deps,
+        t,
+        t.commands.migrateDeploy,
+        'migrate',
+        msToNumber(t.commandTimeouts.migrate as never),
+      );
       // Prisma's sessions carry a name of this activity's (node-postgres and libpq read PGAPPNAME;
       // a URL's own application_name wins): when its worker died mid-migration, the retry ends the
       // session the killed prisma left, and with it Prisma's advisory lock (P1002 otherwise).
@@ -85,7 +122,10 @@ export function createMigrationActivities(deps: ActivityDeps) {
       try {
         const r = await runPrisma(cmd, 'migrate deploy');
         const after = finishedNames(await withClient(db, readMigrations));
-        return { applied: after.filter((m) => (pending ? pending.includes(m) : !before.includes(m))), output: lastLines(r.stdout, 30) };
+        return {
+          applied: after.filter((m) => (pending ? pending.includes(m) : !before.includes(m))),
+          output: lastLines(r.stdout, 30),
+        };
       } catch (e) {
         const rows = await withClient(db, readMigrations).catch(() => [] as MigrationRow[]);
         const failed = failedNames(rows);

@@ -24,34 +24,55 @@ export function createMonitorActivities(deps: ActivityDeps) {
   return {
     async monitorOnce({ target: t, counterAtStart, tick }: MonitorInput): Promise<MonitorFacts> {
       const checks: CheckResult[] = [];
-      checks.push(await timedCheck('health', 'health', async () => {
-        const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), { method: 'GET', signal: requestSignal(10_000) });
-        return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
-      }));
+      checks.push(
+        await timedCheck('health', 'health', async () => {
+          const res = await fetchOnOrigin(appUrl(t.baseUrl, t.health.path, 'health.path', 'monitor'), {
+            method: 'GET',
+            signal: requestSignal(10_000),
+          });
+          return [res.status === 200, `${res.status} ${(await res.text()).slice(0, 120)}`];
+        }),
+      );
       let counter: number | undefined;
       const ec = t.monitor.errorCounter;
       if (ec) {
-        checks.push(await timedCheck(`error counter ${ec.field}`, 'health', async () => {
-          const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), { method: 'GET', signal: requestSignal(10_000) });
-          const json = (await res.json()) as Record<string, unknown> | null;
-          const value = json && typeof json === 'object' && Object.hasOwn(json, ec.field) ? Number(json[ec.field]) : NaN;
-          if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];
-          counter = value;
-          const start = counterAtStart ?? value;
-          return [value - start <= ec.maxIncrease, `${ec.field} ${start} → ${value} (at most +${ec.maxIncrease})`];
-        }));
+        checks.push(
+          await timedCheck(`error counter ${ec.field}`, 'health', async () => {
+            const res = await fetchOnOrigin(appUrl(t.baseUrl, ec.path, 'monitor.errorCounter.path', 'monitor'), {
+              method: 'GET',
+              signal: requestSignal(10_000),
+            });
+            const json = (await res.json()) as Record<string, unknown> | null;
+            const value =
+              json && typeof json === 'object' && Object.hasOwn(json, ec.field) ? Number(json[ec.field]) : NaN;
+            if (!Number.isFinite(value)) return [false, `${ec.path} has no numeric field ${ec.field}`];
+            counter = value;
+            const start = counterAtStart ?? value;
+            return [value - start <= ec.maxIncrease, `${ec.field} ${start} → ${value} (at most +${ec.maxIncrease})`];
+          }),
+        );
       }
       if (t.monitor.command) {
         const argv = t.monitor.command;
-        checks.push(await timedCheck('monitor command', 'health', async () => {
-          try {
-            const r = await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, 'monitor'), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), 'monitor');
-            return [true, lastLines(r.stdout, 1) || 'exit 0'];
-          } catch (e) {
-            if (e instanceof CommandFailed) return [false, `exit ${e.exitCode}: ${lastLines(e.stderr || e.stdout, 2)}`];
-            throw e;
-          }
-        }));
+        checks.push(
+          await timedCheck('monitor command', 'health', async () => {
+            try {
+              const r = await runInActivity(
+                appCommand(argv, {
+                  cwd: t.appDir,
+                  commandEnv: commandEnvValues(deps, t, 'monitor'),
+                  timeoutMs: msToNumber(t.commandTimeouts.restart as never),
+                }),
+                'monitor',
+              );
+              return [true, lastLines(r.stdout, 1) || 'exit 0'];
+            } catch (e) {
+              if (e instanceof CommandFailed)
+                return [false, `exit ${e.exitCode}: ${lastLines(e.stderr || e.stdout, 2)}`];
+              throw e;
+            }
+          }),
+        );
       }
       const failed = checks.filter((c) => !c.ok);
       if (failed.length > 0) {

@@ -57,7 +57,8 @@ const HEADLINE: Record<NotifyEvent, { emoji: string; says: string }> = {
  * (`requestedBy`, `reason`, an approver's words) or a release wrote is shown as written, so
  * `<!channel>` pings nobody and `<http://x|y>` is no disguised link.
  */
-export const slackEscape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const slackEscape = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A URL inside Slack's `<url|label>`: `|`, `<`, `>` and spaces would end it early, so they are percent-encoded. */
 const slackLinkUrl = (url: string): string => url.replace(/[|<> ]/g, (c) => encodeURIComponent(c));
@@ -114,12 +115,18 @@ export function createNotifyActivities(deps: ActivityDeps) {
         deployFailure(FailureType.NotificationFailed, {
           step: 'notify',
           what: redact(`the ${input.event} notification to the webhook in ${name} ${what}`, secrets),
-          remedy: retryable ? 'it is retried; check that the webhook receiver is up' : `check the webhook URL in ${name} and the receiver's answer`,
+          remedy: retryable
+            ? 'it is retried; check that the webhook receiver is up'
+            : `check the webhook URL in ${name} and the receiver's answer`,
           retryable,
         });
 
       const found = lookupEnv(deps, target.envFile, name);
-      if (!found) throw failure(`was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the worker's environment`, false);
+      if (!found)
+        throw failure(
+          `was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the worker's environment`,
+          false,
+        );
       const url = found.value;
       // Every form the URL can take in an error text: whole, and its path (Slack's token lives there).
       let parsed: URL;
@@ -129,21 +136,33 @@ export function createNotifyActivities(deps: ActivityDeps) {
         throw failure('was not sent: the variable does not hold a URL', false, [url]);
       }
       const secrets = [url, parsed.href, `${parsed.pathname}${parsed.search}`].filter((s) => s.length > 1);
-      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw failure('was not sent: the variable does not hold an http(s) URL', false, secrets);
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        throw failure('was not sent: the variable does not hold an http(s) URL', false, secrets);
 
       const payload = notificationPayload(facts);
       const body = redact(JSON.stringify(payload), secrets); // nothing of the URL, nor any user:password@, goes out
       const timeoutMs = msToNumber(n.timeout as never);
       const cancelled = cancellationSignal();
-      const signal = cancelled ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled]) : AbortSignal.timeout(timeoutMs);
+      const signal = cancelled
+        ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])
+        : AbortSignal.timeout(timeoutMs);
 
       let res: Response;
       try {
-        res = await fetch(parsed, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'safe-deploy' }, body, signal, redirect: 'manual' });
+        res = await fetch(parsed, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'safe-deploy' },
+          body,
+          signal,
+          redirect: 'manual',
+        });
       } catch (e) {
         if (cancelled?.aborted) throw cancelled.reason; // the activity was cancelled: report that, not a failure
         const err = e as Error & { cause?: Error };
-        const why = err.name === 'TimeoutError' ? `got no answer within ${timeoutMs} ms` : `failed: ${err.cause?.message ?? err.message}`;
+        const why =
+          err.name === 'TimeoutError'
+            ? `got no answer within ${timeoutMs} ms`
+            : `failed: ${err.cause?.message ?? err.message}`;
         throw failure(why, true, secrets);
       }
       const answer = (await res.text().catch(() => '')).slice(0, 200);

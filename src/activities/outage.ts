@@ -34,7 +34,9 @@ const NOT_ANSWERING = /^(08|57P0[123]|53)/;
 /** One connection and `SELECT pg_postmaster_start_time()`. */
 export async function probeDatabase(db: DbTarget): Promise<DatabaseProbe> {
   try {
-    const { rows } = await withClient(db, (c) => c.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started'));
+    const { rows } = await withClient(db, (c) =>
+      c.query<{ started: string }>('SELECT pg_postmaster_start_time()::text AS started'),
+    );
     return { up: true, startedAt: rows[0]!.started };
   } catch (e) {
     if (e instanceof CancelledFailure) throw e;
@@ -70,8 +72,13 @@ export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: numb
     const p = await probeDatabase(db);
     if (p.up) return p.startedAt;
     const waited = Date.now() - since;
-    if (waited >= waitMs) throw waitingForDatabase(db, step, p.why, `no answer for ${Math.round(waited / 1000)} s (database.outageWait)`);
-    heartbeat({ phase: `waiting for PostgreSQL at ${db.host}:${db.port}`, since: new Date(since).toISOString(), last: p.why });
+    if (waited >= waitMs)
+      throw waitingForDatabase(db, step, p.why, `no answer for ${Math.round(waited / 1000)} s (database.outageWait)`);
+    heartbeat({
+      phase: `waiting for PostgreSQL at ${db.host}:${db.port}`,
+      since: new Date(since).toISOString(),
+      last: p.why,
+    });
     await activitySleep(Math.min(POLL_MS, waitMs - waited));
   }
 }
@@ -82,7 +89,8 @@ export async function waitForDatabase(db: DbTarget, step: StepName, waitMs: numb
  */
 export function outageOf(before: string | undefined, after: DatabaseProbe): { why: string } | undefined {
   if (!after.up) return { why: after.why };
-  if (before !== undefined && after.startedAt !== undefined && after.startedAt !== before) return { why: `its server restarted while the step ran: started ${before}, now ${after.startedAt}` };
+  if (before !== undefined && after.startedAt !== undefined && after.startedAt !== before)
+    return { why: `its server restarted while the step ran: started ${before}, now ${after.startedAt}` };
   return undefined;
 }
 
@@ -91,7 +99,12 @@ export function outageOf(before: string | undefined, after: DatabaseProbe): { wh
  * when its server started), and turns a failure during an outage into a retryable
  * DatabaseUnreachable that says so. A cancellation and an already retryable failure pass through.
  */
-export async function outageAware<T>(db: DbTarget | undefined, step: StepName, work: () => Promise<T>, o: { waitMs?: number } = {}): Promise<T> {
+export async function outageAware<T>(
+  db: DbTarget | undefined,
+  step: StepName,
+  work: () => Promise<T>,
+  o: { waitMs?: number } = {},
+): Promise<T> {
   let before: string | undefined;
   if (db && o.waitMs !== undefined) before = await waitForDatabase(db, step, o.waitMs);
   else if (db) before = await probeDatabase(db).then((p) => (p.up ? p.startedAt : undefined));
@@ -105,7 +118,11 @@ export async function outageAware<T>(db: DbTarget | undefined, step: StepName, w
 }
 
 /** The target's database, when its URL can be read (else no outage can be told). */
-export function databaseOf(deps: ActivityDeps, t: Pick<TargetConfig, 'database' | 'envFile'>, step: StepName): DbTarget | undefined {
+export function databaseOf(
+  deps: ActivityDeps,
+  t: Pick<TargetConfig, 'database' | 'envFile'>,
+  step: StepName,
+): DbTarget | undefined {
   try {
     return resolveDatabase(deps, t, step).db;
   } catch {
@@ -114,4 +131,5 @@ export function databaseOf(deps: ActivityDeps, t: Pick<TargetConfig, 'database' 
 }
 
 /** How long the target's steps wait for PostgreSQL (`database.outageWait`). */
-export const outageWaitOf = (t: Pick<TargetConfig, 'database'>): number => (t.database.outageWait === undefined ? DEFAULT_OUTAGE_WAIT_MS : msToNumber(t.database.outageWait as never));
+export const outageWaitOf = (t: Pick<TargetConfig, 'database'>): number =>
+  t.database.outageWait === undefined ? DEFAULT_OUTAGE_WAIT_MS : msToNumber(t.database.outageWait as never);

@@ -20,7 +20,13 @@ import { quoteIdent, sha256 } from './dbState.js';
 export const MAX_IDENTIFIER_BYTES = 63;
 
 /** What each kind of database is called at the end of its name. */
-const SUFFIX = { 'drift-scratch': 'drift', 'rehearsal-copy': 'rehearsal', 'restore-scratch': 'restore', snapshot: 'snap', 'kept-aside': 'failed' } as const;
+const SUFFIX = {
+  'drift-scratch': 'drift',
+  'rehearsal-copy': 'rehearsal',
+  'restore-scratch': 'restore',
+  snapshot: 'snap',
+  'kept-aside': 'failed',
+} as const;
 export type OwnKind = keyof typeof SUFFIX;
 
 /** Whose databases these are: the guard's frame of reference. */
@@ -33,7 +39,12 @@ export interface Owner {
   maintenance: string;
 }
 
-export const ownerOf = (t: TargetConfig, db: DbTarget): Owner => ({ app: t.app, environment: t.environment, production: db.database, maintenance: t.database.maintenanceDatabase });
+export const ownerOf = (t: TargetConfig, db: DbTarget): Owner => ({
+  app: t.app,
+  environment: t.environment,
+  production: db.database,
+  maintenance: t.database.maintenanceDatabase,
+});
 
 /** Written on every database safe-deploy makes, read back by the guard and by pruning (and by people: `\l+`). */
 export interface OwnLabel {
@@ -85,7 +96,8 @@ function refused(step: StepName, what: string): never {
   throw deployFailure(FailureType.DestructionRefused, {
     step,
     what,
-    remedy: 'nothing was dropped or renamed; inspect the database by hand, and drop it yourself only if you know it is a leftover of safe-deploy',
+    remedy:
+      'nothing was dropped or renamed; inspect the database by hand, and drop it yourself only if you know it is a leftover of safe-deploy',
     retryable: false,
   });
 }
@@ -105,15 +117,23 @@ async function readLabel(c: pg.ClientBase, name: string): Promise<{ exists: bool
   const { rows } = await c.query<{ description: string | null }>(
     `SELECT s.description FROM pg_database d
        LEFT JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
-      WHERE d.datname = $1`, [name]);
+      WHERE d.datname = $1`,
+    [name],
+  );
   return rows[0] ? { exists: true, label: parseLabel(rows[0].description) } : { exists: false };
 }
 
 /** Refuses a name that is, or could be taken for, a database that is not ours to make or remove. */
 function assertNotProtected(owner: Owner, name: string, step: StepName, action: string): void {
-  if (byteLength(name) > MAX_IDENTIFIER_BYTES) refused(step, `refused to ${action} ${JSON.stringify(name)}: longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL would truncate it to another name`);
-  if (name === owner.production) refused(step, `refused to ${action} ${JSON.stringify(name)}: it is the production database`);
-  if (name === owner.maintenance || PROTECTED.includes(name)) refused(step, `refused to ${action} ${JSON.stringify(name)}: it is the maintenance or a template database`);
+  if (byteLength(name) > MAX_IDENTIFIER_BYTES)
+    refused(
+      step,
+      `refused to ${action} ${JSON.stringify(name)}: longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL would truncate it to another name`,
+    );
+  if (name === owner.production)
+    refused(step, `refused to ${action} ${JSON.stringify(name)}: it is the production database`);
+  if (name === owner.maintenance || PROTECTED.includes(name))
+    refused(step, `refused to ${action} ${JSON.stringify(name)}: it is the maintenance or a template database`);
 }
 
 /**
@@ -121,15 +141,25 @@ function assertNotProtected(owner: Owner, name: string, step: StepName, action: 
  * a template, and carries safe-deploy's label for this very name, app, environment and
  * production (of one of `kinds`). Returns false when there is no such database.
  */
-export async function assertOurs(c: pg.ClientBase, owner: Owner, name: string, step: StepName, action: string, kinds?: readonly OwnKind[]): Promise<boolean> {
+export async function assertOurs(
+  c: pg.ClientBase,
+  owner: Owner,
+  name: string,
+  step: StepName,
+  action: string,
+  kinds?: readonly OwnKind[],
+): Promise<boolean> {
   assertNotProtected(owner, name, step, action);
   const { exists, label } = await readLabel(c, name);
   if (!exists) return false;
-  if (!label) refused(step, `refused to ${action} ${JSON.stringify(name)}: it is not labelled as a database safe-deploy made`);
+  if (!label)
+    refused(step, `refused to ${action} ${JSON.stringify(name)}: it is not labelled as a database safe-deploy made`);
   const mismatch = [
     label.name !== name && `it was labelled as ${JSON.stringify(label.name)}`,
-    label.of !== owner.production && `it is a copy of ${JSON.stringify(label.of)}, not of ${JSON.stringify(owner.production)}`,
-    (label.app !== owner.app || label.environment !== owner.environment) && `it belongs to ${label.app} ${label.environment}`,
+    label.of !== owner.production &&
+      `it is a copy of ${JSON.stringify(label.of)}, not of ${JSON.stringify(owner.production)}`,
+    (label.app !== owner.app || label.environment !== owner.environment) &&
+      `it belongs to ${label.app} ${label.environment}`,
     kinds && !kinds.includes(label.kind) && `it is a ${label.kind}, not a ${kinds.join(' or ')}`,
   ].filter(Boolean);
   if (mismatch.length > 0) refused(step, `refused to ${action} ${JSON.stringify(name)}: ${mismatch.join('; ')}`);
@@ -139,12 +169,21 @@ export async function assertOurs(c: pg.ClientBase, owner: Owner, name: string, s
 export async function labelDatabase(c: pg.ClientBase, name: string, label: OwnLabel | null): Promise<void> {
   const text = label ? LABEL_PREFIX + JSON.stringify(label) : null;
   // The server quotes (format %I/%L): names and labels may hold quotes, backslashes, anything.
-  const { rows } = await c.query<{ sql: string }>(`SELECT format('COMMENT ON DATABASE %I IS %s', $1::text, coalesce(quote_literal($2::text), 'NULL')) AS sql`, [name, text]);
+  const { rows } = await c.query<{ sql: string }>(
+    `SELECT format('COMMENT ON DATABASE %I IS %s', $1::text, coalesce(quote_literal($2::text), 'NULL')) AS sql`,
+    [name, text],
+  );
   await c.query(rows[0]!.sql);
 }
 
 /** Drops one of safe-deploy's own databases, through the guard; nothing when it is not there. */
-export async function dropOwnDatabase(c: pg.ClientBase, owner: Owner, name: string, step: StepName, kinds?: readonly OwnKind[]): Promise<boolean> {
+export async function dropOwnDatabase(
+  c: pg.ClientBase,
+  owner: Owner,
+  name: string,
+  step: StepName,
+  kinds?: readonly OwnKind[],
+): Promise<boolean> {
   if (!(await assertOurs(c, owner, name, step, 'drop', kinds))) return false;
   await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   return true;
@@ -174,13 +213,23 @@ export async function createOwnDatabase(c: pg.ClientBase, owner: Owner, o: Creat
   } else {
     const { rows } = await c.query<{ sql: string }>(
       `SELECT format('CREATE DATABASE %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L', $1::text, pg_encoding_to_char(encoding), datcollate, datctype) AS sql
-         FROM pg_database WHERE datname = $2`, [name, o.likeOf ?? owner.production]);
+         FROM pg_database WHERE datname = $2`,
+      [name, o.likeOf ?? owner.production],
+    );
     if (!rows[0]) throw new Error(`database ${o.likeOf ?? owner.production} not found`);
     sql = rows[0].sql;
   }
   const create = () => c.query(sql);
   await (o.around ? o.around(create) : create());
-  await labelDatabase(c, name, { kind: o.kind, name, app: owner.app, environment: owner.environment, deploymentId: o.deploymentId, of: owner.production, createdAt: new Date().toISOString() });
+  await labelDatabase(c, name, {
+    kind: o.kind,
+    name,
+    app: owner.app,
+    environment: owner.environment,
+    deploymentId: o.deploymentId,
+    of: owner.production,
+    createdAt: new Date().toISOString(),
+  });
   return name;
 }
 
@@ -189,10 +238,17 @@ export async function ownDatabases(c: pg.ClientBase, owner: Owner): Promise<{ na
   const { rows } = await c.query<{ name: string; description: string }>(
     `SELECT d.datname AS name, s.description FROM pg_database d
        JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
-      WHERE s.description LIKE $1`, [`${LABEL_PREFIX}%`]);
+      WHERE s.description LIKE $1`,
+    [`${LABEL_PREFIX}%`],
+  );
   return rows.flatMap((r) => {
     const label = parseLabel(r.description);
-    const mine = label && label.name === r.name && label.of === owner.production && label.app === owner.app && label.environment === owner.environment;
+    const mine =
+      label &&
+      label.name === r.name &&
+      label.of === owner.production &&
+      label.app === owner.app &&
+      label.environment === owner.environment;
     return mine && isOwnName(owner.production, r.name, label.kind) ? [{ name: r.name, label }] : [];
   });
 }

@@ -22,7 +22,10 @@ const PARTIAL = /^partial-([0-9a-f]{16})-([0-9a-f]{16})\.(dump|dir)$/;
 
 /** Where the dump of `deploymentId` is written until it is verified. */
 export function partialDumpPath(t: Target, deploymentId: string): string {
-  return join(t.backup.dir, `partial-${targetKey(t)}-${key(deploymentId)}${t.backup.format === 'custom' ? '.dump' : '.dir'}`);
+  return join(
+    t.backup.dir,
+    `partial-${targetKey(t)}-${key(deploymentId)}${t.backup.format === 'custom' ? '.dump' : '.dir'}`,
+  );
 }
 
 /**

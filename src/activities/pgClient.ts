@@ -28,11 +28,21 @@ const CANCEL_WAIT_MS = 5_000;
  * statement timeout is not (it would run as long again).
  */
 export class SqlTimedOut extends ApplicationFailure {
-  constructor(readonly kind: 'lock' | 'statement', readonly database: string, readonly limitMs: number, cause: Error) {
-    super(kind === 'lock'
-      ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, and retry; or raise database.lockTimeout in the worker config`
-      : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`,
-    FailureType.SqlTimedOut, kind === 'statement', [{ kind, database, limitMs }], cause);
+  constructor(
+    readonly kind: 'lock' | 'statement',
+    readonly database: string,
+    readonly limitMs: number,
+    cause: Error,
+  ) {
+    super(
+      kind === 'lock'
+        ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, and retry; or raise database.lockTimeout in the worker config`
+        : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`,
+      FailureType.SqlTimedOut,
+      kind === 'statement',
+      [{ kind, database, limitMs }],
+      cause,
+    );
   }
 }
 
@@ -47,7 +57,8 @@ export interface ClientOptions {
  * How to reach `db`: the URL carries the TLS settings; the database name is given as itself (the
  * URL's parser decodes it with decodeURI, which would leave `;`, `=`, `/` percent-encoded).
  */
-const clientConfig = (db: DbTarget): pg.ClientConfig => ({ ...parse(databaseUrl(db)), database: db.database } as pg.ClientConfig);
+const clientConfig = (db: DbTarget): pg.ClientConfig =>
+  ({ ...parse(databaseUrl(db)), database: db.database }) as pg.ClientConfig;
 
 function activitySignal(): AbortSignal | undefined {
   try {
@@ -59,8 +70,14 @@ function activitySignal(): AbortSignal | undefined {
 
 /** pg_cancel_backend(pid) from a second session: the cancel works whatever the first one is doing. */
 async function cancelBackend(db: DbTarget, pid: number): Promise<void> {
-  const other = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy (cancel)', connectionTimeoutMillis: CANCEL_WAIT_MS });
-  other.on('error', () => { /* reported by the query below, or irrelevant once we are done */ });
+  const other = new pg.Client({
+    ...clientConfig(db),
+    application_name: 'safe-deploy (cancel)',
+    connectionTimeoutMillis: CANCEL_WAIT_MS,
+  });
+  other.on('error', () => {
+    /* reported by the query below, or irrelevant once we are done */
+  });
   try {
     await other.connect();
     await other.query('SELECT pg_cancel_backend($1)', [pid]);
@@ -75,10 +92,19 @@ async function cancelBackend(db: DbTarget, pid: number): Promise<void> {
 /** Ends the session, and gives up waiting for the server's goodbye after `ms`: the socket is closed either way. */
 async function endClient(client: pg.Client, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
-  const ended = await Promise.race([client.end().then(() => 'ended' as const, () => 'ended' as const), late]);
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const ended = await Promise.race([
+    client.end().then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    ),
+    late,
+  ]);
   clearTimeout(timer);
-  if (ended === 'late') (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  if (ended === 'late')
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /**
@@ -91,10 +117,20 @@ async function endClient(client: pg.Client, ms: number): Promise<void> {
  * client_connection_check_interval SET as well (PostgreSQL 14+; an older server refuses it in
  * `options`). Returns the client and its backend pid (the cancel targets it).
  */
-async function connectBounded(db: DbTarget, limits: SessionLimits): Promise<{ client: pg.Client; pid: number; bounded: boolean }> {
+async function connectBounded(
+  db: DbTarget,
+  limits: SessionLimits,
+): Promise<{ client: pg.Client; pid: number; bounded: boolean }> {
   const make = (options?: string) => {
-    const c = new pg.Client({ ...clientConfig(db), application_name: 'safe-deploy', connectionTimeoutMillis: 10_000, options });
-    c.on('error', () => { /* a terminated session surfaces on the next query */ });
+    const c = new pg.Client({
+      ...clientConfig(db),
+      application_name: 'safe-deploy',
+      connectionTimeoutMillis: 10_000,
+      options,
+    });
+    c.on('error', () => {
+      /* a terminated session surfaces on the next query */
+    });
     return c;
   };
   let client = make(`-c lock_timeout=${limits.lockTimeoutMs} -c statement_timeout=${limits.statementTimeoutMs}`);
@@ -113,7 +149,10 @@ async function connectBounded(db: DbTarget, limits: SessionLimits): Promise<{ cl
     const { pid, version, lock_timeout } = rows[0]!;
     const bounded = lock_timeout === String(limits.lockTimeoutMs);
     // Linux, macOS and the BSDs only: elsewhere the server refuses anything but 0, and the cancel still works.
-    if (bounded && version >= 140000) await client.query(`SELECT set_config('client_connection_check_interval', $1, false)`, [String(CONNECTION_CHECK_MS)]).catch(() => undefined);
+    if (bounded && version >= 140000)
+      await client
+        .query(`SELECT set_config('client_connection_check_interval', $1, false)`, [String(CONNECTION_CHECK_MS)])
+        .catch(() => undefined);
     return { client, pid, bounded };
   } catch (e) {
     await client.end().catch(() => undefined);
@@ -123,8 +162,10 @@ async function connectBounded(db: DbTarget, limits: SessionLimits): Promise<{ cl
 
 function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut | undefined {
   const err = e as { code?: string; message?: string };
-  if (err?.code === '55P03' && /lock timeout/.test(err.message ?? '')) return new SqlTimedOut('lock', db.database, limits.lockTimeoutMs, e as Error);
-  if (err?.code === '57014' && /statement timeout/.test(err.message ?? '')) return new SqlTimedOut('statement', db.database, limits.statementTimeoutMs, e as Error);
+  if (err?.code === '55P03' && /lock timeout/.test(err.message ?? ''))
+    return new SqlTimedOut('lock', db.database, limits.lockTimeoutMs, e as Error);
+  if (err?.code === '57014' && /statement timeout/.test(err.message ?? ''))
+    return new SqlTimedOut('statement', db.database, limits.statementTimeoutMs, e as Error);
   return undefined;
 }
 
@@ -136,7 +177,11 @@ function timedOut(e: unknown, db: DbTarget, limits: SessionLimits): SqlTimedOut 
  * from a second session — and closes this one, so `fn` ends within seconds with the
  * cancellation. A withClient opened after the cancel (cleanup in a `finally`) runs normally.
  */
-export async function withClient<T>(db: DbTarget, fn: (client: pg.Client) => Promise<T>, o: ClientOptions = {}): Promise<T> {
+export async function withClient<T>(
+  db: DbTarget,
+  fn: (client: pg.Client) => Promise<T>,
+  o: ClientOptions = {},
+): Promise<T> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...db.session, ...o.limits };
   const signal = o.signal ?? activitySignal();
   const alreadyAborted = signal?.aborted ?? false; // cleanup after a cancel: not cancelled again
@@ -179,11 +224,19 @@ export async function endSessionsNamed(db: DbTarget, applicationName: string, wi
     // Materialized first: pg_terminate_backend must never run for a row the name does not select.
     const { rows } = await c.query<{ pid: number }>(
       `WITH leftover AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
-       SELECT pid, pg_terminate_backend(pid) AS ended FROM leftover`, [applicationName]);
+       SELECT pid, pg_terminate_backend(pid) AS ended FROM leftover`,
+      [applicationName],
+    );
     const pids = rows.map((r) => r.pid);
     const until = Date.now() + withinMs;
-    while (pids.length > 0 && (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])).rowCount! > 0) {
-      if (Date.now() > until) throw new Error(`the sessions ${pids.join(', ')} (${applicationName}) on database ${db.database} were told to end but still run after ${withinMs} ms`);
+    while (
+      pids.length > 0 &&
+      (await c.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])).rowCount! > 0
+    ) {
+      if (Date.now() > until)
+        throw new Error(
+          `the sessions ${pids.join(', ')} (${applicationName}) on database ${db.database} were told to end but still run after ${withinMs} ms`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     return pids.length;

@@ -21,7 +21,11 @@ function replaceAll(buf: Buffer, from: Buffer, to: Buffer): Buffer {
 }
 
 /** The unpadded hex some old schema engines stored (prisma-engines issue 1887). */
-const unpaddedHex = (hex: string) => hex.match(/../g)!.map((b) => b.replace(/^0/, '')).join('');
+const unpaddedHex = (hex: string) =>
+  hex
+    .match(/../g)!
+    .map((b) => b.replace(/^0/, ''))
+    .join('');
 
 /**
  * Whether a recorded checksum still matches the script, the way Prisma's schema engine decides

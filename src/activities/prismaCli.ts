@@ -49,7 +49,11 @@ export async function prismaCommand(argv: readonly string[], o: Parameters<typeo
   const cmd = appCommand(resolved, o);
   if (resolved === argv) return { ...cmd, started: 'as configured' };
   const path = cmd.env?.PATH ?? baseEnv().PATH;
-  return { ...cmd, env: { ...cmd.env, PATH: [join(o.cwd, 'node_modules', '.bin'), ...(path ? [path] : [])].join(delimiter) }, started: 'directly' };
+  return {
+    ...cmd,
+    env: { ...cmd.env, PATH: [join(o.cwd, 'node_modules', '.bin'), ...(path ? [path] : [])].join(delimiter) },
+    started: 'directly',
+  };
 }
 
 /**

@@ -58,22 +58,29 @@ const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), targetC
 
 const semver = (v: string) => {
   const m = /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v);
-  return m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] as const : undefined;
+  return m ? ([Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] as const) : undefined;
 };
-const below = (v: readonly number[], min: readonly number[]) => v[0]! !== min[0]! ? v[0]! < min[0]! : v[1]! !== min[1]! ? v[1]! < min[1]! : v[2]! < min[2]!;
+const below = (v: readonly number[], min: readonly number[]) =>
+  v[0]! !== min[0]! ? v[0]! < min[0]! : v[1]! !== min[1]! ? v[1]! < min[1]! : v[2]! < min[2]!;
 
 /**
  * The Prisma CLI version a release installs: its package-lock.json (v2/v3 `packages`, v1
  * `dependencies`), else the version range its package.json declares.
  */
-export function prismaVersionFrom(lockText: string | undefined, packageText: string | undefined): PrismaVersion | undefined {
+export function prismaVersionFrom(
+  lockText: string | undefined,
+  packageText: string | undefined,
+): PrismaVersion | undefined {
   const fromText = (version: unknown, source: PrismaVersion['source']): PrismaVersion | undefined => {
     const v = typeof version === 'string' ? semver(version) : undefined;
     return v ? { version: String(version), major: v[0], source } : undefined;
   };
   try {
     const lock = lockText ? JSON.parse(lockText) : undefined;
-    const found = fromText(lock?.packages?.['node_modules/prisma']?.version ?? lock?.dependencies?.prisma?.version, 'package-lock.json');
+    const found = fromText(
+      lock?.packages?.['node_modules/prisma']?.version ?? lock?.dependencies?.prisma?.version,
+      'package-lock.json',
+    );
     if (found) return found;
   } catch {
     /* an unreadable lockfile: npm ci would refuse it anyway; fall back to package.json */
@@ -93,8 +100,10 @@ export function prismaVersionFrom(lockText: string | undefined, packageText: str
  */
 export function prismaVersionProblem(p: PrismaVersion): string | undefined {
   const v = semver(p.version)!;
-  if (below(v, [2, 19, 0])) return `the target release uses Prisma ${p.version} (${p.source}), whose CLI has no \`prisma migrate deploy\` and \`prisma migrate status\` (generally available from 2.19.0)`;
-  if (below(v, semver(MIN_PRISMA_VERSION)!)) return `the target release uses Prisma ${p.version} (${p.source}), whose \`prisma migrate status\` exits 0 even with pending or failed migrations (fixed in 4.3.0); safe-deploy relies on that exit code`;
+  if (below(v, [2, 19, 0]))
+    return `the target release uses Prisma ${p.version} (${p.source}), whose CLI has no \`prisma migrate deploy\` and \`prisma migrate status\` (generally available from 2.19.0)`;
+  if (below(v, semver(MIN_PRISMA_VERSION)!))
+    return `the target release uses Prisma ${p.version} (${p.source}), whose \`prisma migrate status\` exits 0 even with pending or failed migrations (fixed in 4.3.0); safe-deploy relies on that exit code`;
   return undefined;
 }
 
@@ -111,9 +120,11 @@ export function poolerHintsFromUrl(url: string): string[] {
     return [];
   }
   const hints: string[] = [];
-  if (u.searchParams.get('pgbouncer') === 'true') hints.push('the URL sets pgbouncer=true (Prisma\'s flag for PgBouncer in transaction mode)');
+  if (u.searchParams.get('pgbouncer') === 'true')
+    hints.push("the URL sets pgbouncer=true (Prisma's flag for PgBouncer in transaction mode)");
   if (/(^|[.-])pooler\./.test(u.hostname)) hints.push(`the host ${u.hostname} is a pooler endpoint`);
-  if (/\.supabase\.(com|co)$/.test(u.hostname) && u.port === '6543') hints.push('port 6543 is Supabase\'s transaction-mode pooler');
+  if (/\.supabase\.(com|co)$/.test(u.hostname) && u.port === '6543')
+    hints.push("port 6543 is Supabase's transaction-mode pooler");
   return hints;
 }
 
@@ -127,43 +138,51 @@ export function poolerHintsFromUrl(url: string): string[] {
 export function poolerFromProbe(p: PoolerProbe): string | undefined {
   if (p.error) return `the connection refuses a transaction block (${p.error}): a pooler in statement mode`;
   if (p.blocked) return 'a second client holding a transaction made the first one wait for a server connection';
-  if (p.firstPid !== undefined && p.secondPid !== undefined && p.firstPid !== p.secondPid) return `two transactions on one connection ran on different server backends (${p.firstPid}, ${p.secondPid})`;
-  if (p.otherClientPid !== undefined && p.otherClientPid === p.firstPid) return `another client was given this connection's server backend (${p.firstPid})`;
+  if (p.firstPid !== undefined && p.secondPid !== undefined && p.firstPid !== p.secondPid)
+    return `two transactions on one connection ran on different server backends (${p.firstPid}, ${p.secondPid})`;
+  if (p.otherClientPid !== undefined && p.otherClientPid === p.firstPid)
+    return `another client was given this connection's server backend (${p.firstPid})`;
   return undefined;
 }
 
-const backendPid = async (c: pg.ClientBase) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+const backendPid = async (c: pg.ClientBase) =>
+  (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
 /** Two clients: A asks its backend pid, B opens a transaction and asks its own, A asks again. */
 export async function probeTransactionPooling(db: DbTarget, waitMs = 3_000): Promise<PoolerProbe> {
-  return withClient(db, (a) => withClient(db, async (b) => {
-    const firstPid = await backendPid(a);
-    try {
-      await b.query('BEGIN READ ONLY');
-    } catch (e) {
-      if (/pooling mode|transaction blocks not allowed/i.test((e as Error).message)) return { firstPid, error: (e as Error).message };
-      throw e;
-    }
-    try {
-      const otherClientPid = await backendPid(b);
-      if (otherClientPid === firstPid) return { firstPid, otherClientPid }; // A's backend went to B: nothing more to see
-      const second = backendPid(a);
-      const timer = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), waitMs).unref());
-      const secondPid = await Promise.race([second, timer]);
-      if (secondPid === 'blocked') {
-        await b.query('COMMIT');
-        await second;
-        return { firstPid, otherClientPid, blocked: true };
+  return withClient(db, (a) =>
+    withClient(db, async (b) => {
+      const firstPid = await backendPid(a);
+      try {
+        await b.query('BEGIN READ ONLY');
+      } catch (e) {
+        if (/pooling mode|transaction blocks not allowed/i.test((e as Error).message))
+          return { firstPid, error: (e as Error).message };
+        throw e;
       }
-      return { firstPid, secondPid, otherClientPid };
-    } finally {
-      await b.query('ROLLBACK').catch(() => undefined);
-    }
-  }));
+      try {
+        const otherClientPid = await backendPid(b);
+        if (otherClientPid === firstPid) return { firstPid, otherClientPid }; // A's backend went to B: nothing more to see
+        const second = backendPid(a);
+        const timer = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), waitMs).unref());
+        const secondPid = await Promise.race([second, timer]);
+        if (secondPid === 'blocked') {
+          await b.query('COMMIT');
+          await second;
+          return { firstPid, otherClientPid, blocked: true };
+        }
+        return { firstPid, secondPid, otherClientPid };
+      } finally {
+        await b.query('ROLLBACK').catch(() => undefined);
+      }
+    }),
+  );
 }
 
 /** Sessions other than ours holding (or waiting for) Prisma Migrate's lock in this database. */
-export async function migrateLockHolders(client: pg.ClientBase): Promise<{ pid: number; granted: boolean; applicationName: string | null }[]> {
+export async function migrateLockHolders(
+  client: pg.ClientBase,
+): Promise<{ pid: number; granted: boolean; applicationName: string | null }[]> {
   const { rows } = await client.query<{ pid: number; granted: boolean; application_name: string | null }>(
     `SELECT l.pid, l.granted, a.application_name
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
@@ -188,14 +207,27 @@ export function createPrismaHazardActivities(deps: ActivityDeps) {
       const { url, db } = resolveDatabase(deps, t, 'inspect-migrations');
       const hazards: PrismaHazard[] = [];
 
-      const read = (path: string) => readReleaseText(t, targetCommit, path, { deploymentId, step: 'inspect-migrations' });
+      const read = (path: string) =>
+        readReleaseText(t, targetCommit, path, { deploymentId, step: 'inspect-migrations' });
       const prisma = prismaVersionFrom(await read('package-lock.json'), await read('package.json'));
-      const versionProblem = prisma ? prismaVersionProblem(prisma) : 'the target release does not depend on prisma (no prisma in package-lock.json or package.json)';
-      if (versionProblem) hazards.push({ kind: 'prisma-version', what: versionProblem, remedy: `deploy a release that installs prisma ${MIN_PRISMA_VERSION} or later (upgrade Prisma in a release of its own), or migrate this one by hand` });
+      const versionProblem = prisma
+        ? prismaVersionProblem(prisma)
+        : 'the target release does not depend on prisma (no prisma in package-lock.json or package.json)';
+      if (versionProblem)
+        hazards.push({
+          kind: 'prisma-version',
+          what: versionProblem,
+          remedy: `deploy a release that installs prisma ${MIN_PRISMA_VERSION} or later (upgrade Prisma in a release of its own), or migrate this one by hand`,
+        });
 
       const holders = await withClient(db, migrateLockHolders);
       if (holders.length > 0) {
-        const who = holders.map((h) => `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.granted ? ' holds it' : ' waits for it'}`).join(', ');
+        const who = holders
+          .map(
+            (h) =>
+              `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.granted ? ' holds it' : ' waits for it'}`,
+          )
+          .join(', ');
         hazards.push({
           kind: 'advisory-lock',
           what: `another session is using Prisma Migrate's advisory lock ${PRISMA_MIGRATE_LOCK_KEY}: ${who}; prisma migrate deploy would wait 10 s and fail (P1002)`,
@@ -223,7 +255,11 @@ export function createPrismaHazardActivities(deps: ActivityDeps) {
           details: { hazards },
         });
       }
-      return { prisma: prisma!, advisoryLock: { key: PRISMA_MIGRATE_LOCK_KEY, heldBy: [] }, pooler: { urlHints, probe } };
+      return {
+        prisma: prisma!,
+        advisoryLock: { key: PRISMA_MIGRATE_LOCK_KEY, heldBy: [] },
+        pooler: { urlHints, probe },
+      };
     },
   };
 }

@@ -18,22 +18,43 @@ const uid = () => process.getuid?.() ?? 0;
  * would let another user plant files or symlinks in it). Created 0700 when absent; a folder of
  * ours with a looser mode is tightened to 0700 when `tighten` (our own work folder).
  */
-export async function ensurePrivateDir(dir: string, o: { field: string; step: StepName; tighten: boolean }): Promise<void> {
+export async function ensurePrivateDir(
+  dir: string,
+  o: { field: string; step: StepName; tighten: boolean },
+): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const s = await stat(dir);
-  const refuse = (why: string, remedy: string) => deployFailure(FailureType.InvalidConfig, { step: o.step, what: `${o.field} ${dir} ${why}`, remedy, retryable: false });
+  const refuse = (why: string, remedy: string) =>
+    deployFailure(FailureType.InvalidConfig, {
+      step: o.step,
+      what: `${o.field} ${dir} ${why}`,
+      remedy,
+      retryable: false,
+    });
   if (!s.isDirectory()) throw refuse('is not a directory', `point ${o.field} at a directory`);
-  if (s.uid !== uid()) throw refuse(`belongs to uid ${s.uid}, not to the worker's user (uid ${uid()})`, `give ${o.field} to the worker's user, or point it at a folder of its own`);
+  if (s.uid !== uid())
+    throw refuse(
+      `belongs to uid ${s.uid}, not to the worker's user (uid ${uid()})`,
+      `give ${o.field} to the worker's user, or point it at a folder of its own`,
+    );
   if (o.tighten && (s.mode & 0o077) !== 0) {
-    if ((await lstat(dir)).isSymbolicLink()) throw refuse('is a symbolic link', `point ${o.field} at a real folder of the worker's`);
+    if ((await lstat(dir)).isSymbolicLink())
+      throw refuse('is a symbolic link', `point ${o.field} at a real folder of the worker's`);
     await chmod(dir, 0o700);
   } else if ((s.mode & 0o022) !== 0) {
-    throw refuse(`can be written by other users (mode ${(s.mode & 0o7777).toString(8)})`, `chmod go-w ${dir} (better: 700), or point ${o.field} at a private folder`);
+    throw refuse(
+      `can be written by other users (mode ${(s.mode & 0o7777).toString(8)})`,
+      `chmod go-w ${dir} (better: 700), or point ${o.field} at a private folder`,
+    );
   }
 }
 
 /** A new private folder (0700, unpredictable name) under `parent`, itself made private first. */
-export async function privateTempDir(parent: string, prefix: string, o: { field: string; step: StepName }): Promise<string> {
+export async function privateTempDir(
+  parent: string,
+  prefix: string,
+  o: { field: string; step: StepName },
+): Promise<string> {
   await ensurePrivateDir(parent, { ...o, tighten: true });
   return mkdtemp(join(parent, prefix));
 }

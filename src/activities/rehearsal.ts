@@ -51,48 +51,97 @@ export interface RehearsalFacts {
   durationMs: number;
 }
 
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const srv = createServer();
-  srv.once('error', reject);
-  srv.listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as { port: number };
-    srv.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
   });
-});
 
 export function createRehearsalActivities(deps: ActivityDeps) {
   /** Starts the previous release against the migrated copy and runs its health and checks. */
-  async function tryPrevious(t: TargetConfig, previous: RehearsalInput['previous'], copy: DbTarget, deploymentId: string): Promise<{ compatible: boolean; detail: string; checks: CheckResult[] }> {
+  async function tryPrevious(
+    t: TargetConfig,
+    previous: RehearsalInput['previous'],
+    copy: DbTarget,
+    deploymentId: string,
+  ): Promise<{ compatible: boolean; detail: string; checks: CheckResult[] }> {
     const sp = t.rehearsal.startPrevious!;
     const port = await freePort();
     const url = databaseUrl(copy);
     // The app's own environment (its env file), pointed at the copy and a port of its own.
-    const env = { ...readEnvFile(t.envFile), ...commandEnvValues(deps, t, 'rehearse'), [t.database.appEnvName]: url, [sp.portEnv]: String(port) };
+    const env = {
+      ...readEnvFile(t.envFile),
+      ...commandEnvValues(deps, t, 'rehearse'),
+      [t.database.appEnvName]: url,
+      [sp.portEnv]: String(port),
+    };
     const [file, ...args] = sp.command;
-    const service = startService({ file: file!, args, cwd: previous.dir, env, secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))] });
+    const service = startService({
+      file: file!,
+      args,
+      cwd: previous.dir,
+      env,
+      secrets: [copy.password, url, ...Object.values(readEnvFile(t.envFile))],
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
-      const health = await waitHealthy(appUrl(base, t.health.path, 'health.path', 'rehearse').toString(), msToNumber(sp.timeout as never), () => heartbeat({ phase: 'previous release starting' }));
+      const health = await waitHealthy(
+        appUrl(base, t.health.path, 'health.path', 'rehearse').toString(),
+        msToNumber(sp.timeout as never),
+        () => heartbeat({ phase: 'previous release starting' }),
+      );
       if (!health.ok) {
         const why = service.exited() ? `it exited: ${lastLines(service.output(), 5)}` : `last answer: ${health.last}`;
-        return { compatible: false, detail: `${previous.name} did not become healthy on the migrated copy (${why})`, checks: [] };
+        return {
+          compatible: false,
+          detail: `${previous.name} did not become healthy on the migrated copy (${why})`,
+          checks: [],
+        };
       }
-      const checks = await runHttpChecks(base, [...t.checks, ...previous.manifest.checks], sha256(`${deploymentId}-compat`).slice(0, 12), [copy.password, url]);
+      const checks = await runHttpChecks(
+        base,
+        [...t.checks, ...previous.manifest.checks],
+        sha256(`${deploymentId}-compat`).slice(0, 12),
+        [copy.password, url],
+      );
       const failed = checks.filter((c) => !c.ok);
-      return { compatible: failed.length === 0, detail: failed.length ? `${previous.name}'s checks failed on the migrated copy: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}` : `${previous.name} is healthy and its ${checks.length} checks pass on the migrated copy`, checks };
+      return {
+        compatible: failed.length === 0,
+        detail: failed.length
+          ? `${previous.name}'s checks failed on the migrated copy: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`
+          : `${previous.name} is healthy and its ${checks.length} checks pass on the migrated copy`,
+        checks,
+      };
     } finally {
       await service.stop();
     }
   }
 
   /** One attempt of the rehearsal: the copy made, migrated, checked, and dropped. */
-  async function rehearseOnCopy({ deploymentId, target: t, backupPath, templateDatabase, stagedDir, release, previous, baseline, measureExistingData }: RehearsalInput): Promise<RehearsalFacts> {
+  async function rehearseOnCopy({
+    deploymentId,
+    target: t,
+    backupPath,
+    templateDatabase,
+    stagedDir,
+    release,
+    previous,
+    baseline,
+    measureExistingData,
+  }: RehearsalInput): Promise<RehearsalFacts> {
     const started = Date.now();
     const { db } = resolveDatabase(deps, t, 'rehearse');
     const maintenance = withDatabase(db, t.database.maintenanceDatabase);
     const owner = ownerOf(t, db);
     const copy = withDatabase(db, ownDatabaseName(db.database, deploymentId, 'rehearsal-copy'));
-    const makeCopy = (template?: string) => withClient(maintenance, (c) => createOwnDatabase(c, owner, { deploymentId, kind: 'rehearsal-copy', step: 'rehearse', template }));
+    const makeCopy = (template?: string) =>
+      withClient(maintenance, (c) =>
+        createOwnDatabase(c, owner, { deploymentId, kind: 'rehearsal-copy', step: 'rehearse', template }),
+      );
     // A dry run's dump of production goes to a private folder of this attempt; an earlier attempt's goes first.
     const workPrefix = `rehearsal-${sha256(deploymentId).slice(0, 8)}-`;
     await removeLeftovers(codePaths(t).workDir, workPrefix);
@@ -110,13 +159,33 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           // A scratch copy read back at once: parallel and uncompressed (compressing a gigabyte
           // costs more than writing it), consistent across its jobs (pg_dump synchronises them).
           dump = join(work, 'production.dir');
-          await runInActivity(pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, { file: dump, format: 'directory', jobs: t.backup.jobs, compression: 0 }), 'dump for rehearsal');
+          await runInActivity(
+            pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, {
+              file: dump,
+              format: 'directory',
+              jobs: t.backup.jobs,
+              compression: 0,
+            }),
+            'dump for rehearsal',
+          );
         }
         heartbeat({ phase: 'copy' });
         try {
-          await runInActivity(pgRestore(t.pgBinDir ? join(t.pgBinDir, 'pg_restore') : 'pg_restore', copy, { file: dump, jobs: t.backup.jobs }), 'restore copy');
+          await runInActivity(
+            pgRestore(t.pgBinDir ? join(t.pgBinDir, 'pg_restore') : 'pg_restore', copy, {
+              file: dump,
+              jobs: t.backup.jobs,
+            }),
+            'restore copy',
+          );
         } catch (e) {
-          throw commandFailure(e, { step: 'rehearse', type: FailureType.RehearsalFailed, what: 'the backup did not restore into the rehearsal copy', remedy: 'check the backup; production is unchanged', retryable: true });
+          throw commandFailure(e, {
+            step: 'rehearse',
+            type: FailureType.RehearsalFailed,
+            what: 'the backup did not restore into the rehearsal copy',
+            remedy: 'check the backup; production is unchanged',
+            retryable: true,
+          });
         }
       }
       const url = databaseUrl(copy);
@@ -124,21 +193,42 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       // everything written is the migration's: measured only when a code-only rollback is possible.
       const existing = measureExistingData
         ? await withClient(copy, async (c) => {
-          heartbeat({ phase: 'fingerprint existing data' });
-          const before = await captureColumns(c, undefined, { onTable: (done, total) => heartbeat({ phase: 'fingerprint existing data', done, total }) });
-          const { rows } = await c.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
-          return { before, since: rows[0]!.xid };
-        })
+            heartbeat({ phase: 'fingerprint existing data' });
+            const before = await captureColumns(c, undefined, {
+              onTable: (done, total) => heartbeat({ phase: 'fingerprint existing data', done, total }),
+            });
+            const { rows } = await c.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+            return { before, since: rows[0]!.xid };
+          })
         : undefined;
       try {
-        await runPrisma(await prismaCommand(t.commands.migrateDeploy, { cwd: stagedDir, commandEnv: commandEnvValues(deps, t, 'rehearse'), timeoutMs: msToNumber(t.commandTimeouts.migrate as never), database: { envName: t.database.appEnvName, url, password: copy.password } }), 'migrate copy');
+        await runPrisma(
+          await prismaCommand(t.commands.migrateDeploy, {
+            cwd: stagedDir,
+            commandEnv: commandEnvValues(deps, t, 'rehearse'),
+            timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+            database: { envName: t.database.appEnvName, url, password: copy.password },
+          }),
+          'migrate copy',
+        );
       } catch (e) {
         const output = e instanceof CommandFailed ? lastLines(`${e.stdout}\n${e.stderr}`, 15) : (e as Error).message;
         // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.
-        const failed = await withClient(copy, (c) => c.query<{ name: string; logs: string | null }>(
-          `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`)).then((r) => r.rows).catch(() => []);
+        const failed = await withClient(copy, (c) =>
+          c.query<{ name: string; logs: string | null }>(
+            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`,
+          ),
+        )
+          .then((r) => r.rows)
+          .catch(() => []);
         // The error comes first in the logs, then a backtrace.
-        const firstLines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 6).join(' ');
+        const firstLines = (text: string) =>
+          text
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .slice(0, 6)
+            .join(' ');
         const why = failed.length ? failed.map((f) => `${f.name}: ${firstLines(f.logs ?? '')}`).join('; ') : output;
         throw deployFailure(FailureType.RehearsalFailed, {
           step: 'rehearse',
@@ -148,18 +238,23 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           details: { output, failed },
         });
       }
-      const existingData = existing && await withClient(copy, async (c) => {
-        heartbeat({ phase: 'compare existing data' });
-        const after = await captureColumns(c, existing.before);
-        const untouched = await captureColumns(c, existing.before, { unchangedSince: existing.since });
-        return existingDataChanges(existing.before, after, untouched);
-      });
+      const existingData =
+        existing &&
+        (await withClient(copy, async (c) => {
+          heartbeat({ phase: 'compare existing data' });
+          const after = await captureColumns(c, existing.before);
+          const untouched = await captureColumns(c, existing.before, { unchangedSince: existing.since });
+          return existingDataChanges(existing.before, after, untouched);
+        }));
       const { migrations, checks } = await withClient(copy, async (c) => {
         const { rows } = await c.query<{ name: string; ms: string }>(
           `SELECT migration_name AS name, (extract(epoch FROM finished_at - started_at) * 1000)::bigint::text AS ms
-             FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY started_at`);
+             FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY started_at`,
+        );
         return {
-          migrations: rows.filter((r) => !previous.migrations.includes(r.name)).map((r) => ({ name: r.name, durationMs: Number(r.ms) })),
+          migrations: rows
+            .filter((r) => !previous.migrations.includes(r.name))
+            .map((r) => ({ name: r.name, durationMs: Number(r.ms) })),
           checks: await schemaAndDataChecks(c, expectationsOf(t, release.manifest), baseline),
         };
       });
@@ -177,10 +272,24 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       if (!t.rehearsal.startPrevious) return { migrations, checks, ...measured, durationMs: Date.now() - started };
       heartbeat({ phase: 'previous release on the copy' });
       const compat = await tryPrevious(t, previous, copy, deploymentId);
-      checks.push(await timedCheck(`${previous.name} on the migrated schema`, 'health', async () => [compat.compatible, compat.detail]));
-      return { migrations, checks, previousReleaseCompatible: compat.compatible, compatibility: compat.detail, ...measured, durationMs: Date.now() - started };
+      checks.push(
+        await timedCheck(`${previous.name} on the migrated schema`, 'health', async () => [
+          compat.compatible,
+          compat.detail,
+        ]),
+      );
+      return {
+        migrations,
+        checks,
+        previousReleaseCompatible: compat.compatible,
+        compatibility: compat.detail,
+        ...measured,
+        durationMs: Date.now() - started,
+      };
     } finally {
-      await withClient(maintenance, (c) => dropOwnDatabase(c, owner, copy.database, 'rehearse', ['rehearsal-copy'])).catch(() => undefined);
+      await withClient(maintenance, (c) =>
+        dropOwnDatabase(c, owner, copy.database, 'rehearse', ['rehearsal-copy']),
+      ).catch(() => undefined);
       if (work) await rm(work, { recursive: true, force: true });
     }
   }

@@ -1,7 +1,20 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { gitBlobsAt, gitChangedPaths, gitCheckout, gitDescribe, gitHashFiles, gitFetch, gitHead, gitListTree, gitResolve, gitShowFile, gitStatus, gitTreeEntry } from '../commands/git.js';
+import {
+  gitBlobsAt,
+  gitChangedPaths,
+  gitCheckout,
+  gitDescribe,
+  gitHashFiles,
+  gitFetch,
+  gitHead,
+  gitListTree,
+  gitResolve,
+  gitShowFile,
+  gitStatus,
+  gitTreeEntry,
+} from '../commands/git.js';
 import { describeIssues, releaseManifestSchema, type ReleaseManifest, type TargetConfig } from '../config/schema.js';
 import { CommandFailed } from '../exec/run.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
@@ -49,19 +62,39 @@ const PATHS_PER_CALL = 200;
  */
 async function changedPaths(appDir: string): Promise<{ path: string; untracked: boolean }[]> {
   const status = (await runInActivity(gitChangedPaths(appDir), 'status')).stdout;
-  return status.split('\0').filter((e) => e.length > 3).map((e) => ({ path: e.slice(3), untracked: e.startsWith('??') }));
+  return status
+    .split('\0')
+    .filter((e) => e.length > 3)
+    .map((e) => ({ path: e.slice(3), untracked: e.startsWith('??') }));
 }
 
-async function changesBeyond(appDir: string, commits: readonly string[]): Promise<{ changed: string[]; foreign: string[] }> {
+async function changesBeyond(
+  appDir: string,
+  commits: readonly string[],
+): Promise<{ changed: string[]; foreign: string[] }> {
   const changed = (await changedPaths(appDir)).map((c) => c.path);
   const foreign: string[] = [];
   for (let i = 0; i < changed.length; i += PATHS_PER_CALL) {
     const paths = changed.slice(i, i + PATHS_PER_CALL);
     const onDisk = paths.filter((p) => existsSync(join(appDir, p)));
-    const hashes = onDisk.length ? (await runInActivity(gitHashFiles(appDir, onDisk), 'hash')).stdout.trim().split('\n') : [];
+    const hashes = onDisk.length
+      ? (await runInActivity(gitHashFiles(appDir, onDisk), 'hash')).stdout.trim().split('\n')
+      : [];
     const now = new Map(onDisk.map((p, k) => [p, hashes[k]]));
-    const versions = await Promise.all(commits.map(async (c) => new Map((await runInActivity(gitBlobsAt(appDir, c, paths), 'ls-tree')).stdout.split('\0').filter(Boolean)
-      .map((line) => { const tab = line.indexOf('\t'); return [line.slice(tab + 1), line.slice(0, tab).split(' ')[2]] as const; }))));
+    const versions = await Promise.all(
+      commits.map(
+        async (c) =>
+          new Map(
+            (await runInActivity(gitBlobsAt(appDir, c, paths), 'ls-tree')).stdout
+              .split('\0')
+              .filter(Boolean)
+              .map((line) => {
+                const tab = line.indexOf('\t');
+                return [line.slice(tab + 1), line.slice(0, tab).split(' ')[2]] as const;
+              }),
+          ),
+      ),
+    );
     for (const p of paths) if (!versions.some((v) => v.get(p) === now.get(p))) foreign.push(p);
   }
   return { changed, foreign };
@@ -73,8 +106,15 @@ async function changesBeyond(appDir: string, commits: readonly string[]): Promis
  * target release, though, so that a typo in the config cannot silently drop the release's
  * checks; the current release (the rollback target) may predate it.
  */
-async function readManifest(t: TargetConfig, git: string, commit: string, name: string, isTarget: boolean): Promise<ReleaseManifest> {
-  const invalid = (what: string, remedy: string) => deployFailure(FailureType.InvalidConfig, { step: 'resolve-release', what, remedy, retryable: false });
+async function readManifest(
+  t: TargetConfig,
+  git: string,
+  commit: string,
+  name: string,
+  isTarget: boolean,
+): Promise<ReleaseManifest> {
+  const invalid = (what: string, remedy: string) =>
+    deployFailure(FailureType.InvalidConfig, { step: 'resolve-release', what, remedy, retryable: false });
   const entry = (await runInActivity(gitTreeEntry(git, commit, t.manifestFile), 'manifest')).stdout.trim();
   if (!/^\d+ blob /.test(entry)) {
     if (!isTarget || t.manifestFile === DEFAULT_MANIFEST_FILE) return releaseManifestSchema.parse({});
@@ -88,10 +128,17 @@ async function readManifest(t: TargetConfig, git: string, commit: string, name: 
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw invalid(`${t.manifestFile} at ${name} is not JSON: ${(e as Error).message}`, `fix ${t.manifestFile} in the release and tag it again`);
+    throw invalid(
+      `${t.manifestFile} at ${name} is not JSON: ${(e as Error).message}`,
+      `fix ${t.manifestFile} in the release and tag it again`,
+    );
   }
   const parsed = releaseManifestSchema.safeParse(json);
-  if (!parsed.success) throw invalid(`${t.manifestFile} at ${name} is invalid: ${describeIssues(parsed.error, t.manifestFile)}`, `fix ${t.manifestFile} in the release and tag it again`);
+  if (!parsed.success)
+    throw invalid(
+      `${t.manifestFile} at ${name} is invalid: ${describeIssues(parsed.error, t.manifestFile)}`,
+      `fix ${t.manifestFile} in the release and tag it again`,
+    );
   return parsed.data;
 }
 
@@ -102,7 +149,11 @@ async function releaseInfo(t: TargetConfig, commit: string, isTarget: boolean): 
   let migrations: string[] = [];
   try {
     const listing = (await runInActivity(gitListTree(git, commit, t.migrationsDir), 'migrations')).stdout;
-    migrations = listing.split('\n').map((l) => l.trim().split('/').pop()!).filter((n) => n && !n.endsWith('.toml')).sort();
+    migrations = listing
+      .split('\n')
+      .map((l) => l.trim().split('/').pop()!)
+      .filter((n) => n && !n.endsWith('.toml'))
+      .sort();
   } catch (e) {
     if (!(e instanceof CommandFailed)) throw e;
   }
@@ -118,9 +169,17 @@ export function createReleaseActivities(deps: ActivityDeps) {
      */
     async resolveRelease({ target: t, ref }: { target: TargetConfig; ref: string }): Promise<ResolvedRelease> {
       const gitTimeout = msToNumber(t.commandTimeouts.git as never);
-      const dirty = (await runInActivity(gitStatus(t.appDir), 'status').catch((e) => {
-        throw commandFailure(e, { step: 'resolve-release', type: FailureType.InvalidConfig, what: `${t.appDir} is not a git working copy`, remedy: 'set appDir to the production clone of the app', retryable: false });
-      })).stdout.trim();
+      const dirty = (
+        await runInActivity(gitStatus(t.appDir), 'status').catch((e) => {
+          throw commandFailure(e, {
+            step: 'resolve-release',
+            type: FailureType.InvalidConfig,
+            what: `${t.appDir} is not a git working copy`,
+            remedy: 'set appDir to the production clone of the app',
+            retryable: false,
+          });
+        })
+      ).stdout.trim();
       if (dirty) {
         throw deployFailure(FailureType.WorkingCopyDirty, {
           step: 'resolve-release',
@@ -134,7 +193,13 @@ export function createReleaseActivities(deps: ActivityDeps) {
       try {
         await runInActivity({ ...gitFetch(gitDir, remote, gitTimeout) }, 'fetch');
       } catch (e) {
-        throw commandFailure(e, { step: 'resolve-release', type: FailureType.CommandFailed, what: `git fetch ${remote} failed`, remedy: 'check that the remote is reachable', retryable: true });
+        throw commandFailure(e, {
+          step: 'resolve-release',
+          type: FailureType.CommandFailed,
+          what: `git fetch ${remote} failed`,
+          remedy: 'check that the remote is reachable',
+          retryable: true,
+        });
       }
       let commit: string | undefined;
       for (const candidate of [ref, `${remote}/${ref}`]) {
@@ -154,7 +219,10 @@ export function createReleaseActivities(deps: ActivityDeps) {
         });
       }
       const head = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-      return { current: { ...(await releaseInfo(t, head, false)), dir: await liveDir(t) }, target: await releaseInfo(t, commit, true) };
+      return {
+        current: { ...(await releaseInfo(t, head, false)), dir: await liveDir(t) },
+        target: await releaseInfo(t, commit, true),
+      };
     },
 
     /**
@@ -162,33 +230,62 @@ export function createReleaseActivities(deps: ActivityDeps) {
      * A checkout cut short (every changed file at HEAD's, the target's or the undone release's
      * version) is finished with --force; any other change is someone's, and stops the step.
      */
-    async activateRelease({ target: t, commit, dir, undoing }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
+    async activateRelease({
+      target: t,
+      commit,
+      dir,
+      undoing,
+    }: ActivateInput): Promise<{ commit: string; previous: string; changed: boolean }> {
       if (t.codeLayout === 'releases') {
-        if (!dir) throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: 'no release directory given', remedy: 'a bug: stage the release first', retryable: false });
+        if (!dir)
+          throw deployFailure(FailureType.CommandFailed, {
+            step: 'activate-release',
+            what: 'no release directory given',
+            remedy: 'a bug: stage the release first',
+            retryable: false,
+          });
         const r = await layout.switchCurrent({ target: t, dir, commit });
         return { commit, previous: r.previous, changed: r.changed };
       }
       const previous = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
-      const { changed, foreign } = await changesBeyond(t.appDir, [...new Set([previous, commit, ...(undoing ? [undoing] : [])])]);
+      const { changed, foreign } = await changesBeyond(t.appDir, [
+        ...new Set([previous, commit, ...(undoing ? [undoing] : [])]),
+      ]);
       if (foreign.length > 0) {
         throw deployFailure(FailureType.WorkingCopyDirty, {
           step: 'activate-release',
           what: `${t.appDir} has changes that are no release's version of the file: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}`,
-          remedy: 'someone changed the working copy during the deployment: keep what must be kept elsewhere, then git checkout the release by hand',
+          remedy:
+            'someone changed the working copy during the deployment: keep what must be kept elsewhere, then git checkout the release by hand',
           retryable: false,
         });
       }
       if (previous === commit && changed.length === 0) return { commit, previous, changed: false };
       try {
-        await runInActivity(gitCheckout(t.appDir, commit, msToNumber(t.commandTimeouts.git as never), { force: changed.length > 0 }), 'checkout');
+        await runInActivity(
+          gitCheckout(t.appDir, commit, msToNumber(t.commandTimeouts.git as never), { force: changed.length > 0 }),
+          'checkout',
+        );
       } catch (e) {
-        throw commandFailure(e, { step: 'activate-release', type: FailureType.CommandFailed, what: `git checkout ${commit.slice(0, 12)} failed`, remedy: `check ${t.appDir} (local changes?) and run git checkout by hand`, retryable: true });
+        throw commandFailure(e, {
+          step: 'activate-release',
+          type: FailureType.CommandFailed,
+          what: `git checkout ${commit.slice(0, 12)} failed`,
+          remedy: `check ${t.appDir} (local changes?) and run git checkout by hand`,
+          retryable: true,
+        });
       }
       // What a checkout never removes: files of the other release that the target does not have (proven above).
-      for (const left of (await changedPaths(t.appDir)).filter((c) => c.untracked && changed.includes(c.path))) rmSync(join(t.appDir, left.path), { force: true });
+      for (const left of (await changedPaths(t.appDir)).filter((c) => c.untracked && changed.includes(c.path)))
+        rmSync(join(t.appDir, left.path), { force: true });
       const now = (await runInActivity(gitHead(t.appDir), 'head')).stdout.trim();
       if (now !== commit) {
-        throw deployFailure(FailureType.CommandFailed, { step: 'activate-release', what: `after checkout HEAD is ${now}, expected ${commit}`, remedy: `inspect ${t.appDir}`, retryable: false });
+        throw deployFailure(FailureType.CommandFailed, {
+          step: 'activate-release',
+          what: `after checkout HEAD is ${now}, expected ${commit}`,
+          remedy: `inspect ${t.appDir}`,
+          retryable: false,
+        });
       }
       return { commit, previous, changed: true };
     },

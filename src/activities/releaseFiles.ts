@@ -31,11 +31,17 @@ export interface MigrationScript {
  * checksum needs every byte. Paths absent at that commit are simply missing from the folder.
  */
 export async function withReleaseFiles<T>(
-  t: TargetConfig, commit: string, paths: readonly string[], o: { deploymentId: string; step: StepName },
+  t: TargetConfig,
+  commit: string,
+  paths: readonly string[],
+  o: { deploymentId: string; step: StepName },
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
   // A folder of its own: activities of one deployment may read the same commit at the same time.
-  const work = await privateTempDir(codePaths(t).workDir, `release-${sha256(o.deploymentId).slice(0, 8)}-`, { field: 'workDir', step: o.step });
+  const work = await privateTempDir(codePaths(t).workDir, `release-${sha256(o.deploymentId).slice(0, 8)}-`, {
+    field: 'workDir',
+    step: o.step,
+  });
   await mkdir(join(work, 'tree'));
   try {
     for (const [i, path] of paths.entries()) {
@@ -44,12 +50,24 @@ export async function withReleaseFiles<T>(
         await runInActivity(gitArchive(codePaths(t).gitDir, commit, tar, [path]), 'read release');
       } catch (e) {
         if (e instanceof CommandFailed && /did not match any files/.test(e.stderr)) continue; // not in this release
-        throw commandFailure(e, { step: o.step, type: FailureType.CommandFailed, what: `cannot read ${path} at ${commit.slice(0, 12)} with git archive`, remedy: `check that ${codePaths(t).gitDir} is a git repository holding that commit`, retryable: true });
+        throw commandFailure(e, {
+          step: o.step,
+          type: FailureType.CommandFailed,
+          what: `cannot read ${path} at ${commit.slice(0, 12)} with git archive`,
+          remedy: `check that ${codePaths(t).gitDir} is a git repository holding that commit`,
+          retryable: true,
+        });
       }
       try {
         await runInActivity(tarExtract(tar, join(work, 'tree')), 'unpack release');
       } catch (e) {
-        throw commandFailure(e, { step: o.step, type: FailureType.ToolMissing, what: 'cannot unpack the archive git made', remedy: 'install tar on the worker host', retryable: false });
+        throw commandFailure(e, {
+          step: o.step,
+          type: FailureType.ToolMissing,
+          what: 'cannot unpack the archive git made',
+          remedy: 'install tar on the worker host',
+          retryable: false,
+        });
       }
     }
     return await use(join(work, 'tree'));
@@ -59,14 +77,21 @@ export async function withReleaseFiles<T>(
 }
 
 /** Every `<migrationsDir>/<name>/migration.sql` of a release, in Prisma's order (by folder name). */
-export async function readMigrationScripts(t: TargetConfig, commit: string, o: { deploymentId: string; step: StepName }): Promise<MigrationScript[]> {
+export async function readMigrationScripts(
+  t: TargetConfig,
+  commit: string,
+  o: { deploymentId: string; step: StepName },
+): Promise<MigrationScript[]> {
   return withReleaseFiles(t, commit, [t.migrationsDir], o, (tree) => migrationScriptsIn(join(tree, t.migrationsDir)));
 }
 
 /** Every `<name>/migration.sql` under `dir` (a working copy's migrations folder, as Prisma reads it), by folder name. */
 export async function migrationScriptsIn(dir: string): Promise<MigrationScript[]> {
   if (!existsSync(dir)) return [];
-  const folders = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const scripts: MigrationScript[] = [];
   for (const name of folders) {
     const file = join(dir, name, 'migration.sql');
@@ -76,7 +101,12 @@ export async function migrationScriptsIn(dir: string): Promise<MigrationScript[]
 }
 
 /** A text file of a release, or undefined when the release has none. */
-export async function readReleaseText(t: TargetConfig, commit: string, path: string, o: { deploymentId: string; step: StepName }): Promise<string | undefined> {
+export async function readReleaseText(
+  t: TargetConfig,
+  commit: string,
+  path: string,
+  o: { deploymentId: string; step: StepName },
+): Promise<string | undefined> {
   return withReleaseFiles(t, commit, [path], o, async (tree) => {
     const file = join(tree, path);
     return existsSync(file) ? readFile(file, 'utf8') : undefined;

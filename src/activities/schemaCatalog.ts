@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
-export type SchemaObjectKind = 'table' | 'column' | 'index' | 'constraint' | 'enum' | 'sequence' | 'view' | 'function' | 'trigger';
+export type SchemaObjectKind =
+  'table' | 'column' | 'index' | 'constraint' | 'enum' | 'sequence' | 'view' | 'function' | 'trigger';
 
 /** One object of a schema and a text that changes whenever the object does. */
 export interface SchemaObject {
@@ -20,7 +21,8 @@ export interface SchemaDescription {
 /** Prisma's bookkeeping table: never part of the app's schema. */
 export const PRISMA_TABLE = '_prisma_migrations';
 
-const USER_SCHEMA = (n: string) => `${n}.nspname NOT IN ('pg_catalog', 'information_schema') AND ${n}.nspname NOT LIKE 'pg\\_%'`;
+const USER_SCHEMA = (n: string) =>
+  `${n}.nspname NOT IN ('pg_catalog', 'information_schema') AND ${n}.nspname NOT LIKE 'pg\\_%'`;
 /** Objects an extension created belong to the extension, not to the migrations. */
 const NOT_FROM_EXTENSION = (catalog: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} AND dep.deptype = 'e')`;

@@ -8,13 +8,26 @@ export interface SchemaDifference {
   actual: string | null;
 }
 
-const KIND_ORDER: SchemaObjectKind[] = ['table', 'column', 'index', 'constraint', 'enum', 'sequence', 'view', 'function', 'trigger'];
+const KIND_ORDER: SchemaObjectKind[] = [
+  'table',
+  'column',
+  'index',
+  'constraint',
+  'enum',
+  'sequence',
+  'view',
+  'function',
+  'trigger',
+];
 
 /**
  * Compares two schemas object by object. Column order alone is not drift (the app does not see
  * it, and Prisma cannot express it), so it only gives a warning.
  */
-export function compareSchemas(expected: SchemaDescription, actual: SchemaDescription): { differences: SchemaDifference[]; warnings: string[] } {
+export function compareSchemas(
+  expected: SchemaDescription,
+  actual: SchemaDescription,
+): { differences: SchemaDifference[]; warnings: string[] } {
   const key = (o: { kind: string; name: string }) => `${o.kind}\u0000${o.name}`;
   const want = new Map(expected.objects.map((o) => [key(o), o]));
   const have = new Map(actual.objects.map((o) => [key(o), o]));
@@ -23,9 +36,16 @@ export function compareSchemas(expected: SchemaDescription, actual: SchemaDescri
     const e = want.get(k);
     const a = have.get(k);
     if (e?.definition === a?.definition) continue;
-    differences.push({ kind: (e ?? a)!.kind, object: (e ?? a)!.name, expected: e?.definition ?? null, actual: a?.definition ?? null });
+    differences.push({
+      kind: (e ?? a)!.kind,
+      object: (e ?? a)!.name,
+      expected: e?.definition ?? null,
+      actual: a?.definition ?? null,
+    });
   }
-  differences.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || x.object.localeCompare(y.object));
+  differences.sort(
+    (x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || x.object.localeCompare(y.object),
+  );
 
   const warnings: string[] = [];
   for (const [table, wanted] of Object.entries(expected.columnOrder)) {
@@ -35,7 +55,9 @@ export function compareSchemas(expected: SchemaDescription, actual: SchemaDescri
     const common = wanted.filter((c) => had.includes(c));
     const hadCommon = had.filter((c) => wanted.includes(c));
     if (common.join('\u0000') !== hadCommon.join('\u0000')) {
-      warnings.push(`column order of ${table} differs (not drift): migrations give ${common.join(', ')}; production has ${hadCommon.join(', ')}`);
+      warnings.push(
+        `column order of ${table} differs (not drift): migrations give ${common.join(', ')}; production has ${hadCommon.join(', ')}`,
+      );
     }
   }
   return { differences, warnings };

@@ -25,9 +25,16 @@ import { ensurePrivateDir, writePrivateFile } from './privateFiles.js';
  * dropped. A path that could leave the working copy is refused.
  */
 export function parseIgnored(porcelainZ: string): string[] {
-  const paths = porcelainZ.split('\0').filter((e) => e.startsWith('!! ')).map((e) => e.slice(3).replace(/\/+$/, ''));
+  const paths = porcelainZ
+    .split('\0')
+    .filter((e) => e.startsWith('!! '))
+    .map((e) => e.slice(3).replace(/\/+$/, ''));
   for (const p of paths) {
-    if (!p || p.startsWith('/') || p.split('/').some((seg) => seg === '..' || seg === '.' || seg === '' || seg === '.git')) {
+    if (
+      !p ||
+      p.startsWith('/') ||
+      p.split('/').some((seg) => seg === '..' || seg === '.' || seg === '' || seg === '.git')
+    ) {
       throw new Error(`unexpected ignored path in the staged copy: ${JSON.stringify(p)}`);
     }
   }
@@ -35,7 +42,12 @@ export function parseIgnored(porcelainZ: string): string[] {
 }
 
 /** Where each path of the move is, as the journal's entry sees it. */
-export interface EntryState { staged: boolean; app: boolean; kept: boolean; hadPrevious: boolean }
+export interface EntryState {
+  staged: boolean;
+  app: boolean;
+  kept: boolean;
+  hadPrevious: boolean;
+}
 export type MoveAction = 'keep-previous' | 'remove-app' | 'move-in';
 
 /**
@@ -77,7 +89,11 @@ export function keptDir(t: TargetConfig, deploymentId: string): string {
 }
 
 const journalPath = (kept: string) => join(kept, 'journal.json');
-const readJournal = (kept: string): Promise<Journal | undefined> => readFile(journalPath(kept), 'utf8').then((x) => JSON.parse(x) as Journal, () => undefined);
+const readJournal = (kept: string): Promise<Journal | undefined> =>
+  readFile(journalPath(kept), 'utf8').then(
+    (x) => JSON.parse(x) as Journal,
+    () => undefined,
+  );
 const exists = (p: string) => {
   try {
     lstatSync(p);
@@ -100,21 +116,42 @@ export interface MovedIn {
  * move does nothing. Nothing is moved when the staged copy is gone or lives on another filesystem
  * (a rename cannot cross one): `note` says so.
  */
-export async function moveStagedProducts(o: { t: TargetConfig; deploymentId: string; stagedDir: string; commit: string; step: StepName }): Promise<MovedIn> {
+export async function moveStagedProducts(o: {
+  t: TargetConfig;
+  deploymentId: string;
+  stagedDir: string;
+  commit: string;
+  step: StepName;
+}): Promise<MovedIn> {
   const appDir = o.t.appDir;
   const kept = keptDir(o.t, o.deploymentId);
   let journal = await readJournal(kept);
   if (journal && journal.commit !== o.commit) {
-    throw deployFailure(FailureType.DependencyInstallFailed, { step: o.step, what: `${kept} records a move of ${journal.commit.slice(0, 12)}, not ${o.commit.slice(0, 12)}`, remedy: `inspect ${kept}: it holds the app's previous dependencies`, retryable: false });
+    throw deployFailure(FailureType.DependencyInstallFailed, {
+      step: o.step,
+      what: `${kept} records a move of ${journal.commit.slice(0, 12)}, not ${o.commit.slice(0, 12)}`,
+      remedy: `inspect ${kept}: it holds the app's previous dependencies`,
+      retryable: false,
+    });
   }
   if (!journal) {
-    if (!existsSync(join(o.stagedDir, '.git'))) return { moved: [], note: `the staged copy ${o.stagedDir} is gone: installed with the install command` };
+    if (!existsSync(join(o.stagedDir, '.git')))
+      return { moved: [], note: `the staged copy ${o.stagedDir} is gone: installed with the install command` };
     await ensurePrivateDir(codePaths(o.t).workDir, { field: 'workDir', step: o.step, tighten: true });
     await ensurePrivateDir(kept, { field: 'workDir', step: o.step, tighten: true });
     const devices = new Set(await Promise.all([appDir, o.stagedDir, kept].map(async (p) => (await stat(p)).dev)));
-    if (devices.size > 1) return { moved: [], note: `workDir (${codePaths(o.t).workDir}) is on another filesystem than appDir: installed with the install command` };
+    if (devices.size > 1)
+      return {
+        moved: [],
+        note: `workDir (${codePaths(o.t).workDir}) is on another filesystem than appDir: installed with the install command`,
+      };
     const entries = parseIgnored((await runInActivity(gitIgnoredPaths(o.stagedDir), 'list install products')).stdout);
-    journal = { commit: o.commit, from: o.stagedDir, entries, hadPrevious: entries.filter((e) => exists(join(appDir, e))) };
+    journal = {
+      commit: o.commit,
+      from: o.stagedDir,
+      entries,
+      hadPrevious: entries.filter((e) => exists(join(appDir, e))),
+    };
     await writePrivateFile(journalPath(kept), JSON.stringify(journal));
   }
   const moved: string[] = [];
@@ -122,7 +159,12 @@ export async function moveStagedProducts(o: { t: TargetConfig; deploymentId: str
     for (const [i, e] of journal.entries.entries()) {
       throwIfCancelled();
       const [staged, app, aside] = [join(journal.from, e), join(appDir, e), join(kept, 'products', e)];
-      for (const action of moveInActions({ staged: exists(staged), app: exists(app), kept: exists(aside), hadPrevious: journal.hadPrevious.includes(e) })) {
+      for (const action of moveInActions({
+        staged: exists(staged),
+        app: exists(app),
+        kept: exists(aside),
+        hadPrevious: journal.hadPrevious.includes(e),
+      })) {
         if (action === 'keep-previous') {
           await mkdir(dirname(aside), { recursive: true, mode: 0o700 });
           await rename(app, aside);
@@ -139,7 +181,11 @@ export async function moveStagedProducts(o: { t: TargetConfig; deploymentId: str
   } catch (e) {
     // A rename across filesystems (a bind mount the device check cannot see): what was moved
     // stays recorded for the rollback; the caller installs over the rest as before.
-    if ((e as NodeJS.ErrnoException).code === 'EXDEV') return { moved: [], note: `a rename crossed filesystems (EXDEV) after ${moved.length} of ${journal.entries.length} entries: installed with the install command` };
+    if ((e as NodeJS.ErrnoException).code === 'EXDEV')
+      return {
+        moved: [],
+        note: `a rename crossed filesystems (EXDEV) after ${moved.length} of ${journal.entries.length} entries: installed with the install command`,
+      };
     throw e;
   }
   return { moved };
@@ -150,13 +196,20 @@ export async function moveStagedProducts(o: { t: TargetConfig; deploymentId: str
  * rollback's reinstall, code already back): from any state a move or an earlier restore left.
  * `restored: false` when nothing was kept (no journal: install-dependencies never moved anything).
  */
-export async function restoreKeptProducts(o: { t: TargetConfig; deploymentId: string }): Promise<{ restored: boolean; entries: string[] }> {
+export async function restoreKeptProducts(o: {
+  t: TargetConfig;
+  deploymentId: string;
+}): Promise<{ restored: boolean; entries: string[] }> {
   const kept = keptDir(o.t, o.deploymentId);
   const journal = await readJournal(kept);
   if (!journal) return { restored: false, entries: [] };
   for (const [i, e] of journal.entries.entries()) {
     const [app, aside] = [join(o.t.appDir, e), join(kept, 'products', e)];
-    for (const action of restoreActions({ app: exists(app), kept: exists(aside), hadPrevious: journal.hadPrevious.includes(e) })) {
+    for (const action of restoreActions({
+      app: exists(app),
+      kept: exists(aside),
+      hadPrevious: journal.hadPrevious.includes(e),
+    })) {
       if (action === 'remove-app') await rm(app, { recursive: true, force: true });
       else {
         await mkdir(dirname(app), { recursive: true });

@@ -28,12 +28,18 @@ export function describeObject(o: CatalogObject, defaultSchema: string): string 
   if (o.kind === 'schema' || o.kind === 'extension') return `${o.kind} ${o.name}`;
   const s = (o as { schema?: string }).schema ?? defaultSchema;
   switch (o.kind) {
-    case 'column': return `column ${s}.${o.table}.${o.column}`;
-    case 'not-null': return `NOT NULL on ${s}.${o.table}.${o.column}`;
-    case 'default': return `a default on ${s}.${o.table}.${o.column}`;
-    case 'constraint': return `constraint ${o.name} on ${s}.${o.table}`;
-    case 'enum-value': return `value '${o.value}' of enum ${s}.${o.type}`;
-    default: return `${o.kind} ${s}.${o.name}`;
+    case 'column':
+      return `column ${s}.${o.table}.${o.column}`;
+    case 'not-null':
+      return `NOT NULL on ${s}.${o.table}.${o.column}`;
+    case 'default':
+      return `a default on ${s}.${o.table}.${o.column}`;
+    case 'constraint':
+      return `constraint ${o.name} on ${s}.${o.table}`;
+    case 'enum-value':
+      return `value '${o.value}' of enum ${s}.${o.type}`;
+    default:
+      return `${o.kind} ${s}.${o.name}`;
   }
 }
 
@@ -50,48 +56,93 @@ function named(parts: readonly Node[] | undefined): { schema?: string; name: str
 type Piece = { expect: Expectation[]; undo?: string } | { unknown: string };
 
 function alterTable(node: NonNullable<ReturnType<typeof get<'AlterTableStmt'>>>): StatementEffects {
-  if (node.objtype !== undefined && node.objtype !== 'OBJECT_TABLE') return unknown(`ALTER ${String(node.objtype).replace('OBJECT_', '')} is not checked`);
+  if (node.objtype !== undefined && node.objtype !== 'OBJECT_TABLE')
+    return unknown(`ALTER ${String(node.objtype).replace('OBJECT_', '')} is not checked`);
   const t = rel(node.relation);
   const table = qualified(t.schema, t.name);
-  const col = (column: string, kind: 'column' | 'not-null' | 'default' = 'column'): CatalogObject => ({ kind, schema: t.schema, table: t.name, column });
+  const col = (column: string, kind: 'column' | 'not-null' | 'default' = 'column'): CatalogObject => ({
+    kind,
+    schema: t.schema,
+    table: t.name,
+    column,
+  });
   const pieces: Piece[] = (node.cmds ?? []).map((c): Piece => {
     const cmd = get(c, 'AlterTableCmd');
     const name = cmd?.name ?? '';
     switch (cmd?.subtype) {
       case 'AT_AddColumn': {
         const column = get(cmd.def, 'ColumnDef')?.colname ?? '';
-        return { expect: [{ object: col(column), present: true }], undo: `ALTER TABLE ${table} DROP COLUMN ${q(column)};` };
+        return {
+          expect: [{ object: col(column), present: true }],
+          undo: `ALTER TABLE ${table} DROP COLUMN ${q(column)};`,
+        };
       }
-      case 'AT_DropColumn': return { expect: [{ object: col(name), present: false }] };
+      case 'AT_DropColumn':
+        return { expect: [{ object: col(name), present: false }] };
       case 'AT_AddConstraint': {
         const con = get(cmd.def, 'Constraint');
         if (!con?.conname) return { unknown: 'a constraint without a name cannot be found in the catalogs' };
-        return { expect: [{ object: { kind: 'constraint', schema: t.schema, table: t.name, name: con.conname }, present: true }], undo: `ALTER TABLE ${table} DROP CONSTRAINT ${q(con.conname)};` };
+        return {
+          expect: [
+            { object: { kind: 'constraint', schema: t.schema, table: t.name, name: con.conname }, present: true },
+          ],
+          undo: `ALTER TABLE ${table} DROP CONSTRAINT ${q(con.conname)};`,
+        };
       }
-      case 'AT_DropConstraint': return { expect: [{ object: { kind: 'constraint', schema: t.schema, table: t.name, name }, present: false }] };
-      case 'AT_SetNotNull': return { expect: [{ object: col(name, 'not-null'), present: true }], undo: `ALTER TABLE ${table} ALTER COLUMN ${q(name)} DROP NOT NULL;` };
-      case 'AT_DropNotNull': return { expect: [{ object: col(name, 'not-null'), present: false }], undo: `ALTER TABLE ${table} ALTER COLUMN ${q(name)} SET NOT NULL;` };
-      case 'AT_ColumnDefault': return { expect: [{ object: col(name, 'default'), present: cmd.def !== undefined }] };
-      default: return { unknown: `ALTER TABLE … ${cmd?.subtype ?? '?'} is not checked (e.g. a type change leaves the column in place)` };
+      case 'AT_DropConstraint':
+        return { expect: [{ object: { kind: 'constraint', schema: t.schema, table: t.name, name }, present: false }] };
+      case 'AT_SetNotNull':
+        return {
+          expect: [{ object: col(name, 'not-null'), present: true }],
+          undo: `ALTER TABLE ${table} ALTER COLUMN ${q(name)} DROP NOT NULL;`,
+        };
+      case 'AT_DropNotNull':
+        return {
+          expect: [{ object: col(name, 'not-null'), present: false }],
+          undo: `ALTER TABLE ${table} ALTER COLUMN ${q(name)} SET NOT NULL;`,
+        };
+      case 'AT_ColumnDefault':
+        return { expect: [{ object: col(name, 'default'), present: cmd.def !== undefined }] };
+      default:
+        return {
+          unknown: `ALTER TABLE … ${cmd?.subtype ?? '?'} is not checked (e.g. a type change leaves the column in place)`,
+        };
     }
   });
   const notKnown = pieces.find((p): p is { unknown: string } => 'unknown' in p);
   if (notKnown) return notKnown;
   const known = pieces as { expect: Expectation[]; undo?: string }[];
-  const undo = known.every((p) => p.undo) ? [...known].reverse().map((p) => p.undo).join(' ') : undefined;
+  const undo = known.every((p) => p.undo)
+    ? [...known]
+        .reverse()
+        .map((p) => p.undo)
+        .join(' ')
+    : undefined;
   return { expect: known.flatMap((p) => p.expect), ...(undo ? { undo } : {}) };
 }
 
 const DROPPED: Record<string, 'table' | 'index' | 'type' | 'sequence' | 'schema' | 'extension'> = {
-  OBJECT_TABLE: 'table', OBJECT_INDEX: 'index', OBJECT_TYPE: 'type', OBJECT_SEQUENCE: 'sequence', OBJECT_SCHEMA: 'schema', OBJECT_EXTENSION: 'extension',
+  OBJECT_TABLE: 'table',
+  OBJECT_INDEX: 'index',
+  OBJECT_TYPE: 'type',
+  OBJECT_SEQUENCE: 'sequence',
+  OBJECT_SCHEMA: 'schema',
+  OBJECT_EXTENSION: 'extension',
 };
 
 function drop(node: NonNullable<ReturnType<typeof get<'DropStmt'>>>): StatementEffects {
   const kind = DROPPED[node.removeType ?? ''];
   if (!kind) return unknown(`DROP ${String(node.removeType).replace('OBJECT_', '')} is not checked`);
   const expect = (node.objects ?? []).map((o): Expectation => {
-    const target = get(o, 'List') ? named(get(o, 'List')!.items) : get(o, 'TypeName') ? named(get(o, 'TypeName')!.names) : { name: stringValue(o) ?? '' };
-    const object: CatalogObject = kind === 'schema' || kind === 'extension' ? { kind, name: target.name } : { kind, schema: target.schema, name: target.name };
+    const target = get(o, 'List')
+      ? named(get(o, 'List')!.items)
+      : get(o, 'TypeName')
+        ? named(get(o, 'TypeName')!.names)
+        : { name: stringValue(o) ?? '' };
+    const object: CatalogObject =
+      kind === 'schema' || kind === 'extension'
+        ? { kind, name: target.name }
+        : { kind, schema: target.schema, name: target.name };
     return { object, present: false };
   });
   return { expect }; // what a DROP removed comes back only from a backup
@@ -102,20 +153,50 @@ function rename(node: NonNullable<ReturnType<typeof get<'RenameStmt'>>>): Statem
   const t = rel(node.relation);
   switch (node.renameType) {
     case 'OBJECT_TABLE':
-      return { expect: [{ object: { kind: 'table', ...t }, present: false }, { object: { kind: 'table', schema: t.schema, name: to }, present: true }], undo: `ALTER TABLE ${qualified(t.schema, to)} RENAME TO ${q(t.name)};` };
+      return {
+        expect: [
+          { object: { kind: 'table', ...t }, present: false },
+          { object: { kind: 'table', schema: t.schema, name: to }, present: true },
+        ],
+        undo: `ALTER TABLE ${qualified(t.schema, to)} RENAME TO ${q(t.name)};`,
+      };
     case 'OBJECT_COLUMN': {
       const from = node.subname ?? '';
-      return { expect: [{ object: { kind: 'column', schema: t.schema, table: t.name, column: from }, present: false }, { object: { kind: 'column', schema: t.schema, table: t.name, column: to }, present: true }], undo: `ALTER TABLE ${qualified(t.schema, t.name)} RENAME COLUMN ${q(to)} TO ${q(from)};` };
+      return {
+        expect: [
+          { object: { kind: 'column', schema: t.schema, table: t.name, column: from }, present: false },
+          { object: { kind: 'column', schema: t.schema, table: t.name, column: to }, present: true },
+        ],
+        undo: `ALTER TABLE ${qualified(t.schema, t.name)} RENAME COLUMN ${q(to)} TO ${q(from)};`,
+      };
     }
     case 'OBJECT_INDEX':
-      return { expect: [{ object: { kind: 'index', ...t }, present: false }, { object: { kind: 'index', schema: t.schema, name: to }, present: true }], undo: `ALTER INDEX ${qualified(t.schema, to)} RENAME TO ${q(t.name)};` };
+      return {
+        expect: [
+          { object: { kind: 'index', ...t }, present: false },
+          { object: { kind: 'index', schema: t.schema, name: to }, present: true },
+        ],
+        undo: `ALTER INDEX ${qualified(t.schema, to)} RENAME TO ${q(t.name)};`,
+      };
     case 'OBJECT_TABCONSTRAINT': {
       const from = node.subname ?? '';
-      return { expect: [{ object: { kind: 'constraint', schema: t.schema, table: t.name, name: from }, present: false }, { object: { kind: 'constraint', schema: t.schema, table: t.name, name: to }, present: true }], undo: `ALTER TABLE ${qualified(t.schema, t.name)} RENAME CONSTRAINT ${q(to)} TO ${q(from)};` };
+      return {
+        expect: [
+          { object: { kind: 'constraint', schema: t.schema, table: t.name, name: from }, present: false },
+          { object: { kind: 'constraint', schema: t.schema, table: t.name, name: to }, present: true },
+        ],
+        undo: `ALTER TABLE ${qualified(t.schema, t.name)} RENAME CONSTRAINT ${q(to)} TO ${q(from)};`,
+      };
     }
     case 'OBJECT_TYPE': {
       const ty = named(get(node.object, 'List')?.items);
-      return { expect: [{ object: { kind: 'type', ...ty }, present: false }, { object: { kind: 'type', schema: ty.schema, name: to }, present: true }], undo: `ALTER TYPE ${qualified(ty.schema, to)} RENAME TO ${q(ty.name)};` };
+      return {
+        expect: [
+          { object: { kind: 'type', ...ty }, present: false },
+          { object: { kind: 'type', schema: ty.schema, name: to }, present: true },
+        ],
+        undo: `ALTER TYPE ${qualified(ty.schema, to)} RENAME TO ${q(ty.name)};`,
+      };
     }
     default:
       return unknown(`renaming a ${String(node.renameType).replace('OBJECT_', '').toLowerCase()} is not checked`);
@@ -129,15 +210,23 @@ export function statementEffects(node: Node): StatementEffects {
     const t = rel(create.relation);
     const columns = (create.tableElts ?? []).flatMap((e) => {
       const c = get(e, 'ColumnDef')?.colname;
-      return c ? [{ object: { kind: 'column', schema: t.schema, table: t.name, column: c } as CatalogObject, present: true }] : [];
+      return c
+        ? [{ object: { kind: 'column', schema: t.schema, table: t.name, column: c } as CatalogObject, present: true }]
+        : [];
     });
-    return { expect: [{ object: { kind: 'table', ...t }, present: true }, ...columns], undo: `DROP TABLE ${qualified(t.schema, t.name)};` };
+    return {
+      expect: [{ object: { kind: 'table', ...t }, present: true }, ...columns],
+      undo: `DROP TABLE ${qualified(t.schema, t.name)};`,
+    };
   }
   const index = get(node, 'IndexStmt');
   if (index) {
     if (!index.idxname) return unknown('an index without a name cannot be found in the catalogs');
     const schema = index.relation?.schemaname; // an index lives in its table's schema
-    return { expect: [{ object: { kind: 'index', schema, name: index.idxname }, present: true }], undo: `DROP INDEX ${qualified(schema, index.idxname)};` };
+    return {
+      expect: [{ object: { kind: 'index', schema, name: index.idxname }, present: true }],
+      undo: `DROP INDEX ${qualified(schema, index.idxname)};`,
+    };
   }
   const alter = get(node, 'AlterTableStmt');
   if (alter) return alterTable(alter);
@@ -148,24 +237,45 @@ export function statementEffects(node: Node): StatementEffects {
   const enumType = get(node, 'CreateEnumStmt');
   if (enumType) {
     const ty = named(enumType.typeName);
-    return { expect: [{ object: { kind: 'type', ...ty }, present: true }], undo: `DROP TYPE ${qualified(ty.schema, ty.name)};` };
+    return {
+      expect: [{ object: { kind: 'type', ...ty }, present: true }],
+      undo: `DROP TYPE ${qualified(ty.schema, ty.name)};`,
+    };
   }
   const alterEnum = get(node, 'AlterEnumStmt');
   if (alterEnum) {
     const ty = named(alterEnum.typeName);
-    const value = (v: string, present: boolean): Expectation => ({ object: { kind: 'enum-value', schema: ty.schema, type: ty.name, value: v }, present });
+    const value = (v: string, present: boolean): Expectation => ({
+      object: { kind: 'enum-value', schema: ty.schema, type: ty.name, value: v },
+      present,
+    });
     // A value added to an enum cannot be removed with SQL.
-    return { expect: alterEnum.oldVal ? [value(alterEnum.oldVal, false), value(alterEnum.newVal ?? '', true)] : [value(alterEnum.newVal ?? '', true)] };
+    return {
+      expect: alterEnum.oldVal
+        ? [value(alterEnum.oldVal, false), value(alterEnum.newVal ?? '', true)]
+        : [value(alterEnum.newVal ?? '', true)],
+    };
   }
   const seq = get(node, 'CreateSeqStmt');
   if (seq) {
     const s = rel(seq.sequence);
-    return { expect: [{ object: { kind: 'sequence', ...s }, present: true }], undo: `DROP SEQUENCE ${qualified(s.schema, s.name)};` };
+    return {
+      expect: [{ object: { kind: 'sequence', ...s }, present: true }],
+      undo: `DROP SEQUENCE ${qualified(s.schema, s.name)};`,
+    };
   }
   const schema = get(node, 'CreateSchemaStmt');
-  if (schema?.schemaname) return { expect: [{ object: { kind: 'schema', name: schema.schemaname }, present: true }], undo: `DROP SCHEMA ${q(schema.schemaname)};` };
+  if (schema?.schemaname)
+    return {
+      expect: [{ object: { kind: 'schema', name: schema.schemaname }, present: true }],
+      undo: `DROP SCHEMA ${q(schema.schemaname)};`,
+    };
   const ext = get(node, 'CreateExtensionStmt');
-  if (ext?.extname) return { expect: [{ object: { kind: 'extension', name: ext.extname }, present: true }], undo: `DROP EXTENSION ${q(ext.extname)};` };
+  if (ext?.extname)
+    return {
+      expect: [{ object: { kind: 'extension', name: ext.extname }, present: true }],
+      undo: `DROP EXTENSION ${q(ext.extname)};`,
+    };
   if (get(node, 'TransactionStmt') || get(node, 'VariableSetStmt')) return { noEffect: true };
   return unknown(`${kindOf(node)}: what it changes is not in the catalogs safe-deploy reads (data, functions, …)`);
 }

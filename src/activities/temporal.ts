@@ -29,24 +29,62 @@ export function createTemporalActivities() {
       }
       if (lock.status.name !== 'RUNNING') return { gone: true, stale: false };
       const parent = lock.parentExecution;
-      const held = { lockRunId: lock.runId, since: lock.startTime.toISOString(), holderWorkflowId: parent?.workflowId ?? undefined, holderRunId: parent?.runId ?? undefined };
-      if (!parent?.workflowId) return { ...held, gone: false, stale: true, why: 'it was started by hand, not by a deployment' };
-      const holder = await client.workflow.getHandle(parent.workflowId, parent.runId ?? undefined).describe().catch(() => undefined);
-      if (!holder) return { ...held, gone: false, stale: true, why: `its deployment ${parent.workflowId} does not exist` };
-      if (holder.type !== 'safeDeployment') return { ...held, gone: false, stale: true, why: `it was started by a ${holder.type} workflow, not by a deployment` };
-      if (holder.status.name !== 'RUNNING') return { ...held, gone: false, stale: true, why: `its deployment ${parent.workflowId} has ended (${holder.status.name})` };
+      const held = {
+        lockRunId: lock.runId,
+        since: lock.startTime.toISOString(),
+        holderWorkflowId: parent?.workflowId ?? undefined,
+        holderRunId: parent?.runId ?? undefined,
+      };
+      if (!parent?.workflowId)
+        return { ...held, gone: false, stale: true, why: 'it was started by hand, not by a deployment' };
+      const holder = await client.workflow
+        .getHandle(parent.workflowId, parent.runId ?? undefined)
+        .describe()
+        .catch(() => undefined);
+      if (!holder)
+        return { ...held, gone: false, stale: true, why: `its deployment ${parent.workflowId} does not exist` };
+      if (holder.type !== 'safeDeployment')
+        return {
+          ...held,
+          gone: false,
+          stale: true,
+          why: `it was started by a ${holder.type} workflow, not by a deployment`,
+        };
+      if (holder.status.name !== 'RUNNING')
+        return {
+          ...held,
+          gone: false,
+          stale: true,
+          why: `its deployment ${parent.workflowId} has ended (${holder.status.name})`,
+        };
       return { ...held, gone: false, stale: false };
     },
 
     /** Who asked to cancel a deployment, and why: the last cancel request in its history. */
-    async describeCancellation({ workflowId, runId }: { workflowId: string; runId: string }): Promise<{ identity?: string; reason?: string }> {
+    async describeCancellation({
+      workflowId,
+      runId,
+    }: {
+      workflowId: string;
+      runId: string;
+    }): Promise<{ identity?: string; reason?: string }> {
       const history = await Context.current().client.workflow.getHandle(workflowId, runId).fetchHistory();
-      const event = (history.events ?? []).findLast((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
+      const event = (history.events ?? []).findLast(
+        (e) => e.workflowExecutionCancelRequestedEventAttributes,
+      )?.workflowExecutionCancelRequestedEventAttributes;
       return { identity: event?.identity || undefined, reason: event?.cause || undefined };
     },
 
     /** Ends a stale lock (that very run, if it is still stale): nobody is deploying behind it. */
-    async endStaleDeploymentLock({ lockWorkflowId, lockRunId, why }: { lockWorkflowId: string; lockRunId: string; why: string }): Promise<{ ended: boolean }> {
+    async endStaleDeploymentLock({
+      lockWorkflowId,
+      lockRunId,
+      why,
+    }: {
+      lockWorkflowId: string;
+      lockRunId: string;
+      why: string;
+    }): Promise<{ ended: boolean }> {
       const { client } = Context.current();
       const now = await createTemporalActivities().describeDeploymentLock({ lockWorkflowId });
       if (now.gone || !now.stale || now.lockRunId !== lockRunId) return { ended: false };

@@ -27,7 +27,12 @@ export interface WriteCounters {
 export const PUBLISHED_AFTER_MS = 11_000;
 
 /** Reads the odometer after `settleMs`, so that writes that just finished show up first. */
-export async function readWriteCounters(deps: ActivityDeps, t: TargetConfig, step: StepName, settleMs = 0): Promise<WriteCounters> {
+export async function readWriteCounters(
+  deps: ActivityDeps,
+  t: TargetConfig,
+  step: StepName,
+  settleMs = 0,
+): Promise<WriteCounters> {
   if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   const { db } = resolveDatabase(deps, t, step);
   return withClient(db, async (c) => {
@@ -73,14 +78,20 @@ async function userTables(c: pg.ClientBase): Promise<{ name: string; sql: string
  * pause ends at once), then every table's rows in that snapshot — and, given `since`, the row
  * versions `since` could not see, in the same scan.
  */
-export async function readPoint(c: pg.ClientBase, since?: PointRef, between?: () => Promise<void>): Promise<WritePoint> {
+export async function readPoint(
+  c: pg.ClientBase,
+  since?: PointRef,
+  between?: () => Promise<void>,
+): Promise<WritePoint> {
   const started = Date.now();
   const locked = await userTables(c);
   await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     // LOCK takes no snapshot: the snapshot is the first query's, after the locks are held.
     if (locked.length > 0) await c.query(`LOCK TABLE ${locked.map((x) => x.sql).join(', ')} IN ACCESS SHARE MODE`);
-    const { rows: snap } = await c.query<{ snapshot: string; at: string }>(`SELECT pg_current_snapshot()::text AS snapshot, now()::text AS at`);
+    const { rows: snap } = await c.query<{ snapshot: string; at: string }>(
+      `SELECT pg_current_snapshot()::text AS snapshot, now()::text AS at`,
+    );
     const { snapshot } = snap[0]!;
     const at = new Date().toISOString();
     if (between) await between();
@@ -91,15 +102,26 @@ export async function readPoint(c: pg.ClientBase, since?: PointRef, between?: ()
     for (const table of tables) {
       if (xids) {
         const { rows: r } = await c.query<{ rows: string; fresh: string }>(
-          `SELECT count(*)::text AS rows, (count(*) FILTER (WHERE ${notVisibleIn}))::text AS fresh FROM ${table.sql} t`, [xids.xmax, `{${xids.xip.join(',')}}`]);
+          `SELECT count(*)::text AS rows, (count(*) FILTER (WHERE ${notVisibleIn}))::text AS fresh FROM ${table.sql} t`,
+          [xids.xmax, `{${xids.xip.join(',')}}`],
+        );
         rows[table.name] = Number(r[0]!.rows);
         fresh[table.name] = Number(r[0]!.fresh);
       } else {
-        rows[table.name] = Number((await c.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ${table.sql}`)).rows[0]!.rows);
+        rows[table.name] = Number(
+          (await c.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ${table.sql}`)).rows[0]!.rows,
+        );
       }
     }
     await c.query('COMMIT');
-    return { at, snapshot, rows, ...(since ? { changed: changedSince(since.rows, rows, fresh) } : {}), sleptMs: 0, readMs: Date.now() - started };
+    return {
+      at,
+      snapshot,
+      rows,
+      ...(since ? { changed: changedSince(since.rows, rows, fresh) } : {}),
+      sleptMs: 0,
+      readMs: Date.now() - started,
+    };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
@@ -109,9 +131,22 @@ export async function readPoint(c: pg.ClientBase, since?: PointRef, between?: ()
 export function createWriteActivities(deps: ActivityDeps) {
   const command = async (t: TargetConfig, argv: readonly string[], step: StepName, what: string) => {
     try {
-      await runInActivity(appCommand(argv, { cwd: t.appDir, commandEnv: commandEnvValues(deps, t, step), timeoutMs: msToNumber(t.commandTimeouts.restart as never) }), what);
+      await runInActivity(
+        appCommand(argv, {
+          cwd: t.appDir,
+          commandEnv: commandEnvValues(deps, t, step),
+          timeoutMs: msToNumber(t.commandTimeouts.restart as never),
+        }),
+        what,
+      );
     } catch (e) {
-      throw commandFailure(e, { step, type: FailureType.WritesControlFailed, what: `the ${what} command failed (${argv.join(' ')})`, remedy: `check the command in writes.${what} and run it by hand`, retryable: true });
+      throw commandFailure(e, {
+        step,
+        type: FailureType.WritesControlFailed,
+        what: `the ${what} command failed (${argv.join(' ')})`,
+        remedy: `check the command in writes.${what} and run it by hand`,
+        retryable: true,
+      });
     }
   };
   return {
@@ -120,21 +155,52 @@ export function createWriteActivities(deps: ActivityDeps) {
      * Under `detect` the counters are the baseline of other people's writes: every write made
      * before it must be published, or it would later pass for one made after the backup.
      */
-    async stopWrites({ target: t, step, exact }: { target: TargetConfig; step: StepName; exact?: boolean }): Promise<{ stopped: boolean; at?: string; counters?: WriteCounters; point?: WritePoint }> {
-      return outageAware(databaseOf(deps, t, step), step, async () => {
-        if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
-        // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
-        if (exact) return { stopped: t.writes.policy === 'stop', at: new Date().toISOString(), ...(t.writes.policy === 'detect' ? { point: await withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c)) } : {}) };
-        // Under `stop` these counters are not used (nobody else writes until writes resume).
-        return { stopped: t.writes.policy === 'stop', counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS) };
-      }, { waitMs: outageWaitOf(t) });
+    async stopWrites({
+      target: t,
+      step,
+      exact,
+    }: {
+      target: TargetConfig;
+      step: StepName;
+      exact?: boolean;
+    }): Promise<{ stopped: boolean; at?: string; counters?: WriteCounters; point?: WritePoint }> {
+      return outageAware(
+        databaseOf(deps, t, step),
+        step,
+        async () => {
+          if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
+          // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
+          if (exact)
+            return {
+              stopped: t.writes.policy === 'stop',
+              at: new Date().toISOString(),
+              ...(t.writes.policy === 'detect'
+                ? { point: await withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c)) }
+                : {}),
+            };
+          // Under `stop` these counters are not used (nobody else writes until writes resume).
+          return {
+            stopped: t.writes.policy === 'stop',
+            counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS),
+          };
+        },
+        { waitMs: outageWaitOf(t) },
+      );
     },
 
     /**
      * Lets the app write again. Idempotent. The workflow reads the odometer before (countWrites,
      * while writes are still paused): writes after that reading are other people's.
      */
-    async resumeWrites({ target: t, step, readPoint: point }: { target: TargetConfig; step: StepName; readPoint?: boolean }): Promise<{ resumed: boolean; point?: WritePoint }> {
+    async resumeWrites({
+      target: t,
+      step,
+      readPoint: point,
+    }: {
+      target: TargetConfig;
+      step: StepName;
+      readPoint?: boolean;
+    }): Promise<{ resumed: boolean; point?: WritePoint }> {
       if (!point || t.writes.policy !== 'stop') {
         if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
         return { resumed: t.writes.policy === 'stop' };
@@ -144,19 +210,61 @@ export function createWriteActivities(deps: ActivityDeps) {
       // command and died before its point was returned: writes made since then are not in this
       // point's "since", and the point says so (a rollback then asks before restoring).
       const attempt = activityAttempt();
-      const read = await outageAware(databaseOf(deps, t, step), step, () =>
-        withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c, undefined, () => command(t, t.writes.resume!, step, 'resume'))), { waitMs: outageWaitOf(t) });
-      return { resumed: true, point: attempt > 1 ? { ...read, uncertain: `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in before its point was recorded` } : read };
+      const read = await outageAware(
+        databaseOf(deps, t, step),
+        step,
+        () =>
+          withClient(resolveDatabase(deps, t, step).db, (c) =>
+            readPoint(c, undefined, () => command(t, t.writes.resume!, step, 'resume')),
+          ),
+        { waitMs: outageWaitOf(t) },
+      );
+      return {
+        resumed: true,
+        point:
+          attempt > 1
+            ? {
+                ...read,
+                uncertain: `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in before its point was recorded`,
+              }
+            : read,
+      };
     },
 
     /** A write point, and given `since`, the rows changed since that point. Never sleeps. */
-    async readWritePoint({ target: t, step, since }: { target: TargetConfig; step: StepName; since?: PointRef }): Promise<WritePoint> {
-      return outageAware(databaseOf(deps, t, step), step, () => withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c, since)), { waitMs: outageWaitOf(t) });
+    async readWritePoint({
+      target: t,
+      step,
+      since,
+    }: {
+      target: TargetConfig;
+      step: StepName;
+      since?: PointRef;
+    }): Promise<WritePoint> {
+      return outageAware(
+        databaseOf(deps, t, step),
+        step,
+        () => withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c, since)),
+        { waitMs: outageWaitOf(t) },
+      );
     },
 
     /** The odometer once every finished write is published (`settleMs`, default PUBLISHED_AFTER_MS). */
-    async countWrites({ target: t, step, settleMs }: { target: TargetConfig; step: StepName; settleMs?: number }): Promise<WriteCounters> {
-      return outageAware(databaseOf(deps, t, step), step, () => readWriteCounters(deps, t, step, settleMs ?? PUBLISHED_AFTER_MS), { waitMs: outageWaitOf(t) });
+    async countWrites({
+      target: t,
+      step,
+      settleMs,
+    }: {
+      target: TargetConfig;
+      step: StepName;
+      settleMs?: number;
+    }): Promise<WriteCounters> {
+      return outageAware(
+        databaseOf(deps, t, step),
+        step,
+        () => readWriteCounters(deps, t, step, settleMs ?? PUBLISHED_AFTER_MS),
+        { waitMs: outageWaitOf(t) },
+      );
     },
   };
 }

@@ -13,17 +13,26 @@ const cancelOptionsSchema = z.object({
  * outcome. The cancel request carries who (`--by`, default $USER) and why (`--reason`): the
  * workflow reads them from its history, and its report says "cancelled by <who>: <why>".
  */
-export async function runCancel(g: GlobalOptions, workflowId: string, o: { wait?: boolean; by?: string; reason?: string }): Promise<number> {
+export async function runCancel(
+  g: GlobalOptions,
+  workflowId: string,
+  o: { wait?: boolean; by?: string; reason?: string },
+): Promise<number> {
   const out = output(g.json);
   const { by, reason } = parseOptions(cancelOptionsSchema, { by: o.by ?? process.env.USER ?? '', reason: o.reason });
   return withClient(g, async (client) => {
     const handle = client.workflow.getHandle(workflowId);
     await requireRunning(handle, 'cancel');
     await client.workflowService.requestCancelWorkflowExecution({
-      namespace: client.options.namespace, identity: `${by} (safe-deploy cancel)`, requestId: randomUUID(),
-      workflowExecution: { workflowId }, reason: reason ?? '',
+      namespace: client.options.namespace,
+      identity: `${by} (safe-deploy cancel)`,
+      requestId: randomUUID(),
+      workflowExecution: { workflowId },
+      reason: reason ?? '',
     });
-    out.line(`cancel requested for ${workflowId} by ${by}${reason ? `: ${reason}` : ''}: it rolls back what it changed`);
+    out.line(
+      `cancel requested for ${workflowId} by ${by}${reason ? `: ${reason}` : ''}: it rolls back what it changed`,
+    );
     if (!o.wait) {
       out.json({ workflowId, cancelRequested: true, by, ...(reason ? { reason } : {}) });
       return EXIT.ok;

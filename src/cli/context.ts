@@ -1,4 +1,11 @@
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { z } from 'zod';
@@ -10,7 +17,10 @@ export { CliError, DEFAULT_GLOBALS, EXIT, EXIT_CODES, type GlobalOptions } from 
  * The Temporal way, resolved without connecting: the `temporal.toml` profile (TEMPORAL_CONFIG_FILE,
  * TEMPORAL_PROFILE), then TEMPORAL_* variables (address, namespace, API key, TLS), then the flags.
  */
-export function resolveConnection(o: Pick<GlobalOptions, 'address' | 'namespace' | 'profile'>, env: NodeJS.ProcessEnv = process.env): ClientConnectConfig & { namespace: string } {
+export function resolveConnection(
+  o: Pick<GlobalOptions, 'address' | 'namespace' | 'profile'>,
+  env: NodeJS.ProcessEnv = process.env,
+): ClientConnectConfig & { namespace: string } {
   const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const config = loadClientConnectConfig({ profile: o.profile, overrideEnvVars: defined });
   return {
@@ -20,7 +30,9 @@ export function resolveConnection(o: Pick<GlobalOptions, 'address' | 'namespace'
 }
 
 /** Works unchanged against a dev server or Temporal Cloud. */
-export async function connectClient(o: Pick<GlobalOptions, 'address' | 'namespace' | 'profile'>): Promise<{ client: Client; close: () => Promise<void> }> {
+export async function connectClient(
+  o: Pick<GlobalOptions, 'address' | 'namespace' | 'profile'>,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const { connectionOptions, namespace } = resolveConnection(o);
   const connection = await Connection.connect(connectionOptions);
   const client = new Client({ connection, namespace });
@@ -40,8 +52,12 @@ export async function withClient<T>(g: GlobalOptions, fn: (client: Client) => Pr
 /** Prints machine-readable JSON or human lines, never both. */
 export function output(json: boolean | undefined) {
   return {
-    line: (text: string) => { if (!json) console.log(text); },
-    json: (value: unknown) => { if (json) console.log(JSON.stringify(value, null, 2)); },
+    line: (text: string) => {
+      if (!json) console.log(text);
+    },
+    json: (value: unknown) => {
+      if (json) console.log(JSON.stringify(value, null, 2));
+    },
   };
 }
 
@@ -60,7 +76,8 @@ const flagOf = (path: PropertyKey[]) => {
 /** Describes first, so that "no such deployment" and "already finished" read differently. */
 export async function requireRunning(handle: WorkflowHandle, verb: string): Promise<void> {
   const status = (await describeOrExplain(handle)).status.name;
-  if (status !== 'RUNNING') throw new CliError(`deployment ${handle.workflowId} has already ended (${status}); nothing to ${verb}`);
+  if (status !== 'RUNNING')
+    throw new CliError(`deployment ${handle.workflowId} has already ended (${status}); nothing to ${verb}`);
 }
 
 export async function describeOrExplain(handle: WorkflowHandle) {
@@ -79,9 +96,13 @@ export function explainTemporalError(err: unknown): CliError | undefined {
       ? new CliError(`deployment ${err.workflowId} has already ended`, EXIT.refused)
       : new CliError(`no deployment ${err.workflowId} in this namespace`, EXIT.notFound);
   }
-  if (err instanceof WorkflowUpdateFailedError) return new CliError(`refused: ${err.cause?.message ?? err.message}`, EXIT.refused);
-  if (err instanceof WorkflowExecutionAlreadyStartedError) return new CliError(`a workflow ${err.workflowId} already exists; choose another --workflow-id`, EXIT.refused);
-  if (err instanceof ScheduleNotFoundError) return new CliError(`no schedule ${err.scheduleId} in this namespace`, EXIT.notFound);
-  if (err instanceof ScheduleAlreadyRunning) return new CliError(`schedule ${err.scheduleId} already exists; delete it first or pass --id`, EXIT.refused);
+  if (err instanceof WorkflowUpdateFailedError)
+    return new CliError(`refused: ${err.cause?.message ?? err.message}`, EXIT.refused);
+  if (err instanceof WorkflowExecutionAlreadyStartedError)
+    return new CliError(`a workflow ${err.workflowId} already exists; choose another --workflow-id`, EXIT.refused);
+  if (err instanceof ScheduleNotFoundError)
+    return new CliError(`no schedule ${err.scheduleId} in this namespace`, EXIT.notFound);
+  if (err instanceof ScheduleAlreadyRunning)
+    return new CliError(`schedule ${err.scheduleId} already exists; delete it first or pass --id`, EXIT.refused);
   return undefined;
 }

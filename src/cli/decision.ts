@@ -10,9 +10,17 @@ export const decisionOptionsSchema = z.object({
   /** `approve` only: one of the actions the gate offers (the workflow refuses any other). */
   action: z.enum(DECISION_ACTIONS, `one of ${DECISION_ACTIONS.join(', ')}`).optional(),
 });
-export interface DecisionOptions { reason?: string; by?: string; action?: string }
+export interface DecisionOptions {
+  reason?: string;
+  by?: string;
+  action?: string;
+}
 
 export function decisionFrom(o: DecisionOptions, env: NodeJS.ProcessEnv = process.env): Decision {
-  const d = parseOptions(decisionOptionsSchema, { reason: o.reason ?? '', by: o.by ?? env.USER ?? '', action: o.action });
+  const d = parseOptions(decisionOptionsSchema, {
+    reason: o.reason ?? '',
+    by: o.by ?? env.USER ?? '',
+    action: o.action,
+  });
   return d.action ? d : { reason: d.reason, by: d.by };
 }

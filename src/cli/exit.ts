@@ -15,7 +15,13 @@ export interface GlobalOptions {
 export const DEFAULT_GLOBALS: GlobalOptions = { taskQueue: DEFAULT_TASK_QUEUE };
 
 /** Exit codes scripts can branch on: a deployment's outcome, or why the command did nothing. */
-export const EXIT_CODES: Record<Outcome, number> = { deployed: 0, 'dry-run': 0, aborted: 3, 'rolled-back': 4, 'rollback-failed': 5 };
+export const EXIT_CODES: Record<Outcome, number> = {
+  deployed: 0,
+  'dry-run': 0,
+  aborted: 3,
+  'rolled-back': 4,
+  'rollback-failed': 5,
+};
 export const EXIT = {
   ok: 0,
   /** Unexpected: the server unreachable, a deployment that ended without a report. */
@@ -28,7 +34,10 @@ export const EXIT = {
 
 /** An error meant for people: printed without a stack, ends the command with `exitCode`. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.refused) {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.refused,
+  ) {
     super(message);
   }
 }

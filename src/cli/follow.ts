@@ -14,10 +14,16 @@ export function progressView(workflowId: string, json: boolean | undefined): Pro
 }
 
 /** Shows each step as it starts and ends (polling the `progress` query) until the result arrives. */
-export async function followDeployment(handle: WorkflowHandle, view: ProgressView | ((line: string) => void), everyMs = 500): Promise<DeploymentReport> {
+export async function followDeployment(
+  handle: WorkflowHandle,
+  view: ProgressView | ((line: string) => void),
+  everyMs = 500,
+): Promise<DeploymentReport> {
   const shown = typeof view === 'function' ? new ProgressPrinter(view, handle.workflowId) : view;
   let done = false;
-  const result = deploymentResult(handle).finally(() => { done = true; });
+  const result = deploymentResult(handle).finally(() => {
+    done = true;
+  });
   const settled = result.catch(() => undefined); // handled from the start: it may reject during the first poll
   try {
     while (!done) {

@@ -9,12 +9,19 @@ import { lintMigrationsDir, worstSeverity, type Finding, type LintReport } from 
 export async function runLint(dir: string, o: { json?: boolean; maxMigrationMb?: string }): Promise<number> {
   const maxMb = o.maxMigrationMb === undefined ? undefined : Number(o.maxMigrationMb);
   if (maxMb !== undefined && !(maxMb > 0 && maxMb <= 1024)) {
-    console.error(`safe-deploy lint: --max-migration-mb must be a number of megabytes above 0 and at most 1024 (got ${o.maxMigrationMb})`);
+    console.error(
+      `safe-deploy lint: --max-migration-mb must be a number of megabytes above 0 and at most 1024 (got ${o.maxMigrationMb})`,
+    );
     return 2;
   }
-  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) {
-    console.error(`safe-deploy lint: no migrations folder at ${dir} (give a Prisma migrations folder, e.g. prisma/migrations)`);
+    console.error(
+      `safe-deploy lint: no migrations folder at ${dir} (give a Prisma migrations folder, e.g. prisma/migrations)`,
+    );
     return 2;
   }
   const limits = maxMb === undefined ? {} : { maxMigrationBytes: Math.round(maxMb * 1024 * 1024) };
@@ -29,7 +36,8 @@ export async function runLint(dir: string, o: { json?: boolean; maxMigrationMb?:
  */
 async function stdoutToStderr<T>(fn: () => Promise<T>): Promise<T> {
   const write = process.stdout.write;
-  process.stdout.write = ((...args: Parameters<typeof write>) => process.stderr.write(...(args as Parameters<typeof process.stderr.write>))) as typeof write;
+  process.stdout.write = ((...args: Parameters<typeof write>) =>
+    process.stderr.write(...(args as Parameters<typeof process.stderr.write>))) as typeof write;
   try {
     return await fn();
   } finally {
@@ -50,11 +58,16 @@ export function renderLint(dir: string, report: LintReport): string {
   const lines: string[] = [];
   for (const m of migrations) {
     const notices = m.findings.filter((f) => f.severity === 'notice').length;
-    lines.push(`${m.name.padEnd(width)}  ${m.severity}${notices ? ` (${notices} notice${notices > 1 ? 's' : ''})` : ''}`);
+    lines.push(
+      `${m.name.padEnd(width)}  ${m.severity}${notices ? ` (${notices} notice${notices > 1 ? 's' : ''})` : ''}`,
+    );
     for (const f of m.findings) lines.push(...findingLines(f));
   }
   const count = (s: string) => migrations.filter((m) => m.severity === s).length;
-  lines.push('', `${migrations.length} migration${migrations.length > 1 ? 's' : ''}: ${count('destructive')} destructive, ${count('risky')} risky, ${count('additive')} additive, ${count('invalid')} invalid`);
+  lines.push(
+    '',
+    `${migrations.length} migration${migrations.length > 1 ? 's' : ''}: ${count('destructive')} destructive, ${count('risky')} risky, ${count('additive')} additive, ${count('invalid')} invalid`,
+  );
   return lines.join('\n');
 }
 

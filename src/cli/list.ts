@@ -56,7 +56,15 @@ export function renderList(rows: ListedDeployment[]): string {
   if (!rows.length) return 'no deployments match';
   return table(
     ['WORKFLOW ID', 'STATUS', 'APP', 'ENV', 'REF', 'OUTCOME', 'STARTED'],
-    rows.map((r) => [r.workflowId, r.status, r.app ?? '-', r.environment ?? '-', r.ref ?? '-', r.outcome ?? '-', formatTime(new Date(r.startTime))]),
+    rows.map((r) => [
+      r.workflowId,
+      r.status,
+      r.app ?? '-',
+      r.environment ?? '-',
+      r.ref ?? '-',
+      r.outcome ?? '-',
+      formatTime(new Date(r.startTime)),
+    ]),
   );
 }
 

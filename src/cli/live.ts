@@ -23,7 +23,12 @@ export class LiveProgress implements ProgressView {
   private drawn = false;
   private readonly timer?: NodeJS.Timeout;
 
-  constructor(private readonly term: Terminal, workflowId: string, private readonly now: () => number = Date.now, tickMs = 100) {
+  constructor(
+    private readonly term: Terminal,
+    workflowId: string,
+    private readonly now: () => number = Date.now,
+    tickMs = 100,
+  ) {
     this.waiting = new WaitingNotice(workflowId, (line) => this.permanent(line));
     if (tickMs > 0) this.timer = setInterval(() => this.draw(), tickMs).unref();
   }

@@ -9,7 +9,8 @@ export function stepLine(s: StepRecord): string {
   if (s.status === 'running') return `${arrow} ${s.name}: ${s.summary} …`;
   if (s.status === 'ok') return `${arrow} ${s.name}: ok${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
   // Nothing to do (e.g. no writes to lose): not a failure, and the why is the result.
-  if (s.status === 'skipped') return `${arrow} ${s.name}: skipped${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
+  if (s.status === 'skipped')
+    return `${arrow} ${s.name}: skipped${secs(s.durationMs)}${s.result ? ` — ${s.result}` : ''}`;
   return `${arrow} ${s.name}: FAILED${secs(s.durationMs)} — ${s.error ?? ''}`;
 }
 
@@ -18,7 +19,9 @@ export function waitingLines(workflowId: string, w: WaitingFor): string[] {
   const head = `⏸ waiting for ${w.kind} since ${w.since}: ${w.detail}`;
   if (w.kind === 'approval') {
     const plain = w.actionRequired ? [] : [`  approve: safe-deploy approve ${workflowId} --reason "<why>"`];
-    const actions = (w.actions ?? []).map((a) => `  approve: safe-deploy approve ${workflowId} --action ${a} --reason "<why>"`);
+    const actions = (w.actions ?? []).map(
+      (a) => `  approve: safe-deploy approve ${workflowId} --action ${a} --reason "<why>"`,
+    );
     return [head, ...plain, ...actions, `  reject:  safe-deploy reject ${workflowId} --reason "<why>"`];
   }
   return [head, `  stop it: safe-deploy cancel ${workflowId}`];
@@ -34,7 +37,10 @@ export interface ProgressView {
 /** Prints a waiting state once per wait (a new `since` is a new wait). */
 export class WaitingNotice {
   private last?: string;
-  constructor(private readonly workflowId: string, private readonly out: (line: string) => void) {}
+  constructor(
+    private readonly workflowId: string,
+    private readonly out: (line: string) => void,
+  ) {}
   update(w: WaitingFor | undefined): void {
     const key = w && `${w.kind}@${w.since}`;
     if (key && key !== this.last) waitingLines(this.workflowId, w).forEach((l) => this.out(l));
@@ -46,7 +52,10 @@ export class WaitingNotice {
 export class ProgressPrinter implements ProgressView {
   private seen = new Map<number, StepRecord['status']>();
   private readonly waiting: WaitingNotice;
-  constructor(private readonly out: (line: string) => void, workflowId = '<workflowId>') {
+  constructor(
+    private readonly out: (line: string) => void,
+    workflowId = '<workflowId>',
+  ) {
     this.waiting = new WaitingNotice(workflowId, out);
   }
   update(p: Progress): void {
@@ -64,7 +73,11 @@ export class ProgressPrinter implements ProgressView {
 
 /** Runbook Option B: what production held (for a DBA), and the reset when one was approved. */
 function driftLines(d: NonNullable<DeploymentReport['drift']>): string[] {
-  const reset = d.reset ? `reset approved by ${d.reset.by}: ${d.reset.reason}` : d.resetOffered ? 'a reset was offered' : `no reset offered (drift.resetMaxRows ${d.inventory.maxRows})`;
+  const reset = d.reset
+    ? `reset approved by ${d.reset.by}: ${d.reset.reason}`
+    : d.resetOffered
+      ? 'a reset was offered'
+      : `no reset offered (drift.resetMaxRows ${d.inventory.maxRows})`;
   return [`  drift data: ${describeInventory(d.inventory)}`, `              ${reset}`];
 }
 
@@ -81,23 +94,49 @@ export function renderReport(r: DeploymentReport): string {
   // The header names the id every command takes; the deployment id names its backups.
   const lines = [`deployment ${r.workflowId ?? r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
   if (r.workflowId) lines.push(`  id:         ${r.deploymentId} (names its backups and scratch databases)`);
-  if (r.release) lines.push(`  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`);
+  if (r.release)
+    lines.push(
+      `  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`,
+    );
   if (r.backup) {
-    if (r.backup.snapshot) lines.push(`  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`);
-    if (r.backup.path) lines.push(`  backup:     ${r.backup.path}`, `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`);
+    if (r.backup.snapshot)
+      lines.push(
+        `  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`,
+      );
+    if (r.backup.path)
+      lines.push(
+        `  backup:     ${r.backup.path}`,
+        `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`,
+      );
     lines.push(`              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
   }
-  if (r.migrations) lines.push(`  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`);
+  if (r.migrations)
+    lines.push(
+      `  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`,
+    );
   if (r.drift) lines.push(...driftLines(r.drift));
   if (r.failedMigration) lines.push(...failedMigrationLines(r.failedMigration));
-  if (r.checks.length) lines.push(`  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`, ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
-  if (r.approvedDataLoss?.length) lines.push(`  approved:   rows removed by the release, approved by ${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ${r.approvedDataLoss.map((l) => `${l.table}${l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`}`).join(', ')}`);
-  if (r.rehearsal?.existingDataChanges?.length) lines.push(`  rehearsal:  the migration changed existing data on the copy: ${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`);
+  if (r.checks.length)
+    lines.push(
+      `  checks:     ${r.checks.filter((c) => c.ok).length}/${r.checks.length} passed`,
+      ...r.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`),
+    );
+  if (r.approvedDataLoss?.length)
+    lines.push(
+      `  approved:   rows removed by the release, approved by ${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ${r.approvedDataLoss.map((l) => `${l.table}${l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`}`).join(', ')}`,
+    );
+  if (r.rehearsal?.existingDataChanges?.length)
+    lines.push(
+      `  rehearsal:  the migration changed existing data on the copy: ${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`,
+    );
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {
-    lines.push(`  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`);
+    lines.push(
+      `  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`,
+    );
     lines.push(...r.rollback.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
-    if (r.rollback.leftForHumans.length) lines.push('  LEFT TO DO BY HAND:', ...r.rollback.leftForHumans.map((s, i) => `    ${i + 1}. ${s}`));
+    if (r.rollback.leftForHumans.length)
+      lines.push('  LEFT TO DO BY HAND:', ...r.rollback.leftForHumans.map((s, i) => `    ${i + 1}. ${s}`));
   }
   lines.push(`  took ${(r.durationMs / 1000).toFixed(1)} s`);
   return lines.join('\n');

@@ -1,6 +1,14 @@
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { rollbackUpdate } from '../workflows/messages.js';
-import { EXIT, EXIT_CODES, explainTemporalError, output, requireRunning, withClient, type GlobalOptions } from './context.js';
+import {
+  EXIT,
+  EXIT_CODES,
+  explainTemporalError,
+  output,
+  requireRunning,
+  withClient,
+  type GlobalOptions,
+} from './context.js';
 import { decisionFrom, type DecisionOptions } from './decision.js';
 import { outcomeLine } from './render.js';
 
@@ -12,7 +20,10 @@ export async function runRollback(g: GlobalOptions, workflowId: string, o: Decis
     const handle = client.workflow.getHandle(workflowId);
     await requireRunning(handle, 'roll back');
     try {
-      const update = await handle.startUpdate(rollbackUpdate, { args: [decision], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const update = await handle.startUpdate(rollbackUpdate, {
+        args: [decision],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
       out.line(`rollback of ${workflowId} accepted (by ${decision.by}: ${decision.reason}); waiting for it to end…`);
       const { outcome } = await update.result();
       out.line(outcomeLine(workflowId, outcome));

@@ -23,9 +23,14 @@ export function newWorkflowId(r: Pick<DeployRequest, 'app' | 'environment' | 're
 }
 
 /** For people, in the Web UI and in `safe-deploy list`. */
-export const deploySummary = (r: Pick<DeployRequest, 'app' | 'environment' | 'ref' | 'dryRun'>) => `${r.dryRun ? 'Dry run' : 'Deploy'} ${r.app} ${r.environment} → ${r.ref}`;
+export const deploySummary = (r: Pick<DeployRequest, 'app' | 'environment' | 'ref' | 'dryRun'>) =>
+  `${r.dryRun ? 'Dry run' : 'Deploy'} ${r.app} ${r.environment} → ${r.ref}`;
 
-export async function startDeployment(client: Client, request: DeployRequest, o: { taskQueue: string; workflowId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export async function startDeployment(
+  client: Client,
+  request: DeployRequest,
+  o: { taskQueue: string; workflowId?: string },
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: o.taskQueue,
     workflowId: o.workflowId ?? newWorkflowId(request),
@@ -57,7 +62,8 @@ export function requestFromOptions(o: StartOptions): DeployRequest {
   } catch (err) {
     throw new InvalidRequestError(`--window: ${(err as Error).message}`);
   }
-  if (o.monitorMinutes !== undefined && !/^\d+$/.test(o.monitorMinutes)) throw new InvalidRequestError(`--monitor-minutes: a whole number of minutes, not "${o.monitorMinutes}"`);
+  if (o.monitorMinutes !== undefined && !/^\d+$/.test(o.monitorMinutes))
+    throw new InvalidRequestError(`--monitor-minutes: a whole number of minutes, not "${o.monitorMinutes}"`);
   return parseRequest({
     app: o.app,
     environment: o.env,

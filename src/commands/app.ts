@@ -7,7 +7,12 @@ import type { Cmd } from '../exec/run.js';
  */
 export function appCommand(
   argv: readonly string[],
-  o: { cwd: string; commandEnv: Record<string, string>; timeoutMs?: number; database?: { envName: string; url: string; password: string } },
+  o: {
+    cwd: string;
+    commandEnv: Record<string, string>;
+    timeoutMs?: number;
+    database?: { envName: string; url: string; password: string };
+  },
 ): Cmd {
   const [file, ...args] = argv;
   const env: Record<string, string> = { ...o.commandEnv };

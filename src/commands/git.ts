@@ -30,32 +30,54 @@ function commitId(commit: string): string {
 export const gitFetch = (cwd: string, remote: string, timeoutMs?: number) =>
   git(cwd, ['fetch', '--tags', '--force', '--prune', '--end-of-options', remote], timeoutMs);
 /** `<ref>^{commit}` resolves tags, branches and shas; `--end-of-options` keeps the ref from being read as a flag. */
-export const gitResolve = (cwd: string, ref: string) => git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
+export const gitResolve = (cwd: string, ref: string) =>
+  git(cwd, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
 export const gitHead = (cwd: string) => git(cwd, ['rev-parse', 'HEAD']);
 /** What git ignores in the working copy, NUL-separated (`!! path`, a whole ignored folder as `!! dir/`). */
-export const gitIgnoredPaths = (cwd: string) => git(cwd, ['status', '--porcelain=v1', '-z', '--ignored', '--untracked-files=normal']);
+export const gitIgnoredPaths = (cwd: string) =>
+  git(cwd, ['status', '--porcelain=v1', '-z', '--ignored', '--untracked-files=normal']);
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
 export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number, o: { force?: boolean } = {}) =>
   git(cwd, ['checkout', '--quiet', ...(o.force ? ['--force'] : []), '--detach', commitId(commit)], timeoutMs);
 /** Every change of the working copy, NUL-separated (`XY path`; a rename adds its old path), untracked files one by one. */
-export const gitChangedPaths = (cwd: string) => git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
+export const gitChangedPaths = (cwd: string) =>
+  git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
 /** `<mode> <type> <id>\t<path>` (NUL-separated) of those of `paths` that `commit` has; paths are literal, never pathspec magic. */
 export const gitBlobsAt = (cwd: string, commit: string, paths: readonly string[]) =>
-  git(cwd, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', '--end-of-options', commitId(commit), ...paths]);
+  git(cwd, [
+    '--literal-pathspecs',
+    'ls-tree',
+    '-r',
+    '-z',
+    '--full-tree',
+    '--end-of-options',
+    commitId(commit),
+    ...paths,
+  ]);
 /** The blob id each file of the working copy would get if it were added (one per line). */
 export const gitHashFiles = (cwd: string, paths: readonly string[]) => git(cwd, ['hash-object', '--', ...paths]);
-export const gitShowFile = (cwd: string, commit: string, path: string) => git(cwd, ['show', '--end-of-options', `${commit}:${path}`]);
+export const gitShowFile = (cwd: string, commit: string, path: string) =>
+  git(cwd, ['show', '--end-of-options', `${commit}:${path}`]);
 /** The tree entry of `path` at `commit` (`<mode> <type> <id>\t<path>`), or nothing when there is none. */
-export const gitTreeEntry = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--end-of-options', commit, path]);
-export const gitListTree = (cwd: string, commit: string, path: string) => git(cwd, ['ls-tree', '--name-only', '--end-of-options', commit, `${path}/`]);
-export const gitDescribe = (cwd: string, commit: string) => git(cwd, ['describe', '--tags', '--always', '--end-of-options', commit]);
+export const gitTreeEntry = (cwd: string, commit: string, path: string) =>
+  git(cwd, ['ls-tree', '--end-of-options', commit, path]);
+export const gitListTree = (cwd: string, commit: string, path: string) =>
+  git(cwd, ['ls-tree', '--name-only', '--end-of-options', commit, `${path}/`]);
+export const gitDescribe = (cwd: string, commit: string) =>
+  git(cwd, ['describe', '--tags', '--always', '--end-of-options', commit]);
 /** A working copy of `source` whose objects stay in `source` (--shared): cheap release directories. */
 export const gitCloneShared = (source: string, dir: string, timeoutMs?: number): Cmd => ({
-  file: 'git', args: ['clone', '--quiet', '--shared', '--no-checkout', '--', source, dir], env: { ...GIT_ENV }, timeoutMs,
+  file: 'git',
+  args: ['clone', '--quiet', '--shared', '--no-checkout', '--', source, dir],
+  env: { ...GIT_ENV },
+  timeoutMs,
 });
 /** A bare mirror of `repository` (every ref), fetched again before each deployment. */
 export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: number): Cmd => ({
-  file: 'git', args: ['clone', '--quiet', '--mirror', '--', repository, dir], env: { ...GIT_ENV }, timeoutMs,
+  file: 'git',
+  args: ['clone', '--quiet', '--mirror', '--', repository, dir],
+  env: { ...GIT_ENV },
+  timeoutMs,
 });
 /**
  * The files under `paths` at `commit`, as a tar archive written to `outFile`: byte for byte what a

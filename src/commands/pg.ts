@@ -26,7 +26,14 @@ export function parseDatabaseUrl(url: string): DbTarget {
   const database = parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : c.database;
   if (!database || !c.user) throw new Error('the database URL must name a user and a database');
   const sslmode = parsed.searchParams.get('sslmode') ?? undefined;
-  return { host: c.host ?? '127.0.0.1', port: Number(c.port ?? 5432), user: c.user, password: c.password ?? '', database, sslmode };
+  return {
+    host: c.host ?? '127.0.0.1',
+    port: Number(c.port ?? 5432),
+    user: c.user,
+    password: c.password ?? '',
+    database,
+    sslmode,
+  };
 }
 
 export function withDatabase(db: DbTarget, database: string): DbTarget {
@@ -40,20 +47,41 @@ export function databaseUrl(db: DbTarget): string {
 }
 
 function pgEnv(db: DbTarget): Record<string, string> {
-  const env: Record<string, string> = { PGHOST: db.host, PGPORT: String(db.port), PGUSER: db.user, PGPASSWORD: db.password, PGDATABASE: db.database };
+  const env: Record<string, string> = {
+    PGHOST: db.host,
+    PGPORT: String(db.port),
+    PGUSER: db.user,
+    PGPASSWORD: db.password,
+    PGDATABASE: db.database,
+  };
   if (db.sslmode) env.PGSSLMODE = db.sslmode;
   return env;
 }
 
 const target = (db: DbTarget, file: string, args: string[], timeoutMs?: number): Cmd => ({
-  file, args, env: pgEnv(db), secrets: [db.password], timeoutMs,
+  file,
+  args,
+  env: pgEnv(db),
+  secrets: [db.password],
+  timeoutMs,
 });
 
 /**
  * Dump of the whole database, consistent with `snapshot` (an exported snapshot) when given.
  * `verbose` names each table as it is dumped (on stderr), which is how progress is told.
  */
-export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'custom' | 'directory'; jobs: number; snapshot?: string; compression?: number; verbose?: boolean }): Cmd {
+export function pgDump(
+  bin: string,
+  db: DbTarget,
+  o: {
+    file: string;
+    format: 'custom' | 'directory';
+    jobs: number;
+    snapshot?: string;
+    compression?: number;
+    verbose?: boolean;
+  },
+): Cmd {
   const args = [`--format=${o.format}`, `--file=${o.file}`, '--no-password'];
   if (o.format === 'directory' && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
   if (o.compression !== undefined) args.push(`--compress=${o.compression}`);
@@ -67,7 +95,12 @@ export function pgDump(bin: string, db: DbTarget, o: { file: string; format: 'cu
  * `o.file` when every byte matters (the runner keeps only a tail of stdout). `o.excludeTables`
  * are pg_dump patterns.
  */
-export function pgDumpSchema(bin: string, db: DbTarget, snapshot?: string, o: { excludeTables?: readonly string[]; file?: string } = {}): Cmd {
+export function pgDumpSchema(
+  bin: string,
+  db: DbTarget,
+  snapshot?: string,
+  o: { excludeTables?: readonly string[]; file?: string } = {},
+): Cmd {
   const args = ['--schema-only', '--no-owner', '--no-privileges', '--no-password'];
   if (snapshot) args.push(`--snapshot=${snapshot}`);
   for (const pattern of o.excludeTables ?? []) args.push(`--exclude-table=${pattern}`);

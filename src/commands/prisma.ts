@@ -33,7 +33,11 @@ export function npxPrismaArgs(argv: readonly string[]): readonly string[] | unde
  * own CLI started directly by `node` (`[node, entry, ...args]`: one process instead of npm, a
  * shell and node, and no PATH lookup); anything else, or no Prisma installed, runs as configured.
  */
-export function resolvePrismaArgv(argv: readonly string[], installed: InstalledPrisma, node: string): readonly string[] {
+export function resolvePrismaArgv(
+  argv: readonly string[],
+  installed: InstalledPrisma,
+  node: string,
+): readonly string[] {
   const args = npxPrismaArgs(argv);
   return args && installed.entry ? [node, installed.entry, ...args] : argv;
 }
@@ -47,7 +51,12 @@ export function prismaBinOf(pkg: unknown): string | undefined {
   if (!pkg || typeof pkg !== 'object') return undefined;
   const { name, bin } = pkg as { name?: unknown; bin?: unknown };
   if (name !== 'prisma') return undefined;
-  const file = typeof bin === 'string' ? bin : bin && typeof bin === 'object' && Object.hasOwn(bin, 'prisma') ? (bin as Record<string, unknown>).prisma : undefined;
+  const file =
+    typeof bin === 'string'
+      ? bin
+      : bin && typeof bin === 'object' && Object.hasOwn(bin, 'prisma')
+        ? (bin as Record<string, unknown>).prisma
+        : undefined;
   if (typeof file !== 'string' || file === '' || file.includes('\\') || file.includes('\0')) return undefined;
   const normal = posix.normalize(file);
   if (posix.isAbsolute(normal) || normal === '.' || normal === '..' || normal.startsWith('../')) return undefined;

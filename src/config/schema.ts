@@ -12,7 +12,10 @@ const gitRef = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a git branch, tag or commit (letters, digits, . _ / -; must not start with - or .)')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+    'a git branch, tag or commit (letters, digits, . _ / -; must not start with - or .)',
+  )
   .refine((r) => !r.includes('..') && !r.endsWith('.lock') && !r.endsWith('/'), 'not a valid git ref');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable NAME (never its value)');
 const argv = z.array(z.string().min(1)).min(1, 'a command as an argument array, e.g. ["npm", "ci"]');
@@ -70,7 +73,10 @@ export { WEEKDAYS };
  */
 export const deployWindowSchema = z
   .object({
-    days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .default([...WEEKDAYS]),
     start: hhmm,
     end: hhmm,
     timeZone: timeZone.default('UTC'),
@@ -142,9 +148,15 @@ export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
 export const notifySchema = z
   .object({
     webhookUrlEnv: envName.describe('NAME of the variable holding the webhook URL (worker env or envFile)'),
-    events: z.array(z.enum(NOTIFY_EVENTS)).min(1).default([...NOTIFY_EVENTS]).describe('which events to send (default: all)'),
+    events: z
+      .array(z.enum(NOTIFY_EVENTS))
+      .min(1)
+      .default([...NOTIFY_EVENTS])
+      .describe('which events to send (default: all)'),
     timeout: duration.default('10 seconds').describe('per request; a timeout is retried by the activity retry policy'),
-    webUiUrl: httpUrl.optional().describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
+    webUiUrl: httpUrl
+      .optional()
+      .describe('the Temporal Web UI, e.g. http://temporal.example:8233: notifications link to the deployment'),
   })
   .strict();
 export type NotifyConfig = z.output<typeof notifySchema>;
@@ -152,9 +164,18 @@ export type NotifyConfig = z.output<typeof notifySchema>;
 /** How one app is deployed in one environment, on this worker's host. */
 export const environmentConfigSchema = z
   .object({
-    appDir: absolutePath.describe("the app's directory: the production working copy (in-place), or the `current` symlink (releases)"),
+    appDir: absolutePath.describe(
+      "the app's directory: the production working copy (in-place), or the `current` symlink (releases)",
+    ),
     /** A remote's NAME (not a URL): never starting with `-` or `.`, so git cannot read it as an option or a path. */
-    gitRemote: z.string().max(100).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a git remote name such as origin (letters, digits, . _ -; must not start with - or .)').default('origin'),
+    gitRemote: z
+      .string()
+      .max(100)
+      .regex(
+        /^[A-Za-z0-9_][A-Za-z0-9._-]*$/,
+        'a git remote name such as origin (letters, digits, . _ -; must not start with - or .)',
+      )
+      .default('origin'),
     /**
      * `in-place` (default): appDir is a git working copy that is checked out and reinstalled.
      * `releases` (Capistrano-style): each release is its own directory `<root>/releases/<time>-<sha>`
@@ -168,8 +189,10 @@ export const environmentConfigSchema = z
         repository: z
           .string()
           .min(1)
-          .refine((r) => !r.startsWith('-') && !/[\u0000-\u001f\u007f]/.test(r) && !/^[A-Za-z][A-Za-z0-9+.-]*::/.test(r),
-            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no `transport::` helper such as ext::'),
+          .refine(
+            (r) => !r.startsWith('-') && !/[\u0000-\u001f\u007f]/.test(r) && !/^[A-Za-z][A-Za-z0-9+.-]*::/.test(r),
+            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no `transport::` helper such as ext::',
+          ),
         /** Releases kept on disk (the current and previous ones always are). */
         keep: z.number().int().min(2).max(100).default(5),
       })
@@ -215,7 +238,9 @@ export const environmentConfigSchema = z
     database: z
       .object({
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),
-        appEnvName: envName.default('DATABASE_URL').describe('name under which the app and its Prisma CLI expect the URL'),
+        appEnvName: envName
+          .default('DATABASE_URL')
+          .describe('name under which the app and its Prisma CLI expect the URL'),
         maintenanceDatabase: z.string().min(1).default('postgres'),
         /** How long safe-deploy's own SQL waits for a lock someone else holds before it fails (lock_timeout of every session it opens). */
         lockTimeout: duration.default('10 seconds'),
@@ -256,7 +281,10 @@ export const environmentConfigSchema = z
         minFreeFactor: z.number().min(0).default(2),
       })
       .strict()
-      .refine((b) => b.method === 'snapshot' || b.dump, { message: "dump: false needs method 'snapshot': the dump is method 'dump''s only backup", path: ['dump'] }),
+      .refine((b) => b.method === 'snapshot' || b.dump, {
+        message: "dump: false needs method 'snapshot': the dump is method 'dump''s only backup",
+        path: ['dump'],
+      }),
     commands: z
       .object({
         install: argv.default(['npm', 'ci', '--no-audit', '--no-fund']),
@@ -299,12 +327,16 @@ export const environmentConfigSchema = z
         policy: z.enum(['stop', 'detect']).default('stop'),
         stop: argv.optional(),
         resume: argv.optional(),
-        bypass: z.object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), valueEnv: envName }).strict().optional(),
+        bypass: z
+          .object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), valueEnv: envName })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ policy: 'stop' })
       .refine((w) => w.policy === 'detect' || (w.stop !== undefined && w.resume !== undefined), {
-        message: "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off); or choose policy 'detect'",
+        message:
+          "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off); or choose policy 'detect'",
       }),
     /** After verification: health (and optionally an error counter and a command) every `interval` for `minutes`. */
     monitor: z
@@ -313,7 +345,10 @@ export const environmentConfigSchema = z
         interval: duration.default('30 seconds'),
         command: argv.optional(),
         /** A numeric field of a JSON endpoint that must not grow by more than `maxIncrease` during the window. */
-        errorCounter: z.object({ path: requestPath, field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) }).strict().optional(),
+        errorCounter: z
+          .object({ path: requestPath, field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ minutes: 0, interval: '30 seconds' }),
@@ -324,15 +359,24 @@ export const environmentConfigSchema = z
      * holds more, the deployment stops `aborted` with the data inventory for a DBA. 0 (default):
      * never a reset; drift is an approval to deploy over it, as without Option B.
      */
-    drift: z.object({ resetMaxRows: z.number().int().min(0).default(0) }).strict().default({ resetMaxRows: 0 }),
+    drift: z
+      .object({ resetMaxRows: z.number().int().min(0).default(0) })
+      .strict()
+      .default({ resetMaxRows: 0 }),
     /**
      * The rollback's undos are retried for `retryFor` (every 2 s, then up to every 30 s) before one
      * is given up: an outage of PostgreSQL or the network is waited out, not turned into
      * `rollback-failed`.
      */
-    rollback: z.object({ retryFor: duration.default('10 minutes') }).strict().default({ retryFor: '10 minutes' }),
+    rollback: z
+      .object({ retryFor: duration.default('10 minutes') })
+      .strict()
+      .default({ retryFor: '10 minutes' }),
     /** How long a deployment waits for an `approve`/`reject` before it gives up (nothing is changed while it waits). */
-    approval: z.object({ timeout: duration.default('1 hour') }).strict().default({ timeout: '1 hour' }),
+    approval: z
+      .object({ timeout: duration.default('1 hour') })
+      .strict()
+      .default({ timeout: '1 hour' }),
     requiredEnv: z.array(envName).default([]),
     requiredPackages: z.array(packageName).default([]),
     expect: expectationsSchema.default({ tables: [], columns: [] }),
@@ -360,8 +404,16 @@ export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
 /** Cross-field rules of an environment: checked by loadConfig, each naming its field. */
 export function environmentProblems(e: EnvironmentConfig): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
-  if (e.codeLayout === 'releases' && !e.releases) problems.push({ path: 'releases', message: "codeLayout 'releases' needs releases.repository (where the app's git repository is)" });
-  if (e.codeLayout === 'releases' && !e.appDir.endsWith('/current')) problems.push({ path: 'appDir', message: "with codeLayout 'releases', appDir is the `current` symlink, e.g. /srv/app/current" });
+  if (e.codeLayout === 'releases' && !e.releases)
+    problems.push({
+      path: 'releases',
+      message: "codeLayout 'releases' needs releases.repository (where the app's git repository is)",
+    });
+  if (e.codeLayout === 'releases' && !e.appDir.endsWith('/current'))
+    problems.push({
+      path: 'appDir',
+      message: "with codeLayout 'releases', appDir is the `current` symlink, e.g. /srv/app/current",
+    });
   return problems;
 }
 

@@ -35,20 +35,41 @@ let graceMs = 3000;
 
 /** The whole group, this process included; the command alone if this process leads no group (started by hand). */
 const signalGroup = (/** @type {NodeJS.Signals} */ signal) => {
-  try { process.kill(-process.pid, signal); } catch { try { child?.kill(signal); } catch { /* gone */ } }
+  try {
+    process.kill(-process.pid, signal);
+  } catch {
+    try {
+      child?.kill(signal);
+    } catch {
+      /* gone */
+    }
+  }
   if (signal === 'SIGKILL') process.exit(137);
 };
 const report = (/** @type {object} */ message) => {
-  try { writeSync(3, JSON.stringify(message) + '\n'); } catch { /* the worker is gone */ }
+  try {
+    writeSync(3, JSON.stringify(message) + '\n');
+  } catch {
+    /* the worker is gone */
+  }
 };
 
 // The group's SIGTERM is meant for the command, which gets it too: wait for it to end.
-process.on('SIGTERM', () => { ending = true; });
+process.on('SIGTERM', () => {
+  ending = true;
+});
 
-function start(/** @type {{ file: string; args: string[]; cwd?: string; env: Record<string, string>; graceMs?: number }} */ request) {
+function start(
+  /** @type {{ file: string; args: string[]; cwd?: string; env: Record<string, string>; graceMs?: number }} */ request,
+) {
   started = true;
   if (request.graceMs !== undefined) graceMs = request.graceMs;
-  const command = spawn(request.file, request.args, { cwd: request.cwd, env: request.env, stdio: ['ignore', 'inherit', 'inherit'], shell: false });
+  const command = spawn(request.file, request.args, {
+    cwd: request.cwd,
+    env: request.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    shell: false,
+  });
   child = command;
   command.on('error', (/** @type {NodeJS.ErrnoException} */ e) => {
     report({ spawnError: e.code ?? 'UNKNOWN', message: e.message });
@@ -84,4 +105,6 @@ process.stdin.on('end', () => {
   if (!started) process.exit(126); // the worker went away before saying what to run
   if (!orphaned) orphan();
 });
-process.stdin.on('error', () => { if (started && !orphaned) orphan(); });
+process.stdin.on('error', () => {
+  if (started && !orphaned) orphan();
+});

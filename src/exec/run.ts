@@ -46,26 +46,57 @@ const REAPER = fileURLToPath(new URL('./reaper.cjs', import.meta.url));
  * environment may hold other apps' secrets.
  */
 const BASE_ENV_NAMES = new Set([
-  'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
-  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-  ...['registry', 'cache', 'userconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl'].flatMap((k) => [`npm_config_${k}`, `NPM_CONFIG_${k.toUpperCase()}`]),
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  ...['registry', 'cache', 'userconfig', 'cafile', 'proxy', 'https_proxy', 'noproxy', 'strict_ssl'].flatMap((k) => [
+    `npm_config_${k}`,
+    `NPM_CONFIG_${k.toUpperCase()}`,
+  ]),
 ]);
 
 export class CommandFailed extends Error {
-  constructor(readonly display: string, readonly exitCode: number | null, readonly signal: string | null, readonly stdout: string, readonly stderr: string) {
+  constructor(
+    readonly display: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
     super(`${display} exited with ${exitCode ?? signal}: ${lastLines(stderr || stdout, 12)}`);
     this.name = 'CommandFailed';
   }
 }
 export class CommandTimedOut extends Error {
-  constructor(readonly display: string, readonly timeoutMs: number, readonly stdout: string, readonly stderr: string) {
+  constructor(
+    readonly display: string,
+    readonly timeoutMs: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
     super(`${display} did not finish within ${timeoutMs} ms: ${lastLines(stderr || stdout, 6)}`);
     this.name = 'CommandTimedOut';
   }
 }
 export class CommandNotFound extends Error {
-  constructor(readonly display: string, readonly file: string) {
+  constructor(
+    readonly display: string,
+    readonly file: string,
+  ) {
     super(`${file} was not found on PATH (running ${display})`);
     this.name = 'CommandNotFound';
   }
@@ -141,17 +172,49 @@ interface ReaperReport {
  * only when this process exits. `ended` settles once the reaper has exited and its pipes closed.
  */
 function spawnReaped(cmd: Cmd): { child: ChildProcess; ended: Promise<Ending> } {
-  const child = spawn(process.execPath, [REAPER], { cwd: '/', env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], shell: false, detached: true });
-  child.stdin!.on('error', () => { /* the reaper is gone: its exit says how */ });
-  child.stdin!.write(JSON.stringify({ file: cmd.file, args: cmd.args, cwd: cmd.cwd, env: { ...baseEnv(), ...cmd.env }, graceMs: ORPHAN_GRACE_MS }) + '\n');
+  const child = spawn(process.execPath, [REAPER], {
+    cwd: '/',
+    env: {},
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    shell: false,
+    detached: true,
+  });
+  child.stdin!.on('error', () => {
+    /* the reaper is gone: its exit says how */
+  });
+  child.stdin!.write(
+    JSON.stringify({
+      file: cmd.file,
+      args: cmd.args,
+      cwd: cmd.cwd,
+      env: { ...baseEnv(), ...cmd.env },
+      graceMs: ORPHAN_GRACE_MS,
+    }) + '\n',
+  );
   let reports = '';
   const reportPipe = child.stdio[3] as Readable;
-  reportPipe.on('data', (c: Buffer) => { if (reports.length < 64 * 1024) reports += c.toString('utf8'); });
+  reportPipe.on('data', (c: Buffer) => {
+    if (reports.length < 64 * 1024) reports += c.toString('utf8');
+  });
   const ended = new Promise<Ending>((resolve, reject) => {
     child.on('error', reject); // the reaper itself could not start (no fork, no node)
     child.on('close', (code, signal) => {
-      const last = reports.split('\n').flatMap((l) => { try { return [JSON.parse(l) as ReaperReport]; } catch { return []; } }).at(-1);
-      if (last?.spawnError) return resolve({ code: null, signal: null, spawnError: { code: last.spawnError, message: last.message ?? last.spawnError } });
+      const last = reports
+        .split('\n')
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as ReaperReport];
+          } catch {
+            return [];
+          }
+        })
+        .at(-1);
+      if (last?.spawnError)
+        return resolve({
+          code: null,
+          signal: null,
+          spawnError: { code: last.spawnError, message: last.message ?? last.spawnError },
+        });
       // The reaper reports the command's own status; killed before it could (SIGKILL), its own tells.
       resolve(last?.exit ?? { code, signal });
     });
@@ -160,7 +223,9 @@ function spawnReaped(cmd: Cmd): { child: ChildProcess; ended: Promise<Ending> } 
 }
 
 const spawnFailure = (shown: string, cmd: Cmd, e: { code: string; message: string }): Error =>
-  e.code === 'ENOENT' ? new CommandNotFound(shown, cmd.file) : Object.assign(new Error(`${shown} could not be started: ${redact(e.message, cmd.secrets)}`), { code: e.code });
+  e.code === 'ENOENT'
+    ? new CommandNotFound(shown, cmd.file)
+    : Object.assign(new Error(`${shown} could not be started: ${redact(e.message, cmd.secrets)}`), { code: e.code });
 
 /**
  * Runs `cmd` with an argument array (no shell), in a process group of its own led by its reaper,
@@ -175,21 +240,46 @@ export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
     const { child, ended } = spawnReaped(cmd);
     const out = new Tail();
     const err = new Tail();
-    const outLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stdout')) : undefined;
-    const errLines = hooks.onLine ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stderr')) : undefined;
-    child.stdout!.on('data', (c: Buffer) => { out.push(c); outLines?.push(c); });
-    child.stderr!.on('data', (c: Buffer) => { err.push(c); errLines?.push(c); });
+    const outLines = hooks.onLine
+      ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stdout'))
+      : undefined;
+    const errLines = hooks.onLine
+      ? new LineSplitter((l) => hooks.onLine!(redact(l, cmd.secrets), 'stderr'))
+      : undefined;
+    child.stdout!.on('data', (c: Buffer) => {
+      out.push(c);
+      outLines?.push(c);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      err.push(c);
+      errLines?.push(c);
+    });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killTree = () => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
       killTimer = setTimeout(() => {
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }, KILL_GRACE_MS);
     };
-    const timeout = cmd.timeoutMs ? setTimeout(() => { timedOut = true; killTree(); }, cmd.timeoutMs) : undefined;
-    const ticker = hooks.onTick ? setInterval(() => hooks.onTick!(Date.now() - started), hooks.tickMs ?? 5_000) : undefined;
+    const timeout = cmd.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killTree();
+        }, cmd.timeoutMs)
+      : undefined;
+    const ticker = hooks.onTick
+      ? setInterval(() => hooks.onTick!(Date.now() - started), hooks.tickMs ?? 5_000)
+      : undefined;
     const onAbort = () => killTree();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const settle = () => {
@@ -198,19 +288,22 @@ export function run(cmd: Cmd, hooks: RunHooks = {}): Promise<RunResult> {
       clearInterval(ticker);
       hooks.signal?.removeEventListener('abort', onAbort);
     };
-    ended.then(({ code, signal, spawnError }) => {
-      settle();
-      if (spawnError) return reject(spawnFailure(shown, cmd, spawnError));
-      const stdout = redact(out.text(), cmd.secrets);
-      const stderr = redact(err.text(), cmd.secrets);
-      if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error(`${shown} aborted`));
-      if (timedOut) return reject(new CommandTimedOut(shown, cmd.timeoutMs!, stdout, stderr));
-      if (code !== 0) return reject(new CommandFailed(shown, code, signal, stdout, stderr));
-      resolve({ stdout, stderr, durationMs: Date.now() - started });
-    }, (e: Error) => {
-      settle();
-      reject(e);
-    });
+    ended.then(
+      ({ code, signal, spawnError }) => {
+        settle();
+        if (spawnError) return reject(spawnFailure(shown, cmd, spawnError));
+        const stdout = redact(out.text(), cmd.secrets);
+        const stderr = redact(err.text(), cmd.secrets);
+        if (hooks.signal?.aborted) return reject(hooks.signal.reason ?? new Error(`${shown} aborted`));
+        if (timedOut) return reject(new CommandTimedOut(shown, cmd.timeoutMs!, stdout, stderr));
+        if (code !== 0) return reject(new CommandFailed(shown, code, signal, stdout, stderr));
+        resolve({ stdout, stderr, durationMs: Date.now() - started });
+      },
+      (e: Error) => {
+        settle();
+        reject(e);
+      },
+    );
   });
 }
 
@@ -234,8 +327,14 @@ export function startService(cmd: Cmd): Service {
   child.stderr!.on('data', (c: Buffer) => out.push(c));
   let exit: { code: number | null; signal: string | null } | undefined;
   const gone = ended.then(
-    (e) => { exit = e.spawnError ? { code: null, signal: spawnFailure(display(cmd), cmd, e.spawnError).message } : { code: e.code, signal: e.signal }; },
-    (e: Error) => { exit = { code: null, signal: e.message }; },
+    (e) => {
+      exit = e.spawnError
+        ? { code: null, signal: spawnFailure(display(cmd), cmd, e.spawnError).message }
+        : { code: e.code, signal: e.signal };
+    },
+    (e: Error) => {
+      exit = { code: null, signal: e.message };
+    },
   );
   return {
     pid: child.pid ?? -1,
@@ -243,8 +342,18 @@ export function startService(cmd: Cmd): Service {
     output: () => redact(out.text(), cmd.secrets),
     async stop() {
       if (exit || child.pid === undefined) return;
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, KILL_GRACE_MS);
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, KILL_GRACE_MS);
       await gone;
       clearTimeout(timer);
     },

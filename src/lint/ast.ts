@@ -103,7 +103,14 @@ export function columnConstraints(col: ColumnDef): Constraint[] {
 }
 
 /** The serial types: an integer type with a sequence (nextval) default, and NOT NULL. */
-export const SERIAL_TYPES: ReadonlyMap<string, string> = new Map([['serial', 'int4'], ['serial4', 'int4'], ['serial2', 'int2'], ['smallserial', 'int2'], ['serial8', 'int8'], ['bigserial', 'int8']]);
+export const SERIAL_TYPES: ReadonlyMap<string, string> = new Map([
+  ['serial', 'int4'],
+  ['serial4', 'int4'],
+  ['serial2', 'int2'],
+  ['smallserial', 'int2'],
+  ['serial8', 'int8'],
+  ['bigserial', 'int8'],
+]);
 
 /** The column's type name as written, lower-case and unqualified: `bigserial`, `int4`, `text`. */
 export function columnType(col: ColumnDef): string {
@@ -140,8 +147,15 @@ export function calledFunctions(node: Node | undefined): string[] {
 
 /** Sub-commands that take only SHARE UPDATE EXCLUSIVE: reads and writes go on. */
 const WEAK_ALTER_TABLE = new Set<string>([
-  'AT_ValidateConstraint', 'AT_SetStatistics', 'AT_SetOptions', 'AT_ResetOptions', 'AT_ClusterOn',
-  'AT_DropCluster', 'AT_SetRelOptions', 'AT_ResetRelOptions', 'AT_DetachPartitionFinalize',
+  'AT_ValidateConstraint',
+  'AT_SetStatistics',
+  'AT_SetOptions',
+  'AT_ResetOptions',
+  'AT_ClusterOn',
+  'AT_DropCluster',
+  'AT_SetRelOptions',
+  'AT_ResetRelOptions',
+  'AT_DetachPartitionFinalize',
 ]);
 
 /**
@@ -162,7 +176,10 @@ export function strongLockTargets(node: Node): string[] {
     return [...out];
   }
   const rename = get(node, 'RenameStmt');
-  if (rename?.relation && ['OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_TABCONSTRAINT', 'OBJECT_TRIGGER'].includes(rename.renameType ?? '')) {
+  if (
+    rename?.relation &&
+    ['OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_TABCONSTRAINT', 'OBJECT_TRIGGER'].includes(rename.renameType ?? '')
+  ) {
     return [tableKey(rename.relation)];
   }
   const index = get(node, 'IndexStmt');
@@ -252,11 +269,19 @@ export type TransactionKind = 'begin' | 'commit' | 'rollback' | 'two-phase';
 
 export function transactionKind(node: Node): TransactionKind | undefined {
   switch (get(node, 'TransactionStmt')?.kind) {
-    case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': return 'begin';
-    case 'TRANS_STMT_COMMIT': return 'commit';
-    case 'TRANS_STMT_ROLLBACK': return 'rollback';
-    case 'TRANS_STMT_PREPARE': case 'TRANS_STMT_COMMIT_PREPARED': case 'TRANS_STMT_ROLLBACK_PREPARED': return 'two-phase';
-    default: return undefined;
+    case 'TRANS_STMT_BEGIN':
+    case 'TRANS_STMT_START':
+      return 'begin';
+    case 'TRANS_STMT_COMMIT':
+      return 'commit';
+    case 'TRANS_STMT_ROLLBACK':
+      return 'rollback';
+    case 'TRANS_STMT_PREPARE':
+    case 'TRANS_STMT_COMMIT_PREPARED':
+    case 'TRANS_STMT_ROLLBACK_PREPARED':
+      return 'two-phase';
+    default:
+      return undefined;
   }
 }
 

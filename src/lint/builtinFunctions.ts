@@ -21,7 +21,8 @@
 //    ORDER BY 1;
 
 /** Names of pg_catalog functions that are never VOLATILE (immutable or stable in every overload). */
-export const NON_VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set(`
+export const NON_VOLATILE_FUNCTIONS: ReadonlySet<string> = new Set(
+  `
 abbrev abs aclcontains acldefault aclexplode aclinsert aclitemeq aclremove acos acosd acosh age anytextcat area
 array_append array_cat array_dims array_eq array_fill array_ge array_gt array_le array_length array_lower
 array_lt array_ndims array_ne array_position array_positions array_prepend array_remove array_replace
@@ -205,4 +206,7 @@ uuid_le uuid_lt uuid_ne varbit varbiteq varbitge varbitgt varbitle varbitlt varb
 websearch_to_tsquery width width_bucket xid xid8eq xid8ge xid8gt xid8le xid8lt xid8ne xideq xideqint4 xidneq
 xidneqint4 xml xml_is_well_formed xml_is_well_formed_content xml_is_well_formed_document xmlcomment xmlexists
 xmlvalidate xpath xpath_exists
-`.split(/\s+/).filter(Boolean));
+`
+    .split(/\s+/)
+    .filter(Boolean),
+);

@@ -1,6 +1,17 @@
 import {
-  addedColumn, addedConstraint, alterTableCommands, dropTargets, get, lockTimeoutChange, nameOf, qualify, schemaOf,
-  strongLockTargets, tableKey, tableName, transactionKind,
+  addedColumn,
+  addedConstraint,
+  alterTableCommands,
+  dropTargets,
+  get,
+  lockTimeoutChange,
+  nameOf,
+  qualify,
+  schemaOf,
+  strongLockTargets,
+  tableKey,
+  tableName,
+  transactionKind,
 } from './ast.js';
 import type { SchemaModel } from './schema.js';
 import type { DroppedConstraint, LintContext, Statement, StatementRef } from './types.js';
@@ -38,25 +49,51 @@ export class MigrationContext implements LintContext {
   private localTimeout: boolean | undefined;
   openBegin: StatementRef | undefined;
 
-  constructor(readonly statementCount: number, readonly schema: SchemaModel, private readonly created: NewObjects = new NewObjects()) {}
+  constructor(
+    readonly statementCount: number,
+    readonly schema: SchemaModel,
+    private readonly created: NewObjects = new NewObjects(),
+  ) {}
 
-  get lockTimeoutSet(): boolean { return this.localTimeout ?? this.sessionTimeout; }
-  get enumValuesAddedInTransaction(): ReadonlyMap<string, string> { return this.addedValues; }
+  get lockTimeoutSet(): boolean {
+    return this.localTimeout ?? this.sessionTimeout;
+  }
+  get enumValuesAddedInTransaction(): ReadonlyMap<string, string> {
+    return this.addedValues;
+  }
   /** Not those of a table dropped afterwards (Prisma drops a table's foreign keys, then the table): drop-table tells. */
-  get droppedConstraints(): readonly DroppedConstraint[] { return [...this.dropped.values()].filter((d) => !this.droppedTables.has(d.table)); }
+  get droppedConstraints(): readonly DroppedConstraint[] {
+    return [...this.dropped.values()].filter((d) => !this.droppedTables.has(d.table));
+  }
 
-  isNewTable(table: string): boolean { return this.created.tables.has(table); }
-  isNewColumn(table: string, column: string): boolean { return this.created.tables.has(table) || this.created.columns.has(`${table}.${column}`); }
-  isNewType(name: string): boolean { return this.created.types.has(name); }
+  isNewTable(table: string): boolean {
+    return this.created.tables.has(table);
+  }
+  isNewColumn(table: string, column: string): boolean {
+    return this.created.tables.has(table) || this.created.columns.has(`${table}.${column}`);
+  }
+  isNewType(name: string): boolean {
+    return this.created.types.has(name);
+  }
   isNewIndex(index: string): boolean {
     const on = this.schema.index(index)?.table;
     return this.created.indexes.has(index) || (on !== undefined && this.created.tables.has(on));
   }
-  isNewConstraint(table: string, name: string): boolean { return this.created.tables.has(table) || this.created.constraints.has(`${table}.${name}`); }
-  isRenamedType(name: string): boolean { return this.renamedTypes.has(name); }
-  isNewSchema(name: string): boolean { return this.created.schemas.has(name); }
-  addedNotValidInTransaction(table: string, constraint: string): boolean { return this.notValid.has(`${table}.${constraint}`); }
-  lockedInTransaction(table: string): boolean { return this.locked.has(table); }
+  isNewConstraint(table: string, name: string): boolean {
+    return this.created.tables.has(table) || this.created.constraints.has(`${table}.${name}`);
+  }
+  isRenamedType(name: string): boolean {
+    return this.renamedTypes.has(name);
+  }
+  isNewSchema(name: string): boolean {
+    return this.created.schemas.has(name);
+  }
+  addedNotValidInTransaction(table: string, constraint: string): boolean {
+    return this.notValid.has(`${table}.${constraint}`);
+  }
+  lockedInTransaction(table: string): boolean {
+    return this.locked.has(table);
+  }
 
   /** Takes in what `stmt` did; called after the rules have seen it. */
   record(stmt: Statement): void {
@@ -71,7 +108,10 @@ export class MigrationContext implements LintContext {
 
     const timeout = lockTimeoutChange(node);
     if (timeout?.local) this.localTimeout = timeout.on;
-    else if (timeout) { this.sessionTimeout = timeout.on; this.localTimeout = undefined; }
+    else if (timeout) {
+      this.sessionTimeout = timeout.on;
+      this.localTimeout = undefined;
+    }
     for (const t of strongLockTargets(node)) this.locked.add(t);
     this.recordCreated(node);
     this.recordAlters(stmt);
@@ -98,12 +138,15 @@ export class MigrationContext implements LintContext {
     if (schema?.schemaname) this.created.schemas.add(schema.schemaname);
     const index = get(node, 'IndexStmt');
     if (index?.idxname) this.created.indexes.add(qualify(index.relation?.schemaname, index.idxname));
-    for (const names of [get(node, 'CreateEnumStmt')?.typeName, get(node, 'CreateDomainStmt')?.domainname, get(node, 'CreateRangeStmt')?.typeName]) {
+    for (const names of [
+      get(node, 'CreateEnumStmt')?.typeName,
+      get(node, 'CreateDomainStmt')?.domainname,
+      get(node, 'CreateRangeStmt')?.typeName,
+    ]) {
       if (names) this.created.types.add(nameOf(names).key);
     }
     const composite = get(node, 'CompositeTypeStmt');
     if (composite?.typevar) this.created.types.add(tableKey(composite.typevar));
-
 
     const rename = get(node, 'RenameStmt');
     if (rename?.renameType === 'OBJECT_TABLE' && rename.newname) {
@@ -134,7 +177,13 @@ export class MigrationContext implements LintContext {
       const col = addedColumn(cmd);
       if (col?.colname) this.created.columns.add(`${table}.${col.colname}`);
       if (cmd.subtype === 'AT_DropConstraint' && cmd.name && !this.isNewConstraint(table, cmd.name)) {
-        this.dropped.set(`${table}.${cmd.name}`, { table, tableName: tableName(relation), name: cmd.name, facts: this.schema.constraint(table, cmd.name), at: { line: stmt.line, text: stmt.text } });
+        this.dropped.set(`${table}.${cmd.name}`, {
+          table,
+          tableName: tableName(relation),
+          name: cmd.name,
+          facts: this.schema.constraint(table, cmd.name),
+          at: { line: stmt.line, text: stmt.text },
+        });
       }
       const con = addedConstraint(cmd);
       if (!con?.conname) continue;
@@ -143,6 +192,7 @@ export class MigrationContext implements LintContext {
       if (con.indexname) this.created.indexes.add(qualify(schemaOf(table), con.conname));
       this.dropped.delete(`${table}.${con.conname}`); // dropped and added back: replaced, never missing
     }
-    if (get(stmt.node, 'DropStmt')?.removeType === 'OBJECT_TABLE') for (const { key } of dropTargets(stmt.node)) this.droppedTables.add(key);
+    if (get(stmt.node, 'DropStmt')?.removeType === 'OBJECT_TABLE')
+      for (const { key } of dropTargets(stmt.node)) this.droppedTables.add(key);
   }
 }

@@ -90,16 +90,26 @@ export class Linter {
       if (!piece.ok) {
         const { line, message, statement, tooLarge } = piece.error;
         return invalid(name, file, {
-          rule: tooLarge ? 'migration-too-large' : 'parse-error', line, statement,
+          rule: tooLarge ? 'migration-too-large' : 'parse-error',
+          line,
+          statement,
           message: tooLarge ? message : `does not parse: ${message}`,
-          safer: tooLarge ? 'Split the statement (e.g. an INSERT of many rows into several), or load the data outside migrations (COPY in a job).' : 'Fix the SQL; PostgreSQL would reject this migration at deploy.',
+          safer: tooLarge
+            ? 'Split the statement (e.g. an INSERT of many rows into several), or load the data outside migrations (COPY in a job).'
+            : 'Fix the SQL; PostgreSQL would reject this migration at deploy.',
         });
       }
       for (const stmt of piece.statements) {
         for (const rule of this.rulesFor(kindOf(stmt.node))) {
           if (rule.oncePerMigration && perRule.has(rule.id)) continue;
           for (const v of rule.check(stmt, ctx)) {
-            add(rule, { line: stmt.line, statement: stmt.text, message: v.message, safer: v.safer ?? rule.safer, ...(v.removesRowsOf ? { removesRowsOf: v.removesRowsOf } : {}) });
+            add(rule, {
+              line: stmt.line,
+              statement: stmt.text,
+              message: v.message,
+              safer: v.safer ?? rule.safer,
+              ...(v.removesRowsOf ? { removesRowsOf: v.removesRowsOf } : {}),
+            });
             if (rule.oncePerMigration) break;
           }
         }
@@ -108,12 +118,21 @@ export class Linter {
     }
     const ended = findings.length;
     for (const rule of this.rules) {
-      for (const v of rule.end?.(ctx) ?? []) add(rule, { line: v.at.line, statement: v.at.text, message: v.message, safer: v.safer ?? rule.safer });
+      for (const v of rule.end?.(ctx) ?? [])
+        add(rule, { line: v.at.line, statement: v.at.text, message: v.message, safer: v.safer ?? rule.safer });
     }
     if (findings.length > ended) findings.sort((a, b) => a.line - b.line); // stable: one statement's findings keep the registry order
     for (const [id, n] of perRule) {
       if (n > this.limits.maxFindingsPerRule) {
-        findings.push({ rule: 'findings-truncated', severity: 'notice', file, line: 1, statement: '', message: `${n - this.limits.maxFindingsPerRule} more ${id} findings not listed (${n} in all)`, safer: 'The listed ones show the pattern; the severity counts them all.' });
+        findings.push({
+          rule: 'findings-truncated',
+          severity: 'notice',
+          file,
+          line: 1,
+          statement: '',
+          message: `${n - this.limits.maxFindingsPerRule} more ${id} findings not listed (${n} in all)`,
+          safer: 'The listed ones show the pattern; the severity counts them all.',
+        });
       }
     }
     const severities = this.rules.filter((r) => perRule.has(r.id)).map((r) => r.severity);
@@ -123,14 +142,19 @@ export class Linter {
   /** The lint of a migration over `maxMigrationBytes`, which is not read further. */
   tooLarge(name: string, file: string, bytes: number): MigrationLint {
     return invalid(name, file, {
-      rule: 'migration-too-large', line: 1, statement: '',
+      rule: 'migration-too-large',
+      line: 1,
+      statement: '',
       message: `migration too large to parse (${megabytes(bytes)} > ${megabytes(this.limits.maxMigrationBytes)})`,
-      safer: 'Split it into smaller migrations, or load bulk data outside migrations (COPY from a file, in a job); or raise the limit (--max-migration-mb) where the machine has the memory.',
+      safer:
+        'Split it into smaller migrations, or load bulk data outside migrations (COPY from a file, in a job); or raise the limit (--max-migration-mb) where the machine has the memory.',
     });
   }
 
   /** True when a migration of `bytes` is over the limit (it is then neither read nor parsed). */
-  isTooLarge(bytes: number): boolean { return bytes > this.limits.maxMigrationBytes; }
+  isTooLarge(bytes: number): boolean {
+    return bytes > this.limits.maxMigrationBytes;
+  }
 
   /** Reads an applied migration for what it built, reporting nothing. */
   learn(sql: string): void {
@@ -146,7 +170,21 @@ export class Linter {
 
 /** A migration that is not linted further: its one `error` finding makes it `invalid`. */
 function invalid(name: string, file: string, f: Omit<Finding, 'file' | 'severity'>): MigrationLint {
-  return { name, severity: 'invalid', findings: [{ rule: f.rule, severity: 'error', file, line: f.line, statement: f.statement, message: f.message, safer: f.safer }] };
+  return {
+    name,
+    severity: 'invalid',
+    findings: [
+      {
+        rule: f.rule,
+        severity: 'error',
+        file,
+        line: f.line,
+        statement: f.statement,
+        message: f.message,
+        safer: f.safer,
+      },
+    ],
+  };
 }
 
 /** Lints one migration on its own. */
@@ -169,7 +207,10 @@ export function lintMigrations(items: readonly MigrationSource[], options: LintO
  * built, not reported). A table an earlier migration of the same deployment created is still
  * new: empty, unknown to the previous release.
  */
-export function lintDeployment(pending: readonly MigrationSource[], options: LintOptions & { applied?: readonly MigrationSource[] } = {}): LintReport {
+export function lintDeployment(
+  pending: readonly MigrationSource[],
+  options: LintOptions & { applied?: readonly MigrationSource[] } = {},
+): LintReport {
   const linter = new Linter(options);
   for (const m of options.applied ?? []) linter.learn(m.sql);
   const created = new NewObjects();

@@ -12,7 +12,10 @@ import type { LintReport, MigrationLint } from './types.js';
  * than through the thread pool, and nothing else waits on this process.
  */
 export async function lintMigrationsDir(dir: string, options: LintOptions = {}): Promise<LintReport> {
-  const names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const linter = new Linter(options);
   const migrations: MigrationLint[] = [];
   for (const name of names) {
@@ -31,7 +34,17 @@ export async function lintMigrationsDir(dir: string, options: LintOptions = {}):
       migrations.push({
         name,
         severity: 'invalid',
-        findings: [{ rule: 'missing-migration-sql', severity: 'error', file, line: 1, statement: '', message: 'the migration folder has no readable migration.sql (a regular file)', safer: 'Add the migration.sql or remove the folder.' }],
+        findings: [
+          {
+            rule: 'missing-migration-sql',
+            severity: 'error',
+            file,
+            line: 1,
+            statement: '',
+            message: 'the migration folder has no readable migration.sql (a regular file)',
+            safer: 'Add the migration.sql or remove the folder.',
+          },
+        ],
       });
       continue;
     }

@@ -43,7 +43,12 @@ export function parseMigration(sql: string): ParsedMigration {
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
     const first = skipSpaceAndComments(bytes, start, end);
     for (; counted < first; counted++) if (bytes[counted] === 0x0a) line++;
-    statements.push({ node: raw.stmt, index: statements.length, line, text: bounded(decoder.decode(bytes.subarray(first, end))) });
+    statements.push({
+      node: raw.stmt,
+      index: statements.length,
+      line,
+      text: bounded(decoder.decode(bytes.subarray(first, end))),
+    });
   }
   return { ok: true, statements };
 }
@@ -54,7 +59,10 @@ export function parseMigration(sql: string): ParsedMigration {
  * and handed over before the next is parsed. A statement over `maxStatementBytes` ends it with a
  * `tooLarge` error. `statementCount` is known before any piece is parsed.
  */
-export function parseMigrationInPieces(sql: string, limits: ParseLimits): { statementCount: number; pieces(): Iterable<ParsedMigration> } {
+export function parseMigrationInPieces(
+  sql: string,
+  limits: ParseLimits,
+): { statementCount: number; pieces(): Iterable<ParsedMigration> } {
   if (sql.length <= limits.pieceBytes / 3 || Buffer.byteLength(sql) <= limits.pieceBytes) {
     const parsed = parseMigration(sql);
     return { statementCount: parsed.ok ? parsed.statements.length : 0, pieces: () => [parsed] };
@@ -77,7 +85,15 @@ function* pieces(sql: string, spans: readonly Piece[], limits: ParseLimits): Gen
         const head = sql.slice(from, Math.min(to, from + 4 * MAX_STATEMENT_CHARS));
         const text = decoder.decode(bytesAfterComments(head)); // from its first token
         const line = lines + 1 + countNewlines(head.slice(0, head.length - text.length));
-        yield { ok: false, error: { line, statement: bounded(text), tooLarge: true, message: `statement at line ${line} too large to parse (${megabytes(bytes)} > ${megabytes(limits.maxStatementBytes)})` } };
+        yield {
+          ok: false,
+          error: {
+            line,
+            statement: bounded(text),
+            tooLarge: true,
+            message: `statement at line ${line} too large to parse (${megabytes(bytes)} > ${megabytes(limits.maxStatementBytes)})`,
+          },
+        };
         return;
       }
     }
@@ -87,7 +103,10 @@ function* pieces(sql: string, spans: readonly Piece[], limits: ParseLimits): Gen
       yield { ok: false, error: { ...parsed.error, line: parsed.error.line + lines } };
       return;
     }
-    for (const s of parsed.statements) { s.line += lines; s.index = index++; }
+    for (const s of parsed.statements) {
+      s.line += lines;
+      s.index = index++;
+    }
     yield parsed;
     lines += countNewlines(text);
     i = j + 1;
@@ -117,14 +136,21 @@ function skipSpaceAndComments(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i];
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) i++;
-    else if (c === 0x2d && b[i + 1] === 0x2d) { // --
+    else if (c === 0x2d && b[i + 1] === 0x2d) {
+      // --
       while (i < end && b[i] !== 0x0a) i++;
-    } else if (c === 0x2f && b[i + 1] === 0x2a) { // /* … */, nested as PostgreSQL allows
+    } else if (c === 0x2f && b[i + 1] === 0x2a) {
+      // /* … */, nested as PostgreSQL allows
       let depth = 0;
       while (i < end) {
-        if (b[i] === 0x2f && b[i + 1] === 0x2a) { depth++; i += 2; }
-        else if (b[i] === 0x2a && b[i + 1] === 0x2f) { depth--; i += 2; if (depth === 0) break; }
-        else i++;
+        if (b[i] === 0x2f && b[i + 1] === 0x2a) {
+          depth++;
+          i += 2;
+        } else if (b[i] === 0x2a && b[i + 1] === 0x2f) {
+          depth--;
+          i += 2;
+          if (depth === 0) break;
+        } else i++;
       }
     } else break;
   }
@@ -137,9 +163,14 @@ function skipSpaceAndComments(b: Uint8Array, i: number, end: number): number {
  */
 function parseError(sql: string, err: unknown): { line: number; message: string; statement: string } {
   // The WebAssembly module may throw a non-Error (an abort, out of memory): say so rather than "[object Object]".
-  const message = err instanceof RangeError
-    ? `it nests too deeply for the lint to read (${err.message}); PostgreSQL itself may accept it`
-    : err instanceof Error ? err.message : typeof err === 'string' ? err : `the parser failed (${describe(err)})`;
+  const message =
+    err instanceof RangeError
+      ? `it nests too deeply for the lint to read (${err.message}); PostgreSQL itself may accept it`
+      : err instanceof Error
+        ? err.message
+        : typeof err === 'string'
+          ? err
+          : `the parser failed (${describe(err)})`;
   const cursor = hasSqlDetails(err) ? (err.sqlDetails?.cursorPosition ?? 0) : 0;
   let at = 0; // UTF-16 index of the cursor
   for (let n = 0; n < cursor && at < sql.length; n++) at += (sql.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
@@ -191,37 +222,56 @@ export function splitStatements(sql: string): Piece[] {
   let words: string[] = []; // the first identifiers of the statement, lower-case (CREATE OR REPLACE FUNCTION)
   let beginDepth = 0;
   let i = 0;
-  const routine = () => words[0] === 'create' && (words[1] === 'function' || words[1] === 'procedure'
-    || (words[1] === 'or' && words[2] === 'replace' && (words[3] === 'function' || words[3] === 'procedure')));
+  const routine = () =>
+    words[0] === 'create' &&
+    (words[1] === 'function' ||
+      words[1] === 'procedure' ||
+      (words[1] === 'or' && words[2] === 'replace' && (words[3] === 'function' || words[3] === 'procedure')));
   while (i < n) {
     const c = sql.charCodeAt(i);
-    if (c === 0x2d && sql.charCodeAt(i + 1) === 0x2d) { // -- comment
+    if (c === 0x2d && sql.charCodeAt(i + 1) === 0x2d) {
+      // -- comment
       const eol = sql.indexOf('\n', i);
       i = eol === -1 ? n : eol + 1;
-    } else if (c === 0x2f && sql.charCodeAt(i + 1) === 0x2a) { // /* nested */
+    } else if (c === 0x2f && sql.charCodeAt(i + 1) === 0x2a) {
+      // /* nested */
       let depth = 0;
       while (i < n) {
-        if (sql.charCodeAt(i) === 0x2f && sql.charCodeAt(i + 1) === 0x2a) { depth++; i += 2; }
-        else if (sql.charCodeAt(i) === 0x2a && sql.charCodeAt(i + 1) === 0x2f) { i += 2; if (--depth === 0) break; }
-        else i++;
+        if (sql.charCodeAt(i) === 0x2f && sql.charCodeAt(i + 1) === 0x2a) {
+          depth++;
+          i += 2;
+        } else if (sql.charCodeAt(i) === 0x2a && sql.charCodeAt(i + 1) === 0x2f) {
+          i += 2;
+          if (--depth === 0) break;
+        } else i++;
       }
-    } else if (c === 0x3b) { // ;
+    } else if (c === 0x3b) {
+      // ;
       i++;
       if (beginDepth === 0) {
         pieces.push({ start, end: i, empty });
-        start = i; empty = true; parens = 0; words = [];
+        start = i;
+        empty = true;
+        parens = 0;
+        words = [];
       }
-    } else if (c === 0x27) { // '…'
+    } else if (c === 0x27) {
+      // '…'
       empty = false;
       i = skipQuoted(sql, i, 0x27, false);
-    } else if (c === 0x22) { // "identifier"
+    } else if (c === 0x22) {
+      // "identifier"
       empty = false;
       words.push('"');
       i = skipQuoted(sql, i, 0x22, false);
-    } else if (c === 0x24 && !isIdentChar(sql.charCodeAt(i - 1) || 0)) { // $tag$…$tag$ (not $1)
+    } else if (c === 0x24 && !isIdentChar(sql.charCodeAt(i - 1) || 0)) {
+      // $tag$…$tag$ (not $1)
       empty = false;
       let j = i + 1;
-      if (isIdentStart(sql.charCodeAt(j) || 0)) { j++; while (j < n && isIdentChar(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 0x24) j++; }
+      if (isIdentStart(sql.charCodeAt(j) || 0)) {
+        j++;
+        while (j < n && isIdentChar(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 0x24) j++;
+      }
       if (sql.charCodeAt(j) === 0x24) {
         const tag = sql.slice(i, j + 1);
         const close = sql.indexOf(tag, j + 1);
@@ -232,7 +282,10 @@ export function splitStatements(sql: string): Piece[] {
       let j = i + 1;
       while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
       const word = sql.slice(i, j).toLowerCase();
-      if (word === 'e' && sql.charCodeAt(j) === 0x27) { i = skipQuoted(sql, j, 0x27, true); continue; } // E'…\'…'
+      if (word === 'e' && sql.charCodeAt(j) === 0x27) {
+        i = skipQuoted(sql, j, 0x27, true);
+        continue;
+      } // E'…\'…'
       if (words.length < 4) words.push(word);
       if (parens === 0 && routine()) {
         if (word === 'begin') beginDepth++;

@@ -1,6 +1,16 @@
 import type { ColumnDef, Constraint, Node } from 'libpg-query';
 import {
-  alterTableCommands, columnConstraints, dropTargets, get, qualify, schemaOf, SERIAL_TYPES, stringValue, tableKey, typeRef, type TypeRef,
+  alterTableCommands,
+  columnConstraints,
+  dropTargets,
+  get,
+  qualify,
+  schemaOf,
+  SERIAL_TYPES,
+  stringValue,
+  tableKey,
+  typeRef,
+  type TypeRef,
 } from './ast.js';
 
 // What the migrations so far built, as far as the SQL tells: tables, their columns' types and
@@ -39,7 +49,11 @@ export interface IndexFacts {
 }
 
 const KIND: Record<string, ConstraintKind> = {
-  CONSTR_PRIMARY: 'primary key', CONSTR_UNIQUE: 'unique', CONSTR_EXCLUSION: 'exclusion', CONSTR_FOREIGN: 'foreign key', CONSTR_CHECK: 'check',
+  CONSTR_PRIMARY: 'primary key',
+  CONSTR_UNIQUE: 'unique',
+  CONSTR_EXCLUSION: 'exclusion',
+  CONSTR_FOREIGN: 'foreign key',
+  CONSTR_CHECK: 'check',
 };
 
 /** The column a `CHECK (col IS NOT NULL)` is about. */
@@ -55,32 +69,53 @@ export class SchemaModel {
   private readonly tables = new Map<string, TableFacts>();
   private readonly indexes = new Map<string, IndexFacts>();
 
-  column(table: string, column: string): ColumnFacts | undefined { return this.tables.get(table)?.columns.get(column); }
-  constraint(table: string, name: string): ConstraintFacts | undefined { return this.tables.get(table)?.constraints.get(name); }
-  index(key: string): IndexFacts | undefined { return this.indexes.get(key); }
+  column(table: string, column: string): ColumnFacts | undefined {
+    return this.tables.get(table)?.columns.get(column);
+  }
+  constraint(table: string, name: string): ConstraintFacts | undefined {
+    return this.tables.get(table)?.constraints.get(name);
+  }
+  index(key: string): IndexFacts | undefined {
+    return this.indexes.get(key);
+  }
 
   /** A validated `CHECK (column IS NOT NULL)` on the table: PostgreSQL 12+ then sets NOT NULL without scanning. */
   hasValidNotNullCheck(table: string, column: string): boolean {
-    for (const c of this.tables.get(table)?.constraints.values() ?? []) if (c.valid && c.notNullOf === column) return true;
+    for (const c of this.tables.get(table)?.constraints.values() ?? [])
+      if (c.valid && c.notNullOf === column) return true;
     return false;
   }
 
   /** Takes in what a statement built, changed or dropped. */
   apply(node: Node): void {
     const create = get(node, 'CreateStmt');
-    if (create) return this.createTable(tableKey(create.relation), create.relation?.relname ?? '', create.tableElts ?? []);
+    if (create)
+      return this.createTable(tableKey(create.relation), create.relation?.relname ?? '', create.tableElts ?? []);
     const createAs = get(node, 'CreateTableAsStmt');
     if (createAs?.into?.rel) return void this.tables.set(tableKey(createAs.into.rel), emptyTable());
     const index = get(node, 'IndexStmt');
     if (index) {
-      if (index.idxname) this.setIndex(qualify(index.relation?.schemaname, index.idxname), tableKey(index.relation), index.unique === true);
+      if (index.idxname)
+        this.setIndex(
+          qualify(index.relation?.schemaname, index.idxname),
+          tableKey(index.relation),
+          index.unique === true,
+        );
       return;
     }
     if (get(node, 'AlterTableStmt')) return this.alterTable(node);
     const rename = get(node, 'RenameStmt');
-    if (rename?.newname) return this.rename(rename.renameType ?? '', rename.relation ? tableKey(rename.relation) : '', rename.relation?.schemaname, rename.subname, rename.newname);
+    if (rename?.newname)
+      return this.rename(
+        rename.renameType ?? '',
+        rename.relation ? tableKey(rename.relation) : '',
+        rename.relation?.schemaname,
+        rename.subname,
+        rename.newname,
+      );
     const move = get(node, 'AlterObjectSchemaStmt');
-    if (move?.objectType === 'OBJECT_TABLE' && move.relation && move.newschema) return this.moveTable(tableKey(move.relation), qualify(move.newschema, move.relation.relname ?? ''));
+    if (move?.objectType === 'OBJECT_TABLE' && move.relation && move.newschema)
+      return this.moveTable(tableKey(move.relation), qualify(move.newschema, move.relation.relname ?? ''));
     const drop = get(node, 'DropStmt');
     if (drop?.removeType === 'OBJECT_TABLE') for (const { key } of dropTargets(node)) this.dropTable(key);
     if (drop?.removeType === 'OBJECT_INDEX') for (const { key } of dropTargets(node)) this.dropIndex(key);
@@ -103,13 +138,25 @@ export class SchemaModel {
     const serial = SERIAL_TYPES.get(written.name);
     const type = serial ? { ...written, name: serial, schema: 'pg_catalog' } : written;
     const cons = columnConstraints(col);
-    const notNull = col.is_not_null === true || serial !== undefined || cons.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
+    const notNull =
+      col.is_not_null === true ||
+      serial !== undefined ||
+      cons.some(
+        (c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY',
+      );
     facts.columns.set(name, { type, notNull });
     for (const c of cons) this.addConstraint(table, relname, facts, c, true, name);
   }
 
   /** `valid`: the constraint is checked as it is added (CREATE TABLE, ADD COLUMN), whatever NOT VALID says. */
-  private addConstraint(table: string, relname: string, facts: TableFacts, con: Constraint, checked: boolean, column?: string): void {
+  private addConstraint(
+    table: string,
+    relname: string,
+    facts: TableFacts,
+    con: Constraint,
+    checked: boolean,
+    column?: string,
+  ): void {
     const kind = KIND[con.contype ?? ''];
     if (!kind) return;
     const keys = (con.keys ?? con.fk_attrs ?? []).map((k) => stringValue(k) ?? '');
@@ -117,8 +164,16 @@ export class SchemaModel {
     const name = con.conname ?? defaultConstraintName(relname, kind, cols);
     if (!name) return;
     const notNullOf = notNullCheckColumn(con);
-    facts.constraints.set(name, { kind, valid: checked || con.skip_validation !== true, ...(notNullOf ? { notNullOf } : {}) });
-    if (kind === 'primary key') for (const c of cols) { const f = facts.columns.get(c); if (f) f.notNull = true; }
+    facts.constraints.set(name, {
+      kind,
+      valid: checked || con.skip_validation !== true,
+      ...(notNullOf ? { notNullOf } : {}),
+    });
+    if (kind === 'primary key')
+      for (const c of cols) {
+        const f = facts.columns.get(c);
+        if (f) f.notNull = true;
+      }
     if (kind === 'primary key' || kind === 'unique' || kind === 'exclusion') {
       if (con.indexname) this.dropIndex(qualify(schemaOf(table), con.indexname)); // USING INDEX: the index takes the constraint's name
       this.setIndex(qualify(schemaOf(table), name), table, kind !== 'exclusion');
@@ -131,22 +186,48 @@ export class SchemaModel {
       const facts = this.tables.get(table) ?? this.tables.set(table, emptyTable()).get(table)!;
       const relname = relation?.relname ?? '';
       // A column the lint did not see made still gets what this statement tells (its NOT NULL, say).
-      const column = () => facts.columns.get(cmd.name ?? '') ?? facts.columns.set(cmd.name ?? '', { type: undefined, notNull: false }).get(cmd.name ?? '')!;
+      const column = () =>
+        facts.columns.get(cmd.name ?? '') ??
+        facts.columns.set(cmd.name ?? '', { type: undefined, notNull: false }).get(cmd.name ?? '')!;
       switch (cmd.subtype) {
-        case 'AT_AddColumn': { const col = get(cmd.def, 'ColumnDef'); if (col) this.addColumn(table, relname, facts, col); break; }
-        case 'AT_DropColumn': facts.columns.delete(cmd.name ?? ''); break;
-        case 'AT_AlterColumnType': { const col = get(cmd.def, 'ColumnDef'); if (col) column().type = typeRef(col.typeName); break; }
-        case 'AT_SetNotNull': column().notNull = true; break;
-        case 'AT_DropNotNull': column().notNull = false; break;
-        case 'AT_AddConstraint': { const con = get(cmd.def, 'Constraint'); if (con) this.addConstraint(table, relname, facts, con, false); break; }
-        case 'AT_ValidateConstraint': { const con = facts.constraints.get(cmd.name ?? ''); if (con) con.valid = true; break; }
+        case 'AT_AddColumn': {
+          const col = get(cmd.def, 'ColumnDef');
+          if (col) this.addColumn(table, relname, facts, col);
+          break;
+        }
+        case 'AT_DropColumn':
+          facts.columns.delete(cmd.name ?? '');
+          break;
+        case 'AT_AlterColumnType': {
+          const col = get(cmd.def, 'ColumnDef');
+          if (col) column().type = typeRef(col.typeName);
+          break;
+        }
+        case 'AT_SetNotNull':
+          column().notNull = true;
+          break;
+        case 'AT_DropNotNull':
+          column().notNull = false;
+          break;
+        case 'AT_AddConstraint': {
+          const con = get(cmd.def, 'Constraint');
+          if (con) this.addConstraint(table, relname, facts, con, false);
+          break;
+        }
+        case 'AT_ValidateConstraint': {
+          const con = facts.constraints.get(cmd.name ?? '');
+          if (con) con.valid = true;
+          break;
+        }
         case 'AT_DropConstraint': {
           const con = facts.constraints.get(cmd.name ?? '');
           facts.constraints.delete(cmd.name ?? '');
-          if (con && con.kind !== 'check' && con.kind !== 'foreign key') this.dropIndex(qualify(schemaOf(table), cmd.name ?? ''));
+          if (con && con.kind !== 'check' && con.kind !== 'foreign key')
+            this.dropIndex(qualify(schemaOf(table), cmd.name ?? ''));
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -156,12 +237,18 @@ export class SchemaModel {
     const facts = this.tables.get(table);
     if (type === 'OBJECT_COLUMN' && facts && from) {
       const col = facts.columns.get(from);
-      if (col) { facts.columns.delete(from); facts.columns.set(to, col); }
+      if (col) {
+        facts.columns.delete(from);
+        facts.columns.set(to, col);
+      }
       for (const c of facts.constraints.values()) if (c.notNullOf === from) c.notNullOf = to;
     }
     if (type === 'OBJECT_TABCONSTRAINT' && facts && from) {
       const con = facts.constraints.get(from);
-      if (con) { facts.constraints.delete(from); facts.constraints.set(to, con); }
+      if (con) {
+        facts.constraints.delete(from);
+        facts.constraints.set(to, con);
+      }
       this.renameIndex(qualify(schema, from), qualify(schema, to));
     }
     if (type === 'OBJECT_INDEX') this.renameIndex(table, qualify(schema, to)); // the relation is the index

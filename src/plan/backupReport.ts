@@ -6,7 +6,9 @@ export function backupRecord(b: BackupFacts): NonNullable<DeploymentReport['back
   return {
     method: b.method,
     ...(b.dump ? { path: b.dump.path, format: b.dump.format, sizeBytes: b.dump.sizeBytes, sha256: b.dump.sha256 } : {}),
-    ...(b.snapshot ? { snapshot: { database: b.snapshot.database, sizeBytes: b.snapshot.sizeBytes, closedMs: b.snapshot.closedMs } } : {}),
+    ...(b.snapshot
+      ? { snapshot: { database: b.snapshot.database, sizeBytes: b.snapshot.sizeBytes, closedMs: b.snapshot.closedMs } }
+      : {}),
     tables: b.state.tables.map(({ name, rows }) => ({ name, rows })),
   };
 }

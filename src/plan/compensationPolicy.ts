@@ -21,7 +21,8 @@ export const UNDO_NEEDS: Record<RollbackStep, readonly RollbackStep[]> = {
 };
 
 /** Undo steps (of `done`) that `step` needs and that did not work: it must not run. */
-export const blockedBy = (step: RollbackStep, notDone: ReadonlySet<RollbackStep>): RollbackStep[] => UNDO_NEEDS[step].filter((s) => notDone.has(s));
+export const blockedBy = (step: RollbackStep, notDone: ReadonlySet<RollbackStep>): RollbackStep[] =>
+  UNDO_NEEDS[step].filter((s) => notDone.has(s));
 
 export interface RetryShape {
   initialInterval: number;
@@ -38,7 +39,11 @@ export function compensationRetry(waitMs: number): RetryShape {
   const shape = { initialInterval: 2_000, backoffCoefficient: 2, maximumInterval: 30_000 };
   let waited = 0;
   let attempts = 1;
-  for (let interval = shape.initialInterval; waited < waitMs; interval = Math.min(interval * shape.backoffCoefficient, shape.maximumInterval)) {
+  for (
+    let interval = shape.initialInterval;
+    waited < waitMs;
+    interval = Math.min(interval * shape.backoffCoefficient, shape.maximumInterval)
+  ) {
     waited += interval;
     attempts++;
   }

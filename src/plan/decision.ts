@@ -21,11 +21,21 @@ export function decisionProblem(d: unknown, offered: OfferedActions = {}): strin
   const { by, reason, action, ...rest } = d as Record<string, unknown>;
   const extra = Object.keys(rest);
   const actions = offered.actions ?? [];
-  if (extra.length) return `unknown field(s): ${extra.join(', ')} (expected by, reason${actions.length ? ', action' : ''})`;
-  if (typeof by !== 'string' || by.trim() === '' || by.length > 200) return 'by: who decides, a non-empty name (max 200 characters)';
-  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) return 'reason: why, a non-empty text (max 500 characters)';
-  if (action === undefined) return offered.actionRequired && actions.length ? `action: this gate needs one of ${actions.join(', ')}` : undefined;
-  if (typeof action !== 'string' || !(DECISION_ACTIONS as readonly string[]).includes(action)) return `action: one of ${DECISION_ACTIONS.join(', ')}`;
-  if (!actions.includes(action as DecisionAction)) return actions.length ? `action: this gate offers ${actions.join(', ')}, not ${action}` : `action: nothing offers ${action} here (approve without an action)`;
+  if (extra.length)
+    return `unknown field(s): ${extra.join(', ')} (expected by, reason${actions.length ? ', action' : ''})`;
+  if (typeof by !== 'string' || by.trim() === '' || by.length > 200)
+    return 'by: who decides, a non-empty name (max 200 characters)';
+  if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
+    return 'reason: why, a non-empty text (max 500 characters)';
+  if (action === undefined)
+    return offered.actionRequired && actions.length
+      ? `action: this gate needs one of ${actions.join(', ')}`
+      : undefined;
+  if (typeof action !== 'string' || !(DECISION_ACTIONS as readonly string[]).includes(action))
+    return `action: one of ${DECISION_ACTIONS.join(', ')}`;
+  if (!actions.includes(action as DecisionAction))
+    return actions.length
+      ? `action: this gate offers ${actions.join(', ')}, not ${action}`
+      : `action: nothing offers ${action} here (approve without an action)`;
   return undefined;
 }

@@ -21,20 +21,40 @@ interface LocalTime {
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const WEEKDAY_BY_SHORT: Record<string, Weekday> = { Sun: 'sun', Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat' };
+const WEEKDAY_BY_SHORT: Record<string, Weekday> = {
+  Sun: 'sun',
+  Mon: 'mon',
+  Tue: 'tue',
+  Wed: 'wed',
+  Thu: 'thu',
+  Fri: 'fri',
+  Sat: 'sat',
+};
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(ms: number, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', weekday: 'short', hour: 'numeric', minute: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formatters.set(timeZone, f);
   }
   const parts = f.formatToParts(ms);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return {
-    year: Number(get('year')), month: Number(get('month')), day: Number(get('day')),
-    weekday: WEEKDAY_BY_SHORT[get('weekday')]!, minutes: Number(get('hour')) * 60 + Number(get('minute')),
+    year: Number(get('year')),
+    month: Number(get('month')),
+    day: Number(get('day')),
+    weekday: WEEKDAY_BY_SHORT[get('weekday')]!,
+    minutes: Number(get('hour')) * 60 + Number(get('minute')),
   };
 }
 
@@ -73,7 +93,10 @@ function firstInstantAt(year: number, month: number, day: number, minutes: numbe
  * A window that started yesterday evening and runs past midnight counts as open. An end at or
  * before the start is on the next day.
  */
-export function windowState(w: DeployWindow, nowMs: number): { open: true; closesAt: number } | { open: false; opensAt: number } {
+export function windowState(
+  w: DeployWindow,
+  nowMs: number,
+): { open: true; closesAt: number } | { open: false; opensAt: number } {
   const today = localTime(nowMs, w.timeZone);
   const start = toMinutes(w.start);
   const end = toMinutes(w.end);

@@ -39,7 +39,9 @@ export function foreignWrites(since: WriteCounters, now: WriteCounters, own: Own
 }
 
 export const describeWrites = (w: Record<string, number>) =>
-  Object.entries(w).map(([t, n]) => `${t}: ${n} row${n === 1 ? '' : 's'}`).join(', ');
+  Object.entries(w)
+    .map(([t, n]) => `${t}: ${n} row${n === 1 ? '' : 's'}`)
+    .join(', ');
 
 /**
  * A write point: what one REPEATABLE READ snapshot of the database saw — the snapshot itself
@@ -81,7 +83,10 @@ export interface PointLedger {
 }
 
 /** Adds `changed` into `into` (rows per table), only positive counts. */
-export function addChanged(into: Record<string, number>, changed: Record<string, number> | undefined): Record<string, number> {
+export function addChanged(
+  into: Record<string, number>,
+  changed: Record<string, number> | undefined,
+): Record<string, number> {
   for (const [t, n] of Object.entries(changed ?? {})) if (n > 0) into[t] = (into[t] ?? 0) + n;
   return into;
 }
@@ -89,9 +94,19 @@ export function addChanged(into: Record<string, number>, changed: Record<string,
 /** The xids of a `pg_snapshot` text, each taken modulo 2^32 as PostgreSQL's 32-bit xmin is. */
 export function snapshotXids(snapshot: string): { xmin: string; xmax: string; xip: string[] } {
   const [xmin, xmax, xip] = snapshot.split(':');
-  if (xmin === undefined || xmax === undefined || !/^\d+$/.test(xmin) || !/^\d+$/.test(xmax)) throw new Error(`not a pg_snapshot: ${snapshot}`);
+  if (xmin === undefined || xmax === undefined || !/^\d+$/.test(xmin) || !/^\d+$/.test(xmax))
+    throw new Error(`not a pg_snapshot: ${snapshot}`);
   const low = (x: string) => (BigInt(x) % 4294967296n).toString();
-  return { xmin: low(xmin), xmax: low(xmax), xip: xip ? xip.split(',').filter((x) => x !== '').map(low) : [] };
+  return {
+    xmin: low(xmin),
+    xmax: low(xmax),
+    xip: xip
+      ? xip
+          .split(',')
+          .filter((x) => x !== '')
+          .map(low)
+      : [],
+  };
 }
 
 /**
@@ -99,7 +114,11 @@ export function snapshotXids(snapshot: string): { xmin: string; xmax: string; xi
  * row versions the point could not see). A table gone counts its rows; a table created since
  * counts its rows (all fresh).
  */
-export function changedSince(point: Record<string, number>, now: Record<string, number>, fresh: Record<string, number>): Record<string, number> {
+export function changedSince(
+  point: Record<string, number>,
+  now: Record<string, number>,
+  fresh: Record<string, number>,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const table of new Set([...Object.keys(point), ...Object.keys(now)])) {
     const n = fresh[table] ?? 0;

@@ -20,8 +20,12 @@ const LISTED_TABLES = 5;
 
 /** "3 tables, 24 kB: public.messages 6 rows, public.users 3 rows, …; users: public.users 3". */
 export function describeInventory(i: DataInventory): string {
-  const rows = (t: DataInventory['tables'][number]) => `${t.rows}${t.more ? '+' : ''} rows${t.more && t.estimatedRows > 0 ? ` (about ${t.estimatedRows})` : ''}`;
-  const tables = i.tables.slice(0, LISTED_TABLES).map((t) => `${t.name} ${rows(t)}`).join(', ');
+  const rows = (t: DataInventory['tables'][number]) =>
+    `${t.rows}${t.more ? '+' : ''} rows${t.more && t.estimatedRows > 0 ? ` (about ${t.estimatedRows})` : ''}`;
+  const tables = i.tables
+    .slice(0, LISTED_TABLES)
+    .map((t) => `${t.name} ${rows(t)}`)
+    .join(', ');
   const more = i.tableCount > LISTED_TABLES ? `, and ${i.tableCount - LISTED_TABLES} more` : '';
   const users = i.users.length ? `; users: ${i.users.map((u) => `${u.table} ${u.rows}`).join(', ')}` : '';
   return `${i.tableCount} tables, ${i.totalBytes} bytes: ${tables}${more}${users}`;
@@ -47,9 +51,17 @@ export function withMigrationFixes(gate: RiskGate, f: MigrationFixFacts): FixedG
     const at = blockers.indexOf(failed[0]!);
     if (f.triage.proposal) {
       blockers.splice(at, 1);
-      resolution = { migration: f.triage.migration, action: f.triage.proposal, question: `${describeTriage(f.triage)}. Approve with --action ${f.triage.proposal} to run prisma migrate resolve ${f.triage.proposal === 'resolve-applied' ? '--applied' : '--rolled-back'} ${f.triage.migration} (before the backup), then deploy` };
+      resolution = {
+        migration: f.triage.migration,
+        action: f.triage.proposal,
+        question: `${describeTriage(f.triage)}. Approve with --action ${f.triage.proposal} to run prisma migrate resolve ${f.triage.proposal === 'resolve-applied' ? '--applied' : '--rolled-back'} ${f.triage.migration} (before the backup), then deploy`,
+      };
     } else {
-      blockers[at] = { reason: 'failed-migration', what: describeTriage(f.triage), remedy: triageRemedy(f.triage).join('; ') };
+      blockers[at] = {
+        reason: 'failed-migration',
+        what: describeTriage(f.triage),
+        remedy: triageRemedy(f.triage).join('; '),
+      };
     }
   }
 
@@ -61,10 +73,13 @@ export function withMigrationFixes(gate: RiskGate, f: MigrationFixFacts): FixedG
       blockers.push({
         reason: 'drift-data',
         what: `production's schema has drifted from its migrations${drift >= 0 ? ` (${approvals[drift]!.detail})` : ''}, and it holds more data than drift.resetMaxRows (${i.maxRows} rows a table) lets a reset throw away: ${i.overThreshold.join(', ')}. Data: ${data}`,
-        remedy: 'a DBA reconciles the schema with the migrations (puts the hand-made changes into a migration, or undoes them) with the inventory in this report; nothing was changed',
+        remedy:
+          'a DBA reconciles the schema with the migrations (puts the hand-made changes into a migration, or undoes them) with the inventory in this report; nothing was changed',
       });
     } else if (drift >= 0) {
-      const reset = i.withinThreshold ? `; or approve with --action reset: back up, then reset the database (prisma migrate reset: every row is lost, the backup keeps them) and apply the target's migrations` : '';
+      const reset = i.withinThreshold
+        ? `; or approve with --action reset: back up, then reset the database (prisma migrate reset: every row is lost, the backup keeps them) and apply the target's migrations`
+        : '';
       approvals[drift] = { ...approvals[drift]!, detail: `${approvals[drift]!.detail}. Data: ${data}${reset}` };
       if (i.withinThreshold) offered.push('reset');
     }

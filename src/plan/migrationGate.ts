@@ -32,15 +32,32 @@ export type ApprovalReason =
   | 'status-disagreement';
 
 /** `reason` names blockers that a later step may lift (a failed migration a triage can resolve). */
-export interface GateBlocker { what: string; remedy: string; reason?: string }
-export interface GateApproval { reason: ApprovalReason; detail: string; remedy: string }
-export interface MigrationGate { blockers: GateBlocker[]; approvals: GateApproval[] }
+export interface GateBlocker {
+  what: string;
+  remedy: string;
+  reason?: string;
+}
+export interface GateApproval {
+  reason: ApprovalReason;
+  detail: string;
+  remedy: string;
+}
+export interface MigrationGate {
+  blockers: GateBlocker[];
+  approvals: GateApproval[];
+}
 
 const SHOWN_DIFFERENCES = 10;
 const union = (...lists: string[][]) => [...new Set(lists.flat())];
-const named = (facts: MigrationGateFacts, state: State) => (facts.migrations ?? []).filter((m) => m.state === state).map((m) => m.name);
+const named = (facts: MigrationGateFacts, state: State) =>
+  (facts.migrations ?? []).filter((m) => m.state === state).map((m) => m.name);
 
-export function describeDifference(d: { kind: string; object: string; expected: string | null; actual: string | null }): string {
+export function describeDifference(d: {
+  kind: string;
+  object: string;
+  expected: string | null;
+  actual: string | null;
+}): string {
   if (d.expected === null) return `${d.kind} ${d.object} is not in the migrations (production: ${d.actual})`;
   if (d.actual === null) return `${d.kind} ${d.object} is missing in production (migrations: ${d.expected})`;
   return `${d.kind} ${d.object} differs (migrations: ${d.expected}; production: ${d.actual})`;
@@ -51,7 +68,10 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
   const approvals: GateApproval[] = [];
 
   if ((facts.prismaStatus ?? facts.status) === 'unknown') {
-    blockers.push({ what: 'prisma migrate status gave an answer safe-deploy does not understand', remedy: 'run prisma migrate status by hand and fix what it reports' });
+    blockers.push({
+      what: 'prisma migrate status gave an answer safe-deploy does not understand',
+      remedy: 'run prisma migrate status by hand and fix what it reports',
+    });
   }
   const failed = union(facts.failed, named(facts, 'failed'));
   if (failed.length > 0 || facts.status === 'failed') {
@@ -71,10 +91,18 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
   }
   const missing = union(facts.unknownToTarget, named(facts, 'missing-locally'));
   if (missing.length > 0) {
-    approvals.push({ reason: 'missing-locally', detail: `the database has migrations the target release does not contain: ${missing.join(', ')}`, remedy: 'deploy a release that contains them (a downgrade needs a manual plan)' });
+    approvals.push({
+      reason: 'missing-locally',
+      detail: `the database has migrations the target release does not contain: ${missing.join(', ')}`,
+      remedy: 'deploy a release that contains them (a downgrade needs a manual plan)',
+    });
   }
   if (facts.status === 'drift' || facts.prismaStatus === 'drift') {
-    approvals.push({ reason: 'prisma-reports-drift', detail: 'prisma migrate status says the database has drifted from the migration history', remedy: 'reconcile the schema with the migrations by hand before deploying' });
+    approvals.push({
+      reason: 'prisma-reports-drift',
+      detail: 'prisma migrate status says the database has drifted from the migration history',
+      remedy: 'reconcile the schema with the migrations by hand before deploying',
+    });
   }
   if (facts.drift?.drift) {
     const shown = facts.drift.differences.slice(0, SHOWN_DIFFERENCES).map(describeDifference);
@@ -86,10 +114,18 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
     });
   }
   if (facts.drift && !facts.drift.complete) {
-    approvals.push({ reason: 'drift-check-incomplete', detail: `the drift check could not replay every applied migration: ${facts.drift.warnings.join('; ')}`, remedy: 'compare the schema with the migrations by hand' });
+    approvals.push({
+      reason: 'drift-check-incomplete',
+      detail: `the drift check could not replay every applied migration: ${facts.drift.warnings.join('; ')}`,
+      remedy: 'compare the schema with the migrations by hand',
+    });
   }
   for (const d of facts.disagreements ?? []) {
-    approvals.push({ reason: 'status-disagreement', detail: d, remedy: 'run prisma migrate status by hand and read _prisma_migrations' });
+    approvals.push({
+      reason: 'status-disagreement',
+      detail: d,
+      remedy: 'run prisma migrate status by hand and read _prisma_migrations',
+    });
   }
   return { blockers, approvals };
 }

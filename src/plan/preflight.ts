@@ -2,7 +2,10 @@ import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
 import { migrationGate, type MigrationGateFacts } from './migrationGate.js';
 
 /** Every env var NAME the target release needs: the config's and the release manifest's. */
-export function requiredEnvNames(target: Pick<TargetConfig, 'requiredEnv' | 'database'>, manifest: ReleaseManifest): string[] {
+export function requiredEnvNames(
+  target: Pick<TargetConfig, 'requiredEnv' | 'database'>,
+  manifest: ReleaseManifest,
+): string[] {
   return [...new Set([target.database.urlEnv, ...target.requiredEnv, ...manifest.requiredEnv])];
 }
 
@@ -10,7 +13,8 @@ export function requiredPackages(target: Pick<TargetConfig, 'requiredPackages'>,
   return [...new Set([...target.requiredPackages, ...manifest.requiredPackages])];
 }
 
-export type MigrationView = Pick<MigrationGateFacts, 'status' | 'failed' | 'unknownToTarget'> & Partial<MigrationGateFacts>;
+export type MigrationView = Pick<MigrationGateFacts, 'status' | 'failed' | 'unknownToTarget'> &
+  Partial<MigrationGateFacts>;
 
 /**
  * Whether the migration state allows an UNATTENDED deployment: the gate's blockers, and

@@ -27,7 +27,11 @@ export function riskGate(migrations: MigrationGate, lint: LintReport): RiskGate 
     approvals.push({
       reason: m.severity === 'invalid' ? 'invalid-migration' : 'destructive-migration',
       detail: `${m.name} is ${m.severity}: ${worst.map((f) => `${f.rule} at line ${f.line} (${f.statement.slice(0, 80)}): ${f.message}`).join('; ')}`,
-      remedy: worst.map((f) => f.safer).filter(Boolean).join(' ') || 'review the migration',
+      remedy:
+        worst
+          .map((f) => f.safer)
+          .filter(Boolean)
+          .join(' ') || 'review the migration',
     });
   }
   return { blockers, approvals, additiveOnly: lint.migrations.every((m) => m.severity === 'additive') };

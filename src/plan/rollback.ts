@@ -2,7 +2,9 @@ import type { TargetConfig } from '../config/schema.js';
 import type { RollbackStep } from '../shared/steps.js';
 
 export interface ManualContext {
-  target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'> & { writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop'> };
+  target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'> & {
+    writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop'>;
+  };
   previousCommit?: string;
   backupPath?: string;
   /** The sealed snapshot (method `snapshot`), when one was taken: restoring is renaming it in. */
@@ -12,7 +14,8 @@ export interface ManualContext {
 }
 
 /** Arguments quoted for a POSIX shell, so a person can paste the line. */
-const shellLine = (a: readonly string[]) => a.map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replaceAll("'", "'\\''")}'`)).join(' ');
+const shellLine = (a: readonly string[]) =>
+  a.map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x.replaceAll("'", "'\\''")}'`)).join(' ');
 
 /** The commands a person runs to finish a rollback that stopped at `remaining[0]`. */
 export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): string[] {
@@ -28,9 +31,12 @@ export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): stri
     'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
     'restart-previous': `restart the app: ${shellLine(t.commands.restart)}`,
     'verify-rollback': `check the app by hand (health, login, chat, integrations) and prisma migrate status`,
-    'resume-writes-after-rollback': t.writes?.resume ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}` : undefined,
+    'resume-writes-after-rollback': t.writes?.resume
+      ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}`
+      : undefined,
   };
   const lines = remaining.map((s) => steps[s]).filter((s): s is string => s !== undefined);
-  if (ctx.keptAs && lines.length > 0) lines.push(`the failed deployment's database is kept as ${ctx.keptAs}: inspect it, then drop it`);
+  if (ctx.keptAs && lines.length > 0)
+    lines.push(`the failed deployment's database is kept as ${ctx.keptAs}: inspect it, then drop it`);
   return lines;
 }

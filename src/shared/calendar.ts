@@ -17,7 +17,8 @@ const GROUPS: Record<string, readonly Weekday[]> = {
   weekends: ['sat', 'sun'],
 };
 
-export const DAYS_HELP = 'use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri or fri-mon, a list such as mon,wed-fri, daily, weekdays or weekends';
+export const DAYS_HELP =
+  'use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri or fri-mon, a list such as mon,wed-fri, daily, weekdays or weekends';
 
 /** A text that is not in the grammar; the message says what was expected. */
 export class CalendarSyntaxError extends Error {}
@@ -52,7 +53,8 @@ export function parseDays(list: string): Weekday[] {
 }
 
 /** Days for people, as the calendar's comment and the window's description show them: "daily" or "mon,tue". */
-export const describeDays = (days: readonly Weekday[] | undefined): string => (!days || days.length === 7 ? 'daily' : days.join(','));
+export const describeDays = (days: readonly Weekday[] | undefined): string =>
+  !days || days.length === 7 ? 'daily' : days.join(',');
 
 export interface ParsedWhen {
   /** Omitted: every day. */
@@ -63,8 +65,16 @@ export interface ParsedWhen {
 }
 
 const FORMS = {
-  time: { what: 'calendar', token: /^\d{1,2}:\d{2}$/, expected: '"[days] HH:MM [time zone]", e.g. "sun 03:00" or "mon,thu 02:30 Europe/Madrid"' },
-  range: { what: 'window', token: /^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, expected: '"[days] HH:MM-HH:MM [time zone]", e.g. "sun 03:00-05:00 Europe/Madrid" or "mon-fri 02:00-04:00"' },
+  time: {
+    what: 'calendar',
+    token: /^\d{1,2}:\d{2}$/,
+    expected: '"[days] HH:MM [time zone]", e.g. "sun 03:00" or "mon,thu 02:30 Europe/Madrid"',
+  },
+  range: {
+    what: 'window',
+    token: /^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/,
+    expected: '"[days] HH:MM-HH:MM [time zone]", e.g. "sun 03:00-05:00 Europe/Madrid" or "mon-fri 02:00-04:00"',
+  },
 } as const;
 
 /**
@@ -75,7 +85,8 @@ export function parseWhen(text: string, form: keyof typeof FORMS): ParsedWhen {
   const { what, token, expected } = FORMS[form];
   const parts = text.trim().split(/\s+/);
   const at = parts.findIndex((p) => token.test(p));
-  if (at < 0 || at > 1 || parts.length > at + 2) throw new CalendarSyntaxError(`${what} "${text}": expected ${expected}`);
+  if (at < 0 || at > 1 || parts.length > at + 2)
+    throw new CalendarSyntaxError(`${what} "${text}": expected ${expected}`);
   let days: Weekday[] | undefined;
   try {
     days = at === 1 ? parseDays(parts[0]!) : undefined;
@@ -90,7 +101,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function parts(ms: number, timeZone: string): Record<string, string> {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
     formatters.set(timeZone, f);
   }
   return Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value]));

@@ -28,7 +28,8 @@ export function normalizeAbsolutePath(p: string): { path: string } | { problem: 
  */
 export function normalizeRepoPath(p: string): { path: string } | { problem: string } {
   if (p.startsWith('/')) return { problem: 'a path relative to the repository root, not an absolute one' };
-  if (CONTROL.test(p) || p.includes('\\')) return { problem: 'a path inside the repository, without backslashes or control characters' };
+  if (CONTROL.test(p) || p.includes('\\'))
+    return { problem: 'a path inside the repository, without backslashes or control characters' };
   const segments = segmentsOf(p);
   if (segments.includes('..')) return { problem: 'a path inside the repository: a .. segment climbs out of it' };
   if (segments.length === 0) return { problem: 'a path inside the repository, not its root' };

@@ -7,7 +7,11 @@ export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted'
  * The outcomes that fail the workflow: the Web UI shows them red, `temporal workflow result` exits
  * non-zero, schedules count them as failures. The failure's details carry the report.
  */
-export const FAILED_OUTCOMES = { 'rolled-back': 'DeploymentRolledBack', aborted: 'DeploymentAborted', 'rollback-failed': 'RollbackFailed' } as const satisfies Partial<Record<Outcome, string>>;
+export const FAILED_OUTCOMES = {
+  'rolled-back': 'DeploymentRolledBack',
+  aborted: 'DeploymentAborted',
+  'rollback-failed': 'RollbackFailed',
+} as const satisfies Partial<Record<Outcome, string>>;
 export type FailedOutcome = keyof typeof FAILED_OUTCOMES;
 export const isFailedOutcome = (o: Outcome): o is FailedOutcome => o in FAILED_OUTCOMES;
 
@@ -75,7 +79,18 @@ export interface DeploymentReport {
   };
   migrations?: { statusBefore: string; pending: string[]; applied: string[] };
   /** The risk lint of each pending migration. */
-  lint?: { name: string; severity: string; findings: { rule: string; severity: string; line: number; statement: string; message: string; removesRowsOf?: string }[] }[];
+  lint?: {
+    name: string;
+    severity: string;
+    findings: {
+      rule: string;
+      severity: string;
+      line: number;
+      statement: string;
+      message: string;
+      removesRowsOf?: string;
+    }[];
+  }[];
   /**
    * Rows an approved destructive migration removes (a table dropped, emptied or deleted from):
    * verification does not count them as lost, because a person approved losing them.
@@ -84,10 +99,15 @@ export interface DeploymentReport {
   /** Schema drift (runbook Option B): the data production held, whether a reset was offered, and the reset when one was approved. */
   drift?: { inventory: DataInventory; resetOffered: boolean; reset?: { by: string; reason: string; at: string } };
   /** A failed migration found before deploying: which statements took effect, the proposal, and its resolution when approved. */
-  failedMigration?: MigrationTriage & { resolved?: { action: Resolution; by: string; reason: string; via: 'cli' | 'sql'; changed: boolean } };
+  failedMigration?: MigrationTriage & {
+    resolved?: { action: Resolution; by: string; reason: string; via: 'cli' | 'sql'; changed: boolean };
+  };
   /** The migration run first on a copy of the backup. */
   rehearsal?: {
-    migrations: { name: string; durationMs: number }[]; checks: CheckRecord[]; previousReleaseCompatible?: boolean; compatibility?: string;
+    migrations: { name: string; durationMs: number }[];
+    checks: CheckRecord[];
+    previousReleaseCompatible?: boolean;
+    compatibility?: string;
     /** What the migration did to data that existed, measured on the copy (present when a code-only rollback was possible). */
     existingDataChanges?: { table: string; what: string; columns: string[] }[];
     durationMs: number;

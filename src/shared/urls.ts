@@ -38,6 +38,9 @@ export function urlOnOrigin(baseUrl: string, path: string): URL {
   const problem = pathProblem(path);
   if (problem) throw new Error(`path ${JSON.stringify(path.slice(0, 200))} ${problem}: refused`);
   const url = new URL(path, base);
-  if (url.origin !== base.origin) throw new Error(`${JSON.stringify(path.slice(0, 200))} resolves to ${url.origin}, not the app's ${base.origin}: refused`);
+  if (url.origin !== base.origin)
+    throw new Error(
+      `${JSON.stringify(path.slice(0, 200))} resolves to ${url.origin}, not the app's ${base.origin}: refused`,
+    );
   return url;
 }

@@ -30,7 +30,8 @@ export const changing = proxyActivities<Activities>({
  * given up, so that an outage (PostgreSQL restarting, the network) is waited out instead of
  * ending `rollback-failed`. Each attempt's failure says what it waits for ("PostgreSQL at …").
  */
-export const undoing = (retryForMs: number) => proxyActivities<Activities>({ ...CHANGING, retry: compensationRetry(retryForMs) });
+export const undoing = (retryForMs: number) =>
+  proxyActivities<Activities>({ ...CHANGING, retry: compensationRetry(retryForMs) });
 
 type Proxy = typeof quick;
 type Name = Exclude<keyof Activities, symbol>;
@@ -39,7 +40,14 @@ type Name = Exclude<keyof Activities, symbol>;
  * Calls an activity with a human summary ("Back up farm-chat production database"), which the
  * Web UI shows on the activity in the event history.
  */
-export function call<K extends Name>(proxy: Proxy, name: K, summary: string, ...args: Parameters<Activities[K]>): Promise<Awaited<ReturnType<Activities[K]>>> {
-  const fn = proxy[name] as unknown as { executeWithOptions(o: { summary: string }, a: unknown[]): Promise<Awaited<ReturnType<Activities[K]>>> };
+export function call<K extends Name>(
+  proxy: Proxy,
+  name: K,
+  summary: string,
+  ...args: Parameters<Activities[K]>
+): Promise<Awaited<ReturnType<Activities[K]>>> {
+  const fn = proxy[name] as unknown as {
+    executeWithOptions(o: { summary: string }, a: unknown[]): Promise<Awaited<ReturnType<Activities[K]>>>;
+  };
   return fn.executeWithOptions({ summary }, args);
 }

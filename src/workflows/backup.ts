@@ -36,26 +36,74 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
     return b;
   };
   if (!split) {
-    const b = record(await run.step('backup', `Back up the ${what} database`, () => callOn(host, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }), backupSummary));
+    const b = record(
+      await run.step(
+        'backup',
+        `Back up the ${what} database`,
+        () => callOn(host, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }),
+        backupSummary,
+      ),
+    );
     return { proven: async () => b, provenForUndo: async () => b, finish: async () => undefined };
   }
 
-  const copy = await run.step('backup', `Copy the ${what} database in its cluster (snapshot)`, () => callOn(host, changing, 'copyDatabaseForBackup', `Copy the ${what} database (snapshot)`, { deploymentId, target: t }), (c) => `snapshot ${c.database} (database closed ${c.closedMs} ms)`);
+  const copy = await run.step(
+    'backup',
+    `Copy the ${what} database in its cluster (snapshot)`,
+    () =>
+      callOn(host, changing, 'copyDatabaseForBackup', `Copy the ${what} database (snapshot)`, {
+        deploymentId,
+        target: t,
+      }),
+    (c) => `snapshot ${c.database} (database closed ${c.closedMs} ms)`,
+  );
   d.facts.snapshotDatabase = copy.database;
   // With a dump to follow, the fingerprint before the migration reads schema, rows and migrations;
   // the dump's own reading adds every table's checksum once writes resumed.
   const summary = `Fingerprint${t.backup.dump ? ' (schema, rows, migrations)' : ''} and seal the snapshot ${copy.database}`;
-  const fingerprinted = run.step('fingerprint-backup', summary, () => callOn(host, changing, 'fingerprintBackup', summary, { deploymentId, target: t, copy, step: 'fingerprint-backup', checksums: !t.backup.dump }), backupSummary).then(record);
+  const fingerprinted = run
+    .step(
+      'fingerprint-backup',
+      summary,
+      () =>
+        callOn(host, changing, 'fingerprintBackup', summary, {
+          deploymentId,
+          target: t,
+          copy,
+          step: 'fingerprint-backup',
+          checksums: !t.backup.dump,
+        }),
+      backupSummary,
+    )
+    .then(record);
   fingerprinted.catch(() => undefined); // awaited by the migration, or by an undo; never left unhandled
   return {
     proven: () => fingerprinted,
     // The forward proof may still run (a step beside it failed): wait for it; cut short or failed, prove it again.
-    provenForUndo: async (proxy, step) => latest ?? fingerprinted.catch(async () => record(await callOn(host, proxy, 'fingerprintBackup', `${summary} (the rollback needs it)`, { deploymentId, target: t, copy, step }))),
+    provenForUndo: async (proxy, step) =>
+      latest ??
+      fingerprinted.catch(async () =>
+        record(
+          await callOn(host, proxy, 'fingerprintBackup', `${summary} (the rollback needs it)`, {
+            deploymentId,
+            target: t,
+            copy,
+            step,
+          }),
+        ),
+      ),
     finish: async () => {
       if (!t.backup.dump) return;
       const b = await fingerprinted;
       const dumped = `Dump the sealed snapshot off the server (pg_dump), verified`;
-      record(await run.step('dump-backup', dumped, () => callOn(host, changing, 'dumpBackup', dumped, { deploymentId, target: t, backup: b }), backupSummary));
+      record(
+        await run.step(
+          'dump-backup',
+          dumped,
+          () => callOn(host, changing, 'dumpBackup', dumped, { deploymentId, target: t, backup: b }),
+          backupSummary,
+        ),
+      );
     },
   };
 }

@@ -46,7 +46,15 @@ export class Compensations {
       for (const c of [...this.stack].reverse()) {
         const blocked = blockedBy(c.step, notDone);
         try {
-          await this.state.step(c.step, c.summary, () => (blocked.length > 0 ? Promise.resolve(new Skipped(`not run: it needs ${blocked.join(', ')}, which did not work`)) : c.run()), (r) => (typeof r === 'string' ? r : ''));
+          await this.state.step(
+            c.step,
+            c.summary,
+            () =>
+              blocked.length > 0
+                ? Promise.resolve(new Skipped(`not run: it needs ${blocked.join(', ')}, which did not work`))
+                : c.run(),
+            (r) => (typeof r === 'string' ? r : ''),
+          );
           if (blocked.length === 0) continue;
         } catch {
           // failed after its retries: recorded by the step
@@ -54,7 +62,9 @@ export class Compensations {
         notDone.add(c.step);
         remaining.push(c.step);
       }
-      return remaining.length > 0 ? { outcome: 'rollback-failed', remaining: [...new Set(remaining)] } : { outcome: 'rolled-back', remaining: [] };
+      return remaining.length > 0
+        ? { outcome: 'rollback-failed', remaining: [...new Set(remaining)] }
+        : { outcome: 'rolled-back', remaining: [] };
     });
   }
 }

@@ -1,5 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, ChildWorkflowCancellationType, condition, defineSignal, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  condition,
+  defineSignal,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 
 /** Ends the lock workflow: the deployment that holds it is done. */
 export const releaseLockSignal = defineSignal('release');
@@ -18,16 +26,25 @@ export const lockWorkflowId = (app: string, environment: string) => `deploy-lock
  */
 export async function deploymentLock(): Promise<void> {
   let released = false;
-  setHandler(releaseLockSignal, () => { released = true; });
+  setHandler(releaseLockSignal, () => {
+    released = true;
+  });
   await condition(() => released);
 }
 
 /** Takes the lock, or says it is held. */
-export async function acquireDeploymentLock(app: string, environment: string): Promise<ChildWorkflowHandle<typeof deploymentLock> | 'held'> {
+export async function acquireDeploymentLock(
+  app: string,
+  environment: string,
+): Promise<ChildWorkflowHandle<typeof deploymentLock> | 'held'> {
   try {
     // Not cancellable: the lock must outlive a cancellation until the rollback is done.
     return await CancellationScope.nonCancellable(() =>
-      startChild(deploymentLock, { workflowId: lockWorkflowId(app, environment), cancellationType: ChildWorkflowCancellationType.ABANDON, staticSummary: `Lock: one deployment of ${app} ${environment} at a time` }),
+      startChild(deploymentLock, {
+        workflowId: lockWorkflowId(app, environment),
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
+        staticSummary: `Lock: one deployment of ${app} ${environment} at a time`,
+      }),
     );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'held';
@@ -35,7 +52,9 @@ export async function acquireDeploymentLock(app: string, environment: string): P
   }
 }
 
-export async function releaseDeploymentLock(lock: ChildWorkflowHandle<typeof deploymentLock> | undefined): Promise<void> {
+export async function releaseDeploymentLock(
+  lock: ChildWorkflowHandle<typeof deploymentLock> | undefined,
+): Promise<void> {
   if (!lock) return;
   await CancellationScope.nonCancellable(async () => {
     try {

@@ -10,7 +10,9 @@ export function applicationFailureOf(err: unknown): ApplicationFailure | undefin
 
 /** Retries are bounded; when a step gave up after them, the report says so. */
 const retriesNote = (err: unknown) =>
-  err instanceof ActivityFailure && (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT') ? ` (gave up after its retries: ${err.retryState === 'TIMEOUT' ? 'timed out' : 'maximum attempts reached'})` : '';
+  err instanceof ActivityFailure && (err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || err.retryState === 'TIMEOUT')
+    ? ` (gave up after its retries: ${err.retryState === 'TIMEOUT' ? 'timed out' : 'maximum attempts reached'})`
+    : '';
 
 /** What a step cut short by a cancellation says until who cancelled is known. */
 export const CANCELLED = 'the deployment was cancelled';
@@ -19,12 +21,14 @@ export function describeFailure(err: unknown): FailureRecord {
   if (isCancellation(err)) return { type: 'Cancelled', message: CANCELLED };
   const app = applicationFailureOf(err);
   if (app) return { type: app.type ?? 'ApplicationFailure', message: `${app.message}${retriesNote(err)}` };
-  if (err instanceof ActivityFailure) return { type: 'ActivityFailure', message: `${err.activityType}: ${err.cause?.message ?? err.message}` };
+  if (err instanceof ActivityFailure)
+    return { type: 'ActivityFailure', message: `${err.activityType}: ${err.cause?.message ?? err.message}` };
   return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }
 
 /** The check results an activity attached to its failure (verification), if any. */
 export function checksOf(err: unknown): { name: string; kind: string; ok: boolean; detail: string }[] {
-  const details = applicationFailureOf(err)?.details?.[0] as { checks?: { name: string; kind: string; ok: boolean; detail: string }[] } | undefined;
+  const details = applicationFailureOf(err)?.details?.[0] as
+    { checks?: { name: string; kind: string; ok: boolean; detail: string }[] } | undefined;
   return details?.checks ?? [];
 }

@@ -51,8 +51,17 @@ export class Gates {
     const since = new Date();
     this.open = { gate, detail, offered };
     this.answer = undefined;
-    const actions = offered.actions?.length ? { actions: [...offered.actions], ...(offered.actionRequired ? { actionRequired: true } : {}) } : {};
-    this.run.waitFor({ kind: 'approval', gate, detail, since: since.toISOString(), until: new Date(since.getTime() + timeoutMs).toISOString(), ...actions });
+    const actions = offered.actions?.length
+      ? { actions: [...offered.actions], ...(offered.actionRequired ? { actionRequired: true } : {}) }
+      : {};
+    this.run.waitFor({
+      kind: 'approval',
+      gate,
+      detail,
+      since: since.toISOString(),
+      until: new Date(since.getTime() + timeoutMs).toISOString(),
+      ...actions,
+    });
     try {
       await this.onOpen?.(gate, detail);
       const answered = await condition(() => this.answer !== undefined, timeoutMs);

@@ -20,8 +20,19 @@ export interface Host {
 type Name = Exclude<keyof Activities, symbol>;
 
 /** Calls an activity on `host`'s worker, with a human summary the Web UI shows on the event. */
-export function callOn<K extends Name>(host: Host, proxy: typeof quick, name: K, summary: string, ...args: Parameters<Activities[K]>): Promise<Awaited<ReturnType<Activities[K]>>> {
-  const fn = proxy[name] as unknown as { executeWithOptions(o: { summary: string; taskQueue?: string }, a: unknown[]): Promise<Awaited<ReturnType<Activities[K]>>> };
+export function callOn<K extends Name>(
+  host: Host,
+  proxy: typeof quick,
+  name: K,
+  summary: string,
+  ...args: Parameters<Activities[K]>
+): Promise<Awaited<ReturnType<Activities[K]>>> {
+  const fn = proxy[name] as unknown as {
+    executeWithOptions(
+      o: { summary: string; taskQueue?: string },
+      a: unknown[],
+    ): Promise<Awaited<ReturnType<Activities[K]>>>;
+  };
   return fn.executeWithOptions({ summary, ...(host.taskQueue ? { taskQueue: host.taskQueue } : {}) }, args);
 }
 
@@ -29,7 +40,11 @@ export function callOn<K extends Name>(host: Host, proxy: typeof quick, name: K,
 export const onHost = (hosts: readonly Host[], h: Host) => (hosts.length > 1 ? ` on ${h.name}` : '');
 
 /** Runs `fn` for every host: one after the other (stopping at the first failure), or all at once. */
-export async function eachHost(hosts: readonly Host[], rollout: TargetConfig['rollout'], fn: (h: Host) => Promise<void>): Promise<void> {
+export async function eachHost(
+  hosts: readonly Host[],
+  rollout: TargetConfig['rollout'],
+  fn: (h: Host) => Promise<void>,
+): Promise<void> {
   if (rollout === 'parallel') {
     const results = await Promise.allSettled(hosts.map(fn));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -45,7 +60,8 @@ export function sameTarget(hosts: readonly Host[]): void {
   const odd = hosts.filter((h) => h.release!.target.commit !== first);
   if (odd.length) {
     throw ApplicationFailure.create({
-      type: FailureType.InvalidConfig, nonRetryable: true,
+      type: FailureType.InvalidConfig,
+      nonRetryable: true,
       message: `[resolve-release] the ref resolves to another commit on ${odd.map((h) => `${h.name} (${h.release!.target.commit.slice(0, 12)})`).join(', ')} than on ${hosts[0]!.name} (${first.slice(0, 12)}). Remedy: point every host at the same remote; nothing was changed`,
     });
   }

@@ -1,6 +1,13 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { TargetConfig } from '../config/schema.js';
-import { addChanged, describeWrites, foreignWrites, type OwnWindow, type PointLedger, type WriteCounters } from '../plan/lostWrites.js';
+import {
+  addChanged,
+  describeWrites,
+  foreignWrites,
+  type OwnWindow,
+  type PointLedger,
+  type WriteCounters,
+} from '../plan/lostWrites.js';
 import type { DeploymentReport } from '../shared/report.js';
 import type { changing } from './activities.js';
 import type { Gates } from './gates.js';
@@ -20,33 +27,58 @@ export interface Writes {
 }
 
 /** Whether anyone but safe-deploy may have written since the backup (writes not paused throughout). */
-export const othersMayHaveWritten = (w: Writes) => w.since !== undefined || w.points?.last !== undefined || w.points?.resuming === true;
+export const othersMayHaveWritten = (w: Writes) =>
+  w.since !== undefined || w.points?.last !== undefined || w.points?.resuming === true;
 
 /**
  * Runs one of safe-deploy's own writing steps; under `detect`, what changed during it is counted
  * as ours: a reading before (what changed since the previous point is other people's) and one
  * after (what changed in between is ours), as the odometer's deltas were.
  */
-export function ownWritesOf(c: { policy: 'stop' | 'detect'; host: Host; target: TargetConfig; writes: Writes; proxy: typeof changing }) {
+export function ownWritesOf(c: {
+  policy: 'stop' | 'detect';
+  host: Host;
+  target: TargetConfig;
+  writes: Writes;
+  proxy: typeof changing;
+}) {
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     if (c.policy !== 'detect') return fn();
     const p = c.writes.points;
     if (p) {
-      const before = await callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (writes by others so far)', { target: c.target, step: 'migrate', since: p.last });
+      const before = await callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (writes by others so far)', {
+        target: c.target,
+        step: 'migrate',
+        since: p.last,
+      });
       addChanged(p.others, before.changed);
       p.last = before;
       try {
         return await fn();
       } finally {
         // What changed between `before` and this reading is ours: not added to others'.
-        p.last = await CancellationScope.nonCancellable(() => callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (after our own writes)', { target: c.target, step: 'verify', since: before }));
+        p.last = await CancellationScope.nonCancellable(() =>
+          callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (after our own writes)', {
+            target: c.target,
+            step: 'verify',
+            since: before,
+          }),
+        );
       }
     }
-    const before = await callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', { target: c.target, step: 'migrate' });
+    const before = await callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', {
+      target: c.target,
+      step: 'migrate',
+    });
     try {
       return await fn();
     } finally {
-      c.writes.own.push({ before, after: await CancellationScope.nonCancellable(() => callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', { target: c.target, step: 'verify' })) });
+      c.writes.own.push({
+        before,
+        after: await CancellationScope.nonCancellable(() =>
+          callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', { target: c.target, step: 'verify' }),
+        ),
+      });
     }
   };
 }
@@ -84,30 +116,55 @@ export function lostWritesUndo(c: LostWritesContext) {
       if (p) {
         if (!p.last && !p.resuming) return new Skipped('writes were paused from before the backup: nothing to lose');
         if (p.last) {
-          const now = await callOn(c.host, c.proxy, 'readWritePoint', 'Read what changed since the last write point', { target: c.target, step: 'check-lost-writes', since: p.last });
+          const now = await callOn(c.host, c.proxy, 'readWritePoint', 'Read what changed since the last write point', {
+            target: c.target,
+            step: 'check-lost-writes',
+            since: p.last,
+          });
           lost = addChanged({ ...p.others }, now.changed);
         }
-        uncertain = p.uncertain ?? p.last?.uncertain ?? (p.last ? undefined : 'resume-writes may have let writes in before its write point was recorded');
+        uncertain =
+          p.uncertain ??
+          p.last?.uncertain ??
+          (p.last ? undefined : 'resume-writes may have let writes in before its write point was recorded');
         c.rollback.lostWrites = lost;
         const from = p.from ?? p.last?.at ?? 'writes resumed';
-        return [Object.keys(lost).length ? `written since ${from}: ${describeWrites(lost)}` : `no writes by others since ${from}`, uncertain && `uncounted: ${uncertain}`].filter(Boolean).join('; ');
+        return [
+          Object.keys(lost).length
+            ? `written since ${from}: ${describeWrites(lost)}`
+            : `no writes by others since ${from}`,
+          uncertain && `uncounted: ${uncertain}`,
+        ]
+          .filter(Boolean)
+          .join('; ');
       }
       if (!c.writes.since) return new Skipped('writes were paused from before the backup: nothing to lose');
-      const now = await callOn(c.host, c.proxy, 'countWrites', 'Count writes made since the backup', { target: c.target, step: 'check-lost-writes' });
+      const now = await callOn(c.host, c.proxy, 'countWrites', 'Count writes made since the backup', {
+        target: c.target,
+        step: 'check-lost-writes',
+      });
       lost = foreignWrites(c.writes.since, now, c.writes.own);
       c.rollback.lostWrites = lost;
-      return Object.keys(lost).length ? `written since ${c.writes.since.at}: ${describeWrites(lost)}` : `no writes by others since ${c.writes.since.at}`;
+      return Object.keys(lost).length
+        ? `written since ${c.writes.since.at}: ${describeWrites(lost)}`
+        : `no writes by others since ${c.writes.since.at}`;
     },
 
     async ask(): Promise<string | Skipped> {
       if (Object.keys(lost).length === 0 && !uncertain) return new Skipped('no writes to lose');
-      const counted = Object.keys(lost).length ? `rows written since it (${describeWrites(lost)})` : 'any rows written since it';
-      const detail = `restoring the ${c.what} backup would throw away ${counted}${uncertain ? ` — and writes could not be counted exactly: ${uncertain}` : ''}. ` +
+      const counted = Object.keys(lost).length
+        ? `rows written since it (${describeWrites(lost)})`
+        : 'any rows written since it';
+      const detail =
+        `restoring the ${c.what} backup would throw away ${counted}${uncertain ? ` — and writes could not be counted exactly: ${uncertain}` : ''}. ` +
         'approve: restore anyway (the current database is kept aside, so the rows can be copied back by hand); ' +
         'reject: keep the database and roll back code and dependencies only';
       const answer = await c.gates.ask('lost-writes', detail, c.approvalTimeoutMs);
       if (answer.decision === 'approved') return `approved by ${answer.by}: ${answer.reason}`;
-      keep = answer.decision === 'rejected' ? `${answer.by} rejected the restore: ${answer.reason}` : 'nobody approved the restore in time';
+      keep =
+        answer.decision === 'rejected'
+          ? `${answer.by} rejected the restore: ${answer.reason}`
+          : 'nobody approved the restore in time';
       return keep;
     },
 

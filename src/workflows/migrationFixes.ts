@@ -3,7 +3,12 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DriftReport } from '../activities/drift.js';
 import type { MigrationHistory } from '../activities/migrationHistory.js';
 import type { ResolvedRelease } from '../activities/release.js';
-import { describeInventory, withMigrationFixes, type FixedGate, type MigrationFixFacts } from '../plan/migrationFixes.js';
+import {
+  describeInventory,
+  withMigrationFixes,
+  type FixedGate,
+  type MigrationFixFacts,
+} from '../plan/migrationFixes.js';
 import type { RiskGate } from '../plan/riskGate.js';
 import { FailureType } from '../shared/errors.js';
 import type { Resolution } from '../shared/migrationFixes.js';
@@ -21,21 +26,42 @@ const failure = (type: FailureType, step: string, what: string, remedy: string) 
  * drifted database inventoried (what a reset would throw away), both read only; then the gate
  * with what they found (plan/migrationFixes.ts). Nothing runs when nothing failed or drifted.
  */
-export async function checkMigrationFixes(run: RunState, o: { deploymentId: string; first: Host; history: MigrationHistory; drift: DriftReport; targetCommit: string }, gate: RiskGate): Promise<FixedGate> {
+export async function checkMigrationFixes(
+  run: RunState,
+  o: { deploymentId: string; first: Host; history: MigrationHistory; drift: DriftReport; targetCommit: string },
+  gate: RiskGate,
+): Promise<FixedGate> {
   const { deploymentId, first, history } = o;
   const t = first.target;
   const facts: MigrationFixFacts = {};
   if (history.failed.length === 1) {
     const migration = history.failed[0]!;
     const summary = `Check which statements of the failed ${migration} took effect`;
-    facts.triage = await run.step('triage-migration', summary, () => callOn(first, changing, 'triageFailedMigration', summary, { deploymentId, target: t, migration, targetCommit: o.targetCommit }), (r) => (r.proposal ? `proposal: ${r.proposal}` : `no resolution: ${r.grounds}`).slice(0, 300));
+    facts.triage = await run.step(
+      'triage-migration',
+      summary,
+      () =>
+        callOn(first, changing, 'triageFailedMigration', summary, {
+          deploymentId,
+          target: t,
+          migration,
+          targetCommit: o.targetCommit,
+        }),
+      (r) => (r.proposal ? `proposal: ${r.proposal}` : `no resolution: ${r.grounds}`).slice(0, 300),
+    );
     run.report.failedMigration = facts.triage;
   } else if (o.drift.drift && history.failed.length === 0) {
     const summary = 'Count the rows a reset would throw away (read only)';
-    facts.inventory = await run.step('inspect-data', summary, () => callOn(first, changing, 'inspectData', summary, { target: t }), (r) => describeInventory(r).slice(0, 300));
+    facts.inventory = await run.step(
+      'inspect-data',
+      summary,
+      () => callOn(first, changing, 'inspectData', summary, { target: t }),
+      (r) => describeInventory(r).slice(0, 300),
+    );
   }
   const fixed = withMigrationFixes(gate, facts);
-  if (facts.inventory) run.report.drift = { inventory: facts.inventory, resetOffered: fixed.offered.actions.includes('reset') };
+  if (facts.inventory)
+    run.report.drift = { inventory: facts.inventory, resetOffered: fixed.offered.actions.includes('reset') };
   return fixed;
 }
 
@@ -48,7 +74,10 @@ export class MigrationFixes {
   private resolution?: { migration: string; action: Resolution; by: string; reason: string };
   private reset?: { by: string; reason: string };
 
-  constructor(private readonly d: Deployment, private readonly o: { gate: FixedGate; release: ResolvedRelease }) {}
+  constructor(
+    private readonly d: Deployment,
+    private readonly o: { gate: FixedGate; release: ResolvedRelease },
+  ) {}
 
   private get target() {
     return this.d.hosts[0]!.target;
@@ -60,16 +89,47 @@ export class MigrationFixes {
     if (!r) return;
     const { run, gates, request } = this.d;
     if (request.dryRun) {
-      run.report.decisions.push({ gate: 'failed-migration', asked: r.question, decision: 'timed-out', reason: 'a dry run does not wait: a real deployment would ask this', at: new Date().toISOString() });
-      throw failure(FailureType.MigrationStateBad, 'inspect-migrations', `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`, `start the deployment and approve it with --action ${r.action}, or resolve it by hand`);
+      run.report.decisions.push({
+        gate: 'failed-migration',
+        asked: r.question,
+        decision: 'timed-out',
+        reason: 'a dry run does not wait: a real deployment would ask this',
+        at: new Date().toISOString(),
+      });
+      throw failure(
+        FailureType.MigrationStateBad,
+        'inspect-migrations',
+        `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`,
+        `start the deployment and approve it with --action ${r.action}, or resolve it by hand`,
+      );
     }
     const timeout = this.target.approval.timeout;
-    const answer = await run.step('approval', `Wait for a person to approve ${r.action} of the failed ${r.migration}`, async () => {
-      const a = await gates.ask('failed-migration', r.question, msToNumber(timeout as never), { actions: [r.action], actionRequired: true });
-      if (a.decision === 'rejected') throw failure(FailureType.ApprovalRejected, 'approval', `${a.by} rejected resolving ${r.migration}: ${a.reason}`, 'nothing was changed');
-      if (a.decision === 'timed-out') throw failure(FailureType.ApprovalTimedOut, 'approval', `nobody approved resolving ${r.migration} within ${timeout}`, 'nothing was changed; start again when someone can approve');
-      return a;
-    }, (a) => `approved by ${a.by}: ${a.reason} (${a.action})`);
+    const answer = await run.step(
+      'approval',
+      `Wait for a person to approve ${r.action} of the failed ${r.migration}`,
+      async () => {
+        const a = await gates.ask('failed-migration', r.question, msToNumber(timeout as never), {
+          actions: [r.action],
+          actionRequired: true,
+        });
+        if (a.decision === 'rejected')
+          throw failure(
+            FailureType.ApprovalRejected,
+            'approval',
+            `${a.by} rejected resolving ${r.migration}: ${a.reason}`,
+            'nothing was changed',
+          );
+        if (a.decision === 'timed-out')
+          throw failure(
+            FailureType.ApprovalTimedOut,
+            'approval',
+            `nobody approved resolving ${r.migration} within ${timeout}`,
+            'nothing was changed; start again when someone can approve',
+          );
+        return a;
+      },
+      (a) => `approved by ${a.by}: ${a.reason} (${a.action})`,
+    );
     this.resolution = { migration: r.migration, action: r.action, by: answer.by!, reason: answer.reason! };
   }
 
@@ -105,8 +165,28 @@ export class MigrationFixes {
     const flag = r.action === 'resolve-applied' ? '--applied' : '--rolled-back';
     const summary = `Resolve the failed ${r.migration} (prisma migrate resolve ${flag}), approved by ${r.by}`;
     try {
-      const done = await run.step('resolve-migration', summary, () => callOn(this.d.hosts[0]!, changing, 'resolveFailedMigration', summary, { deploymentId, target: this.target, migration: r.migration, action: r.action, targetCommit: this.o.release.target.commit, dir: stagedDir }), (x) => `${x.changed ? 'resolved' : 'already resolved'} (${x.via === 'sql' ? "_prisma_migrations written as Prisma's resolve does" : 'prisma migrate resolve'})`);
-      run.report.failedMigration!.resolved = { action: r.action, by: r.by, reason: r.reason, via: done.via, changed: done.changed };
+      const done = await run.step(
+        'resolve-migration',
+        summary,
+        () =>
+          callOn(this.d.hosts[0]!, changing, 'resolveFailedMigration', summary, {
+            deploymentId,
+            target: this.target,
+            migration: r.migration,
+            action: r.action,
+            targetCommit: this.o.release.target.commit,
+            dir: stagedDir,
+          }),
+        (x) =>
+          `${x.changed ? 'resolved' : 'already resolved'} (${x.via === 'sql' ? "_prisma_migrations written as Prisma's resolve does" : 'prisma migrate resolve'})`,
+      );
+      run.report.failedMigration!.resolved = {
+        action: r.action,
+        by: r.by,
+        reason: r.reason,
+        via: done.via,
+        changed: done.changed,
+      };
     } catch (err) {
       await cleanUp();
       throw err;
@@ -114,17 +194,35 @@ export class MigrationFixes {
   }
 
   /** The migrate step: the app's `prisma migrate deploy`, or after an approved reset its `prisma migrate reset`. */
-  migration(pending: string[]): { summary: string; run: () => Promise<{ applied: string[] }>; describe: (r: { applied: string[] }) => string } {
+  migration(pending: string[]): {
+    summary: string;
+    run: () => Promise<{ applied: string[] }>;
+    describe: (r: { applied: string[] }) => string;
+  } {
     const first = this.d.hosts[0]!;
     const t = this.target;
     if (this.reset) {
       const summary = `Reset the database and apply every migration (prisma migrate reset), approved by ${this.reset.by}`;
-      return { summary, run: () => callOn(first, changing, 'resetDatabase', summary, { target: t, maxRows: t.drift.resetMaxRows, approvedBy: this.reset!.by }), describe: (r) => `reset; applied: ${r.applied.join(', ') || 'none'}` };
+      return {
+        summary,
+        run: () =>
+          callOn(first, changing, 'resetDatabase', summary, {
+            target: t,
+            maxRows: t.drift.resetMaxRows,
+            approvedBy: this.reset!.by,
+          }),
+        describe: (r) => `reset; applied: ${r.applied.join(', ') || 'none'}`,
+      };
     }
     // A migration resolved as applied is not this deployment's to apply.
-    const toApply = this.resolution?.action === 'resolve-applied' ? pending.filter((m) => m !== this.resolution!.migration) : pending;
+    const toApply =
+      this.resolution?.action === 'resolve-applied' ? pending.filter((m) => m !== this.resolution!.migration) : pending;
     const summary = 'Apply migrations (prisma migrate deploy)';
-    return { summary, run: () => callOn(first, changing, 'migrateDatabase', summary, { target: t, pending: toApply }), describe: (r) => `applied: ${r.applied.join(', ') || 'none'}` };
+    return {
+      summary,
+      run: () => callOn(first, changing, 'migrateDatabase', summary, { target: t, pending: toApply }),
+      describe: (r) => `applied: ${r.applied.join(', ') || 'none'}`,
+    };
   }
 
   /** The row counts verification expects kept: none after a reset, which empties every table. */

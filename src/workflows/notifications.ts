@@ -16,7 +16,9 @@ const notifying = proxyActivities<Activities>({
 export function notifier(run: RunState, target: TargetConfig, ref: string) {
   const { workflowId, namespace } = workflowInfo();
   const base = target.notify?.webUiUrl?.replace(/\/+$/, '');
-  const webUiUrl = base ? `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+  const webUiUrl = base
+    ? `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
+    : undefined;
   return async (event: NotifyEvent, summary: string, outcome?: string): Promise<void> => {
     if (!target.notify) return;
     const notifications = (run.report.notifications ??= []);
@@ -24,8 +26,16 @@ export function notifier(run: RunState, target: TargetConfig, ref: string) {
     await CancellationScope.nonCancellable(async () => {
       try {
         const r = await call(notifying, 'notify', `Notify: ${event}`, {
-          target, event, summary, outcome, webUiUrl,
-          deploymentId: run.report.deploymentId, workflowId, app: target.app, environment: target.environment, ref,
+          target,
+          event,
+          summary,
+          outcome,
+          webUiUrl,
+          deploymentId: run.report.deploymentId,
+          workflowId,
+          app: target.app,
+          environment: target.environment,
+          ref,
         });
         notifications.push({ event, sent: r.sent, detail: r.sent ? `HTTP ${r.status}` : `skipped: ${r.skipped}` });
       } catch (err) {

@@ -10,7 +10,11 @@ import { checkMigrationFixes } from './migrationFixes.js';
 import type { RunState } from './runState.js';
 
 const stop = (what: string, remedy: string) =>
-  ApplicationFailure.create({ type: FailureType.MigrationStateBad, nonRetryable: true, message: `[inspect-migrations] ${what}. Remedy: ${remedy}` });
+  ApplicationFailure.create({
+    type: FailureType.MigrationStateBad,
+    nonRetryable: true,
+    message: `[inspect-migrations] ${what}. Remedy: ${remedy}`,
+  });
 
 /**
  * The runbook's pre-checks, none of which changes anything: on every host its tools, the release
@@ -26,29 +30,114 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   let pgDumpMajor = 0;
   await eachHost(hosts, 'one-at-a-time', async (h) => {
     const on = onHost(hosts, h);
-    const tools = await run.step('check-tools', `Check git, npm, pg_dump and pg_restore${on}`, () => callOn(h, quick, 'checkTools', `Check git, npm, pg_dump and pg_restore${on}`, { target: h.target }), (r) => r.versions.pg_dump ?? '');
+    const tools = await run.step(
+      'check-tools',
+      `Check git, npm, pg_dump and pg_restore${on}`,
+      () => callOn(h, quick, 'checkTools', `Check git, npm, pg_dump and pg_restore${on}`, { target: h.target }),
+      (r) => r.versions.pg_dump ?? '',
+    );
     if (h === first) pgDumpMajor = tools.pgDumpMajor;
   });
-  const db = await run.step('check-database', `Check the ${what} database`, () => callOn(first, quick, 'checkDatabase', `Check the ${what} database`, { target: t, pgDumpMajor }), (r) => `PostgreSQL ${r.serverVersion}, ${r.sizeBytes} bytes, ${r.tables} tables`);
+  const db = await run.step(
+    'check-database',
+    `Check the ${what} database`,
+    () => callOn(first, quick, 'checkDatabase', `Check the ${what} database`, { target: t, pgDumpMajor }),
+    (r) => `PostgreSQL ${r.serverVersion}, ${r.sizeBytes} bytes, ${r.tables} tables`,
+  );
   await eachHost(hosts, 'one-at-a-time', async (h) => {
     const on = onHost(hosts, h);
-    h.release = await run.step('resolve-release', `Resolve ${request.ref}${on}`, () => callOn(h, quick, 'resolveRelease', `Resolve ${request.ref}${on}`, { target: h.target, ref: request.ref }), (r) => `${r.current.name} → ${r.target.name}`);
-    await run.step('check-environment', `Check the env vars ${h.release.target.name} needs${on}`, () => callOn(h, quick, 'checkEnvironment', `Check the env vars ${h.release!.target.name} needs${on}`, { target: h.target, names: requiredEnvNames(h.target, h.release!.target.manifest) }), (r) => `${r.present.length} present`);
+    h.release = await run.step(
+      'resolve-release',
+      `Resolve ${request.ref}${on}`,
+      () => callOn(h, quick, 'resolveRelease', `Resolve ${request.ref}${on}`, { target: h.target, ref: request.ref }),
+      (r) => `${r.current.name} → ${r.target.name}`,
+    );
+    await run.step(
+      'check-environment',
+      `Check the env vars ${h.release.target.name} needs${on}`,
+      () =>
+        callOn(h, quick, 'checkEnvironment', `Check the env vars ${h.release!.target.name} needs${on}`, {
+          target: h.target,
+          names: requiredEnvNames(h.target, h.release!.target.manifest),
+        }),
+      (r) => `${r.present.length} present`,
+    );
   });
   sameTarget(hosts);
   const release = first.release!;
-  run.report.release = { from: { commit: release.current.commit, name: release.current.name }, to: { commit: release.target.commit, name: release.target.name } };
-  await run.step('check-disk', 'Check room for the backup', () => callOn(first, quick, 'checkDisk', 'Check room for the backup', { target: t, databaseBytes: db.sizeBytes }), (r) => `${r.freeBytes} bytes free`);
+  run.report.release = {
+    from: { commit: release.current.commit, name: release.current.name },
+    to: { commit: release.target.commit, name: release.target.name },
+  };
+  await run.step(
+    'check-disk',
+    'Check room for the backup',
+    () => callOn(first, quick, 'checkDisk', 'Check room for the backup', { target: t, databaseBytes: db.sizeBytes }),
+    (r) => `${r.freeBytes} bytes free`,
+  );
 
   const targetCommit = release.target.commit;
-  await run.step('check-prisma', "Check Prisma's hazards: CLI version, migration lock, pooler", () => callOn(first, quick, 'checkPrismaHazards', "Check Prisma's hazards", { deploymentId, target: t, targetCommit }), (r) => `Prisma ${r.prisma.version}, no lock held, direct connection`);
-  const history = await run.step('inspect-migrations', 'Read the migration history (_prisma_migrations and the release)', () => callOn(first, quick, 'inspectMigrationHistory', 'Read the migration history', { deploymentId, target: t, targetCommit }), (r) => `${r.status}; to apply: ${r.pendingForTarget.join(', ') || 'none'}`);
+  await run.step(
+    'check-prisma',
+    "Check Prisma's hazards: CLI version, migration lock, pooler",
+    () =>
+      callOn(first, quick, 'checkPrismaHazards', "Check Prisma's hazards", { deploymentId, target: t, targetCommit }),
+    (r) => `Prisma ${r.prisma.version}, no lock held, direct connection`,
+  );
+  const history = await run.step(
+    'inspect-migrations',
+    'Read the migration history (_prisma_migrations and the release)',
+    () =>
+      callOn(first, quick, 'inspectMigrationHistory', 'Read the migration history', {
+        deploymentId,
+        target: t,
+        targetCommit,
+      }),
+    (r) => `${r.status}; to apply: ${r.pendingForTarget.join(', ') || 'none'}`,
+  );
   run.report.migrations = { statusBefore: history.status, pending: history.pendingForTarget, applied: [] };
-  const drift = await run.step('check-drift', 'Replay the applied migrations on a scratch database and compare schemas', () => callOn(first, changing, 'detectSchemaDrift', 'Compare the schema with its migrations', { deploymentId, target: t, currentCommit: release.current.commit }), (r) => (r.drift ? `drift: ${r.differences.length} differences` : `no drift${r.warnings.length ? ` (${r.warnings.length} warnings)` : ''}`));
-  const lint = await run.step('lint-migrations', 'Lint the pending migrations', () => callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', { migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)) }), (r) => r.migrations.map((m) => `${m.name}: ${m.severity}`).join(', ') || 'nothing to lint');
-  run.report.lint = lint.migrations.map((m) => ({ name: m.name, severity: m.severity, findings: m.findings.map(({ rule, severity, line, statement, message, removesRowsOf }) => ({ rule, severity, line, statement, message, ...(removesRowsOf ? { removesRowsOf } : {}) })) }));
+  const drift = await run.step(
+    'check-drift',
+    'Replay the applied migrations on a scratch database and compare schemas',
+    () =>
+      callOn(first, changing, 'detectSchemaDrift', 'Compare the schema with its migrations', {
+        deploymentId,
+        target: t,
+        currentCommit: release.current.commit,
+      }),
+    (r) =>
+      r.drift
+        ? `drift: ${r.differences.length} differences`
+        : `no drift${r.warnings.length ? ` (${r.warnings.length} warnings)` : ''}`,
+  );
+  const lint = await run.step(
+    'lint-migrations',
+    'Lint the pending migrations',
+    () =>
+      callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', {
+        migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)),
+      }),
+    (r) => r.migrations.map((m) => `${m.name}: ${m.severity}`).join(', ') || 'nothing to lint',
+  );
+  run.report.lint = lint.migrations.map((m) => ({
+    name: m.name,
+    severity: m.severity,
+    findings: m.findings.map(({ rule, severity, line, statement, message, removesRowsOf }) => ({
+      rule,
+      severity,
+      line,
+      statement,
+      message,
+      ...(removesRowsOf ? { removesRowsOf } : {}),
+    })),
+  }));
 
-  const gate = await checkMigrationFixes(run, { deploymentId, first, history, drift, targetCommit }, riskGate(migrationGate({ ...history, drift }), lint));
-  if (gate.blockers.length > 0) throw stop(gate.blockers.map((b) => b.what).join('; '), gate.blockers.map((b) => b.remedy).join('; '));
+  const gate = await checkMigrationFixes(
+    run,
+    { deploymentId, first, history, drift, targetCommit },
+    riskGate(migrationGate({ ...history, drift }), lint),
+  );
+  if (gate.blockers.length > 0)
+    throw stop(gate.blockers.map((b) => b.what).join('; '), gate.blockers.map((b) => b.remedy).join('; '));
   return { release, history, gate };
 }

@@ -20,9 +20,21 @@ export class RunState {
   private readonly startedAt = Date.now();
   readonly report: Omit<DeploymentReport, 'outcome' | 'finishedAt' | 'durationMs' | 'startedAt' | 'steps'>;
 
-  constructor(deploymentId: string, request: { app?: unknown; environment?: unknown; ref?: unknown }, workflowId?: string) {
+  constructor(
+    deploymentId: string,
+    request: { app?: unknown; environment?: unknown; ref?: unknown },
+    workflowId?: string,
+  ) {
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
-    this.report = { ...(workflowId ? { workflowId } : {}), deploymentId, app: text(request.app), environment: text(request.environment), ref: text(request.ref), checks: [], decisions: [] };
+    this.report = {
+      ...(workflowId ? { workflowId } : {}),
+      deploymentId,
+      app: text(request.app),
+      environment: text(request.environment),
+      ref: text(request.ref),
+      checks: [],
+      decisions: [],
+    };
   }
 
   get rollingBackNow(): boolean {
@@ -34,18 +46,39 @@ export class RunState {
   }
 
   /** Runs one step, recording when it started, how long it took, and what it found or why it failed. */
-  async step<T>(name: StepName, summary: string, fn: () => Promise<T>, describe?: (result: Exclude<T, Skipped>) => string): Promise<T> {
-    const record: StepRecord = { name, phase: this.status === 'rolling-back' ? 'rollback' : 'deploy', status: 'running', summary, startedAt: new Date().toISOString() };
+  async step<T>(
+    name: StepName,
+    summary: string,
+    fn: () => Promise<T>,
+    describe?: (result: Exclude<T, Skipped>) => string,
+  ): Promise<T> {
+    const record: StepRecord = {
+      name,
+      phase: this.status === 'rolling-back' ? 'rollback' : 'deploy',
+      status: 'running',
+      summary,
+      startedAt: new Date().toISOString(),
+    };
     this.steps.push(record);
     const started = Date.now();
     this.publish();
     try {
       const result = await fn();
-      if (result instanceof Skipped) Object.assign(record, { status: 'skipped', durationMs: Date.now() - started, result: result.why });
-      else Object.assign(record, { status: 'ok', durationMs: Date.now() - started, result: describe?.(result as Exclude<T, Skipped>) });
+      if (result instanceof Skipped)
+        Object.assign(record, { status: 'skipped', durationMs: Date.now() - started, result: result.why });
+      else
+        Object.assign(record, {
+          status: 'ok',
+          durationMs: Date.now() - started,
+          result: describe?.(result as Exclude<T, Skipped>),
+        });
       return result;
     } catch (err) {
-      Object.assign(record, { status: 'failed', durationMs: Date.now() - started, error: isCancellation(err) && this.interruption ? this.interruption : describeFailure(err).message });
+      Object.assign(record, {
+        status: 'failed',
+        durationMs: Date.now() - started,
+        error: isCancellation(err) && this.interruption ? this.interruption : describeFailure(err).message,
+      });
       throw err;
     } finally {
       this.publish();
@@ -65,7 +98,8 @@ export class RunState {
    */
   interrupt(why: string): void {
     this.interruption = why;
-    for (const s of this.steps) if (s.phase === 'deploy' && s.status === 'failed' && s.error === CANCELLED) s.error = why;
+    for (const s of this.steps)
+      if (s.phase === 'deploy' && s.status === 'failed' && s.error === CANCELLED) s.error = why;
     this.publish();
   }
 
@@ -86,7 +120,11 @@ export class RunState {
   progress(): Progress {
     const { deploymentId, app, environment, ref } = this.report;
     return {
-      deploymentId, app, environment, ref, status: this.status,
+      deploymentId,
+      app,
+      environment,
+      ref,
+      status: this.status,
       currentStep: this.steps.findLast((s) => s.status === 'running')?.name,
       ...(this.waiting ? { waitingFor: this.waiting } : {}),
       steps: this.steps,
@@ -104,14 +142,36 @@ export class RunState {
       finishedAt: new Date().toISOString(),
       durationMs: Date.now() - this.startedAt,
       steps: this.steps,
-      ...(err === undefined ? {} : { error: { step: this.steps.findLast((s) => s.status === 'failed' && s.phase === 'deploy')?.name, ...describeFailure(err) } }),
+      ...(err === undefined
+        ? {}
+        : {
+            error: {
+              step: this.steps.findLast((s) => s.status === 'failed' && s.phase === 'deploy')?.name,
+              ...describeFailure(err),
+            },
+          }),
     };
   }
 
   /** The Web UI's "current details": the runbook with a mark per step, and what it waits for. */
   private publish(): void {
-    const lines = this.steps.map((s) => `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}${s.status === 'skipped' && s.result ? ` — ${s.result}` : ''}`);
-    const waiting = this.waiting ? ['', `**Waiting for ${this.waiting.kind === 'approval' ? 'approval' : 'the deploy window'}:** ${this.waiting.detail}`] : [];
-    setCurrentDetails([`**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`, '', ...lines, ...waiting].join('\n'));
+    const lines = this.steps.map(
+      (s) =>
+        `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}${s.status === 'skipped' && s.result ? ` — ${s.result}` : ''}`,
+    );
+    const waiting = this.waiting
+      ? [
+          '',
+          `**Waiting for ${this.waiting.kind === 'approval' ? 'approval' : 'the deploy window'}:** ${this.waiting.detail}`,
+        ]
+      : [];
+    setCurrentDetails(
+      [
+        `**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`,
+        '',
+        ...lines,
+        ...waiting,
+      ].join('\n'),
+    );
   }
 }

@@ -26,12 +26,25 @@ export async function validateRequest(input: DeployRequestInput): Promise<Valida
     const { request, target } = await call(quick, 'loadConfig', summary, input);
     const hosts = target.hosts ?? [];
     for (const h of hosts) {
-      await callOn({ name: h.name, taskQueue: h.taskQueue, target } as Host, quick, 'loadConfig', `Validate ${h.name}'s configuration`, input);
+      await callOn(
+        { name: h.name, taskQueue: h.taskQueue, target } as Host,
+        quick,
+        'loadConfig',
+        `Validate ${h.name}'s configuration`,
+        input,
+      );
     }
-    return { app: request.app, environment: request.environment, ref: request.ref, hosts: hosts.length ? hosts.map((h) => h.name) : ['local'] };
+    return {
+      app: request.app,
+      environment: request.environment,
+      ref: request.ref,
+      hosts: hosts.length ? hosts.map((h) => h.name) : ['local'],
+    };
   } catch (err) {
     // The worker's answer (InvalidRequest, InvalidConfig), not wrapped in an activity failure.
     const cause = applicationFailureOf(err);
-    throw cause ? ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true }) : err;
+    throw cause
+      ? ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true })
+      : err;
   }
 }

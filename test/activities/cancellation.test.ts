@@ -17,7 +17,11 @@ import type { TargetConfig } from '../../src/config/schema.js';
 const dir = mkdtempSync(join(tmpdir(), 'cancel-activity-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } }).trim();
+const git = (...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  }).trim();
 
 describe('an activity cancelled while its command runs', () => {
   it('kills the command and ends cancelled, not as DependencyInstallFailed', async () => {
@@ -27,22 +31,41 @@ describe('an activity cancelled while its command runs', () => {
     git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'lock');
     const pidFile = join(dir, 'install.pid');
     // An "install" that runs for a minute unless killed; it writes its pid so we can check it died.
-    const install = [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60000)`];
+    const install = [
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60000)`,
+    ];
     const target = {
-      app: 'demo', environment: 'test', appDir: dir, commandEnv: {},
+      app: 'demo',
+      environment: 'test',
+      appDir: dir,
+      commandEnv: {},
       commands: { install, build: [], restart: ['true'] },
       commandTimeouts: { install: '1 minute', migrate: '1 minute', restart: '1 minute', git: '1 minute' },
     } as unknown as TargetConfig;
     const activities = createActivities({ configPath: join(dir, 'none.json'), env: {} });
     const env = new MockActivityEnvironment();
-    const running = env.run(activities.installDependencies, { target, commit: git('rev-parse', 'HEAD'), requiredPackages: [], step: 'install-dependencies' as const });
+    const running = env.run(activities.installDependencies, {
+      target,
+      commit: git('rev-parse', 'HEAD'),
+      requiredPackages: [],
+      step: 'install-dependencies' as const,
+    });
     for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(pidFile)).toBe(true);
     env.cancel();
     const err = await running.catch((e) => e);
     expect(err).toBeInstanceOf(CancelledFailure);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive()).toBe(false);
   });

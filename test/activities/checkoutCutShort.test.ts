@@ -18,9 +18,19 @@ import { run } from '../../src/exec/run.js';
  */
 let repo: string;
 const commits: Record<string, string> = {};
-const git = async (...args: string[]) => (await run({ file: 'git', args, cwd: repo, env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } })).stdout.trim();
+const git = async (...args: string[]) =>
+  (
+    await run({ file: 'git', args, cwd: repo, env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } })
+  ).stdout.trim();
 const activities = createReleaseActivities({ configPath: '/nonexistent', env: {} });
-const target = () => ({ app: 'demo', environment: 'test', appDir: repo, codeLayout: 'in-place', commandTimeouts: { git: '1 minute' } }) as unknown as TargetConfig;
+const target = () =>
+  ({
+    app: 'demo',
+    environment: 'test',
+    appDir: repo,
+    codeLayout: 'in-place',
+    commandTimeouts: { git: '1 minute' },
+  }) as unknown as TargetConfig;
 const write = (path: string, text: string) => {
   mkdirSync(join(repo, path, '..'), { recursive: true });
   writeFileSync(join(repo, path), text);
@@ -79,7 +89,10 @@ describe('activateRelease in place, after a checkout cut short', () => {
   it("a change that is no release's version stops the step, non-retryable, and nothing is touched", async () => {
     await cutShortAtV1();
     write('src/app.js', 'an edit made on the server\n');
-    const err = await activities.activateRelease({ target: target(), commit: commits.v2! }).then(() => undefined, (e: ApplicationFailure) => e);
+    const err = await activities.activateRelease({ target: target(), commit: commits.v2! }).then(
+      () => undefined,
+      (e: ApplicationFailure) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'WorkingCopyDirty', nonRetryable: true });
     expect(err!.message).toContain('src/app.js');
@@ -91,6 +104,10 @@ describe('activateRelease in place, after a checkout cut short', () => {
   it('a clean copy already at the commit: nothing to do', async () => {
     await git('checkout', '-q', '--force', '--detach', commits.v2!);
     await git('clean', '-q', '-f', '-d');
-    expect(await activities.activateRelease({ target: target(), commit: commits.v2! })).toEqual({ commit: commits.v2, previous: commits.v2, changed: false });
+    expect(await activities.activateRelease({ target: target(), commit: commits.v2! })).toEqual({
+      commit: commits.v2,
+      previous: commits.v2,
+      changed: false,
+    });
   });
 });

@@ -3,15 +3,20 @@ import { diffStates, normaliseSchemaDump, type DatabaseState } from '../../src/a
 
 const state = (o: Partial<DatabaseState> = {}): DatabaseState => ({
   schemaSha256: 's1',
-  tables: [{ name: 'public.users', rows: 20, checksum: 'a' }, { name: 'public.messages', rows: 100, checksum: 'b' }],
+  tables: [
+    { name: 'public.users', rows: 20, checksum: 'a' },
+    { name: 'public.messages', rows: 100, checksum: 'b' },
+  ],
   migrations: [{ name: 'm1', checksum: 'c', finished: true, rolledBack: false }],
   ...o,
 });
 
 describe('database fingerprints', () => {
   it('ignores what differs between two dumps of the same schema', () => {
-    const a = '--\n-- PostgreSQL database dump\n\\restrict AbC123\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config(\'search_path\', \'\', false);\n\nCREATE TABLE public.users (id integer);\n\\unrestrict AbC123\n';
-    const b = '--\n-- dumped later\n\\restrict ZzZ999\nSET lock_timeout = 0;\n\nCREATE TABLE public.users (id integer);\n';
+    const a =
+      "--\n-- PostgreSQL database dump\n\\restrict AbC123\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.users (id integer);\n\\unrestrict AbC123\n";
+    const b =
+      '--\n-- dumped later\n\\restrict ZzZ999\nSET lock_timeout = 0;\n\nCREATE TABLE public.users (id integer);\n';
     expect(normaliseSchemaDump(a)).toBe(normaliseSchemaDump(b));
     expect(normaliseSchemaDump(a)).toBe('CREATE TABLE public.users (id integer);');
   });
@@ -20,7 +25,11 @@ describe('database fingerprints', () => {
     expect(diffStates(state(), state())).toEqual([]);
     const after = state({
       schemaSha256: 's2',
-      tables: [{ name: 'public.users', rows: 21, checksum: 'a' }, { name: 'public.messages', rows: 100, checksum: 'x' }, { name: 'public.satshot_tokens', rows: 0, checksum: 'empty' }],
+      tables: [
+        { name: 'public.users', rows: 21, checksum: 'a' },
+        { name: 'public.messages', rows: 100, checksum: 'x' },
+        { name: 'public.satshot_tokens', rows: 0, checksum: 'empty' },
+      ],
       migrations: [...state().migrations, { name: 'm2', checksum: 'd', finished: false, rolledBack: false }],
     });
     expect(diffStates(state(), after)).toEqual([

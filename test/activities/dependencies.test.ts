@@ -25,7 +25,8 @@ describe('node_modules against the lockfile', () => {
   it('finds what is missing and what is left over (xml2js after a rollback)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deps-test-'));
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock));
-    for (const p of ['pg', '@prisma/client', 'xml2js', '.bin', '.prisma']) mkdirSync(join(dir, 'node_modules', p), { recursive: true });
+    for (const p of ['pg', '@prisma/client', 'xml2js', '.bin', '.prisma'])
+      mkdirSync(join(dir, 'node_modules', p), { recursive: true });
     expect(await compareWithLockfile(dir)).toEqual({ missing: [], extraneous: ['xml2js'], packages: 3 });
   });
 });

@@ -6,7 +6,12 @@ import { lookupEnv, parseEnvFile } from '../../src/activities/deps.js';
 
 describe('environment lookup by name', () => {
   it('parses KEY=VALUE files like systemd and dotenv do', () => {
-    expect(parseEnvFile('# comment\nA=1\nexport B="two words"\nC=\'x=y\'\n\nbad line\nD=')).toEqual({ A: '1', B: 'two words', C: 'x=y', D: '' });
+    expect(parseEnvFile('# comment\nA=1\nexport B="two words"\nC=\'x=y\'\n\nbad line\nD=')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x=y',
+      D: '',
+    });
   });
 
   it("prefers the app's env file, then the worker's environment; empty means absent", () => {

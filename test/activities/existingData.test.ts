@@ -16,9 +16,12 @@ const superuser = (sql: string, db?: string) => asSuperuser(sql, [], db);
 async function changesOf(migration: string): Promise<ReturnType<typeof existingDataChanges>> {
   await superuser(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await superuser(`CREATE DATABASE ${database}`);
-  await superuser(`CREATE TABLE "User" (id int PRIMARY KEY, email text NOT NULL, age int, note text);
+  await superuser(
+    `CREATE TABLE "User" (id int PRIMARY KEY, email text NOT NULL, age int, note text);
     INSERT INTO "User" SELECT i, 'User' || i || '@Example.com', 20 + i, CASE WHEN i % 2 = 0 THEN NULL ELSE 'n' || i END FROM generate_series(1, 50) i;
-    CREATE TABLE log (line text); INSERT INTO log SELECT 'line ' || i FROM generate_series(1, 20) i;`, database);
+    CREATE TABLE log (line text); INSERT INTO log SELECT 'line ' || i FROM generate_series(1, 20) i;`,
+    database,
+  );
   const c = new pg.Client({ connectionString: inject('pg').superuserUrl.replace(/\/postgres$/, `/${database}`) });
   await c.connect();
   try {
@@ -37,8 +40,14 @@ afterAll(async () => superuser(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)
 
 describe('what a migration did to existing data', () => {
   it.each([
-    ['a column added and backfilled where it is NULL', `ALTER TABLE "User" ADD COLUMN domain text; UPDATE "User" SET domain = split_part(email, '@', 2) WHERE domain IS NULL;`],
-    ['rows added (INSERT), a table created', `INSERT INTO "User" VALUES (100, 'new@x', 1, NULL); INSERT INTO log VALUES ('added'); CREATE TABLE t (a int);`],
+    [
+      'a column added and backfilled where it is NULL',
+      `ALTER TABLE "User" ADD COLUMN domain text; UPDATE "User" SET domain = split_part(email, '@', 2) WHERE domain IS NULL;`,
+    ],
+    [
+      'rows added (INSERT), a table created',
+      `INSERT INTO "User" VALUES (100, 'new@x', 1, NULL); INSERT INTO log VALUES ('added'); CREATE TABLE t (a int);`,
+    ],
     ['a type widened without changing a value', `ALTER TABLE "User" ALTER COLUMN age TYPE bigint;`],
     ['an UPDATE that sets what is already there', `UPDATE "User" SET note = note WHERE id < 10;`],
     ['an index and a default', `CREATE INDEX ON "User" (email); ALTER TABLE "User" ALTER COLUMN note SET DEFAULT 'x';`],
@@ -47,14 +56,46 @@ describe('what a migration did to existing data', () => {
   });
 
   it.each([
-    ['emails lower-cased (the prisma-heroku release)', `UPDATE "User" SET email = lower(email) WHERE email <> lower(email);`, { table: 'public.User', what: 'values changed in email', columns: ['email'] }],
-    ['rows deleted', `DELETE FROM log WHERE line LIKE 'line 1%';`, { table: 'public.log', what: expect.stringContaining('rows gone'), columns: ['line'] }],
-    ['a column dropped', `ALTER TABLE "User" DROP COLUMN note;`, { table: 'public.User', what: 'columns gone: note', columns: ['note'] }],
-    ['a type change with USING that changes values', `ALTER TABLE "User" ALTER COLUMN age TYPE text USING (age * 2)::text;`, { table: 'public.User', what: 'values changed in age', columns: ['age'] }],
-    ['values swapped between rows', `UPDATE "User" u SET age = v.age FROM "User" v WHERE (u.id, v.id) IN ((1, 2), (2, 1));`, { table: 'public.User', what: 'values moved between rows', columns: [] }],
-    ['a table dropped', `DROP TABLE log;`, { table: 'public.log', what: 'the table is gone (20 rows)', columns: ['line'] }],
-    ['a rewrite the lint cannot see: inside a function the migration calls', `CREATE FUNCTION fix_emails() RETURNS void LANGUAGE sql AS $$ UPDATE "User" SET email = lower(email) WHERE email <> lower(email) $$; SELECT fix_emails(); DROP FUNCTION fix_emails();`, { table: 'public.User', what: 'values changed in email', columns: ['email'] }],
-    ['rows added AND an existing value changed', `INSERT INTO log VALUES ('added'); UPDATE log SET line = 'x' WHERE line = 'line 3';`, { table: 'public.log', what: 'values changed in line', columns: ['line'] }],
+    [
+      'emails lower-cased (the prisma-heroku release)',
+      `UPDATE "User" SET email = lower(email) WHERE email <> lower(email);`,
+      { table: 'public.User', what: 'values changed in email', columns: ['email'] },
+    ],
+    [
+      'rows deleted',
+      `DELETE FROM log WHERE line LIKE 'line 1%';`,
+      { table: 'public.log', what: expect.stringContaining('rows gone'), columns: ['line'] },
+    ],
+    [
+      'a column dropped',
+      `ALTER TABLE "User" DROP COLUMN note;`,
+      { table: 'public.User', what: 'columns gone: note', columns: ['note'] },
+    ],
+    [
+      'a type change with USING that changes values',
+      `ALTER TABLE "User" ALTER COLUMN age TYPE text USING (age * 2)::text;`,
+      { table: 'public.User', what: 'values changed in age', columns: ['age'] },
+    ],
+    [
+      'values swapped between rows',
+      `UPDATE "User" u SET age = v.age FROM "User" v WHERE (u.id, v.id) IN ((1, 2), (2, 1));`,
+      { table: 'public.User', what: 'values moved between rows', columns: [] },
+    ],
+    [
+      'a table dropped',
+      `DROP TABLE log;`,
+      { table: 'public.log', what: 'the table is gone (20 rows)', columns: ['line'] },
+    ],
+    [
+      'a rewrite the lint cannot see: inside a function the migration calls',
+      `CREATE FUNCTION fix_emails() RETURNS void LANGUAGE sql AS $$ UPDATE "User" SET email = lower(email) WHERE email <> lower(email) $$; SELECT fix_emails(); DROP FUNCTION fix_emails();`,
+      { table: 'public.User', what: 'values changed in email', columns: ['email'] },
+    ],
+    [
+      'rows added AND an existing value changed',
+      `INSERT INTO log VALUES ('added'); UPDATE log SET line = 'x' WHERE line = 'line 3';`,
+      { table: 'public.log', what: 'values changed in line', columns: ['line'] },
+    ],
   ])('changed: %s', async (_what, migration, change) => {
     expect(await changesOf(migration)).toEqual([change]);
   });

@@ -15,7 +15,13 @@ beforeAll(async () => {
       seen.push({ path: req.url!, auth: req.headers.authorization, body });
       res.setHeader('content-type', 'application/json');
       if (req.url === '/login') return res.end(JSON.stringify({ token: 'tok-123' }));
-      if (req.url === '/me') return res.end(JSON.stringify({ configured: req.headers.authorization === 'Bearer tok-123', leaked: 'password=hunter2-secret' }));
+      if (req.url === '/me')
+        return res.end(
+          JSON.stringify({
+            configured: req.headers.authorization === 'Bearer tok-123',
+            leaked: 'password=hunter2-secret',
+          }),
+        );
       res.statusCode = 503;
       res.end(JSON.stringify({ status: 'down' }));
     });
@@ -27,17 +33,43 @@ afterAll(() => server.close());
 
 describe('HTTP checks', () => {
   it('fills {{names}} through nested JSON', () => {
-    expect(fillTemplate({ a: ['x-{{runId}}', { b: '{{token}}' }], n: 1, keep: '{{unknown}}' }, { runId: 'r1', token: 't' })).toEqual({ a: ['x-r1', { b: 't' }], n: 1, keep: '{{unknown}}' });
+    expect(
+      fillTemplate({ a: ['x-{{runId}}', { b: '{{token}}' }], n: 1, keep: '{{unknown}}' }, { runId: 'r1', token: 't' }),
+    ).toEqual({ a: ['x-r1', { b: 't' }], n: 1, keep: '{{unknown}}' });
   });
 
   it('captures a token and uses it; reports status and JSON mismatches; scrubs secrets', async () => {
-    const results = await runHttpChecks(base, [
-      { name: 'login', method: 'POST', path: '/login', body: { user: 'smoke-{{runId}}' }, expectStatus: 200, capture: { token: 'token' } },
-      { name: 'me', method: 'GET', path: '/me', bearer: '{{token}}', expectStatus: 200, expectJson: { configured: true } },
-      { name: 'me-wrong', method: 'GET', path: '/me', expectStatus: 200, expectJson: { configured: true } },
-      { name: 'down', method: 'GET', path: '/down', expectStatus: 200 },
-    ], 'run42', ['hunter2-secret']);
-    expect(results.map((r) => [r.name, r.ok])).toEqual([['login', true], ['me', true], ['me-wrong', false], ['down', false]]);
+    const results = await runHttpChecks(
+      base,
+      [
+        {
+          name: 'login',
+          method: 'POST',
+          path: '/login',
+          body: { user: 'smoke-{{runId}}' },
+          expectStatus: 200,
+          capture: { token: 'token' },
+        },
+        {
+          name: 'me',
+          method: 'GET',
+          path: '/me',
+          bearer: '{{token}}',
+          expectStatus: 200,
+          expectJson: { configured: true },
+        },
+        { name: 'me-wrong', method: 'GET', path: '/me', expectStatus: 200, expectJson: { configured: true } },
+        { name: 'down', method: 'GET', path: '/down', expectStatus: 200 },
+      ],
+      'run42',
+      ['hunter2-secret'],
+    );
+    expect(results.map((r) => [r.name, r.ok])).toEqual([
+      ['login', true],
+      ['me', true],
+      ['me-wrong', false],
+      ['down', false],
+    ]);
     expect(seen[0]!.body).toBe('{"user":"smoke-run42"}');
     expect(seen[1]!.auth).toBe('Bearer tok-123');
     expect(results[2]!.detail).toContain('configured=false, expected true');

@@ -8,7 +8,10 @@ import { lintMigrations, type LintReport } from '../../src/lint/index.js';
 /** The lint activity runs the parser in a process of its own: the same report, nothing left behind. */
 describe('lintPendingMigrations, in its own process', () => {
   const migrations = [
-    { name: '20260201000000_satshot_integration', sql: 'ALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN NOT NULL DEFAULT false;\nCREATE TABLE "satshot_tokens" ("id" SERIAL PRIMARY KEY, "token" TEXT NOT NULL);' },
+    {
+      name: '20260201000000_satshot_integration',
+      sql: 'ALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN NOT NULL DEFAULT false;\nCREATE TABLE "satshot_tokens" ("id" SERIAL PRIMARY KEY, "token" TEXT NOT NULL);',
+    },
     { name: '20260301000000_drop_satshot_tokens', sql: '-- v3\nDROP TABLE "satshot_tokens";' },
     { name: '20260401000000_broken', sql: 'ALTER TABLE "users" ADD COLUMN;' },
   ];
@@ -16,7 +19,9 @@ describe('lintPendingMigrations, in its own process', () => {
 
   it('answers exactly what the lint answers in this process, and leaves no scratch folder', async () => {
     const before = leftovers();
-    const report = (await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations })) as LintReport;
+    const report = (await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, {
+      migrations,
+    })) as LintReport;
     expect(report).toEqual(lintMigrations(migrations));
     expect(report.migrations.map((m) => m.severity)).toEqual(['additive', 'destructive', 'invalid']);
     expect(report.migrations[1]!.findings[0]).toMatchObject({ rule: 'drop-table', line: 2 });
@@ -24,6 +29,8 @@ describe('lintPendingMigrations, in its own process', () => {
   });
 
   it('lints nothing as nothing', async () => {
-    expect(await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations: [] })).toEqual(lintMigrations([]));
+    expect(
+      await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations: [] }),
+    ).toEqual(lintMigrations([]));
   });
 });

@@ -34,7 +34,10 @@ async function admin<R extends pg.QueryResultRow>(sql: string, params: unknown[]
 
 /** Backends running a statement that contains `marker` (our own query of pg_stat_activity excluded). */
 const runningWith = async (marker: string) =>
-  (await admin<{ pid: number; application_name: string }>(`SELECT pid, application_name FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`, [marker]));
+  await admin<{ pid: number; application_name: string }>(
+    `SELECT pid, application_name FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
+    [marker],
+  );
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, withinMs: number): Promise<T> {
   const started = Date.now();
@@ -65,12 +68,19 @@ afterAll(async () => {
 
 describe('every session safe-deploy opens is bounded', () => {
   it('sets lock_timeout, statement_timeout and client_connection_check_interval; an environment sets its own', async () => {
-    const show = (c: pg.Client) => c.query<{ l: string; s: string; i: string }>(
-      `SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s, current_setting('client_connection_check_interval') AS i`,
-    ).then((r) => r.rows[0]);
+    const show = (c: pg.Client) =>
+      c
+        .query<{ l: string; s: string; i: string }>(
+          `SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s, current_setting('client_connection_check_interval') AS i`,
+        )
+        .then((r) => r.rows[0]);
     expect(await withClient(db, show)).toEqual({ l: '10s', s: '1h', i: '5s' });
     const target = { database: { urlEnv: 'APP_DB', lockTimeout: '3 seconds', statementTimeout: '20 minutes' } };
-    const configured = resolveDatabase({ configPath: '/nonexistent', env: { APP_DB: url } }, target, 'check-database').db;
+    const configured = resolveDatabase(
+      { configPath: '/nonexistent', env: { APP_DB: url } },
+      target,
+      'check-database',
+    ).db;
     expect(await withClient(configured, show)).toEqual({ l: '3s', s: '20min', i: '5s' });
   });
 
@@ -79,13 +89,19 @@ describe('every session safe-deploy opens is bounded', () => {
     await holder.query('LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE');
     try {
       const started = Date.now();
-      const err = await withClient({ ...db, session: { lockTimeoutMs: 1_500, statementTimeoutMs: 60_000 } }, (c) => c.query('SELECT count(*) FROM accounts')).catch((e) => e);
+      const err = await withClient({ ...db, session: { lockTimeoutMs: 1_500, statementTimeoutMs: 60_000 } }, (c) =>
+        c.query('SELECT count(*) FROM accounts'),
+      ).catch((e) => e);
       const ms = Date.now() - started;
       expect(err).toBeInstanceOf(SqlTimedOut);
       expect(err.kind).toBe('lock');
       expect(err.type).toBe('SqlTimedOut');
       expect(err.nonRetryable).toBe(false);
-      expect(err.message).toMatch(new RegExp(`database ${database} waited longer than lock_timeout \\(1500 ms\\) for a lock another session holds\\. Remedy: .*pg_blocking_pids.*database\\.lockTimeout`));
+      expect(err.message).toMatch(
+        new RegExp(
+          `database ${database} waited longer than lock_timeout \\(1500 ms\\) for a lock another session holds\\. Remedy: .*pg_blocking_pids.*database\\.lockTimeout`,
+        ),
+      );
       expect(ms).toBeGreaterThanOrEqual(1_400);
       expect(ms).toBeLessThan(5_000);
     } finally {
@@ -94,14 +110,16 @@ describe('every session safe-deploy opens is bounded', () => {
   });
 
   it('a statement that runs too long fails with statement_timeout (a per-call bound)', async () => {
-    const err = await withClient(db, (c) => c.query('SELECT pg_sleep(10)'), { limits: { statementTimeoutMs: 500 } }).catch((e) => e);
+    const err = await withClient(db, (c) => c.query('SELECT pg_sleep(10)'), {
+      limits: { statementTimeoutMs: 500 },
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(SqlTimedOut);
     expect(err.kind).toBe('statement');
     expect(err.nonRetryable).toBe(true); // it would run as long again
     expect(err.message).toContain('database.statementTimeout');
   });
 
-  it("a client gone mid-statement (its worker died) has its statement abandoned by the server within seconds", async () => {
+  it('a client gone mid-statement (its worker died) has its statement abandoned by the server within seconds', async () => {
     const marker = `gone_${randomBytes(4).toString('hex')}`;
     const err = await withClient(db, async (c) => {
       const sleeping = c.query(`SELECT pg_sleep(60) /* ${marker} */`);
@@ -112,7 +130,11 @@ describe('every session safe-deploy opens is bounded', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     const started = Date.now();
-    await waitFor('the backend to go', async () => ((await runningWith(marker)).length === 0 ? true : undefined), 12_000);
+    await waitFor(
+      'the backend to go',
+      async () => ((await runningWith(marker)).length === 0 ? true : undefined),
+      12_000,
+    );
     expect(Date.now() - started).toBeLessThan(12_000);
   }, 30_000);
 });
@@ -131,7 +153,10 @@ async function startupProxy(mode: 'refuse-options' | 'drop-options'): Promise<{ 
       if (head.length < 4 || head.length < head.readInt32BE(0)) return;
       client.off('data', onData);
       const length = head.readInt32BE(0);
-      const fields = head.subarray(8, length - 1).toString('utf8').split('\0');
+      const fields = head
+        .subarray(8, length - 1)
+        .toString('utf8')
+        .split('\0');
       const params = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) params.set(fields[i]!, fields[i + 1]!);
       if (params.has('options') && mode === 'refuse-options') {
@@ -165,9 +190,13 @@ describe('behind a pooler that will not pass startup options', () => {
     it(`${mode}: the session works and nothing of ours is SET on it (it would stay on a pooled server connection)`, async () => {
       const proxy = await startupProxy(mode);
       try {
-        const settings = await withClient({ ...db, host: '127.0.0.1', port: proxy.port }, (c) => c.query<{ l: string; s: string; i: string }>(
-          `SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s, current_setting('client_connection_check_interval') AS i`,
-        ).then((r) => r.rows[0]));
+        const settings = await withClient({ ...db, host: '127.0.0.1', port: proxy.port }, (c) =>
+          c
+            .query<{ l: string; s: string; i: string }>(
+              `SELECT current_setting('lock_timeout') AS l, current_setting('statement_timeout') AS s, current_setting('client_connection_check_interval') AS i`,
+            )
+            .then((r) => r.rows[0]),
+        );
         expect(settings).toEqual({ l: '0', s: '0', i: '0' });
       } finally {
         proxy.server.close();
@@ -181,10 +210,14 @@ describe('a cancelled activity cancels its running statement', () => {
     const marker = `cancel_${randomBytes(4).toString('hex')}`;
     const env = new MockActivityEnvironment();
     const running = env.run(() => withClient(db, (c) => c.query(`SELECT pg_sleep(60) /* ${marker} */`)));
-    const [backend] = await waitFor('the statement', async () => {
-      const rows = await runningWith(marker);
-      return rows.length ? rows : undefined;
-    }, 5_000);
+    const [backend] = await waitFor(
+      'the statement',
+      async () => {
+        const rows = await runningWith(marker);
+        return rows.length ? rows : undefined;
+      },
+      5_000,
+    );
     expect(backend!.application_name).toBe('safe-deploy');
     const started = Date.now();
     env.cancel();
@@ -225,7 +258,11 @@ describe('a retry ends the sessions its previous attempt left', () => {
       // What a killed `prisma migrate deploy` leaves: a session holding Prisma's lock, busy in a statement.
       await left.query('SELECT pg_advisory_lock(72707369)');
       const busy = left.query('SELECT pg_sleep(60)').catch((e) => e);
-      await waitFor('the statement', async () => ((await runningWith('pg_sleep(60)')).length ? true : undefined), 5_000);
+      await waitFor(
+        'the statement',
+        async () => ((await runningWith('pg_sleep(60)')).length ? true : undefined),
+        5_000,
+      );
       const started = Date.now();
       expect(await endSessionsNamed(db, name)).toBe(1);
       expect(Date.now() - started).toBeLessThan(3_000);

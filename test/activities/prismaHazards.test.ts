@@ -1,15 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { poolerFromProbe, poolerHintsFromUrl, prismaVersionFrom, prismaVersionProblem } from '../../src/activities/prismaHazards.js';
+import {
+  poolerFromProbe,
+  poolerHintsFromUrl,
+  prismaVersionFrom,
+  prismaVersionProblem,
+} from '../../src/activities/prismaHazards.js';
 
-const lock = (version: string) => JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/prisma': { version } } });
+const lock = (version: string) =>
+  JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/prisma': { version } } });
 
 describe('Prisma version of a release', () => {
   it('reads the lockfile (v2/v3 and v1), else the range package.json declares', () => {
-    expect(prismaVersionFrom(lock('6.19.3'), undefined)).toEqual({ version: '6.19.3', major: 6, source: 'package-lock.json' });
-    expect(prismaVersionFrom(JSON.stringify({ lockfileVersion: 1, dependencies: { prisma: { version: '4.16.2' } } }), undefined)).toMatchObject({ major: 4 });
-    expect(prismaVersionFrom(undefined, JSON.stringify({ devDependencies: { prisma: '^5.22.0' } }))).toEqual({ version: '^5.22.0', major: 5, source: 'package.json' });
-    expect(prismaVersionFrom('not json', JSON.stringify({ dependencies: { prisma: '~3.15.0' } }))).toMatchObject({ major: 3, source: 'package.json' });
-    expect(prismaVersionFrom(JSON.stringify({ packages: {} }), JSON.stringify({ dependencies: { pg: '8.0.0' } }))).toBeUndefined();
+    expect(prismaVersionFrom(lock('6.19.3'), undefined)).toEqual({
+      version: '6.19.3',
+      major: 6,
+      source: 'package-lock.json',
+    });
+    expect(
+      prismaVersionFrom(
+        JSON.stringify({ lockfileVersion: 1, dependencies: { prisma: { version: '4.16.2' } } }),
+        undefined,
+      ),
+    ).toMatchObject({ major: 4 });
+    expect(prismaVersionFrom(undefined, JSON.stringify({ devDependencies: { prisma: '^5.22.0' } }))).toEqual({
+      version: '^5.22.0',
+      major: 5,
+      source: 'package.json',
+    });
+    expect(prismaVersionFrom('not json', JSON.stringify({ dependencies: { prisma: '~3.15.0' } }))).toMatchObject({
+      major: 3,
+      source: 'package.json',
+    });
+    expect(
+      prismaVersionFrom(JSON.stringify({ packages: {} }), JSON.stringify({ dependencies: { pg: '8.0.0' } })),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -29,10 +53,18 @@ describe('Prisma version of a release', () => {
 describe('transaction-mode poolers', () => {
   it('recognises the URL signs, never echoing the URL', () => {
     expect(poolerHintsFromUrl('postgresql://u:secret@db.example.com:5432/app')).toEqual([]);
-    expect(poolerHintsFromUrl('postgresql://u:secret@db.example.com:6432/app?pgbouncer=true')).toEqual(["the URL sets pgbouncer=true (Prisma's flag for PgBouncer in transaction mode)"]);
-    expect(poolerHintsFromUrl('postgresql://u:secret@ep-cool-1234-pooler.us-east-2.aws.neon.tech/app')).toEqual(['the host ep-cool-1234-pooler.us-east-2.aws.neon.tech is a pooler endpoint']);
-    expect(poolerHintsFromUrl('postgresql://u:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres')).toHaveLength(2);
-    expect(poolerHintsFromUrl('postgresql://u:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres').join()).not.toContain('secret');
+    expect(poolerHintsFromUrl('postgresql://u:secret@db.example.com:6432/app?pgbouncer=true')).toEqual([
+      "the URL sets pgbouncer=true (Prisma's flag for PgBouncer in transaction mode)",
+    ]);
+    expect(poolerHintsFromUrl('postgresql://u:secret@ep-cool-1234-pooler.us-east-2.aws.neon.tech/app')).toEqual([
+      'the host ep-cool-1234-pooler.us-east-2.aws.neon.tech is a pooler endpoint',
+    ]);
+    expect(poolerHintsFromUrl('postgresql://u:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres')).toHaveLength(
+      2,
+    );
+    expect(
+      poolerHintsFromUrl('postgresql://u:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres').join(),
+    ).not.toContain('secret');
   });
 
   it.each([

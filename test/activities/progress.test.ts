@@ -5,9 +5,24 @@ import { tableProgress } from '../../src/activities/dbDump.js';
 import { runInActivity } from '../../src/activities/deps.js';
 
 // Real --verbose lines of PostgreSQL 15's pg_dump and pg_restore (two tables, a and b).
-const PARALLEL_DUMP = ['pg_dump: reading publication membership of tables', 'pg_dump: dumping contents of table "public.a"', 'pg_dump: finished item 3342 TABLE DATA a', 'pg_dump: dumping contents of table "public.b"'];
-const PARALLEL_RESTORE = ['pg_restore: launching item 3342 TABLE DATA a', 'pg_restore: launching item 3343 TABLE DATA b', 'pg_restore: processing data for table "public.a"', 'pg_restore: processing data for table "public.b"', 'pg_restore: finished item 3343 TABLE DATA b'];
-const SERIAL_DUMP = ['pg_dump: saving database definition', 'pg_dump: dumping contents of table "public.a"', 'pg_dump: dumping contents of table "public.b"'];
+const PARALLEL_DUMP = [
+  'pg_dump: reading publication membership of tables',
+  'pg_dump: dumping contents of table "public.a"',
+  'pg_dump: finished item 3342 TABLE DATA a',
+  'pg_dump: dumping contents of table "public.b"',
+];
+const PARALLEL_RESTORE = [
+  'pg_restore: launching item 3342 TABLE DATA a',
+  'pg_restore: launching item 3343 TABLE DATA b',
+  'pg_restore: processing data for table "public.a"',
+  'pg_restore: processing data for table "public.b"',
+  'pg_restore: finished item 3343 TABLE DATA b',
+];
+const SERIAL_DUMP = [
+  'pg_dump: saving database definition',
+  'pg_dump: dumping contents of table "public.a"',
+  'pg_dump: dumping contents of table "public.b"',
+];
 
 describe('table progress from pg_dump/pg_restore --verbose', () => {
   it.each([
@@ -29,10 +44,16 @@ describe('runInActivity', () => {
     env.on('heartbeat', (d: Record<string, unknown>) => beats.push(d));
     let bytes = 0;
     const lines: string[] = [];
-    await env.run(async () => runInActivity({ file: process.execPath, args: ['-e', 'console.error("table a"); setTimeout(() => {}, 2500)'] }, 'dump', {
-      onLine: (l) => lines.push(l),
-      progress: async () => ({ bytesWritten: (bytes += 100) }),
-    }));
+    await env.run(async () =>
+      runInActivity(
+        { file: process.execPath, args: ['-e', 'console.error("table a"); setTimeout(() => {}, 2500)'] },
+        'dump',
+        {
+          onLine: (l) => lines.push(l),
+          progress: async () => ({ bytesWritten: (bytes += 100) }),
+        },
+      ),
+    );
     expect(lines).toEqual(['table a']);
     expect(beats).toEqual([expect.objectContaining({ phase: 'dump', bytesWritten: 100 })]);
   });

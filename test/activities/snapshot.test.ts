@@ -19,7 +19,10 @@ import { pgDumpSchema, parseDatabaseUrl } from '../../src/commands/pg.js';
 import { asSuperuser } from '../helpers/superuser.js';
 
 /** The snapshot and kept-aside names of one deployment, as the activities make them. */
-const backupNames = (database: string, deploymentId: string) => ({ snapshot: ownDatabaseName(database, deploymentId, 'snapshot'), keptAs: ownDatabaseName(database, deploymentId, 'kept-aside') });
+const backupNames = (database: string, deploymentId: string) => ({
+  snapshot: ownDatabaseName(database, deploymentId, 'snapshot'),
+  keptAs: ownDatabaseName(database, deploymentId, 'kept-aside'),
+});
 
 /**
  * The snapshot method against a real PostgreSQL: a small database of its own (two tables and
@@ -34,7 +37,8 @@ let idle: pg.Client;
 let idleError: Error | undefined;
 
 const superuser = asSuperuser;
-const urlOf = (database: string) => `postgresql://${role}:${encodeURIComponent(password)}@${inject('pg').host}:${inject('pg').port}/${database}`;
+const urlOf = (database: string) =>
+  `postgresql://${role}:${encodeURIComponent(password)}@${inject('pg').host}:${inject('pg').port}/${database}`;
 const asApp = async <R extends pg.QueryResultRow>(sql: string, database = name) => {
   const c = new pg.Client({ connectionString: urlOf(database) });
   await c.connect();
@@ -44,13 +48,23 @@ const asApp = async <R extends pg.QueryResultRow>(sql: string, database = name) 
     await c.end();
   }
 };
-const exists = async (database: string) => (await superuser('SELECT 1 FROM pg_database WHERE datname = $1', [database])).length === 1;
-const oidOf = async (database: string) => Number((await superuser<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_database WHERE datname = $1', [database]))[0]?.oid);
+const exists = async (database: string) =>
+  (await superuser('SELECT 1 FROM pg_database WHERE datname = $1', [database])).length === 1;
+const oidOf = async (database: string) =>
+  Number(
+    (
+      await superuser<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_database WHERE datname = $1', [database])
+    )[0]?.oid,
+  );
 
 function target(backup: Record<string, unknown>): TargetConfig {
   const env = environmentConfigSchema.parse({
-    appDir: root, database: { urlEnv: 'SNAP_TEST_DATABASE_URL' }, backup: { dir: join(root, 'backups'), ...backup },
-    commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:9',
+    appDir: root,
+    database: { urlEnv: 'SNAP_TEST_DATABASE_URL' },
+    backup: { dir: join(root, 'backups'), ...backup },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:9',
   });
   return { ...env, app: 'farm-chat', environment: `snap-${name}`, pgBinDir: inject('pg').binDir };
 }
@@ -58,7 +72,8 @@ const deps = () => ({ configPath: '/nonexistent', env: { SNAP_TEST_DATABASE_URL:
 const activities = () => createDatabaseActivities(deps());
 const mock = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 /** Runs an activity in a mock activity context (heartbeats, cancellation), keeping its types. */
-const act = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => mock().run(fn as never, ...(args as unknown as never[])) as Promise<R>;
+const act = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+  mock().run(fn as never, ...(args as unknown as never[])) as Promise<R>;
 
 /** A backup's fingerprint without the transaction boundary it was taken at (production has none to compare). */
 const contentOf = ({ xidBoundary: _boundary, ...state }: BackupFacts['state']) => state;
@@ -90,13 +105,17 @@ beforeAll(async () => {
     INSERT INTO messages ("userId", body) SELECT 1 + g % 40, 'Moisture at the north pivot is down to ' || g || '%' FROM generate_series(1, 400) g;`);
   // The app's pool: connected and idle while writes are paused, as in maintenance mode.
   idle = new pg.Client({ connectionString: url });
-  idle.on('error', (e) => { idleError = e; });
+  idle.on('error', (e) => {
+    idleError = e;
+  });
   await idle.connect();
 }, 60_000);
 
 afterAll(async () => {
   await idle?.end().catch(() => undefined);
-  const leftovers = await superuser<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${name}%`]);
+  const leftovers = await superuser<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+    `${name}%`,
+  ]);
   for (const { datname } of leftovers) await superuser(`DROP DATABASE "${datname}" WITH (FORCE)`);
   await superuser(`DROP ROLE IF EXISTS "${role}"`);
   rmSync(root, { recursive: true, force: true });
@@ -122,7 +141,9 @@ describe('snapshot backups', () => {
     expect(backup.snapshot!.closedMs).toBeGreaterThanOrEqual(backup.snapshot!.copyMs);
     expect(backup.snapshot!.closedMs).toBeLessThan(10_000);
     // Sealed: closed to connections, its pg_database row version recorded.
-    expect(await superuser('SELECT datallowconn, xmin::text AS xmin FROM pg_database WHERE datname = $1', [snap])).toEqual([{ datallowconn: false, xmin: backup.snapshot!.sealXmin }]);
+    expect(
+      await superuser('SELECT datallowconn, xmin::text AS xmin FROM pg_database WHERE datname = $1', [snap]),
+    ).toEqual([{ datallowconn: false, xmin: backup.snapshot!.sealXmin }]);
     await expect(asApp('SELECT 1', snap)).rejects.toThrow(/not currently accepting connections/);
     // The disaster-recovery dump is of the snapshot, equal to the same fingerprint.
     expect(existsSync(backup.dump!.path)).toBe(true);
@@ -142,13 +163,24 @@ describe('snapshot backups', () => {
     const oldOid = await oidOf(name);
     const r = await act(activities().restoreDatabase, { deploymentId: 'deploy-1', target: t, backup });
     const names = backupNames(name, 'deploy-1');
-    expect(r).toMatchObject({ restored: true, source: 'snapshot', verification: 'sealed', keptAs: names.keptAs, verified: true });
+    expect(r).toMatchObject({
+      restored: true,
+      source: 'snapshot',
+      verification: 'sealed',
+      keptAs: names.keptAs,
+      verified: true,
+    });
     expect(r.closedMs).toBeLessThan(5_000);
     expect(await productionState()).toEqual(before);
     expect(await oidOf(name)).toBe(backup.snapshot!.oid);
     expect(await exists(names.snapshot)).toBe(false);
     expect(await oidOf(names.keptAs)).toBe(oldOid);
-    expect(await asApp(`SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'satshotConnected'`, names.keptAs)).toEqual([{ n: 1 }]);
+    expect(
+      await asApp(
+        `SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'satshotConnected'`,
+        names.keptAs,
+      ),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('does nothing the second time: production is already the snapshot', async () => {
@@ -190,10 +222,16 @@ describe('snapshot backups', () => {
       await asApp("UPDATE users SET name = 'changed by v2' WHERE id = 1");
       const changed = await productionState();
       const oid = await oidOf(name);
-      const err = await act(activities().restoreDatabase, { deploymentId: 'deploy-4', target: noDump, backup: b }).catch((e) => e);
+      const err = await act(activities().restoreDatabase, {
+        deploymentId: 'deploy-4',
+        target: noDump,
+        backup: b,
+      }).catch((e) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect(err).toMatchObject({ type: 'RestoreUnverified', nonRetryable: true });
-      expect(err.message).toContain(`the snapshot ${b.snapshot!.database} was changed since the backup (table public.messages: 399 rows, expected 400)`);
+      expect(err.message).toContain(
+        `the snapshot ${b.snapshot!.database} was changed since the backup (table public.messages: 399 rows, expected 400)`,
+      );
       expect(err.message).toContain('no dump was taken');
       expect(await oidOf(name)).toBe(oid);
       expect(await productionState()).toEqual(changed);
@@ -206,27 +244,47 @@ describe('snapshot backups', () => {
       await asApp('DELETE FROM messages WHERE id < 100');
       const r = await act(activities().restoreDatabase, { deploymentId: 'deploy-5', target: t, backup: b });
       expect(r).toMatchObject({ restored: true, source: 'dump', verification: 'full' });
-      expect(r.note).toMatch(/was changed since the backup \(table public\.users: content differs\): restored from the dump instead/);
+      expect(r.note).toMatch(
+        /was changed since the backup \(table public\.users: content differs\): restored from the dump instead/,
+      );
       expect(await productionState()).toEqual(contentOf(b.state));
     });
   });
 
   it('prunes to the newest `keep` snapshots, dumps and kept-aside databases, never the current deployment nor production', async () => {
     const current = await act(activities().backupDatabase, { deploymentId: 'deploy-6', target: t });
-    const labelled = async () => (await superuser<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2 ORDER BY 1`, [`${name}_sd_%`, name])).map((r) => r.datname);
+    const labelled = async () =>
+      (
+        await superuser<{ datname: string }>(
+          `SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2 ORDER BY 1`,
+          [`${name}_sd_%`, name],
+        )
+      ).map((r) => r.datname);
     const snapshotsBefore = (await labelled()).filter((d) => d.endsWith('_snap'));
     expect(snapshotsBefore.length).toBeGreaterThan(2);
     const r = await act(activities().pruneBackups, { deploymentId: 'deploy-6', target: t });
     const after = await labelled();
     // Snapshots 1-3 went back in as production; of 4 (refused), 5 (tampered, the dump was used) and 6, the newest two stay.
-    expect(after.filter((d) => d.endsWith('_snap'))).toEqual([backupNames(name, 'deploy-5').snapshot, current.snapshot!.database].sort());
+    expect(after.filter((d) => d.endsWith('_snap'))).toEqual(
+      [backupNames(name, 'deploy-5').snapshot, current.snapshot!.database].sort(),
+    );
     // deploy-2's was renamed aside by hand (no label): named like ours, it is still never dropped.
-    expect(after.filter((d) => d.endsWith('_failed'))).toEqual([backupNames(name, 'deploy-2').keptAs, backupNames(name, 'deploy-3').keptAs, backupNames(name, 'deploy-5').keptAs].sort());
-    expect(r.removed).toEqual(expect.arrayContaining([backupNames(name, 'deploy-4').snapshot, backupNames(name, 'deploy-1').keptAs]));
+    expect(after.filter((d) => d.endsWith('_failed'))).toEqual(
+      [
+        backupNames(name, 'deploy-2').keptAs,
+        backupNames(name, 'deploy-3').keptAs,
+        backupNames(name, 'deploy-5').keptAs,
+      ].sort(),
+    );
+    expect(r.removed).toEqual(
+      expect.arrayContaining([backupNames(name, 'deploy-4').snapshot, backupNames(name, 'deploy-1').keptAs]),
+    );
     expect(r.removed).not.toContain(backupNames(name, 'deploy-2').keptAs);
     const dumps = readdirSync(t.backup.dir).filter((f) => f.endsWith('.dir'));
-    expect(dumps.sort()).toEqual([`farm-chat-${t.environment}-deploy-5.dir`, `farm-chat-${t.environment}-deploy-6.dir`]);
+    expect(dumps.sort()).toEqual([
+      `farm-chat-${t.environment}-deploy-5.dir`,
+      `farm-chat-${t.environment}-deploy-6.dir`,
+    ]);
     expect(await exists(name)).toBe(true);
     expect(r.kept).toContain(current.dump!.path);
   });
@@ -236,7 +294,13 @@ describe('snapshot backups', () => {
 // and seal beside the release's code steps, its pg_dump once writes resumed.
 describe('the snapshot split around the write pause', () => {
   const t = target({ method: 'snapshot', keep: 10 });
-  const sealOf = async (database: string) => (await superuser<{ datallowconn: boolean; xmin: string }>('SELECT datallowconn, xmin::text AS xmin FROM pg_database WHERE datname = $1', [database]))[0];
+  const sealOf = async (database: string) =>
+    (
+      await superuser<{ datallowconn: boolean; xmin: string }>(
+        'SELECT datallowconn, xmin::text AS xmin FROM pg_database WHERE datname = $1',
+        [database],
+      )
+    )[0];
 
   it('copies only in the pause; fingerprints and dumps the copy, not production, however production changed since', async () => {
     const before = await productionState();
@@ -244,7 +308,9 @@ describe('the snapshot split around the write pause', () => {
     expect(copy.database).toBe(backupNames(name, 'split-1').snapshot);
     expect(copy.xidBoundary).toMatch(/^\d+$/);
     // Writes resumed, the release migrated: production moves on, the copy must not.
-    await asApp(`ALTER TABLE users ADD COLUMN "satshotConnected" boolean NOT NULL DEFAULT false; UPDATE users SET name = 'renamed by v2' WHERE id <= 5`);
+    await asApp(
+      `ALTER TABLE users ADD COLUMN "satshotConnected" boolean NOT NULL DEFAULT false; UPDATE users SET name = 'renamed by v2' WHERE id <= 5`,
+    );
     const proven = await act(activities().fingerprintBackup, { deploymentId: 'split-1', target: t, copy });
     expect(contentOf(proven.state)).toEqual(before);
     expect(proven.state.xidBoundary).toBe(copy.xidBoundary);
@@ -268,7 +334,11 @@ describe('the snapshot split around the write pause', () => {
     expect(await productionState()).toEqual(before);
     await asApp("UPDATE users SET name = 'renamed again' WHERE id = 7");
     // The dump alone (the snapshot is production now): restored into a scratch database, proven, swapped in.
-    const fromDump = await act(activities().restoreDatabase, { deploymentId: 'split-1b', target: t, backup: { ...dumped, snapshot: undefined } });
+    const fromDump = await act(activities().restoreDatabase, {
+      deploymentId: 'split-1b',
+      target: t,
+      backup: { ...dumped, snapshot: undefined },
+    });
     expect(fromDump).toMatchObject({ restored: true, source: 'dump', verification: 'full' });
     expect(await productionState()).toEqual(before);
   });
@@ -278,13 +348,21 @@ describe('the snapshot split around the write pause', () => {
     const proven = await act(activities().fingerprintBackup, { deploymentId: 'split-2', target: t, copy });
     await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
     await superuser('DELETE FROM messages WHERE id = 11', [], copy.database);
-    const err = await act(activities().dumpBackup, { deploymentId: 'split-2', target: t, backup: proven }).catch((e) => e);
+    const err = await act(activities().dumpBackup, { deploymentId: 'split-2', target: t, backup: proven }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: true });
-    expect(err.message).toContain(`[dump-backup] the snapshot ${copy.database} changed since its fingerprint (table public.messages: 399 rows, expected 400)`);
+    expect(err.message).toContain(
+      `[dump-backup] the snapshot ${copy.database} changed since its fingerprint (table public.messages: 399 rows, expected 400)`,
+    );
     // The restore before any dump: the snapshot differs, and the message says why there is no dump.
     const oid = await oidOf(name);
-    const refused = await act(activities().restoreDatabase, { deploymentId: 'split-2', target: t, backup: proven }).catch((e) => e);
+    const refused = await act(activities().restoreDatabase, {
+      deploymentId: 'split-2',
+      target: t,
+      backup: proven,
+    }).catch((e) => e);
     expect(refused).toMatchObject({ type: 'RestoreUnverified', nonRetryable: true });
     expect(refused.message).toContain('it follows the snapshot once writes resume');
     expect(await oidOf(name)).toBe(oid);
@@ -295,12 +373,19 @@ describe('the snapshot split around the write pause', () => {
 describe('a fingerprint without checksums, completed by the dump', () => {
   const t = target({ method: 'snapshot', keep: 10 });
 
-  it('dumps a copy opened since (an earlier attempt) but unwritten, the checksums read in the dump, the boundary the copy\'s', async () => {
+  it("dumps a copy opened since (an earlier attempt) but unwritten, the checksums read in the dump, the boundary the copy's", async () => {
     const before = await productionState();
     const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-1', target: t });
-    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-1', target: t, copy, checksums: false });
+    const quick = await act(activities().fingerprintBackup, {
+      deploymentId: 'quick-1',
+      target: t,
+      copy,
+      checksums: false,
+    });
     expect(quick.state.tables.every((x) => x.checksum === undefined)).toBe(true);
-    expect(quick.state.tables.map(({ name, rows }) => ({ name, rows }))).toEqual(before.tables.map(({ name, rows }) => ({ name, rows })));
+    expect(quick.state.tables.map(({ name, rows }) => ({ name, rows }))).toEqual(
+      before.tables.map(({ name, rows }) => ({ name, rows })),
+    );
     // An attempt that opened the copy and died before sealing it again.
     await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
     await asApp('SELECT count(*) FROM users', copy.database);
@@ -311,17 +396,30 @@ describe('a fingerprint without checksums, completed by the dump', () => {
 
   it('refuses a copy written since (same row count, one value changed): nothing else could tell', async () => {
     const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-2', target: t });
-    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-2', target: t, copy, checksums: false });
+    const quick = await act(activities().fingerprintBackup, {
+      deploymentId: 'quick-2',
+      target: t,
+      copy,
+      checksums: false,
+    });
     await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
     await superuser("UPDATE users SET name = 'tampered' WHERE id = 4", [], copy.database);
-    const err = await act(activities().dumpBackup, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
+    const err = await act(activities().dumpBackup, { deploymentId: 'quick-2', target: t, backup: quick }).catch(
+      (e) => e,
+    );
     expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: true });
     expect(err.message).toContain(`the snapshot ${copy.database} was written since its fingerprint (public.users)`);
     // Nor would a rollback use it: the seal is broken, and a row is not the version the copy was made with.
     const oid = await oidOf(name);
-    const refused = await act(activities().restoreDatabase, { deploymentId: 'quick-2', target: t, backup: quick }).catch((e) => e);
+    const refused = await act(activities().restoreDatabase, {
+      deploymentId: 'quick-2',
+      target: t,
+      backup: quick,
+    }).catch((e) => e);
     expect(refused).toMatchObject({ type: 'RestoreUnverified' });
-    expect(refused.message).toContain(`the snapshot ${copy.database} was changed since the backup (table public.users: 1 of 40 rows written since the copy was made)`);
+    expect(refused.message).toContain(
+      `the snapshot ${copy.database} was changed since the backup (table public.users: 1 of 40 rows written since the copy was made)`,
+    );
     expect(await oidOf(name)).toBe(oid);
   });
 
@@ -329,10 +427,15 @@ describe('a fingerprint without checksums, completed by the dump', () => {
   // opens the copy to dump it; when it fails after that (or is cut off and the deployment rolled
   // back), its facts never reach the workflow, and the rollback restores with the fingerprint read
   // before the migration (no checksums) and the seal it recorded — broken. That copy is still the backup.
-  it('renames in a copy opened since but unwritten (a dump-backup that failed after opening it), proven row by row against the copy\'s boundary', async () => {
+  it("renames in a copy opened since but unwritten (a dump-backup that failed after opening it), proven row by row against the copy's boundary", async () => {
     const before = await productionState();
     const copy = await act(activities().copyDatabaseForBackup, { deploymentId: 'quick-3', target: t });
-    const quick = await act(activities().fingerprintBackup, { deploymentId: 'quick-3', target: t, copy, checksums: false });
+    const quick = await act(activities().fingerprintBackup, {
+      deploymentId: 'quick-3',
+      target: t,
+      copy,
+      checksums: false,
+    });
     await asApp("UPDATE users SET name = 'migrated' WHERE id = 9"); // the release changed production
     await superuser(`ALTER DATABASE "${copy.database}" WITH ALLOW_CONNECTIONS true`);
     await asApp('SELECT count(*) FROM messages', copy.database); // read, as pg_dump does
@@ -350,7 +453,10 @@ describe('a session the role may not end', () => {
     await dba.connect();
     try {
       const started = Date.now();
-      const err = await act(activities().backupDatabase, { deploymentId: 'deploy-7', target: target({ method: 'snapshot' }) }).catch((e) => e);
+      const err = await act(activities().backupDatabase, {
+        deploymentId: 'deploy-7',
+        target: target({ method: 'snapshot' }),
+      }).catch((e) => e);
       expect(err).toMatchObject({ type: 'BackupUnverified', nonRetryable: false });
       expect(err.message).toContain(`sessions of postgres are connected to ${name}, and this role may not end them`);
       expect(err.message).toContain('grant the role pg_signal_backend');
@@ -374,7 +480,9 @@ describe('checkDisk for a snapshot', () => {
     const checked = await act(checks.checkDisk, { target: t, databaseBytes: 1_000_000 });
     expect(checked.dataDirectory).toMatchObject({ requiredBytes: 2_000_000 });
     expect(checked.dataDirectory!.freeBytes).toBeGreaterThan(2_000_000);
-    const err = await act(checks.checkDisk, { target: t, databaseBytes: checked.dataDirectory!.freeBytes }).catch((e) => e);
+    const err = await act(checks.checkDisk, { target: t, databaseBytes: checked.dataDirectory!.freeBytes }).catch(
+      (e) => e,
+    );
     expect(err).toMatchObject({ type: 'DiskSpaceLow', nonRetryable: true });
     expect(err.message).toContain("the cluster's data directory");
   });

@@ -31,11 +31,27 @@ describe('the install products a staged checkout lists', () => {
 
 describe('finishing a move from the state an earlier attempt left', () => {
   it.each([
-    ['fresh, with a previous one', { staged: true, app: true, kept: false, hadPrevious: true }, ['keep-previous', 'move-in']],
+    [
+      'fresh, with a previous one',
+      { staged: true, app: true, kept: false, hadPrevious: true },
+      ['keep-previous', 'move-in'],
+    ],
     ['fresh, no previous one', { staged: true, app: false, kept: false, hadPrevious: false }, ['move-in']],
-    ['previous kept, killed before the move in', { staged: true, app: false, kept: true, hadPrevious: true }, ['move-in']],
-    ['previous kept, something recreated in its place', { staged: true, app: true, kept: true, hadPrevious: true }, ['remove-app', 'move-in']],
-    ['no previous, something appeared since the journal', { staged: true, app: true, kept: false, hadPrevious: false }, ['remove-app', 'move-in']],
+    [
+      'previous kept, killed before the move in',
+      { staged: true, app: false, kept: true, hadPrevious: true },
+      ['move-in'],
+    ],
+    [
+      'previous kept, something recreated in its place',
+      { staged: true, app: true, kept: true, hadPrevious: true },
+      ['remove-app', 'move-in'],
+    ],
+    [
+      'no previous, something appeared since the journal',
+      { staged: true, app: true, kept: false, hadPrevious: false },
+      ['remove-app', 'move-in'],
+    ],
     ['already moved in', { staged: false, app: true, kept: true, hadPrevious: true }, []],
   ] as const)('%s', (_, state, actions) => expect(moveInActions(state)).toEqual(actions));
 
@@ -61,20 +77,40 @@ describe('installDependencies moving the staged install in, and the rollback mov
   let v2: string;
   const deploymentId = 'dep-1';
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-  const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env }).trim();
+  const git = (dir: string, ...args: string[]) =>
+    execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env }).trim();
   const sha = (file: string) => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]!;
   const FAILING_INSTALL = [process.execPath, '-e', 'process.exit(7)'];
-  const target = (install: readonly string[] = FAILING_INSTALL) => ({ app: 'demo', environment: 'test', appDir: app, codeLayout: 'in-place', workDir: join(root, 'work'), backup: { dir: join(root, 'backups') }, commandEnv: {}, commands: { install, build: [], restart: ['true'] }, commandTimeouts: { install: '1 minute', git: '1 minute' } } as unknown as TargetConfig);
+  const target = (install: readonly string[] = FAILING_INSTALL) =>
+    ({
+      app: 'demo',
+      environment: 'test',
+      appDir: app,
+      codeLayout: 'in-place',
+      workDir: join(root, 'work'),
+      backup: { dir: join(root, 'backups') },
+      commandEnv: {},
+      commands: { install, build: [], restart: ['true'] },
+      commandTimeouts: { install: '1 minute', git: '1 minute' },
+    }) as unknown as TargetConfig;
   /** node_modules as an install of `commit` leaves it: the lockfile's packages and safe-deploy's marker. */
   const installed = (dir: string, commit: string, packages: string[]) => {
     for (const p of packages) {
       mkdirSync(join(dir, 'node_modules', p), { recursive: true });
       writeFileSync(join(dir, 'node_modules', p, 'package.json'), `{"name":"${p}"}`);
     }
-    writeFileSync(join(dir, 'node_modules', '.safe-deploy-install.json'), JSON.stringify({ commit, lockfileSha256: sha(join(dir, 'package-lock.json')), dir }));
+    writeFileSync(
+      join(dir, 'node_modules', '.safe-deploy-install.json'),
+      JSON.stringify({ commit, lockfileSha256: sha(join(dir, 'package-lock.json')), dir }),
+    );
   };
-  const lock = (packages: string[]) => JSON.stringify({ packages: Object.fromEntries(packages.map((p) => [`node_modules/${p}`, {}])) });
-  const run = (input: Record<string, unknown>): Promise<DependencyFacts> => new MockActivityEnvironment().run(createActivities({ configPath: join(root, 'none.json'), env: {} }).installDependencies, { target: target(), requiredPackages: [], ...input } as never);
+  const lock = (packages: string[]) =>
+    JSON.stringify({ packages: Object.fromEntries(packages.map((p) => [`node_modules/${p}`, {}])) });
+  const run = (input: Record<string, unknown>): Promise<DependencyFacts> =>
+    new MockActivityEnvironment().run(
+      createActivities({ configPath: join(root, 'none.json'), env: {} }).installDependencies,
+      { target: target(), requiredPackages: [], ...input } as never,
+    );
   const inode = (p: string) => statSync(p).ino;
 
   beforeEach(() => {
@@ -108,7 +144,7 @@ describe('installDependencies moving the staged install in, and the rollback mov
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('moves node_modules and dist in without running the install command, keeps v1\'s aside, and the rollback moves it back', async () => {
+  it("moves node_modules and dist in without running the install command, keeps v1's aside, and the rollback moves it back", async () => {
     const v1Modules = inode(join(app, 'node_modules'));
     const v2Modules = inode(join(staged, 'node_modules'));
     const r = await run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } });
@@ -121,7 +157,9 @@ describe('installDependencies moving the staged install in, and the rollback mov
     expect(inode(join(keptDir(target(), deploymentId), 'products', 'node_modules'))).toBe(v1Modules);
     expect(statSync(keptDir(target(), deploymentId)).mode & 0o777).toBe(0o700);
     // A retry after the move is complete: nothing to move, still no install.
-    expect(await run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } })).toMatchObject({ source: 'staged', skipped: true });
+    expect(
+      await run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } }),
+    ).toMatchObject({ source: 'staged', skipped: true });
 
     git(app, 'checkout', '-q', '--detach', v1); // reactivate-release ran
     const back = await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } });
@@ -138,7 +176,9 @@ describe('installDependencies moving the staged install in, and the rollback mov
       if (String(from) === join(staged, 'node_modules')) throw new Error('worker killed');
       return realRename(from, to);
     });
-    await expect(run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } })).rejects.toThrow(/worker killed/);
+    await expect(
+      run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } }),
+    ).rejects.toThrow(/worker killed/);
     // Half-moved: v1's node_modules aside, v2's still staged, the app without any.
     expect(existsSync(join(app, 'node_modules'))).toBe(false);
     expect(existsSync(join(staged, 'node_modules'))).toBe(true);
@@ -150,7 +190,9 @@ describe('installDependencies moving the staged install in, and the rollback mov
     expect(inode(join(keptDir(target(), deploymentId), 'products', 'node_modules'))).toBe(v1Modules);
 
     git(app, 'checkout', '-q', '--detach', v1);
-    expect(await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } })).toMatchObject({ source: 'kept' });
+    expect(await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } })).toMatchObject({
+      source: 'kept',
+    });
     expect(inode(join(app, 'node_modules'))).toBe(v1Modules);
   });
 
@@ -160,10 +202,15 @@ describe('installDependencies moving the staged install in, and the rollback mov
       if (String(from) === join(staged, 'node_modules')) throw new Error('worker killed');
       return realRename(from, to);
     });
-    await expect(run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } })).rejects.toThrow(/worker killed/);
+    await expect(
+      run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } }),
+    ).rejects.toThrow(/worker killed/);
     vi.mocked(fsp.rename).mockImplementation(realRename);
     git(app, 'checkout', '-q', '--detach', v1);
-    expect(await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } })).toMatchObject({ source: 'kept', packages: 1 });
+    expect(await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } })).toMatchObject({
+      source: 'kept',
+      packages: 1,
+    });
     expect(inode(join(app, 'node_modules'))).toBe(v1Modules);
   });
 
@@ -171,20 +218,39 @@ describe('installDependencies moving the staged install in, and the rollback mov
     rmSync(join(app, 'node_modules', '.safe-deploy-install.json')); // v1 installed by hand, before safe-deploy
     await run({ commit: v2, step: 'install-dependencies', fromStaged: { dir: staged, deploymentId } });
     git(app, 'checkout', '-q', '--detach', v1);
-    const err = await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } }).catch((e: Error) => e);
+    const err = await run({ commit: v1, step: 'reinstall-dependencies', restoreKept: { deploymentId } }).catch(
+      (e: Error) => e,
+    );
     // The install command ran (and, being the failing stand-in, failed): no marker, no trust.
     expect((err as Error).message).toMatch(/install failed/);
   });
 
   it('a rename across filesystems (EXDEV): falls back to the install command, and says so', async () => {
     vi.mocked(fsp.rename).mockImplementation(async (from, to) => {
-      if (String(from) === join(staged, 'node_modules')) throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
+      if (String(from) === join(staged, 'node_modules'))
+        throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
       return realRename(from, to);
     });
-    const writesModules = [process.execPath, '-e', "const fs=require('fs');for(const p of ['pg','xml2js']){fs.mkdirSync('node_modules/'+p,{recursive:true});fs.writeFileSync('node_modules/'+p+'/package.json','{}')}"];
-    const r: DependencyFacts = await new MockActivityEnvironment().run(createActivities({ configPath: join(root, 'none.json'), env: {} }).installDependencies, { target: target(writesModules), requiredPackages: [], commit: v2, step: 'install-dependencies' as const, fromStaged: { dir: staged, deploymentId } });
+    const writesModules = [
+      process.execPath,
+      '-e',
+      "const fs=require('fs');for(const p of ['pg','xml2js']){fs.mkdirSync('node_modules/'+p,{recursive:true});fs.writeFileSync('node_modules/'+p+'/package.json','{}')}",
+    ];
+    const r: DependencyFacts = await new MockActivityEnvironment().run(
+      createActivities({ configPath: join(root, 'none.json'), env: {} }).installDependencies,
+      {
+        target: target(writesModules),
+        requiredPackages: [],
+        commit: v2,
+        step: 'install-dependencies' as const,
+        fromStaged: { dir: staged, deploymentId },
+      },
+    );
     expect(r.source).toBeUndefined();
     expect(r.note).toMatch(/EXDEV.*installed with the install command/);
-    expect(JSON.parse(readFileSync(join(app, 'node_modules', '.safe-deploy-install.json'), 'utf8'))).toMatchObject({ commit: v2, dir: app });
+    expect(JSON.parse(readFileSync(join(app, 'node_modules', '.safe-deploy-install.json'), 'utf8'))).toMatchObject({
+      commit: v2,
+      dir: app,
+    });
   });
 });

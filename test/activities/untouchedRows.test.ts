@@ -40,21 +40,31 @@ afterAll(async () => {
 
 describe('rows untouched since the backup', () => {
   it('are all of them when only rows were added, a column added with a constant default, an index built', async () => {
-    await c.query(`CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users SELECT i, 'u' || i FROM generate_series(1, 30) i`);
+    await c.query(
+      `CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users SELECT i, 'u' || i FROM generate_series(1, 30) i`,
+    );
     const boundary = await backupBoundary();
-    await c.query(`INSERT INTO users VALUES (31, 'new'); ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true; CREATE INDEX ON users (email)`);
+    await c.query(
+      `INSERT INTO users VALUES (31, 'new'); ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true; CREATE INDEX ON users (email)`,
+    );
     expect(await rowsUntouchedSince(c, 'public.users', boundary)).toBe(30);
   });
 
   it('leave out every row updated (even to the same value) or deleted since', async () => {
-    await c.query(`CREATE TABLE notes (id int, body text); INSERT INTO notes SELECT i, 'b' || i FROM generate_series(1, 20) i`);
+    await c.query(
+      `CREATE TABLE notes (id int, body text); INSERT INTO notes SELECT i, 'b' || i FROM generate_series(1, 20) i`,
+    );
     const boundary = await backupBoundary();
-    await c.query(`UPDATE notes SET body = lower(body) WHERE id <= 3; UPDATE notes SET body = body WHERE id = 4; DELETE FROM notes WHERE id = 20`);
+    await c.query(
+      `UPDATE notes SET body = lower(body) WHERE id <= 3; UPDATE notes SET body = body WHERE id = 4; DELETE FROM notes WHERE id = 20`,
+    );
     expect(await rowsUntouchedSince(c, 'public.notes', boundary)).toBe(15);
   });
 
   it('leave out every row a table rewrite touched (a type change with USING)', async () => {
-    await c.query(`CREATE TABLE amounts (id int, v int); INSERT INTO amounts SELECT i, i FROM generate_series(1, 10) i`);
+    await c.query(
+      `CREATE TABLE amounts (id int, v int); INSERT INTO amounts SELECT i, i FROM generate_series(1, 10) i`,
+    );
     const boundary = await backupBoundary();
     await c.query(`ALTER TABLE amounts ALTER COLUMN v TYPE text USING (v * 2)::text`);
     expect(await rowsUntouchedSince(c, 'public.amounts', boundary)).toBe(0);

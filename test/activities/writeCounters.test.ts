@@ -37,10 +37,19 @@ afterAll(async () => {
 
 describe('countWrites', () => {
   it('sees every write a user made just before, even those PostgreSQL has not published yet', async () => {
-    const target = { app: 'demo', environment: 'test', database: { urlEnv: 'DEMO_DB_URL' }, writes: { policy: 'detect' } } as unknown as TargetConfig;
+    const target = {
+      app: 'demo',
+      environment: 'test',
+      database: { urlEnv: 'DEMO_DB_URL' },
+      writes: { policy: 'detect' },
+    } as unknown as TargetConfig;
     const { countWrites } = createActivities({ configPath: '/nonexistent.json', env: { DEMO_DB_URL: url } });
     const env = new MockActivityEnvironment();
-    const before = (await env.run(countWrites, { target, step: 'check-lost-writes' as const, settleMs: 0 })) as WriteCounters; // nothing written yet
+    const before = (await env.run(countWrites, {
+      target,
+      step: 'check-lost-writes' as const,
+      settleMs: 0,
+    })) as WriteCounters; // nothing written yet
     await new Promise((r) => setTimeout(r, 1_100)); // the writer's next flush is allowed again
     for (const body of ['one', 'two', 'three']) await writer.query('INSERT INTO notes (body) VALUES ($1)', [body]);
     const after = (await env.run(countWrites, { target, step: 'check-lost-writes' as const })) as WriteCounters;

@@ -61,7 +61,7 @@ async function tableAndPoint(name: string, rows: number): Promise<WritePoint> {
 const changedSincePoint = async (p: WritePoint) => (await readPoint(reader, p)).changed!;
 
 describe('write points', () => {
-  it('a first point counts every table\'s rows in its snapshot and sleeps 0 s', async () => {
+  it("a first point counts every table's rows in its snapshot and sleeps 0 s", async () => {
     const p = await tableAndPoint('first_point', 3);
     expect(p.rows['public.first_point']).toBe(3);
     expect(p.snapshot).toMatch(/^\d+:\d+:/);
@@ -95,7 +95,7 @@ describe('write points', () => {
     expect((await changedSincePoint(p))['public.flicker']).toBeUndefined();
   });
 
-  it('a transaction in progress at the point that commits later counts as since (at or past xmax, or in the point\'s in-progress list)', async () => {
+  it("a transaction in progress at the point that commits later counts as since (at or past xmax, or in the point's in-progress list)", async () => {
     await writer.query('CREATE TABLE in_flight (id int PRIMARY KEY)');
     for (const later of [false, true]) {
       const slow = await connect(url);
@@ -152,7 +152,7 @@ describe('write points', () => {
     expect(changed['public.doomed']).toBe(3);
   });
 
-  it('a TRUNCATE right after the snapshot waits for the point\'s count (every table is locked before the snapshot)', async () => {
+  it("a TRUNCATE right after the snapshot waits for the point's count (every table is locked before the snapshot)", async () => {
     const p0 = await tableAndPoint('raced', 6);
     const truncater = await connect(url);
     let truncated: Promise<unknown> | undefined;
@@ -172,34 +172,53 @@ describe('write points', () => {
 });
 
 describe('resumeWrites under policy stop: the point is the paused state, the pause ends before the counting', () => {
-  const target = (resume: string[]) => ({
-    app: 'demo', environment: 'test', appDir: dir, commandEnv: {}, commandTimeouts: { restart: '30 seconds' },
-    database: { urlEnv: 'DEMO_DB_URL' }, writes: { policy: 'stop', stop: ['true'], resume },
-  }) as unknown as TargetConfig;
+  const target = (resume: string[]) =>
+    ({
+      app: 'demo',
+      environment: 'test',
+      appDir: dir,
+      commandEnv: {},
+      commandTimeouts: { restart: '30 seconds' },
+      database: { urlEnv: 'DEMO_DB_URL' },
+      writes: { policy: 'stop', stop: ['true'], resume },
+    }) as unknown as TargetConfig;
 
   /** A resume command that, like the app let back in, commits a write at once. */
   const writingResume = () => {
     const script = join(dir, 'resume.cjs');
     const pgPath = createRequire(import.meta.url).resolve('pg');
-    writeFileSync(script, `const pg = require(${JSON.stringify(pgPath)});
+    writeFileSync(
+      script,
+      `const pg = require(${JSON.stringify(pgPath)});
 const c = new pg.Client({ connectionString: ${JSON.stringify(url)} });
-c.connect().then(() => c.query("INSERT INTO paused_app VALUES (1000, 'written just after the resume')")).then(() => c.end());`);
+c.connect().then(() => c.query("INSERT INTO paused_app VALUES (1000, 'written just after the resume')")).then(() => c.end());`,
+    );
     return [process.execPath, script];
   };
 
   it('a write committed by the resume command itself is not in the point and shows as since', async () => {
     await writer.query('CREATE TABLE paused_app (id int PRIMARY KEY, body text)');
     await writer.query(`INSERT INTO paused_app SELECT g, 'row' FROM generate_series(1, 20) g`);
-    const { resumeWrites, readWritePoint } = createActivities({ configPath: '/nonexistent.json', env: { DEMO_DB_URL: url } });
+    const { resumeWrites, readWritePoint } = createActivities({
+      configPath: '/nonexistent.json',
+      env: { DEMO_DB_URL: url },
+    });
     const env = new MockActivityEnvironment();
     const t = target(writingResume());
-    const r = (await env.run(resumeWrites, { target: t, step: 'resume-writes' as const, readPoint: true })) as { resumed: boolean; point?: WritePoint };
+    const r = (await env.run(resumeWrites, { target: t, step: 'resume-writes' as const, readPoint: true })) as {
+      resumed: boolean;
+      point?: WritePoint;
+    };
     if (!r.point) throw new Error('no write point');
     expect(r.resumed).toBe(true);
     expect(r.point.rows['public.paused_app']).toBe(20); // the paused state
     expect(r.point.uncertain).toBeUndefined();
     expect((await writer.query('SELECT count(*)::int AS n FROM paused_app')).rows[0].n).toBe(21); // the resume command did write
-    const later = (await env.run(readWritePoint, { target: t, step: 'check-lost-writes' as const, since: r.point })) as WritePoint;
+    const later = (await env.run(readWritePoint, {
+      target: t,
+      step: 'check-lost-writes' as const,
+      since: r.point,
+    })) as WritePoint;
     expect(later.changed).toEqual({ 'public.paused_app': 1 });
     expect(later.sleptMs).toBe(0);
   });
@@ -207,12 +226,21 @@ c.connect().then(() => c.query("INSERT INTO paused_app VALUES (1000, 'written ju
   it('a retried resume reading says its point may be late', async () => {
     const { resumeWrites } = createActivities({ configPath: '/nonexistent.json', env: { DEMO_DB_URL: url } });
     const env = new MockActivityEnvironment({ attempt: 2 });
-    const r = (await env.run(resumeWrites, { target: target(['true']), step: 'resume-writes' as const, readPoint: true })) as { point?: WritePoint };
+    const r = (await env.run(resumeWrites, {
+      target: target(['true']),
+      step: 'resume-writes' as const,
+      readPoint: true,
+    })) as { point?: WritePoint };
     expect(r.point?.uncertain).toContain('attempt 2');
   });
 
   it('without readPoint (deployments started before write points) it only runs the command', async () => {
     const { resumeWrites } = createActivities({ configPath: '/nonexistent.json', env: { DEMO_DB_URL: url } });
-    expect(await new MockActivityEnvironment().run(resumeWrites, { target: target(['true']), step: 'resume-writes' as const })).toEqual({ resumed: true });
+    expect(
+      await new MockActivityEnvironment().run(resumeWrites, {
+        target: target(['true']),
+        step: 'resume-writes' as const,
+      }),
+    ).toEqual({ resumed: true });
   });
 });

@@ -6,8 +6,20 @@ describe('schedule calendars as people write them', () => {
     ['sun 03:00', { dayOfWeek: ['SUNDAY'], hour: 3, minute: 0, comment: 'sun 03:00' }],
     ['mon,thu 02:30', { dayOfWeek: ['MONDAY', 'THURSDAY'], hour: 2, minute: 30, comment: 'mon,thu 02:30' }],
     ['Thursday,monday 2:30', { dayOfWeek: ['MONDAY', 'THURSDAY'], hour: 2, minute: 30, comment: 'mon,thu 02:30' }],
-    ['mon-fri 22:00 Europe/Madrid', { dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: 22, minute: 0, comment: 'mon,tue,wed,thu,fri 22:00', timeZone: 'Europe/Madrid' }],
-    ['fri-mon 23:59', { dayOfWeek: ['SUNDAY', 'MONDAY', 'FRIDAY', 'SATURDAY'], hour: 23, minute: 59, comment: 'sun,mon,fri,sat 23:59' }],
+    [
+      'mon-fri 22:00 Europe/Madrid',
+      {
+        dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'],
+        hour: 22,
+        minute: 0,
+        comment: 'mon,tue,wed,thu,fri 22:00',
+        timeZone: 'Europe/Madrid',
+      },
+    ],
+    [
+      'fri-mon 23:59',
+      { dayOfWeek: ['SUNDAY', 'MONDAY', 'FRIDAY', 'SATURDAY'], hour: 23, minute: 59, comment: 'sun,mon,fri,sat 23:59' },
+    ],
     ['weekends 06:05', { dayOfWeek: ['SUNDAY', 'SATURDAY'], hour: 6, minute: 5, comment: 'sun,sat 06:05' }],
     ['daily 04:15', { hour: 4, minute: 15, comment: 'daily 04:15' }],
     ['sun-sat 04:15', { hour: 4, minute: 15, comment: 'daily 04:15' }],

@@ -22,7 +22,11 @@ beforeAll(async () => {
   client = new Client({ connection });
 });
 afterAll(async () => {
-  for (const id of toTerminate) await client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of toTerminate)
+    await client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
   await connection?.close();
 });
 
@@ -30,15 +34,32 @@ afterAll(async () => {
 async function idleDeployment(app: string, environment: string) {
   const workflowId = `cli-${app}-${environment}-${randomUUID().slice(0, 6)}`;
   toTerminate.push(workflowId);
-  return client.workflow.start('safeDeployment', { taskQueue, workflowId, args: [{ app, environment, ref: 'v2' }], typedSearchAttributes: deploySearchAttributes({ app, environment, ref: 'v2' }) });
+  return client.workflow.start('safeDeployment', {
+    taskQueue,
+    workflowId,
+    args: [{ app, environment, ref: 'v2' }],
+    typedSearchAttributes: deploySearchAttributes({ app, environment, ref: 'v2' }),
+  });
 }
 
 describe('--help', () => {
   it('has examples on every command', async () => {
-    const commands = [[], ['start'], ['status'], ['list'], ['approve'], ['reject'], ['rollback'], ['cancel'], ['schedule'], ...['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'delete'].map((c) => ['schedule', c])];
+    const commands = [
+      [],
+      ['start'],
+      ['status'],
+      ['list'],
+      ['approve'],
+      ['reject'],
+      ['rollback'],
+      ['cancel'],
+      ['schedule'],
+      ...['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'delete'].map((c) => ['schedule', c]),
+    ];
     const runs = [];
     // Four at a time: the machine running the suite is shared.
-    for (let i = 0; i < commands.length; i += 4) runs.push(...(await Promise.all(commands.slice(i, i + 4).map((c) => runCli([...c, '--help'])))));
+    for (let i = 0; i < commands.length; i += 4)
+      runs.push(...(await Promise.all(commands.slice(i, i + 4).map((c) => runCli([...c, '--help'])))));
     runs.forEach((r, i) => {
       expect(r.code, commands[i]!.join(' ')).toBe(0);
       expect(r.stdout, commands[i]!.join(' ')).toMatch(/Examples:\n {2}safe-deploy /);
@@ -46,8 +67,12 @@ describe('--help', () => {
     expect(runs[0]!.stdout).toContain('Exit codes: 0 deployed or dry-run');
   }, 120_000);
 
-  it('a usage error is a refusal: exit 2 with the command\'s help', async () => {
-    for (const args of [['approve', 'some-id'], ['list', '--bogus'], ['schedule', 'create', '--app', 'farm-chat']]) {
+  it("a usage error is a refusal: exit 2 with the command's help", async () => {
+    for (const args of [
+      ['approve', 'some-id'],
+      ['list', '--bogus'],
+      ['schedule', 'create', '--app', 'farm-chat'],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(/^error: .*\n[\s\S]*Examples:/);
@@ -57,7 +82,25 @@ describe('--help', () => {
 
 describe('start --no-follow', () => {
   it('starts safeDeployment with the request (monitor minutes, window, requested by); search attributes are left to the workflow', async () => {
-    const r = await runCli(['--task-queue', taskQueue, 'start', '--app', 'farm-chat', '--env', `start-${suffix}`, '--ref', 'v2', '--monitor-minutes', '30', '--window', 'sun 03:00-05:00 Europe/Madrid', '--reason', 'Satshot', '--no-follow', '--json']);
+    const r = await runCli([
+      '--task-queue',
+      taskQueue,
+      'start',
+      '--app',
+      'farm-chat',
+      '--env',
+      `start-${suffix}`,
+      '--ref',
+      'v2',
+      '--monitor-minutes',
+      '30',
+      '--window',
+      'sun 03:00-05:00 Europe/Madrid',
+      '--reason',
+      'Satshot',
+      '--no-follow',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const { workflowId } = r.json<{ workflowId: string }>();
     toTerminate.push(workflowId);
@@ -69,14 +112,30 @@ describe('start --no-follow', () => {
     expect(d.typedSearchAttributes.get(DEPLOY_APP)).toBeUndefined();
     const started = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
     expect(JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString())).toEqual({
-      app: 'farm-chat', environment: `start-${suffix}`, ref: 'v2', dryRun: false, reason: 'Satshot', requestedBy: 'tester',
-      monitorMinutes: 30, window: { days: ['sun'], start: '03:00', end: '05:00', timeZone: 'Europe/Madrid' },
+      app: 'farm-chat',
+      environment: `start-${suffix}`,
+      ref: 'v2',
+      dryRun: false,
+      reason: 'Satshot',
+      requestedBy: 'tester',
+      monitorMinutes: 30,
+      window: { days: ['sun'], start: '03:00', end: '05:00', timeZone: 'Europe/Madrid' },
     });
   });
 
   it('refuses a bad window before starting anything (exit 2)', async () => {
     const env = `bad-${suffix}`;
-    const r = await runCli(['start', '--app', 'farm-chat', '--env', env, '--ref', 'v2', '--window', 'sun 03:00-05:00 Mars/Olympus']);
+    const r = await runCli([
+      'start',
+      '--app',
+      'farm-chat',
+      '--env',
+      env,
+      '--ref',
+      'v2',
+      '--window',
+      'sun 03:00-05:00 Mars/Olympus',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('invalid request: request.window.timeZone: an IANA time zone such as Europe/Madrid');
     const count = await client.workflow.count(`WorkflowType = 'safeDeployment' AND DeployEnvironment = '${env}'`);
@@ -104,7 +163,11 @@ describe('list', () => {
 
     const text = await runCli(['list', '--app', `app-b-${suffix}`]);
     expect(text.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+STATUS\s+APP\s+ENV\s+REF\s+OUTCOME\s+STARTED$/);
-    expect(text.stdout.split('\n')[1]).toMatch(new RegExp(`^${b.workflowId}\\s+RUNNING\\s+app-b-${suffix}\\s+staging\\s+v2\\s+-\\s+\\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
+    expect(text.stdout.split('\n')[1]).toMatch(
+      new RegExp(
+        `^${b.workflowId}\\s+RUNNING\\s+app-b-${suffix}\\s+staging\\s+v2\\s+-\\s+\\w{3} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`,
+      ),
+    );
   });
 
   it('refuses a filter that is not a slug or an outcome (exit 2)', async () => {
@@ -115,15 +178,18 @@ describe('list', () => {
 });
 
 describe('approve, reject, rollback, cancel, status: a deployment that is not there', () => {
-  it.each([['approve'], ['reject'], ['rollback']])('%s on an unknown id: a clear message and exit 6', async (command) => {
-    const id = `no-such-deployment-${suffix}`;
-    const r = await runCli([command, id, '--reason', 'test']);
-    expect(r.code).toBe(6);
-    expect(r.stderr.trim()).toBe(`no deployment ${id} in this namespace`);
-    const json = await runCli([command, id, '--reason', 'test', '--json']);
-    expect(json.code).toBe(6);
-    expect(json.json()).toEqual({ error: `no deployment ${id} in this namespace` });
-  });
+  it.each([['approve'], ['reject'], ['rollback']])(
+    '%s on an unknown id: a clear message and exit 6',
+    async (command) => {
+      const id = `no-such-deployment-${suffix}`;
+      const r = await runCli([command, id, '--reason', 'test']);
+      expect(r.code).toBe(6);
+      expect(r.stderr.trim()).toBe(`no deployment ${id} in this namespace`);
+      const json = await runCli([command, id, '--reason', 'test', '--json']);
+      expect(json.code).toBe(6);
+      expect(json.json()).toEqual({ error: `no deployment ${id} in this namespace` });
+    },
+  );
 
   it('status and cancel on an unknown id: exit 6', async () => {
     for (const command of ['status', 'cancel']) {
@@ -136,10 +202,15 @@ describe('approve, reject, rollback, cancel, status: a deployment that is not th
   it('approve and cancel on a deployment that has ended: refused (exit 2)', async () => {
     const h = await idleDeployment('farm-chat', `ended-${suffix}`);
     await h.terminate('test');
-    for (const command of [['approve', h.workflowId, '--reason', 'x'], ['cancel', h.workflowId]]) {
+    for (const command of [
+      ['approve', h.workflowId, '--reason', 'x'],
+      ['cancel', h.workflowId],
+    ]) {
       const r = await runCli(command);
       expect(r.code, command[0]).toBe(2);
-      expect(r.stderr.trim()).toBe(`deployment ${h.workflowId} has already ended (TERMINATED); nothing to ${command[0]}`);
+      expect(r.stderr.trim()).toBe(
+        `deployment ${h.workflowId} has already ended (TERMINATED); nothing to ${command[0]}`,
+      );
     }
   });
 
@@ -164,6 +235,8 @@ describe('cancel and status on a running deployment (no worker)', () => {
     const h = await idleDeployment('farm-chat', `status-${suffix}`);
     const r = await runCli(['status', h.workflowId]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe(`${h.workflowId}: RUNNING, progress unavailable (no worker answered on task queue ${taskQueue} within 5 s)`);
+    expect(r.stdout.trim()).toBe(
+      `${h.workflowId}: RUNNING, progress unavailable (no worker answered on task queue ${taskQueue} within 5 s)`,
+    );
   });
 });

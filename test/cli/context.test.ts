@@ -9,7 +9,9 @@ import { CliError, EXIT, explainTemporalError, parseOptions, resolveConnection }
 
 const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-envconfig-'));
 const configFile = join(dir, 'temporal.toml');
-writeFileSync(configFile, `
+writeFileSync(
+  configFile,
+  `
 [profile.default]
 address = "temporal.internal:7233"
 namespace = "deploys"
@@ -18,7 +20,8 @@ namespace = "deploys"
 address = "deploys.a1b2c.tmprl.cloud:7233"
 namespace = "deploys.a1b2c"
 api_key = "not-a-real-key"
-`);
+`,
+);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('connection settings the Temporal way, resolved without connecting', () => {
@@ -29,7 +32,10 @@ describe('connection settings the Temporal way, resolved without connecting', ()
   });
 
   it('reads the profile named by --profile or TEMPORAL_PROFILE, with its API key (and TLS on for it)', () => {
-    for (const c of [resolveConnection({ profile: 'cloud' }, { TEMPORAL_CONFIG_FILE: configFile }), resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'cloud' })]) {
+    for (const c of [
+      resolveConnection({ profile: 'cloud' }, { TEMPORAL_CONFIG_FILE: configFile }),
+      resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'cloud' }),
+    ]) {
       expect(c.connectionOptions.address).toBe('deploys.a1b2c.tmprl.cloud:7233');
       expect(c.namespace).toBe('deploys.a1b2c');
       expect(c.connectionOptions.apiKey).toBe('not-a-real-key');
@@ -38,14 +44,25 @@ describe('connection settings the Temporal way, resolved without connecting', ()
   });
 
   it('lets TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY override the file', () => {
-    const c = resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'staging', TEMPORAL_API_KEY: 'other-key' });
+    const c = resolveConnection(
+      {},
+      {
+        TEMPORAL_CONFIG_FILE: configFile,
+        TEMPORAL_ADDRESS: '10.0.0.5:7233',
+        TEMPORAL_NAMESPACE: 'staging',
+        TEMPORAL_API_KEY: 'other-key',
+      },
+    );
     expect(c.connectionOptions.address).toBe('10.0.0.5:7233');
     expect(c.namespace).toBe('staging');
     expect(c.connectionOptions.apiKey).toBe('other-key');
   });
 
   it('lets the flags override both', () => {
-    const c = resolveConnection({ address: '127.0.0.1:7999', namespace: 'flagged' }, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'staging' });
+    const c = resolveConnection(
+      { address: '127.0.0.1:7999', namespace: 'flagged' },
+      { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'staging' },
+    );
     expect(c.connectionOptions.address).toBe('127.0.0.1:7999');
     expect(c.namespace).toBe('flagged');
   });
@@ -57,7 +74,9 @@ describe('connection settings the Temporal way, resolved without connecting', ()
   });
 
   it('turns TLS on with TEMPORAL_TLS', () => {
-    expect(resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_TLS: 'true' }).connectionOptions.tls).toBeTruthy();
+    expect(
+      resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_TLS: 'true' }).connectionOptions.tls,
+    ).toBeTruthy();
     expect(resolveConnection({}, { TEMPORAL_CONFIG_FILE: configFile }).connectionOptions.tls).toBeFalsy();
   });
 });
@@ -65,7 +84,9 @@ describe('connection settings the Temporal way, resolved without connecting', ()
 describe('errors for people', () => {
   it('names the flag of each bad option', () => {
     const schema = z.object({ reason: z.string().min(1, 'say why'), monitorMinutes: z.number().int() });
-    expect(() => parseOptions(schema, { reason: '', monitorMinutes: 1.5 })).toThrow(/^--reason: say why; --monitor-minutes: /);
+    expect(() => parseOptions(schema, { reason: '', monitorMinutes: 1.5 })).toThrow(
+      /^--reason: say why; --monitor-minutes: /,
+    );
     try {
       parseOptions(schema, { reason: '' });
     } catch (err) {
@@ -75,9 +96,15 @@ describe('errors for people', () => {
   });
 
   it('maps Temporal errors to one line and an exit code', () => {
-    expect(explainTemporalError(new WorkflowNotFoundError('workflow not found for ID: x', 'deploy-x', undefined))).toMatchObject({ message: 'no deployment deploy-x in this namespace', exitCode: EXIT.notFound });
-    expect(explainTemporalError(new WorkflowNotFoundError('workflow execution already completed', 'deploy-x', undefined))).toMatchObject({ message: 'deployment deploy-x has already ended', exitCode: EXIT.refused });
-    expect(explainTemporalError(new ScheduleNotFoundError('not found', 'deploy-farm-chat-production'))).toMatchObject({ exitCode: EXIT.notFound });
+    expect(
+      explainTemporalError(new WorkflowNotFoundError('workflow not found for ID: x', 'deploy-x', undefined)),
+    ).toMatchObject({ message: 'no deployment deploy-x in this namespace', exitCode: EXIT.notFound });
+    expect(
+      explainTemporalError(new WorkflowNotFoundError('workflow execution already completed', 'deploy-x', undefined)),
+    ).toMatchObject({ message: 'deployment deploy-x has already ended', exitCode: EXIT.refused });
+    expect(explainTemporalError(new ScheduleNotFoundError('not found', 'deploy-farm-chat-production'))).toMatchObject({
+      exitCode: EXIT.notFound,
+    });
     expect(explainTemporalError(new Error('boom'))).toBeUndefined();
   });
 });

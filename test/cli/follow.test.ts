@@ -17,12 +17,17 @@ import { CLI, eventually, runCli, type CliRun } from '../helpers/cli.js';
  */
 
 const activityNames = Object.keys(createActivities({ configPath: '/nonexistent', env: {} }));
-const blockingActivities = Object.fromEntries(activityNames.map((name) => [name, async () => {
-  for (;;) {
-    Context.current().heartbeat();
-    await Context.current().sleep(100);
-  }
-}]));
+const blockingActivities = Object.fromEntries(
+  activityNames.map((name) => [
+    name,
+    async () => {
+      for (;;) {
+        Context.current().heartbeat();
+        await Context.current().sleep(100);
+      }
+    },
+  ]),
+);
 
 let nativeConnection: NativeConnection;
 let connection: Connection;
@@ -37,11 +42,21 @@ beforeAll(async () => {
   nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });
-  worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: blockingActivities, maxHeartbeatThrottleInterval: '100 milliseconds' });
+  worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: blockingActivities,
+    maxHeartbeatThrottleInterval: '100 milliseconds',
+  });
   running = worker.run();
 });
 afterAll(async () => {
-  for (const id of [workflowId, ttyWorkflowId]) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of [workflowId, ttyWorkflowId])
+    await client?.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
   worker?.shutdown();
   await running?.catch(() => undefined);
   await nativeConnection?.close();
@@ -54,7 +69,26 @@ describe('following a real deployment', () => {
 
   it('start follows it with plain lines when stdout is not a terminal', async () => {
     let seen = '';
-    start = runCli(['--task-queue', taskQueue, 'start', '--app', 'farm-chat', '--env', 'production', '--ref', 'v2', '--workflow-id', workflowId], { onStdout: (text) => { seen = text; } });
+    start = runCli(
+      [
+        '--task-queue',
+        taskQueue,
+        'start',
+        '--app',
+        'farm-chat',
+        '--env',
+        'production',
+        '--ref',
+        'v2',
+        '--workflow-id',
+        workflowId,
+      ],
+      {
+        onStdout: (text) => {
+          seen = text;
+        },
+      },
+    );
     await eventually('the first step line', async () => (/\n→ \S+: .+ …\n/.test(seen) ? true : undefined), 20_000);
     expect(seen).toContain(`started ${workflowId} on task queue ${taskQueue}\n`);
     firstStep = /\n→ (\S+): /.exec(seen)![1]!;
@@ -94,20 +128,46 @@ describe('following a real deployment', () => {
 describe('on a terminal', () => {
   it('start draws one live line with a spinner and the running time, and erases it at the end', async () => {
     // util-linux `script` gives the CLI a real pseudo-terminal; every token is a constant or a uuid.
-    const command = [process.execPath, CLI, '--task-queue', taskQueue, 'start', '--app', 'farm-chat', '--env', 'production', '--ref', 'v2', '--workflow-id', ttyWorkflowId].join(' ');
+    const command = [
+      process.execPath,
+      CLI,
+      '--task-queue',
+      taskQueue,
+      'start',
+      '--app',
+      'farm-chat',
+      '--env',
+      'production',
+      '--ref',
+      'v2',
+      '--workflow-id',
+      ttyWorkflowId,
+    ].join(' ');
     expect(command).toMatch(/^[\w./ -]+$/);
-    const env: Record<string, string | undefined> = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), USER: 'tester', TERM: 'xterm', COLUMNS: '120' };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      USER: 'tester',
+      TERM: 'xterm',
+      COLUMNS: '120',
+    };
     delete env.CI;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
-    child.stdout.on('data', (d: Buffer) => { screen += d; });
+    child.stdout.on('data', (d: Buffer) => {
+      screen += d;
+    });
     const exited = new Promise<number | null>((r) => child.once('close', r));
     const frame = /\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] → \S+: .+ … (\d+\.\d) s/g;
     // At least two redraws of the live line, with the time going up.
-    const times = await eventually('the live line to redraw', async () => {
-      const seen = [...screen.matchAll(frame)].map((m) => Number(m[1]));
-      return new Set(seen).size >= 2 ? seen : undefined;
-    }, 20_000);
+    const times = await eventually(
+      'the live line to redraw',
+      async () => {
+        const seen = [...screen.matchAll(frame)].map((m) => Number(m[1]));
+        return new Set(seen).size >= 2 ? seen : undefined;
+      },
+      20_000,
+    );
     expect(times.at(-1)!).toBeGreaterThan(times[0]!);
     expect(screen).not.toMatch(/\n→ \S+: .+ …\r?\n/); // no plain "started" lines for running steps on a terminal
     const cancel = await runCli(['cancel', ttyWorkflowId]);

@@ -15,9 +15,14 @@ const safeDeploy = (...args: string[]) => node([], args);
 function node(nodeArgs: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // No Temporal address anywhere: the lint must not connect.
-    execFile(process.execPath, [...nodeArgs, cli, ...args], { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, cli, ...args],
+      { env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,24 +60,44 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('safe-deploy lint', () => {
-  it('rates the sample app\'s migrations additive and exits 0', async () => {
+  it("rates the sample app's migrations additive and exits 0", async () => {
     const r = await safeDeploy('lint', join(root, 'examples/farm-chat/base/prisma/migrations'), '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ migrations: [{ name: '20260101000000_init', severity: 'additive', findings: [] }] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      migrations: [{ name: '20260101000000_init', severity: 'additive', findings: [] }],
+    });
   });
 
-  it('prints each migration\'s severity and findings in the JSON shape, exit 0 without destructive ones', async () => {
+  it("prints each migration's severity and findings in the JSON shape, exit 0 without destructive ones", async () => {
     const folder = join(dir, 'risky');
     migration(folder, '20260101000000_init', init);
-    migration(folder, '20260201000000_body_index', '-- CreateIndex\nCREATE INDEX "messages_body_idx" ON "messages"("body");\n');
+    migration(
+      folder,
+      '20260201000000_body_index',
+      '-- CreateIndex\nCREATE INDEX "messages_body_idx" ON "messages"("body");\n',
+    );
     writeFileSync(join(folder, 'migration_lock.toml'), 'provider = "postgresql"\n');
     const r = await safeDeploy('lint', folder, '--json');
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { migrations: { name: string; severity: string; findings: Record<string, unknown>[] }[] };
-    expect(report.migrations.map((m) => Object.keys(m))).toEqual([['name', 'severity', 'findings'], ['name', 'severity', 'findings']]);
-    expect(report.migrations.map((m) => [m.name, m.severity])).toEqual([['20260101000000_init', 'additive'], ['20260201000000_body_index', 'risky']]);
+    const report = JSON.parse(r.stdout) as {
+      migrations: { name: string; severity: string; findings: Record<string, unknown>[] }[];
+    };
+    expect(report.migrations.map((m) => Object.keys(m))).toEqual([
+      ['name', 'severity', 'findings'],
+      ['name', 'severity', 'findings'],
+    ]);
+    expect(report.migrations.map((m) => [m.name, m.severity])).toEqual([
+      ['20260101000000_init', 'additive'],
+      ['20260201000000_body_index', 'risky'],
+    ]);
     expect(report.migrations[1]?.findings).toEqual([
-      expect.objectContaining({ rule: 'create-index-without-concurrently', severity: 'risky', line: 2, statement: 'CREATE INDEX "messages_body_idx" ON "messages"("body")', message: expect.stringMatching(/without CONCURRENTLY/) }),
+      expect.objectContaining({
+        rule: 'create-index-without-concurrently',
+        severity: 'risky',
+        line: 2,
+        statement: 'CREATE INDEX "messages_body_idx" ON "messages"("body")',
+        message: expect.stringMatching(/without CONCURRENTLY/),
+      }),
       expect.objectContaining({ rule: 'missing-lock-timeout', severity: 'notice', line: 2 }),
     ]);
   });
@@ -80,7 +105,11 @@ describe('safe-deploy lint', () => {
   it('exits 1 when a migration is destructive, and says why in text', async () => {
     const folder = join(dir, 'destructive');
     migration(folder, '20260101000000_init', init);
-    migration(folder, '20260301000000_drop_name', "SET lock_timeout = '5s';\n\n-- AlterTable\nALTER TABLE \"users\" DROP COLUMN \"name\";\n");
+    migration(
+      folder,
+      '20260301000000_drop_name',
+      'SET lock_timeout = \'5s\';\n\n-- AlterTable\nALTER TABLE "users" DROP COLUMN "name";\n',
+    );
     const r = await safeDeploy('lint', folder);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('20260301000000_drop_name  destructive');
@@ -92,11 +121,20 @@ describe('safe-deploy lint', () => {
   it('exits 1 when a migration does not parse, naming file and line', async () => {
     const folder = join(dir, 'invalid');
     migration(folder, '20260101000000_init', init);
-    migration(folder, '20260401000000_typo', 'ALTER TABLE "users" ADD COLUMN "age" INTEGER;\nCREATE INDX "users_age_idx" ON "users"("age");\n');
+    migration(
+      folder,
+      '20260401000000_typo',
+      'ALTER TABLE "users" ADD COLUMN "age" INTEGER;\nCREATE INDX "users_age_idx" ON "users"("age");\n',
+    );
     const r = await safeDeploy('--json', 'lint', folder);
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { migrations: { severity: string; findings: { rule: string; file: string; line: number }[] }[] };
-    expect(report.migrations[1]).toMatchObject({ severity: 'invalid', findings: [{ rule: 'parse-error', file: join(folder, '20260401000000_typo', 'migration.sql'), line: 2 }] });
+    const report = JSON.parse(r.stdout) as {
+      migrations: { severity: string; findings: { rule: string; file: string; line: number }[] }[];
+    };
+    expect(report.migrations[1]).toMatchObject({
+      severity: 'invalid',
+      findings: [{ rule: 'parse-error', file: join(folder, '20260401000000_typo', 'migration.sql'), line: 2 }],
+    });
   });
 
   it('exits 2 with a clear message for a missing folder', async () => {
@@ -109,7 +147,10 @@ describe('safe-deploy lint', () => {
   it('starts without loading the Temporal client (nor gRPC, nor protobufjs)', async () => {
     // A preload that lists, at exit, every CommonJS module the process loaded (the Temporal packages are CommonJS).
     const preload = join(dir, 'loaded-modules.cjs');
-    writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+    writeFileSync(
+      preload,
+      "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n",
+    );
     const r = await node(['--require', preload], ['lint', join(root, 'examples/farm-chat/base/prisma/migrations')]);
     expect(r.code).toBe(0);
     const loaded = JSON.parse(/LOADED (.*)/.exec(r.stderr)?.[1] ?? 'null') as string[];
@@ -118,14 +159,24 @@ describe('safe-deploy lint', () => {
   });
 
   describe('big migrations (generated here, never committed)', () => {
-    type Report = { migrations: { name: string; severity: string; findings: { rule: string; severity: string; line: number; message: string }[] }[] };
+    type Report = {
+      migrations: {
+        name: string;
+        severity: string;
+        findings: { rule: string; severity: string; line: number; message: string }[];
+      }[];
+    };
     const big = join(dir, 'big');
     // The issue's case: a 43 MB data migration, one INSERT of many rows, that ran the parser out of memory.
     beforeAll(() => {
       const rows: string[] = [];
       for (let i = 0; rows.length * 48 < 43_000_000; i++) rows.push(`(${i}, 'name ${i}', 'a note on row ${i} 🚜')`);
       migration(big, '20260101000000_init', init);
-      migration(big, '20260501000000_seed', `-- a data migration\nINSERT INTO "seed" ("id", "name", "note") VALUES\n${rows.join(',\n')};\n`);
+      migration(
+        big,
+        '20260501000000_seed',
+        `-- a data migration\nINSERT INTO "seed" ("id", "name", "note") VALUES\n${rows.join(',\n')};\n`,
+      );
     });
 
     it('a 43 MB statement gets one clear invalid finding, and stdout stays JSON', async () => {
@@ -133,8 +184,16 @@ describe('safe-deploy lint', () => {
       expect(r.code).toBe(1);
       const report = JSON.parse(r.stdout) as Report;
       expect(report.migrations[1]).toEqual({
-        name: '20260501000000_seed', severity: 'invalid',
-        findings: [expect.objectContaining({ rule: 'migration-too-large', severity: 'error', line: 2, message: expect.stringMatching(/^statement at line 2 too large to parse \(4\d MB > 8 MB\)$/) })],
+        name: '20260501000000_seed',
+        severity: 'invalid',
+        findings: [
+          expect.objectContaining({
+            rule: 'migration-too-large',
+            severity: 'error',
+            line: 2,
+            message: expect.stringMatching(/^statement at line 2 too large to parse \(4\d MB > 8 MB\)$/),
+          }),
+        ],
       });
     });
 
@@ -142,14 +201,22 @@ describe('safe-deploy lint', () => {
       const r = await safeDeploy('--json', 'lint', big, '--max-migration-mb', '32');
       expect(r.code).toBe(1);
       expect((JSON.parse(r.stdout) as Report).migrations[1]?.findings).toEqual([
-        expect.objectContaining({ rule: 'migration-too-large', severity: 'error', line: 1, message: expect.stringMatching(/^migration too large to parse \(4\d MB > 32 MB\)$/) }),
+        expect.objectContaining({
+          rule: 'migration-too-large',
+          severity: 'error',
+          line: 1,
+          message: expect.stringMatching(/^migration too large to parse \(4\d MB > 32 MB\)$/),
+        }),
       ]);
       expect((await safeDeploy('lint', big, '--max-migration-mb', 'lots')).code).toBe(2);
     });
 
     it('a 3 MB migration of many statements is parsed piece by piece, each finding at its line', async () => {
       const folder = join(dir, 'many');
-      const inserts = Array.from({ length: 30_000 }, (_, i) => `INSERT INTO "seed" VALUES (${i}, 'row ${i}; not a statement end');`);
+      const inserts = Array.from(
+        { length: 30_000 },
+        (_, i) => `INSERT INTO "seed" VALUES (${i}, 'row ${i}; not a statement end');`,
+      );
       migration(folder, '20260601000000_many', `${inserts.join('\n')}\nDROP TABLE "legacy";\n`);
       const r = await safeDeploy('lint', folder, '--json');
       expect(r.code).toBe(1);

@@ -8,14 +8,33 @@ const base = { app: 'farm-chat', env: 'production', ref: 'v2', follow: true };
 
 describe('start: options → the workflow request', () => {
   it('carries --monitor-minutes and --window, parsed and validated', () => {
-    expect(requestFromOptions({ ...base, monitorMinutes: '30', window: 'sun,sat 03:00-05:00 Europe/Madrid', requestedBy: 'ana', reason: 'Satshot' })).toEqual({
-      app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: false, reason: 'Satshot', requestedBy: 'ana',
-      monitorMinutes: 30, window: { days: ['sun', 'sat'], start: '03:00', end: '05:00', timeZone: 'Europe/Madrid' },
+    expect(
+      requestFromOptions({
+        ...base,
+        monitorMinutes: '30',
+        window: 'sun,sat 03:00-05:00 Europe/Madrid',
+        requestedBy: 'ana',
+        reason: 'Satshot',
+      }),
+    ).toEqual({
+      app: 'farm-chat',
+      environment: 'production',
+      ref: 'v2',
+      dryRun: false,
+      reason: 'Satshot',
+      requestedBy: 'ana',
+      monitorMinutes: 30,
+      window: { days: ['sun', 'sat'], start: '03:00', end: '05:00', timeZone: 'Europe/Madrid' },
     });
   });
 
   it('fills the window defaults: every day, UTC', () => {
-    expect(requestFromOptions({ ...base, window: '22:00-02:00' }).window).toEqual({ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '22:00', end: '02:00', timeZone: 'UTC' });
+    expect(requestFromOptions({ ...base, window: '22:00-02:00' }).window).toEqual({
+      days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+      start: '22:00',
+      end: '02:00',
+      timeZone: 'UTC',
+    });
   });
 
   it.each([
@@ -56,48 +75,106 @@ describe('approve, reject, rollback: the decision', () => {
     expect(() => decisionFrom({ reason: 'x' }, {})).toThrow('--by: who decides');
   });
   it('takes approve --action among the known actions (the workflow checks the gate offers it)', () => {
-    expect(decisionFrom({ reason: 'small data', by: 'ana', action: 'reset' }, {})).toEqual({ reason: 'small data', by: 'ana', action: 'reset' });
-    expect(decisionFrom({ reason: 'triage', by: 'ana', action: 'resolve-rolled-back' }, {})).toEqual({ reason: 'triage', by: 'ana', action: 'resolve-rolled-back' });
-    expect(() => decisionFrom({ reason: 'x', by: 'ana', action: 'drop' }, {})).toThrow('--action: one of reset, resolve-applied, resolve-rolled-back');
+    expect(decisionFrom({ reason: 'small data', by: 'ana', action: 'reset' }, {})).toEqual({
+      reason: 'small data',
+      by: 'ana',
+      action: 'reset',
+    });
+    expect(decisionFrom({ reason: 'triage', by: 'ana', action: 'resolve-rolled-back' }, {})).toEqual({
+      reason: 'triage',
+      by: 'ana',
+      action: 'resolve-rolled-back',
+    });
+    expect(() => decisionFrom({ reason: 'x', by: 'ana', action: 'drop' }, {})).toThrow(
+      '--action: one of reset, resolve-applied, resolve-rolled-back',
+    );
   });
 });
 
 describe('schedule create: options → a Temporal Schedule', () => {
   it('maps the calendar, zone, note and catch-up window; overlap SKIP; the action starts safeDeployment with the request', () => {
-    const s = deployScheduleFrom({ app: 'farm-chat', env: 'production', ref: 'v2', at: 'sun 03:00', timeZone: 'Europe/Madrid', note: 'Satshot release', catchupWindow: '30m', once: true, monitorMinutes: '15' }, { USER: 'ana' });
+    const s = deployScheduleFrom(
+      {
+        app: 'farm-chat',
+        env: 'production',
+        ref: 'v2',
+        at: 'sun 03:00',
+        timeZone: 'Europe/Madrid',
+        note: 'Satshot release',
+        catchupWindow: '30m',
+        once: true,
+        monitorMinutes: '15',
+      },
+      { USER: 'ana' },
+    );
     expect(scheduleOptionsFor(s, 'safe-deploy')).toEqual({
       scheduleId: 'deploy-farm-chat-production',
-      spec: { calendars: [{ dayOfWeek: ['SUNDAY'], hour: 3, minute: 0, comment: 'sun 03:00' }], timezone: 'Europe/Madrid' },
+      spec: {
+        calendars: [{ dayOfWeek: ['SUNDAY'], hour: 3, minute: 0, comment: 'sun 03:00' }],
+        timezone: 'Europe/Madrid',
+      },
       action: {
         type: 'startWorkflow',
         workflowType: 'safeDeployment',
         taskQueue: 'safe-deploy',
         workflowId: 'deploy-farm-chat-production-v2',
-        args: [{ app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: false, reason: 'Satshot release', requestedBy: 'schedule deploy-farm-chat-production', monitorMinutes: 15 }],
+        args: [
+          {
+            app: 'farm-chat',
+            environment: 'production',
+            ref: 'v2',
+            dryRun: false,
+            reason: 'Satshot release',
+            requestedBy: 'schedule deploy-farm-chat-production',
+            monitorMinutes: 15,
+          },
+        ],
         typedSearchAttributes: [
           { key: { name: 'DeployApp', type: 'KEYWORD' }, value: 'farm-chat' },
           { key: { name: 'DeployEnvironment', type: 'KEYWORD' }, value: 'production' },
           { key: { name: 'DeployRef', type: 'KEYWORD' }, value: 'v2' },
         ],
-        staticSummary: 'Deploy farm-chat production → v2 (schedule deploy-farm-chat-production, sun 03:00 Europe/Madrid)',
+        staticSummary:
+          'Deploy farm-chat production → v2 (schedule deploy-farm-chat-production, sun 03:00 Europe/Madrid)',
         memo: { scheduleId: 'deploy-farm-chat-production' },
       },
       policies: { overlap: 'SKIP', catchupWindow: '30m' },
-      memo: { app: 'farm-chat', environment: 'production', ref: 'v2', when: 'sun 03:00 Europe/Madrid', note: 'Satshot release', createdBy: 'ana' },
+      memo: {
+        app: 'farm-chat',
+        environment: 'production',
+        ref: 'v2',
+        when: 'sun 03:00 Europe/Madrid',
+        note: 'Satshot release',
+        createdBy: 'ana',
+      },
       state: { note: 'Satshot release', remainingActions: 1 },
     });
   });
 
   it('takes the zone from --at, defaults to UTC, a 1 hour catch-up window and a descriptive note', () => {
-    const inText = deployScheduleFrom({ app: 'farm-chat', env: 'staging', ref: 'main', at: 'mon-fri 22:00 Europe/Madrid', id: 'nightly-staging' }, {});
-    expect(inText).toMatchObject({ scheduleId: 'nightly-staging', timeZone: 'Europe/Madrid', catchupWindow: '1 hour', once: false });
-    const utc = scheduleOptionsFor(deployScheduleFrom({ app: 'farm-chat', env: 'staging', ref: 'main', at: '04:00' }, {}), 'q');
+    const inText = deployScheduleFrom(
+      { app: 'farm-chat', env: 'staging', ref: 'main', at: 'mon-fri 22:00 Europe/Madrid', id: 'nightly-staging' },
+      {},
+    );
+    expect(inText).toMatchObject({
+      scheduleId: 'nightly-staging',
+      timeZone: 'Europe/Madrid',
+      catchupWindow: '1 hour',
+      once: false,
+    });
+    const utc = scheduleOptionsFor(
+      deployScheduleFrom({ app: 'farm-chat', env: 'staging', ref: 'main', at: '04:00' }, {}),
+      'q',
+    );
     expect(utc.spec).toEqual({ calendars: [{ hour: 4, minute: 0, comment: 'daily 04:00' }], timezone: 'UTC' });
     expect(utc.state).toEqual({ note: 'Deploy farm-chat staging → main daily 04:00 UTC' });
   });
 
   it.each([
-    [{ at: 'sun 03:00 Europe/Madrid', timeZone: 'Europe/Paris' }, '--at names Europe/Madrid but --time-zone says Europe/Paris'],
+    [
+      { at: 'sun 03:00 Europe/Madrid', timeZone: 'Europe/Paris' },
+      '--at names Europe/Madrid but --time-zone says Europe/Paris',
+    ],
     [{ at: 'sun 03:00', timeZone: 'Madrid' }, '--time-zone: an IANA time zone'],
     [{ at: 'sun 03:00', catchupWindow: '5s' }, '--catchup-window: a duration of at least 10 seconds'],
     [{ at: 'sun 03:00', catchupWindow: 'soon' }, '--catchup-window: a duration'],

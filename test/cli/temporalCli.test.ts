@@ -39,26 +39,47 @@ function resultOf<T>(r: TemporalRun): T {
 }
 
 async function waitingAtGate(workflowId: string): Promise<Progress> {
-  return eventually('the deployment to wait at the migration-risk gate', async () => {
-    const r = await runTemporal(ours('workflow query', workflowId));
-    if (r.code !== 0) return undefined;
-    const p = queried<Progress>(r);
-    return p.waitingFor ? p : undefined;
-  }, 120_000);
+  return eventually(
+    'the deployment to wait at the migration-risk gate',
+    async () => {
+      const r = await runTemporal(ours('workflow query', workflowId));
+      if (r.code !== 0) return undefined;
+      const p = queried<Progress>(r);
+      return p.waitingFor ? p : undefined;
+    },
+    120_000,
+  );
 }
 
 beforeAll(async () => {
-  s = await createScenario('tcli', { overrides: { rehearsal: { enabled: false }, monitor: { minutes: 0, interval: '2 seconds' } } });
+  s = await createScenario('tcli', {
+    overrides: { rehearsal: { enabled: false }, monitor: { minutes: 0, interval: '2 seconds' } },
+  });
 }, 600_000);
 afterAll(async () => s?.close());
 
 describe("the README's Temporal CLI commands on a real deployment", () => {
   it('the README shows start, query, update execute (approve), result and cancel', () => {
-    expect(readme.map((argv) => argv.slice(0, 4).filter((w) => !w.startsWith('-')).join(' '))).toEqual([
-      'temporal workflow start', 'temporal workflow query', 'temporal workflow update execute', 'temporal workflow result', 'temporal workflow cancel',
+    expect(
+      readme.map((argv) =>
+        argv
+          .slice(0, 4)
+          .filter((w) => !w.startsWith('-'))
+          .join(' '),
+      ),
+    ).toEqual([
+      'temporal workflow start',
+      'temporal workflow query',
+      'temporal workflow update execute',
+      'temporal workflow result',
+      'temporal workflow cancel',
     ]);
     expect(flagValue(command('workflow update execute'), '--name')).toBe('approve');
-    expect(JSON.parse(flagValue(command('workflow start'), '--input')!)).toMatchObject({ app: 'farm-chat', environment: 'production', ref: 'v3-drop-satshot-tokens' });
+    expect(JSON.parse(flagValue(command('workflow start'), '--input')!)).toMatchObject({
+      app: 'farm-chat',
+      environment: 'production',
+      ref: 'v3-drop-satshot-tokens',
+    });
   });
 
   it('cancel while it waits at the gate: the workflow ends aborted and nothing was changed', async () => {
@@ -103,10 +124,18 @@ describe("the README's Temporal CLI commands on a real deployment", () => {
 
     const result = await runTemporal(ours('workflow result', workflowId));
     expect(result.code, result.stderr).toBe(0);
-    const report = resultOf<{ outcome: string; decisions: { gate: string; decision: string; by: string; reason: string }[] }>(result);
+    const report = resultOf<{
+      outcome: string;
+      decisions: { gate: string; decision: string; by: string; reason: string }[];
+    }>(result);
     expect(report.outcome).toBe('deployed');
-    const input = JSON.parse(flagValue(command('workflow update execute'), '--input')!) as { by: string; reason: string };
-    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: input.by, reason: input.reason })]);
+    const input = JSON.parse(flagValue(command('workflow update execute'), '--input')!) as {
+      by: string;
+      reason: string;
+    };
+    expect(report.decisions).toEqual([
+      expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: input.by, reason: input.reason }),
+    ]);
     expect(s.head()).toBe(s.origin.tags['v3-drop-satshot-tokens']);
     expect(await s.query("SELECT to_regclass('public.satshot_tokens') AS t")).toEqual([{ t: null }]);
   }, 300_000);

@@ -6,7 +6,11 @@ import type { TestProject } from 'vitest/node';
 import { startCluster, stopCluster } from '../../scripts/lib/cluster.js';
 import { startPgCluster } from '../../scripts/lib/pgCluster.js';
 import { ensureTemporalCli } from '../../scripts/lib/temporalCli.js';
-import { ensureTemporalServer, TemporalServerUnavailable, type TemporalServerTools } from '../../scripts/lib/temporalServer.js';
+import {
+  ensureTemporalServer,
+  TemporalServerUnavailable,
+  type TemporalServerTools,
+} from '../../scripts/lib/temporalServer.js';
 import { writeWorkflowBundle } from '../helpers/workflowBundle.js';
 
 declare module 'vitest' {
@@ -41,10 +45,12 @@ export default async function setup(project: TestProject) {
   const temporalCli = ensureTemporalCli(root, log);
   if (!temporalCli) throw new Error('no Temporal CLI: run npm run setup, or set TEMPORAL_CLI');
   const stateDir = mkdtempSync(join(tmpdir(), 'safe-deploy-cluster-'));
-  const cluster = await startCluster({ projectRoot: root, stateDir, tools, temporalCli, log }).catch(async (err: unknown) => {
-    await stopCluster(stateDir);
-    throw err;
-  });
+  const cluster = await startCluster({ projectRoot: root, stateDir, tools, temporalCli, log }).catch(
+    async (err: unknown) => {
+      await stopCluster(stateDir);
+      throw err;
+    },
+  );
   const apps = await startPgCluster();
   const bundle = await writeWorkflowBundle();
 

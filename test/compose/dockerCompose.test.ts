@@ -54,7 +54,9 @@ const portRange = String.raw`\d{1,5}(?:-\d{1,5})?`;
 const composeFormats: Record<string, RegExp> = {
   duration: /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/,
   // [[host_ip:]host_port[-range]:]container_port[-range][/protocol]
-  ports: new RegExp(String.raw`^(?:(?:${ipv4}|\[[0-9A-Fa-f:]+\]):)?(?:(?:${portRange})?:)?${portRange}(?:/(?:tcp|udp|sctp))?$`),
+  ports: new RegExp(
+    String.raw`^(?:(?:${ipv4}|\[[0-9A-Fa-f:]+\]):)?(?:(?:${portRange})?:)?${portRange}(?:/(?:tcp|udp|sctp))?$`,
+  ),
   expose: new RegExp(String.raw`^${portRange}(?:/(?:tcp|udp|sctp))?$`),
   subnet_ip_address: new RegExp(String.raw`^(?:${ipv4}/\d{1,2}|[0-9A-Fa-f:]+/\d{1,3})$`),
 };
@@ -63,7 +65,11 @@ const composeFormats: Record<string, RegExp> = {
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, withoutDraft4Ids(v)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+      .map(([k, v]) => [k, withoutDraft4Ids(v)]),
+  );
 }
 
 function composeValidator() {
@@ -71,7 +77,8 @@ function composeValidator() {
   // The file names the 2019-09 meta-schema by its old http URI; ajv knows it by the https one.
   schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
   const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true }); // the schema uses type: [string, number]
-  for (const [name, re] of Object.entries(composeFormats)) ajv.addFormat(name, { type: 'string', validate: (v: string) => re.test(v) });
+  for (const [name, re] of Object.entries(composeFormats))
+    ajv.addFormat(name, { type: 'string', validate: (v: string) => re.test(v) });
   return ajv.compile(schema);
 }
 const validate = composeValidator();
@@ -83,11 +90,36 @@ describe('docker-compose.yml against the Compose Specification', () => {
   });
 
   it.each([
-    ['a string where ports must be a list', (c: ComposeFile) => { (c.services.worker as Record<string, unknown>).ports = 'abc'; }],
-    ['a port that is not a port', (c: ComposeFile) => { c.services['temporal-ui']!.ports = ['abc']; }],
-    ['an unknown top-level key', (c: ComposeFile) => { (c as unknown as Record<string, unknown>).servicez = {}; }],
-    ['an unknown service key', (c: ComposeFile) => { (c.services.worker as Record<string, unknown>).helthcheck = {}; }],
-    ['a health check interval that is not a duration', (c: ComposeFile) => { c.services['app-db']!.healthcheck = { test: ['CMD', 'true'], interval: 'soon' } as never; }],
+    [
+      'a string where ports must be a list',
+      (c: ComposeFile) => {
+        (c.services.worker as Record<string, unknown>).ports = 'abc';
+      },
+    ],
+    [
+      'a port that is not a port',
+      (c: ComposeFile) => {
+        c.services['temporal-ui']!.ports = ['abc'];
+      },
+    ],
+    [
+      'an unknown top-level key',
+      (c: ComposeFile) => {
+        (c as unknown as Record<string, unknown>).servicez = {};
+      },
+    ],
+    [
+      'an unknown service key',
+      (c: ComposeFile) => {
+        (c.services.worker as Record<string, unknown>).helthcheck = {};
+      },
+    ],
+    [
+      'a health check interval that is not a duration',
+      (c: ComposeFile) => {
+        c.services['app-db']!.healthcheck = { test: ['CMD', 'true'], interval: 'soon' } as never;
+      },
+    ],
   ])('rejects %s', (_what, breakIt) => {
     const broken = structuredClone(compose);
     breakIt(broken);
@@ -97,7 +129,15 @@ describe('docker-compose.yml against the Compose Specification', () => {
 
 describe('docker-compose.yml services', () => {
   it('has the services the issue asks for, each image pinned to a version', () => {
-    expect(Object.keys(services).sort()).toEqual(['app-db', 'temporal', 'temporal-db', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'app-db',
+      'temporal',
+      'temporal-db',
+      'temporal-schema',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(service('temporal').image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
     expect(service('temporal').environment?.DB).toBe('postgres12');
@@ -124,7 +164,9 @@ describe('docker-compose.yml services', () => {
       expect(comment, `${name} has no health check and no comment saying why`).toMatch(/one-shot/i);
       expect(comment, name).toMatch(/no health check/i);
       expect(s.restart, name).toBe('no');
-      const awaitedBy = Object.values(services).filter((o) => o.depends_on?.[name]?.condition === 'service_completed_successfully');
+      const awaitedBy = Object.values(services).filter(
+        (o) => o.depends_on?.[name]?.condition === 'service_completed_successfully',
+      );
       expect(awaitedBy.length, `nobody waits for ${name} to complete`).toBeGreaterThan(0);
     }
   });
@@ -133,7 +175,8 @@ describe('docker-compose.yml services', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
         expect(services[dep], `${name} depends on unknown ${dep}`).toBeDefined();
-        if (condition === 'service_healthy') expect(service(dep).healthcheck, `${name} waits for ${dep}'s health`).toBeDefined();
+        if (condition === 'service_healthy')
+          expect(service(dep).healthcheck, `${name} waits for ${dep}'s health`).toBeDefined();
       }
     }
   });
@@ -157,7 +200,9 @@ describe('docker-compose.yml services', () => {
     }
     for (const name of ['temporal-schema', 'temporal-setup']) {
       const script = service(name).entrypoint?.at(-1) ?? '';
-      expect(existsSync(join(root, 'compose', script.replace(/^\/scripts\//, ''))), `${name} runs ${script}`).toBe(true);
+      expect(existsSync(join(root, 'compose', script.replace(/^\/scripts\//, ''))), `${name} runs ${script}`).toBe(
+        true,
+      );
     }
     expect(parse(read('compose/dynamicconfig.yaml'))).toHaveProperty(['limit.maxIDLength']);
   });
@@ -196,12 +241,17 @@ describe('docker-compose.yml agrees with the code', () => {
     // The connection comes from @temporalio/envconfig, which reads the standard TEMPORAL_* names.
     expect(workerTs).toContain('loadClientConnectConfig()');
     const envconfigDir = join(root, 'node_modules/@temporalio/envconfig/lib');
-    const envconfigJs = readdirSync(envconfigDir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(envconfigDir, f), 'utf8')).join('\n');
+    const envconfigJs = readdirSync(envconfigDir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(envconfigDir, f), 'utf8'))
+      .join('\n');
     for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']) {
       expect(envconfigJs).toContain(`'${name}'`);
       readByWorker.add(name);
     }
-    expect(readByWorker).toEqual(new Set(['SAFE_DEPLOY_CONFIG', 'SAFE_DEPLOY_TASK_QUEUE', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']));
+    expect(readByWorker).toEqual(
+      new Set(['SAFE_DEPLOY_CONFIG', 'SAFE_DEPLOY_TASK_QUEUE', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE']),
+    );
     expect(new Set(Object.keys(env))).toEqual(readByWorker);
   });
 
@@ -219,7 +269,8 @@ describe('docker-compose.yml agrees with the code', () => {
         expect(secret, `${name}.${key} must point into /run/secrets`).toBeDefined();
         expect(s.secrets, `${name} must mount secret ${secret}`).toContain(secret);
       }
-      for (const secret of s.secrets ?? []) expect(compose.secrets[secret], `${name} uses undeclared secret ${secret}`).toBeDefined();
+      for (const secret of s.secrets ?? [])
+        expect(compose.secrets[secret], `${name} uses undeclared secret ${secret}`).toBeDefined();
     }
     for (const [name, secret] of Object.entries(compose.secrets)) {
       expect(secret.file, name).toMatch(/^\.\/secrets\//); // files in a git-ignored folder, nothing inline
@@ -234,7 +285,8 @@ describe('docker-compose.yml agrees with the code', () => {
 describe('docker-compose.yml agrees with `npm run cluster` (what the cluster tests run)', () => {
   it('pins the Temporal server and admin-tools to the version the cluster builds', () => {
     expect(service('temporal').image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
-    for (const name of ['temporal-schema', 'temporal-setup']) expect(service(name).image, name).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+    for (const name of ['temporal-schema', 'temporal-setup'])
+      expect(service(name).image, name).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
   });
 
   it('runs the same schema and namespace scripts', () => {
@@ -244,14 +296,28 @@ describe('docker-compose.yml agrees with `npm run cluster` (what the cluster tes
 
   it("starts the server with every variable compose gives it, and compose's dynamic config", () => {
     const temporal = service('temporal');
-    const env = serverEnvironment({ projectRoot: root, database: { host: '127.0.0.1', port: 15432, user: 'temporal' }, ports: {
-      FRONTEND_GRPC_PORT: 1, FRONTEND_HTTP_PORT: 2, FRONTEND_MEMBERSHIP_PORT: 3, HISTORY_GRPC_PORT: 4, HISTORY_MEMBERSHIP_PORT: 5,
-      MATCHING_GRPC_PORT: 6, MATCHING_MEMBERSHIP_PORT: 7, WORKER_GRPC_PORT: 8, WORKER_MEMBERSHIP_PORT: 9 } });
+    const env = serverEnvironment({
+      projectRoot: root,
+      database: { host: '127.0.0.1', port: 15432, user: 'temporal' },
+      ports: {
+        FRONTEND_GRPC_PORT: 1,
+        FRONTEND_HTTP_PORT: 2,
+        FRONTEND_MEMBERSHIP_PORT: 3,
+        HISTORY_GRPC_PORT: 4,
+        HISTORY_MEMBERSHIP_PORT: 5,
+        MATCHING_GRPC_PORT: 6,
+        MATCHING_MEMBERSHIP_PORT: 7,
+        WORKER_GRPC_PORT: 8,
+        WORKER_MEMBERSHIP_PORT: 9,
+      },
+    });
     // POSTGRES_PWD is the one more: compose sets it from the secret in the entrypoint, the cluster from its password file.
     expect(Object.keys(env)).toEqual(expect.arrayContaining(Object.keys(temporal.environment ?? {})));
     expect(env.DB).toBe(temporal.environment?.DB);
     expect(env.POSTGRES_USER).toBe(temporal.environment?.POSTGRES_USER);
-    expect(temporal.volumes).toContain(`./compose/dynamicconfig.yaml:${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}:ro`);
+    expect(temporal.volumes).toContain(
+      `./compose/dynamicconfig.yaml:${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}:ro`,
+    );
     expect(env.DYNAMIC_CONFIG_FILE_PATH).toBe(join(root, 'compose', 'dynamicconfig.yaml'));
     expect(temporal.entrypoint?.at(-1)).toContain('POSTGRES_PWD=');
   });
@@ -286,7 +352,10 @@ describe('Dockerfile', () => {
   });
 
   it('copies only paths that exist and that .dockerignore lets into the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const copies = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from='));
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) {
@@ -305,22 +374,34 @@ describe('compose/temporal-setup.sh on a real Temporal server', () => {
     expect(cli, 'the Temporal CLI (npm run setup installs it)').toBeDefined();
     const namespace = `compose-${randomUUID().slice(0, 8)}`;
     const address = inject('temporalAddress');
-    const runSetup = () => execFileSync('sh', [join(root, 'compose/temporal-setup.sh')], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        PATH: `${join(cli!, '..')}:${process.env.PATH}`,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: address,
-        TEMPORAL_NAMESPACE: namespace,
-        SEARCH_ATTRIBUTES: service('temporal-setup').environment!.SEARCH_ATTRIBUTES,
-        SETUP_PAUSE_SECONDS: '1',
-      },
-    });
+    const runSetup = () =>
+      execFileSync('sh', [join(root, 'compose/temporal-setup.sh')], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          PATH: `${join(cli!, '..')}:${process.env.PATH}`,
+          HOME: process.env.HOME,
+          TEMPORAL_ADDRESS: address,
+          TEMPORAL_NAMESPACE: namespace,
+          SEARCH_ATTRIBUTES: service('temporal-setup').environment!.SEARCH_ATTRIBUTES,
+          SETUP_PAUSE_SECONDS: '1',
+        },
+      });
     expect(runSetup()).toContain(`namespace ${namespace} created`);
     expect(runSetup()).toContain(`namespace ${namespace} exists`);
-    const listed = JSON.parse(execFileSync(cli!, ['operator', 'search-attribute', 'list', '--namespace', namespace, '--address', address, '--output', 'json'], { encoding: 'utf8' })) as { customAttributes: Record<string, string> };
-    const expected = Object.fromEntries(SEARCH_ATTRIBUTES.map((sa) => sa.split('=')).map(([name, type]) => [name, `INDEXED_VALUE_TYPE_${type!.toUpperCase()}`]));
+    const listed = JSON.parse(
+      execFileSync(
+        cli!,
+        ['operator', 'search-attribute', 'list', '--namespace', namespace, '--address', address, '--output', 'json'],
+        { encoding: 'utf8' },
+      ),
+    ) as { customAttributes: Record<string, string> };
+    const expected = Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((sa) => sa.split('=')).map(([name, type]) => [
+        name,
+        `INDEXED_VALUE_TYPE_${type!.toUpperCase()}`,
+      ]),
+    );
     expect(listed.customAttributes).toEqual(expected); // a fresh namespace: the script registered all of them
   }, 180_000);
 });

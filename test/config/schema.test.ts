@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { deployRequestSchema, describeIssues, environmentConfigSchema, workerConfigSchema } from '../../src/config/schema.js';
+import {
+  deployRequestSchema,
+  describeIssues,
+  environmentConfigSchema,
+  workerConfigSchema,
+} from '../../src/config/schema.js';
 
 describe('deploy request', () => {
   it('accepts a plain request and fills defaults', () => {
-    expect(deployRequestSchema.parse({ app: 'farm-chat', environment: 'production', ref: 'v2' })).toEqual({ app: 'farm-chat', environment: 'production', ref: 'v2', dryRun: false });
-    expect(deployRequestSchema.parse({ app: 'a', environment: 'b', ref: 'release/2026-11.1' }).ref).toBe('release/2026-11.1');
+    expect(deployRequestSchema.parse({ app: 'farm-chat', environment: 'production', ref: 'v2' })).toEqual({
+      app: 'farm-chat',
+      environment: 'production',
+      ref: 'v2',
+      dryRun: false,
+    });
+    expect(deployRequestSchema.parse({ app: 'a', environment: 'b', ref: 'release/2026-11.1' }).ref).toBe(
+      'release/2026-11.1',
+    );
   });
 
   it.each([
@@ -20,7 +32,13 @@ describe('deploy request', () => {
   });
 
   it('names every bad field, unknown ones included', () => {
-    const r = deployRequestSchema.safeParse({ app: 'Farm Chat', environment: 'production', ref: 'v2', dryRun: 'yes', colour: 'blue' });
+    const r = deployRequestSchema.safeParse({
+      app: 'Farm Chat',
+      environment: 'production',
+      ref: 'v2',
+      dryRun: 'yes',
+      colour: 'blue',
+    });
     const text = describeIssues(r.error!, 'request');
     expect(text).toContain('request.app');
     expect(text).toContain('request.dryRun');
@@ -29,23 +47,54 @@ describe('deploy request', () => {
 });
 
 describe('worker config', () => {
-  const minimal = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups/app' }, commands: { restart: ['systemctl', 'restart', 'app'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
+  const minimal = {
+    appDir: '/srv/app',
+    database: { urlEnv: 'DATABASE_URL' },
+    backup: { dir: '/var/backups/app' },
+    commands: { restart: ['systemctl', 'restart', 'app'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:3000',
+  };
 
   it('fills the runbook defaults: npm ci, the app own Prisma CLI, /health', () => {
     const c = environmentConfigSchema.parse(minimal);
     expect(c.commands.install).toEqual(['npm', 'ci', '--no-audit', '--no-fund']);
     expect(c.commands.migrateDeploy).toEqual(['npx', '--no-install', 'prisma', 'migrate', 'deploy']);
-    expect(c.database).toEqual({ urlEnv: 'DATABASE_URL', appEnvName: 'DATABASE_URL', maintenanceDatabase: 'postgres', lockTimeout: '10 seconds', statementTimeout: '1 hour', outageWait: '5 minutes' });
+    expect(c.database).toEqual({
+      urlEnv: 'DATABASE_URL',
+      appEnvName: 'DATABASE_URL',
+      maintenanceDatabase: 'postgres',
+      lockTimeout: '10 seconds',
+      statementTimeout: '1 hour',
+      outageWait: '5 minutes',
+    });
     expect(c.health).toEqual({ path: '/health', timeout: '60 seconds' });
-    expect(c.backup).toEqual({ dir: '/var/backups/app', method: 'dump', dump: true, keep: 3, format: 'directory', jobs: 2, compression: 1, minFreeFactor: 2 });
+    expect(c.backup).toEqual({
+      dir: '/var/backups/app',
+      method: 'dump',
+      dump: true,
+      keep: 3,
+      format: 'directory',
+      jobs: 2,
+      compression: 1,
+      minFreeFactor: 2,
+    });
   });
 
   it('takes a backup method: a snapshot may go without its disaster-recovery dump, a dump may not', () => {
-    const snapshot = environmentConfigSchema.parse({ ...minimal, backup: { dir: '/b', method: 'snapshot', dump: false, keep: 5 } });
+    const snapshot = environmentConfigSchema.parse({
+      ...minimal,
+      backup: { dir: '/b', method: 'snapshot', dump: false, keep: 5 },
+    });
     expect(snapshot.backup).toMatchObject({ method: 'snapshot', dump: false, keep: 5 });
     const r = environmentConfigSchema.safeParse({ ...minimal, backup: { dir: '/b', dump: false } });
-    expect(describeIssues(r.error!, 'env')).toBe("env.backup.dump: dump: false needs method 'snapshot': the dump is method 'dump''s only backup");
-    const bad = environmentConfigSchema.safeParse({ ...minimal, backup: { dir: '/b', method: 'copy', keep: 0, compression: 11 } });
+    expect(describeIssues(r.error!, 'env')).toBe(
+      "env.backup.dump: dump: false needs method 'snapshot': the dump is method 'dump''s only backup",
+    );
+    const bad = environmentConfigSchema.safeParse({
+      ...minimal,
+      backup: { dir: '/b', method: 'copy', keep: 0, compression: 11 },
+    });
     const text = describeIssues(bad.error!, 'env');
     expect(text).toContain('env.backup.method');
     expect(text).toContain('env.backup.keep');
@@ -56,15 +105,36 @@ describe('worker config', () => {
     const { writes: _, ...noWrites } = minimal;
     const r = environmentConfigSchema.safeParse(noWrites);
     expect(r.success).toBe(false);
-    expect(describeIssues(r.error!, 'env')).toContain("env.writes: policy 'stop' needs both `stop` and `resume` commands");
-    const ok = environmentConfigSchema.parse({ ...minimal, writes: { stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] } });
-    expect(ok.writes).toEqual({ policy: 'stop', stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] });
+    expect(describeIssues(r.error!, 'env')).toContain(
+      "env.writes: policy 'stop' needs both `stop` and `resume` commands",
+    );
+    const ok = environmentConfigSchema.parse({
+      ...minimal,
+      writes: { stop: ['appctl', 'maintenance-on'], resume: ['appctl', 'maintenance-off'] },
+    });
+    expect(ok.writes).toEqual({
+      policy: 'stop',
+      stop: ['appctl', 'maintenance-on'],
+      resume: ['appctl', 'maintenance-off'],
+    });
     expect(ok.monitor).toEqual({ minutes: 0, interval: '30 seconds' });
     expect(ok.approval).toEqual({ timeout: '1 hour' });
   });
 
   it('refuses shell strings, relative paths, secret values and bad durations, naming each field', () => {
-    const bad = { apps: { 'farm-chat': { production: { ...minimal, appDir: 'srv/app', database: { urlEnv: 'postgres://u:p@h/db' }, commands: { restart: 'systemctl restart app' }, health: { timeout: 'soon' } } } } };
+    const bad = {
+      apps: {
+        'farm-chat': {
+          production: {
+            ...minimal,
+            appDir: 'srv/app',
+            database: { urlEnv: 'postgres://u:p@h/db' },
+            commands: { restart: 'systemctl restart app' },
+            health: { timeout: 'soon' },
+          },
+        },
+      },
+    };
     const r = workerConfigSchema.safeParse(bad);
     const text = describeIssues(r.error!, '');
     expect(text).toContain('apps.farm-chat.production.appDir: an absolute path');

@@ -24,7 +24,9 @@ beforeAll(() => {
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   for (const name of ['run', 'redact']) {
     const source = readFileSync(join(execDir, `${name}.ts`), 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
     writeFileSync(join(dir, 'exec', `${name}.js`), outputText);
   }
   copyFileSync(join(execDir, 'reaper.cjs'), join(dir, 'exec', 'reaper.cjs'));
@@ -49,7 +51,8 @@ function alive(pid: number): boolean {
 async function gone(pids: number[], withinMs: number): Promise<number> {
   const started = Date.now();
   while (pids.some(alive)) {
-    if (Date.now() - started > withinMs) throw new Error(`still running after ${withinMs} ms: ${pids.filter(alive).join(', ')}`);
+    if (Date.now() - started > withinMs)
+      throw new Error(`still running after ${withinMs} ms: ${pids.filter(alive).join(', ')}`);
     await sleep(50);
   }
   return Date.now() - started;
@@ -97,7 +100,10 @@ describe('a command dies with the process that ran it', () => {
     it(`${how}: SIGKILL of the runner ends the command and its grandchild within seconds`, async () => {
       const pidFile = join(dir, `${how}.pids`);
       const runner = startRunner(how, command(pidFile, false));
-      const [child, grandchild] = (await waitForFile(pidFile, runner)).trim().split(' ').map(Number) as [number, number];
+      const [child, grandchild] = (await waitForFile(pidFile, runner)).trim().split(' ').map(Number) as [
+        number,
+        number,
+      ];
       expect(alive(child) && alive(grandchild)).toBe(true);
       await sleep(300);
       expect(alive(child) && alive(grandchild)).toBe(true); // nothing ends them but the kill below
@@ -118,19 +124,25 @@ describe('a command dies with the process that ran it', () => {
 
 describe('the reaper reports the command, not itself', () => {
   it('a command killed by a signal reads as killed by that signal', async () => {
-    const err = await run({ file: process.execPath, args: ['-e', "process.kill(process.pid, 'SIGKILL')"] }).catch((e) => e);
+    const err = await run({ file: process.execPath, args: ['-e', "process.kill(process.pid, 'SIGKILL')"] }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(CommandFailed);
     expect(err.exitCode).toBeNull();
     expect(err.signal).toBe('SIGKILL');
   });
 
-  it('the exit code is the command\'s', async () => {
+  it("the exit code is the command's", async () => {
     const err = await run({ file: process.execPath, args: ['-e', 'process.exit(42)'] }).catch((e) => e);
     expect(err.exitCode).toBe(42);
   });
 
   it("the command's environment reaches the command, never the reaper (an app's NODE_OPTIONS would run in it)", async () => {
-    const r = await run({ file: 'printenv', args: ['NODE_OPTIONS'], env: { NODE_OPTIONS: '--require /nonexistent/preload.js' } });
+    const r = await run({
+      file: 'printenv',
+      args: ['NODE_OPTIONS'],
+      env: { NODE_OPTIONS: '--require /nonexistent/preload.js' },
+    });
     expect(r.stdout.trim()).toBe('--require /nonexistent/preload.js');
   });
 

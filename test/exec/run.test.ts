@@ -20,21 +20,43 @@ describe('run', () => {
   });
 
   it('passes on what npm and git need to reach a registry, never other variables', async () => {
-    Object.assign(process.env, { SAFE_DEPLOY_TEST_LEAK: 'leaked-value', HTTPS_PROXY: 'http://proxy:3128', npm_config_registry: 'https://mirror.example/', NODE_EXTRA_CA_CERTS: '/etc/ca.pem', npm_config_local_prefix: '/elsewhere' });
+    Object.assign(process.env, {
+      SAFE_DEPLOY_TEST_LEAK: 'leaked-value',
+      HTTPS_PROXY: 'http://proxy:3128',
+      npm_config_registry: 'https://mirror.example/',
+      NODE_EXTRA_CA_CERTS: '/etc/ca.pem',
+      npm_config_local_prefix: '/elsewhere',
+    });
     try {
       const r = await run(node('console.log(JSON.stringify(process.env))', { env: { ADDED: 'yes' } }));
       const env = JSON.parse(r.stdout);
-      expect(env).toMatchObject({ ADDED: 'yes', HTTPS_PROXY: 'http://proxy:3128', npm_config_registry: 'https://mirror.example/', NODE_EXTRA_CA_CERTS: '/etc/ca.pem' });
+      expect(env).toMatchObject({
+        ADDED: 'yes',
+        HTTPS_PROXY: 'http://proxy:3128',
+        npm_config_registry: 'https://mirror.example/',
+        NODE_EXTRA_CA_CERTS: '/etc/ca.pem',
+      });
       expect(env.PATH).toBeTruthy();
       expect(env.SAFE_DEPLOY_TEST_LEAK).toBeUndefined();
       expect(env.npm_config_local_prefix).toBeUndefined();
     } finally {
-      for (const k of ['SAFE_DEPLOY_TEST_LEAK', 'HTTPS_PROXY', 'npm_config_registry', 'NODE_EXTRA_CA_CERTS', 'npm_config_local_prefix']) delete process.env[k];
+      for (const k of [
+        'SAFE_DEPLOY_TEST_LEAK',
+        'HTTPS_PROXY',
+        'npm_config_registry',
+        'NODE_EXTRA_CA_CERTS',
+        'npm_config_local_prefix',
+      ])
+        delete process.env[k];
     }
   });
 
   it('turns a non-zero exit into CommandFailed with the redacted output', async () => {
-    const err = await run(node('console.error("connecting to postgres://app:hunter22@db/x with hunter22"); process.exit(3)', { secrets: ['hunter22'] })).catch((e) => e);
+    const err = await run(
+      node('console.error("connecting to postgres://app:hunter22@db/x with hunter22"); process.exit(3)', {
+        secrets: ['hunter22'],
+      }),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(CommandFailed);
     expect(err.exitCode).toBe(3);
     expect(err.stderr).not.toContain('hunter22');
@@ -84,7 +106,8 @@ describe('run', () => {
   it('streams each output line to onLine as it comes, redacted, whole even across chunks', async () => {
     const lines: string[] = [];
     // Two writes split one line (and a two-byte character) across chunks; the secret is scrubbed.
-    const script = 'process.stderr.write(Buffer.from([0x74, 0xc3])); setTimeout(() => { process.stderr.write(Buffer.from([0xa9])); process.stderr.write("1 pw-xyz\\nsecond\\n"); console.log("out line"); }, 50)';
+    const script =
+      'process.stderr.write(Buffer.from([0x74, 0xc3])); setTimeout(() => { process.stderr.write(Buffer.from([0xa9])); process.stderr.write("1 pw-xyz\\nsecond\\n"); console.log("out line"); }, 50)';
     await run(node(script, { secrets: ['pw-xyz'] }), { onLine: (l, stream) => lines.push(`${stream}:${l}`) });
     expect(lines.sort()).toEqual(['stderr:second', 'stderr:té1 ***', 'stdout:out line']);
   });

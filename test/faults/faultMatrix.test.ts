@@ -21,7 +21,13 @@ const workflowIds: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'safe-deploy-faults-'));
-  lab = await createLab({ dir, log: () => {}, setups: ['in-place+dump', 'in-place+dump', 'in-place+dump', 'releases+snapshot'], workflowBundlePath: inject('workflowBundlePath'), seed: { users: 8, messagesPerUser: 3 } });
+  lab = await createLab({
+    dir,
+    log: () => {},
+    setups: ['in-place+dump', 'in-place+dump', 'in-place+dump', 'releases+snapshot'],
+    workflowBundlePath: inject('workflowBundlePath'),
+    seed: { users: 8, messagesPerUser: 3 },
+  });
 }, 600_000);
 afterAll(async () => {
   await lab?.close();
@@ -54,20 +60,21 @@ describe('the fault matrix, fast subset', () => {
     const [a, b, c, d] = lab.stations as [Station, Station, Station, Station];
     expect(d.setup).toBe('releases+snapshot');
     const [[rolledBack, cutMigration], killed, outage, snapshot] = await Promise.all([
-      (async () => [
-        await runExact(a, 'migrate/error', {
-          afterCheck: async (recheck) => {
-            // The same check, once a real difference is there: one message edited behind its back.
-            await sql(a, `UPDATE messages SET body = body || ' (edited)' WHERE id = 1`);
-            try {
-              expect(await recheck()).toContain('database: table public.messages: content differs');
-            } finally {
-              await sql(a, `UPDATE messages SET body = left(body, -9) WHERE id = 1`);
-            }
-          },
-        }),
-        await runExact(a, 'migrate/kill-worker-mid'),
-      ] as const)(),
+      (async () =>
+        [
+          await runExact(a, 'migrate/error', {
+            afterCheck: async (recheck) => {
+              // The same check, once a real difference is there: one message edited behind its back.
+              await sql(a, `UPDATE messages SET body = body || ' (edited)' WHERE id = 1`);
+              try {
+                expect(await recheck()).toContain('database: table public.messages: content differs');
+              } finally {
+                await sql(a, `UPDATE messages SET body = left(body, -9) WHERE id = 1`);
+              }
+            },
+          }),
+          await runExact(a, 'migrate/kill-worker-mid'),
+        ] as const)(),
       runExact(b, 'stage-release/kill-worker'),
       runExact(c, 'restore-database/pg-outage'),
       runExact(d, 'migrate/error@releases+snapshot'),
@@ -79,13 +86,22 @@ describe('the fault matrix, fast subset', () => {
     expect(killed.landed).toMatch(/mid-work|after the work/);
     expect(outage.landed).toMatch(/^mid-work: pg_restore running/);
     expect(outage.attempts).toBeGreaterThanOrEqual(2);
-    expect(outage.timeline).toEqual(expect.arrayContaining([expect.stringMatching(/^undo restore-database ok/), expect.stringMatching(/^undo verify-rollback ok/)]));
-    expect(snapshot.timeline).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^undo restore-database ok/),
-      expect.stringMatching(/^undo reactivate-release ok/),
-      expect.stringMatching(/^undo reinstall-dependencies skipped/),
-    ]));
-    expect(realpathSync(d.prod.appDir)).toMatch(new RegExp(`/releases/20260101000000-${lab.origin.tags.v1!.slice(0, 12)}$`));
+    expect(outage.timeline).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^undo restore-database ok/),
+        expect.stringMatching(/^undo verify-rollback ok/),
+      ]),
+    );
+    expect(snapshot.timeline).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^undo restore-database ok/),
+        expect.stringMatching(/^undo reactivate-release ok/),
+        expect.stringMatching(/^undo reinstall-dependencies skipped/),
+      ]),
+    );
+    expect(realpathSync(d.prod.appDir)).toMatch(
+      new RegExp(`/releases/20260101000000-${lab.origin.tags.v1!.slice(0, 12)}$`),
+    );
   }, 600_000);
 
   it('a dev server stopped and started again during the backup: the deployment completes', async () => {
@@ -93,7 +109,7 @@ describe('the fault matrix, fast subset', () => {
     expect(r.attempts).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
-  it('no secret in any case\'s full history, nor in the worker logs (killed workers included)', async () => {
+  it("no secret in any case's full history, nor in the worker logs (killed workers included)", async () => {
     expect(workflowIds).toHaveLength(6);
     const scan = await scanForSecrets(lab, workflowIds);
     expect(scan.leaks).toEqual([]);

@@ -18,16 +18,30 @@ export interface CliRun {
  * `node dist/src/client.js …args` against the tests' dev server, asynchronously (a worker may run
  * in this process). The environment is the CI-like one: no TTY, TEMPORAL_ADDRESS set, USER set.
  */
-export function runCli(args: string[], o: { env?: Record<string, string | undefined>; onStdout?: (text: string) => void } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  o: { env?: Record<string, string | undefined>; onStdout?: (text: string) => void } = {},
+): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const env: Record<string, string | undefined> = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default', USER: 'tester', ...o.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: 'default',
+    USER: 'tester',
+    ...o.env,
+  };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; o.onStdout?.(stdout); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      o.onStdout?.(stdout);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }));
   });

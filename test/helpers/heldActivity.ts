@@ -25,7 +25,14 @@ export class ActivityHold {
   /** Holds the next first attempt of `activity` (the step `step` runs) after its work. */
   arm(step: string, activity: string): void {
     const n = ++this.count;
-    this.plan = { kind: 'restart-server', step, activity, input: {}, markerFile: join(this.dir, `hold-${n}.markers`), releaseFile: join(this.dir, `hold-${n}.release`) };
+    this.plan = {
+      kind: 'restart-server',
+      step,
+      activity,
+      input: {},
+      markerFile: join(this.dir, `hold-${n}.markers`),
+      releaseFile: join(this.dir, `hold-${n}.release`),
+    };
     writeFileSync(this.planFile, JSON.stringify(this.plan));
   }
 
@@ -37,8 +44,10 @@ export class ActivityHold {
     for (;;) {
       const events = readMarkers(plan.markerFile).map((m) => m.event);
       if (events.includes('worked')) return;
-      if (events.includes('threw')) throw new Error(`${plan.activity} (${plan.step}) failed by itself before it could be held`);
-      if (Date.now() > deadline) throw new Error(`${plan.activity} (${plan.step}) did not reach its hold within ${timeoutMs} ms`);
+      if (events.includes('threw'))
+        throw new Error(`${plan.activity} (${plan.step}) failed by itself before it could be held`);
+      if (Date.now() > deadline)
+        throw new Error(`${plan.activity} (${plan.step}) did not reach its hold within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -39,18 +39,41 @@ export function twoHosts(name: string): TwoHosts {
   const workers: { worker: Worker; running: Promise<void> }[] = [];
   return {
     queues,
-    config: [{ name: 'web-1', taskQueue: queues[0] }, { name: 'web-2', taskQueue: queues[1] }],
+    config: [
+      { name: 'web-1', taskQueue: queues[0] },
+      { name: 'web-2', taskQueue: queues[1] },
+    ],
     get web2() {
       if (!web2) throw new Error('twoHosts: start() first');
       return web2;
     },
     async start(s, o) {
-      web2 = await createFarmChatProduction({ origin: s.origin, rootDir: join(s.root, 'web-2'), databaseUrl: s.databaseUrl, port: await freePort(), seed: false });
+      web2 = await createFarmChatProduction({
+        origin: s.origin,
+        rootDir: join(s.root, 'web-2'),
+        databaseUrl: s.databaseUrl,
+        port: await freePort(),
+        seed: false,
+      });
       const web2Config = join(s.root, 'web-2.config.json');
-      writeFarmChatWorkerConfig(web2Config, web2, { backupDir: join(s.root, 'web-2-backups'), pgBinDir: inject('pg').binDir, environment: s.environment, overrides: o.overrides });
+      writeFarmChatWorkerConfig(web2Config, web2, {
+        backupDir: join(s.root, 'web-2-backups'),
+        pgBinDir: inject('pg').binDir,
+        environment: s.environment,
+        overrides: o.overrides,
+      });
       connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-      for (const [taskQueue, configPath, interceptors] of [[queues[0], s.configPath, o.web1Interceptors], [queues[1], web2Config, undefined]] as const) {
-        const worker = await createWorker({ connection, taskQueue, configPath, workflowBundle: { codePath: inject('workflowBundlePath') }, ...(interceptors ? { interceptors } : {}) });
+      for (const [taskQueue, configPath, interceptors] of [
+        [queues[0], s.configPath, o.web1Interceptors],
+        [queues[1], web2Config, undefined],
+      ] as const) {
+        const worker = await createWorker({
+          connection,
+          taskQueue,
+          configPath,
+          workflowBundle: { codePath: inject('workflowBundlePath') },
+          ...(interceptors ? { interceptors } : {}),
+        });
         workers.push({ worker, running: worker.run() });
       }
     },

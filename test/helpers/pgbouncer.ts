@@ -19,28 +19,37 @@ export interface PgBouncer {
  * `tx1` (the same with a single server connection) and `session` (pool_mode=session). Like
  * PostgreSQL, it refuses to run as root.
  */
-export async function startPgBouncer(o: { host: string; port: number; database: string; user: string; password: string }): Promise<PgBouncer> {
+export async function startPgBouncer(o: {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}): Promise<PgBouncer> {
   if (!PGBOUNCER) throw new Error('pgbouncer is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-pgbouncer-'));
   const port = await freePort();
   const target = `host=${o.host} port=${o.port} dbname=${o.database}`;
   writeFileSync(join(dir, 'userlist.txt'), `"${o.user}" "${o.password}"\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'pgbouncer.ini'), [
-    '[databases]',
-    `tx = ${target} pool_mode=transaction`,
-    `tx1 = ${target} pool_mode=transaction pool_size=1`,
-    `session = ${target} pool_mode=session`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    'unix_socket_dir =',
-    'auth_type = plain',
-    `auth_file = ${join(dir, 'userlist.txt')}`,
-    'default_pool_size = 4',
-    `logfile = ${join(dir, 'pgbouncer.log')}`,
-    'ignore_startup_parameters = extra_float_digits,options',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `tx = ${target} pool_mode=transaction`,
+      `tx1 = ${target} pool_mode=transaction pool_size=1`,
+      `session = ${target} pool_mode=session`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = plain',
+      `auth_file = ${join(dir, 'userlist.txt')}`,
+      'default_pool_size = 4',
+      `logfile = ${join(dir, 'pgbouncer.log')}`,
+      'ignore_startup_parameters = extra_float_digits,options',
+      '',
+    ].join('\n'),
+  );
   let uid: number | undefined;
   let gid: number | undefined;
   if (process.getuid?.() === 0) {
@@ -59,7 +68,8 @@ export async function startPgBouncer(o: { host: string; port: number; database: 
   }
   return {
     port,
-    url: (alias) => `postgresql://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@127.0.0.1:${port}/${alias}`,
+    url: (alias) =>
+      `postgresql://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@127.0.0.1:${port}/${alias}`,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

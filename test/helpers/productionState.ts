@@ -32,13 +32,25 @@ export interface ProductionState {
 
 const env = (s: Scenario) => {
   const u = new URL(s.prod.databaseUrl);
-  return { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: s.database };
+  return {
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: s.database,
+  };
 };
 
 /** pg_dump --schema-only without what differs between two dumps of one schema (comments, the random \restrict key). */
 export function schemaDump(s: Scenario, database = s.database): string {
-  const text = execFileSync(join(inject('pg').binDir, 'pg_dump'), ['--schema-only', '--no-password'], { env: { ...env(s), PGDATABASE: database }, encoding: 'utf8' });
-  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('--') && !/^\\(un)?restrict /.test(l)).join('\n');
+  const text = execFileSync(join(inject('pg').binDir, 'pg_dump'), ['--schema-only', '--no-password'], {
+    env: { ...env(s), PGDATABASE: database },
+    encoding: 'utf8',
+  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('--') && !/^\\(un)?restrict /.test(l))
+    .join('\n');
 }
 
 /** Top-level packages of node_modules (scoped included) and their versions. */
@@ -48,7 +60,9 @@ export function installedPackages(appDir: string): Record<string, string> {
   if (!existsSync(root)) return out;
   const add = (name: string) => {
     const pkg = join(root, name, 'package.json');
-    out[name] = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : '(no package.json)';
+    out[name] = existsSync(pkg)
+      ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version
+      : '(no package.json)';
   };
   for (const e of readdirSync(root, { withFileTypes: true })) {
     if (e.name.startsWith('.')) continue;
@@ -60,7 +74,9 @@ export function installedPackages(appDir: string): Record<string, string> {
 
 /** The top-level packages a release's lockfile installs (`git show <tag>:package-lock.json`), with versions. */
 export function lockfilePackages(s: Scenario, tag: string): Record<string, string> {
-  const lock = JSON.parse(execFileSync('git', ['-C', s.prod.appDir, 'show', `${tag}:package-lock.json`], { encoding: 'utf8' })) as { packages: Record<string, { version: string; dev?: boolean }> };
+  const lock = JSON.parse(
+    execFileSync('git', ['-C', s.prod.appDir, 'show', `${tag}:package-lock.json`], { encoding: 'utf8' }),
+  ) as { packages: Record<string, { version: string; dev?: boolean }> };
   const out: Record<string, string> = {};
   for (const [key, entry] of Object.entries(lock.packages)) {
     const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(key);
@@ -85,10 +101,16 @@ export function folderListing(dir: string): string[] {
 }
 
 export async function captureProduction(s: Scenario): Promise<ProductionState> {
-  const tableNames = (await s.query<{ name: string }>(`SELECT quote_ident(schemaname) || '.' || quote_ident(relname) AS name FROM pg_stat_user_tables ORDER BY 1`)).map((r) => r.name);
+  const tableNames = (
+    await s.query<{ name: string }>(
+      `SELECT quote_ident(schemaname) || '.' || quote_ident(relname) AS name FROM pg_stat_user_tables ORDER BY 1`,
+    )
+  ).map((r) => r.name);
   const tables: ProductionState['tables'] = {};
   for (const name of tableNames) {
-    const [row] = await s.query<{ rows: string; checksum: string | null }>(`SELECT count(*) AS rows, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) AS checksum FROM ${name} t`);
+    const [row] = await s.query<{ rows: string; checksum: string | null }>(
+      `SELECT count(*) AS rows, md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) AS checksum FROM ${name} t`,
+    );
     tables[name] = { rows: Number(row!.rows), checksum: row!.checksum ?? 'empty' };
   }
   return {
@@ -121,7 +143,11 @@ export async function health(s: Scenario): Promise<Health> {
  * user and posts one message) and `ownUsers` the users the test registered through the app while
  * it ran: those rows, and only those, are new.
  */
-export async function expectBackAtV1(s: Scenario, before: ProductionState, o: { smokeRuns: number; ownUsers?: string[] }): Promise<void> {
+export async function expectBackAtV1(
+  s: Scenario,
+  before: ProductionState,
+  o: { smokeRuns: number; ownUsers?: string[] },
+): Promise<void> {
   const now = await captureProduction(s);
   expect(now.schema, 'schema (pg_dump --schema-only)').toBe(before.schema);
   expect(now.migrations, '_prisma_migrations').toEqual(before.migrations);
@@ -137,8 +163,16 @@ export async function expectBackAtV1(s: Scenario, before: ProductionState, o: { 
   const newUsers = now.users.slice(before.users.length).map((u) => u.email as string);
   const newMessages = now.messages.slice(before.messages.length);
   expect(newUsers.filter((e) => own.has(e)).sort(), 'users the test itself registered').toEqual([...own].sort());
-  expect(newUsers.filter((e) => !own.has(e)), 'new users').toEqual(Array.from({ length: o.smokeRuns }, () => expect.stringMatching(/^smoke-[0-9a-f]{12}@farm-chat\.example$/)));
-  expect(newMessages.map((m) => m.body), 'new messages').toEqual(Array.from({ length: o.smokeRuns }, () => expect.stringMatching(/^deployment smoke test [0-9a-f]{12}$/)));
+  expect(
+    newUsers.filter((e) => !own.has(e)),
+    'new users',
+  ).toEqual(
+    Array.from({ length: o.smokeRuns }, () => expect.stringMatching(/^smoke-[0-9a-f]{12}@farm-chat\.example$/)),
+  );
+  expect(
+    newMessages.map((m) => m.body),
+    'new messages',
+  ).toEqual(Array.from({ length: o.smokeRuns }, () => expect.stringMatching(/^deployment smoke test [0-9a-f]{12}$/)));
   expect(now.tables['public.users']!.rows).toBe(before.tables['public.users']!.rows + o.smokeRuns + own.size);
   expect(now.tables['public.messages']!.rows).toBe(before.tables['public.messages']!.rows + o.smokeRuns);
 
@@ -163,7 +197,17 @@ export function expectVerifiedRollback(report: DeploymentReport): void {
   expect(report.rollback?.leftForHumans).toEqual([]);
   expect(report.rollback?.checks.length).toBeGreaterThan(0);
   expect(report.rollback?.checks.filter((c) => !c.ok)).toEqual([]);
-  expect(report.rollback?.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['code at release', 'node_modules matches lockfile', 'health', 'registration', 'login', 'rows public.users', 'rows public.messages']));
+  expect(report.rollback?.checks.map((c) => c.name)).toEqual(
+    expect.arrayContaining([
+      'code at release',
+      'node_modules matches lockfile',
+      'health',
+      'registration',
+      'login',
+      'rows public.users',
+      'rows public.messages',
+    ]),
+  );
 }
 
 /** Values that must never reach the history, by name: the database password, the app's secrets, the bypass token. */
@@ -173,7 +217,9 @@ export function secretsOf(s: Scenario): Record<string, string> {
   // Not SATSHOT_MCP_PORT (as in the fault matrix): a port is configuration, not a secret, and its
   // four digits recur by chance as numbers of their own in a history (seen: a write point's
   // transaction ids in CI).
-  const secretEnv = Object.fromEntries(Object.entries(FARM_CHAT_FAKE_ENV).filter(([name]) => name !== 'SATSHOT_MCP_PORT'));
+  const secretEnv = Object.fromEntries(
+    Object.entries(FARM_CHAT_FAKE_ENV).filter(([name]) => name !== 'SATSHOT_MCP_PORT'),
+  );
   return { 'database password': s.dbPassword, ...secretEnv, MAINTENANCE_BYPASS_TOKEN: bypass! };
 }
 
@@ -191,15 +237,22 @@ export async function expectNoSecretsInHistoryOrLog(s: Scenario, handle: Workflo
 /** For each time the workflow scheduled `activity`, how many attempts it took (retries add no events: the started event says which attempt it was). */
 export async function attemptsOf(handle: WorkflowHandle, activity: string): Promise<number[]> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity).map((e) => String(e.eventId));
-  return scheduled.map((id) => events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id)?.activityTaskStartedEventAttributes?.attempt ?? 0);
+  const scheduled = events
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)
+    .map((e) => String(e.eventId));
+  return scheduled.map(
+    (id) =>
+      events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id)
+        ?.activityTaskStartedEventAttributes?.attempt ?? 0,
+  );
 }
 
 /** Users, messages, the migrations table and the public schema's columns, indexes and constraints, row by row. */
 const ROW_QUERIES: Record<string, string> = {
   users: 'SELECT * FROM users ORDER BY id',
   messages: 'SELECT * FROM messages ORDER BY id',
-  migrations: 'SELECT id, checksum, migration_name, finished_at, rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations ORDER BY started_at',
+  migrations:
+    'SELECT id, checksum, migration_name, finished_at, rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations ORDER BY started_at',
   columns: `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
   indexes: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
   constraints: `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1`,
@@ -231,7 +284,14 @@ export async function expectRowsRestored(s: Scenario, before: ProductionRows, sm
 }
 
 /** Deploys `ref` to the scenario's production, capturing that production first for the checks after. */
-export async function deployCapturing(s: Scenario, ref: string): Promise<{ report: DeploymentReport; before: ProductionState; handle: Awaited<ReturnType<Scenario['deploy']>>['handle'] }> {
+export async function deployCapturing(
+  s: Scenario,
+  ref: string,
+): Promise<{
+  report: DeploymentReport;
+  before: ProductionState;
+  handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
+}> {
   const before = await captureProduction(s);
   const { handle, report } = await s.deploy(s.request(ref));
   return { report, before, handle };

@@ -3,7 +3,10 @@ import type { Progress } from '../../src/shared/report.js';
 
 /** Why the workflow refused an update (the client wraps it in WorkflowUpdateFailedError). */
 export const refusal = (p: Promise<unknown>): Promise<string> =>
-  p.then(() => 'accepted', (e: { cause?: { message?: string }; message: string }) => e.cause?.message ?? e.message);
+  p.then(
+    () => 'accepted',
+    (e: { cause?: { message?: string }; message: string }) => e.cause?.message ?? e.message,
+  );
 
 /**
  * Queries `progress` until `until` holds; fails as soon as the deployment is in none of the

@@ -8,10 +8,20 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { buildFarmChatOrigin, createFarmChatProduction, stopFarmChat, type FarmChatProduction } from '../../scripts/lib/farmChat.js';
+import {
+  buildFarmChatOrigin,
+  createFarmChatProduction,
+  stopFarmChat,
+  type FarmChatProduction,
+} from '../../scripts/lib/farmChat.js';
 import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
 import { freePort } from '../../scripts/lib/ports.js';
-import { buildPrismaHerokuOrigin, createPrismaHerokuProduction, stopPrismaHeroku, type PrismaHerokuProduction } from '../../scripts/lib/prismaHeroku.js';
+import {
+  buildPrismaHerokuOrigin,
+  createPrismaHerokuProduction,
+  stopPrismaHeroku,
+  type PrismaHerokuProduction,
+} from '../../scripts/lib/prismaHeroku.js';
 import { writePrismaHerokuWorkerConfig } from '../../scripts/lib/prismaHerokuConfig.js';
 import type { SampleOrigin } from '../../scripts/lib/sampleApp.js';
 export { historyText } from '../../scripts/lib/secretScan.js';
@@ -42,7 +52,14 @@ export interface SampleApp<P extends SampleProduction> {
   /** The app's database role is `<rolePrefix>_<scenario>`. */
   rolePrefix: string;
   buildOrigin(dir: string): Promise<SampleOrigin>;
-  createProduction(o: { origin: SampleOrigin; rootDir: string; databaseUrl: string; port: number; omitEnv?: string[]; layout?: 'in-place' | 'releases' }): Promise<P>;
+  createProduction(o: {
+    origin: SampleOrigin;
+    rootDir: string;
+    databaseUrl: string;
+    port: number;
+    omitEnv?: string[];
+    layout?: 'in-place' | 'releases';
+  }): Promise<P>;
   writeWorkerConfig(path: string, prod: P, o: SampleConfigOptions): void;
   stop(prod: P): Promise<void>;
 }
@@ -75,12 +92,21 @@ export const PRISMA_HEROKU_APP: SampleApp<PrismaHerokuProduction> = {
   rolePrefix: 'blogger',
   buildOrigin: buildPrismaHerokuOrigin,
   async createProduction({ origin, rootDir, databaseUrl, port, omitEnv, layout }) {
-    if (omitEnv?.length || (layout && layout !== 'in-place')) throw new Error('prisma-heroku scenarios: in-place layout only, with its whole env file');
+    if (omitEnv?.length || (layout && layout !== 'in-place'))
+      throw new Error('prisma-heroku scenarios: in-place layout only, with its whole env file');
     return createPrismaHerokuProduction({ origin, rootDir, databaseUrl, port });
   },
   writeWorkerConfig(path, prod, o) {
-    if (o.writes === 'stop' || o.backupFormat || o.backup) throw new Error('prisma-heroku scenarios: writes policy detect (it has no maintenance mode), backup settings through overrides');
-    writePrismaHerokuWorkerConfig(path, prod, { backupDir: o.backupDir, pgBinDir: o.pgBinDir, environment: o.environment, overrides: o.overrides });
+    if (o.writes === 'stop' || o.backupFormat || o.backup)
+      throw new Error(
+        'prisma-heroku scenarios: writes policy detect (it has no maintenance mode), backup settings through overrides',
+      );
+    writePrismaHerokuWorkerConfig(path, prod, {
+      backupDir: o.backupDir,
+      pgBinDir: o.pgBinDir,
+      environment: o.environment,
+      overrides: o.overrides,
+    });
   },
   stop: stopPrismaHeroku,
 };
@@ -109,7 +135,11 @@ export interface Scenario<P extends SampleProduction = FarmChatProduction> {
   request(ref: string, extra?: Partial<DeployRequestInput>): DeployRequestInput;
   deploy(request: DeployRequestInput): Promise<{ handle: WorkflowHandle; report: DeploymentReport }>;
   start(request: DeployRequestInput): Promise<WorkflowHandle>;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<R[]>;
   head(): string;
   close(): Promise<void>;
 }
@@ -141,7 +171,11 @@ export function createScenario(name: string, o: ScenarioOptions = {}): Promise<S
   return createAppScenario(FARM_CHAT_APP, name, o);
 }
 
-export async function createAppScenario<P extends SampleProduction>(app: SampleApp<P>, name: string, o: ScenarioOptions = {}): Promise<Scenario<P>> {
+export async function createAppScenario<P extends SampleProduction>(
+  app: SampleApp<P>,
+  name: string,
+  o: ScenarioOptions = {},
+): Promise<Scenario<P>> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
   const database = o.database ?? `${app.databasePrefix}_${name.replace(/\W/g, '_')}`;
   const role = `${app.rolePrefix}_${name.replace(/\W/g, '_')}`;
@@ -149,27 +183,63 @@ export async function createAppScenario<P extends SampleProduction>(app: SampleA
   await superuserQuery(`CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD '${dbPassword}'`);
   await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER "${role}"`);
   const { host, port } = inject('pg');
-  const urlOf = (db: string) => `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
+  const urlOf = (db: string) =>
+    `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
   const databaseUrl = urlOf(database);
 
   const origin = await app.buildOrigin(join(root, 'origin.git'));
-  const prod = await app.createProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), omitEnv: o.omitEnv, layout: o.layout });
+  const prod = await app.createProduction({
+    origin,
+    rootDir: join(root, 'production'),
+    databaseUrl,
+    port: await freePort(),
+    omitEnv: o.omitEnv,
+    layout: o.layout,
+  });
   const backupDir = join(root, 'backups');
   const configPath = join(root, 'safe-deploy.config.json');
   const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-  app.writeWorkerConfig(configPath, prod, { backupDir, pgBinDir: inject('pg').binDir, backupFormat: o.backupFormat, backup: o.backup, writes: o.writes, environment, overrides: o.overrides });
+  app.writeWorkerConfig(configPath, prod, {
+    backupDir,
+    pgBinDir: inject('pg').binDir,
+    backupFormat: o.backupFormat,
+    backup: o.backup,
+    writes: o.writes,
+    environment,
+    overrides: o.overrides,
+  });
 
   const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection });
   const taskQueue = `safe-deploy-${name}-${randomUUID().slice(0, 8)}`;
-  const worker: Worker = await createWorker({ connection: nativeConnection, taskQueue, configPath, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const worker: Worker = await createWorker({
+    connection: nativeConnection,
+    taskQueue,
+    configPath,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
   const running = worker.run();
 
   const start = (request: DeployRequestInput) =>
-    client.workflow.start('safeDeployment', { taskQueue, workflowId: `test-${name}-${randomUUID().slice(0, 8)}`, args: [request] });
+    client.workflow.start('safeDeployment', {
+      taskQueue,
+      workflowId: `test-${name}-${randomUUID().slice(0, 8)}`,
+      args: [request],
+    });
   return {
-    root, origin, prod, database, databaseUrl, dbPassword, configPath, backupDir, client, taskQueue, start, environment,
+    root,
+    origin,
+    prod,
+    database,
+    databaseUrl,
+    dbPassword,
+    configPath,
+    backupDir,
+    client,
+    taskQueue,
+    start,
+    environment,
     request: (ref, extra = {}) => ({ app: app.name, environment, ref, ...extra }),
     async deploy(request) {
       const handle = await start(request);
@@ -210,7 +280,11 @@ export const backupFiles = (s: Scenario<SampleProduction>): string[] => {
 /** The activity types the workflow scheduled, in order, read from the real event history. */
 export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name
+      ? [e.activityTaskScheduledEventAttributes.activityType.name]
+      : [],
+  );
 }
 
 /** Plain data with every byte field decoded as UTF-8 (protobuf's toJSON would base64 them). */

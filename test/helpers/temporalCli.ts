@@ -22,11 +22,18 @@ export interface TemporalRun {
 /** `temporal …args --address <the tests' dev server>`, argv only (no shell). */
 export function runTemporal(args: string[]): Promise<TemporalRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(temporalCli(), [...args, '--address', inject('temporalAddress'), '--namespace', 'default'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(temporalCli(), [...args, '--address', inject('temporalAddress'), '--namespace', 'default'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -8,7 +8,8 @@ import { DefaultLogger, type LogEntry } from '@temporalio/worker';
  */
 const lines: string[] = [];
 const printed = new DefaultLogger('WARN');
-const full = (meta: unknown) => inspect(meta, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity });
+const full = (meta: unknown) =>
+  inspect(meta, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity });
 
 export const capturingLogger = new DefaultLogger('INFO', (entry: LogEntry) => {
   lines.push(`[${entry.level}] ${entry.message}${entry.meta === undefined ? '' : ` ${full(entry.meta)}`}`);

@@ -8,7 +8,10 @@ import { workflowsPath } from '../../src/worker.js';
 export async function writeWorkflowBundle(): Promise<{ path: string; remove(): void }> {
   const scratch = mkdtempSync(join(tmpdir(), 'safe-deploy-bundle-'));
   const path = join(scratch, 'workflows.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+  });
   writeFileSync(path, code);
   return { path, remove: () => rmSync(scratch, { recursive: true, force: true }) };
 }

@@ -23,11 +23,22 @@ beforeAll(async () => {
   usersBefore = await s.query('SELECT id, email, "satshotConnected" FROM users ORDER BY id');
 
   const handle = await s.start(s.request('v3-drop-satshot-tokens', { requestedBy: 'ana' }));
-  await eventually('the deployment to wait at the migration-risk gate', async () => {
-    const p = await handle.query<Progress>('progress').catch(() => undefined);
-    return p?.waitingFor?.gate === 'migration-risk' ? p : undefined;
-  }, 180_000);
-  const approve = await runCli(['approve', handle.workflowId, '--by', 'ana', '--reason', 'tokens unused since v3; a dump is kept']);
+  await eventually(
+    'the deployment to wait at the migration-risk gate',
+    async () => {
+      const p = await handle.query<Progress>('progress').catch(() => undefined);
+      return p?.waitingFor?.gate === 'migration-risk' ? p : undefined;
+    },
+    180_000,
+  );
+  const approve = await runCli([
+    'approve',
+    handle.workflowId,
+    '--by',
+    'ana',
+    '--reason',
+    'tokens unused since v3; a dump is kept',
+  ]);
   expect(approve.code, approve.stderr).toBe(0);
   report = await deploymentResult(handle);
 }, 900_000);
@@ -37,7 +48,9 @@ describe('an approved destructive release deploys', () => {
   it('ends deployed, every check passing', () => {
     expect(report.outcome).toBe('deployed');
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(report.decisions).toEqual([expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: 'ana' })]);
+    expect(report.decisions).toEqual([
+      expect.objectContaining({ gate: 'migration-risk', decision: 'approved', by: 'ana' }),
+    ]);
   });
 
   it('says which rows were approved away, and does not count them as lost', () => {

@@ -5,7 +5,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/ports.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { attemptsOf, captureProduction, containsValue, expectNoSecretsInHistoryOrLog, secretsOf } from '../helpers/productionState.js';
+import {
+  attemptsOf,
+  captureProduction,
+  containsValue,
+  expectNoSecretsInHistoryOrLog,
+  secretsOf,
+} from '../helpers/productionState.js';
 import { backupFiles, createScenario, type Scenario } from '../helpers/scenario.js';
 import { deploymentResult } from '../../src/cli/deploymentResult.js';
 
@@ -64,7 +70,13 @@ describe('refused before anything changes', () => {
 
   it('aborts when the release needs an env var the app does not have, naming it', async () => {
     const original = readFileSync(s.prod.envFile, 'utf8');
-    writeFileSync(s.prod.envFile, original.split('\n').filter((l) => !l.startsWith('SATSHOT_PASSWORD=')).join('\n'));
+    writeFileSync(
+      s.prod.envFile,
+      original
+        .split('\n')
+        .filter((l) => !l.startsWith('SATSHOT_PASSWORD='))
+        .join('\n'),
+    );
     try {
       const { report, handle } = await s.deploy(s.request('v2'));
       expect(report.outcome).toBe('aborted');
@@ -82,9 +94,25 @@ describe('refused before anything changes', () => {
     const { report, handle } = await s.deploy(s.request('v2', { dryRun: true }));
     expect(report.outcome).toBe('dry-run');
     expect(report.migrations?.pending).toEqual(['20260201000000_satshot_integration']);
-    expect(report.steps.map((x) => x.name)).toEqual(['load-config', 'check-tools', 'check-database', 'resolve-release', 'check-environment', 'check-disk', 'check-prisma', 'inspect-migrations', 'check-drift', 'lint-migrations', 'stage-release', 'rehearse', 'remove-staging']);
+    expect(report.steps.map((x) => x.name)).toEqual([
+      'load-config',
+      'check-tools',
+      'check-database',
+      'resolve-release',
+      'check-environment',
+      'check-disk',
+      'check-prisma',
+      'inspect-migrations',
+      'check-drift',
+      'lint-migrations',
+      'stage-release',
+      'rehearse',
+      'remove-staging',
+    ]);
     expect(report.rehearsal?.migrations.map((m) => m.name)).toEqual(['20260201000000_satshot_integration']);
-    expect(report.lint).toEqual([expect.objectContaining({ name: '20260201000000_satshot_integration', severity: 'additive' })]);
+    expect(report.lint).toEqual([
+      expect.objectContaining({ name: '20260201000000_satshot_integration', severity: 'additive' }),
+    ]);
     // The scratch space (staged copy, rehearsal dump) is gone again; no backup was taken.
     expect(readdirSync(join(s.backupDir, 'work'))).toEqual([]);
     expect(backupFiles(s).filter((f) => f !== 'work')).toEqual([]);
@@ -110,7 +138,9 @@ interface BadInput {
    * Refused: the workflow fails at load-config, never retried. Aborted: a pre-check activity
    * (`activity`) fails after `attempts` tries and the workflow reports `aborted`; nothing changed.
    */
-  expect: { refused: 'InvalidRequest' | 'InvalidConfig' } | { aborted: string; step: string; activity: string; attempts: number };
+  expect:
+    | { refused: 'InvalidRequest' | 'InvalidConfig' }
+    | { aborted: string; step: string; activity: string; attempts: number };
   /** Text the message must contain: the field's path, the variable's name. */
   names: string[];
 }
@@ -124,62 +154,389 @@ const set = (f: (env: Record<string, unknown>) => void) => (c: Config, env: Reco
 
 const BAD_INPUTS: [name: string, build: (s: Scenario) => BadInput][] = [
   // The request: missing, unknown and mistyped fields.
-  ['request missing app', (s) => ({ request: { environment: s.environment, ref: 'v2' }, expect: { refused: 'InvalidRequest' }, names: ['request.app'] })],
-  ['request missing environment', (s) => ({ request: { app: 'farm-chat', ref: 'v2' }, expect: { refused: 'InvalidRequest' }, names: ['request.environment'] })],
-  ['request missing ref', (s) => ({ request: { app: 'farm-chat', environment: s.environment }, expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['request with an unknown field', (s) => ({ request: { ...s.request('v2'), force: true }, expect: { refused: 'InvalidRequest' }, names: ['force'] })],
-  ['request that is not an object', (s) => ({ request: 'deploy farm-chat v2', expect: { refused: 'InvalidRequest' }, names: ['request'] })],
-  ['ref of the wrong type', (s) => ({ request: { ...s.request('v2'), ref: 2 }, expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['dryRun as a string', (s) => ({ request: s.request('v2', { dryRun: 'yes' as never }), expect: { refused: 'InvalidRequest' }, names: ['request.dryRun'] })],
+  [
+    'request missing app',
+    (s) => ({
+      request: { environment: s.environment, ref: 'v2' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.app'],
+    }),
+  ],
+  [
+    'request missing environment',
+    (s) => ({
+      request: { app: 'farm-chat', ref: 'v2' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.environment'],
+    }),
+  ],
+  [
+    'request missing ref',
+    (s) => ({
+      request: { app: 'farm-chat', environment: s.environment },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.ref'],
+    }),
+  ],
+  [
+    'request with an unknown field',
+    (s) => ({ request: { ...s.request('v2'), force: true }, expect: { refused: 'InvalidRequest' }, names: ['force'] }),
+  ],
+  [
+    'request that is not an object',
+    (s) => ({ request: 'deploy farm-chat v2', expect: { refused: 'InvalidRequest' }, names: ['request'] }),
+  ],
+  [
+    'ref of the wrong type',
+    (s) => ({ request: { ...s.request('v2'), ref: 2 }, expect: { refused: 'InvalidRequest' }, names: ['request.ref'] }),
+  ],
+  [
+    'dryRun as a string',
+    (s) => ({
+      request: s.request('v2', { dryRun: 'yes' as never }),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.dryRun'],
+    }),
+  ],
   ['empty ref', (s) => ({ request: s.request(''), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['ref with ; (shell)', (s) => ({ request: s.request('v2;touch /tmp/pwned'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['ref with $( ) (shell)', (s) => ({ request: s.request('$(touch /tmp/pwned)'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['ref with backticks', (s) => ({ request: s.request('`id`'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['ref with a space', (s) => ({ request: s.request('v2 v1'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['ref escaping with ..', (s) => ({ request: s.request('v2/../../etc/passwd'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['option-looking ref', (s) => ({ request: s.request('--upload-pack=touch /tmp/pwned'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] })],
-  ['app in uppercase', (s) => ({ request: { ...s.request('v2'), app: 'Farm-Chat' }, expect: { refused: 'InvalidRequest' }, names: ['request.app'] })],
-  ['app with ../', (s) => ({ request: { ...s.request('v2'), app: '../farm-chat' }, expect: { refused: 'InvalidRequest' }, names: ['request.app'] })],
-  ['environment with ../', (s) => ({ request: { app: 'farm-chat', environment: '../../etc', ref: 'v2' }, expect: { refused: 'InvalidRequest' }, names: ['request.environment'] })],
-  ['environment in uppercase', (s) => ({ request: { app: 'farm-chat', environment: 'PRODUCTION', ref: 'v2' }, expect: { refused: 'InvalidRequest' }, names: ['request.environment'] })],
-  ['negative monitorMinutes', (s) => ({ request: s.request('v2', { monitorMinutes: -5 }), expect: { refused: 'InvalidRequest' }, names: ['request.monitorMinutes'] })],
-  ['non-numeric monitorMinutes', (s) => ({ request: s.request('v2', { monitorMinutes: 'ten' as never }), expect: { refused: 'InvalidRequest' }, names: ['request.monitorMinutes'] })],
-  ['deploy window at 25:00', (s) => ({ request: s.request('v2', { window: { start: '25:00', end: '06:00' } }), expect: { refused: 'InvalidRequest' }, names: ['request.window.start'] })],
-  ['reason over 500 characters', (s) => ({ request: s.request('v2', { reason: 'x'.repeat(501) }), expect: { refused: 'InvalidRequest' }, names: ['request.reason'] })],
-  ['unknown app', (s) => ({ request: { ...s.request('v2'), app: 'hay-market' }, expect: { refused: 'InvalidRequest' }, names: ["request.app: no app 'hay-market'"] })],
-  ['unknown environment', (s) => ({ request: { app: 'farm-chat', environment: 'staging', ref: 'v2' }, expect: { refused: 'InvalidRequest' }, names: ["request.environment: app 'farm-chat' has no environment 'staging'"] })],
+  [
+    'ref with ; (shell)',
+    (s) => ({
+      request: s.request('v2;touch /tmp/pwned'),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.ref'],
+    }),
+  ],
+  [
+    'ref with $( ) (shell)',
+    (s) => ({
+      request: s.request('$(touch /tmp/pwned)'),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.ref'],
+    }),
+  ],
+  [
+    'ref with backticks',
+    (s) => ({ request: s.request('`id`'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] }),
+  ],
+  [
+    'ref with a space',
+    (s) => ({ request: s.request('v2 v1'), expect: { refused: 'InvalidRequest' }, names: ['request.ref'] }),
+  ],
+  [
+    'ref escaping with ..',
+    (s) => ({
+      request: s.request('v2/../../etc/passwd'),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.ref'],
+    }),
+  ],
+  [
+    'option-looking ref',
+    (s) => ({
+      request: s.request('--upload-pack=touch /tmp/pwned'),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.ref'],
+    }),
+  ],
+  [
+    'app in uppercase',
+    (s) => ({
+      request: { ...s.request('v2'), app: 'Farm-Chat' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.app'],
+    }),
+  ],
+  [
+    'app with ../',
+    (s) => ({
+      request: { ...s.request('v2'), app: '../farm-chat' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.app'],
+    }),
+  ],
+  [
+    'environment with ../',
+    (s) => ({
+      request: { app: 'farm-chat', environment: '../../etc', ref: 'v2' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.environment'],
+    }),
+  ],
+  [
+    'environment in uppercase',
+    (s) => ({
+      request: { app: 'farm-chat', environment: 'PRODUCTION', ref: 'v2' },
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.environment'],
+    }),
+  ],
+  [
+    'negative monitorMinutes',
+    (s) => ({
+      request: s.request('v2', { monitorMinutes: -5 }),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.monitorMinutes'],
+    }),
+  ],
+  [
+    'non-numeric monitorMinutes',
+    (s) => ({
+      request: s.request('v2', { monitorMinutes: 'ten' as never }),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.monitorMinutes'],
+    }),
+  ],
+  [
+    'deploy window at 25:00',
+    (s) => ({
+      request: s.request('v2', { window: { start: '25:00', end: '06:00' } }),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.window.start'],
+    }),
+  ],
+  [
+    'reason over 500 characters',
+    (s) => ({
+      request: s.request('v2', { reason: 'x'.repeat(501) }),
+      expect: { refused: 'InvalidRequest' },
+      names: ['request.reason'],
+    }),
+  ],
+  [
+    'unknown app',
+    (s) => ({
+      request: { ...s.request('v2'), app: 'hay-market' },
+      expect: { refused: 'InvalidRequest' },
+      names: ["request.app: no app 'hay-market'"],
+    }),
+  ],
+  [
+    'unknown environment',
+    (s) => ({
+      request: { app: 'farm-chat', environment: 'staging', ref: 'v2' },
+      expect: { refused: 'InvalidRequest' },
+      names: ["request.environment: app 'farm-chat' has no environment 'staging'"],
+    }),
+  ],
 
   // The worker config.
-  ['config that is not JSON', (s) => ({ config: () => '{ "apps": ', expect: { refused: 'InvalidConfig' }, names: [s.configPath] })],
-  ['config with an unknown top-level field', (s) => ({ config: (c) => ({ ...c, plugins: [] }), expect: { refused: 'InvalidConfig' }, names: ['plugins'] })],
-  ['config with an unknown environment field', (s) => ({ config: set((e) => { e.colour = 'green'; }), expect: { refused: 'InvalidConfig' }, names: [`apps.farm-chat.${s.environment}`, 'colour'] })],
-  ['relative appDir', (s) => ({ config: set((e) => { e.appDir = 'srv/farm-chat'; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'appDir')] })],
-  ['appDir of the wrong type', (s) => ({ config: set((e) => { e.appDir = 42; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'appDir')] })],
-  ['relative backup.dir', (s) => ({ config: set((e) => { e.backup = { ...(e.backup as object), dir: '../backups' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'backup.dir')] })],
-  ['unknown backup format', (s) => ({ config: set((e) => { e.backup = { ...(e.backup as object), format: 'zip' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'backup.format')] })],
-  ['negative health timeout', (s) => ({ config: set((e) => { e.health = { path: '/health', timeout: -5 }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'health.timeout')] })],
-  ['non-numeric duration', (s) => ({ config: set((e) => { e.commandTimeouts = { install: 'soon' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'commandTimeouts.install')] })],
-  ['restart as a shell string', (s) => ({ config: set((e) => { e.commands = { ...(e.commands as object), restart: 'systemctl restart farm-chat && rm -rf /' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'commands.restart')] })],
-  ['install as an empty command', (s) => ({ config: set((e) => { e.commands = { ...(e.commands as object), install: [] }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'commands.install')] })],
-  ['a secret value where a variable name belongs', (s) => ({ config: set((e) => { e.database = { urlEnv: s.prod.databaseUrl }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'database.urlEnv')] })],
-  ['unknown writes policy', (s) => ({ config: set((e) => { e.writes = { policy: 'pause' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'writes.policy')] })],
-  ['writes policy stop without its commands', (s) => ({ config: set((e) => { e.writes = { policy: 'stop' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'writes'), "policy 'stop' needs both"] })],
-  ['baseUrl that is not a URL', (s) => ({ config: set((e) => { e.baseUrl = 'localhost port 3000'; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'baseUrl')] })],
-  ['check with an unknown HTTP method', (s) => ({ config: set((e) => { e.checks = [{ name: 'ping', method: 'FETCH', path: '/health' }]; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'checks.0.method')] })],
-  ['commandEnv with a bad variable name', (s) => ({ config: set((e) => { e.commandEnv = { 'NODE OPTIONS': '--inspect' }; }), expect: { refused: 'InvalidConfig' }, names: [field(s, 'commandEnv')] })],
-  ['app name with ../ in the config', (s) => ({ config: (c) => ({ ...c, apps: { '../farm-chat': c.apps['farm-chat']! } }), expect: { refused: 'InvalidConfig' }, names: ['apps.../farm-chat'] })],
-  ['relative pgBinDir', (s) => ({ config: (c) => ({ ...c, tools: { pgBinDir: 'usr/lib/postgresql/15/bin' } }), expect: { refused: 'InvalidConfig' }, names: ['tools.pgBinDir'] })],
+  [
+    'config that is not JSON',
+    (s) => ({ config: () => '{ "apps": ', expect: { refused: 'InvalidConfig' }, names: [s.configPath] }),
+  ],
+  [
+    'config with an unknown top-level field',
+    (s) => ({ config: (c) => ({ ...c, plugins: [] }), expect: { refused: 'InvalidConfig' }, names: ['plugins'] }),
+  ],
+  [
+    'config with an unknown environment field',
+    (s) => ({
+      config: set((e) => {
+        e.colour = 'green';
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [`apps.farm-chat.${s.environment}`, 'colour'],
+    }),
+  ],
+  [
+    'relative appDir',
+    (s) => ({
+      config: set((e) => {
+        e.appDir = 'srv/farm-chat';
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'appDir')],
+    }),
+  ],
+  [
+    'appDir of the wrong type',
+    (s) => ({
+      config: set((e) => {
+        e.appDir = 42;
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'appDir')],
+    }),
+  ],
+  [
+    'relative backup.dir',
+    (s) => ({
+      config: set((e) => {
+        e.backup = { ...(e.backup as object), dir: '../backups' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'backup.dir')],
+    }),
+  ],
+  [
+    'unknown backup format',
+    (s) => ({
+      config: set((e) => {
+        e.backup = { ...(e.backup as object), format: 'zip' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'backup.format')],
+    }),
+  ],
+  [
+    'negative health timeout',
+    (s) => ({
+      config: set((e) => {
+        e.health = { path: '/health', timeout: -5 };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'health.timeout')],
+    }),
+  ],
+  [
+    'non-numeric duration',
+    (s) => ({
+      config: set((e) => {
+        e.commandTimeouts = { install: 'soon' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'commandTimeouts.install')],
+    }),
+  ],
+  [
+    'restart as a shell string',
+    (s) => ({
+      config: set((e) => {
+        e.commands = { ...(e.commands as object), restart: 'systemctl restart farm-chat && rm -rf /' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'commands.restart')],
+    }),
+  ],
+  [
+    'install as an empty command',
+    (s) => ({
+      config: set((e) => {
+        e.commands = { ...(e.commands as object), install: [] };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'commands.install')],
+    }),
+  ],
+  [
+    'a secret value where a variable name belongs',
+    (s) => ({
+      config: set((e) => {
+        e.database = { urlEnv: s.prod.databaseUrl };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'database.urlEnv')],
+    }),
+  ],
+  [
+    'unknown writes policy',
+    (s) => ({
+      config: set((e) => {
+        e.writes = { policy: 'pause' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'writes.policy')],
+    }),
+  ],
+  [
+    'writes policy stop without its commands',
+    (s) => ({
+      config: set((e) => {
+        e.writes = { policy: 'stop' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'writes'), "policy 'stop' needs both"],
+    }),
+  ],
+  [
+    'baseUrl that is not a URL',
+    (s) => ({
+      config: set((e) => {
+        e.baseUrl = 'localhost port 3000';
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'baseUrl')],
+    }),
+  ],
+  [
+    'check with an unknown HTTP method',
+    (s) => ({
+      config: set((e) => {
+        e.checks = [{ name: 'ping', method: 'FETCH', path: '/health' }];
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'checks.0.method')],
+    }),
+  ],
+  [
+    'commandEnv with a bad variable name',
+    (s) => ({
+      config: set((e) => {
+        e.commandEnv = { 'NODE OPTIONS': '--inspect' };
+      }),
+      expect: { refused: 'InvalidConfig' },
+      names: [field(s, 'commandEnv')],
+    }),
+  ],
+  [
+    'app name with ../ in the config',
+    (s) => ({
+      config: (c) => ({ ...c, apps: { '../farm-chat': c.apps['farm-chat']! } }),
+      expect: { refused: 'InvalidConfig' },
+      names: ['apps.../farm-chat'],
+    }),
+  ],
+  [
+    'relative pgBinDir',
+    (s) => ({
+      config: (c) => ({ ...c, tools: { pgBinDir: 'usr/lib/postgresql/15/bin' } }),
+      expect: { refused: 'InvalidConfig' },
+      names: ['tools.pgBinDir'],
+    }),
+  ],
 
   // Valid on paper, stopped by a pre-check before anything changes.
-  ['database URL variable not set', () => ({ config: set((e) => { e.database = { urlEnv: 'FARM_CHAT_NO_SUCH_URL' }; }), expect: { aborted: 'EnvironmentIncomplete', step: 'check-database', activity: 'checkDatabase', attempts: 1 }, names: ['FARM_CHAT_NO_SUCH_URL'] })],
+  [
+    'database URL variable not set',
+    () => ({
+      config: set((e) => {
+        e.database = { urlEnv: 'FARM_CHAT_NO_SUCH_URL' };
+      }),
+      expect: { aborted: 'EnvironmentIncomplete', step: 'check-database', activity: 'checkDatabase', attempts: 1 },
+      names: ['FARM_CHAT_NO_SUCH_URL'],
+    }),
+  ],
   // Nothing listens on the port: retryable, so tried 3 times (1 s, 2 s apart), then aborted naming the variable, never the URL.
-  ['unreachable database URL', (s) => ({
-    workerEnv: { FARM_CHAT_DOWN_URL: s.prod.databaseUrl.replace(/@[^/]+\//, `@127.0.0.1:${unusedPort}/`) },
-    config: set((e) => { e.database = { urlEnv: 'FARM_CHAT_DOWN_URL' }; }),
-    expect: { aborted: 'DatabaseUnreachable', step: 'check-database', activity: 'checkDatabase', attempts: 3 }, names: ['FARM_CHAT_DOWN_URL'],
-  })],
-  ['pg_dump missing from pgBinDir', () => ({ config: (c) => ({ ...c, tools: { pgBinDir: '/nonexistent/postgresql/bin' } }), expect: { aborted: 'ToolMissing', step: 'check-tools', activity: 'checkTools', attempts: 1 }, names: ['pg_dump'] })],
-  ['git remote that does not exist', () => ({ config: set((e) => { e.gitRemote = 'upstream'; }), expect: { aborted: 'CommandFailed', step: 'resolve-release', activity: 'resolveRelease', attempts: 3 }, names: ['upstream'] })],
+  [
+    'unreachable database URL',
+    (s) => ({
+      workerEnv: { FARM_CHAT_DOWN_URL: s.prod.databaseUrl.replace(/@[^/]+\//, `@127.0.0.1:${unusedPort}/`) },
+      config: set((e) => {
+        e.database = { urlEnv: 'FARM_CHAT_DOWN_URL' };
+      }),
+      expect: { aborted: 'DatabaseUnreachable', step: 'check-database', activity: 'checkDatabase', attempts: 3 },
+      names: ['FARM_CHAT_DOWN_URL'],
+    }),
+  ],
+  [
+    'pg_dump missing from pgBinDir',
+    () => ({
+      config: (c) => ({ ...c, tools: { pgBinDir: '/nonexistent/postgresql/bin' } }),
+      expect: { aborted: 'ToolMissing', step: 'check-tools', activity: 'checkTools', attempts: 1 },
+      names: ['pg_dump'],
+    }),
+  ],
+  [
+    'git remote that does not exist',
+    () => ({
+      config: set((e) => {
+        e.gitRemote = 'upstream';
+      }),
+      expect: { aborted: 'CommandFailed', step: 'resolve-release', activity: 'resolveRelease', attempts: 3 },
+      names: ['upstream'],
+    }),
+  ],
 ];
 
 let unusedPort: number;
@@ -193,48 +550,56 @@ describe('bad input changes nothing: a table of malformed requests and worker co
     expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(30);
   });
 
-  it.each(BAD_INPUTS)('%s', async (_name, build) => {
-    const c = build(s);
-    const before = await captureProduction(s);
-    const original = readFileSync(s.configPath, 'utf8');
-    const began = Date.now();
-    let handle: WorkflowHandle;
-    let result: { report: DeploymentReport } | { error: unknown };
-    try {
-      if (c.config) {
-        const config = JSON.parse(original) as Config;
-        const next = c.config(config, config.apps['farm-chat']![s.environment]!);
-        writeFileSync(s.configPath, typeof next === 'string' ? next : JSON.stringify(next, null, 2));
+  it.each(BAD_INPUTS)(
+    '%s',
+    async (_name, build) => {
+      const c = build(s);
+      const before = await captureProduction(s);
+      const original = readFileSync(s.configPath, 'utf8');
+      const began = Date.now();
+      let handle: WorkflowHandle;
+      let result: { report: DeploymentReport } | { error: unknown };
+      try {
+        if (c.config) {
+          const config = JSON.parse(original) as Config;
+          const next = c.config(config, config.apps['farm-chat']![s.environment]!);
+          writeFileSync(s.configPath, typeof next === 'string' ? next : JSON.stringify(next, null, 2));
+        }
+        Object.assign(process.env, c.workerEnv);
+        handle = await s.start((c.request ?? s.request('v2')) as never);
+        result = await deploymentResult(handle).then(
+          (report) => ({ report }),
+          (error: unknown) => ({ error }),
+        );
+      } finally {
+        writeFileSync(s.configPath, original);
+        for (const name of Object.keys(c.workerEnv ?? {})) delete process.env[name];
       }
-      Object.assign(process.env, c.workerEnv);
-      handle = await s.start((c.request ?? s.request('v2')) as never);
-      result = await deploymentResult(handle).then((report) => ({ report }), (error: unknown) => ({ error }));
-    } finally {
-      writeFileSync(s.configPath, original);
-      for (const name of Object.keys(c.workerEnv ?? {})) delete process.env[name];
-    }
-    expect(Date.now() - began, 'ends within seconds').toBeLessThan(45_000);
+      expect(Date.now() - began, 'ends within seconds').toBeLessThan(45_000);
 
-    let message: string;
-    if ('refused' in c.expect) {
-      expect('error' in result && result.error).toBeInstanceOf(WorkflowFailedError);
-      const cause = (result as { error: WorkflowFailedError }).error.cause as ApplicationFailure;
-      expect(cause).toBeInstanceOf(ApplicationFailure);
-      expect(cause.type).toBe(c.expect.refused);
-      expect(cause.nonRetryable).toBe(true);
-      expect(await attemptsOf(handle, 'loadConfig')).toEqual([1]);
-      message = cause.message;
-    } else {
-      const report = (result as { report: DeploymentReport }).report;
-      expect(report?.outcome).toBe('aborted');
-      expect(report.error).toMatchObject({ type: c.expect.aborted, step: c.expect.step });
-      expect(report.rollback).toBeUndefined();
-      expect(await attemptsOf(handle, c.expect.activity)).toEqual([c.expect.attempts]);
-      message = report.error!.message;
-    }
-    for (const name of c.names) expect(message).toContain(name);
-    for (const value of [...Object.values(secretsOf(s)), ...Object.values(c.workerEnv ?? {})]) expect(containsValue(message, value), 'a secret in the message').toBe(false);
-    expect(await captureProduction(s)).toEqual(before);
-    await expectNoSecretsInHistoryOrLog(s, handle);
-  }, 60_000);
+      let message: string;
+      if ('refused' in c.expect) {
+        expect('error' in result && result.error).toBeInstanceOf(WorkflowFailedError);
+        const cause = (result as { error: WorkflowFailedError }).error.cause as ApplicationFailure;
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        expect(cause.type).toBe(c.expect.refused);
+        expect(cause.nonRetryable).toBe(true);
+        expect(await attemptsOf(handle, 'loadConfig')).toEqual([1]);
+        message = cause.message;
+      } else {
+        const report = (result as { report: DeploymentReport }).report;
+        expect(report?.outcome).toBe('aborted');
+        expect(report.error).toMatchObject({ type: c.expect.aborted, step: c.expect.step });
+        expect(report.rollback).toBeUndefined();
+        expect(await attemptsOf(handle, c.expect.activity)).toEqual([c.expect.attempts]);
+        message = report.error!.message;
+      }
+      for (const name of c.names) expect(message).toContain(name);
+      for (const value of [...Object.values(secretsOf(s)), ...Object.values(c.workerEnv ?? {})])
+        expect(containsValue(message, value), 'a secret in the message').toBe(false);
+      expect(await captureProduction(s)).toEqual(before);
+      await expectNoSecretsInHistoryOrLog(s, handle);
+    },
+    60_000,
+  );
 });

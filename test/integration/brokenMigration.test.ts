@@ -5,7 +5,12 @@ import { FARM_CHAT_FAKE_ENV } from '../../scripts/lib/farmChat.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { workerLogText } from '../helpers/workerLog.js';
 import { createScenario, historyText, recordHistory, scheduledActivities, type Scenario } from '../helpers/scenario.js';
-import { captureRows, expectNoSecretsInHistoryOrLog, expectRowsRestored, type ProductionRows } from '../helpers/productionState.js';
+import {
+  captureRows,
+  expectNoSecretsInHistoryOrLog,
+  expectRowsRestored,
+  type ProductionRows,
+} from '../helpers/productionState.js';
 
 /**
  * v1 → v2-broken-migration: the migration commits its first statements, then fails. Everything
@@ -16,7 +21,6 @@ let s: Scenario;
 let report: DeploymentReport;
 let handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
 let before: ProductionRows;
-
 
 beforeAll(async () => {
   // Rehearsal off (as a team with a very large database might run it): the migration fails on
@@ -45,8 +49,16 @@ describe('a migration that fails half-way', () => {
   it('really half-applied it: the database kept aside has the partial schema', async () => {
     const kept = report.rollback!.failedDatabaseKeptAs!;
     expect(kept).toMatch(/_failed$/);
-    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`, [], kept)).toEqual([{ t: 'satshot_tokens' }]);
-    expect(await s.query(`SELECT finished_at FROM _prisma_migrations WHERE migration_name = '20260201000000_satshot_integration'`, [], kept)).toEqual([{ finished_at: null }]);
+    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`, [], kept)).toEqual([
+      { t: 'satshot_tokens' },
+    ]);
+    expect(
+      await s.query(
+        `SELECT finished_at FROM _prisma_migrations WHERE migration_name = '20260201000000_satshot_integration'`,
+        [],
+        kept,
+      ),
+    ).toEqual([{ finished_at: null }]);
   });
 
   it('restored the database exactly: schema, migrations and every row', async () => {
@@ -64,19 +76,42 @@ describe('a migration that fails half-way', () => {
     expect(await (await fetch(`${s.prod.baseUrl}/health`)).json()).toMatchObject({ status: 'ok', version: '1.0.0' });
     expect((await fetch(`${s.prod.baseUrl}/integrations/satshot`)).status).toBe(404);
     expect(report.rollback!.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(report.rollback!.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['code at release', 'node_modules matches lockfile', 'health', 'login', 'migrations up to date']));
+    expect(report.rollback!.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'code at release',
+        'node_modules matches lockfile',
+        'health',
+        'login',
+        'migrations up to date',
+      ]),
+    );
   });
 
   it("read the restored database's migrations as prisma migrate status does, without starting it: one migrate status in the whole run (inspect-migrations', held against the table then), none in the rollback", () => {
     const status = report.rollback!.checks.find((c) => c.name === 'migrations up to date')!;
-    expect(status).toMatchObject({ ok: true, detail: expect.stringMatching(/^database schema is up to date: all \d+ of v1's migrations applied, checksums equal to its files$/) });
+    expect(status).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(
+        /^database schema is up to date: all \d+ of v1's migrations applied, checksums equal to its files$/,
+      ),
+    });
     expect(workerLogText().match(/starting the app's Prisma CLI: migrate status/g)).toHaveLength(1);
   });
 
   it('shows the compensations in the history, in reverse order', async () => {
     const activities = await scheduledActivities(handle);
     const failedAt = activities.indexOf('migrateDatabase');
-    expect(activities.slice(failedAt)).toEqual(['migrateDatabase', 'removeStagedRelease', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
+    expect(activities.slice(failedAt)).toEqual([
+      'migrateDatabase',
+      'removeStagedRelease',
+      'restoreDatabase',
+      'activateRelease',
+      'installDependencies',
+      'restartApplication',
+      'verifyDeployment',
+      'resumeWrites',
+      'pruneBackups',
+    ]);
   });
 
   it('kept secrets out of the history and the worker log, even in failures', async () => {

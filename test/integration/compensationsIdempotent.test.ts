@@ -8,7 +8,13 @@ import type { BackupFacts, RestoreFacts } from '../../src/activities/database.js
 import type { DependencyFacts } from '../../src/activities/dependencies.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { TargetConfig } from '../../src/config/schema.js';
-import { captureProduction, health, installedPackages, lockfilePackages, type ProductionState } from '../helpers/productionState.js';
+import {
+  captureProduction,
+  health,
+  installedPackages,
+  lockfilePackages,
+  type ProductionState,
+} from '../helpers/productionState.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
 
 /**
@@ -22,9 +28,11 @@ let before: ProductionState;
 let target: TargetConfig;
 let backup: BackupFacts;
 const activities = () => createActivities({ configPath: s.configPath, env: process.env });
-const run = <R>(fn: (...args: never[]) => Promise<R>, ...args: unknown[]): Promise<R> => new MockActivityEnvironment().run(fn as never, ...(args as never[])) as Promise<R>;
+const run = <R>(fn: (...args: never[]) => Promise<R>, ...args: unknown[]): Promise<R> =>
+  new MockActivityEnvironment().run(fn as never, ...(args as never[])) as Promise<R>;
 const git = (...args: string[]) => execFileSync('git', ['-C', s.prod.appDir, ...args], { encoding: 'utf8' }).trim();
-const databaseOid = async (name: string) => (await s.query<{ oid: string }>('SELECT oid::text FROM pg_database WHERE datname = $1', [name], 'postgres'))[0]?.oid;
+const databaseOid = async (name: string) =>
+  (await s.query<{ oid: string }>('SELECT oid::text FROM pg_database WHERE datname = $1', [name], 'postgres'))[0]?.oid;
 
 beforeAll(async () => {
   s = await createScenario('idempotent');
@@ -44,7 +52,8 @@ afterAll(async () => s?.close());
 async function expectRepaired(part: 'database' | 'code' | 'dependencies') {
   const now = await captureProduction(s);
   if (part === 'database') {
-    for (const k of ['schema', 'migrations', 'tables', 'users', 'messages'] as const) expect(now[k], k).toEqual(before[k]);
+    for (const k of ['schema', 'migrations', 'tables', 'users', 'messages'] as const)
+      expect(now[k], k).toEqual(before[k]);
   }
   if (part === 'code') expect([now.head, now.status]).toEqual([s.origin.tags.v1, '']);
   if (part === 'dependencies') {
@@ -55,44 +64,76 @@ async function expectRepaired(part: 'database' | 'code' | 'dependencies') {
 
 describe('compensations are idempotent on real components', () => {
   it('restoreDatabase: the first run swaps the backup in, the second changes nothing and says so', async () => {
-    expect((await captureProduction(s)).tables['public.messages']!.rows).toBeLessThan(before.tables['public.messages']!.rows);
-    const first = await run<RestoreFacts>(activities().restoreDatabase, { deploymentId: 'idempotency', target, backup });
+    expect((await captureProduction(s)).tables['public.messages']!.rows).toBeLessThan(
+      before.tables['public.messages']!.rows,
+    );
+    const first = await run<RestoreFacts>(activities().restoreDatabase, {
+      deploymentId: 'idempotency',
+      target,
+      backup,
+    });
     expect(first).toMatchObject({ restored: true, changed: true, verified: true });
     expect(first.keptAs).toMatch(/_failed$/);
     await expectRepaired('database');
     const oid = await databaseOid(s.database);
     const keptOid = await databaseOid(first.keptAs!);
 
-    const second = await run<RestoreFacts>(activities().restoreDatabase, { deploymentId: 'idempotency', target, backup });
+    const second = await run<RestoreFacts>(activities().restoreDatabase, {
+      deploymentId: 'idempotency',
+      target,
+      backup,
+    });
     expect(second).toMatchObject({ restored: true, changed: false, keptAs: first.keptAs, verified: true });
     await expectRepaired('database');
     // Not swapped again: the same databases, and the failed one still holds the damage.
     expect(await databaseOid(s.database)).toBe(oid);
     expect(await databaseOid(first.keptAs!)).toBe(keptOid);
-    expect(await s.query('SELECT count(*)::int AS n FROM messages WHERE id % 2 = 0', [], first.keptAs)).toEqual([{ n: 0 }]);
+    expect(await s.query('SELECT count(*)::int AS n FROM messages WHERE id % 2 = 0', [], first.keptAs)).toEqual([
+      { n: 0 },
+    ]);
   }, 120_000);
 
   it('activateRelease(previous): the first run checks v1 out, the second changes nothing', async () => {
     expect(s.head()).toBe(s.origin.tags.v2);
-    const first = await run<{ commit: string; previous: string; changed: boolean }>(activities().activateRelease, { target, commit: s.origin.tags.v1 });
+    const first = await run<{ commit: string; previous: string; changed: boolean }>(activities().activateRelease, {
+      target,
+      commit: s.origin.tags.v1,
+    });
     expect(first).toEqual({ commit: s.origin.tags.v1, previous: s.origin.tags.v2, changed: true });
     await expectRepaired('code');
-    const second = await run<{ commit: string; previous: string; changed: boolean }>(activities().activateRelease, { target, commit: s.origin.tags.v1 });
+    const second = await run<{ commit: string; previous: string; changed: boolean }>(activities().activateRelease, {
+      target,
+      commit: s.origin.tags.v1,
+    });
     expect(second).toEqual({ commit: s.origin.tags.v1, previous: s.origin.tags.v1, changed: false });
     await expectRepaired('code');
   }, 120_000);
 
   it('installDependencies(previous): the first run reinstalls v1 (xml2js gone), the second is skipped', async () => {
     expect(installedPackages(s.prod.appDir).xml2js).toBeDefined();
-    const input = { target, commit: s.origin.tags.v1, requiredPackages: ['@prisma/client', 'pg'], step: 'reinstall-dependencies' };
+    const input = {
+      target,
+      commit: s.origin.tags.v1,
+      requiredPackages: ['@prisma/client', 'pg'],
+      step: 'reinstall-dependencies',
+    };
     const first = await run<DependencyFacts>(activities().installDependencies, input);
     expect(first).toMatchObject({ commit: s.origin.tags.v1, skipped: false });
     await expectRepaired('dependencies');
-    const mtime = execFileSync('stat', ['-c', '%Y.%i', join(s.prod.appDir, 'node_modules', 'pg')], { encoding: 'utf8' });
+    const mtime = execFileSync('stat', ['-c', '%Y.%i', join(s.prod.appDir, 'node_modules', 'pg')], {
+      encoding: 'utf8',
+    });
     const second = await run<DependencyFacts>(activities().installDependencies, input);
-    expect(second).toMatchObject({ commit: s.origin.tags.v1, skipped: true, lockfileSha256: first.lockfileSha256, packages: first.packages });
+    expect(second).toMatchObject({
+      commit: s.origin.tags.v1,
+      skipped: true,
+      lockfileSha256: first.lockfileSha256,
+      packages: first.packages,
+    });
     await expectRepaired('dependencies');
-    expect(execFileSync('stat', ['-c', '%Y.%i', join(s.prod.appDir, 'node_modules', 'pg')], { encoding: 'utf8' })).toBe(mtime); // not reinstalled
+    expect(execFileSync('stat', ['-c', '%Y.%i', join(s.prod.appDir, 'node_modules', 'pg')], { encoding: 'utf8' })).toBe(
+      mtime,
+    ); // not reinstalled
   }, 240_000);
 
   it('leaves v1 serving as before, the whole production equal to before the damage', async () => {

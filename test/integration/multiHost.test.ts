@@ -37,7 +37,10 @@ describe('several hosts', () => {
     await recordHistory(handle, 'rolled-back-two-hosts');
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'verify', type: 'VerificationFailed' });
-    for (const [dir, baseUrl] of [[s.prod.appDir, s.prod.baseUrl], [hosts.web2.appDir, hosts.web2.baseUrl]]) {
+    for (const [dir, baseUrl] of [
+      [s.prod.appDir, s.prod.baseUrl],
+      [hosts.web2.appDir, hosts.web2.baseUrl],
+    ]) {
       expect(headOf(dir!)).toBe(s.origin.tags.v1);
       expect(existsSync(join(dir!, 'node_modules', 'xml2js'))).toBe(false);
       expect(await health(baseUrl!)).toMatchObject({ version: '1.0.0', maintenance: false });
@@ -53,7 +56,10 @@ describe('several hosts', () => {
   it('deploys v2 on both hosts, migrating once', SLOW, async () => {
     const { handle, report } = await s.deploy(s.request('v2'));
     expect(report.outcome).toBe('deployed');
-    for (const [dir, baseUrl] of [[s.prod.appDir, s.prod.baseUrl], [hosts.web2.appDir, hosts.web2.baseUrl]]) {
+    for (const [dir, baseUrl] of [
+      [s.prod.appDir, s.prod.baseUrl],
+      [hosts.web2.appDir, hosts.web2.baseUrl],
+    ]) {
       expect(headOf(dir!)).toBe(s.origin.tags.v2);
       expect(existsSync(join(dir!, 'node_modules', 'xml2js', 'package.json'))).toBe(true);
       expect(await health(baseUrl!)).toMatchObject({ version: '2.0.0', maintenance: false });
@@ -63,11 +69,15 @@ describe('several hosts', () => {
     expect(scheduled.filter(([a]) => a === 'backupDatabase').map(([, q]) => q)).toEqual([q1]);
     // One host at a time: web-1 restarted and verified before web-2.
     expect(scheduled.filter(([a]) => a === 'restartApplication' || a === 'verifyDeployment')).toEqual([
-      ['restartApplication', q1], ['verifyDeployment', q1], ['restartApplication', q2], ['verifyDeployment', q2],
+      ['restartApplication', q1],
+      ['verifyDeployment', q1],
+      ['restartApplication', q2],
+      ['verifyDeployment', q2],
     ]);
     expect(report.checks.some((c) => c.name.startsWith('web-2: '))).toBe(true);
     expect((report as DeploymentReport).steps.filter((x) => x.name === 'verify').map((x) => x.summary)).toEqual([
-      expect.stringContaining('on web-1'), expect.stringContaining('on web-2'),
+      expect.stringContaining('on web-1'),
+      expect.stringContaining('on web-2'),
     ]);
   });
 });

@@ -2,10 +2,22 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { installPrismaHeroku, PRISMA_HEROKU_SEED_AUTHORS, runWeb, waitForPrismaHeroku, type PrismaHerokuProduction } from '../../scripts/lib/prismaHeroku.js';
+import {
+  installPrismaHeroku,
+  PRISMA_HEROKU_SEED_AUTHORS,
+  runWeb,
+  waitForPrismaHeroku,
+  type PrismaHerokuProduction,
+} from '../../scripts/lib/prismaHeroku.js';
 import { checkoutRef } from '../../scripts/lib/sampleApp.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
-import { createAppScenario, historyText, PRISMA_HEROKU_APP, recordHistory, type Scenario } from '../helpers/scenario.js';
+import {
+  createAppScenario,
+  historyText,
+  PRISMA_HEROKU_APP,
+  recordHistory,
+  type Scenario,
+} from '../helpers/scenario.js';
 
 /**
  * A sample app that is not ours: prisma-examples' Express + Prisma blog (examples/prisma-heroku),
@@ -26,18 +38,34 @@ const NOT_SMOKE_POST = `title NOT LIKE 'Deployment smoke test %'`;
 async function production() {
   return {
     users: await s.query(`SELECT id, email, name FROM "User" WHERE ${NOT_SMOKE_USER} ORDER BY id`),
-    posts: await s.query(`SELECT id, "authorId", title, content, published FROM "Post" WHERE ${NOT_SMOKE_POST} ORDER BY id`),
-    columns: await s.query(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`),
-    migrations: await s.query('SELECT migration_name, checksum, finished_at IS NOT NULL AS finished FROM _prisma_migrations ORDER BY migration_name'),
+    posts: await s.query(
+      `SELECT id, "authorId", title, content, published FROM "Post" WHERE ${NOT_SMOKE_POST} ORDER BY id`,
+    ),
+    columns: await s.query(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2`,
+    ),
+    migrations: await s.query(
+      'SELECT migration_name, checksum, finished_at IS NOT NULL AS finished FROM _prisma_migrations ORDER BY migration_name',
+    ),
     head: s.head(),
   };
 }
 
 const pgEnv = (url: string) => {
   const u = new URL(url);
-  return { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: decodeURIComponent(u.pathname.slice(1)) };
+  return {
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  };
 };
-const pgTool = (tool: string, args: string[]) => execFileSync(join(inject('pg').binDir, tool), ['--no-password', ...args], { env: { PATH: process.env.PATH, ...pgEnv(s.databaseUrl) }, stdio: 'pipe' });
+const pgTool = (tool: string, args: string[]) =>
+  execFileSync(join(inject('pg').binDir, tool), ['--no-password', ...args], {
+    env: { PATH: process.env.PATH, ...pgEnv(s.databaseUrl) },
+    stdio: 'pipe',
+  });
 
 /**
  * Puts v1 and its data back by hand (the test's own dump, taken before any deployment), for when a
@@ -94,7 +122,10 @@ describe('v1 → v2-rewrite-fails-start: the migration lower-cases the emails, t
   it('fails at restart, rolls back, and v1 serves again', async () => {
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'restart' });
-    expect(report.migrations?.applied).toEqual(['20260203000000_post_view_count', '20260204000000_normalize_user_emails']);
+    expect(report.migrations?.applied).toEqual([
+      '20260203000000_post_view_count',
+      '20260204000000_normalize_user_emails',
+    ]);
     // The case of issue 13: the lint used to see nothing but additions, and v1 runs on the migrated
     // copy, so a code-only rollback kept the lower-cased emails. Now the UPDATE of an existing
     // column is risky (update-existing-values), and the plan restores the backup.
@@ -113,7 +144,9 @@ describe('v1 → v2-rewrite-fails-start: the migration lower-cases the emails, t
     expect.soft(now.posts, 'posts').toEqual(before.posts);
     expect.soft(now.columns, 'columns').toEqual(before.columns);
     expect.soft(now.migrations, '_prisma_migrations').toEqual(before.migrations);
-    expect.soft(report.rollback, 'the rollback restored the database').toMatchObject({ strategy: 'restore-database', databaseRestored: true, verified: true });
+    expect
+      .soft(report.rollback, 'the rollback restored the database')
+      .toMatchObject({ strategy: 'restore-database', databaseRestored: true, verified: true });
   });
 });
 
@@ -135,9 +168,16 @@ describe('v1 → v2: an additive migration and a view counter', () => {
   it('is deployed, every step ok, the migration applied', () => {
     expect(report.error).toBeUndefined();
     expect(report.outcome).toBe('deployed');
-    expect(report.release).toMatchObject({ from: { commit: s.origin.tags.v1, name: 'v1' }, to: { commit: s.origin.tags.v2, name: 'v2' } });
+    expect(report.release).toMatchObject({
+      from: { commit: s.origin.tags.v1, name: 'v1' },
+      to: { commit: s.origin.tags.v2, name: 'v2' },
+    });
     expect(report.steps.filter((x) => x.status !== 'ok')).toEqual([]);
-    expect(report.migrations).toEqual({ statusBefore: 'clean', pending: ['20260203000000_post_view_count'], applied: ['20260203000000_post_view_count'] });
+    expect(report.migrations).toEqual({
+      statusBefore: 'clean',
+      pending: ['20260203000000_post_view_count'],
+      applied: ['20260203000000_post_view_count'],
+    });
     expect(report.writes).toMatchObject({ policy: 'detect' });
   });
 
@@ -145,7 +185,9 @@ describe('v1 → v2: an additive migration and a view counter', () => {
     const now = await production();
     expect(now.head).toBe(s.origin.tags.v2);
     expect(now.columns.filter((c) => c.column_name !== 'viewCount')).toEqual(before.columns);
-    expect(now.columns.filter((c) => c.column_name === 'viewCount')).toEqual([{ table_name: 'Post', column_name: 'viewCount', data_type: 'integer' }]);
+    expect(now.columns.filter((c) => c.column_name === 'viewCount')).toEqual([
+      { table_name: 'Post', column_name: 'viewCount', data_type: 'integer' },
+    ]);
     expect(now.users).toEqual(before.users);
     expect(now.posts).toEqual(before.posts);
     expect(await s.query(`SELECT count(*)::int AS n FROM "Post" WHERE "viewCount" <> 0`)).toEqual([{ n: 0 }]);
@@ -153,7 +195,10 @@ describe('v1 → v2: an additive migration and a view counter', () => {
 
   it('serves v2: the view counter counts', async () => {
     const id = (await s.query<{ id: number }>(`SELECT min(id) AS id FROM "Post"`))[0]!.id;
-    const view = () => fetch(`${s.prod.baseUrl}/api/post/${id}/views`, { method: 'PUT' }).then((r) => r.json() as Promise<{ viewCount: number }>);
+    const view = () =>
+      fetch(`${s.prod.baseUrl}/api/post/${id}/views`, { method: 'PUT' }).then(
+        (r) => r.json() as Promise<{ viewCount: number }>,
+      );
     expect((await view()).viewCount).toBe(1);
     expect((await view()).viewCount).toBe(2);
   });

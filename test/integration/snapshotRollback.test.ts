@@ -16,10 +16,14 @@ let handle: Awaited<ReturnType<Scenario['deploy']>>['handle'];
 let before: ProductionRows;
 let productionOid: number;
 
-const oidOf = async (name: string) => (await s.query<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_database WHERE datname = $1', [name]))[0]?.oid;
+const oidOf = async (name: string) =>
+  (await s.query<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_database WHERE datname = $1', [name]))[0]?.oid;
 
 beforeAll(async () => {
-  s = await createScenario('snaproll', { backup: { method: 'snapshot' }, overrides: { rehearsal: { enabled: false } } });
+  s = await createScenario('snaproll', {
+    backup: { method: 'snapshot' },
+    overrides: { rehearsal: { enabled: false } },
+  });
   before = await captureRows(s);
   productionOid = Number(await oidOf(s.database));
   ({ handle, report } = await s.deploy(s.request('v2-broken-migration')));
@@ -31,9 +35,16 @@ describe('a half-applied migration rolled back from a snapshot', () => {
   it('ends rolled-back, blaming the migration, restored from the snapshot', () => {
     expect(report.outcome).toBe('rolled-back');
     expect(report.error).toMatchObject({ step: 'migrate', type: 'MigrationFailed' });
-    expect(report.rollback).toMatchObject({ verified: true, databaseRestored: true, restoredFrom: 'snapshot', leftForHumans: [] });
+    expect(report.rollback).toMatchObject({
+      verified: true,
+      databaseRestored: true,
+      restoredFrom: 'snapshot',
+      leftForHumans: [],
+    });
     const restore = report.steps.find((x) => x.name === 'restore-database')!;
-    expect(restore.result).toMatch(/^renamed the snapshot in \(sealed since its fingerprint verified, database closed \d+ ms\)/);
+    expect(restore.result).toMatch(
+      /^renamed the snapshot in \(sealed since its fingerprint verified, database closed \d+ ms\)/,
+    );
   });
 
   it('took a snapshot, with how long the app was shut out, fingerprinted before the migration; no dump: that follows only once writes resume', async () => {
@@ -54,7 +65,9 @@ describe('a half-applied migration rolled back from a snapshot', () => {
     expect(Number(await oidOf(s.database))).not.toBe(productionOid);
     const kept = report.rollback!.failedDatabaseKeptAs!;
     expect(Number(await oidOf(kept))).toBe(productionOid);
-    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`, [], kept)).toEqual([{ t: 'satshot_tokens' }]);
+    expect(await s.query(`SELECT to_regclass('satshot_tokens')::text AS t`, [], kept)).toEqual([
+      { t: 'satshot_tokens' },
+    ]);
   });
 
   it('restored the database exactly: schema, migrations and every row', async () => {
@@ -62,13 +75,27 @@ describe('a half-applied migration rolled back from a snapshot', () => {
   });
 
   it('has v1 running and healthy on the restored database', async () => {
-    expect(await (await fetch(`${s.prod.baseUrl}/health`)).json()).toMatchObject({ status: 'ok', version: '1.0.0', database: 'ok' });
+    expect(await (await fetch(`${s.prod.baseUrl}/health`)).json()).toMatchObject({
+      status: 'ok',
+      version: '1.0.0',
+      database: 'ok',
+    });
     expect(report.rollback!.checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   it('ran the same compensations as with a dump, and kept secrets out of the history', async () => {
     const activities = await scheduledActivities(handle);
-    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual(['migrateDatabase', 'removeStagedRelease', 'restoreDatabase', 'activateRelease', 'installDependencies', 'restartApplication', 'verifyDeployment', 'resumeWrites', 'pruneBackups']);
+    expect(activities.slice(activities.indexOf('migrateDatabase'))).toEqual([
+      'migrateDatabase',
+      'removeStagedRelease',
+      'restoreDatabase',
+      'activateRelease',
+      'installDependencies',
+      'restartApplication',
+      'verifyDeployment',
+      'resumeWrites',
+      'pruneBackups',
+    ]);
     const text = await historyText(handle);
     expect(text).not.toContain(s.dbPassword);
     expect(text).not.toContain(FARM_CHAT_FAKE_ENV.SATSHOT_PASSWORD);

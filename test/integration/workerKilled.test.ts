@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { activityAttempts } from '../../scripts/faults/history.js';
 import { FAULT_PLAN_ENV } from '../../scripts/faults/plan.js';
 import { FaultWorker, processTree } from '../../scripts/faults/processes.js';
-import { buildFarmChatOrigin, createFarmChatProduction, stopFarmChat, type FarmChatOrigin, type FarmChatProduction } from '../../scripts/lib/farmChat.js';
+import {
+  buildFarmChatOrigin,
+  createFarmChatProduction,
+  stopFarmChat,
+  type FarmChatOrigin,
+  type FarmChatProduction,
+} from '../../scripts/lib/farmChat.js';
 import { writeFarmChatWorkerConfig } from '../../scripts/lib/farmChatConfig.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { run } from '../../src/exec/run.js';
@@ -48,7 +54,13 @@ async function superuser<R extends pg.QueryResultRow>(sql: string, params: unkno
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PRISMA_ENTRY = '/node_modules/prisma/build/index.js';
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean); } catch { return []; } };
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
 function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -57,7 +69,12 @@ function alive(pid: number): boolean {
     return false;
   }
 }
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs: number, everyMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  withinMs: number,
+  everyMs = 100,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const v = await probe();
@@ -70,7 +87,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 /** The release v2 plus a migration that runs for SLEEP_S seconds: a long backfill, in short. */
 async function addSlowRelease(): Promise<void> {
   const work = join(root, 'slow-work');
-  const git = (...args: string[]) => run({ file: 'git', args: ['-c', 'user.name=Farm Chat Dev', '-c', 'user.email=dev@farm-chat.example', '-c', 'advice.detachedHead=false', ...args], cwd: work });
+  const git = (...args: string[]) =>
+    run({
+      file: 'git',
+      args: [
+        '-c',
+        'user.name=Farm Chat Dev',
+        '-c',
+        'user.email=dev@farm-chat.example',
+        '-c',
+        'advice.detachedHead=false',
+        ...args,
+      ],
+      cwd: work,
+    });
   await run({ file: 'git', args: ['clone', '-q', origin.dir, work] });
   await git('checkout', '-q', '--detach', 'v2');
   const dir = join(work, 'prisma', 'migrations', '20260301000000_slow_backfill');
@@ -84,24 +114,40 @@ async function addSlowRelease(): Promise<void> {
 }
 
 /** Advisory locks held or awaited in the production database. */
-const advisoryLocks = () => superuser<{ pid: number; granted: boolean }>(
-  `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = $1)`, [name]);
+const advisoryLocks = () =>
+  superuser<{ pid: number; granted: boolean }>(
+    `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = $1)`,
+    [name],
+  );
 
 /**
  * Waits until `running` shows the command under the worker, then SIGKILLs the worker alone and
  * returns what ran under it then (the worker excluded) and how long they took to be gone.
  */
-async function killWorkerDuring(running: (tree: number[]) => boolean | Promise<boolean>, what: string): Promise<{ commandPids: number[]; goneMs: number; commands: string[] }> {
+async function killWorkerDuring(
+  running: (tree: number[]) => boolean | Promise<boolean>,
+  what: string,
+): Promise<{ commandPids: number[]; goneMs: number; commands: string[] }> {
   const pid = worker.pid!;
-  const tree = await until(what, async () => {
-    const t = processTree(pid).slice(1);
-    return (await running(t)) ? t : undefined;
-  }, 240_000, 100);
+  const tree = await until(
+    what,
+    async () => {
+      const t = processTree(pid).slice(1);
+      return (await running(t)) ? t : undefined;
+    },
+    240_000,
+    100,
+  );
   const commands = tree.map((p) => cmdline(p).join(' ')).filter(Boolean);
   process.kill(pid, 'SIGKILL');
   const killedAt = Date.now();
   await until(`the worker ${pid} to die`, () => (alive(pid) ? undefined : true), 5_000, 20);
-  await until(`${what}: every process the worker started to die (${tree.join(', ')})`, () => (tree.some(alive) ? undefined : true), 10_000, 50);
+  await until(
+    `${what}: every process the worker started to die (${tree.join(', ')})`,
+    () => (tree.some(alive) ? undefined : true),
+    10_000,
+    50,
+  );
   return { commandPids: tree, goneMs: Date.now() - killedAt, commands };
 }
 
@@ -127,14 +173,31 @@ beforeAll(async () => {
   databaseUrl = `postgresql://${name}:${encodeURIComponent(password)}@${host}:${port}/${name}`;
   origin = await buildFarmChatOrigin(join(root, 'origin.git'));
   await addSlowRelease();
-  prod = await createFarmChatProduction({ origin, rootDir: join(root, 'production'), databaseUrl, port: await freePort(), seed: { users: 6, messagesPerUser: 2 } });
+  prod = await createFarmChatProduction({
+    origin,
+    rootDir: join(root, 'production'),
+    databaseUrl,
+    port: await freePort(),
+    seed: { users: 6, messagesPerUser: 2 },
+  });
   const configPath = join(root, 'safe-deploy.config.json');
   // No rehearsal: the slow migration would run on the copy first (and this is about the real one).
-  writeFarmChatWorkerConfig(configPath, prod, { backupDir: join(root, 'backups'), pgBinDir: inject('pg').binDir, environment, overrides: { rehearsal: { enabled: false } } });
-  worker = new FaultWorker({
-    TEMPORAL_ADDRESS: inject('temporalAddress'), SAFE_DEPLOY_CONFIG: configPath, SAFE_DEPLOY_TASK_QUEUE: taskQueue,
-    SAFE_DEPLOY_WORKFLOW_BUNDLE: inject('workflowBundlePath'), [FAULT_PLAN_ENV]: join(root, 'no-fault-plan.json'), // no plan: no fault injected
-  }, join(root, 'worker.log'));
+  writeFarmChatWorkerConfig(configPath, prod, {
+    backupDir: join(root, 'backups'),
+    pgBinDir: inject('pg').binDir,
+    environment,
+    overrides: { rehearsal: { enabled: false } },
+  });
+  worker = new FaultWorker(
+    {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SAFE_DEPLOY_CONFIG: configPath,
+      SAFE_DEPLOY_TASK_QUEUE: taskQueue,
+      SAFE_DEPLOY_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+      [FAULT_PLAN_ENV]: join(root, 'no-fault-plan.json'), // no plan: no fault injected
+    },
+    join(root, 'worker.log'),
+  );
   await worker.start();
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });
@@ -149,18 +212,28 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const start = (ref: string) => client.workflow.start('safeDeployment', {
-  taskQueue, workflowId: `test-killed-${ref}-${randomUUID().slice(0, 8)}`,
-  args: [{ app: 'farm-chat', environment, ref, reason: 'worker killed mid-command', requestedBy: 'tests' }],
-});
+const start = (ref: string) =>
+  client.workflow.start('safeDeployment', {
+    taskQueue,
+    workflowId: `test-killed-${ref}-${randomUUID().slice(0, 8)}`,
+    args: [{ app: 'farm-chat', environment, ref, reason: 'worker killed mid-command', requestedBy: 'tests' }],
+  });
 
 describe('a worker SIGKILLed mid-command takes its commands with it', () => {
   it('mid npm ci (staging the release, before writes pause): npm is gone within seconds; a new worker stages again and the deployment ends deployed', async () => {
     const handle = await start('v2');
     // npm rewrites its process title: argv is `node …/npm ci …` for a moment, then the single
     // title `npm ci` — match the joined line, or the title is missed.
-    const killed = await killWorkerDuring((tree) => tree.some((p) => /(^|\/)npm(-cli\.js)? ci( |$)/.test(cmdline(p).join(' '))), 'npm ci under the worker');
-    expect(killed.commands).toEqual(expect.arrayContaining([expect.stringMatching(/reaper\.cjs$/), expect.stringMatching(/(^|\/)npm(-cli\.js)? ci( |$)/)]));
+    const killed = await killWorkerDuring(
+      (tree) => tree.some((p) => /(^|\/)npm(-cli\.js)? ci( |$)/.test(cmdline(p).join(' '))),
+      'npm ci under the worker',
+    );
+    expect(killed.commands).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/reaper\.cjs$/),
+        expect.stringMatching(/(^|\/)npm(-cli\.js)? ci( |$)/),
+      ]),
+    );
     expect(killed.goneMs).toBeLessThan(5_000);
     await worker.start();
     const report = await result(handle);
@@ -168,12 +241,25 @@ describe('a worker SIGKILLed mid-command takes its commands with it', () => {
     expect((await activityAttempts(handle, { activity: 'stageRelease', input: {} })).attempts).toBe(2);
   }, 420_000);
 
-  it('mid prisma migrate deploy: prisma is gone within seconds, the retry ends the session it left (and Prisma\'s advisory lock), then the rollback restores the backup', async () => {
+  it("mid prisma migrate deploy: prisma is gone within seconds, the retry ends the session it left (and Prisma's advisory lock), then the rollback restores the backup", async () => {
     const handle = await start(SLOW);
-    const sleeping = () => superuser<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(${SLEEP_S})%' AND pid <> pg_backend_pid()`, [name]);
+    const sleeping = () =>
+      superuser<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(${SLEEP_S})%' AND pid <> pg_backend_pid()`,
+        [name],
+      );
     // The app's own CLI, started directly: node …/node_modules/prisma/build/index.js migrate deploy.
-    const killed = await killWorkerDuring(async (tree) => tree.some((p) => cmdline(p).some((a) => a.endsWith(PRISMA_ENTRY))) && (await sleeping()).length > 0, 'the slow migration under prisma migrate deploy');
-    expect(killed.commands).toEqual(expect.arrayContaining([expect.stringMatching(/reaper\.cjs$/), expect.stringMatching(/\/node_modules\/prisma\/build\/index\.js migrate deploy$/)]));
+    const killed = await killWorkerDuring(
+      async (tree) =>
+        tree.some((p) => cmdline(p).some((a) => a.endsWith(PRISMA_ENTRY))) && (await sleeping()).length > 0,
+      'the slow migration under prisma migrate deploy',
+    );
+    expect(killed.commands).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/reaper\.cjs$/),
+        expect.stringMatching(/\/node_modules\/prisma\/build\/index\.js migrate deploy$/),
+      ]),
+    );
     expect(killed.goneMs).toBeLessThan(5_000);
     const killedAt = Date.now();
     // PostgreSQL notices a vanished client only when its statement ends: the session, and the
@@ -183,7 +269,12 @@ describe('a worker SIGKILLed mid-command takes its commands with it', () => {
     expect((await sleeping()).map((r) => r.pid)).toEqual([holder!.pid]);
 
     await worker.start();
-    const released = until('Prisma\'s advisory lock to be released', async () => ((await advisoryLocks()).length === 0 ? Date.now() - killedAt : undefined), SLEEP_S * 1000, 250);
+    const released = until(
+      "Prisma's advisory lock to be released",
+      async () => ((await advisoryLocks()).length === 0 ? Date.now() - killedAt : undefined),
+      SLEEP_S * 1000,
+      250,
+    );
     const report = await result(handle);
     // The retry came after the heartbeat timeout (20 s) and ended the left session at once.
     expect(await released).toBeLessThan((SLEEP_S - 30) * 1000);

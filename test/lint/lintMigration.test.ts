@@ -32,29 +32,54 @@ describe('lintMigration', () => {
   });
 
   it('reports a statement that does not parse as an error naming file and line', () => {
-    const m = lintMigration('20260301000000_bad', "-- ünïcödé 🚜\nALTER TABLE users DROP COLUMN a;\nSELECT '🐄🐄';\nCREATE TABLEX b (id int);\nSELECT 1;", 'prisma/migrations/20260301000000_bad/migration.sql');
+    const m = lintMigration(
+      '20260301000000_bad',
+      "-- ünïcödé 🚜\nALTER TABLE users DROP COLUMN a;\nSELECT '🐄🐄';\nCREATE TABLEX b (id int);\nSELECT 1;",
+      'prisma/migrations/20260301000000_bad/migration.sql',
+    );
     expect(m).toEqual({
       name: '20260301000000_bad',
       severity: 'invalid',
-      findings: [{
-        rule: 'parse-error', severity: 'error', file: 'prisma/migrations/20260301000000_bad/migration.sql', line: 4,
-        statement: 'CREATE TABLEX b (id int);', message: 'does not parse: syntax error at or near "TABLEX"', safer: expect.any(String),
-      }],
+      findings: [
+        {
+          rule: 'parse-error',
+          severity: 'error',
+          file: 'prisma/migrations/20260301000000_bad/migration.sql',
+          line: 4,
+          statement: 'CREATE TABLEX b (id int);',
+          message: 'does not parse: syntax error at or near "TABLEX"',
+          safer: expect.any(String),
+        },
+      ],
     });
   });
 
   it('says so when a statement nests too deeply to read, rather than crash', () => {
     const deep = `SELECT 1;\nALTER TABLE t ADD COLUMN c int DEFAULT ${Array(20_000).fill('1').join('+')};`;
-    expect(lintMigration('m', deep).findings).toEqual([expect.objectContaining({ rule: 'parse-error', severity: 'error', line: 1, message: expect.stringMatching(/nests too deeply for the lint to read .*PostgreSQL itself may accept it/) })]);
+    expect(lintMigration('m', deep).findings).toEqual([
+      expect.objectContaining({
+        rule: 'parse-error',
+        severity: 'error',
+        line: 1,
+        message: expect.stringMatching(/nests too deeply for the lint to read .*PostgreSQL itself may accept it/),
+      }),
+    ]);
   });
 
   it('finds the line of an unterminated string', () => {
-    expect(lintMigration('m', "SELECT 1;\n\nINSERT INTO t VALUES ('oops);\n").findings[0]).toMatchObject({ rule: 'parse-error', line: 3 });
+    expect(lintMigration('m', "SELECT 1;\n\nINSERT INTO t VALUES ('oops);\n").findings[0]).toMatchObject({
+      rule: 'parse-error',
+      line: 3,
+    });
   });
 
   it('treats an empty or comment-only migration as additive with no findings', () => {
     expect(lintMigration('m', '')).toEqual({ name: 'm', severity: 'additive', findings: [] });
-    expect(lintMigration('m', '-- This is an empty migration.\n')).toEqual({ name: 'm', severity: 'additive', findings: [] });
+    expect(lintMigration('m', '-- This is an empty migration.\n')).toEqual({
+      name: 'm',
+      severity: 'additive',
+      findings: [],
+    });
   });
 
   it('rates a migration by its worst finding; notices raise nothing', () => {
@@ -65,18 +90,35 @@ describe('lintMigration', () => {
 
   it('exempts objects created earlier in the same migration, not later ones', () => {
     // Only the referenced table u exists already: the foreign key locks it (a notice, no risk).
-    expect(rulesOf('CREATE TABLE t (a int);\nCREATE UNIQUE INDEX i ON t (a);\nALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u(id);')).toEqual([['missing-lock-timeout', 3]]);
-    expect(rulesOf('CREATE TABLE u (id int);\nCREATE TABLE t (a int);\nCREATE UNIQUE INDEX i ON t (a);\nALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u(id);')).toEqual([]);
+    expect(
+      rulesOf(
+        'CREATE TABLE t (a int);\nCREATE UNIQUE INDEX i ON t (a);\nALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u(id);',
+      ),
+    ).toEqual([['missing-lock-timeout', 3]]);
+    expect(
+      rulesOf(
+        'CREATE TABLE u (id int);\nCREATE TABLE t (a int);\nCREATE UNIQUE INDEX i ON t (a);\nALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u(id);',
+      ),
+    ).toEqual([]);
     expect(rulesOf('CREATE INDEX i ON t (a);\nCREATE TABLE t (a int);')).toEqual([
       ['create-index-without-concurrently', 1],
       ['missing-lock-timeout', 1],
     ]);
-    expect(rulesOf('CREATE TABLE app.t (a int);\nCREATE INDEX ON t (a);').map(([r]) => r)).toContain('create-index-without-concurrently');
+    expect(rulesOf('CREATE TABLE app.t (a int);\nCREATE INDEX ON t (a);').map(([r]) => r)).toContain(
+      'create-index-without-concurrently',
+    );
   });
 
   it('reports every rule that applies to one statement, in registry order', () => {
-    expect(rulesOf('ALTER TABLE t DROP COLUMN a, ALTER COLUMN b TYPE text, ADD COLUMN c uuid NOT NULL DEFAULT gen_random_uuid();')).toEqual([
-      ['drop-column', 1], ['change-column-type', 1], ['add-column-volatile-default', 1], ['missing-lock-timeout', 1],
+    expect(
+      rulesOf(
+        'ALTER TABLE t DROP COLUMN a, ALTER COLUMN b TYPE text, ADD COLUMN c uuid NOT NULL DEFAULT gen_random_uuid();',
+      ),
+    ).toEqual([
+      ['drop-column', 1],
+      ['change-column-type', 1],
+      ['add-column-volatile-default', 1],
+      ['missing-lock-timeout', 1],
     ]);
   });
 });
@@ -88,7 +130,9 @@ describe('lintMigrations', () => {
       { name: '2_index', sql: "SET lock_timeout = '5s';\nCREATE INDEX ON t (a);" },
       { name: '3_bad', sql: 'DROP TABLEE t;', file: 'x/3_bad/migration.sql' },
     ]);
-    expect(report.migrations.map((m) => [m.name, m.severity, m.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)])).toEqual([
+    expect(
+      report.migrations.map((m) => [m.name, m.severity, m.findings.map((f) => `${f.file}:${f.line} ${f.rule}`)]),
+    ).toEqual([
       ['1_init', 'additive', []],
       ['2_index', 'risky', ['2_index/migration.sql:2 create-index-without-concurrently']],
       ['3_bad', 'invalid', ['x/3_bad/migration.sql:1 parse-error']],
@@ -129,7 +173,12 @@ describe('lintDeployment', () => {
       { name: '1', sql: 'ALTER TABLE users ADD CONSTRAINT name_nn CHECK (name IS NOT NULL) NOT VALID;' },
       { name: '2', sql: 'ALTER TABLE users VALIDATE CONSTRAINT name_nn;' },
     ];
-    const pending = [{ name: '3', sql: "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT name_nn;" }];
+    const pending = [
+      {
+        name: '3',
+        sql: "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT name_nn;",
+      },
+    ];
     expect(lintDeployment(pending, { applied }).migrations[0]).toMatchObject({ severity: 'additive', findings: [] });
     expect(lintDeployment(pending).migrations[0]?.severity).toBe('risky');
   });
@@ -151,7 +200,7 @@ describe('big migrations', () => {
   /** A migration of every kind of statement the splitter must not cut inside, then risky ones. */
   const tricky = [
     "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.a := 'x;y'; RETURN NEW; END $$;",
-    "CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a + 1; SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; END;",
+    'CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a + 1; SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; END;',
     "CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO log VALUES ('a;b'); END;",
     "INSERT INTO notes VALUES (E'it\\'s; fine', 'a '';'' b', $tag$ ; $$ ; $tag$, U&'d\\0061t;a');",
     'SELECT 1 AS "semi;colon" /* a ; comment /* nested ; */ still ; */; -- and ; here',
@@ -163,9 +212,21 @@ describe('big migrations', () => {
 
   it('split at top-level semicolons only: every piece parses, and the pieces are the statements', () => {
     const pieces = splitStatements(`${tricky}\n-- trailing comment`);
-    const text = (p: { start: number; end: number }) => tricky.slice(p.start, p.end).replace(/^(\s|--[^\n]*\n)+/, '').slice(0, 22);
+    const text = (p: { start: number; end: number }) =>
+      tricky
+        .slice(p.start, p.end)
+        .replace(/^(\s|--[^\n]*\n)+/, '')
+        .slice(0, 22);
     expect(pieces.filter((p) => !p.empty).map(text)).toEqual([
-      'CREATE FUNCTION f() RE', 'CREATE FUNCTION g(a in', 'CREATE OR REPLACE PROC', 'INSERT INTO notes VALU', 'SELECT 1 AS "semi;colo', 'SELECT $1;', 'ALTER TABLE t ADD COLU', 'DROP TABLE "old";', "UPDATE t SET s = 'done",
+      'CREATE FUNCTION f() RE',
+      'CREATE FUNCTION g(a in',
+      'CREATE OR REPLACE PROC',
+      'INSERT INTO notes VALU',
+      'SELECT 1 AS "semi;colo',
+      'SELECT $1;',
+      'ALTER TABLE t ADD COLU',
+      'DROP TABLE "old";',
+      "UPDATE t SET s = 'done",
     ]);
     expect(pieces.at(-1)).toMatchObject({ empty: true });
   });
@@ -179,34 +240,76 @@ describe('big migrations', () => {
   });
 
   it('parsed in pieces of any size, in any order of statements and gaps, agree with a parse in one go', () => {
-    const statements = tricky.split('\n').concat(['BEGIN;', 'COMMIT;', "ALTER TYPE r ADD VALUE 'x';", "UPDATE t SET s = 'x';", 'ALTER TABLE t DROP CONSTRAINT c;']);
+    const statements = tricky
+      .split('\n')
+      .concat([
+        'BEGIN;',
+        'COMMIT;',
+        "ALTER TYPE r ADD VALUE 'x';",
+        "UPDATE t SET s = 'x';",
+        'ALTER TABLE t DROP CONSTRAINT c;',
+      ]);
     const gaps = ['\n', ' ', '\n\n-- a ; comment\n', '/* ; */', '\t\n'];
-    fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...statements), fc.constantFrom(...gaps)), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 400 }), (parts, size) => {
-      const sql = parts.map(([stmt, gap]) => `${stmt}${gap}`).join('');
-      expect(lintMigration('m', sql, undefined, { limits: { pieceBytes: size } })).toEqual(lintMigration('m', sql));
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...statements), fc.constantFrom(...gaps)), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 400 }),
+        (parts, size) => {
+          const sql = parts.map(([stmt, gap]) => `${stmt}${gap}`).join('');
+          expect(lintMigration('m', sql, undefined, { limits: { pieceBytes: size } })).toEqual(lintMigration('m', sql));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('report a parse error at its line in the whole file', () => {
     const sql = `${'SELECT 1;\n'.repeat(500)}CREATE TABLEX t (a int);\n${'SELECT 2;\n'.repeat(500)}`;
     expect(lintMigration('m', sql, undefined, { limits: { pieceBytes: 1000 } }).findings).toEqual([
-      expect.objectContaining({ rule: 'parse-error', severity: 'error', line: 501, statement: 'CREATE TABLEX t (a int);' }),
+      expect.objectContaining({
+        rule: 'parse-error',
+        severity: 'error',
+        line: 501,
+        statement: 'CREATE TABLEX t (a int);',
+      }),
     ]);
   });
 
   it('refuse a statement or a migration over the limits with one error, without parsing it', () => {
     const insert = `INSERT INTO seed VALUES\n${Array.from({ length: 20_000 }, (_, i) => `(${i}, 'row ${i}')`).join(',\n')};`;
-    const m = lintMigration('m', `SELECT 1;\n${insert}`, undefined, { limits: { pieceBytes: 10_000, maxStatementBytes: 100_000 } });
-    expect(m).toMatchObject({ severity: 'invalid', findings: [{ rule: 'migration-too-large', severity: 'error', line: 2, message: 'statement at line 2 too large to parse (0.4 MB > 0.1 MB)' }] });
+    const m = lintMigration('m', `SELECT 1;\n${insert}`, undefined, {
+      limits: { pieceBytes: 10_000, maxStatementBytes: 100_000 },
+    });
+    expect(m).toMatchObject({
+      severity: 'invalid',
+      findings: [
+        {
+          rule: 'migration-too-large',
+          severity: 'error',
+          line: 2,
+          message: 'statement at line 2 too large to parse (0.4 MB > 0.1 MB)',
+        },
+      ],
+    });
     expect(lintMigration('m', insert, undefined, { limits: { maxMigrationBytes: 200_000 } }).findings).toEqual([
-      expect.objectContaining({ rule: 'migration-too-large', severity: 'error', message: 'migration too large to parse (0.4 MB > 0.2 MB)' }),
+      expect.objectContaining({
+        rule: 'migration-too-large',
+        severity: 'error',
+        message: 'migration too large to parse (0.4 MB > 0.2 MB)',
+      }),
     ]);
   });
 
   it('list at most maxFindingsPerRule findings of a rule, and count the rest in a notice', () => {
-    const m = lintMigration('m', 'DELETE FROM t WHERE id = 1;\n'.repeat(250), undefined, { limits: { maxFindingsPerRule: 100 } });
+    const m = lintMigration('m', 'DELETE FROM t WHERE id = 1;\n'.repeat(250), undefined, {
+      limits: { maxFindingsPerRule: 100 },
+    });
     expect(m.severity).toBe('destructive');
     expect(m.findings.filter((f) => f.rule === 'delete-rows')).toHaveLength(100);
-    expect(m.findings.at(-1)).toMatchObject({ rule: 'findings-truncated', severity: 'notice', message: '150 more delete-rows findings not listed (250 in all)' });
+    expect(m.findings.at(-1)).toMatchObject({
+      rule: 'findings-truncated',
+      severity: 'notice',
+      message: '150 more delete-rows findings not listed (250 in all)',
+    });
   });
 });

@@ -25,8 +25,16 @@ describe('lintMigrationsDir', () => {
       ['20260201000000_empty', 'invalid'],
       ['20260301000000_drop', 'destructive'],
     ]);
-    expect(report.migrations[1]?.findings[0]).toMatchObject({ rule: 'missing-migration-sql', severity: 'error', file: join(dir, '20260201000000_empty', 'migration.sql') });
-    expect(report.migrations[2]?.findings[0]).toMatchObject({ rule: 'drop-table', file: join(dir, '20260301000000_drop', 'migration.sql'), line: 1 });
+    expect(report.migrations[1]?.findings[0]).toMatchObject({
+      rule: 'missing-migration-sql',
+      severity: 'error',
+      file: join(dir, '20260201000000_empty', 'migration.sql'),
+    });
+    expect(report.migrations[2]?.findings[0]).toMatchObject({
+      rule: 'drop-table',
+      file: join(dir, '20260301000000_drop', 'migration.sql'),
+      line: 1,
+    });
   });
 
   it('reads only regular files: a migration.sql linked to /dev/zero, or a FIFO, is not a migration (and never hangs)', async () => {

@@ -79,16 +79,23 @@ describe('validate-in-same-transaction', () => {
       await runner.query(`ALTER TABLE v DROP CONSTRAINT IF EXISTS c;\n${before}`);
       const pid = (await runner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
       const running = runner.query(migration);
-      for (let i = 0; i < 300; i++) { // until the migration holds its lock on v (validating takes ~2 s)
-        const { rows } = await reader.query("SELECT 1 FROM pg_locks WHERE pid = $1 AND relation = 'v'::regclass AND granted", [pid]);
+      for (let i = 0; i < 300; i++) {
+        // until the migration holds its lock on v (validating takes ~2 s)
+        const { rows } = await reader.query(
+          "SELECT 1 FROM pg_locks WHERE pid = $1 AND relation = 'v'::regclass AND granted",
+          [pid],
+        );
         if (rows.length > 0) break;
         await new Promise((r) => setTimeout(r, 10));
       }
       await reader.query("SET lock_timeout = '300ms'");
-      const outcome = await reader.query('SELECT count(*) FROM v').then(() => 'read' as const, (err: Error) => {
-        if (!/lock timeout/.test(err.message)) throw err;
-        return 'blocked' as const;
-      });
+      const outcome = await reader.query('SELECT count(*) FROM v').then(
+        () => 'read' as const,
+        (err: Error) => {
+          if (!/lock timeout/.test(err.message)) throw err;
+          return 'blocked' as const;
+        },
+      );
       await running;
       const { rows } = await reader.query("SELECT convalidated FROM pg_constraint WHERE conname = 'c'");
       expect(rows).toEqual([{ convalidated: true }]); // the validation really ran
@@ -135,14 +142,18 @@ async function one<T>(sql: string): Promise<T> {
   }
 }
 
-const relfilenode = async (table: string) => (await one<{ n: string }>(`SELECT relfilenode::text AS n FROM pg_class WHERE oid = '${table}'::regclass`)).n;
+const relfilenode = async (table: string) =>
+  (await one<{ n: string }>(`SELECT relfilenode::text AS n FROM pg_class WHERE oid = '${table}'::regclass`)).n;
 
 describe('the rules added for issue 16, on PostgreSQL', () => {
   it('transaction-control: a COMMIT mid-migration leaves the first part applied when a later statement fails', async () => {
     const sql = 'CREATE TABLE half_a (a int);\nCOMMIT;\nCREATE TABLE half_b (a int);\nSELECT 1/0;';
     expect(rulesOf(sql)).toContain('transaction-control');
     expect(await run(sql)).toMatch(/division by zero/);
-    expect(await one('SELECT to_regclass(\'half_a\')::text AS a, to_regclass(\'half_b\')::text AS b')).toEqual({ a: 'half_a', b: null });
+    expect(await one("SELECT to_regclass('half_a')::text AS a, to_regclass('half_b')::text AS b")).toEqual({
+      a: 'half_a',
+      b: null,
+    });
   });
 
   it('transaction-control: a BEGIN never committed leaves the session inside an open transaction', async () => {
@@ -151,7 +162,7 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     const db = await connect();
     try {
       await db.query(sql);
-      expect((await db.query("SELECT now() = statement_timestamp() AS fresh")).rows[0]).toEqual({ fresh: false }); // still the migration's transaction
+      expect((await db.query('SELECT now() = statement_timestamp() AS fresh')).rows[0]).toEqual({ fresh: false }); // still the migration's transaction
     } finally {
       await db.end(); // closing rolls it back
     }
@@ -170,10 +181,12 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     const used = "ALTER TYPE role ADD VALUE 'guest';\nALTER TABLE members ALTER COLUMN role SET DEFAULT 'guest';";
     expect(rulesOf(used)).toContain('enum-value-used-in-transaction');
     expect(await run(used)).toMatch(/unsafe use of new value "guest" of enum type role/);
-    const committed = "ALTER TYPE role ADD VALUE 'owner';\nCOMMIT;\nALTER TABLE members ALTER COLUMN role SET DEFAULT 'owner';";
+    const committed =
+      "ALTER TYPE role ADD VALUE 'owner';\nCOMMIT;\nALTER TABLE members ALTER COLUMN role SET DEFAULT 'owner';";
     expect(rulesOf(committed)).not.toContain('enum-value-used-in-transaction');
     expect(await run(committed)).toBeUndefined();
-    const fresh = "CREATE TYPE mood AS ENUM ('happy');\nALTER TYPE mood ADD VALUE 'sad';\nCREATE TABLE notes (mood mood NOT NULL DEFAULT 'sad');";
+    const fresh =
+      "CREATE TYPE mood AS ENUM ('happy');\nALTER TYPE mood ADD VALUE 'sad';\nCREATE TABLE notes (mood mood NOT NULL DEFAULT 'sad');";
     expect(rulesOf(fresh)).toContain('enum-value-used-in-transaction');
     expect(await run(fresh)).toMatch(/unsafe use of new value "sad"/);
   });
@@ -183,7 +196,9 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     expect(rulesOf(sql)).not.toContain('concurrently-in-transaction');
     expect(rulesOf(sql)).toContain('reindex-without-concurrently');
     expect(await run(sql)).toBeUndefined();
-    expect(await run('SELECT 1;\nREINDEX (CONCURRENTLY true) TABLE t;')).toMatch(/cannot run inside a transaction block/);
+    expect(await run('SELECT 1;\nREINDEX (CONCURRENTLY true) TABLE t;')).toMatch(
+      /cannot run inside a transaction block/,
+    );
   });
 
   it('add-json-column: SELECT DISTINCT over a table with a json column fails', async () => {
@@ -196,9 +211,16 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
   });
 
   it('add-column-volatile-default: lists only functions that are never VOLATILE here, and a default of them rewrites nothing', async () => {
-    const { names } = await one<{ names: string[] }>(`SELECT coalesce(array_agg(DISTINCT proname::text), '{}') AS names FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND proname = ANY('{${[...NON_VOLATILE_FUNCTIONS].join(',')}}'::text[])`);
+    const { names } = await one<{ names: string[] }>(
+      `SELECT coalesce(array_agg(DISTINCT proname::text), '{}') AS names FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND proname = ANY('{${[...NON_VOLATILE_FUNCTIONS].join(',')}}'::text[])`,
+    );
     expect(names).toEqual([]);
-    for (const [def, rewrites] of [["now() + interval '1 day'", false], ["jsonb_build_object('v', 1)", false], ['clock_timestamp()', true], ['gen_random_uuid()', true]] as const) {
+    for (const [def, rewrites] of [
+      ["now() + interval '1 day'", false],
+      ["jsonb_build_object('v', 1)", false],
+      ['clock_timestamp()', true],
+      ['gen_random_uuid()', true],
+    ] as const) {
       const sql = `ALTER TABLE v ADD COLUMN d_${rewrites ? 'r' : 'k'} ${def.includes('jsonb') ? 'jsonb' : def.includes('uuid') ? 'uuid' : 'timestamptz'} DEFAULT ${def};`;
       expect(rulesOf(sql).includes('add-column-volatile-default'), sql).toBe(rewrites);
       const before = await relfilenode('v');
@@ -209,7 +231,8 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
   });
 
   it('change-column-type: the widening changes the lint lets through rewrite nothing; the others rewrite', async () => {
-    const create = 'CREATE TABLE widen (id int, name varchar(100), price numeric(10,2), at timestamp(3), net cidr, code varchar(20));';
+    const create =
+      'CREATE TABLE widen (id int, name varchar(100), price numeric(10,2), at timestamp(3), net cidr, code varchar(20));';
     await run(`${create}\nINSERT INTO widen VALUES (1, 'a', 1.5, now(), '10.0.0.0/8', 'x');`);
     const cases: [string, boolean][] = [
       ['ALTER TABLE widen ALTER COLUMN name TYPE varchar(255);', false],
@@ -222,7 +245,9 @@ describe('the rules added for issue 16, on PostgreSQL', () => {
     ];
     const history = [create];
     for (const [sql, rewrites] of cases) {
-      const found = lintMigrations([...history, sql].map((s, i) => ({ name: `${i}`, sql: s }))).migrations.at(-1)!.findings.map((f) => f.rule);
+      const found = lintMigrations([...history, sql].map((s, i) => ({ name: `${i}`, sql: s })))
+        .migrations.at(-1)!
+        .findings.map((f) => f.rule);
       expect(found.includes('change-column-type'), sql).toBe(rewrites);
       const before = await relfilenode('widen');
       expect(await run(sql)).toBeUndefined();

@@ -14,7 +14,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const page = (id: string) => readFileSync(join(root, 'docs/lint', `${id}.md`), 'utf8');
 
 function blocks(text: string): { lead: string; lang: string; body: string }[] {
-  return [...text.matchAll(/^((?:Instead of|Use)[^\n]*):\n```(\w+)\n([\s\S]*?)```/gm)].map((m) => ({ lead: m[1]!, lang: m[2]!, body: m[3]! }));
+  return [...text.matchAll(/^((?:Instead of|Use)[^\n]*):\n```(\w+)\n([\s\S]*?)```/gm)].map((m) => ({
+    lead: m[1]!,
+    lang: m[2]!,
+    body: m[3]!,
+  }));
 }
 
 const LATER = /job|by hand|release N|after the deploy|no migration/i;
@@ -29,18 +33,30 @@ describe('the rule docs', () => {
 
   const recipes = rules.flatMap((r) => {
     const use = blocks(page(r.id)).find((b) => b.lead.startsWith('Use'));
-    return use && use.lang === 'sql' && !LATER.test(use.lead) && r.severity !== 'destructive' ? [[r.id, use.body] as const] : [];
+    return use && use.lang === 'sql' && !LATER.test(use.lead) && r.severity !== 'destructive'
+      ? [[r.id, use.body] as const]
+      : [];
   });
 
   it('have recipes to check', () => {
-    expect(recipes.map(([id]) => id)).toEqual(expect.arrayContaining(['set-not-null', 'unique-on-existing-table', 'constraint-without-not-valid', 'enum-value-used-in-transaction', 'transaction-control']));
+    expect(recipes.map(([id]) => id)).toEqual(
+      expect.arrayContaining([
+        'set-not-null',
+        'unique-on-existing-table',
+        'constraint-without-not-valid',
+        'enum-value-used-in-transaction',
+        'transaction-control',
+      ]),
+    );
   });
 
   it.each(recipes)('%s: its recipe, split into migrations as it says, lints clean', (_id, body) => {
     const parts = body.split(/^-- next migration.*$/m);
     const report = lintMigrations(parts.map((sql, i) => ({ name: `${i + 1}_step`, sql })));
     for (const m of report.migrations) {
-      expect(m.findings.filter((f) => f.severity !== 'notice').map((f) => `${m.name}: ${f.rule} (${f.statement})`)).toEqual([]);
+      expect(
+        m.findings.filter((f) => f.severity !== 'notice').map((f) => `${m.name}: ${f.rule} (${f.statement})`),
+      ).toEqual([]);
       expect(m.severity).toBe('additive');
     }
   });

@@ -19,7 +19,8 @@ export interface Flagged extends Case {
 /** Runs only `rule` over a migration, after `before` (the context is built as usual). */
 export function findingsOf(rule: Rule, sql: string, before: string[] = []): Finding[] {
   const history = before.map((b, i) => ({ name: `2025010100000${i}_before`, sql: b }));
-  return lintMigrations([...history, { name: '20260101000000_case', sql }], { rules: [rule] }).migrations.at(-1)!.findings;
+  return lintMigrations([...history, { name: '20260101000000_case', sql }], { rules: [rule] }).migrations.at(-1)!
+    .findings;
 }
 
 /**

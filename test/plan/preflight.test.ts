@@ -2,12 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { deploymentIdFor, migrationBlocker, requiredEnvNames, requiredPackages } from '../../src/plan/preflight.js';
 import { manualSteps } from '../../src/plan/rollback.js';
 
-const manifest = (o: Partial<{ requiredEnv: string[]; requiredPackages: string[] }> = {}) => ({ requiredEnv: [], requiredPackages: [], expect: { tables: [], columns: [] }, checks: [], ...o });
+const manifest = (o: Partial<{ requiredEnv: string[]; requiredPackages: string[] }> = {}) => ({
+  requiredEnv: [],
+  requiredPackages: [],
+  expect: { tables: [], columns: [] },
+  checks: [],
+  ...o,
+});
 
 describe('preflight planning', () => {
   it('needs the database URL variable, the config names and the release names, once each', () => {
-    expect(requiredEnvNames({ database: { urlEnv: 'DATABASE_URL' } as never, requiredEnv: ['SESSION_SECRET'] }, manifest({ requiredEnv: ['SESSION_SECRET', 'SATSHOT_PASSWORD'] }))).toEqual(['DATABASE_URL', 'SESSION_SECRET', 'SATSHOT_PASSWORD']);
-    expect(requiredPackages({ requiredPackages: ['pg'] }, manifest({ requiredPackages: ['pg', 'xml2js'] }))).toEqual(['pg', 'xml2js']);
+    expect(
+      requiredEnvNames(
+        { database: { urlEnv: 'DATABASE_URL' } as never, requiredEnv: ['SESSION_SECRET'] },
+        manifest({ requiredEnv: ['SESSION_SECRET', 'SATSHOT_PASSWORD'] }),
+      ),
+    ).toEqual(['DATABASE_URL', 'SESSION_SECRET', 'SATSHOT_PASSWORD']);
+    expect(requiredPackages({ requiredPackages: ['pg'] }, manifest({ requiredPackages: ['pg', 'xml2js'] }))).toEqual([
+      'pg',
+      'xml2js',
+    ]);
   });
 
   it.each([
@@ -19,7 +33,11 @@ describe('preflight planning', () => {
     [{ status: 'clean', failed: [], unknownToTarget: ['m9'] }, 'migrations the target release does not contain: m9'],
     [{ status: 'unknown', failed: [], unknownToTarget: [] }, 'does not understand'],
   ] as const)('gates %j', (facts, expected) => {
-    const blocker = migrationBlocker({ ...facts, failed: [...facts.failed], unknownToTarget: [...facts.unknownToTarget] });
+    const blocker = migrationBlocker({
+      ...facts,
+      failed: [...facts.failed],
+      unknownToTarget: [...facts.unknownToTarget],
+    });
     if (expected === undefined) expect(blocker).toBeUndefined();
     else expect(blocker?.what).toContain(expected);
   });
@@ -33,7 +51,21 @@ describe('preflight planning', () => {
 describe('manual rollback steps', () => {
   it('gives the exact commands left, quoting arguments for a shell', () => {
     const steps = manualSteps(['reactivate-release', 'reinstall-dependencies', 'restart-previous'], {
-      target: { app: 'a', environment: 'e', appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' } as never, commands: { install: ['npm', 'ci'], build: [['npm', 'run', 'build']], restart: ['sudo', 'systemctl', 'restart', "my app's"], migrateDeploy: [], migrateStatus: [], migrateReset: [], migrateResolve: 'sql' } },
+      target: {
+        app: 'a',
+        environment: 'e',
+        appDir: '/srv/app',
+        database: { urlEnv: 'DATABASE_URL' } as never,
+        commands: {
+          install: ['npm', 'ci'],
+          build: [['npm', 'run', 'build']],
+          restart: ['sudo', 'systemctl', 'restart', "my app's"],
+          migrateDeploy: [],
+          migrateStatus: [],
+          migrateReset: [],
+          migrateResolve: 'sql',
+        },
+      },
       previousCommit: 'abc123',
     });
     expect(steps).toEqual([

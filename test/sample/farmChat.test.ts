@@ -41,13 +41,19 @@ async function call(method: string, path: string, body?: unknown, token?: string
 
 async function tableNames(database: string): Promise<string[]> {
   const { rows } = await cluster.query<{ table_name: string }>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", [], database);
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    [],
+    database,
+  );
   return rows.map((r) => r.table_name);
 }
 
 async function userColumns(database: string): Promise<string[]> {
   const { rows } = await cluster.query<{ column_name: string }>(
-    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users'", [], database);
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users'",
+    [],
+    database,
+  );
   return rows.map((r) => r.column_name);
 }
 
@@ -69,7 +75,17 @@ afterAll(async () => {
 describe('farm-chat sample app', () => {
   it('builds an origin with one tag per release, deterministically', SLOW, async () => {
     expect(Object.keys(origin.tags).sort()).toEqual([
-      'v1', 'v1-edited-init', 'v2', 'v2-broken-check', 'v2-broken-health', 'v2-broken-install', 'v2-broken-migration', 'v2-broken-start', 'v2-data-loss', 'v2-missing-expectation', 'v3-drop-satshot-tokens',
+      'v1',
+      'v1-edited-init',
+      'v2',
+      'v2-broken-check',
+      'v2-broken-health',
+      'v2-broken-install',
+      'v2-broken-migration',
+      'v2-broken-start',
+      'v2-data-loss',
+      'v2-missing-expectation',
+      'v3-drop-satshot-tokens',
     ]);
     const again = await buildFarmChatOrigin(join(tmp, 'origin-again.git'));
     expect(again.tags).toEqual(origin.tags);
@@ -77,9 +93,12 @@ describe('farm-chat sample app', () => {
 
   it('pauses writes in maintenance mode, letting only the bypass token through, across a restart', SLOW, async () => {
     const token = readFileSync(prod.envFile, 'utf8').match(/^MAINTENANCE_BYPASS_TOKEN=(.+)$/m)![1]!;
-    const register = (email: string, headers: Record<string, string> = {}) => fetch(`${prod.baseUrl}/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ email, password: 'maintenance-pass', name: 'M' }),
-    });
+    const register = (email: string, headers: Record<string, string> = {}) =>
+      fetch(`${prod.baseUrl}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ email, password: 'maintenance-pass', name: 'M' }),
+      });
     await runAppctl(prod, 'maintenance-on');
     try {
       await runAppctl(prod, 'restart');
@@ -95,20 +114,40 @@ describe('farm-chat sample app', () => {
       await runAppctl(prod, 'maintenance-off');
     }
     expect((await register('resumed@farm.example')).status).toBe(201);
-    const { rows } = await cluster.query<{ email: string }>(`SELECT email FROM users WHERE email IN ('paused@farm.example', 'bypass@farm.example', 'resumed@farm.example') ORDER BY 1`, [], 'farmchat');
+    const { rows } = await cluster.query<{ email: string }>(
+      `SELECT email FROM users WHERE email IN ('paused@farm.example', 'bypass@farm.example', 'resumed@farm.example') ORDER BY 1`,
+      [],
+      'farmchat',
+    );
     expect(rows.map((r) => r.email)).toEqual(['bypass@farm.example', 'resumed@farm.example']);
-    await cluster.query(`DELETE FROM users WHERE email IN ('bypass@farm.example', 'resumed@farm.example')`, [], 'farmchat');
+    await cluster.query(
+      `DELETE FROM users WHERE email IN ('bypass@farm.example', 'resumed@farm.example')`,
+      [],
+      'farmchat',
+    );
   });
 
   it('serves v1: health, auth, chat and both integrations, with seeded data in PostgreSQL', SLOW, async () => {
-    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '1.0.0', database: 'ok', maintenance: false, errors: 0 } });
+    expect(await call('GET', '/health')).toEqual({
+      status: 200,
+      json: { status: 'ok', version: '1.0.0', database: 'ok', maintenance: false, errors: 0 },
+    });
     expect((await runAppctl(prod, 'status')).code).toBe(0);
 
-    const reg = await call('POST', '/auth/register', { email: 'tess@farm.example', password: 'combine-harvester', name: 'Tess' });
+    const reg = await call('POST', '/auth/register', {
+      email: 'tess@farm.example',
+      password: 'combine-harvester',
+      name: 'Tess',
+    });
     expect(reg).toMatchObject({ status: 201, json: { email: 'tess@farm.example', name: 'Tess' } });
-    expect((await call('POST', '/auth/register', { email: 'tess@farm.example', password: 'combine-harvester', name: 'T' })).status).toBe(409);
+    expect(
+      (await call('POST', '/auth/register', { email: 'tess@farm.example', password: 'combine-harvester', name: 'T' }))
+        .status,
+    ).toBe(409);
     expect((await call('POST', '/auth/register', { email: 'nope', password: 'x', name: '' })).status).toBe(400);
-    expect((await call('POST', '/auth/login', { email: 'tess@farm.example', password: 'wrong-password' })).status).toBe(401);
+    expect((await call('POST', '/auth/login', { email: 'tess@farm.example', password: 'wrong-password' })).status).toBe(
+      401,
+    );
 
     const login = await call('POST', '/auth/login', { email: 'tess@farm.example', password: 'combine-harvester' });
     expect(login.status).toBe(200);
@@ -117,7 +156,10 @@ describe('farm-chat sample app', () => {
 
     expect((await call('GET', '/chat/messages')).status).toBe(401);
     expect((await call('GET', '/chat/messages', undefined, 'Bearer-nonsense')).status).toBe(401);
-    expect(await call('POST', '/chat/messages', { body: 'Combine is fuelled up' }, token)).toMatchObject({ status: 201, json: { body: 'Combine is fuelled up' } });
+    expect(await call('POST', '/chat/messages', { body: 'Combine is fuelled up' }, token)).toMatchObject({
+      status: 201,
+      json: { body: 'Combine is fuelled up' },
+    });
     const list = await call('GET', '/chat/messages', undefined, token);
     expect(list.status).toBe(200);
     expect(list.json.messages).toHaveLength(50);
@@ -127,7 +169,10 @@ describe('farm-chat sample app', () => {
     expect(jd.json).toMatchObject({ integration: 'john-deere', configured: true });
     expect((await call('POST', '/integrations/john-deere/connect', {}, token)).status).toBe(200);
     expect((await call('GET', '/integrations/john-deere')).json.connectedUsers).toBe(jd.json.connectedUsers + 1);
-    expect(await call('GET', '/integrations/auravant')).toEqual({ status: 200, json: { integration: 'auravant', configured: true, connectedUsers: 5 } });
+    expect(await call('GET', '/integrations/auravant')).toEqual({
+      status: 200,
+      json: { integration: 'auravant', configured: true, connectedUsers: 5 },
+    });
     expect((await call('POST', '/integrations/auravant/connect', {}, token)).status).toBe(200);
     expect((await call('GET', '/integrations/satshot')).status).toBe(404);
     expect((await call('GET', '/no/such/route')).status).toBe(404);
@@ -137,9 +182,15 @@ describe('farm-chat sample app', () => {
       `SELECT (SELECT count(*)::int FROM users WHERE email LIKE '%@farm-chat.example') AS users,
               (SELECT count(*)::int FROM messages m JOIN users u ON u.id = m."userId" WHERE u.email LIKE '%@farm-chat.example') AS messages,
               (SELECT count(*)::int FROM users WHERE email LIKE '%@farm-chat.example' AND "johnDeereConnected") AS jd`,
-      [], 'farmchat');
+      [],
+      'farmchat',
+    );
     expect(seeded.rows[0]).toEqual({ users: 20, messages: 100, jd: 6 });
-    const hash = await cluster.query<{ passwordHash: string }>('SELECT "passwordHash" FROM users WHERE email = $1', [farmChatSeedEmail(1)], 'farmchat');
+    const hash = await cluster.query<{ passwordHash: string }>(
+      'SELECT "passwordHash" FROM users WHERE email = $1',
+      [farmChatSeedEmail(1)],
+      'farmchat',
+    );
     expect(hash.rows[0]!.passwordHash).toMatch(/^scrypt\$[0-9a-f]{32}\$[0-9a-f]{128}$/);
     expect(hash.rows[0]!.passwordHash).not.toContain(FARM_CHAT_SEED_PASSWORD);
   });
@@ -153,36 +204,55 @@ describe('farm-chat sample app', () => {
     await waitForFarmChatHealth(prod);
     console.log(`v2 deployed by hand in ${Date.now() - t0} ms`);
 
-    expect(await call('GET', '/health')).toEqual({ status: 200, json: { status: 'ok', version: '2.0.0', database: 'ok', maintenance: false, errors: 0 } });
+    expect(await call('GET', '/health')).toEqual({
+      status: 200,
+      json: { status: 'ok', version: '2.0.0', database: 'ok', maintenance: false, errors: 0 },
+    });
     expect(existsSync(join(prod.appDir, 'node_modules', 'xml2js', 'package.json'))).toBe(true);
     expect(await tableNames('farmchat')).toContain('satshot_tokens');
     expect(await userColumns('farmchat')).toContain('satshotConnected');
 
-    const token = (await call('POST', '/auth/login', { email: farmChatSeedEmail(2), password: FARM_CHAT_SEED_PASSWORD })).json.token;
+    const token = (
+      await call('POST', '/auth/login', { email: farmChatSeedEmail(2), password: FARM_CHAT_SEED_PASSWORD })
+    ).json.token;
     expect((await call('POST', '/integrations/satshot/connect', {}, token)).status).toBe(200);
     const satshot = await call('GET', '/integrations/satshot');
     expect(satshot).toEqual({
       status: 200,
       json: {
-        integration: 'satshot', configured: true, server: 'https://mcp.satshot.example', mcpPort: 8931,
-        connectedUsers: 1, tokens: 1, capabilities: ['field-boundaries', 'ndvi-imagery', 'zone-maps', 'prescription-export'],
+        integration: 'satshot',
+        configured: true,
+        server: 'https://mcp.satshot.example',
+        mcpPort: 8931,
+        connectedUsers: 1,
+        tokens: 1,
+        capabilities: ['field-boundaries', 'ndvi-imagery', 'zone-maps', 'prescription-export'],
       },
     });
     expect(JSON.stringify(satshot.json)).not.toContain('Sx7-pQ2rLm9vT4wz'); // SATSHOT_PASSWORD
     // v1 data survived the migration.
-    expect((await call('POST', '/auth/login', { email: farmChatSeedEmail(20), password: FARM_CHAT_SEED_PASSWORD })).status).toBe(200);
+    expect(
+      (await call('POST', '/auth/login', { email: farmChatSeedEmail(20), password: FARM_CHAT_SEED_PASSWORD })).status,
+    ).toBe(200);
   });
 
   it('v2-broken-migration fails half-way and leaves the partial schema behind', SLOW, async () => {
     const databaseUrl = await cluster.createAppDatabase('farmchat_broken', 'farmchat', 'farmchat-pw');
     const broken = await createFarmChatProduction({
-      origin, rootDir: join(tmp, 'prod-broken'), databaseUrl, port: await freePort(), seed: { users: 3, messagesPerUser: 1 },
+      origin,
+      rootDir: join(tmp, 'prod-broken'),
+      databaseUrl,
+      port: await freePort(),
+      seed: { users: 3, messagesPerUser: 1 },
     });
     started.push(broken);
 
     await checkoutFarmChat(broken.appDir, 'v2-broken-migration');
     await installFarmChat(broken.appDir);
-    const failure = await migrateFarmChat(broken.appDir, databaseUrl).then(() => null, (err: unknown) => err);
+    const failure = await migrateFarmChat(broken.appDir, databaseUrl).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(failure).toBeInstanceOf(CommandFailed);
     expect((failure as CommandFailed).exitCode).not.toBe(0);
     expect((failure as CommandFailed).message).toContain('migrate deploy');
@@ -191,7 +261,10 @@ describe('farm-chat sample app', () => {
     expect(await tableNames('farmchat_broken')).toContain('satshot_tokens');
     expect(await userColumns('farmchat_broken')).toContain('satshotConnected');
     const { rows } = await cluster.query<{ migration_name: string; finished_at: Date | null }>(
-      'SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name', [], 'farmchat_broken');
+      'SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY migration_name',
+      [],
+      'farmchat_broken',
+    );
     expect(rows.map((r) => [r.migration_name, r.finished_at === null])).toEqual([
       ['20260101000000_init', false],
       ['20260201000000_satshot_integration', true],

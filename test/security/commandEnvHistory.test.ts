@@ -25,7 +25,10 @@ beforeAll(async () => {
   const config = JSON.parse(readFileSync(s.configPath, 'utf8'));
   const env = config.apps['farm-chat'][s.environment];
   env.commandEnv = { ...env.commandEnv, SD_CANARY: CANARY, SD_CANARY_OUT: out };
-  env.commands.build = [...env.commands.build, ['node', '-e', "require('node:fs').writeFileSync(process.env.SD_CANARY_OUT, String(process.env.SD_CANARY))"]];
+  env.commands.build = [
+    ...env.commands.build,
+    ['node', '-e', "require('node:fs').writeFileSync(process.env.SD_CANARY_OUT, String(process.env.SD_CANARY))"],
+  ];
   writeFileSync(s.configPath, JSON.stringify(config, null, 2));
   const { handle, report: r } = await s.deploy(s.request('v2', { dryRun: true }));
   report = r;

@@ -3,14 +3,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLayoutActivities, stagedDir } from '../../src/activities/layout.js';
-import { describeIssues, environmentConfigSchema, environmentProblems, type TargetConfig } from '../../src/config/schema.js';
+import {
+  describeIssues,
+  environmentConfigSchema,
+  environmentProblems,
+  type TargetConfig,
+} from '../../src/config/schema.js';
 
 /**
  * Issue 12, item 8: `backup.dir` (and the other configured paths) were taken as written. They are
  * normalised where the config is parsed — one spelling for every join and prefix check — and a
  * `..` segment, `/` itself or a control character is refused, naming the field.
  */
-const base = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups/app' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
+const base = {
+  appDir: '/srv/app',
+  database: { urlEnv: 'DATABASE_URL' },
+  backup: { dir: '/var/backups/app' },
+  commands: { restart: ['true'] },
+  writes: { policy: 'detect' },
+  baseUrl: 'http://127.0.0.1:3000',
+};
 const parse = (over: Record<string, unknown>) => environmentConfigSchema.safeParse({ ...base, ...over });
 const issues = (over: Record<string, unknown>) => {
   const r = parse(over);
@@ -24,7 +36,12 @@ describe('absolute paths: normalised, `..` and / refused', () => {
   ])('backup.dir %j is %j, and so are workDir, appDir, envFile', (written, normal) => {
     const r = parse({ backup: { dir: written }, workDir: written, appDir: written, envFile: written });
     expect(r.success).toBe(true);
-    expect([r.data!.backup.dir, r.data!.workDir, r.data!.appDir, r.data!.envFile]).toEqual([normal, normal, normal, normal]);
+    expect([r.data!.backup.dir, r.data!.workDir, r.data!.appDir, r.data!.envFile]).toEqual([
+      normal,
+      normal,
+      normal,
+      normal,
+    ]);
   });
 
   it.each([
@@ -40,7 +57,11 @@ describe('absolute paths: normalised, `..` and / refused', () => {
   });
 
   it("a trailing slash on the releases layout's appDir is the `current` symlink all the same", () => {
-    const r = parse({ appDir: '/srv/app/current/', codeLayout: 'releases', releases: { repository: '/srv/app/origin.git' } });
+    const r = parse({
+      appDir: '/srv/app/current/',
+      codeLayout: 'releases',
+      releases: { repository: '/srv/app/origin.git' },
+    });
     expect(r.success).toBe(true);
     expect(r.data!.appDir).toBe('/srv/app/current');
     expect(environmentProblems(r.data!)).toEqual([]);

@@ -1,5 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -21,7 +34,9 @@ const mode = (path: string) => (lstatSync(path).mode & 0o777).toString(8);
 /** Every file and folder under `path`, with its mode. */
 function modes(path: string): Record<string, string> {
   const out: Record<string, string> = { '.': mode(path) };
-  if (lstatSync(path).isDirectory()) for (const name of readdirSync(path)) for (const [k, v] of Object.entries(modes(join(path, name)))) out[k === '.' ? name : `${name}/${k}`] = v;
+  if (lstatSync(path).isDirectory())
+    for (const name of readdirSync(path))
+      for (const [k, v] of Object.entries(modes(join(path, name)))) out[k === '.' ? name : `${name}/${k}`] = v;
   return out;
 }
 
@@ -51,13 +66,19 @@ describe('private files (no PostgreSQL)', () => {
     const shared = join(root, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
-    await expect(ensurePrivateDir(shared, { field: 'backup.dir', step: 'backup', tighten: false })).rejects.toMatchObject({
-      type: 'InvalidConfig', nonRetryable: true, message: expect.stringContaining(`backup.dir ${shared} can be written by other users (mode 1777)`),
+    await expect(
+      ensurePrivateDir(shared, { field: 'backup.dir', step: 'backup', tighten: false }),
+    ).rejects.toMatchObject({
+      type: 'InvalidConfig',
+      nonRetryable: true,
+      message: expect.stringContaining(`backup.dir ${shared} can be written by other users (mode 1777)`),
     });
     const others = join(root, 'others');
     mkdirSync(others, { mode: 0o700 });
     chownSync(others, 65534, 65534);
-    await expect(ensurePrivateDir(others, { field: 'workDir', step: 'rehearse', tighten: true })).rejects.toMatchObject({ type: 'InvalidConfig', message: expect.stringContaining('belongs to uid 65534') });
+    await expect(ensurePrivateDir(others, { field: 'workDir', step: 'rehearse', tighten: true })).rejects.toMatchObject(
+      { type: 'InvalidConfig', message: expect.stringContaining('belongs to uid 65534') },
+    );
     expect(mode(others)).toBe('700');
     const mine = join(root, 'mine');
     mkdirSync(mine, { mode: 0o755 });
@@ -89,7 +110,11 @@ describe('on a real farm-chat production', () => {
   beforeAll(async () => {
     s = await createScenario('files');
     acts = createActivities({ configPath: s.configPath, env: {} });
-    ({ target } = (await new MockActivityEnvironment().run(acts.loadConfig, { app: 'farm-chat', environment: s.environment, ref: 'v2' })) as LoadedConfig);
+    ({ target } = (await new MockActivityEnvironment().run(acts.loadConfig, {
+      app: 'farm-chat',
+      environment: s.environment,
+      ref: 'v2',
+    })) as LoadedConfig);
   }, 600_000);
   afterAll(async () => s?.close());
 
@@ -102,7 +127,11 @@ describe('on a real farm-chat production', () => {
     const planted = ['production', 'replayed'].map((k) => join(tmpdir(), `${old}-${k}.sql`));
     for (const p of planted) symlinkSync(victim, p);
     try {
-      const report = (await new MockActivityEnvironment().run(acts.detectSchemaDrift, { deploymentId, target, currentCommit: s.head() })) as DriftReport;
+      const report = (await new MockActivityEnvironment().run(acts.detectSchemaDrift, {
+        deploymentId,
+        target,
+        currentCommit: s.head(),
+      })) as DriftReport;
       expect(report).toMatchObject({ drift: false, complete: true });
       expect(report.schemaDumpSha256.expected).toMatch(/^[0-9a-f]{64}$/);
       expect(readFileSync(victim, 'utf8')).toBe('root-only secret\n');
@@ -126,7 +155,7 @@ describe('on a real farm-chat production', () => {
     expect(readdirSync(work())).toEqual([]);
   }, 300_000);
 
-  it('a deployment leaves its dump and description readable by the worker\'s user only, in a 0700 folder', async () => {
+  it("a deployment leaves its dump and description readable by the worker's user only, in a 0700 folder", async () => {
     chmodSync(s.backupDir, 0o755); // as an operator might have made it
     const { report } = await s.deploy(s.request('v2'));
     expect(report.outcome).toBe('deployed');
@@ -136,6 +165,9 @@ describe('on a real farm-chat production', () => {
     expect(statSync(dump).isFile()).toBe(true); // the scenario's custom format; a directory dump is made private like x.dir above
     expect(mode(dump)).toBe('600');
     expect(mode(`${dump}.json`)).toBe('600');
-    expect(JSON.parse(readFileSync(`${dump}.json`, 'utf8'))).toMatchObject({ app: 'farm-chat', environment: s.environment });
+    expect(JSON.parse(readFileSync(`${dump}.json`, 'utf8'))).toMatchObject({
+      app: 'farm-chat',
+      environment: s.environment,
+    });
   }, 300_000);
 });

@@ -17,7 +17,17 @@ let clone: string;
 let origin: string;
 let head: string;
 const marker = () => join(root, 'pwned');
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-C', cwd, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  }).trim();
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'sd-git-argv-'));
@@ -34,20 +44,46 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('the config refuses option-looking git values', () => {
-  const base = { appDir: '/srv/app/current', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
+  const base = {
+    appDir: '/srv/app/current',
+    database: { urlEnv: 'DATABASE_URL' },
+    backup: { dir: '/var/backups' },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:3000',
+  };
   const ok = (over: Record<string, unknown>) => environmentConfigSchema.safeParse({ ...base, ...over }).success;
 
-  it.each(['-uoops', '--upload-pack=touch /tmp/x', '.', '..', '-'])('gitRemote %j is refused', (gitRemote) => expect(ok({ gitRemote })).toBe(false));
-  it.each(['origin', 'upstream_2', 'my.remote', 'prod-mirror'])('gitRemote %j is accepted', (gitRemote) => expect(ok({ gitRemote })).toBe(true));
+  it.each(['-uoops', '--upload-pack=touch /tmp/x', '.', '..', '-'])('gitRemote %j is refused', (gitRemote) =>
+    expect(ok({ gitRemote })).toBe(false),
+  );
+  it.each(['origin', 'upstream_2', 'my.remote', 'prod-mirror'])('gitRemote %j is accepted', (gitRemote) =>
+    expect(ok({ gitRemote })).toBe(true),
+  );
 
   const releases = (repository: string) => ({ codeLayout: 'releases', releases: { repository } });
-  it.each(['-uoops', '--upload-pack=touch /tmp/x', 'ext::sh -c touch% /tmp/x', 'fd::17', 'https://host/x.git\n--upload-pack=x'])('releases.repository %j is refused', (r) => expect(ok(releases(r))).toBe(false));
-  it.each(['https://github.com/acme/app.git', 'git@github.com:acme/app.git', 'ssh://git@host:22/app.git', '/srv/app/origin.git', 'file:///srv/app/origin.git'])('releases.repository %j is accepted', (r) => expect(ok(releases(r))).toBe(true));
+  it.each([
+    '-uoops',
+    '--upload-pack=touch /tmp/x',
+    'ext::sh -c touch% /tmp/x',
+    'fd::17',
+    'https://host/x.git\n--upload-pack=x',
+  ])('releases.repository %j is refused', (r) => expect(ok(releases(r))).toBe(false));
+  it.each([
+    'https://github.com/acme/app.git',
+    'git@github.com:acme/app.git',
+    'ssh://git@host:22/app.git',
+    '/srv/app/origin.git',
+    'file:///srv/app/origin.git',
+  ])('releases.repository %j is accepted', (r) => expect(ok(releases(r))).toBe(true));
 });
 
 describe('values reach git after --end-of-options, never as options (real repository)', () => {
   it('a remote named --upload-pack=<program> is a (missing) remote, not a program git runs', async () => {
-    const err = await run(gitFetch(clone, `--upload-pack=touch ${marker()}`, 20_000)).then(() => undefined, (e: unknown) => e);
+    const err = await run(gitFetch(clone, `--upload-pack=touch ${marker()}`, 20_000)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(existsSync(marker())).toBe(false);
     // The ordinary remote still fetches.
@@ -63,7 +99,10 @@ describe('values reach git after --end-of-options, never as options (real reposi
     const cmd = gitCloneMirror(`ext::sh -c touch% ${marker()}`, join(root, 'mirror'), 20_000);
     // What an administrator's /etc/gitconfig could say; GIT_ALLOW_PROTOCOL overrides it.
     const allowExt = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'protocol.ext.allow', GIT_CONFIG_VALUE_0: 'always' };
-    const err = await run({ ...cmd, env: { ...cmd.env, ...allowExt } }).then(() => undefined, (e: unknown) => e);
+    const err = await run({ ...cmd, env: { ...cmd.env, ...allowExt } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(existsSync(marker())).toBe(false);
   });

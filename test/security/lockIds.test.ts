@@ -16,14 +16,19 @@ describe('deployment lock ids', () => {
   });
 
   it('name one app and environment each (property)', () => {
-    fc.assert(fc.property(slug, slug, slug, slug, (a1, e1, a2, e2) => {
-      if (lockWorkflowId(a1, e1) === lockWorkflowId(a2, e2)) expect([a1, e1]).toEqual([a2, e2]);
-    }), { numRuns: 5000 });
-    fc.assert(fc.property(slug, fc.array(fc.constantFrom('a', '-'), { minLength: 1, maxLength: 4 }), slug, (a, cut, e) => {
-      // Moving a dash-separated piece from the app to the environment gives another id.
-      const moved = `${a}-${cut.join('')}`;
-      fc.pre(/^[a-z0-9]/.test(cut.join('')));
-      expect(lockWorkflowId(moved, e)).not.toBe(lockWorkflowId(a, `${cut.join('')}-${e}`));
-    }));
+    fc.assert(
+      fc.property(slug, slug, slug, slug, (a1, e1, a2, e2) => {
+        if (lockWorkflowId(a1, e1) === lockWorkflowId(a2, e2)) expect([a1, e1]).toEqual([a2, e2]);
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(slug, fc.array(fc.constantFrom('a', '-'), { minLength: 1, maxLength: 4 }), slug, (a, cut, e) => {
+        // Moving a dash-separated piece from the app to the environment gives another id.
+        const moved = `${a}-${cut.join('')}`;
+        fc.pre(/^[a-z0-9]/.test(cut.join('')));
+        expect(lockWorkflowId(moved, e)).not.toBe(lockWorkflowId(a, `${cut.join('')}-${e}`));
+      }),
+    );
   });
 });

@@ -16,7 +16,17 @@ import { environmentConfigSchema, type TargetConfig } from '../../src/config/sch
  */
 let root: string;
 const manifest = { checks: [{ name: 'satshot', path: '/integrations/satshot' }] };
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-C', cwd, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    },
+  }).trim();
 const commit = (dir: string, tag: string) => {
   git(dir, 'add', '.');
   git(dir, 'commit', '--quiet', '-m', tag);
@@ -41,15 +51,23 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function target(manifestFile?: string): TargetConfig {
   const env = environmentConfigSchema.parse({
-    appDir: join(root, 'app'), database: { urlEnv: 'DATABASE_URL' }, backup: { dir: join(root, 'backups') }, commands: { restart: ['true'] },
-    writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000', ...(manifestFile ? { manifestFile } : {}),
+    appDir: join(root, 'app'),
+    database: { urlEnv: 'DATABASE_URL' },
+    backup: { dir: join(root, 'backups') },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:3000',
+    ...(manifestFile ? { manifestFile } : {}),
   });
   return { ...env, app: 'demo', environment: 'prod' };
 }
 
 async function resolve(t: TargetConfig, ref: string): Promise<ResolvedRelease | ApplicationFailure> {
   const { resolveRelease } = createReleaseActivities({ configPath: '/nonexistent', env: {} });
-  return new MockActivityEnvironment().run(resolveRelease, { target: t, ref }).then((r) => r as ResolvedRelease, (e: unknown) => e as ApplicationFailure);
+  return new MockActivityEnvironment().run(resolveRelease, { target: t, ref }).then(
+    (r) => r as ResolvedRelease,
+    (e: unknown) => e as ApplicationFailure,
+  );
 }
 
 describe('manifestFile', () => {
@@ -78,7 +96,12 @@ describe('manifestFile', () => {
   it('the default manifest may be absent: an older release declares nothing', async () => {
     const r = (await resolve(target(), 'v1')) as ResolvedRelease;
     expect(r.target.name).toBe('v1');
-    expect(r.target.manifest).toEqual({ requiredEnv: [], requiredPackages: [], expect: { tables: [], columns: [] }, checks: [] });
+    expect(r.target.manifest).toEqual({
+      requiredEnv: [],
+      requiredPackages: [],
+      expect: { tables: [], columns: [] },
+      checks: [],
+    });
     expect(((await resolve(target(), 'v2')) as ResolvedRelease).target.manifest.checks).toHaveLength(1);
   });
 

@@ -15,29 +15,47 @@ import { parseCalendar } from '../../src/cli/schedule/calendar.js';
  * crashed later with a TypeError; an env var of that name was "present".
  */
 
-const env = { appDir: '/srv/farm-chat', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
+const env = {
+  appDir: '/srv/farm-chat',
+  database: { urlEnv: 'DATABASE_URL' },
+  backup: { dir: '/var/backups' },
+  commands: { restart: ['true'] },
+  writes: { policy: 'detect' },
+  baseUrl: 'http://127.0.0.1:3000',
+};
 const configPath = join(mkdtempSync(join(tmpdir(), 'sd-own-')), 'safe-deploy.config.json');
-writeFileSync(configPath, JSON.stringify({ tools: { pgBinDir: '/usr/bin' }, apps: { 'farm-chat': { production: env } } }));
+writeFileSync(
+  configPath,
+  JSON.stringify({ tools: { pgBinDir: '/usr/bin' }, apps: { 'farm-chat': { production: env } } }),
+);
 
 async function refusal(request: unknown): Promise<ApplicationFailure> {
   const { loadConfig } = createConfigActivities({ configPath, env: {} });
-  const err = await new MockActivityEnvironment().run(loadConfig, request).then(() => undefined, (e: unknown) => e);
+  const err = await new MockActivityEnvironment().run(loadConfig, request).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApplicationFailure);
   return err as ApplicationFailure;
 }
 
 describe('loadConfig: an app or environment named like an Object.prototype member is unknown', () => {
   // `constructor` is a valid slug; the others are also refused by the slug rule (kept as guards).
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('environment %j: a non-retryable InvalidRequest, not a TypeError', async (environment) => {
-    const f = await refusal({ app: 'farm-chat', environment, ref: 'v2' });
-    expect(f.type).toBe('InvalidRequest');
-    expect(f.nonRetryable).toBe(true);
-    expect(f.message).toContain('request.environment');
-  });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'environment %j: a non-retryable InvalidRequest, not a TypeError',
+    async (environment) => {
+      const f = await refusal({ app: 'farm-chat', environment, ref: 'v2' });
+      expect(f.type).toBe('InvalidRequest');
+      expect(f.nonRetryable).toBe(true);
+      expect(f.message).toContain('request.environment');
+    },
+  );
 
   it('environment "constructor" (a valid slug) names the unknown environment and the configured ones', async () => {
     const f = await refusal({ app: 'farm-chat', environment: 'constructor', ref: 'v2' });
-    expect(f.message).toContain("request.environment: app 'farm-chat' has no environment 'constructor' (configured: production)");
+    expect(f.message).toContain(
+      "request.environment: app 'farm-chat' has no environment 'constructor' (configured: production)",
+    );
   });
 
   it('app "constructor" is an unknown app', async () => {
@@ -57,14 +75,20 @@ describe('env var lookups by NAME read own entries only', () => {
       expect(lookupEnv({ configPath: '/nonexistent', env: {} }, envFile, name)).toBeUndefined();
       expect(lookupEnv({ configPath: '/nonexistent', env: { PATH: '/bin' } }, undefined, name)).toBeUndefined();
     }
-    expect(lookupEnv({ configPath: '/nonexistent', env: { toString: 'set' } }, undefined, 'toString')).toEqual({ value: 'set', source: 'worker' });
+    expect(lookupEnv({ configPath: '/nonexistent', env: { toString: 'set' } }, undefined, 'toString')).toEqual({
+      value: 'set',
+      source: 'worker',
+    });
   });
 
   it('an env file line __proto__=… is a variable, not a prototype', () => {
     const parsed = parseEnvFile('__proto__=polluted\nA=1\n');
     expect(Object.getPrototypeOf(parsed)).toBeNull();
     expect(Object.keys(parsed).sort()).toEqual(['A', '__proto__']);
-    expect(lookupEnv({ configPath: '/nonexistent', env: {} }, envFile, '__proto__')).toEqual({ value: 'polluted', source: 'env-file' });
+    expect(lookupEnv({ configPath: '/nonexistent', env: {} }, envFile, '__proto__')).toEqual({
+      value: 'polluted',
+      source: 'env-file',
+    });
   });
 });
 

@@ -31,7 +31,9 @@ beforeAll(async () => {
   url = `postgresql://${name}:${encodeURIComponent(password)}@${inject('pg').host}:${inject('pg').port}/${name}`;
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  await c.query('CREATE TABLE items (id int PRIMARY KEY, body text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 100) g');
+  await c.query(
+    'CREATE TABLE items (id int PRIMARY KEY, body text); INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 100) g',
+  );
   await c.end();
 });
 afterAll(async () => {
@@ -40,10 +42,19 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function target(format: 'custom' | 'directory', dir: string, app = 'farm-chat', environment = 'production'): TargetConfig {
+function target(
+  format: 'custom' | 'directory',
+  dir: string,
+  app = 'farm-chat',
+  environment = 'production',
+): TargetConfig {
   const env = environmentConfigSchema.parse({
-    appDir: root, database: { urlEnv: 'PARTIAL_TEST_URL' }, backup: { dir, format }, commands: { restart: ['true'] },
-    writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:9',
+    appDir: root,
+    database: { urlEnv: 'PARTIAL_TEST_URL' },
+    backup: { dir, format },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:9',
   });
   return { ...env, app, environment, pgBinDir: inject('pg').binDir };
 }
@@ -53,7 +64,9 @@ const mock = () => new MockActivityEnvironment(undefined, { logger: new DefaultL
 /** Until pg_dump waits for the lock someone else holds on the table. */
 async function pgDumpWaitingForLock(): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const rows = await superuser(`SELECT 1 FROM pg_stat_activity WHERE datname = '${name}' AND application_name = 'pg_dump' AND wait_event_type = 'Lock'`);
+    const rows = await superuser(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = '${name}' AND application_name = 'pg_dump' AND wait_event_type = 'Lock'`,
+    );
     if (rows.length > 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -78,7 +91,10 @@ describe.each(['custom', 'directory'] as const)('a cancelled %s backup', (format
     await locker.connect();
     await locker.query('BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
     const env = mock();
-    const backup = env.run(activities().backupDatabase, { deploymentId: 'dep-cancelled', target: t }).then(() => undefined, (e: unknown) => e);
+    const backup = env.run(activities().backupDatabase, { deploymentId: 'dep-cancelled', target: t }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     try {
       await pgDumpWaitingForLock();
       env.cancel();
@@ -93,16 +109,22 @@ describe.each(['custom', 'directory'] as const)('a cancelled %s backup', (format
     const leftover = partialDumpPath(t, 'dep-cancelled');
     expect(existsSync(leftover)).toBe(true);
 
-    const pruned = await mock().run(activities().pruneBackups, { deploymentId: 'dep-next', target: t }) as { removed: string[] };
+    const pruned = (await mock().run(activities().pruneBackups, { deploymentId: 'dep-next', target: t })) as {
+      removed: string[];
+    };
     expect(pruned.removed).toEqual([leftover]);
-    expect(readdirSync(dir).sort()).toEqual([other, current, join(dir, 'notes.txt')].map((p) => p.slice(dir.length + 1)).sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      [other, current, join(dir, 'notes.txt')].map((p) => p.slice(dir.length + 1)).sort(),
+    );
   }, 60_000);
 
   it('a backup that completes is renamed into place, verified, with no partial file left', async () => {
-    const facts = await mock().run(activities().backupDatabase, { deploymentId: 'dep-ok', target: t }) as BackupFacts;
+    const facts = (await mock().run(activities().backupDatabase, { deploymentId: 'dep-ok', target: t })) as BackupFacts;
     expect(facts.dump!.path).toBe(backupPath(t, 'dep-ok'));
     expect(existsSync(facts.dump!.path)).toBe(true);
-    expect(format === 'directory' ? statSync(facts.dump!.path).isDirectory() : statSync(facts.dump!.path).size > 0).toBe(true);
+    expect(
+      format === 'directory' ? statSync(facts.dump!.path).isDirectory() : statSync(facts.dump!.path).size > 0,
+    ).toBe(true);
     expect(existsSync(partialDumpPath(t, 'dep-ok'))).toBe(false);
     expect(facts.dump!.archiveEntries).toBeGreaterThan(0);
   }, 60_000);

@@ -33,24 +33,48 @@ afterAll(() => {
 describe('Slack text: what people typed is shown literally', () => {
   it('escapes & < > in the text line; the structured fields stay as they were', async () => {
     const env = environmentConfigSchema.parse({
-      appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] },
-      writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000', notify: { webhookUrlEnv: 'HOOK' },
+      appDir: '/srv/app',
+      database: { urlEnv: 'DATABASE_URL' },
+      backup: { dir: '/var/backups' },
+      commands: { restart: ['true'] },
+      writes: { policy: 'detect' },
+      baseUrl: 'http://127.0.0.1:3000',
+      notify: { webhookUrlEnv: 'HOOK' },
     });
     // What runbook.ts writes for `started`: `<from> → <to> (<reason>), by <requestedBy>`.
     const summary = 'v1 → v2 (<http://evil.example/login|release notes> & more), by <!channel>';
     const webUiUrl = 'http://127.0.0.1:8233/namespaces/default/workflows/deploy-app-prod-v2-1';
     const { notify } = createNotifyActivities({ configPath: '/nonexistent', env: { HOOK: hook } });
     await new MockActivityEnvironment().run(notify, {
-      target: { ...env, app: 'app', environment: 'prod' }, event: 'started' as const, deploymentId: 'd1', workflowId: 'w1',
-      app: 'app', environment: 'prod', ref: 'v2', summary, webUiUrl,
+      target: { ...env, app: 'app', environment: 'prod' },
+      event: 'started' as const,
+      deploymentId: 'd1',
+      workflowId: 'w1',
+      app: 'app',
+      environment: 'prod',
+      ref: 'v2',
+      summary,
+      webUiUrl,
     });
     const [body] = bodies;
     const text = body!.text as string;
-    expect(text).toBe(`:rocket: app prod v2: deployment started. v1 → v2 (&lt;http://evil.example/login|release notes&gt; &amp; more), by &lt;!channel&gt; <${webUiUrl}|Open in Temporal>`);
+    expect(text).toBe(
+      `:rocket: app prod v2: deployment started. v1 → v2 (&lt;http://evil.example/login|release notes&gt; &amp; more), by &lt;!channel&gt; <${webUiUrl}|Open in Temporal>`,
+    );
     // Exactly one mrkdwn control sequence remains: our own link.
     expect(text.match(/</g)).toHaveLength(1);
     expect(text).not.toContain('<!channel>');
     expect(body!.summary).toBe(summary);
-    expect(Object.keys(body!)).toEqual(['text', 'event', 'app', 'environment', 'ref', 'deploymentId', 'workflowId', 'summary', 'webUiUrl']);
+    expect(Object.keys(body!)).toEqual([
+      'text',
+      'event',
+      'app',
+      'environment',
+      'ref',
+      'deploymentId',
+      'workflowId',
+      'summary',
+      'webUiUrl',
+    ]);
   });
 });

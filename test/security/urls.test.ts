@@ -10,7 +10,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runHttpChecks, waitHealthy } from '../../src/activities/http.js';
 import { createMonitorActivities } from '../../src/activities/monitor.js';
 import { createReleaseActivities } from '../../src/activities/release.js';
-import { describeIssues, environmentConfigSchema, releaseManifestSchema, type HttpCheck, type TargetConfig } from '../../src/config/schema.js';
+import {
+  describeIssues,
+  environmentConfigSchema,
+  releaseManifestSchema,
+  type HttpCheck,
+  type TargetConfig,
+} from '../../src/config/schema.js';
 
 /**
  * Issue 12, item 3: a check path is a path on the app's origin. The maintenance bypass header and
@@ -47,7 +53,10 @@ beforeAll(async () => {
   thiefHost = `127.0.0.1:${await listen(thief.server)}`;
   app = listener((path, res) => {
     res.setHeader('content-type', 'application/json');
-    if (path === '/login') return res.end(JSON.stringify({ token: 'tok-1', next: `/${thiefHost}/steal`, nextBackslash: `\\${thiefHost}/steal` }));
+    if (path === '/login')
+      return res.end(
+        JSON.stringify({ token: 'tok-1', next: `/${thiefHost}/steal`, nextBackslash: `\\${thiefHost}/steal` }),
+      );
     if (path === '/away') return res.writeHead(302, { location: `http://${thiefHost}/steal` }).end();
     if (path === '/moved') return res.writeHead(302, { location: '/health' }).end();
     if (path === '/metrics') return res.end('{"errors":3}');
@@ -56,14 +65,21 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${await listen(app.server)}`;
 });
 afterAll(() => {
-  for (const s of [app.server, thief.server]) { s.closeAllConnections(); s.close(); }
+  for (const s of [app.server, thief.server]) {
+    s.closeAllConnections();
+    s.close();
+  }
 });
 beforeEach(() => {
   app.seen.length = 0;
   thief.seen.length = 0;
 });
 
-const check = (c: Partial<HttpCheck> & { name: string; path: string }): HttpCheck => ({ method: 'GET', expectStatus: 200, ...c });
+const check = (c: Partial<HttpCheck> & { name: string; path: string }): HttpCheck => ({
+  method: 'GET',
+  expectStatus: 200,
+  ...c,
+});
 
 describe('check, health and error-counter paths are paths on the app origin (schema)', () => {
   const bad = [
@@ -84,25 +100,49 @@ describe('check, health and error-counter paths are paths on the app origin (sch
     expect(describeIssues(parsed.error!, '.safe-deploy.json')).toContain('.safe-deploy.json.checks.0.path');
   });
 
-  it.each(['/health', '/auth/login', '/chat/messages?since=1', '/redirect?to=//elsewhere', '/users/{{userId}}', '/a/..b/c'])('a plain path %j is accepted', (path) => {
+  it.each([
+    '/health',
+    '/auth/login',
+    '/chat/messages?since=1',
+    '/redirect?to=//elsewhere',
+    '/users/{{userId}}',
+    '/a/..b/c',
+  ])('a plain path %j is accepted', (path) => {
     expect(releaseManifestSchema.safeParse({ checks: [{ name: 'ok', path }] }).success).toBe(true);
   });
 
-  const env = { appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: 'http://127.0.0.1:3000' };
+  const env = {
+    appDir: '/srv/app',
+    database: { urlEnv: 'DATABASE_URL' },
+    backup: { dir: '/var/backups' },
+    commands: { restart: ['true'] },
+    writes: { policy: 'detect' },
+    baseUrl: 'http://127.0.0.1:3000',
+  };
   const problems = (over: Record<string, unknown>) => {
     const r = environmentConfigSchema.safeParse({ ...env, ...over });
     return r.success ? '' : describeIssues(r.error, 'e');
   };
-  it.each(['file:///etc/passwd', 'gopher://127.0.0.1:70/x', 'ftp://host/', 'javascript:alert(1)', 'data:text/plain,x'])('baseUrl %j is refused: http(s) only', (baseUrl) => {
-    expect(problems({ baseUrl })).toContain('e.baseUrl: an http:// or https:// URL');
-  });
-  it.each(['http://127.0.0.1:3000', 'https://app.example.com', 'http://[::1]:8080/'])('baseUrl %j is accepted', (baseUrl) => {
-    expect(problems({ baseUrl })).toBe('');
-  });
+  it.each(['file:///etc/passwd', 'gopher://127.0.0.1:70/x', 'ftp://host/', 'javascript:alert(1)', 'data:text/plain,x'])(
+    'baseUrl %j is refused: http(s) only',
+    (baseUrl) => {
+      expect(problems({ baseUrl })).toContain('e.baseUrl: an http:// or https:// URL');
+    },
+  );
+  it.each(['http://127.0.0.1:3000', 'https://app.example.com', 'http://[::1]:8080/'])(
+    'baseUrl %j is accepted',
+    (baseUrl) => {
+      expect(problems({ baseUrl })).toBe('');
+    },
+  );
   it('health.path, monitor.errorCounter.path and notify.webUiUrl are checked too', () => {
     expect(problems({ health: { path: '//169.254.169.254/latest' } })).toContain('e.health.path');
-    expect(problems({ monitor: { errorCounter: { path: '/\\evil.example/x', field: 'errors' } } })).toContain('e.monitor.errorCounter.path');
-    expect(problems({ notify: { webhookUrlEnv: 'HOOK', webUiUrl: 'javascript:alert(1)' } })).toContain('e.notify.webUiUrl');
+    expect(problems({ monitor: { errorCounter: { path: '/\\evil.example/x', field: 'errors' } } })).toContain(
+      'e.monitor.errorCounter.path',
+    );
+    expect(problems({ notify: { webhookUrlEnv: 'HOOK', webUiUrl: 'javascript:alert(1)' } })).toContain(
+      'e.notify.webUiUrl',
+    );
     expect(problems({ notify: { webhookUrlEnv: 'HOOK', webUiUrl: 'http://temporal.example:8233' } })).toBe('');
   });
 });
@@ -112,31 +152,61 @@ describe('the bypass header and bearer tokens reach the app origin only (real li
   const thiefGotNothing = () => expect(thief.seen).toEqual([]);
 
   it('refuses a protocol-relative check path that got past the schema (a hand-built or old target)', async () => {
-    const [r] = await runHttpChecks(base, [check({ name: 'steal', path: `//${thiefHost}/steal`, bearer: 'tok-secret' })], 'run1', [], headers);
+    const [r] = await runHttpChecks(
+      base,
+      [check({ name: 'steal', path: `//${thiefHost}/steal`, bearer: 'tok-secret' })],
+      'run1',
+      [],
+      headers,
+    );
     expect(r!.ok).toBe(false);
     expect(r!.detail).toContain('refused');
     thiefGotNothing();
   });
 
   it('refuses a path that a captured value turns into another origin after {{var}} filling', async () => {
-    const results = await runHttpChecks(base, [
-      check({ name: 'login', path: '/login', capture: { token: 'token', next: 'next', back: 'nextBackslash' } }),
-      check({ name: 'next', path: '/{{next}}', bearer: '{{token}}' }),
-      check({ name: 'back', path: '/{{back}}', bearer: '{{token}}' }),
-    ], 'run2', [], headers);
-    expect(results.map((r) => [r.name, r.ok])).toEqual([['login', true], ['next', false], ['back', false]]);
+    const results = await runHttpChecks(
+      base,
+      [
+        check({ name: 'login', path: '/login', capture: { token: 'token', next: 'next', back: 'nextBackslash' } }),
+        check({ name: 'next', path: '/{{next}}', bearer: '{{token}}' }),
+        check({ name: 'back', path: '/{{back}}', bearer: '{{token}}' }),
+      ],
+      'run2',
+      [],
+      headers,
+    );
+    expect(results.map((r) => [r.name, r.ok])).toEqual([
+      ['login', true],
+      ['next', false],
+      ['back', false],
+    ]);
     expect(results[1]!.detail).toContain('refused');
     thiefGotNothing();
     expect(app.seen.map((s) => s.path)).toEqual(['/login']);
   });
 
   it('does not follow a redirect to another origin, but does follow one on the app origin with its headers', async () => {
-    const results = await runHttpChecks(base, [check({ name: 'away', path: '/away', bearer: 'tok-secret' }), check({ name: 'moved', path: '/moved', bearer: 'tok-secret' })], 'run3', [], headers);
-    expect(results.map((r) => [r.name, r.ok])).toEqual([['away', false], ['moved', true]]);
+    const results = await runHttpChecks(
+      base,
+      [
+        check({ name: 'away', path: '/away', bearer: 'tok-secret' }),
+        check({ name: 'moved', path: '/moved', bearer: 'tok-secret' }),
+      ],
+      'run3',
+      [],
+      headers,
+    );
+    expect(results.map((r) => [r.name, r.ok])).toEqual([
+      ['away', false],
+      ['moved', true],
+    ]);
     expect(results[0]!.detail).toContain('another origin');
     thiefGotNothing();
     expect(app.seen.map((s) => [s.path, s.headers['x-maintenance-bypass'], s.headers.authorization])).toEqual([
-      ['/away', BYPASS, 'Bearer tok-secret'], ['/moved', BYPASS, 'Bearer tok-secret'], ['/health', BYPASS, 'Bearer tok-secret'],
+      ['/away', BYPASS, 'Bearer tok-secret'],
+      ['/moved', BYPASS, 'Bearer tok-secret'],
+      ['/health', BYPASS, 'Bearer tok-secret'],
     ]);
   });
 
@@ -149,19 +219,39 @@ describe('the bypass header and bearer tokens reach the app origin only (real li
 
 describe('monitoring looks at the app origin only (real listeners)', () => {
   const monitorTarget = (errorCounterPath: string): TargetConfig => {
-    const env = environmentConfigSchema.parse({ appDir: '/srv/app', database: { urlEnv: 'DATABASE_URL' }, backup: { dir: '/var/backups' }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: base });
+    const env = environmentConfigSchema.parse({
+      appDir: '/srv/app',
+      database: { urlEnv: 'DATABASE_URL' },
+      backup: { dir: '/var/backups' },
+      commands: { restart: ['true'] },
+      writes: { policy: 'detect' },
+      baseUrl: base,
+    });
     // Built past the schema, as a target from an older history could be.
-    return { ...env, app: 'demo', environment: 'test', monitor: { ...env.monitor, errorCounter: { path: errorCounterPath, field: 'errors', maxIncrease: 0 } } };
+    return {
+      ...env,
+      app: 'demo',
+      environment: 'test',
+      monitor: { ...env.monitor, errorCounter: { path: errorCounterPath, field: 'errors', maxIncrease: 0 } },
+    };
   };
   const { monitorOnce } = createMonitorActivities({ configPath: '/nonexistent', env: {} });
 
   it('reads the error counter on the app origin', async () => {
-    const r = (await new MockActivityEnvironment().run(monitorOnce, { target: monitorTarget('/metrics'), tick: 1 })) as { counter?: number };
+    const r = (await new MockActivityEnvironment().run(monitorOnce, {
+      target: monitorTarget('/metrics'),
+      tick: 1,
+    })) as { counter?: number };
     expect(r.counter).toBe(3);
   });
 
   it('refuses an error-counter path naming another host: the look fails, the other host gets nothing', async () => {
-    const err = await new MockActivityEnvironment().run(monitorOnce, { target: monitorTarget(`//${thiefHost}/steal`), tick: 1 }).then(() => undefined, (e: unknown) => e);
+    const err = await new MockActivityEnvironment()
+      .run(monitorOnce, { target: monitorTarget(`//${thiefHost}/steal`), tick: 1 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('MonitoringFailed');
     expect((err as ApplicationFailure).message).toContain('monitor.errorCounter.path');
@@ -169,10 +259,20 @@ describe('monitoring looks at the app origin only (real listeners)', () => {
   });
 });
 
-describe("a release manifest is hostile input: resolveRelease refuses a check naming another host (real git repo)", () => {
+describe('a release manifest is hostile input: resolveRelease refuses a check naming another host (real git repo)', () => {
   let root: string;
   let target: TargetConfig;
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-C', cwd, ...args], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@t',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@t',
+      },
+    }).trim();
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'sd-manifest-url-'));
@@ -183,19 +283,32 @@ describe("a release manifest is hostile input: resolveRelease refuses a check na
     git(origin, 'add', '.');
     git(origin, 'commit', '--quiet', '-m', 'v1');
     git(origin, 'tag', 'v1');
-    writeFileSync(join(origin, '.safe-deploy.json'), JSON.stringify({ checks: [{ name: 'steal', path: '//127.0.0.1:47999/steal' }] }));
+    writeFileSync(
+      join(origin, '.safe-deploy.json'),
+      JSON.stringify({ checks: [{ name: 'steal', path: '//127.0.0.1:47999/steal' }] }),
+    );
     git(origin, 'add', '.');
     git(origin, 'commit', '--quiet', '-m', 'v2');
     git(origin, 'tag', 'v2');
     execFileSync('git', ['clone', '--quiet', '--branch', 'v1', origin, join(root, 'app')], { stdio: 'ignore' });
-    const env = environmentConfigSchema.parse({ appDir: join(root, 'app'), database: { urlEnv: 'DATABASE_URL' }, backup: { dir: join(root, 'backups') }, commands: { restart: ['true'] }, writes: { policy: 'detect' }, baseUrl: base });
+    const env = environmentConfigSchema.parse({
+      appDir: join(root, 'app'),
+      database: { urlEnv: 'DATABASE_URL' },
+      backup: { dir: join(root, 'backups') },
+      commands: { restart: ['true'] },
+      writes: { policy: 'detect' },
+      baseUrl: base,
+    });
     target = { ...env, app: 'demo', environment: 'test' };
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('fails with a non-retryable InvalidConfig naming .safe-deploy.json.checks.0.path', async () => {
     const { resolveRelease } = createReleaseActivities({ configPath: '/nonexistent', env: {} });
-    const err = await new MockActivityEnvironment().run(resolveRelease, { target, ref: 'v2' }).then(() => undefined, (e: unknown) => e);
+    const err = await new MockActivityEnvironment().run(resolveRelease, { target, ref: 'v2' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     const f = err as ApplicationFailure;
     expect(f.type).toBe('InvalidConfig');

@@ -26,7 +26,13 @@ describe('days, as people write them', () => {
   ])('%s', (text, days) => {
     expect(parseDays(text)).toEqual(days);
     // Both options read them alike: --window keeps the days (every day: left to the default) …
-    const window = requestFromOptions({ app: 'farm-chat', env: 'production', ref: 'v2', follow: false, window: `${text} 03:00-05:00 Europe/Madrid` }).window!;
+    const window = requestFromOptions({
+      app: 'farm-chat',
+      env: 'production',
+      ref: 'v2',
+      follow: false,
+      window: `${text} 03:00-05:00 Europe/Madrid`,
+    }).window!;
     expect(window).toEqual({ days, start: '03:00', end: '05:00', timeZone: 'Europe/Madrid' });
     // … and --at maps them onto the Temporal calendar (every day: no dayOfWeek).
     const calendar = parseCalendar(`${text} 03:00`);
@@ -46,10 +52,20 @@ describe('days, as people write them', () => {
     ['mon-fri-sat', '"mon-fri-sat" is not a day or a range of days'],
     ['constructor', 'unknown day "constructor"'],
   ])('refuses %s, saying what it takes', (days, message) => {
-    expect(() => requestFromOptions({ app: 'farm-chat', env: 'production', ref: 'v2', follow: false, window: `${days} 03:00-05:00` }))
-      .toThrow(`--window: window "${days} 03:00-05:00": ${message} (use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri`);
-    expect(() => deployScheduleFrom({ app: 'farm-chat', env: 'production', ref: 'v2', at: `${days} 03:00` }, {}))
-      .toThrow(`--at: calendar "${days} 03:00": ${message} (use sun, mon`);
+    expect(() =>
+      requestFromOptions({
+        app: 'farm-chat',
+        env: 'production',
+        ref: 'v2',
+        follow: false,
+        window: `${days} 03:00-05:00`,
+      }),
+    ).toThrow(
+      `--window: window "${days} 03:00-05:00": ${message} (use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri`,
+    );
+    expect(() =>
+      deployScheduleFrom({ app: 'farm-chat', env: 'production', ref: 'v2', at: `${days} 03:00` }, {}),
+    ).toThrow(`--at: calendar "${days} 03:00": ${message} (use sun, mon`);
   });
 });
 

@@ -9,7 +9,13 @@ import { describeDays, parseWhen, type Weekday } from '../../shared/calendar.js'
  */
 
 const DAY_OF_WEEK: Record<Weekday, DayOfWeek> = {
-  sun: 'SUNDAY', mon: 'MONDAY', tue: 'TUESDAY', wed: 'WEDNESDAY', thu: 'THURSDAY', fri: 'FRIDAY', sat: 'SATURDAY',
+  sun: 'SUNDAY',
+  mon: 'MONDAY',
+  tue: 'TUESDAY',
+  wed: 'WEDNESDAY',
+  thu: 'THURSDAY',
+  fri: 'FRIDAY',
+  sat: 'SATURDAY',
 };
 
 export interface Calendar {
@@ -27,8 +33,19 @@ export function parseCalendar(text: string): Calendar {
   const { days, times, timeZone } = parseWhen(text, 'time');
   const hhmm = times[0]!;
   const [hour, minute] = hhmm.split(':').map(Number) as [number, number];
-  if (hour > 23 || minute > 59) throw new Error(`calendar "${text}": ${text.trim().split(/\s+/).find((p) => p.includes(':'))} is not a time of day (00:00 to 23:59)`);
+  if (hour > 23 || minute > 59)
+    throw new Error(
+      `calendar "${text}": ${text
+        .trim()
+        .split(/\s+/)
+        .find((p) => p.includes(':'))} is not a time of day (00:00 to 23:59)`,
+    );
   const dayOfWeek = days?.map((d) => DAY_OF_WEEK[d]);
-  return { ...(dayOfWeek ? { dayOfWeek } : {}), hour, minute, comment: `${describeDays(days)} ${hhmm}`, ...(timeZone ? { timeZone } : {}) };
+  return {
+    ...(dayOfWeek ? { dayOfWeek } : {}),
+    hour,
+    minute,
+    comment: `${describeDays(days)} ${hhmm}`,
+    ...(timeZone ? { timeZone } : {}),
+  };
 }
-

@@ -87,13 +87,28 @@ export function deployScheduleFrom(o: ScheduleCreateOptions, env: NodeJS.Process
   } catch (err) {
     throw new CliError(`--at: ${(err as Error).message}`);
   }
-  if (calendar.timeZone && o.timeZone && calendar.timeZone !== o.timeZone) throw new CliError(`--at names ${calendar.timeZone} but --time-zone says ${o.timeZone}; give one`);
+  if (calendar.timeZone && o.timeZone && calendar.timeZone !== o.timeZone)
+    throw new CliError(`--at names ${calendar.timeZone} but --time-zone says ${o.timeZone}; give one`);
   const scheduleId = o.id ?? defaultScheduleId({ app: o.app, environment: o.env });
-  const checked = parseOptions(scheduleOptionsSchema, { id: scheduleId, timeZone: o.timeZone ?? calendar.timeZone, note: o.note, catchupWindow: o.catchupWindow, validateTimeout: o.validateTimeout });
+  const checked = parseOptions(scheduleOptionsSchema, {
+    id: scheduleId,
+    timeZone: o.timeZone ?? calendar.timeZone,
+    note: o.note,
+    catchupWindow: o.catchupWindow,
+    validateTimeout: o.validateTimeout,
+  });
   const request = requestFromOptions({ ...o, requestedBy: `schedule ${scheduleId}`, reason: o.note, follow: false });
   return {
-    scheduleId, calendar, timeZone: checked.timeZone ?? 'UTC', note: checked.note, catchupWindow: checked.catchupWindow, once: o.once ?? false, request, createdBy: env.USER,
-    validate: o.validate ?? true, validateTimeoutMs: checked.validateTimeout,
+    scheduleId,
+    calendar,
+    timeZone: checked.timeZone ?? 'UTC',
+    note: checked.note,
+    catchupWindow: checked.catchupWindow,
+    once: o.once ?? false,
+    request,
+    createdBy: env.USER,
+    validate: o.validate ?? true,
+    validateTimeoutMs: checked.validateTimeout,
   };
 }
 
@@ -120,7 +135,14 @@ export function scheduleOptionsFor(s: DeploySchedule, taskQueue: string): Schedu
       memo: { scheduleId: s.scheduleId },
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.catchupWindow },
-    memo: { app: s.request.app, environment: s.request.environment, ref: s.request.ref, when, ...(s.note ? { note: s.note } : {}), ...(s.createdBy ? { createdBy: s.createdBy } : {}) },
+    memo: {
+      app: s.request.app,
+      environment: s.request.environment,
+      ref: s.request.ref,
+      when,
+      ...(s.note ? { note: s.note } : {}),
+      ...(s.createdBy ? { createdBy: s.createdBy } : {}),
+    },
     state: { note: createdNote(s.request, when, s.note), ...(s.once ? { remainingActions: 1 } : {}) },
   };
 }
@@ -135,24 +157,43 @@ export async function runScheduleCreate(g: GlobalOptions, o: ScheduleCreateOptio
   const schedule = deployScheduleFrom(o);
   const options = scheduleOptionsFor(schedule, g.taskQueue);
   return withClient(g, async (client) => {
-    const exists = await client.schedule.getHandle(schedule.scheduleId).describe().then(() => true, (err: unknown) => {
-      if (err instanceof ScheduleNotFoundError) return false;
-      throw err;
-    });
-    if (exists) throw new CliError(`schedule ${schedule.scheduleId} already exists; delete it first or pass --id`, EXIT.refused);
+    const exists = await client.schedule
+      .getHandle(schedule.scheduleId)
+      .describe()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ScheduleNotFoundError) return false;
+          throw err;
+        },
+      );
+    if (exists)
+      throw new CliError(`schedule ${schedule.scheduleId} already exists; delete it first or pass --id`, EXIT.refused);
     const validated = schedule.validate
-      ? await validateThroughWorker(client, schedule.request, { taskQueue: g.taskQueue, scheduleId: schedule.scheduleId, timeoutMs: schedule.validateTimeoutMs })
+      ? await validateThroughWorker(client, schedule.request, {
+          taskQueue: g.taskQueue,
+          scheduleId: schedule.scheduleId,
+          timeoutMs: schedule.validateTimeoutMs,
+        })
       : undefined;
     const handle = await client.schedule.create(options);
     const { info } = await handle.describe();
-    out.line(`created schedule ${handle.scheduleId}: ${deploySummary(schedule.request)} at ${schedule.calendar.comment} ${schedule.timeZone}${schedule.once ? ' (once)' : ''}`);
+    out.line(
+      `created schedule ${handle.scheduleId}: ${deploySummary(schedule.request)} at ${schedule.calendar.comment} ${schedule.timeZone}${schedule.once ? ' (once)' : ''}`,
+    );
     out.line(`  overlap SKIP, catch-up window ${schedule.catchupWindow}, task queue ${g.taskQueue}`);
-    out.line(validated
-      ? `  checked by the worker on task queue ${g.taskQueue}: it has ${validated.app} ${validated.environment} (${validated.hosts.length > 1 ? `hosts ${validated.hosts.join(', ')}` : 'one host'})`
-      : '  not checked by a worker (--no-validate): every run fails at load-config if no worker has this app and environment');
+    out.line(
+      validated
+        ? `  checked by the worker on task queue ${g.taskQueue}: it has ${validated.app} ${validated.environment} (${validated.hosts.length > 1 ? `hosts ${validated.hosts.join(', ')}` : 'one host'})`
+        : '  not checked by a worker (--no-validate): every run fails at load-config if no worker has this app and environment',
+    );
     nextRunLines(info.nextActionTimes, schedule.timeZone).forEach((l) => out.line(l));
     out.json({
-      scheduleId: handle.scheduleId, timeZone: schedule.timeZone, calendar: schedule.calendar.comment, request: schedule.request, nextActionTimes: info.nextActionTimes,
+      scheduleId: handle.scheduleId,
+      timeZone: schedule.timeZone,
+      calendar: schedule.calendar.comment,
+      request: schedule.request,
+      nextActionTimes: info.nextActionTimes,
       validation: validated ? { checked: true, taskQueue: g.taskQueue, hosts: validated.hosts } : { checked: false },
     });
     return EXIT.ok;

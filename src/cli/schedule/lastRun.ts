@@ -1,4 +1,9 @@
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type ScheduleExecutionResult } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type ScheduleExecutionResult,
+} from '@temporalio/client';
 import type { DeploymentReport } from '../../shared/report.js';
 import { DEPLOY_OUTCOME } from '../../shared/searchAttributes.js';
 import { reportFromFailure } from '../deploymentResult.js';
@@ -21,7 +26,10 @@ export interface LastRun {
  * DeployOutcome search attribute the workflow sets when it ends, else from its result (the
  * report) or its failure (a report in the failure's details, or the failure's message).
  */
-export async function lastRunOf(client: Client, recent: ScheduleExecutionResult | undefined): Promise<LastRun | undefined> {
+export async function lastRunOf(
+  client: Client,
+  recent: ScheduleExecutionResult | undefined,
+): Promise<LastRun | undefined> {
   if (!recent) return undefined;
   const { workflowId, firstExecutionRunId } = recent.action.workflow;
   const base = { workflowId, startedAt: recent.takenAt.toISOString() };
@@ -33,7 +41,11 @@ export async function lastRunOf(client: Client, recent: ScheduleExecutionResult 
   }
 }
 
-async function lookUp(client: Client, workflowId: string, firstExecutionRunId: string): Promise<Omit<LastRun, 'workflowId' | 'startedAt'>> {
+async function lookUp(
+  client: Client,
+  workflowId: string,
+  firstExecutionRunId: string,
+): Promise<Omit<LastRun, 'workflowId' | 'startedAt'>> {
   const handle = client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId });
   let described;
   try {
@@ -50,7 +62,10 @@ async function lookUp(client: Client, workflowId: string, firstExecutionRunId: s
     return { status, ...(report?.outcome ? { outcome: report.outcome } : {}) };
   }
   if (status === 'FAILED') {
-    const err = await handle.result().then(() => undefined, (e: unknown) => e);
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const report = reportFromFailure(err);
     if (report) return { status, outcome: report.outcome };
     const cause = err instanceof WorkflowFailedError ? err.cause : err;
@@ -60,4 +75,5 @@ async function lookUp(client: Client, workflowId: string, firstExecutionRunId: s
 }
 
 /** For the list's LAST RUN column: the outcome, else the status ("running", "failed", "terminated"). */
-export const lastRunLabel = (r: LastRun | undefined): string => (r ? r.outcome ?? r.status.toLowerCase().replace('_', ' ') : '-');
+export const lastRunLabel = (r: LastRun | undefined): string =>
+  r ? (r.outcome ?? r.status.toLowerCase().replace('_', ' ')) : '-';

@@ -14,9 +14,16 @@ export async function runScheduleList(g: GlobalOptions): Promise<number> {
     for await (const s of client.schedule.list()) {
       if (s.action?.workflowType !== WORKFLOW_TYPE) continue;
       // The schedule's own description: its recent actions are current, the list's may lag.
-      pending.push(client.schedule.getHandle(s.scheduleId).describe()
-        .then((d) => lastRunOf(client, d.info.recentActions.at(-1)), () => undefined)
-        .then((lastRun) => listedSchedule(s, lastRun)));
+      pending.push(
+        client.schedule
+          .getHandle(s.scheduleId)
+          .describe()
+          .then(
+            (d) => lastRunOf(client, d.info.recentActions.at(-1)),
+            () => undefined,
+          )
+          .then((lastRun) => listedSchedule(s, lastRun)),
+      );
     }
     const rows = await Promise.all(pending);
     out.line(renderScheduleList(rows));

@@ -11,8 +11,11 @@ import { deploySummary } from '../start.js';
 const PAUSE_SEPARATOR = ' — note: ';
 
 /** The note a schedule gets at create: the --note, else what it deploys and when. */
-export const createdNote = (request: Pick<DeployRequest, 'app' | 'environment' | 'ref' | 'dryRun'>, when: string, note?: string): string =>
-  note ?? `${deploySummary(request)} ${when}`;
+export const createdNote = (
+  request: Pick<DeployRequest, 'app' | 'environment' | 'ref' | 'dryRun'>,
+  when: string,
+  note?: string,
+): string => note ?? `${deploySummary(request)} ${when}`;
 
 /** What a description carries that the original note is read from. */
 export interface NotedSchedule {
@@ -25,7 +28,8 @@ export interface NotedSchedule {
 export function originalNote(s: NotedSchedule): string | undefined {
   const memo = s.memo ?? {};
   const request = s.action.args?.[0] as DeployRequest | undefined;
-  if (typeof memo.when === 'string' && request && typeof request.app === 'string') return createdNote(request, memo.when, typeof memo.note === 'string' ? memo.note : undefined);
+  if (typeof memo.when === 'string' && request && typeof request.app === 'string')
+    return createdNote(request, memo.when, typeof memo.note === 'string' ? memo.note : undefined);
   // Not created by safe-deploy: the note as it stands, less a pause note put in front of it.
   const note = s.state.note;
   const at = note?.lastIndexOf(PAUSE_SEPARATOR) ?? -1;
@@ -33,4 +37,5 @@ export function originalNote(s: NotedSchedule): string | undefined {
 }
 
 /** "release freeze — note: Satshot release". */
-export const pausedNote = (pauseNote: string, original: string | undefined): string => (original ? `${pauseNote}${PAUSE_SEPARATOR}${original}` : pauseNote);
+export const pausedNote = (pauseNote: string, original: string | undefined): string =>
+  original ? `${pauseNote}${PAUSE_SEPARATOR}${original}` : pauseNote;

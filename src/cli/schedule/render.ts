@@ -28,7 +28,12 @@ export interface ListedSchedule {
 export function listedSchedule(s: ScheduleSummary, lastRun?: LastRun): ListedSchedule {
   const timeZone = s.spec?.timezone ?? 'UTC';
   return {
-    scheduleId: s.scheduleId, paused: s.state.paused, note: s.state.note, when: whenOf(s.spec), timeZone, nextActionTimes: s.info.nextActionTimes.map((t) => t.toISOString()),
+    scheduleId: s.scheduleId,
+    paused: s.state.paused,
+    note: s.state.note,
+    when: whenOf(s.spec),
+    timeZone,
+    nextActionTimes: s.info.nextActionTimes.map((t) => t.toISOString()),
     ...(lastRun ? { lastRun } : {}),
   };
 }
@@ -39,7 +44,11 @@ export function renderScheduleList(rows: ListedSchedule[]): string {
   return table(
     ['SCHEDULE ID', 'STATE', 'WHEN', 'NEXT RUN', 'NOTE', 'LAST RUN'],
     rows.map((r) => [
-      r.scheduleId, r.paused ? 'paused' : 'active', r.when, r.nextActionTimes[0] ? formatTime(new Date(r.nextActionTimes[0]), r.timeZone) : '-', r.note ?? '',
+      r.scheduleId,
+      r.paused ? 'paused' : 'active',
+      r.when,
+      r.nextActionTimes[0] ? formatTime(new Date(r.nextActionTimes[0]), r.timeZone) : '-',
+      r.note ?? '',
       r.lastRun ? `${lastRunLabel(r.lastRun)} (started ${formatTime(new Date(r.lastRun.startedAt), r.timeZone)})` : '-',
     ]),
   );
@@ -56,6 +65,7 @@ export function renderScheduleDescription(d: ScheduleDescription): string {
     `  taken:     ${d.info.numActionsTaken} run(s), ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
     ...d.info.recentActions.map((a) => `    ${formatTime(a.takenAt, timeZone)}  ${a.action.workflow.workflowId}`),
   ];
-  if (d.info.runningActions.length) lines.push(`  running:   ${d.info.runningActions.map((a) => a.workflow.workflowId).join(', ')}`);
+  if (d.info.runningActions.length)
+    lines.push(`  running:   ${d.info.runningActions.map((a) => a.workflow.workflowId).join(', ')}`);
   return lines.join('\n');
 }

@@ -8,14 +8,22 @@ const WAIT_FOR_START_MS = 10_000;
  * deployments runs), then reports the deployment it started. A paused schedule is a release
  * freeze: refused, with the pause note, unless `--force` (Temporal itself would run it).
  */
-export async function runScheduleTrigger(g: GlobalOptions, scheduleId: string, o: { force?: boolean } = {}): Promise<number> {
+export async function runScheduleTrigger(
+  g: GlobalOptions,
+  scheduleId: string,
+  o: { force?: boolean } = {},
+): Promise<number> {
   const out = output(g.json);
   return withClient(g, async (client) => {
     const handle = client.schedule.getHandle(scheduleId);
     const { info: before, state } = await handle.describe();
     if (state.paused) {
       const why = state.note ? `: ${state.note}` : '';
-      if (!o.force) throw new CliError(`schedule ${scheduleId} is paused${why}; nothing was started. To deploy anyway: safe-deploy schedule trigger ${scheduleId} --force`, EXIT.refused);
+      if (!o.force)
+        throw new CliError(
+          `schedule ${scheduleId} is paused${why}; nothing was started. To deploy anyway: safe-deploy schedule trigger ${scheduleId} --force`,
+          EXIT.refused,
+        );
       out.line(`schedule ${scheduleId} is paused${why}; triggered anyway (--force)`);
     }
     // The SDK's default for a trigger is ALLOW_ALL; a deployment never overlaps another.
@@ -31,13 +39,17 @@ export async function runScheduleTrigger(g: GlobalOptions, scheduleId: string, o
         return EXIT.ok;
       }
       if (info.numActionsSkippedOverlap > before.numActionsSkippedOverlap) {
-        out.line(`triggered schedule ${scheduleId}: skipped, one of its deployments is still running (overlap policy SKIP)`);
+        out.line(
+          `triggered schedule ${scheduleId}: skipped, one of its deployments is still running (overlap policy SKIP)`,
+        );
         out.json({ scheduleId, started: false, skipped: 'overlap' });
         return EXIT.refused;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    out.line(`triggered schedule ${scheduleId}; no start seen within ${WAIT_FOR_START_MS / 1000} s (see: safe-deploy schedule describe ${scheduleId})`);
+    out.line(
+      `triggered schedule ${scheduleId}; no start seen within ${WAIT_FOR_START_MS / 1000} s (see: safe-deploy schedule describe ${scheduleId})`,
+    );
     out.json({ scheduleId, started: 'unknown' });
     return EXIT.ok;
   });

@@ -11,7 +11,11 @@ import { CliError, EXIT } from '../context.js';
  * its `loadConfig` activity, nothing changed), waiting at most `timeoutMs`. Refuses (exit 2) with
  * the worker's own words when it cannot, and says why when no answer came.
  */
-export async function validateThroughWorker(client: Client, request: DeployRequest, o: { taskQueue: string; scheduleId: string; timeoutMs: number }): Promise<ValidatedRequest> {
+export async function validateThroughWorker(
+  client: Client,
+  request: DeployRequest,
+  o: { taskQueue: string; scheduleId: string; timeoutMs: number },
+): Promise<ValidatedRequest> {
   const handle = await client.workflow.start(VALIDATE_WORKFLOW_TYPE, {
     taskQueue: o.taskQueue,
     workflowId: `validate-${o.scheduleId}-${randomBytes(3).toString('hex')}`,
@@ -25,7 +29,10 @@ export async function validateThroughWorker(client: Client, request: DeployReque
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     if (err.cause instanceof ApplicationFailure) {
-      throw new CliError(`refused: the worker on task queue ${o.taskQueue} cannot deploy this: ${err.cause.message}`, EXIT.refused);
+      throw new CliError(
+        `refused: the worker on task queue ${o.taskQueue} cannot deploy this: ${err.cause.message}`,
+        EXIT.refused,
+      );
     }
     throw new CliError(await whyNoAnswer(handle, o.taskQueue, o.timeoutMs), EXIT.refused);
   }
@@ -45,7 +52,11 @@ async function whyNoAnswer(handle: WorkflowHandle, taskQueue: string, timeoutMs:
   }
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
   const started = events.filter((e) => e.activityTaskStartedEventAttributes);
-  const waiting = scheduled.length > started.length ? scheduled.at(-1)!.activityTaskScheduledEventAttributes!.taskQueue?.name : undefined;
-  if (waiting && waiting !== taskQueue) return `refused: no worker answered on task queue ${waiting} (a host of this environment) within ${seconds}. Start that host's worker, ${escape}`;
+  const waiting =
+    scheduled.length > started.length
+      ? scheduled.at(-1)!.activityTaskScheduledEventAttributes!.taskQueue?.name
+      : undefined;
+  if (waiting && waiting !== taskQueue)
+    return `refused: no worker answered on task queue ${waiting} (a host of this environment) within ${seconds}. Start that host's worker, ${escape}`;
   return `refused: the worker on task queue ${taskQueue} did not finish the check within ${seconds}; try a longer --validate-timeout, ${escape}`;
 }

@@ -1,23 +1,39 @@
-import { addedColumn, alterTableCommands, calledFunctions, columnConstraints, columnType, SERIAL_TYPES } from '../ast.js';
+import {
+  addedColumn,
+  alterTableCommands,
+  calledFunctions,
+  columnConstraints,
+  columnType,
+  SERIAL_TYPES,
+} from '../ast.js';
 import { NON_VOLATILE_FUNCTIONS } from '../builtinFunctions.js';
 import type { Rule } from '../types.js';
 
 /** A function known never to be VOLATILE: pg_catalog's (unqualified or `pg_catalog.`), by the list from pg_proc. */
-const knownNonVolatile = (fn: string) => NON_VOLATILE_FUNCTIONS.has(fn.startsWith('pg_catalog.') ? fn.slice('pg_catalog.'.length) : fn);
+const knownNonVolatile = (fn: string) =>
+  NON_VOLATILE_FUNCTIONS.has(fn.startsWith('pg_catalog.') ? fn.slice('pg_catalog.'.length) : fn);
 
 export const addColumnVolatileDefault: Rule = {
   id: 'add-column-volatile-default',
   severity: 'risky',
   kinds: ['AlterTableStmt'],
-  summary: 'ADD COLUMN with a volatile (or unknown) function as default, or serial, identity, stored generated, rewrites the table under an ACCESS EXCLUSIVE lock',
-  safer: 'Add the column without a default (or with a constant one), then `ALTER COLUMN … SET DEFAULT …` for new rows, and backfill the existing rows in batches.',
+  summary:
+    'ADD COLUMN with a volatile (or unknown) function as default, or serial, identity, stored generated, rewrites the table under an ACCESS EXCLUSIVE lock',
+  safer:
+    'Add the column without a default (or with a constant one), then `ALTER COLUMN … SET DEFAULT …` for new rows, and backfill the existing rows in batches.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node).flatMap(({ table, name, cmd }) => {
       const col = addedColumn(cmd);
       if (!col || ctx.isNewTable(table)) return [];
       const column = `${name}.${col.colname ?? ''}`;
       const why = rewriteReason(col);
-      return why ? [{ message: `adds ${column} with ${why}: PostgreSQL computes it for every existing row, rewriting the whole table while reads and writes wait` }] : [];
+      return why
+        ? [
+            {
+              message: `adds ${column} with ${why}: PostgreSQL computes it for every existing row, rewriting the whole table while reads and writes wait`,
+            },
+          ]
+        : [];
     }),
 };
 
@@ -29,7 +45,8 @@ function rewriteReason(col: Parameters<typeof columnConstraints>[0]): string | u
     if (c.contype === 'CONSTR_DEFAULT') {
       // Only pg_catalog's functions are known: an extension's or the app's own may be volatile.
       const fn = calledFunctions(c.raw_expr).find((f) => !knownNonVolatile(f));
-      if (fn) return `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions)`;
+      if (fn)
+        return `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions)`;
     }
   }
   return undefined;

@@ -6,8 +6,10 @@ export const changeColumnType: Rule = {
   id: 'change-column-type',
   severity: 'risky',
   kinds: ['AlterTableStmt'],
-  summary: 'ALTER COLUMN … TYPE rewrites the table under an ACCESS EXCLUSIVE lock and can fail on existing values (unless it only widens: varchar(n) to text or a longer varchar, numeric precision, timestamp precision, cidr to inet)',
-  safer: 'Add a new column of the new type, write both from the app, backfill in batches, move reads to it, and drop the old column in a later release.',
+  summary:
+    'ALTER COLUMN … TYPE rewrites the table under an ACCESS EXCLUSIVE lock and can fail on existing values (unless it only widens: varchar(n) to text or a longer varchar, numeric precision, timestamp precision, cidr to inet)',
+  safer:
+    'Add a new column of the new type, write both from the app, backfill in batches, move reads to it, and drop the old column in a later release.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
       .filter(({ table, cmd }) => cmd.subtype === 'AT_AlterColumnType' && !ctx.isNewTable(table))
@@ -17,11 +19,13 @@ export const changeColumnType: Rule = {
         const from = ctx.schema.column(table, cmd.name ?? '')?.type;
         const column = `${name}.${cmd.name ?? ''}`;
         if (from && def && rewriteFree(from, to, def)) return [];
-        return [{
-          message: from
-            ? `changes ${column} from ${typeText(from)} to ${typeText(to)}: PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects ${typeText(from)}`
-            : `changes the type of ${column}: unless the change only widens (the lint did not see the column made, so cannot tell) PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects the old type`,
-        }];
+        return [
+          {
+            message: from
+              ? `changes ${column} from ${typeText(from)} to ${typeText(to)}: PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects ${typeText(from)}`
+              : `changes the type of ${column}: unless the change only widens (the lint did not see the column made, so cannot tell) PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects the old type`,
+          },
+        ];
       }),
 };
 

@@ -14,7 +14,8 @@ export const reindexWithoutConcurrently: Rule = {
   severity: 'risky',
   kinds: ['ReindexStmt'],
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table (and reads through the index) while it rebuilds',
-  safer: 'REINDEX (CONCURRENTLY) … alone in a migration of its own (PostgreSQL 12+), or better, outside migrations: rebuilding an index changes no schema.',
+  safer:
+    'REINDEX (CONCURRENTLY) … alone in a migration of its own (PostgreSQL 12+), or better, outside migrations: rebuilding an index changes no schema.',
   check: (stmt, ctx) => {
     const reindex = get(stmt.node, 'ReindexStmt');
     if (!reindex || isConcurrentOption(reindex.params)) return [];
@@ -22,6 +23,10 @@ export const reindexWithoutConcurrently: Rule = {
     if (kind === 'REINDEX_OBJECT_TABLE' && ctx.isNewTable(tableKey(reindex.relation))) return [];
     if (kind === 'REINDEX_OBJECT_INDEX' && ctx.isNewIndex(tableKey(reindex.relation))) return [];
     const what = reindex.relation ? tableName(reindex.relation) : (reindex.name ?? '');
-    return [{ message: `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ${LOCKS[kind] ?? 'writes wait'} until it is done` }];
+    return [
+      {
+        message: `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ${LOCKS[kind] ?? 'writes wait'} until it is done`,
+      },
+    ];
   },
 };

@@ -6,11 +6,13 @@ export const truncateTable: Rule = {
   severity: 'destructive',
   kinds: ['TruncateStmt'],
   summary: 'TRUNCATE deletes every row of the table',
-  safer: 'Do not empty tables in a schema migration. If the rows must go, archive them first and remove them in a separate, reviewed job after the deploy.',
+  safer:
+    'Do not empty tables in a schema migration. If the rows must go, archive them first and remove them in a separate, reviewed job after the deploy.',
   check: (stmt, ctx) => {
     const truncate = get(stmt.node, 'TruncateStmt');
     if (!truncate) return [];
-    const cascade = truncate.behavior === 'DROP_CASCADE' ? ' (CASCADE also empties every table that references it)' : '';
+    const cascade =
+      truncate.behavior === 'DROP_CASCADE' ? ' (CASCADE also empties every table that references it)' : '';
     return (truncate.relations ?? [])
       .map((r) => get(r, 'RangeVar'))
       .filter((r) => !ctx.isNewTable(tableKey(r)))

@@ -5,11 +5,16 @@ export const validateInSameTransaction: Rule = {
   id: 'validate-in-same-transaction',
   severity: 'risky',
   kinds: ['AlterTableStmt'],
-  summary: 'VALIDATE CONSTRAINT in the same migration as ADD CONSTRAINT … NOT VALID (or another strong lock on the table) holds that lock through the whole validation',
-  safer: 'Validate in a later migration: on its own, VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock and reads and writes go on while it scans.',
+  summary:
+    'VALIDATE CONSTRAINT in the same migration as ADD CONSTRAINT … NOT VALID (or another strong lock on the table) holds that lock through the whole validation',
+  safer:
+    'Validate in a later migration: on its own, VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE lock and reads and writes go on while it scans.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
-      .filter(({ table, cmd }) => cmd.subtype === 'AT_ValidateConstraint' && !ctx.isNewTable(table) && ctx.lockedInTransaction(table))
+      .filter(
+        ({ table, cmd }) =>
+          cmd.subtype === 'AT_ValidateConstraint' && !ctx.isNewTable(table) && ctx.lockedInTransaction(table),
+      )
       .map(({ table, name, cmd }) => ({
         message: ctx.addedNotValidInTransaction(table, cmd.name ?? '')
           ? `validates ${cmd.name ?? ''} in the same transaction that added it NOT VALID: the strong lock ADD CONSTRAINT took on ${name} is held through the whole validation, so NOT VALID gains nothing`

@@ -3,8 +3,15 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(addColumnNotNullWithoutDefault, {
   flagged: [
-    { sql: '-- AlterTable\nALTER TABLE "users" ADD COLUMN "phone" TEXT NOT NULL;', line: 2, message: /NOT NULL column users\.phone without a default/ },
-    { sql: 'ALTER TABLE t ADD COLUMN a int NOT NULL, ADD COLUMN b int NOT NULL DEFAULT 0, ADD COLUMN c int PRIMARY KEY;', count: 2 },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" ADD COLUMN "phone" TEXT NOT NULL;',
+      line: 2,
+      message: /NOT NULL column users\.phone without a default/,
+    },
+    {
+      sql: 'ALTER TABLE t ADD COLUMN a int NOT NULL, ADD COLUMN b int NOT NULL DEFAULT 0, ADD COLUMN c int PRIMARY KEY;',
+      count: 2,
+    },
   ],
   passes: [
     'ALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN NOT NULL DEFAULT false;',

@@ -3,7 +3,10 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(addColumnVolatileDefault, {
   flagged: [
-    { sql: 'ALTER TABLE "users" ADD COLUMN "uid" UUID NOT NULL DEFAULT gen_random_uuid();', message: /default gen_random_uuid\(\), volatile/ },
+    {
+      sql: 'ALTER TABLE "users" ADD COLUMN "uid" UUID NOT NULL DEFAULT gen_random_uuid();',
+      message: /default gen_random_uuid\(\), volatile/,
+    },
     { sql: 'ALTER TABLE t ADD COLUMN seen timestamptz DEFAULT clock_timestamp();', message: /clock_timestamp/ },
     { sql: 'ALTER TABLE t ADD COLUMN r int DEFAULT (random() * 10)::int;', message: /random/ },
     { sql: 'ALTER TABLE t ADD COLUMN u uuid DEFAULT public.uuid_generate_v4();', message: /uuid_generate_v4/ },
@@ -12,7 +15,10 @@ ruleTable(addColumnVolatileDefault, {
     { sql: 'ALTER TABLE t ADD COLUMN total int GENERATED ALWAYS AS (a + b) STORED;', message: /stored generated/ },
     { sql: "ALTER TABLE t ADD COLUMN a int DEFAULT nextval('s'), ADD COLUMN b int DEFAULT 0;", count: 1 },
     // Issue 16: functions the lint does not know may be volatile (it lists the known stable/immutable ones).
-    { sql: 'ALTER TABLE t ADD COLUMN doc jsonb DEFAULT myjsonb();', message: /default myjsonb\(\), volatile as far as the lint knows/ },
+    {
+      sql: 'ALTER TABLE t ADD COLUMN doc jsonb DEFAULT myjsonb();',
+      message: /default myjsonb\(\), volatile as far as the lint knows/,
+    },
     { sql: 'ALTER TABLE t ADD COLUMN id uuid DEFAULT uuid_generate_v7();', message: /uuid_generate_v7/ },
     { sql: 'ALTER TABLE t ADD COLUMN id uuid DEFAULT uuidv7();', message: /uuidv7/ },
     { sql: "ALTER TABLE t ADD COLUMN s text DEFAULT lower(app.slug('X'));", message: /app\.slug/ },
@@ -25,7 +31,7 @@ ruleTable(addColumnVolatileDefault, {
     "ALTER TABLE t ADD COLUMN s text DEFAULT lower('X');",
     "ALTER TABLE t ADD COLUMN doc jsonb NOT NULL DEFAULT jsonb_build_object('v', 1);",
     "ALTER TABLE t ADD COLUMN due date DEFAULT (current_date + interval '7 days')::date;",
-    "ALTER TABLE t ADD COLUMN tags text[] DEFAULT ARRAY[]::text[];",
+    'ALTER TABLE t ADD COLUMN tags text[] DEFAULT ARRAY[]::text[];',
     "ALTER TABLE t ADD COLUMN who text DEFAULT current_setting('app.user', true);",
     'ALTER TABLE t ADD COLUMN n int DEFAULT 0;',
     'ALTER TABLE t ALTER COLUMN u SET DEFAULT gen_random_uuid();',

@@ -4,7 +4,11 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(cannotRunInTransaction, {
   flagged: [
     // Issue 16: VACUUM in a multi-statement file.
-    { sql: 'DELETE FROM t WHERE old;\nVACUUM t;', line: 2, message: /VACUUM cannot run inside a transaction block, .* 2-statement migration/ },
+    {
+      sql: 'DELETE FROM t WHERE old;\nVACUUM t;',
+      line: 2,
+      message: /VACUUM cannot run inside a transaction block, .* 2-statement migration/,
+    },
     { sql: 'VACUUM (ANALYZE) t;\nSELECT 1;', line: 1 },
     { sql: 'VACUUM FULL t;\nVACUUM FULL u;', count: 2 },
     { sql: "SET lock_timeout = '5s';\nDROP DATABASE old_app;", message: /DROP DATABASE/ },

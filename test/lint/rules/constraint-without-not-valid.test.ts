@@ -6,11 +6,18 @@ ruleTable(constraintWithoutNotValid, {
     {
       sql: '-- AddForeignKey\nALTER TABLE "messages" ADD CONSTRAINT "messages_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;',
       line: 2,
-      message: /foreign key messages_userId_fkey on messages without NOT VALID: every existing row is checked while writes to messages and users wait/,
+      message:
+        /foreign key messages_userId_fkey on messages without NOT VALID: every existing row is checked while writes to messages and users wait/,
     },
-    { sql: 'ALTER TABLE orders ADD CONSTRAINT positive CHECK (total >= 0);', message: /check positive on orders without NOT VALID/ },
+    {
+      sql: 'ALTER TABLE orders ADD CONSTRAINT positive CHECK (total >= 0);',
+      message: /check positive on orders without NOT VALID/,
+    },
     { sql: 'ALTER TABLE orders ADD CHECK (total >= 0), ADD FOREIGN KEY (c) REFERENCES c(id);', count: 2 },
-    { sql: 'ALTER TABLE messages ADD COLUMN "roomId" INT REFERENCES rooms(id);', message: /column messages\.roomId with a foreign key to rooms/ },
+    {
+      sql: 'ALTER TABLE messages ADD COLUMN "roomId" INT REFERENCES rooms(id);',
+      message: /column messages\.roomId with a foreign key to rooms/,
+    },
   ],
   passes: [
     'ALTER TABLE "messages" ADD CONSTRAINT "messages_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id") NOT VALID;',

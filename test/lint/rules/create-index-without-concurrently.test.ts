@@ -3,7 +3,11 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(createIndexWithoutConcurrently, {
   flagged: [
-    { sql: '-- CreateIndex\nCREATE INDEX "messages_body_idx" ON "messages"("body");', line: 2, message: /index messages_body_idx on messages without CONCURRENTLY/ },
+    {
+      sql: '-- CreateIndex\nCREATE INDEX "messages_body_idx" ON "messages"("body");',
+      line: 2,
+      message: /index messages_body_idx on messages without CONCURRENTLY/,
+    },
     { sql: 'CREATE UNIQUE INDEX IF NOT EXISTS u ON app.users (lower(email));', message: /app\.users/ },
     { sql: 'CREATE INDEX ON t USING gin (doc);', message: /\(unnamed\)/ },
   ],

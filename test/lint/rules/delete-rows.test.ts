@@ -4,7 +4,10 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(deleteRows, {
   flagged: [
     { sql: 'DELETE FROM "messages";', message: /every row \(no WHERE\) from messages/ },
-    { sql: "DELETE FROM sessions WHERE created_at < now() - interval '90 days';", message: /rows matching its WHERE from sessions/ },
+    {
+      sql: "DELETE FROM sessions WHERE created_at < now() - interval '90 days';",
+      message: /rows matching its WHERE from sessions/,
+    },
     { sql: 'WITH old AS (SELECT id FROM users WHERE inactive) DELETE FROM users USING old WHERE users.id = old.id;' },
     { sql: "CREATE TABLE t (id int);\nDELETE FROM pg_enum WHERE enumlabel = 'x';", line: 2 },
   ],

@@ -4,8 +4,15 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(detachPartitionWithoutConcurrently, {
   flagged: [
     // Issue 16: DETACH PARTITION without CONCURRENTLY.
-    { sql: 'ALTER TABLE events DETACH PARTITION events_2024;', message: /detaches partition events_2024 from events without CONCURRENTLY/ },
-    { sql: "SET lock_timeout = '5s';\nALTER TABLE app.events DETACH PARTITION app.events_2024;", line: 2, message: /app\.events_2024 from app\.events/ },
+    {
+      sql: 'ALTER TABLE events DETACH PARTITION events_2024;',
+      message: /detaches partition events_2024 from events without CONCURRENTLY/,
+    },
+    {
+      sql: "SET lock_timeout = '5s';\nALTER TABLE app.events DETACH PARTITION app.events_2024;",
+      line: 2,
+      message: /app\.events_2024 from app\.events/,
+    },
   ],
   passes: [
     'ALTER TABLE events DETACH PARTITION events_2024 CONCURRENTLY;',

@@ -3,7 +3,11 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(dropColumn, {
   flagged: [
-    { sql: '-- AlterTable\nALTER TABLE "users" DROP COLUMN "johnDeereConnected";', line: 2, message: /drops column users\.johnDeereConnected/ },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" DROP COLUMN "johnDeereConnected";',
+      line: 2,
+      message: /drops column users\.johnDeereConnected/,
+    },
     { sql: 'ALTER TABLE users DROP COLUMN a, DROP COLUMN IF EXISTS b CASCADE;', count: 2 },
     { sql: 'ALTER TABLE ONLY app.users DROP a;', message: /app\.users\.a/ },
     { sql: 'ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users DROP COLUMN b;', line: 2 },

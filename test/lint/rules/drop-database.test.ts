@@ -7,8 +7,5 @@ ruleTable(dropDatabase, {
     { sql: 'DROP DATABASE old_app;', message: /drops database old_app/ },
     { sql: 'DROP DATABASE IF EXISTS "old_app" WITH (FORCE);', message: /old_app/ },
   ],
-  passes: [
-    'DROP SCHEMA old_app;',
-    'CREATE DATABASE reports;',
-  ],
+  passes: ['DROP SCHEMA old_app;', 'CREATE DATABASE reports;'],
 });

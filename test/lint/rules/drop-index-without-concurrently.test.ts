@@ -4,8 +4,16 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(dropIndexWithoutConcurrently, {
   flagged: [
     // Issue 16: DROP INDEX without CONCURRENTLY on an existing table (only a notice before).
-    { sql: '-- DropIndex\nDROP INDEX "messages_body_idx";', line: 2, message: /drops index messages_body_idx without CONCURRENTLY: every read and write of its table waits/ },
-    { before: ['CREATE INDEX "messages_body_idx" ON "messages"("body");'], sql: 'DROP INDEX "messages_body_idx";', message: /of messages waits/ },
+    {
+      sql: '-- DropIndex\nDROP INDEX "messages_body_idx";',
+      line: 2,
+      message: /drops index messages_body_idx without CONCURRENTLY: every read and write of its table waits/,
+    },
+    {
+      before: ['CREATE INDEX "messages_body_idx" ON "messages"("body");'],
+      sql: 'DROP INDEX "messages_body_idx";',
+      message: /of messages waits/,
+    },
     { before: ['CREATE INDEX i ON app.t (a);'], sql: 'DROP INDEX IF EXISTS app.i;', message: /of app\.t waits/ },
     { sql: 'DROP INDEX a, b;', count: 2 },
     { sql: 'CREATE INDEX a ON t (x);\nDROP INDEX a, b;', count: 1, message: /drops index b/ },

@@ -4,7 +4,11 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(dropNotNull, {
   flagged: [
     // Issue 16: DROP NOT NULL that old code relies on.
-    { sql: '-- AlterTable\nALTER TABLE "users" ALTER COLUMN "name" DROP NOT NULL;', line: 2, message: /drops NOT NULL from users\.name/ },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" ALTER COLUMN "name" DROP NOT NULL;',
+      line: 2,
+      message: /drops NOT NULL from users\.name/,
+    },
     { sql: 'ALTER TABLE t ALTER a DROP NOT NULL, ALTER b DROP NOT NULL;', count: 2 },
   ],
   passes: [

@@ -10,7 +10,7 @@ ruleTable(dropType, {
     { sql: 'ALTER TYPE "Role" RENAME TO "Role_old";\nDROP TYPE "Role_old" CASCADE;', line: 2 },
   ],
   passes: [
-    'CREATE TYPE tmp AS ENUM (\'a\');\nDROP TYPE tmp;',
+    "CREATE TYPE tmp AS ENUM ('a');\nDROP TYPE tmp;",
     // Prisma's enum replacement: the old type, renamed aside, is dropped once its columns moved.
     'CREATE TYPE "Role_new" AS ENUM (\'USER\');\nALTER TABLE "users" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\nALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";',
     'DROP TABLE t;',

@@ -12,12 +12,15 @@ ruleTable(enumValueRemoval, {
   flagged: [
     { sql: prismaAlterEnum, line: 6, message: /replaces enum Role with a new type/ },
     { sql: olderAlterEnum, line: 2, message: /replaces enum Role/ },
-    { sql: "DELETE FROM pg_catalog.pg_enum WHERE enumlabel = 'GUEST';", message: /deletes enum values from the catalog/ },
+    {
+      sql: "DELETE FROM pg_catalog.pg_enum WHERE enumlabel = 'GUEST';",
+      message: /deletes enum values from the catalog/,
+    },
   ],
   passes: [
-    "ALTER TYPE \"Role\" ADD VALUE 'GUEST';",
+    'ALTER TYPE "Role" ADD VALUE \'GUEST\';',
     "CREATE TYPE \"Mood\" AS ENUM ('happy', 'sad');",
-    "ALTER TYPE \"Role\" RENAME TO \"UserRole\";",
+    'ALTER TYPE "Role" RENAME TO "UserRole";',
     "CREATE TYPE a AS ENUM ('x');\nALTER TYPE a RENAME TO b;",
   ],
 });

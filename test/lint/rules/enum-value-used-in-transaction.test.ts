@@ -6,13 +6,26 @@ const addValue = `-- AlterEnum\nALTER TYPE "Role" ADD VALUE 'GUEST';`;
 ruleTable(enumValueUsedInTransaction, {
   flagged: [
     // Issue 16: ADD VALUE followed by a use of the new value in the same file.
-    { sql: `${addValue}\n\n-- AlterTable\nALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT 'GUEST';`, line: 5, message: /uses 'GUEST', added to enum Role earlier in the same transaction/ },
+    {
+      sql: `${addValue}\n\n-- AlterTable\nALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT 'GUEST';`,
+      line: 5,
+      message: /uses 'GUEST', added to enum Role earlier in the same transaction/,
+    },
     { sql: `${addValue}\nUPDATE "users" SET "role" = 'GUEST' WHERE "role" = 'USER';` },
     { sql: `${addValue}\nCREATE INDEX "guests" ON "users"("id") WHERE "role" = 'GUEST'::"Role";` },
-    { sql: `ALTER TYPE app.role ADD VALUE IF NOT EXISTS 'guest' AFTER 'user';\nINSERT INTO app.users (role) VALUES ('guest');`, message: /enum app\.role/ },
-    { sql: `BEGIN;\n${addValue}\nCOMMIT;\nBEGIN;\nALTER TYPE "Role" ADD VALUE 'OWNER';\nUPDATE "users" SET "role" = 'OWNER';\nCOMMIT;`, message: /'OWNER'/ },
+    {
+      sql: `ALTER TYPE app.role ADD VALUE IF NOT EXISTS 'guest' AFTER 'user';\nINSERT INTO app.users (role) VALUES ('guest');`,
+      message: /enum app\.role/,
+    },
+    {
+      sql: `BEGIN;\n${addValue}\nCOMMIT;\nBEGIN;\nALTER TYPE "Role" ADD VALUE 'OWNER';\nUPDATE "users" SET "role" = 'OWNER';\nCOMMIT;`,
+      message: /'OWNER'/,
+    },
     // Even a type created in the same transaction (PostgreSQL 12+ refuses it too).
-    { sql: `CREATE TYPE "Mood" AS ENUM ('happy');\nALTER TYPE "Mood" ADD VALUE 'sad';\nCREATE TABLE "notes" ("mood" "Mood" NOT NULL DEFAULT 'sad');`, line: 3 },
+    {
+      sql: `CREATE TYPE "Mood" AS ENUM ('happy');\nALTER TYPE "Mood" ADD VALUE 'sad';\nCREATE TABLE "notes" ("mood" "Mood" NOT NULL DEFAULT 'sad');`,
+      line: 3,
+    },
   ],
   passes: [
     addValue,

@@ -5,9 +5,17 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(missingLockTimeout, {
   flagged: [
-    { sql: '-- AlterTable\nALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN NOT NULL DEFAULT false;', line: 2, message: /strong lock on users with no lock_timeout set/ },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" ADD COLUMN "satshotConnected" BOOLEAN NOT NULL DEFAULT false;',
+      line: 2,
+      message: /strong lock on users with no lock_timeout set/,
+    },
     // Once per migration, at the first strong lock on an existing table.
-    { sql: 'CREATE TABLE n (a int);\nCREATE INDEX ON n (a);\nCREATE INDEX ON t (a);\nALTER TABLE t ADD COLUMN b int;', count: 1, line: 3 },
+    {
+      sql: 'CREATE TABLE n (a int);\nCREATE INDEX ON n (a);\nCREATE INDEX ON t (a);\nALTER TABLE t ADD COLUMN b int;',
+      count: 1,
+      line: 3,
+    },
     { sql: "SET lock_timeout = '5s';\nRESET lock_timeout;\nALTER TABLE t ADD COLUMN b int;", line: 3 },
     { sql: 'SET lock_timeout = 0;\nDROP TABLE t;', line: 2 },
     { sql: 'ALTER TABLE app.t RENAME COLUMN a TO b;', message: /app\.t/ },
@@ -18,11 +26,14 @@ ruleTable(missingLockTimeout, {
     { sql: "SET LOCAL lock_timeout = '5s';\nCOMMIT;\nDROP INDEX i;", line: 3 },
     { sql: "SELECT set_config('lock_timeout', '3s', true);\nCOMMIT;\nALTER TABLE t DROP COLUMN a;", line: 3 },
     { sql: "BEGIN;\nSET lock_timeout = '5s';\nROLLBACK;\nALTER TABLE t ADD COLUMN b int;", line: 4 },
-    { sql: "SET lock_timeout = '5s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;", line: 4 },
+    {
+      sql: "SET lock_timeout = '5s';\nBEGIN;\nSET LOCAL lock_timeout = 0;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;",
+      line: 4,
+    },
     { sql: "SET lock_timeout = '5s';\nRESET ALL;\nALTER TABLE t ADD COLUMN b int;", line: 3 },
   ],
   passes: [
-    "SET lock_timeout = '5s';\nALTER TABLE \"users\" ADD COLUMN \"a\" INT;",
+    'SET lock_timeout = \'5s\';\nALTER TABLE "users" ADD COLUMN "a" INT;',
     "SET LOCAL lock_timeout TO '2s';\nCREATE INDEX ON t (a);",
     "SELECT set_config('lock_timeout', '3s', false);\nALTER TABLE t DROP COLUMN a;",
     'CREATE TABLE t (a int);\nCREATE INDEX ON t (a);\nALTER TABLE t ADD COLUMN b int;',

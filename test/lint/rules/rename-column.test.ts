@@ -3,7 +3,11 @@ import { ruleTable } from '../ruleTable.js';
 
 ruleTable(renameColumn, {
   flagged: [
-    { sql: '-- AlterTable\nALTER TABLE "users" RENAME COLUMN "name" TO "fullName";', line: 2, message: /renames users\.name to fullName/ },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" RENAME COLUMN "name" TO "fullName";',
+      line: 2,
+      message: /renames users\.name to fullName/,
+    },
     { sql: 'ALTER TABLE app.users RENAME email TO mail;', message: /app\.users\.email/ },
   ],
   passes: [

@@ -4,7 +4,10 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(renameEnumValue, {
   flagged: [
     // Issue 16: ALTER TYPE … RENAME VALUE.
-    { sql: `ALTER TYPE "Status" RENAME VALUE 'done' TO 'completed';`, message: /renames value 'done' of enum Status to 'completed'/ },
+    {
+      sql: `ALTER TYPE "Status" RENAME VALUE 'done' TO 'completed';`,
+      message: /renames value 'done' of enum Status to 'completed'/,
+    },
     { sql: `ALTER TYPE app.status RENAME VALUE 'a' TO 'b';`, message: /enum app\.status/ },
   ],
   passes: [

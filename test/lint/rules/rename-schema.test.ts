@@ -5,7 +5,7 @@ ruleTable(renameSchema, {
   flagged: [
     // Issue 16: ALTER SCHEMA … RENAME.
     { sql: 'ALTER SCHEMA users RENAME TO customers;', message: /renames schema users to customers/ },
-    { sql: "SET lock_timeout = '5s';\nALTER SCHEMA \"app\" RENAME TO \"app_v2\";", line: 2 },
+    { sql: 'SET lock_timeout = \'5s\';\nALTER SCHEMA "app" RENAME TO "app_v2";', line: 2 },
   ],
   passes: [
     'CREATE SCHEMA reporting;\nALTER SCHEMA reporting RENAME TO reports;',

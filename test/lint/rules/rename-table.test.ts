@@ -4,7 +4,7 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(renameTable, {
   flagged: [
     { sql: 'ALTER TABLE "messages" RENAME TO "chat_messages";', message: /renames table messages to chat_messages/ },
-    { sql: 'SET lock_timeout = \'5s\';\nALTER TABLE IF EXISTS app.t RENAME TO u;', line: 2 },
+    { sql: "SET lock_timeout = '5s';\nALTER TABLE IF EXISTS app.t RENAME TO u;", line: 2 },
   ],
   passes: [
     'CREATE TABLE t (a int);\nALTER TABLE t RENAME TO u;',

@@ -7,9 +7,16 @@ const setIt = 'ALTER TABLE "users" ALTER COLUMN "name" SET NOT NULL;';
 
 ruleTable(setNotNull, {
   flagged: [
-    { sql: '-- AlterTable\nALTER TABLE "users" ALTER COLUMN "name" SET NOT NULL;', line: 2, message: /sets users\.name NOT NULL/ },
+    {
+      sql: '-- AlterTable\nALTER TABLE "users" ALTER COLUMN "name" SET NOT NULL;',
+      line: 2,
+      message: /sets users\.name NOT NULL/,
+    },
     { sql: 'ALTER TABLE t ALTER a SET NOT NULL, ALTER b SET NOT NULL;', count: 2 },
-    { sql: 'ALTER TABLE t ADD COLUMN a int;\nUPDATE t SET a = 0 WHERE a IS NULL;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;', line: 3 },
+    {
+      sql: 'ALTER TABLE t ADD COLUMN a int;\nUPDATE t SET a = 0 WHERE a IS NULL;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;',
+      line: 3,
+    },
     // The check is not validated yet, or is about something else, or was dropped since.
     { before: [addCheck], sql: setIt },
     { sql: `${addCheck}\n${setIt}`, line: 2 },
@@ -27,6 +34,9 @@ ruleTable(setNotNull, {
     // strong_migrations' form: validate and set in one migration (the validation takes no strong lock first).
     { before: [addCheck], sql: `${validate}\n${setIt}` },
     { before: ['ALTER TABLE "users" ADD CONSTRAINT "users_name_not_null" CHECK ("name" IS NOT NULL);'], sql: setIt },
-    { before: [addCheck, validate, 'ALTER TABLE "users" RENAME COLUMN "name" TO "fullName";'], sql: 'ALTER TABLE "users" ALTER COLUMN "fullName" SET NOT NULL;' },
+    {
+      before: [addCheck, validate, 'ALTER TABLE "users" RENAME COLUMN "name" TO "fullName";'],
+      sql: 'ALTER TABLE "users" ALTER COLUMN "fullName" SET NOT NULL;',
+    },
   ],
 });

@@ -4,7 +4,10 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(setSchema, {
   flagged: [
     // Issue 16: SET SCHEMA that old code relies on.
-    { sql: 'ALTER TABLE "messages" SET SCHEMA "archive";', message: /moves table messages to schema archive: .*Prisma qualifies/ },
+    {
+      sql: 'ALTER TABLE "messages" SET SCHEMA "archive";',
+      message: /moves table messages to schema archive: .*Prisma qualifies/,
+    },
     { sql: 'ALTER TYPE "Role" SET SCHEMA "app";', message: /moves type Role to schema app/ },
     { sql: 'ALTER FUNCTION app.slug(text) SET SCHEMA util;', message: /moves function app\.slug to schema util/ },
     { sql: 'ALTER VIEW v SET SCHEMA s;', message: /view v/ },

@@ -4,7 +4,10 @@ import { ruleTable } from '../ruleTable.js';
 ruleTable(updateWholeTable, {
   flagged: [
     { sql: 'UPDATE "users" SET "satshotConnected" = false;', message: /every row of users/ },
-    { sql: 'ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = first || \' \' || last;', line: 2 },
+    {
+      sql: "ALTER TABLE users ADD COLUMN full_name text;\nUPDATE users SET full_name = first || ' ' || last;",
+      line: 2,
+    },
     { sql: 'UPDATE app.orders o SET total = s.t FROM sums s;', message: /app\.orders/ },
   ],
   passes: [

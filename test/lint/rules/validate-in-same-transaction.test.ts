@@ -8,10 +8,19 @@ ruleTable(validateInSameTransaction, {
       line: 2,
       message: /validates messages_userId_fkey in the same transaction that added it NOT VALID/,
     },
-    { sql: 'ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nSELECT 1;\nALTER TABLE t VALIDATE CONSTRAINT c;', line: 3 },
-    { sql: 'ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t VALIDATE CONSTRAINT c;', message: /after an earlier statement of the same transaction took a strong lock on t/ },
+    {
+      sql: 'ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nSELECT 1;\nALTER TABLE t VALIDATE CONSTRAINT c;',
+      line: 3,
+    },
+    {
+      sql: 'ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t VALIDATE CONSTRAINT c;',
+      message: /after an earlier statement of the same transaction took a strong lock on t/,
+    },
     // The FK's SHARE ROW EXCLUSIVE lock on the referenced table is held too.
-    { sql: 'ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;\nALTER TABLE b VALIDATE CONSTRAINT other;', line: 2 },
+    {
+      sql: 'ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (x) REFERENCES b(id) NOT VALID;\nALTER TABLE b VALIDATE CONSTRAINT other;',
+      line: 2,
+    },
   ],
   passes: [
     'ALTER TABLE t VALIDATE CONSTRAINT c;',
