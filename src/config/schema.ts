@@ -232,9 +232,17 @@ export const environmentConfigSchema = z
           .optional(),
         /** After an additive migration the previous release was proven to run on: roll back code only, keep the data. */
         preferCodeOnly: z.boolean().default(true),
+        /**
+         * Which rows the copy gets. `needed`: every table's schema, but only the rows the pending
+         * migrations can depend on — the tables they name, the foreign-key neighbours of tables whose
+         * rows they write, partitions, `_prisma_migrations`; every row as soon as they could reach
+         * further (a user function, a view, a trigger, a DO block), and always with `startPrevious`.
+         * `all`: every row, always.
+         */
+        rows: z.enum(['needed', 'all']).default('needed'),
       })
       .strict()
-      .default({ enabled: true, preferCodeOnly: true }),
+      .default({ enabled: true, preferCodeOnly: true, rows: 'needed' }),
     database: z
       .object({
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),

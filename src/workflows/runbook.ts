@@ -188,6 +188,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       previousReleaseCompatible: r.previousReleaseCompatible,
       compatibility: r.compatibility,
       ...(r.existingDataChanges ? { existingDataChanges: r.existingDataChanges } : {}),
+      ...(r.copied ? { copied: r.copied } : {}),
       durationMs: r.durationMs,
     };
     return r;
