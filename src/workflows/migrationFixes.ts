@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DriftReport } from '../activities/drift.js';
 import type { MigrationHistory } from '../activities/migrationHistory.js';
@@ -10,16 +9,13 @@ import {
   type MigrationFixFacts,
 } from '../plan/migrationFixes.js';
 import type { RiskGate } from '../plan/riskGate.js';
-import { FailureType } from '../shared/errors.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
 import type { Resolution } from '../shared/migrationFixes.js';
 import { changing } from './activities.js';
 import type { GateResult } from './gates.js';
 import { callOn, type Host } from './hosts.js';
 import type { Deployment } from './runbook.js';
 import type { RunState } from './runState.js';
-
-const failure = (type: FailureType, step: string, what: string, remedy: string) =>
-  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
 /**
  * End of the pre-checks: a failed migration is triaged (which of its statements took effect), a
@@ -96,12 +92,12 @@ export class MigrationFixes {
         reason: 'a dry run does not wait: a real deployment would ask this',
         at: new Date().toISOString(),
       });
-      throw failure(
-        FailureType.MigrationStateBad,
-        'inspect-migrations',
-        `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`,
-        `start the deployment and approve it with --action ${r.action}, or resolve it by hand`,
-      );
+      throw deployFailure(FailureType.MigrationStateBad, {
+        step: 'inspect-migrations',
+        what: `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`,
+        remedy: `start the deployment and approve it with --action ${r.action}, or resolve it by hand`,
+        retryable: false,
+      });
     }
     const timeout = this.target.approval.timeout;
     const answer = await run.step(
@@ -113,19 +109,19 @@ export class MigrationFixes {
           actionRequired: true,
         });
         if (a.decision === 'rejected')
-          throw failure(
-            FailureType.ApprovalRejected,
-            'approval',
-            `${a.by} rejected resolving ${r.migration}: ${a.reason}`,
-            'nothing was changed',
-          );
+          throw deployFailure(FailureType.ApprovalRejected, {
+            step: 'approval',
+            what: `${a.by} rejected resolving ${r.migration}: ${a.reason}`,
+            remedy: 'nothing was changed',
+            retryable: false,
+          });
         if (a.decision === 'timed-out')
-          throw failure(
-            FailureType.ApprovalTimedOut,
-            'approval',
-            `nobody approved resolving ${r.migration} within ${timeout}`,
-            'nothing was changed; start again when someone can approve',
-          );
+          throw deployFailure(FailureType.ApprovalTimedOut, {
+            step: 'approval',
+            what: `nobody approved resolving ${r.migration} within ${timeout}`,
+            remedy: 'nothing was changed; start again when someone can approve',
+            retryable: false,
+          });
         return a;
       },
       (a) => `approved by ${a.by}: ${a.reason} (${a.action})`,

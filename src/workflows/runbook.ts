@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
@@ -7,7 +7,7 @@ import { restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';
 import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
-import { FailureType } from '../shared/errors.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
 import type { NotifyEvent } from '../shared/notify.js';
 import { changing, quick, undoing } from './activities.js';
@@ -29,9 +29,6 @@ const installSummary = (r: { packages: number; skipped: boolean; source?: 'stage
     : r.source === 'kept'
       ? `moved back from the kept copy, not installed again (${r.packages} packages)`
       : `${r.packages} packages${r.skipped ? ' (already installed)' : ''}${r.note ? `; ${r.note}` : ''}`;
-
-const failure = (type: FailureType, step: string, what: string, remedy: string) =>
-  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
 export interface Deployment {
   deploymentId: string;
@@ -93,19 +90,19 @@ export async function runbook(d: Deployment): Promise<Outcome> {
               gate.offered,
             );
             if (answer.decision === 'rejected')
-              throw failure(
-                FailureType.ApprovalRejected,
-                'approval',
-                `${answer.by} rejected the deployment: ${answer.reason}`,
-                'nothing was changed',
-              );
+              throw deployFailure(FailureType.ApprovalRejected, {
+                step: 'approval',
+                what: `${answer.by} rejected the deployment: ${answer.reason}`,
+                remedy: 'nothing was changed',
+                retryable: false,
+              });
             if (answer.decision === 'timed-out')
-              throw failure(
-                FailureType.ApprovalTimedOut,
-                'approval',
-                `nobody approved within ${t.approval.timeout}`,
-                'nothing was changed; start again when someone can approve',
-              );
+              throw deployFailure(FailureType.ApprovalTimedOut, {
+                step: 'approval',
+                what: `nobody approved within ${t.approval.timeout}`,
+                remedy: 'nothing was changed; start again when someone can approve',
+                retryable: false,
+              });
             return answer;
           },
           (a) => `approved by ${a.by}: ${a.reason}${a.action ? ` (${a.action})` : ''}`,
