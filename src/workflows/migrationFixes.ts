@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type { DriftReport } from '../activities/drift.js';
 import type { MigrationHistory } from '../activities/migrationHistory.js';
 import type { ResolvedRelease } from '../activities/release.js';
@@ -104,7 +104,7 @@ export class MigrationFixes {
       'approval',
       `Wait for a person to approve ${r.action} of the failed ${r.migration}`,
       async () => {
-        const a = await gates.ask('failed-migration', r.question, msToNumber(timeout as never), {
+        const a = await gates.ask('failed-migration', r.question, durationMs(timeout), {
           actions: [r.action],
           actionRequired: true,
         });

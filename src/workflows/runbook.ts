@@ -1,5 +1,5 @@
 import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
 import type { BackupFacts } from '../activities/database.js';
@@ -60,7 +60,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const what = `${t.app} ${t.environment}`;
   const releases = t.codeLayout === 'releases';
   /** The undos' activities: retried through outages for rollback.retryFor (absent from configs loaded before it existed). */
-  const undoProxy = undoing(msToNumber((t.rollback?.retryFor ?? '10 minutes') as never));
+  const undoProxy = undoing(durationMs(t.rollback?.retryFor ?? '10 minutes'));
 
   const { release, history, gate } = await runPreChecks(run, { deploymentId, request, hosts });
   d.facts.previousCommit = release.current.commit;
@@ -86,7 +86,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
             const answer = await gates.ask(
               'migration-risk',
               describeApprovals(gate.approvals),
-              msToNumber(t.approval.timeout as never),
+              durationMs(t.approval.timeout),
               gate.offered,
             );
             if (answer.decision === 'rejected')
@@ -428,7 +428,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     writes,
     what,
     rollback,
-    approvalTimeoutMs: msToNumber(t.approval.timeout as never),
+    approvalTimeoutMs: durationMs(t.approval.timeout),
     restoring: () => !keepByPlan(),
   });
   undo.add('restore-database', `Restore the ${what} database from the backup`, async () => {
@@ -561,12 +561,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   }
   await backup.finish(); // the snapshot's off-server dump: the deployment ends only once it is verified
   await unstage(); // in place: the staged copies, their node_modules and build moved in, are no longer needed
-  await monitorRelease(
-    hosts,
-    request.monitorMinutes ?? t.monitor.minutes,
-    msToNumber(t.monitor.interval as never),
-    run,
-  );
+  await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, durationMs(t.monitor.interval), run);
   if (reuse) {
     for (const h of hosts) {
       const summary = `Remove ${h.release!.current.name}'s dependencies kept for a rollback${onHost(hosts, h)}`;
