@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
@@ -115,7 +115,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       const base = `http://127.0.0.1:${port}`;
       const health = await waitHealthy(
         appUrl(base, t.health.path, 'health.path', 'rehearse').toString(),
-        msToNumber(sp.timeout as never),
+        durationMs(sp.timeout),
         () => heartbeat({ phase: 'previous release starting' }),
       );
       if (!health.ok) {
@@ -243,7 +243,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           await prismaCommand(t.commands.migrateDeploy, {
             cwd: stagedDir,
             commandEnv: commandEnvValues(deps, t, 'rehearse'),
-            timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+            timeoutMs: durationMs(t.commandTimeouts.migrate),
             database: { envName: t.database.appEnvName, url, password: copy.password },
           }),
           'migrate copy',

@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { isDuration, type Duration } from '../shared/duration.js';
 import { z } from 'zod';
 import { WEEKDAYS } from '../shared/calendar.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
@@ -19,13 +19,7 @@ const gitRef = z
   .refine((r) => !r.includes('..') && !r.endsWith('.lock') && !r.endsWith('/'), 'not a valid git ref');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable NAME (never its value)');
 const argv = z.array(z.string().min(1)).min(1, 'a command as an argument array, e.g. ["npm", "ci"]');
-const duration = z.union([z.number().int().positive(), z.string()]).refine((d) => {
-  try {
-    return msToNumber(d as never) > 0;
-  } catch {
-    return false;
-  }
-}, "a duration such as '90 seconds' or milliseconds");
+const duration = z.custom<Duration>(isDuration, "a duration such as '90 seconds' or milliseconds");
 /** Normalised: `/var/backups//app/` is `/var/backups/app`; `..`, `/` alone and control characters are refused. */
 const absolutePath = z.string().transform((p, ctx) => {
   const r = normalizeAbsolutePath(p);
