@@ -19,9 +19,12 @@ describe('lintPendingMigrations, in its own process', () => {
 
   it('answers exactly what the lint answers in this process, and leaves no scratch folder', async () => {
     const before = leftovers();
-    const report = (await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, {
-      migrations,
-    })) as LintReport;
+    const report = (await new MockActivityEnvironment().run(
+      createLintActivities({ configPath: '', env: {} }).lintPendingMigrations,
+      {
+        migrations,
+      },
+    )) as LintReport;
     expect(report).toEqual(lintMigrations(migrations));
     expect(report.migrations.map((m) => m.severity)).toEqual(['additive', 'destructive', 'invalid']);
     expect(report.migrations[1]!.findings[0]).toMatchObject({ rule: 'drop-table', line: 2 });
@@ -30,7 +33,9 @@ describe('lintPendingMigrations, in its own process', () => {
 
   it('lints nothing as nothing', async () => {
     expect(
-      await new MockActivityEnvironment().run(createLintActivities().lintPendingMigrations, { migrations: [] }),
+      await new MockActivityEnvironment().run(createLintActivities({ configPath: '', env: {} }).lintPendingMigrations, {
+        migrations: [],
+      }),
     ).toEqual(lintMigrations([]));
   });
 });
