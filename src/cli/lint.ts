@@ -33,7 +33,10 @@ export async function runLint(
   }
   const name = o.databaseUrlEnv;
   if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    console.error(`safe-deploy lint: --database-url-env takes the NAME of an environment variable (got ${name})`);
+    // Not echoed: what was given instead of a name may be the URL itself, password and all.
+    console.error(
+      'safe-deploy lint: --database-url-env takes the NAME of an environment variable that holds the URL (letters, digits, _), never the URL',
+    );
     return 2;
   }
   const url = name === undefined ? undefined : process.env[name];
