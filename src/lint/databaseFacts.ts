@@ -10,6 +10,8 @@ export type Volatility = 'immutable' | 'stable' | 'volatile';
 export interface LiveTable {
   /** The row estimate (pg_class.reltuples, partitions summed); 0 when the table has no data page at all; null when never analyzed. */
   rows: number | null;
+  /** The rows were counted (a small table never analyzed), not estimated. */
+  rowsCounted?: boolean;
   /** pg_total_relation_size: the rows, TOAST and indexes (partitions summed). */
   bytes: number;
   /** pg_relation_size: the rows alone, what a scan or an index build reads. */
@@ -98,7 +100,11 @@ function formatSeconds(seconds: number): string {
 }
 
 const rowsText = (t: LiveTable) =>
-  t.rows === null ? 'rows not estimated yet (never analyzed)' : `~${Math.round(t.rows).toLocaleString('en-US')} rows`;
+  t.rows === null
+    ? 'an unknown number of rows (never analyzed)'
+    : t.rowsCounted
+      ? `${t.rows.toLocaleString('en-US')} row${t.rows === 1 ? '' : 's'} (counted)`
+      : `~${Math.round(t.rows).toLocaleString('en-US')} rows`;
 
 const WORK: Record<TableCost['work'], string> = {
   rewrite: 'the rewrite',

@@ -21,6 +21,9 @@ export const DEFAULT_READ_LIMITS: ReadLimits = { statementTimeoutMs: 10_000, loc
 
 /** The schemas PostgreSQL keeps for itself. */
 const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'`;
+/** A never-analyzed table up to this size is counted (a few ms); a bigger one keeps an unknown row count. */
+const MAX_COUNTED_BYTES = 1024 * 1024;
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** More than this many user relations or functions: the rest are unknown to the lint (it then assumes the worst). */
 const MAX_NAMES = 200_000;
 
@@ -121,6 +124,17 @@ async function read(client: CatalogClient, mentioned: (name: string) => boolean)
       validConstraints: [],
     };
   }
+  // A small table never analyzed (autovacuum analyzes after 50 changes): counted, reading at most its few pages.
+  for (const r of relations) {
+    const t = Object.hasOwn(tables, `${r.schema}.${r.name}`) ? tables[`${r.schema}.${r.name}`] : undefined;
+    if (!t || t.rows !== null || t.heapBytes > MAX_COUNTED_BYTES || r.kind === 'p') continue;
+    const { rows: counted } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${quoteIdent(r.schema)}.${quoteIdent(r.name)}`,
+    );
+    t.rows = counted[0]!.n;
+    t.rowsCounted = true;
+  }
+
   const table = (oid: number) => tables[keyOf.get(Number(oid)) ?? ''];
 
   const { rows: notNull } = await client.query<{ table: number; column: string }>(

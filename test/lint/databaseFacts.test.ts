@@ -69,10 +69,10 @@ describe('weighBySize', () => {
     });
   });
 
-  it('never analyzed: the size in bytes decides, and the message says the rows are not estimated', () => {
+  it('never analyzed: the size in bytes decides, and the message says the rows are unknown', () => {
     const big = weigh(table({ rows: null, bytes: 64 * MB, heapBytes: 60 * MB }), { ...cost, work: 'scan' });
     expect(big.severity).toBe('risky');
-    expect(big.message).toContain('rows not estimated yet (never analyzed)');
+    expect(big.message).toContain('an unknown number of rows (never analyzed)');
     expect(weigh(table({ rows: null, bytes: MB, heapBytes: MB })).severity).toBe('notice');
   });
 

@@ -87,6 +87,24 @@ describe('readDatabaseFacts', () => {
     }
   });
 
+  it('counts the rows of a small table never analyzed; a table with no page at all is empty', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query(
+        'CREATE TABLE fresh (id int); INSERT INTO fresh SELECT generate_series(1, 7); CREATE TABLE fresh_empty (id int)',
+      );
+      const f = await readDatabaseFacts(c, mentionedIn(['DROP TABLE fresh, fresh_empty']));
+      expect(f.tables['public.fresh']).toMatchObject({ rows: 7, rowsCounted: true });
+      expect(f.tables['public.fresh_empty']).toMatchObject({ rows: 0, heapBytes: 0 });
+      const m = lintMigrations([{ name: 'm', sql: 'DROP TABLE fresh;' }], { database: f }).migrations[0]!;
+      expect(m.findings[0]!.message).toContain('fresh holds 7 rows (counted)');
+    } finally {
+      await c.query('DROP TABLE IF EXISTS fresh, fresh_empty');
+      await c.end();
+    }
+  });
+
   it('fails fast behind an ACCESS EXCLUSIVE lock instead of waiting (lock_timeout), and leaves no transaction open', async () => {
     const holder = new pg.Client({ connectionString: db.url });
     const reader = new pg.Client({ connectionString: db.url });
