@@ -51,10 +51,10 @@ const CATALOG_LIMITS = { statementTimeoutMs: 10_000, lockTimeoutMs: 2_000 };
 export function createLintActivities(deps: ActivityDeps) {
   return {
     /**
-     * The pending migrations in order, each on top of what the ones before it built. Each is
-     * still linted as if deployed alone (lintMigrations, not lintDeployment): a table an earlier
-     * pending migration creates counts as existing, so dropping it later in the same deployment
-     * still waits at the migration-risk gate, as the deployment scenarios expect.
+     * The pending migrations in order, each on top of what the ones before it built, as one
+     * deployment (lintDeployment): a table an earlier pending migration creates is still new,
+     * empty and unknown to the previous release, so dropping it later in the same deployment
+     * loses nothing (issue 16.2). What the applied migrations built comes from the live catalog.
      *
      * With the target (a deployment), the production database's catalog is read first, over one
      * read-only connection: function volatility, the sizes of the tables the migrations name,

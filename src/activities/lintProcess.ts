@@ -6,7 +6,7 @@
  *   node lintProcess.js <input.json> <output.json>     input { migrations: [{ name, sql }], database?, sizes? }
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { lintMigrations, type LintReport } from '../lint/index.js';
+import { lintDeployment, type LintReport } from '../lint/index.js';
 import type { LintProcessInput } from './lint.js';
 
 const [input, output] = process.argv.slice(2);
@@ -15,7 +15,7 @@ if (!input || !output) {
   process.exit(2);
 }
 const { migrations, database, sizes } = JSON.parse(readFileSync(input, 'utf8')) as LintProcessInput;
-const report: LintReport = lintMigrations(migrations, {
+const report: LintReport = lintDeployment(migrations, {
   ...(database ? { database } : {}),
   ...(sizes ? { sizes } : {}),
 });
