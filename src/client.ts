@@ -280,17 +280,23 @@ program
     '--max-migration-mb <n>',
     'a bigger migration is not parsed: it is invalid, "migration too large to parse" (default 64)',
   )
+  .option(
+    '--database-url-env <NAME>',
+    "also read the live database's catalog (function volatility, table sizes, constraints, server version) from the URL in env var NAME; read-only",
+  )
   .addHelpText(
     'after',
-    `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128')}`,
+    `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128', 'safe-deploy lint prisma/migrations --database-url-env DATABASE_URL')}`,
   )
-  .action(async (dir: string, o: { maxMigrationMb?: string }) => {
+  .action(async (dir: string, o: { maxMigrationMb?: string; databaseUrlEnv?: string }) => {
     // V8 would compile the parser's hottest WebAssembly functions with TurboFan after a few
     // statements: ~0.2 s of CPU a lint never earns back (measured: no faster on 50,000 statements).
     // A bigger tiering budget leaves them in Liftoff; set before the parser's module is compiled.
     setFlagsFromString('--wasm-tiering-budget=200000000');
     done(
-      await (await import('./cli/lint.js')).runLint(dir, { json: globals().json, maxMigrationMb: o.maxMigrationMb }),
+      await (
+        await import('./cli/lint.js')
+      ).runLint(dir, { json: globals().json, maxMigrationMb: o.maxMigrationMb, databaseUrlEnv: o.databaseUrlEnv }),
     );
   });
 

@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWriteActivities(deps),
     ...createMonitorActivities(deps),
     ...createNotifyActivities(deps),
-    ...createLintActivities(),
+    ...createLintActivities(deps),
     ...createRehearsalActivities(deps),
     ...createTemporalActivities(),
   };

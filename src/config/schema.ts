@@ -260,6 +260,20 @@ export const environmentConfigSchema = z
         outageWait: duration.default('5 minutes'),
       })
       .strict(),
+    /**
+     * The migration lint with the live database (docs/lint/live-database.md): a finding that is only
+     * about time under a lock (a rewrite, a scan, an index build) is risky only on a table above
+     * these sizes (the catalog's estimate), a notice below; `mbPerSecond` replaces the assumed
+     * throughput of the lock-time estimate (e.g. with what a rehearsal measured).
+     */
+    lint: z
+      .object({
+        riskyAboveRows: z.number().int().min(0).optional(),
+        riskyAboveMb: z.number().min(0).optional(),
+        mbPerSecond: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     envFile: absolutePath.optional().describe("the app's KEY=VALUE environment file (e.g. systemd EnvironmentFile)"),
     backup: z
       .object({

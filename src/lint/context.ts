@@ -13,6 +13,7 @@ import {
   tableName,
   transactionKind,
 } from './ast.js';
+import type { DatabaseFacts } from './databaseFacts.js';
 import type { SchemaModel } from './schema.js';
 import type { DroppedConstraint, LintContext, Statement, StatementRef } from './types.js';
 
@@ -53,6 +54,7 @@ export class MigrationContext implements LintContext {
     readonly statementCount: number,
     readonly schema: SchemaModel,
     private readonly created: NewObjects = new NewObjects(),
+    readonly database: DatabaseFacts | undefined = undefined,
   ) {}
 
   get lockTimeoutSet(): boolean {

@@ -1,9 +1,18 @@
 import { kindOf, type NodeKind } from './ast.js';
 import { MigrationContext, NewObjects } from './context.js';
+import { DEFAULT_SIZE_THRESHOLDS, weighBySize, type DatabaseFacts, type SizeThresholds } from './databaseFacts.js';
 import { megabytes, parseMigrationInPieces, type ParseLimits } from './parse.js';
 import { rules as allRules } from './rules/index.js';
 import { SchemaModel } from './schema.js';
-import type { Finding, FindingSeverity, LintReport, MigrationLint, MigrationSeverity, Rule } from './types.js';
+import type {
+  Finding,
+  FindingSeverity,
+  LintReport,
+  MigrationLint,
+  MigrationSeverity,
+  Rule,
+  TableCost,
+} from './types.js';
 
 export interface MigrationSource {
   name: string;
@@ -30,6 +39,10 @@ export interface LintOptions {
   /** Default: every rule. */
   rules?: readonly Rule[];
   limits?: Partial<LintLimits>;
+  /** What the live database's catalog says (readDatabaseFacts): function volatility, table sizes, the server version. */
+  database?: DatabaseFacts;
+  /** With `database`: when a lock-time finding is risky, and the throughput of the lock-time estimate. */
+  sizes?: Partial<SizeThresholds>;
 }
 
 const RANK: Record<MigrationSeverity, number> = { additive: 0, risky: 1, destructive: 2, invalid: 3 };
@@ -57,10 +70,14 @@ export class Linter {
   private readonly limits: LintLimits;
   /** The rules to run on a statement of each kind, in registry order (built as kinds show up). */
   private readonly byKind = new Map<NodeKind, readonly Rule[]>();
+  private readonly database: DatabaseFacts | undefined;
+  private readonly sizes: SizeThresholds;
 
   constructor(options: LintOptions = {}) {
     this.rules = options.rules ?? allRules;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.database = options.database;
+    this.sizes = { ...DEFAULT_SIZE_THRESHOLDS, ...options.sizes };
   }
 
   private rulesFor(kind: NodeKind): readonly Rule[] {
@@ -78,13 +95,19 @@ export class Linter {
     const bytes = sql.length * 3 > this.limits.maxMigrationBytes ? Buffer.byteLength(sql) : 0;
     if (bytes > this.limits.maxMigrationBytes) return this.tooLarge(name, file, bytes);
     const parsed = parseMigrationInPieces(sql, this.limits);
-    const ctx = new MigrationContext(parsed.statementCount, this.schema, created);
+    const ctx = new MigrationContext(parsed.statementCount, this.schema, created, this.database);
     const findings: Finding[] = [];
     const perRule = new Map<string, number>();
-    const add = (rule: Rule, f: Omit<Finding, 'rule' | 'severity' | 'file'>) => {
+    /** Of every finding, listed or not: a finding on a small table may be a notice where its rule is risky. */
+    const severities = new Set<FindingSeverity>();
+    const add = (rule: Rule, f: Omit<Finding, 'rule' | 'severity' | 'file'>, cost?: TableCost) => {
       const n = (perRule.get(rule.id) ?? 0) + 1;
       perRule.set(rule.id, n);
-      if (n <= this.limits.maxFindingsPerRule) findings.push({ rule: rule.id, severity: rule.severity, file, ...f });
+      const weighed = cost
+        ? weighBySize({ severity: rule.severity, message: f.message }, cost, this.database, this.sizes)
+        : { severity: rule.severity, message: f.message };
+      severities.add(weighed.severity);
+      if (n <= this.limits.maxFindingsPerRule) findings.push({ rule: rule.id, file, ...f, ...weighed });
     };
     for (const piece of parsed.pieces()) {
       if (!piece.ok) {
@@ -103,13 +126,17 @@ export class Linter {
         for (const rule of this.rulesFor(kindOf(stmt.node))) {
           if (rule.oncePerMigration && perRule.has(rule.id)) continue;
           for (const v of rule.check(stmt, ctx)) {
-            add(rule, {
-              line: stmt.line,
-              statement: stmt.text,
-              message: v.message,
-              safer: v.safer ?? rule.safer,
-              ...(v.removesRowsOf ? { removesRowsOf: v.removesRowsOf } : {}),
-            });
+            add(
+              rule,
+              {
+                line: stmt.line,
+                statement: stmt.text,
+                message: v.message,
+                safer: v.safer ?? rule.safer,
+                ...(v.removesRowsOf ? { removesRowsOf: v.removesRowsOf } : {}),
+              },
+              v.cost,
+            );
             if (rule.oncePerMigration) break;
           }
         }
@@ -135,7 +162,6 @@ export class Linter {
         });
       }
     }
-    const severities = this.rules.filter((r) => perRule.has(r.id)).map((r) => r.severity);
     return { name, severity: worstSeverity(severities), findings };
   }
 

@@ -1,5 +1,6 @@
 import type { Node } from 'libpg-query';
 import type { NodeKind } from './ast.js';
+import type { DatabaseFacts } from './databaseFacts.js';
 import type { ConstraintFacts, SchemaModel } from './schema.js';
 
 /** How much a change can hurt: feeds the risk gate. */
@@ -38,6 +39,8 @@ export interface MigrationLint {
 
 export interface LintReport {
   migrations: MigrationLint[];
+  /** Whether the live database's facts were used: its server version, or why they could not be read. */
+  database?: { serverVersion: string; tables: number } | { error: string };
 }
 
 /** One parsed top-level statement of a migration. */
@@ -57,6 +60,26 @@ export interface Violation {
   removesRowsOf?: string;
   /** Overrides the rule's general advice when the fix depends on the statement. */
   safer?: string;
+  /** The existing table whose size the finding's cost depends on: the live database's facts say how big it is. */
+  cost?: TableCost;
+}
+
+/**
+ * What a finding costs on an existing table, for the live database's facts (databaseFacts.ts):
+ * a rewrite, a scan or an index build takes time in proportion to its size, under a lock; `rows`
+ * only tells how many rows are at stake.
+ */
+export interface TableCost {
+  /** Key of the table (`schema.name`). */
+  table: string;
+  /** The table as written. */
+  name: string;
+  work: 'rewrite' | 'scan' | 'index' | 'rows';
+  /**
+   * The finding is only about that time under a lock: on a table at or under the size threshold it
+   * becomes a notice. False when it is also about data or the previous release (a type change).
+   */
+  onlyLockTime: boolean;
 }
 
 /** An earlier statement a finding given at the end of the migration points at. */
@@ -113,6 +136,8 @@ export interface LintContext {
   readonly enumValuesAddedInTransaction: ReadonlyMap<string, string>;
   /** Constraints of existing tables this migration dropped and did not add back (complete once the migration is seen). */
   readonly droppedConstraints: readonly DroppedConstraint[];
+  /** What the live database's catalog said, when the lint was given one (`--database-url-env`, a deployment). */
+  readonly database: DatabaseFacts | undefined;
 }
 
 export interface Rule {

@@ -111,6 +111,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     () =>
       callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', {
         migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)),
+        target: t, // the live database's catalog: table sizes, function volatility (an input only: no new command)
       }),
     (r) => r.migrations.map((m) => `${m.name}: ${m.severity}`).join(', ') || 'nothing to lint',
   );

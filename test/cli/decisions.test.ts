@@ -13,12 +13,19 @@ import { deploymentResult } from '../../src/cli/deploymentResult.js';
  */
 let s: Scenario;
 const REF = 'v3-drop-satshot-tokens';
+/** What v2's deployment left in the backup folder (its own backup). */
+let backupsAfterV2: string[];
 
 beforeAll(async () => {
   // A short monitoring window to roll back from; no rehearsal (not what is tested here).
   s = await createScenario('decide', {
     overrides: { rehearsal: { enabled: false }, monitor: { minutes: 0, interval: '2 seconds' } },
   });
+  // Production on v2 with Satshot tokens stored: v3 drops a table that holds rows. (From v1, v3's
+  // deployment would create satshot_tokens and drop it again, empty: nothing to approve.)
+  expect((await s.deploy(s.request('v2'))).report.outcome).toBe('deployed');
+  await s.query(`INSERT INTO satshot_tokens ("userId", token) SELECT id, 'tok-' || id FROM users WHERE id <= 3`);
+  backupsAfterV2 = backupFiles(s);
 }, 600_000);
 afterAll(async () => s?.close());
 
@@ -64,12 +71,10 @@ const progressOf = (workflowId: string) => s.client.workflow.getHandle(workflowI
 describe('decisions on deployments that really wait', () => {
   it('start shows the wait and the approve command; reject ends the deployment aborted with nothing changed', async () => {
     const { workflowId, started, seen } = await startUntilWaiting();
-    expect(seen()).toMatch(
-      /\n→ lint-migrations: ok \(\d+\.\d s\) — 20260201000000_satshot_integration: additive, 20260301000000_drop_satshot_tokens: destructive\n/,
-    );
+    expect(seen()).toMatch(/\n→ lint-migrations: ok \(\d+\.\d s\) — 20260301000000_drop_satshot_tokens: destructive\n/);
     expect(seen()).toMatch(
       new RegExp(
-        `\\n⏸ waiting for approval since \\S+: 1\\. \\[destructive-migration\\] 20260301000000_drop_satshot_tokens is destructive: drop-table at line 11 .+\\n  approve: safe-deploy approve ${workflowId} --reason "<why>"\\n`,
+        `\\n⏸ waiting for approval since \\S+: 1\\. \\[destructive-migration\\] 20260301000000_drop_satshot_tokens is destructive: drop-table at line 11 .+satshot_tokens holds 3 rows \\(counted\\).+\\n  approve: safe-deploy approve ${workflowId} --reason "<why>"\\n`,
       ),
     );
 
@@ -95,14 +100,13 @@ describe('decisions on deployments that really wait', () => {
     expect(report.decisions).toEqual([
       expect.objectContaining({ gate: 'migration-risk', decision: 'rejected', by: 'ben' }),
     ]);
-    // Nothing changed: v1's code, no backup taken, no migration applied.
-    expect(s.head()).toBe(s.origin.tags.v1);
-    expect(backupFiles(s)).toEqual([]);
+    // Nothing changed: v2's code, no backup taken by it, v3's migration not applied, the tokens kept.
+    expect(s.head()).toBe(s.origin.tags.v2);
+    expect(backupFiles(s)).toEqual(backupsAfterV2);
     expect(
-      await s.query(
-        "SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name LIKE '202602%' OR migration_name LIKE '202603%'",
-      ),
+      await s.query("SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name LIKE '202603%'"),
     ).toEqual([{ n: 0 }]);
+    expect(await s.query('SELECT count(*)::int AS n FROM satshot_tokens')).toEqual([{ n: 3 }]);
   }, 240_000);
 
   it('approve lets it go on (a second approve is refused); rollback in the monitoring window asks before losing a late sign-up, then ends rolled-back, saying who asked', async () => {
@@ -220,8 +224,8 @@ describe('decisions on deployments that really wait', () => {
       ['migration-risk', 'approved', 'ana'],
       ['lost-writes', 'approved', 'ana'],
     ]);
-    // Back on v1 with the backup's data; the sign-up survives in the database kept aside.
-    expect(s.head()).toBe(s.origin.tags.v1);
+    // Back on v2 with the backup's data; the sign-up survives in the database kept aside.
+    expect(s.head()).toBe(s.origin.tags.v2);
     expect(
       await s.query("SELECT count(*)::int AS n FROM _prisma_migrations WHERE migration_name LIKE '202603%'"),
     ).toEqual([{ n: 0 }]);

@@ -12,6 +12,8 @@ import { flagValue, readmeCommands, runTemporal, withFlag, type TemporalRun } fr
  * waits at the migration-risk gate until someone approves it with `update execute`.
  */
 let s: Scenario;
+/** What v2's deployment left in the backup folder (its own backup). */
+let backupsAfterV2: string[];
 const readme = readmeCommands('With the Temporal CLI:');
 const command = (verb: string) => {
   const found = readme.find((argv) => argv.slice(1, verb.split(' ').length + 1).join(' ') === verb);
@@ -55,6 +57,10 @@ beforeAll(async () => {
   s = await createScenario('tcli', {
     overrides: { rehearsal: { enabled: false }, monitor: { minutes: 0, interval: '2 seconds' } },
   });
+  // The README's state: production on v2 with Satshot tokens stored, which v3 drops.
+  expect((await s.deploy(s.request('v2'))).report.outcome).toBe('deployed');
+  await s.query(`INSERT INTO satshot_tokens ("userId", token) SELECT id, 'tok-' || id FROM users WHERE id <= 3`);
+  backupsAfterV2 = backupFiles(s);
 }, 600_000);
 afterAll(async () => s?.close());
 
@@ -97,8 +103,8 @@ describe("the README's Temporal CLI commands on a real deployment", () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout).toMatch(/^\s*Status\s+FAILED$/m);
     expect(result.stdout).toMatch(/aborted: cancelled by \S+/);
-    expect(s.head()).toBe(s.origin.tags.v1);
-    expect(backupFiles(s)).toEqual([]);
+    expect(s.head()).toBe(s.origin.tags.v2);
+    expect(backupFiles(s)).toEqual(backupsAfterV2);
   }, 180_000);
 
   it('query shows the migration-risk gate; update execute approve lets it deploy; a second approve is refused', async () => {
@@ -110,7 +116,7 @@ describe("the README's Temporal CLI commands on a real deployment", () => {
     expect(progress.currentStep).toBe('approval');
     expect(progress.waitingFor).toMatchObject({ kind: 'approval', gate: 'migration-risk' });
     expect(progress.waitingFor!.detail).toMatch(/20260301000000_drop_satshot_tokens is destructive: drop-table/);
-    expect(s.head()).toBe(s.origin.tags.v1);
+    expect(s.head()).toBe(s.origin.tags.v2);
 
     const approve = await runTemporal(ours('workflow update execute', workflowId));
     expect(approve.code, approve.stderr).toBe(0);

@@ -23,6 +23,8 @@ export const addColumnNotNullWithoutDefault: Rule = {
       return notNull && !filled
         ? [
             {
+              // Fails on any row, and the previous release's INSERTs fail whatever the size: the rows only inform.
+              cost: { table, name, work: 'rows' as const, onlyLockTime: false },
               message: `adds NOT NULL column ${name}.${col.colname ?? ''} without a default: PostgreSQL rejects it if ${name} has any row, and the previous release's INSERTs would fail too`,
             },
           ]

@@ -4,8 +4,10 @@ import {
   calledFunctions,
   columnConstraints,
   columnType,
+  get,
   SERIAL_TYPES,
 } from '../ast.js';
+import { functionVolatility, type DatabaseFacts } from '../databaseFacts.js';
 import { NON_VOLATILE_FUNCTIONS } from '../builtinFunctions.js';
 import type { Rule } from '../types.js';
 
@@ -26,27 +28,40 @@ export const addColumnVolatileDefault: Rule = {
       const col = addedColumn(cmd);
       if (!col || ctx.isNewTable(table)) return [];
       const column = `${name}.${col.colname ?? ''}`;
-      const why = rewriteReason(col);
+      const why = rewriteReason(col, ctx.database);
       return why
         ? [
             {
               message: `adds ${column} with ${why}: PostgreSQL computes it for every existing row, rewriting the whole table while reads and writes wait`,
+              cost: { table, name, work: 'rewrite' as const, onlyLockTime: true },
             },
           ]
         : [];
     }),
 };
 
-function rewriteReason(col: Parameters<typeof columnConstraints>[0]): string | undefined {
+function rewriteReason(
+  col: Parameters<typeof columnConstraints>[0],
+  database: DatabaseFacts | undefined,
+): string | undefined {
   if (SERIAL_TYPES.has(columnType(col))) return `type ${columnType(col)} (a nextval() default)`;
   for (const c of columnConstraints(col)) {
     if (c.contype === 'CONSTR_IDENTITY') return 'GENERATED … AS IDENTITY';
     if (c.contype === 'CONSTR_GENERATED') return 'a stored generated expression';
     if (c.contype === 'CONSTR_DEFAULT') {
-      // Only pg_catalog's functions are known: an extension's or the app's own may be volatile.
-      const fn = calledFunctions(c.raw_expr).find((f) => !knownNonVolatile(f));
-      if (fn)
-        return `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions)`;
+      // Before PostgreSQL 11 every default but NULL is written into every row.
+      if (database && database.serverMajor < 11 && !get(c.raw_expr, 'A_Const')?.isnull)
+        return `a default, which PostgreSQL ${database.serverVersion} (before 11) writes into every row`;
+      // pg_catalog's functions are known; an extension's or the app's own only from the live catalog (pg_proc).
+      for (const fn of calledFunctions(c.raw_expr)) {
+        if (knownNonVolatile(fn)) continue;
+        const volatility = functionVolatility(database, fn);
+        if (volatility === 'volatile') return `the default ${fn}(), VOLATILE in the live database's pg_proc`;
+        if (volatility) continue; // stable or immutable: computed once, stored as the default
+        return database
+          ? `the default ${fn}(), which the live database's pg_proc does not list (created in the same deployment, or on another search path): volatile as far as the lint knows`
+          : `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions; give it the database with --database-url-env to ask pg_proc)`;
+      }
     }
   }
   return undefined;

@@ -21,6 +21,8 @@ export const changeColumnType: Rule = {
         if (from && def && rewriteFree(from, to, def)) return [];
         return [
           {
+            // Also about the values and the previous release: stays risky on a small table.
+            cost: { table, name, work: 'rewrite' as const, onlyLockTime: false },
             message: from
               ? `changes ${column} from ${typeText(from)} to ${typeText(to)}: PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects ${typeText(from)}`
               : `changes the type of ${column}: unless the change only widens (the lint did not see the column made, so cannot tell) PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects the old type`,

@@ -20,11 +20,13 @@ export const constraintWithoutNotValid: Rule = {
       if (con && !con.skip_validation && con.contype === 'CONSTR_FOREIGN') {
         out.push({
           message: `adds foreign key${named(con)} on ${name} without NOT VALID: every existing row is checked while writes to ${name} and ${tableName(con.pktable)} wait, and it fails if one has no match`,
+          cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }
       if (con && !con.skip_validation && con.contype === 'CONSTR_CHECK') {
         out.push({
           message: `adds check${named(con)} on ${name} without NOT VALID: every existing row is checked while reads and writes wait, and it fails if one violates it`,
+          cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }
       const col = addedColumn(cmd);
@@ -37,6 +39,7 @@ export const constraintWithoutNotValid: Rule = {
           message: `adds column ${name}.${col.colname ?? ''} with ${what}, validated against every existing row under a strong lock`,
           safer:
             'Add the column without the constraint, then ADD CONSTRAINT … NOT VALID, and VALIDATE CONSTRAINT in a later migration.',
+          cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }
     }

@@ -14,6 +14,7 @@ export const createIndexWithoutConcurrently: Rule = {
     return [
       {
         message: `builds index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)} without CONCURRENTLY: INSERT, UPDATE and DELETE on it wait until the whole index is built`,
+        cost: { table: tableKey(index.relation), name: tableName(index.relation), work: 'index', onlyLockTime: true },
       },
     ];
   },

@@ -16,6 +16,7 @@ export const deleteRows: Rule = {
       {
         message: `deletes ${which} from ${tableName(del.relation)}; only a backup restore brings them back`,
         removesRowsOf: tableKey(del.relation),
+        cost: { table: tableKey(del.relation), name: tableName(del.relation), work: 'rows', onlyLockTime: false },
       },
     ];
   },

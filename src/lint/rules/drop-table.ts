@@ -15,6 +15,7 @@ export const dropTable: Rule = {
       .map((t) => ({
         message: `drops table ${t.name} and all its rows; the previous release (the rollback target) still uses it`,
         removesRowsOf: t.key,
+        cost: { table: t.key, name: t.name, work: 'rows' as const, onlyLockTime: false },
       }));
   },
 };

@@ -1,4 +1,5 @@
 import { get, isConcurrentOption, tableKey, tableName } from '../ast.js';
+import { liveIndex } from '../databaseFacts.js';
 import type { Rule } from '../types.js';
 
 const LOCKS: Record<string, string> = {
@@ -23,9 +24,27 @@ export const reindexWithoutConcurrently: Rule = {
     if (kind === 'REINDEX_OBJECT_TABLE' && ctx.isNewTable(tableKey(reindex.relation))) return [];
     if (kind === 'REINDEX_OBJECT_INDEX' && ctx.isNewIndex(tableKey(reindex.relation))) return [];
     const what = reindex.relation ? tableName(reindex.relation) : (reindex.name ?? '');
+    // The table whose size the rebuild takes time for: the live catalog knows an index's table.
+    const key = tableKey(reindex.relation);
+    const table =
+      kind === 'REINDEX_OBJECT_TABLE'
+        ? key
+        : kind === 'REINDEX_OBJECT_INDEX'
+          ? liveIndex(ctx.database, key)?.table
+          : undefined;
     return [
       {
         message: `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ${LOCKS[kind] ?? 'writes wait'} until it is done`,
+        ...(table
+          ? {
+              cost: {
+                table,
+                name: kind === 'REINDEX_OBJECT_TABLE' ? what : `the table of ${what} (${table})`,
+                work: 'index' as const,
+                onlyLockTime: true,
+              },
+            }
+          : {}),
       },
     ];
   },

@@ -1,5 +1,6 @@
 import { alterTableCommands } from '../ast.js';
-import type { Rule } from '../types.js';
+import { liveTable } from '../databaseFacts.js';
+import type { LintContext, Rule } from '../types.js';
 
 export const setNotNull: Rule = {
   id: 'set-not-null',
@@ -11,14 +12,36 @@ export const setNotNull: Rule = {
     'Add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it in a later migration, then SET NOT NULL (PostgreSQL 12+ trusts the valid check and skips the scan) and drop the check.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
-      // A validated CHECK (col IS NOT NULL), from an earlier migration or statement, proves it: no scan.
-      .filter(
-        ({ table, cmd }) =>
-          cmd.subtype === 'AT_SetNotNull' &&
-          !ctx.isNewTable(table) &&
-          !ctx.schema.hasValidNotNullCheck(table, cmd.name ?? ''),
-      )
-      .map(({ name, cmd }) => ({
-        message: `sets ${name}.${cmd.name ?? ''} NOT NULL: PostgreSQL scans the whole table while reads and writes wait, and fails if any row holds NULL`,
-      })),
+      .filter(({ table, cmd }) => cmd.subtype === 'AT_SetNotNull' && !ctx.isNewTable(table))
+      .flatMap(({ table, name, cmd }) => {
+        const column = cmd.name ?? '';
+        if (alreadyNotNull(ctx, table, column)) return [];
+        const proven = ctx.schema.hasValidNotNullCheck(table, column) || hasLiveNotNullCheck(ctx, table, column);
+        const major = ctx.database?.serverMajor;
+        // PostgreSQL 11 and older scan the table whatever check proves it.
+        if (proven && !(major !== undefined && major < 12)) return [];
+        return [
+          {
+            message: proven
+              ? `sets ${name}.${column} NOT NULL: the validated CHECK (${column} IS NOT NULL) would skip the scan from PostgreSQL 12 on, but this server is ${ctx.database!.serverVersion}: it scans the whole table while reads and writes wait`
+              : `sets ${name}.${column} NOT NULL: PostgreSQL scans the whole table while reads and writes wait, and fails if any row holds NULL`,
+            cost: { table, name, work: 'scan' as const, onlyLockTime: true },
+          },
+        ];
+      }),
 };
+
+/** NOT NULL already: PostgreSQL does nothing. The migrations' own view first (they may have dropped it), then the live catalog's. */
+function alreadyNotNull(ctx: LintContext, table: string, column: string): boolean {
+  const seen = ctx.schema.column(table, column);
+  if (seen) return seen.notNull;
+  return liveTable(ctx.database, table)?.notNull.includes(column) ?? false;
+}
+
+/** A validated CHECK (column IS NOT NULL) in the live database that this migration has not dropped. */
+function hasLiveNotNullCheck(ctx: LintContext, table: string, column: string): boolean {
+  const checks = liveTable(ctx.database, table)?.notNullChecks ?? [];
+  return checks.some(
+    (c) => c.column === column && !ctx.droppedConstraints.some((d) => d.table === table && d.name === c.name),
+  );
+}

@@ -16,6 +16,10 @@ export const truncateTable: Rule = {
     return (truncate.relations ?? [])
       .map((r) => get(r, 'RangeVar'))
       .filter((r) => !ctx.isNewTable(tableKey(r)))
-      .map((r) => ({ message: `deletes every row of ${tableName(r)}${cascade}`, removesRowsOf: tableKey(r) }));
+      .map((r) => ({
+        message: `deletes every row of ${tableName(r)}${cascade}`,
+        removesRowsOf: tableKey(r),
+        cost: { table: tableKey(r), name: tableName(r), work: 'rows' as const, onlyLockTime: false },
+      }));
   },
 };

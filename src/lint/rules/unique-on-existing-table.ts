@@ -33,6 +33,8 @@ export const uniqueOnExistingTable: Rule = {
       return [
         {
           message: `adds unique index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)}: it fails if existing rows hold duplicates, and writes wait while it builds`,
+          // Duplicates make the migration fail on the rehearsal's copy first; the lock is what size changes.
+          cost: { table: tableKey(index.relation), name: tableName(index.relation), work: 'index', onlyLockTime: true },
         },
       ];
     }
@@ -44,12 +46,14 @@ export const uniqueOnExistingTable: Rule = {
       if (cons && UNIQUE.has(cons.contype ?? '') && !cons.indexname) {
         out.push({
           message: `adds ${KIND[cons.contype ?? '']}${cons.conname ? ` ${cons.conname}` : ''} on ${name}: it builds a unique index while reads and writes wait, and fails if existing rows hold duplicates`,
+          cost: { table, name, work: 'index', onlyLockTime: true },
         });
       }
       const col = addedColumn(cmd);
       if (col && columnConstraints(col).some((c) => UNIQUE.has(c.contype ?? ''))) {
         out.push({
           message: `adds column ${name}.${col.colname ?? ''} with a unique index, built while reads and writes wait`,
+          cost: { table, name, work: 'index', onlyLockTime: true },
         });
       }
     }

@@ -14,6 +14,13 @@ export const updateWholeTable: Rule = {
     return [
       {
         message: `updates every row of ${tableName(update.relation)} in one statement: each row stays locked (writers wait) until the migration commits, the table grows by a full copy, and the old values are overwritten`,
+        // The values themselves: update-existing-values, whatever the size.
+        cost: {
+          table: tableKey(update.relation),
+          name: tableName(update.relation),
+          work: 'rewrite',
+          onlyLockTime: true,
+        },
       },
     ];
   },

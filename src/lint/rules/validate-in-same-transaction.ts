@@ -16,6 +16,7 @@ export const validateInSameTransaction: Rule = {
           cmd.subtype === 'AT_ValidateConstraint' && !ctx.isNewTable(table) && ctx.lockedInTransaction(table),
       )
       .map(({ table, name, cmd }) => ({
+        cost: { table, name, work: 'scan' as const, onlyLockTime: true },
         message: ctx.addedNotValidInTransaction(table, cmd.name ?? '')
           ? `validates ${cmd.name ?? ''} in the same transaction that added it NOT VALID: the strong lock ADD CONSTRAINT took on ${name} is held through the whole validation, so NOT VALID gains nothing`
           : `validates ${cmd.name ?? ''} after an earlier statement of the same transaction took a strong lock on ${name}: that lock is held through the whole validation`,
