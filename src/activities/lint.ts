@@ -1,27 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TargetConfig } from '../config/schema.js';
 import { redact } from '../exec/redact.js';
 import type { DatabaseFacts, SizeThresholds } from '../lint/databaseFacts.js';
 import { mentionedIn, readDatabaseFacts } from '../lint/readDatabaseFacts.js';
 import type { LintReport } from '../lint/types.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { runInParserProcess } from './parserProcess.js';
 import { withClient } from './pgClient.js';
-
-/**
- * The compiled lint process: beside this file once built; from the sources (the tests run them),
- * the build's copy.
- */
-export function lintProcessPath(): string {
-  const beside = fileURLToPath(new URL('./lintProcess.js', import.meta.url));
-  return existsSync(beside)
-    ? beside
-    : fileURLToPath(new URL('../../dist/src/activities/lintProcess.js', import.meta.url));
-}
 
 /** What the lint process reads: the migrations and, when the database could be read, its facts. */
 export interface LintProcessInput {
@@ -84,29 +69,18 @@ export function createLintActivities(deps: ActivityDeps) {
           unread = redact((e as Error).message, [url, db.password ?? '']);
         }
       }
-      const dir = await mkdtemp(join(tmpdir(), 'safe-deploy-lint-')); // 0700: the SQL of unreleased migrations
+      let report: LintReport;
       try {
-        const inputFile = join(dir, 'migrations.json');
-        const output = join(dir, 'report.json');
-        await writeFile(inputFile, JSON.stringify(input), { mode: 0o600, flag: 'wx' });
-        try {
-          await runInActivity(
-            { file: process.execPath, args: [lintProcessPath(), inputFile, output], timeoutMs: 120_000 },
-            'lint',
-          );
-        } catch (e) {
-          throw deployFailure(FailureType.CommandFailed, {
-            step: 'lint-migrations',
-            what: `the migration lint did not run: ${(e as Error).message}`,
-            remedy: 'see the worker log; nothing was changed',
-            retryable: true,
-          });
-        }
-        const report = JSON.parse(await readFile(output, 'utf8')) as LintReport;
-        return unread === undefined ? report : { ...report, database: { error: unread } };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+        report = await runInParserProcess<LintReport>('lintProcess', input, 'lint');
+      } catch (e) {
+        throw deployFailure(FailureType.CommandFailed, {
+          step: 'lint-migrations',
+          what: `the migration lint did not run: ${(e as Error).message}`,
+          remedy: 'see the worker log; nothing was changed',
+          retryable: true,
+        });
       }
+      return unread === undefined ? report : { ...report, database: { error: unread } };
     },
   };
 }

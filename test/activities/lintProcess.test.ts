@@ -17,7 +17,7 @@ describe('lintPendingMigrations, in its own process', () => {
     { name: '20260301000000_drop_satshot_tokens', sql: '-- v3\nDROP TABLE "satshot_tokens";' },
     { name: '20260401000000_broken', sql: 'ALTER TABLE "users" ADD COLUMN;' },
   ];
-  const leftovers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('safe-deploy-lint-'));
+  const leftovers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('safe-deploy-sql-'));
 
   it('answers exactly what the lint answers in this process, and leaves no scratch folder', async () => {
     const before = leftovers();
