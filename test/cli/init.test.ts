@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,13 @@ describe('hostile or unfit app folders: a clear error, nothing written', () => {
     const dir = copyOf('prisma-heroku');
     rmSync(join(dir, 'package.json'));
     symlinkSync('/dev/zero', join(dir, 'package.json'));
+    refused(dir, /package\.json .* is not a regular file/);
+  });
+
+  it('a package.json that is a FIFO (opening it does not wait for a writer)', () => {
+    const dir = copyOf('prisma-heroku');
+    rmSync(join(dir, 'package.json'));
+    execFileSync('mkfifo', [join(dir, 'package.json')]);
     refused(dir, /package\.json .* is not a regular file/);
   });
 
