@@ -80,8 +80,16 @@ export async function runWorker(o: { configPath?: string; taskQueue?: string } =
   }
 }
 
-// Run directly (`node dist/src/worker.js`, also through a symlink such as an npm bin).
-if (process.argv[1] && realpathSync(resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
+/** Run directly (`node dist/src/worker.js`, also through a symlink such as an npm bin), not imported. */
+function runDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false; // argv[1] is no file (node -e, a REPL): imported
+  }
+}
+
+if (runDirectly()) {
   runWorker().catch((err) => {
     console.error(err);
     process.exit(1);

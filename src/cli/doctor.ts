@@ -382,8 +382,18 @@ async function checkTemporal(g: GlobalOptions): Promise<DoctorCheck[]> {
             ]
               .filter(Boolean)
               .join('; '),
-            `temporal operator search-attribute create --namespace ${namespace} ` +
-              missing.map((m) => `--name ${m.name} --type Keyword`).join(' '),
+            [
+              missing.length
+                ? `temporal operator search-attribute create --namespace ${namespace} ` +
+                  `${missing.map((m) => `--name ${m.name}`).join(' ')} --type Keyword`
+                : '',
+              wrongType.length
+                ? `remove ${wrongType.map((m) => m.name).join(', ')} (temporal operator search-attribute remove) ` +
+                  'and create them again as Keyword'
+                : '',
+            ]
+              .filter(Boolean)
+              .join('; then '),
           )
         : ok('search attributes', SEARCH_ATTRIBUTES.map((sa) => sa.name).join(', ')),
     ];
