@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { CliError, DEFAULT_GLOBALS, EXIT, type GlobalOptions } from './cli/exit.js';
@@ -18,6 +19,10 @@ const program = new Command('safe-deploy')
   .option('--profile <name>', 'temporal.toml profile (default: TEMPORAL_PROFILE, else "default")')
   .option('--task-queue <name>', 'task queue of the safe-deploy worker', DEFAULT_GLOBALS.taskQueue)
   .option('--json', 'print JSON instead of text (every command)')
+  // package.json beside dist/: in the clone and wherever npm installed the package.
+  .version(
+    (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+  )
   .showHelpAfterError()
   // A usage error is a refusal (exit 2), as for any bad argument; --help still exits 0. Inherited by every command.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.refused))
@@ -270,6 +275,59 @@ schedule
   .action(async (id: string) =>
     done(await (await import('./cli/schedule/delete.js')).runScheduleDelete(globals(), id)),
   );
+
+program
+  .command('init [appDir]')
+  .description(
+    'write a commented worker config for an existing Prisma app (default: this folder); never overwrites a file',
+  )
+  .option('--config <file>', 'the config to write (.yaml with comments, or .json)', 'safe-deploy.config.yaml')
+  .option('--name <app>', "the app's name in the config (default: from package.json)")
+  .option('--environment <name>', 'the environment', 'production')
+  .option('--base-url <url>', 'where the app answers on this host (default: from PORT in its env file)')
+  .option('--env-file <file>', "the app's KEY=VALUE env file (default: appDir/.env if there is one)")
+  .option('--backup-dir <dir>', 'where backups go (default: /var/backups/safe-deploy/<app>)')
+  .option('--restart <argv...>', 'the restart command, as words or a JSON array (init cannot guess it)')
+  .option('--schema <path>', 'the Prisma schema, when the app has several')
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy init /srv/shop --env-file /etc/shop.env --restart systemctl restart shop',
+      'safe-deploy init . --config /etc/safe-deploy/shop.yaml --restart \'["pm2","reload","shop"]\'',
+    ),
+  )
+  .action(async (dir: string | undefined, o) => done(await (await import('./cli/init.js')).runInit(globals(), dir, o)));
+
+program
+  .command('doctor')
+  .description(
+    'check a worker config against this host and the Temporal server (database, privileges, commands, health, search attributes); changes nothing',
+  )
+  .option('--config <file>', 'the worker config (default: SAFE_DEPLOY_CONFIG, else ./safe-deploy.config.json or .yaml)')
+  .option('--app <name>', 'only this app')
+  .option('--env <name>', 'only this environment')
+  .option('--restart', 'also run the restart command and wait until the app is healthy (restarts the app)')
+  .addHelpText(
+    'after',
+    `\nOne line per check: ok|FAIL <check>: <detail> — fix: <what to do>. Exit code 1 when a check fails.${examples(
+      'safe-deploy doctor --config safe-deploy.config.yaml',
+      'safe-deploy doctor --config /etc/safe-deploy/config.yaml --restart --json',
+    )}`,
+  )
+  .action(async (o) => done(await (await import('./cli/doctor.js')).runDoctor(globals(), o)));
+
+program
+  .command('worker')
+  .description('run the safe-deploy worker on this host (runs the deployments; stops on SIGINT/SIGTERM)')
+  .option('--config <file>', 'the worker config (default: SAFE_DEPLOY_CONFIG, else ./safe-deploy.config.json or .yaml)')
+  .addHelpText('after', examples('safe-deploy worker --config /etc/safe-deploy/config.yaml'))
+  .action(async (o: { config?: string }) => {
+    // --task-queue given, else SAFE_DEPLOY_TASK_QUEUE, else the default (as `npm run worker`).
+    const given = program.getOptionValueSource('taskQueue') !== 'default';
+    await (
+      await import('./worker.js')
+    ).runWorker({ configPath: o.config, taskQueue: given ? globals().taskQueue : undefined });
+  });
 
 program
   .command('lint <migrations-dir>')

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import { DEFAULT_CONFIG_FILE, DEFAULT_TASK_QUEUE } from './shared/constants.js';
+import { defaultConfigPath } from './config/load.js';
+import { DEFAULT_TASK_QUEUE } from './shared/constants.js';
 
 /** The workflow bundle's entry: compiled JS beside this file, or the TypeScript source under vitest. */
 export function workflowsPath(): string {
@@ -61,12 +62,15 @@ export function createWorker(o: WorkerOptions): Promise<Worker> {
   });
 }
 
-/** `safe-deploy-worker`: connects the Temporal way (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, temporal.toml profiles). */
-async function main(): Promise<void> {
+/**
+ * The worker process (`safe-deploy worker`, `npm run worker`): connects the Temporal way
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, temporal.toml profiles) and runs until SIGINT/SIGTERM.
+ */
+export async function runWorker(o: { configPath?: string; taskQueue?: string } = {}): Promise<void> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   const connection = await NativeConnection.connect(connectionOptions);
-  const configPath = resolve(process.env.SAFE_DEPLOY_CONFIG ?? DEFAULT_CONFIG_FILE);
-  const taskQueue = process.env.SAFE_DEPLOY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const configPath = o.configPath ? resolve(o.configPath) : defaultConfigPath();
+  const taskQueue = o.taskQueue ?? process.env.SAFE_DEPLOY_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const worker = await createWorker({ connection, namespace, taskQueue, configPath });
   console.log(`safe-deploy worker: task queue ${taskQueue}, namespace ${namespace ?? 'default'}, config ${configPath}`);
   try {
@@ -76,8 +80,17 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err) => {
+/** Run directly (`node dist/src/worker.js`, also through a symlink such as an npm bin), not imported. */
+function runDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false; // argv[1] is no file (node -e, a REPL): imported
+  }
+}
+
+if (runDirectly()) {
+  runWorker().catch((err) => {
     console.error(err);
     process.exit(1);
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../config/load.js';
 import {
   describeIssues,
   deployRequestSchema,
@@ -41,12 +41,12 @@ export function createConfigActivities(deps: ActivityDeps) {
       const request = parsedRequest.data;
       let raw: unknown;
       try {
-        raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
+        raw = readConfigFile(deps.configPath);
       } catch (e) {
         throw deployFailure(FailureType.InvalidConfig, {
           step: 'load-config',
           what: `cannot read the worker config ${deps.configPath}: ${(e as Error).message}`,
-          remedy: 'point SAFE_DEPLOY_CONFIG at a readable JSON config file on the worker host',
+          remedy: 'point SAFE_DEPLOY_CONFIG at a readable JSON or YAML config file on the worker host',
           retryable: false,
         });
       }

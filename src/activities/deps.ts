@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { durationMs, type Duration } from '../shared/duration.js';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
+import { readConfigFile } from '../config/load.js';
 import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { MAX_IDENTIFIER_BYTES } from './ownDatabases.js';
@@ -12,7 +13,7 @@ import { DEFAULT_SESSION_LIMITS } from './pgClient.js';
 
 /** What activities need from the host; injected so tests can point them at throwaway resources. */
 export interface ActivityDeps {
-  /** Path of the worker's JSON config file. */
+  /** Path of the worker's config file (JSON, or YAML for .yaml/.yml). */
   configPath: string;
   /** The worker's environment: where secrets are looked up BY NAME, inside activities only. */
   env: NodeJS.ProcessEnv;
@@ -137,7 +138,7 @@ export function commandEnvValues(
     });
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(deps.configPath, 'utf8'));
+    raw = readConfigFile(deps.configPath);
   } catch (e) {
     throw fail(`cannot read the values from ${deps.configPath}: ${(e as Error).message}`);
   }

@@ -164,6 +164,8 @@ export interface ScenarioOptions {
   layout?: 'in-place' | 'releases';
   /** Production's database name (default <app's databasePrefix>_<name>): multibyte, 63 bytes, quotes… */
   database?: string;
+  /** The worker config's file name in the scenario's folder (default safe-deploy.config.json; .yaml is read as YAML). */
+  configFile?: string;
 }
 
 /** A farm-chat scenario (most tests); `createAppScenario` for another sample app. */
@@ -197,7 +199,7 @@ export async function createAppScenario<P extends SampleProduction>(
     layout: o.layout,
   });
   const backupDir = join(root, 'backups');
-  const configPath = join(root, 'safe-deploy.config.json');
+  const configPath = join(root, o.configFile ?? 'safe-deploy.config.json');
   const environment = `prod-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   app.writeWorkerConfig(configPath, prod, {
     backupDir,
