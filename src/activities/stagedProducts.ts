@@ -16,7 +16,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { heartbeat, runInActivity, throwIfCancelled } from './deps.js';
-import { codePaths } from './layout.js';
+import { codePaths } from './codePaths.js';
 import { ensurePrivateDir, writePrivateFile } from './privateFiles.js';
 
 /**
