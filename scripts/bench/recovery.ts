@@ -8,7 +8,7 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { createDatabaseActivities, type RestoreFacts } from '../../src/activities/database.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';

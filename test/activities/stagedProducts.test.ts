@@ -1,3 +1,4 @@
+import type * as FsPromises from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -12,10 +13,10 @@ import type { TargetConfig } from '../../src/config/schema.js';
 
 // rename goes through a spy, so that a test can make one of them fail (a worker killed between two renames, EXDEV).
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const actual = await importOriginal<typeof FsPromises>();
   return { ...actual, rename: vi.fn(actual.rename) };
 });
-const realRename = (await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises')).rename;
+const realRename = (await vi.importActual<typeof FsPromises>('node:fs/promises')).rename;
 
 describe('the install products a staged checkout lists', () => {
   it('are its ignored paths, trailing slash dropped, sorted', () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import {
 const BYPASS = 'bypass-0f1e2d3c4b5a-token';
 
 /** Two real listeners: the app (baseUrl) and a thief on another port, i.e. another origin. */
-function listener(handle: (path: string, res: import('node:http').ServerResponse) => void) {
+function listener(handle: (path: string, res: ServerResponse) => void) {
   const seen: { path: string; headers: IncomingHttpHeaders }[] = [];
   const server = createServer((req, res) => {
     req.resume();
