@@ -114,7 +114,7 @@ export function createDriftResetActivities(deps: ActivityDeps) {
         cwd: t.appDir,
         commandEnv: commandEnvValues(deps, t, 'migrate'),
         timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
-        database: { envName: t.database.appEnvName, url, password: db.password },
+        database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
       });
       try {
         const r = await runPrisma(cmd, 'migrate reset');

@@ -294,7 +294,7 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
           cwd,
           commandEnv: commandEnvValues(deps, t, 'resolve-migration'),
           timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
-          database: { envName: t.database.appEnvName, url, password: db.password },
+          database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
         },
       );
       let output: string;
