@@ -17,7 +17,10 @@ const FILE_TAIL_BYTES = 256 * 1024;
 /** Names whose values are secrets wherever they appear in a log: the app's env file and its required variables. */
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH|URL|DSN|COOKIE|SALT/i;
 
-/** Every secret value the app's log may hold that we know of: the database URL and password, the bypass value, secret-named variables. */
+/**
+ * Every secret the app's log may hold that we know of: the database URL and password, the
+ * bypass value, secret-named variables.
+ */
 function secretsOf(deps: ActivityDeps, t: TargetConfig, step: StepName): string[] {
   const secrets: string[] = [];
   try {

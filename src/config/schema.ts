@@ -335,7 +335,7 @@ export const environmentConfigSchema = z
         policy: z.enum(['stop', 'detect']).default('stop'),
         stop: argv.optional(),
         resume: argv.optional(),
-        /** Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands) or `database` (the role read-only). */
+        /** Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands), `database` (the role read-only). */
         stopAt: z.enum(['app', 'database']).optional(),
         /** The role made read-only under `stopAt: 'database'`; default: the user of the database URL. */
         role: z
