@@ -164,6 +164,8 @@ export interface ScenarioOptions {
   layout?: 'in-place' | 'releases';
   /** Production's database name (default <app's databasePrefix>_<name>): multibyte, 63 bytes, quotes… */
   database?: string;
+  /** The app's role (default <app's rolePrefix>_<name>): quotes, multibyte… */
+  role?: string;
 }
 
 /** A farm-chat scenario (most tests); `createAppScenario` for another sample app. */
@@ -178,13 +180,14 @@ export async function createAppScenario<P extends SampleProduction>(
 ): Promise<Scenario<P>> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
   const database = o.database ?? `${app.databasePrefix}_${name.replace(/\W/g, '_')}`;
-  const role = `${app.rolePrefix}_${name.replace(/\W/g, '_')}`;
+  const role = o.role ?? `${app.rolePrefix}_${name.replace(/\W/g, '_')}`;
   const dbPassword = `pw-${randomBytes(9).toString('base64url')}`;
-  await superuserQuery(`CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD '${dbPassword}'`);
-  await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER "${role}"`);
+  const quotedRole = `"${role.replaceAll('"', '""')}"`;
+  await superuserQuery(`CREATE ROLE ${quotedRole} LOGIN CREATEDB PASSWORD '${dbPassword}'`);
+  await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER ${quotedRole}`);
   const { host, port } = inject('pg');
   const urlOf = (db: string) =>
-    `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
+    `postgresql://${encodeURIComponent(role)}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
   const databaseUrl = urlOf(database);
 
   const origin = await app.buildOrigin(join(root, 'origin.git'));

@@ -14,11 +14,15 @@ import { createAppScenario, historyText, PRISMA_HEROKU_APP, type Scenario } from
  * that does not start (its `require('./lib/normalize-email')` was never committed) fails with the
  * app's own words and rolls back to a writable role; v2 deploys while an INSERT as the app's role
  * is refused and reads — the database's and the app's — keep working; afterwards the app writes.
+ * The app's role is named `blog "pausé" <pid>`: quoted in every statement, percent-encoded in its URL.
  */
 let s: Scenario<PrismaHerokuProduction>;
+/** The app's role: a name that needs quotes in SQL and percent-encoding in its URL. */
+const ROLE = `blog "pausé" ${process.pid}`;
 
 beforeAll(async () => {
   s = await createAppScenario(PRISMA_HEROKU_APP, 'db_pause', {
+    role: ROLE,
     overrides: { writes: { policy: 'stop', stopAt: 'database' }, checks: [PRISMA_HEROKU_CHECKS[0]] },
   });
   // Where the app's log is is known once production exists: the owner adds it to the config.
@@ -117,6 +121,7 @@ describe('v1 → v2-rewrite-fails-start: the app does not start; the failure quo
   });
 
   it('rolled back to v1 with the role writable again: no setting left, the app writes', async () => {
+    expect(await s.query('SELECT current_user AS role')).toEqual([{ role: ROLE }]);
     expect(run.report.rollback).toMatchObject({ verified: true });
     expect(s.head()).toBe(s.origin.tags.v1);
     expect(await roleSetting()).toBeUndefined();
