@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { CancelledFailure } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { appCommand } from '../commands/app.js';
 import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -112,7 +112,7 @@ export function createAppActivities(deps: ActivityDeps) {
               appCommand(t.commands.restart, {
                 cwd: t.appDir,
                 commandEnv: commandEnvValues(deps, t, step),
-                timeoutMs: msToNumber(t.commandTimeouts.restart as never),
+                timeoutMs: durationMs(t.commandTimeouts.restart),
               }),
               'restart',
             );
@@ -128,7 +128,7 @@ export function createAppActivities(deps: ActivityDeps) {
           }
           const health = await waitHealthy(
             appUrl(t.baseUrl, t.health.path, 'health.path', step).toString(),
-            msToNumber(t.health.timeout as never),
+            durationMs(t.health.timeout),
             (attempt) => heartbeat({ phase: 'health', attempt }),
           );
           if (!health.ok) {

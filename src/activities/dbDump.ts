@@ -98,8 +98,10 @@ export async function dumpWithFingerprint(
     );
     const { snapshot, tables, boundary } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
-    try {
-      await phases.time('pg_dump', () =>
+    // The dump and the fingerprint read the same snapshot at once: each reads every table, and
+    // the fingerprint's checksums no longer wait for the dump to end.
+    const dumping = phases
+      .time('pg_dump', () =>
         runInActivity(
           pgDump(pgTool(t.pgBinDir, 'pg_dump'), db, {
             file: partial,
@@ -119,17 +121,21 @@ export async function dumpWithFingerprint(
             }),
           },
         ),
-      );
-    } catch (e) {
-      throw commandFailure(e, {
-        step,
-        type: FailureType.BackupUnverified,
-        what: 'pg_dump failed',
-        remedy: 'check the database connection, permissions and free space, then start again',
-        retryable: true,
+      )
+      .catch((e: unknown) => {
+        throw commandFailure(e, {
+          step,
+          type: FailureType.BackupUnverified,
+          what: 'pg_dump failed',
+          remedy: 'check the database connection, permissions and free space, then start again',
+          retryable: true,
+        });
       });
-    }
-    const s = await phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot, checksums: o.checksums }));
+    const reading = phases.time('fingerprint', () => fingerprint(t, db, client, { snapshot, checksums: o.checksums }));
+    const [dumped, read] = await Promise.allSettled([dumping, reading]);
+    if (dumped.status === 'rejected') throw dumped.reason;
+    if (read.status === 'rejected') throw read.reason;
+    const s = read.value;
     await client.query('COMMIT');
     return { ...s, xidBoundary: boundary };
   });

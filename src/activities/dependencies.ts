@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { appCommand } from '../commands/app.js';
 import { CommandFailed } from '../exec/run.js';
 import { gitHead } from '../commands/git.js';
@@ -189,7 +189,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
         const env = {
           cwd: dir,
           commandEnv: commandEnvValues(deps, t, step),
-          timeoutMs: msToNumber(t.commandTimeouts.install as never),
+          timeoutMs: durationMs(t.commandTimeouts.install),
         };
         for (const [phase, argv] of [
           ['install', t.commands.install],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs, type Duration } from '../shared/duration.js';
 import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
 import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
@@ -160,9 +160,8 @@ export function commandEnvValues(
 }
 
 /** The environment's bounds on safe-deploy's own sessions; pgClient's defaults where unset. */
-function sessionLimits(d: { lockTimeout?: string | number; statementTimeout?: string | number }): DbTarget['session'] {
-  const ms = (v: string | number | undefined, fallback: number) =>
-    v === undefined ? fallback : msToNumber(v as never);
+function sessionLimits(d: { lockTimeout?: Duration; statementTimeout?: Duration }): DbTarget['session'] {
+  const ms = (v: Duration | undefined, fallback: number) => (v === undefined ? fallback : durationMs(v));
   return {
     lockTimeoutMs: ms(d.lockTimeout, DEFAULT_SESSION_LIMITS.lockTimeoutMs),
     statementTimeoutMs: ms(d.statementTimeout, DEFAULT_SESSION_LIMITS.statementTimeoutMs),

@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type pg from 'pg';
 import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
@@ -113,7 +113,7 @@ export function createDriftResetActivities(deps: ActivityDeps) {
       const cmd = await prismaCommand(t.commands.migrateReset, {
         cwd: t.appDir,
         commandEnv: commandEnvValues(deps, t, 'migrate'),
-        timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+        timeoutMs: durationMs(t.commandTimeouts.migrate),
         database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
       });
       try {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { gitCloneMirror, gitCloneShared, gitCheckout, gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -74,7 +74,7 @@ export function createLayoutActivities(deps: ActivityDeps) {
     }): Promise<StagedRelease> {
       const p = codePaths(t);
       const dir = stagedDir(t, deploymentId, commit, startedAt);
-      const gitTimeout = msToNumber(t.commandTimeouts.git as never);
+      const gitTimeout = durationMs(t.commandTimeouts.git);
       const head = existsSync(join(dir, '.git'))
         ? (await runInActivity(gitHead(dir), 'head').catch(() => undefined))?.stdout.trim()
         : undefined;
@@ -186,10 +186,7 @@ export function createLayoutActivities(deps: ActivityDeps) {
       const tmp = `${p.gitDir}.tmp-${process.pid}`;
       await rm(tmp, { recursive: true, force: true });
       try {
-        await runInActivity(
-          gitCloneMirror(t.releases!.repository, tmp, msToNumber(t.commandTimeouts.git as never)),
-          'mirror',
-        );
+        await runInActivity(gitCloneMirror(t.releases!.repository, tmp, durationMs(t.commandTimeouts.git)), 'mirror');
       } catch (e) {
         throw commandFailure(e, {
           step: 'resolve-release',

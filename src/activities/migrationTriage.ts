@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type pg from 'pg';
 import { z } from 'zod';
 import { gitCommitsTouching } from '../commands/git.js';
@@ -293,7 +293,7 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
         {
           cwd,
           commandEnv: commandEnvValues(deps, t, 'resolve-migration'),
-          timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+          timeoutMs: durationMs(t.commandTimeouts.migrate),
           database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
         },
       );

@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
@@ -105,7 +105,7 @@ export function createMigrationActivities(deps: ActivityDeps) {
         t,
         t.commands.migrateDeploy,
         'migrate',
-        msToNumber(t.commandTimeouts.migrate as never),
+        durationMs(t.commandTimeouts.migrate),
       );
       // Prisma's sessions carry a name of this activity's (node-postgres and libpq read PGAPPNAME;
       // a URL's own application_name wins): when its worker died mid-migration, the retry ends the

@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
@@ -62,7 +62,7 @@ export function createMonitorActivities(deps: ActivityDeps) {
                 appCommand(argv, {
                   cwd: t.appDir,
                   commandEnv: commandEnvValues(deps, t, 'monitor'),
-                  timeoutMs: msToNumber(t.commandTimeouts.restart as never),
+                  timeoutMs: durationMs(t.commandTimeouts.restart),
                 }),
                 'monitor',
               );

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type { TargetConfig } from '../config/schema.js';
 import { redact } from '../exec/redact.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
@@ -141,7 +141,7 @@ export function createNotifyActivities(deps: ActivityDeps) {
 
       const payload = notificationPayload(facts);
       const body = redact(JSON.stringify(payload), secrets); // nothing of the URL, nor any user:password@, goes out
-      const timeoutMs = msToNumber(n.timeout as never);
+      const timeoutMs = durationMs(n.timeout);
       const cancelled = cancellationSignal();
       const signal = cancelled
         ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])

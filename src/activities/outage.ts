@@ -7,7 +7,7 @@
  * the work (every step is idempotent), a rollback's undo keeps trying for `rollback.retryFor`.
  * A step that fails while the same server answers fails for real, at once.
  */
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -132,4 +132,4 @@ export function databaseOf(
 
 /** How long the target's steps wait for PostgreSQL (`database.outageWait`). */
 export const outageWaitOf = (t: Pick<TargetConfig, 'database'>): number =>
-  t.database.outageWait === undefined ? DEFAULT_OUTAGE_WAIT_MS : msToNumber(t.database.outageWait as never);
+  t.database.outageWait === undefined ? DEFAULT_OUTAGE_WAIT_MS : durationMs(t.database.outageWait);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
@@ -18,6 +18,12 @@ import { withClient } from './pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 import { privateTempDir, removeLeftovers } from './privateFiles.js';
 import type { ReleaseInfo } from './release.js';
+import { migrationScriptsIn } from './releaseFiles.js';
+import { readMigrationRecords } from './migrationHistory.js';
+import { runInParserProcess } from './parserProcess.js';
+import { rehearsalScope, type RehearsalScope } from './rehearsalScope.js';
+import type { DataNeeds } from '../lint/dataNeeds.js';
+import type { RehearsalCopy } from '../shared/report.js';
 
 export interface RehearsalInput {
   deploymentId: string;
@@ -48,6 +54,8 @@ export interface RehearsalFacts {
   /** What the migration did to data that existed before it (empty: nothing); absent when not measured. */
   existingDataChanges?: ExistingDataChange[];
   compatibility?: string;
+  /** Which rows the copy got (absent: a copy of the backup, every row). */
+  copied?: RehearsalCopy;
   durationMs: number;
 }
 
@@ -60,6 +68,22 @@ const freePort = () =>
       srv.close(() => resolve(port));
     });
   });
+
+const copyOf = (scope: RehearsalScope): RehearsalCopy =>
+  scope.fullBecause !== undefined ? { everyRow: scope.fullBecause } : { rowsOf: scope.withRows };
+
+/** The rows the staged release's pending migrations (not applied in production) can depend on. */
+async function scopeOfPending(t: TargetConfig, db: DbTarget, stagedDir: string): Promise<RehearsalScope> {
+  heartbeat({ phase: 'which rows the migrations need' });
+  const scripts = await migrationScriptsIn(join(stagedDir, t.migrationsDir));
+  const applied = await withClient(db, readMigrationRecords);
+  const done = new Set(applied.filter((r) => r.finishedAt && !r.rolledBackAt).map((r) => r.name));
+  const pending = scripts
+    .filter((s) => !done.has(s.name))
+    .map((s) => ({ name: s.name, sql: s.bytes.toString('utf8') }));
+  const needs = await runInParserProcess<DataNeeds>('dataNeedsProcess', { migrations: pending }, 'read the migrations');
+  return withClient(db, (c) => rehearsalScope(c, needs));
+}
 
 export function createRehearsalActivities(deps: ActivityDeps) {
   /** Starts the previous release against the migrated copy and runs its health and checks. */
@@ -91,7 +115,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       const base = `http://127.0.0.1:${port}`;
       const health = await waitHealthy(
         appUrl(base, t.health.path, 'health.path', 'rehearse').toString(),
-        msToNumber(sp.timeout as never),
+        durationMs(sp.timeout),
         () => heartbeat({ phase: 'previous release starting' }),
       );
       if (!health.ok) {
@@ -146,6 +170,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
     const workPrefix = `rehearsal-${sha256(deploymentId).slice(0, 8)}-`;
     await removeLeftovers(codePaths(t).workDir, workPrefix);
     let work: string | undefined;
+    let copied: RehearsalScope | undefined;
     try {
       if (templateDatabase) {
         // The snapshot is sealed (closed to connections): copying it leaves it untouched.
@@ -159,12 +184,24 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           // A scratch copy read back at once: parallel and uncompressed (compressing a gigabyte
           // costs more than writing it), consistent across its jobs (pg_dump synchronises them).
           dump = join(work, 'production.dir');
+          // Every table's schema, but only the rows the migrations can depend on (rehearsalScope.ts).
+          const everyRow =
+            t.rehearsal.rows === 'all'
+              ? 'rehearsal.rows is all'
+              : t.rehearsal.startPrevious || measureExistingData
+                ? 'the previous release runs on the copy (rehearsal.startPrevious)'
+                : undefined;
+          copied = everyRow
+            ? { withRows: [], excludeRows: [], fullBecause: everyRow }
+            : await scopeOfPending(t, db, stagedDir);
+          heartbeat({ phase: 'dump for rehearsal' });
           await runInActivity(
             pgDump(t.pgBinDir ? join(t.pgBinDir, 'pg_dump') : 'pg_dump', db, {
               file: dump,
               format: 'directory',
               jobs: t.backup.jobs,
               compression: 0,
+              excludeTableData: copied.excludeRows,
             }),
             'dump for rehearsal',
           );
@@ -206,7 +243,7 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           await prismaCommand(t.commands.migrateDeploy, {
             cwd: stagedDir,
             commandEnv: commandEnvValues(deps, t, 'rehearse'),
-            timeoutMs: msToNumber(t.commandTimeouts.migrate as never),
+            timeoutMs: durationMs(t.commandTimeouts.migrate),
             database: { envName: t.database.appEnvName, url, password: copy.password },
           }),
           'migrate copy',
@@ -268,7 +305,10 @@ export function createRehearsalActivities(deps: ActivityDeps) {
           details: { checks },
         });
       }
-      const measured = existingData ? { existingDataChanges: existingData } : {};
+      const measured = {
+        ...(existingData ? { existingDataChanges: existingData } : {}),
+        ...(copied ? { copied: copyOf(copied) } : {}),
+      };
       if (!t.rehearsal.startPrevious) return { migrations, checks, ...measured, durationMs: Date.now() - started };
       heartbeat({ phase: 'previous release on the copy' });
       const compat = await tryPrevious(t, previous, copy, deploymentId);

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import {
   gitBlobsAt,
   gitChangedPaths,
@@ -168,7 +168,7 @@ export function createReleaseActivities(deps: ActivityDeps) {
      * the target release's manifests. The working copy is not touched.
      */
     async resolveRelease({ target: t, ref }: { target: TargetConfig; ref: string }): Promise<ResolvedRelease> {
-      const gitTimeout = msToNumber(t.commandTimeouts.git as never);
+      const gitTimeout = durationMs(t.commandTimeouts.git);
       const dirty = (
         await runInActivity(gitStatus(t.appDir), 'status').catch((e) => {
           throw commandFailure(e, {
@@ -263,7 +263,7 @@ export function createReleaseActivities(deps: ActivityDeps) {
       if (previous === commit && changed.length === 0) return { commit, previous, changed: false };
       try {
         await runInActivity(
-          gitCheckout(t.appDir, commit, msToNumber(t.commandTimeouts.git as never), { force: changed.length > 0 }),
+          gitCheckout(t.appDir, commit, durationMs(t.commandTimeouts.git), { force: changed.length > 0 }),
           'checkout',
         );
       } catch (e) {

@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type pg from 'pg';
 import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -136,7 +136,7 @@ export function createWriteActivities(deps: ActivityDeps) {
         appCommand(argv, {
           cwd: t.appDir,
           commandEnv: commandEnvValues(deps, t, step),
-          timeoutMs: msToNumber(t.commandTimeouts.restart as never),
+          timeoutMs: durationMs(t.commandTimeouts.restart),
         }),
         what,
       );

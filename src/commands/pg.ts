@@ -90,9 +90,12 @@ export function pgDump(
     snapshot?: string;
     compression?: number;
     verbose?: boolean;
+    /** pg_dump patterns of tables whose rows are left out (their schema stays). */
+    excludeTableData?: readonly string[];
   },
 ): Cmd {
   const args = [`--format=${o.format}`, `--file=${o.file}`, '--no-password'];
+  for (const pattern of o.excludeTableData ?? []) args.push(`--exclude-table-data=${pattern}`);
   if (o.format === 'directory' && o.jobs > 1) args.push(`--jobs=${o.jobs}`);
   if (o.compression !== undefined) args.push(`--compress=${o.compression}`);
   if (o.snapshot) args.push(`--snapshot=${o.snapshot}`);

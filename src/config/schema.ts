@@ -1,4 +1,4 @@
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { isDuration, type Duration } from '../shared/duration.js';
 import { z } from 'zod';
 import { WEEKDAYS } from '../shared/calendar.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
@@ -19,13 +19,7 @@ const gitRef = z
   .refine((r) => !r.includes('..') && !r.endsWith('.lock') && !r.endsWith('/'), 'not a valid git ref');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable NAME (never its value)');
 const argv = z.array(z.string().min(1)).min(1, 'a command as an argument array, e.g. ["npm", "ci"]');
-const duration = z.union([z.number().int().positive(), z.string()]).refine((d) => {
-  try {
-    return msToNumber(d as never) > 0;
-  } catch {
-    return false;
-  }
-}, "a duration such as '90 seconds' or milliseconds");
+const duration = z.custom<Duration>(isDuration, "a duration such as '90 seconds' or milliseconds");
 /** Normalised: `/var/backups//app/` is `/var/backups/app`; `..`, `/` alone and control characters are refused. */
 const absolutePath = z.string().transform((p, ctx) => {
   const r = normalizeAbsolutePath(p);
@@ -232,9 +226,17 @@ export const environmentConfigSchema = z
           .optional(),
         /** After an additive migration the previous release was proven to run on: roll back code only, keep the data. */
         preferCodeOnly: z.boolean().default(true),
+        /**
+         * Which rows the copy gets. `needed`: every table's schema, but only the rows the pending
+         * migrations can depend on — the tables they name, the foreign-key neighbours of tables whose
+         * rows they write, partitions, `_prisma_migrations`; every row as soon as they could reach
+         * further (a user function, a view, a trigger, a DO block), and always with `startPrevious`.
+         * `all`: every row, always.
+         */
+        rows: z.enum(['needed', 'all']).default('needed'),
       })
       .strict()
-      .default({ enabled: true, preferCodeOnly: true }),
+      .default({ enabled: true, preferCodeOnly: true, rows: 'needed' }),
     database: z
       .object({
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),

@@ -52,7 +52,8 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 export const INPUT_FAILURES: readonly FailureType[] = [FailureType.InvalidRequest, FailureType.InvalidConfig];
 
 export interface FailureFacts {
-  step: StepName;
+  /** 'deploy': the deployment as a whole (a rollback asked for when no step had failed). */
+  step: StepName | 'deploy';
   what: string;
   remedy: string;
   /** Required, so every throw site decides whether a retry could help. */

@@ -110,6 +110,8 @@ export interface DeploymentReport {
     compatibility?: string;
     /** What the migration did to data that existed, measured on the copy (present when a code-only rollback was possible). */
     existingDataChanges?: { table: string; what: string; columns: string[] }[];
+    /** Which rows the copy got (absent: every row, from a backup). */
+    copied?: RehearsalCopy;
     durationMs: number;
   };
   /** How a rollback would undo the database, decided before the migration runs. */
@@ -172,3 +174,6 @@ export interface WaitingFor {
   since: string;
   until?: string;
 }
+
+/** The rows a rehearsal copy got: only the listed tables' (`rehearsal.rows: needed`), or every row and why. */
+export type RehearsalCopy = { rowsOf: string[] } | { everyRow: string };

@@ -1,5 +1,4 @@
-import { ApplicationFailure } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import type { DriftReport } from '../activities/drift.js';
 import type { MigrationHistory } from '../activities/migrationHistory.js';
 import type { ResolvedRelease } from '../activities/release.js';
@@ -10,16 +9,13 @@ import {
   type MigrationFixFacts,
 } from '../plan/migrationFixes.js';
 import type { RiskGate } from '../plan/riskGate.js';
-import { FailureType } from '../shared/errors.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
 import type { Resolution } from '../shared/migrationFixes.js';
 import { changing } from './activities.js';
 import type { GateResult } from './gates.js';
 import { callOn, type Host } from './hosts.js';
 import type { Deployment } from './runbook.js';
 import type { RunState } from './runState.js';
-
-const failure = (type: FailureType, step: string, what: string, remedy: string) =>
-  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
 /**
  * End of the pre-checks: a failed migration is triaged (which of its statements took effect), a
@@ -96,36 +92,36 @@ export class MigrationFixes {
         reason: 'a dry run does not wait: a real deployment would ask this',
         at: new Date().toISOString(),
       });
-      throw failure(
-        FailureType.MigrationStateBad,
-        'inspect-migrations',
-        `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`,
-        `start the deployment and approve it with --action ${r.action}, or resolve it by hand`,
-      );
+      throw deployFailure(FailureType.MigrationStateBad, {
+        step: 'inspect-migrations',
+        what: `${r.migration} failed and must be resolved first (the triage proposes ${r.action}); a dry run cannot rehearse past it`,
+        remedy: `start the deployment and approve it with --action ${r.action}, or resolve it by hand`,
+        retryable: false,
+      });
     }
     const timeout = this.target.approval.timeout;
     const answer = await run.step(
       'approval',
       `Wait for a person to approve ${r.action} of the failed ${r.migration}`,
       async () => {
-        const a = await gates.ask('failed-migration', r.question, msToNumber(timeout as never), {
+        const a = await gates.ask('failed-migration', r.question, durationMs(timeout), {
           actions: [r.action],
           actionRequired: true,
         });
         if (a.decision === 'rejected')
-          throw failure(
-            FailureType.ApprovalRejected,
-            'approval',
-            `${a.by} rejected resolving ${r.migration}: ${a.reason}`,
-            'nothing was changed',
-          );
+          throw deployFailure(FailureType.ApprovalRejected, {
+            step: 'approval',
+            what: `${a.by} rejected resolving ${r.migration}: ${a.reason}`,
+            remedy: 'nothing was changed',
+            retryable: false,
+          });
         if (a.decision === 'timed-out')
-          throw failure(
-            FailureType.ApprovalTimedOut,
-            'approval',
-            `nobody approved resolving ${r.migration} within ${timeout}`,
-            'nothing was changed; start again when someone can approve',
-          );
+          throw deployFailure(FailureType.ApprovalTimedOut, {
+            step: 'approval',
+            what: `nobody approved resolving ${r.migration} within ${timeout}`,
+            remedy: 'nothing was changed; start again when someone can approve',
+            retryable: false,
+          });
         return a;
       },
       (a) => `approved by ${a.by}: ${a.reason} (${a.action})`,

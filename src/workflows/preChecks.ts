@@ -1,20 +1,15 @@
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { DeployRequest } from '../config/schema.js';
 import { migrationGate } from '../plan/migrationGate.js';
 import { requiredEnvNames } from '../plan/preflight.js';
 import { riskGate } from '../plan/riskGate.js';
-import { FailureType } from '../shared/errors.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
 import { changing, quick } from './activities.js';
 import { callOn, eachHost, onHost, sameTarget, type Host } from './hosts.js';
 import { checkMigrationFixes } from './migrationFixes.js';
 import type { RunState } from './runState.js';
 
 const stop = (what: string, remedy: string) =>
-  ApplicationFailure.create({
-    type: FailureType.MigrationStateBad,
-    nonRetryable: true,
-    message: `[inspect-migrations] ${what}. Remedy: ${remedy}`,
-  });
+  deployFailure(FailureType.MigrationStateBad, { step: 'inspect-migrations', what, remedy, retryable: false });
 
 /**
  * The runbook's pre-checks, none of which changes anything: on every host its tools, the release

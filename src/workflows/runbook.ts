@@ -1,5 +1,5 @@
-import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { durationMs } from '../shared/duration.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
 import type { BackupFacts } from '../activities/database.js';
@@ -7,7 +7,7 @@ import { restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';
 import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
-import { FailureType } from '../shared/errors.js';
+import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
 import type { NotifyEvent } from '../shared/notify.js';
 import { changing, quick, undoing } from './activities.js';
@@ -29,9 +29,6 @@ const installSummary = (r: { packages: number; skipped: boolean; source?: 'stage
     : r.source === 'kept'
       ? `moved back from the kept copy, not installed again (${r.packages} packages)`
       : `${r.packages} packages${r.skipped ? ' (already installed)' : ''}${r.note ? `; ${r.note}` : ''}`;
-
-const failure = (type: FailureType, step: string, what: string, remedy: string) =>
-  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
 export interface Deployment {
   deploymentId: string;
@@ -63,7 +60,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   const what = `${t.app} ${t.environment}`;
   const releases = t.codeLayout === 'releases';
   /** The undos' activities: retried through outages for rollback.retryFor (absent from configs loaded before it existed). */
-  const undoProxy = undoing(msToNumber((t.rollback?.retryFor ?? '10 minutes') as never));
+  const undoProxy = undoing(durationMs(t.rollback?.retryFor ?? '10 minutes'));
 
   const { release, history, gate } = await runPreChecks(run, { deploymentId, request, hosts });
   d.facts.previousCommit = release.current.commit;
@@ -89,23 +86,23 @@ export async function runbook(d: Deployment): Promise<Outcome> {
             const answer = await gates.ask(
               'migration-risk',
               describeApprovals(gate.approvals),
-              msToNumber(t.approval.timeout as never),
+              durationMs(t.approval.timeout),
               gate.offered,
             );
             if (answer.decision === 'rejected')
-              throw failure(
-                FailureType.ApprovalRejected,
-                'approval',
-                `${answer.by} rejected the deployment: ${answer.reason}`,
-                'nothing was changed',
-              );
+              throw deployFailure(FailureType.ApprovalRejected, {
+                step: 'approval',
+                what: `${answer.by} rejected the deployment: ${answer.reason}`,
+                remedy: 'nothing was changed',
+                retryable: false,
+              });
             if (answer.decision === 'timed-out')
-              throw failure(
-                FailureType.ApprovalTimedOut,
-                'approval',
-                `nobody approved within ${t.approval.timeout}`,
-                'nothing was changed; start again when someone can approve',
-              );
+              throw deployFailure(FailureType.ApprovalTimedOut, {
+                step: 'approval',
+                what: `nobody approved within ${t.approval.timeout}`,
+                remedy: 'nothing was changed; start again when someone can approve',
+                retryable: false,
+              });
             return answer;
           },
           (a) => `approved by ${a.by}: ${a.reason}${a.action ? ` (${a.action})` : ''}`,
@@ -188,6 +185,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       previousReleaseCompatible: r.previousReleaseCompatible,
       compatibility: r.compatibility,
       ...(r.existingDataChanges ? { existingDataChanges: r.existingDataChanges } : {}),
+      ...(r.copied ? { copied: r.copied } : {}),
       durationMs: r.durationMs,
     };
     return r;
@@ -431,7 +429,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     writes,
     what,
     rollback,
-    approvalTimeoutMs: msToNumber(t.approval.timeout as never),
+    approvalTimeoutMs: durationMs(t.approval.timeout),
     restoring: () => !keepByPlan(),
   });
   undo.add('restore-database', `Restore the ${what} database from the backup`, async () => {
@@ -564,12 +562,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   }
   await backup.finish(); // the snapshot's off-server dump: the deployment ends only once it is verified
   await unstage(); // in place: the staged copies, their node_modules and build moved in, are no longer needed
-  await monitorRelease(
-    hosts,
-    request.monitorMinutes ?? t.monitor.minutes,
-    msToNumber(t.monitor.interval as never),
-    run,
-  );
+  await monitorRelease(hosts, request.monitorMinutes ?? t.monitor.minutes, durationMs(t.monitor.interval), run);
   if (reuse) {
     for (const h of hosts) {
       const summary = `Remove ${h.release!.current.name}'s dependencies kept for a rollback${onHost(hosts, h)}`;

@@ -11,7 +11,7 @@ import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
 import { deploymentIdFor } from '../plan/preflight.js';
 import { manualSteps } from '../plan/rollback.js';
-import { FailureType, INPUT_FAILURES } from '../shared/errors.js';
+import { deployFailure, FailureType, INPUT_FAILURES } from '../shared/errors.js';
 import {
   FAILED_OUTCOMES,
   isFailedOutcome,
@@ -42,9 +42,6 @@ function outcomeFailure(report: DeploymentReport): ApplicationFailure {
     details: [report],
   });
 }
-
-const failure = (type: FailureType, step: string, what: string, remedy: string) =>
-  ApplicationFailure.create({ type, nonRetryable: true, message: `[${step}] ${what}. Remedy: ${remedy}` });
 
 /** A bad request or config fails the workflow itself, naming the field; nothing was changed. */
 function asInputFailure(err: unknown): unknown {
@@ -192,12 +189,12 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
                   });
                   continue;
                 }
-                throw failure(
-                  FailureType.DeploymentInProgress,
-                  'lock',
-                  `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`,
-                  `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`,
-                );
+                throw deployFailure(FailureType.DeploymentInProgress, {
+                  step: 'lock',
+                  what: `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`,
+                  remedy: `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`,
+                  retryable: false,
+                });
               }
             },
             () => lockId,
@@ -213,7 +210,12 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       if (cancelled) run.interrupt(cancelled);
       const interruptedAt = run.steps.findLast((s) => s.status !== 'ok')?.name ?? 'deploy';
       const cause = asked
-        ? failure(FailureType.RollbackRequested, interruptedAt, asked, 'none: the deployment is rolled back')
+        ? deployFailure(FailureType.RollbackRequested, {
+            step: interruptedAt,
+            what: asked,
+            remedy: 'none: the deployment is rolled back',
+            retryable: false,
+          })
         : cancelled
           ? ApplicationFailure.create({ type: 'Cancelled', nonRetryable: true, message: cancelled })
           : err;

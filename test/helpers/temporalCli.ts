@@ -76,13 +76,13 @@ export function shellWords(text: string): string[][] {
   return commands;
 }
 
-/** The commands of the README's first ```sh block after the line `heading`. */
-export function readmeCommands(heading: string): string[][] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+/** The commands of the docs' first ```sh block after the line `heading` (docs/configuration.md, where a user reads them). */
+export function readmeCommands(heading: string, doc = 'docs/configuration.md'): string[][] {
+  const readme = readFileSync(new URL(`../../${doc}`, import.meta.url), 'utf8');
   const at = readme.indexOf(heading);
-  if (at < 0) throw new Error(`README.md has no "${heading}"`);
+  if (at < 0) throw new Error(`${doc} has no "${heading}"`);
   const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!block) throw new Error(`README.md has no sh block after "${heading}"`);
+  if (!block) throw new Error(`${doc} has no sh block after "${heading}"`);
   return shellWords(block[1]!);
 }
 

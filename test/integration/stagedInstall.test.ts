@@ -173,6 +173,8 @@ describe('staged and rehearsed before the pause (in place, snapshot backups)', (
       expect(rehearsal.input.backupPath).toBeUndefined();
       expect(rehearsal.input.templateDatabase).toBeUndefined();
       expect(report.rehearsal?.migrations.map((m) => m.name)).toEqual(['20260201000000_satshot_integration']);
+      // v2 alters users and creates satshot_tokens: the copy got users' rows, not the messages'.
+      expect(report.rehearsal?.copied).toEqual({ rowsOf: ['public._prisma_migrations', 'public.users'] });
     });
 
     it('ran no install in the pause: only the backup, code, the move of the staged install, migrate, restart and verify ran between stop-writes and resume-writes (the resume reads its own write point: no odometer reading)', () => {

@@ -22,7 +22,7 @@ describe('rule registry', () => {
   });
 
   it.each(rules.map((r) => [r.id, r] as const))(
-    '%s: its file exports it, with a doc page, a test file and a README line',
+    '%s: its file exports it, with a doc page, a test file and a line in docs/lint.md',
     async (id, rule) => {
       const mod = (await import(/* @vite-ignore */ `../../src/lint/rules/${id}.js`)) as Record<string, unknown>;
       expect(Object.values(mod)).toContain(rule);
@@ -42,8 +42,8 @@ describe('rule registry', () => {
       expect(existsSync(test), test).toBe(true);
       expect(readFileSync(test, 'utf8')).toContain(`ruleTable(`);
 
-      expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(
-        `| [\`${id}\`](docs/lint/${id}.md) | ${rule.severity} |`,
+      expect(readFileSync(join(root, 'docs/lint.md'), 'utf8')).toContain(
+        `| [\`${id}\`](lint/${id}.md) | ${rule.severity} |`,
       );
     },
   );

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import {
-  Client,
-  Connection,
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureTimeSkippingServer } from '../../scripts/lib/testServer.js';
 import { createTemporalActivities } from '../../src/activities/temporal.js';
 import { compensationRetry } from '../../src/plan/compensationPolicy.js';
 import { historyText } from '../../scripts/lib/secretScan.js';
@@ -340,19 +337,21 @@ function stubActivities(calls: Calls, o: StubOptions): Activities {
   return stubs as unknown as Activities;
 }
 
-let connection: NativeConnection;
-let clientConnection: Connection;
+// Temporal's time-skipping test server: while a test waits for a deployment's result, its timers
+// and retry back-offs (the undos' 2 s and 4 s) pass at once; while `during` acts, time runs as usual.
+let env: TestWorkflowEnvironment;
 let client: Client;
 
 beforeAll(async () => {
-  connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  clientConnection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection: clientConnection });
-});
-afterAll(async () => {
-  await connection?.close();
-  await clientConnection?.close();
-});
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const path = ensureTimeSkippingServer(root, (line) => console.log(`[saga] ${line}`));
+  // Without a binary, the SDK downloads its own test server (where the network allows).
+  env = await TestWorkflowEnvironment.createTimeSkipping(
+    path ? { server: { executable: { type: 'existing-path', path } } } : {},
+  );
+  client = env.client;
+}, 120_000);
+afterAll(async () => env?.teardown());
 
 const until = async (what: () => boolean) => {
   while (!what()) await new Promise((r) => setTimeout(r, 50));
@@ -367,7 +366,7 @@ async function deploy(
   const calls: Calls = [];
   const taskQueue = `saga-${randomUUID()}`;
   const worker = await Worker.create({
-    connection,
+    connection: env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: activities?.(calls) ?? stubActivities(calls, o),
@@ -552,14 +551,14 @@ describe('safeDeployment saga', () => {
   });
 
   it('retries a failing compensation for rollback.retryFor, says so, and runs only the undos that do not need it', async () => {
-    let attempts = 0;
+    const attemptedAt: number[] = [];
     const { calls, report } = await deploy({}, undefined, (calls) => {
       const stubs = stubActivities(calls, { failAt: 'restart' }) as unknown as Record<
         string,
         (...a: unknown[]) => Promise<unknown>
       >;
       stubs.restoreDatabase = async () => {
-        attempts++;
+        attemptedAt.push(Date.now());
         throw ApplicationFailure.create({
           type: 'RestoreUnverified',
           message: '[restore-database] the cluster is down',
@@ -569,19 +568,23 @@ describe('safeDeployment saga', () => {
       return stubs as unknown as Activities;
     });
     // rollback.retryFor '3 seconds': the first try, then after 2 s and 4 s (compensationRetry).
-    expect(attempts).toBe(compensationRetry(3_000).maximumAttempts);
-    expect(attempts).toBe(3);
+    expect(attemptedAt.length).toBe(compensationRetry(3_000).maximumAttempts);
+    expect(attemptedAt.length).toBe(3);
     expect(report.outcome).toBe('rollback-failed');
     const step = report.steps.find((x) => x.name === 'restore-database');
     expect(step).toMatchObject({ phase: 'rollback', status: 'failed' });
     expect(step?.error).toContain('gave up after its retries: maximum attempts reached');
+    // The back-offs passed on the test server's clock: 6 s of workflow time between the first and
+    // the last attempt, less than that of the test's own (on the dev server it was 6 s and more).
+    expect(step?.durationMs).toBeGreaterThanOrEqual(6_000);
+    expect(attemptedAt.at(-1)! - attemptedAt[0]!).toBeLessThan(6_000);
     expect(calls.slice(calls.indexOf('restart'))).toEqual([
       'restart',
       'remove-staging',
       'restart-previous',
       'resume-writes-after-rollback',
     ]);
-  }, 60_000);
+  });
 
   it('rolls back when the deployment is cancelled mid-migration', async () => {
     const { calls, report, handle } = await deploy({ blockAt: 'migrate' }, async (h, calls) => {
@@ -724,7 +727,7 @@ describe('safeDeployment saga', () => {
     // A lock started by hand (and one whose deployment is stuck) ends when cancelled.
     const taskQueue = `lock-${randomUUID()}`;
     const worker = await Worker.create({
-      connection,
+      connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
     });

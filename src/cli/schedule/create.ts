@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { readDurationMs } from '../../shared/duration.js';
 import { z } from 'zod';
 import { deployWindowSchema, type DeployRequest } from '../../config/schema.js';
 import { WORKFLOW_TYPE } from '../../shared/constants.js';
@@ -31,22 +31,13 @@ export interface ScheduleCreateOptions {
 
 const timeZone = deployWindowSchema.shape.timeZone.unwrap();
 /** The server refuses catch-up windows under 10 s. */
-const catchupWindow = z.string().refine((d) => {
-  try {
-    return msToNumber(d as never) >= 10_000;
-  } catch {
-    return false;
-  }
-}, "a duration of at least 10 seconds, such as '1h' or '30 minutes'");
+const catchupWindow = z
+  .string()
+  .refine((d) => (readDurationMs(d) ?? 0) >= 10_000, "a duration of at least 10 seconds, such as '1h' or '30 minutes'");
 
 /** How long the worker has to answer the check at create. */
 const validateTimeout = z.string().transform((d, ctx) => {
-  let ms: number | undefined;
-  try {
-    ms = msToNumber(d as never);
-  } catch {
-    ms = undefined;
-  }
+  const ms = readDurationMs(d);
   if (ms === undefined || ms < 1_000 || ms > 600_000) {
     ctx.addIssue({ code: 'custom', message: "a duration from 1 second to 10 minutes, such as '15s'" });
     return z.NEVER;
