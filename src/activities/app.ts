@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CancelledFailure } from '@temporalio/common';
 import { durationMs } from '../shared/duration.js';
 import { appCommand } from '../commands/app.js';
 import { gitHead, gitStatus } from '../commands/git.js';
@@ -17,6 +18,7 @@ import {
 } from './deps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
+import { appLogTail } from './appLog.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
@@ -115,11 +117,12 @@ export function createAppActivities(deps: ActivityDeps) {
               'restart',
             );
           } catch (e) {
+            const log = e instanceof CancelledFailure ? undefined : await appLogTail(deps, t, step);
             throw commandFailure(e, {
               step,
               type: FailureType.RestartFailed,
               what: 'the restart command failed',
-              remedy: 'see the output and the app log',
+              remedy: log ? `see the output, and the app's log:\n${log}` : 'see the output and the app log',
               retryable: true,
             });
           }
@@ -129,10 +132,13 @@ export function createAppActivities(deps: ActivityDeps) {
             (attempt) => heartbeat({ phase: 'health', attempt }),
           );
           if (!health.ok) {
+            const log = await appLogTail(deps, t, step);
             throw deployFailure(FailureType.HealthCheckFailed, {
               step,
               what: `${t.health.path} did not answer 200 within ${t.health.timeout} (last: ${health.last})`,
-              remedy: 'see the app log',
+              remedy: log
+                ? `find why in the app's log:\n${log}`
+                : 'see the app log (set `logs` in the config to have its last lines here)',
               retryable: false,
             });
           }
@@ -200,15 +206,27 @@ export function createAppActivities(deps: ActivityDeps) {
               return [h.ok, h.last];
             });
             heartbeat({ phase: 'http checks' });
+            // Paused at the database, the app cannot write for anyone: a release's writing check
+            // (the config's are refused at load) fails unsent, saying why.
+            const checks = [...t.checks, ...release.manifest.checks];
+            const paused = t.writes.stopAt === 'database';
+            const unsent = paused ? checks.filter((c) => c.method !== 'GET') : [];
             return [
               health,
               ...(await runHttpChecks(
                 t.baseUrl,
-                [...t.checks, ...release.manifest.checks],
+                checks.filter((c) => !unsent.includes(c)),
                 smokeRunId(runId, activityAttempt()),
                 secrets,
                 headers,
               )),
+              ...unsent.map((c) => ({
+                name: c.name,
+                kind: 'http' as const,
+                ok: false,
+                detail: `not sent: ${c.method} ${c.path} would write while writes are paused at the database (writes.stopAt 'database'); make the release's check a GET`,
+                durationMs: 0,
+              })),
             ];
           };
           const data = () =>
@@ -258,13 +276,15 @@ export function createAppActivities(deps: ActivityDeps) {
           const checks = groups.flatMap((g) => (g as PromiseFulfilledResult<CheckResult[]>).value);
           const failed = checks.filter((c) => !c.ok);
           if (failed.length > 0) {
+            // The app's own words when it stopped answering (health): the other checks say enough themselves.
+            const log = failed.some((c) => c.kind === 'health') ? await appLogTail(deps, t, step) : undefined;
             throw deployFailure(FailureType.VerificationFailed, {
               step,
               what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
               remedy:
-                step === 'verify'
+                (step === 'verify'
                   ? 'the deployment is rolled back automatically; fix the release'
-                  : 'finish the rollback by hand: see the failed checks',
+                  : 'finish the rollback by hand: see the failed checks') + (log ? `\n${log}` : ''),
               retryable: false,
               details: { checks },
             });

@@ -74,6 +74,7 @@ export function resolveDatabase(
   t: {
     database: { urlEnv: string; lockTimeout?: string | number; statementTimeout?: string | number };
     envFile?: string;
+    writes?: { stopAt?: 'app' | 'database' };
   },
   step: StepName,
 ): { url: string; db: DbTarget } {
@@ -88,7 +89,11 @@ export function resolveDatabase(
   }
   let db: DbTarget;
   try {
-    db = { ...parseDatabaseUrl(found.value), session: sessionLimits(t.database) };
+    db = {
+      ...parseDatabaseUrl(found.value),
+      session: sessionLimits(t.database),
+      ...(t.writes?.stopAt === 'database' ? { writable: true } : {}),
+    };
   } catch (e) {
     throw deployFailure(FailureType.InvalidConfig, {
       step,

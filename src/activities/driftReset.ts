@@ -114,7 +114,7 @@ export function createDriftResetActivities(deps: ActivityDeps) {
         cwd: t.appDir,
         commandEnv: commandEnvValues(deps, t, 'migrate'),
         timeoutMs: durationMs(t.commandTimeouts.migrate),
-        database: { envName: t.database.appEnvName, url, password: db.password },
+        database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
       });
       try {
         const r = await runPrisma(cmd, 'migrate reset');

@@ -294,7 +294,7 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
           cwd,
           commandEnv: commandEnvValues(deps, t, 'resolve-migration'),
           timeoutMs: durationMs(t.commandTimeouts.migrate),
-          database: { envName: t.database.appEnvName, url, password: db.password },
+          database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
         },
       );
       let output: string;

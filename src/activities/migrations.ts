@@ -56,7 +56,7 @@ export async function prismaCmd(
     cwd: t.appDir,
     commandEnv: commandEnvValues(deps, t, step),
     timeoutMs,
-    database: { envName: t.database.appEnvName, url, password: db.password },
+    database: { envName: t.database.appEnvName, url, password: db.password, writable: db.writable },
   });
   return { cmd, db };
 }

@@ -3,6 +3,7 @@ import { appCommand } from '../commands/app.js';
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
+import { appLogTail } from './appLog.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { timedCheck } from './expectations.js';
 import { appUrl, fetchOnOrigin, requestSignal, type CheckResult } from './http.js';
@@ -76,10 +77,12 @@ export function createMonitorActivities(deps: ActivityDeps) {
       }
       const failed = checks.filter((c) => !c.ok);
       if (failed.length > 0) {
+        // Every look is about the app's health (answers, errors, the command): its own words help each.
+        const log = await appLogTail(deps, t, 'monitor');
         throw deployFailure(FailureType.MonitoringFailed, {
           step: 'monitor',
           what: `look ${tick} of the monitoring window failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
-          remedy: 'the deployment is rolled back automatically; see the app log',
+          remedy: `the deployment is rolled back automatically; ${log ? `the app's log:\n${log}` : 'see the app log'}`,
           retryable: false,
           details: { checks },
         });

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
-import { databaseUrl, type DbTarget, type SessionLimits } from '../commands/pg.js';
+import { databaseUrl, WRITABLE_SESSION_OPTIONS, type DbTarget, type SessionLimits } from '../commands/pg.js';
 import { FailureType } from '../shared/errors.js';
 
 /**
@@ -133,7 +133,9 @@ async function connectBounded(
     });
     return c;
   };
-  let client = make(`-c lock_timeout=${limits.lockTimeoutMs} -c statement_timeout=${limits.statementTimeoutMs}`);
+  let client = make(
+    `-c lock_timeout=${limits.lockTimeoutMs} -c statement_timeout=${limits.statementTimeoutMs}${db.writable ? ` ${WRITABLE_SESSION_OPTIONS}` : ''}`,
+  );
   try {
     await client.connect();
   } catch (e) {

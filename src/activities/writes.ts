@@ -7,6 +7,7 @@ import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { quoteIdent } from './dbState.js';
 import { activityAttempt, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from './databasePause.js';
 import { commandFailure } from './failures.js';
 import { databaseOf, outageAware, outageWaitOf } from './outage.js';
 import { withClient } from './pgClient.js';
@@ -149,29 +150,56 @@ export function createWriteActivities(deps: ActivityDeps) {
       });
     }
   };
+  /** stopAt 'database': the role of writes.role, else the database URL's user. */
+  const pausedRole = (t: TargetConfig, step: StepName) => {
+    const { db } = resolveDatabase(deps, t, step);
+    return { db, role: t.writes.role ?? db.user };
+  };
+  /** Pauses (policy `stop`): the app's `stop` command, or its role read-only at the database. */
+  const pause = async (t: TargetConfig, step: StepName): Promise<DatabasePauseFacts | undefined> => {
+    if (t.writes.stopAt !== 'database') {
+      await command(t, t.writes.stop!, step, 'stop');
+      return undefined;
+    }
+    const { db, role } = pausedRole(t, step);
+    return pauseRoleWrites(db, role, step);
+  };
+  /** Resumes (policy `stop`); `keep`: our own sessions a database resume must not end. */
+  const resume = async (
+    t: TargetConfig,
+    step: StepName,
+    keep: readonly number[] = [],
+  ): Promise<DatabasePauseFacts | undefined> => {
+    if (t.writes.stopAt !== 'database') {
+      await command(t, t.writes.resume!, step, 'resume');
+      return undefined;
+    }
+    const { db, role } = pausedRole(t, step);
+    return resumeRoleWrites(db, role, step, keep);
+  };
   return {
     /**
      * Pauses the app's writes (policy `stop`): from here until verification, a restore loses nothing. Idempotent.
      * Under `detect` the counters are the baseline of other people's writes: every write made
      * before it must be published, or it would later pass for one made after the backup.
      */
-    async stopWrites({
-      target: t,
-      step,
-      exact,
-    }: {
-      target: TargetConfig;
-      step: StepName;
-      exact?: boolean;
-    }): Promise<{ stopped: boolean; at?: string; counters?: WriteCounters; point?: WritePoint }> {
+    async stopWrites({ target: t, step, exact }: { target: TargetConfig; step: StepName; exact?: boolean }): Promise<{
+      stopped: boolean;
+      at?: string;
+      counters?: WriteCounters;
+      point?: WritePoint;
+      database?: DatabasePauseFacts;
+    }> {
       return outageAware(
         databaseOf(deps, t, step),
         step,
         async () => {
-          if (t.writes.policy === 'stop') await command(t, t.writes.stop!, step, 'stop');
+          const database = t.writes.policy === 'stop' ? await pause(t, step) : undefined;
+          const facts = database ? { database } : {};
           // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
           if (exact)
             return {
+              ...facts,
               stopped: t.writes.policy === 'stop',
               at: new Date().toISOString(),
               ...(t.writes.policy === 'detect'
@@ -180,6 +208,7 @@ export function createWriteActivities(deps: ActivityDeps) {
             };
           // Under `stop` these counters are not used (nobody else writes until writes resume).
           return {
+            ...facts,
             stopped: t.writes.policy === 'stop',
             counters: await readWriteCounters(deps, t, step, t.writes.policy === 'stop' ? 0 : PUBLISHED_AFTER_MS),
           };
@@ -200,26 +229,32 @@ export function createWriteActivities(deps: ActivityDeps) {
       target: TargetConfig;
       step: StepName;
       readPoint?: boolean;
-    }): Promise<{ resumed: boolean; point?: WritePoint }> {
+    }): Promise<{ resumed: boolean; point?: WritePoint; database?: DatabasePauseFacts }> {
       if (!point || t.writes.policy !== 'stop') {
-        if (t.writes.policy === 'stop') await command(t, t.writes.resume!, step, 'resume');
-        return { resumed: t.writes.policy === 'stop' };
+        const database = t.writes.policy === 'stop' ? await resume(t, step) : undefined;
+        return { resumed: t.writes.policy === 'stop', ...(database ? { database } : {}) };
       }
       // The point is the paused state: its snapshot is taken before the resume command runs, its
       // rows counted after, in the same snapshot. An earlier attempt may have run the resume
       // command and died before its point was returned: writes made since then are not in this
       // point's "since", and the point says so (a rollback then asks before restoring).
       const attempt = activityAttempt();
+      let database: DatabasePauseFacts | undefined;
       const read = await outageAware(
         databaseOf(deps, t, step),
         step,
         () =>
-          withClient(resolveDatabase(deps, t, step).db, (c) =>
-            readPoint(c, undefined, () => command(t, t.writes.resume!, step, 'resume')),
-          ),
+          withClient(resolveDatabase(deps, t, step).db, async (c) => {
+            // The reading session is ours and may be the role's: a database resume must not end it.
+            const ours = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+            return readPoint(c, undefined, async () => {
+              database = await resume(t, step, [ours]);
+            });
+          }),
         { waitMs: outageWaitOf(t) },
       );
       return {
+        ...(database ? { database } : {}),
         resumed: true,
         point:
           attempt > 1

@@ -1,4 +1,5 @@
 import type { Cmd } from '../exec/run.js';
+import { WRITABLE_SESSION_OPTIONS } from './pg.js';
 
 /**
  * The app's own commands (npm ci, its build, its Prisma CLI, its restart command) come from the
@@ -11,7 +12,8 @@ export function appCommand(
     cwd: string;
     commandEnv: Record<string, string>;
     timeoutMs?: number;
-    database?: { envName: string; url: string; password: string };
+    /** `writable`: the command's own sessions start writable while the app's role is paused read-only (PGOPTIONS). */
+    database?: { envName: string; url: string; password: string; writable?: boolean };
   },
 ): Cmd {
   const [file, ...args] = argv;
@@ -19,6 +21,7 @@ export function appCommand(
   const secrets: string[] = [];
   if (o.database) {
     env[o.database.envName] = o.database.url;
+    if (o.database.writable) env.PGOPTIONS = WRITABLE_SESSION_OPTIONS;
     secrets.push(o.database.url, o.database.password);
   }
   return { file: file!, args, cwd: o.cwd, env, secrets, timeoutMs: o.timeoutMs };

@@ -11,7 +11,16 @@ export interface DbTarget {
   sslmode?: string;
   /** Bounds of safe-deploy's own sessions there (the environment's database.lockTimeout/statementTimeout); absent: pgClient's defaults. */
   session?: SessionLimits;
+  /**
+   * Our sessions start writable whatever the role's default (`-c default_transaction_read_only=off`
+   * in the startup packet): set while writes may be paused at the database (writes.stopAt), where
+   * that default is what holds the app's own sessions.
+   */
+  writable?: boolean;
 }
+
+/** The startup options that keep safe-deploy's own sessions writable while the app's role is paused read-only. */
+export const WRITABLE_SESSION_OPTIONS = '-c default_transaction_read_only=off';
 
 export interface SessionLimits {
   lockTimeoutMs: number;
@@ -55,6 +64,7 @@ function pgEnv(db: DbTarget): Record<string, string> {
     PGDATABASE: db.database,
   };
   if (db.sslmode) env.PGSSLMODE = db.sslmode;
+  if (db.writable) env.PGOPTIONS = WRITABLE_SESSION_OPTIONS;
   return env;
 }
 

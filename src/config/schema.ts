@@ -332,17 +332,33 @@ export const environmentConfigSchema = z
       .default({ path: '/health', timeout: '60 seconds' }),
     checks: z.array(httpCheckSchema).default([]),
     /**
+     * The app's own log: a file, or the argv of a command that prints it (`["journalctl", "-u",
+     * "app", "-n", "50"]`, cut after 5 s). A restart or health failure carries its last 50 lines,
+     * secrets redacted, in the failure and the report.
+     */
+    logs: z.union([absolutePath, argv]).optional(),
+    /**
      * Restoring a backup throws away writes made after it. `stop` (default): writes are stopped
      * with `stop` (a maintenance mode, or stopping the app) before the backup and resumed with
      * `resume` once verification passed; while stopped, the checks send the `bypass` header.
      * `detect`: the app keeps serving; before a restore the workflow counts writes made since the
      * backup by others than safe-deploy and, if any, waits for an `approve` update.
+     * `stopAt: 'database'` (policy `stop`, no commands): the app's role is made read-only in the
+     * app's database and its sessions ended, so the app keeps serving reads (docs/writes-and-logs.md).
      */
     writes: z
       .object({
         policy: z.enum(['stop', 'detect']).default('stop'),
         stop: argv.optional(),
         resume: argv.optional(),
+        /** Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands), `database` (the role read-only). */
+        stopAt: z.enum(['app', 'database']).optional(),
+        /** The role made read-only under `stopAt: 'database'`; default: the user of the database URL. */
+        role: z
+          .string()
+          .min(1)
+          .refine((r) => Buffer.byteLength(r, 'utf8') <= 63, 'a PostgreSQL role name (at most 63 bytes)')
+          .optional(),
         bypass: z
           .object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), valueEnv: envName })
           .strict()
@@ -350,9 +366,19 @@ export const environmentConfigSchema = z
       })
       .strict()
       .default({ policy: 'stop' })
-      .refine((w) => w.policy === 'detect' || (w.stop !== undefined && w.resume !== undefined), {
+      .refine(
+        (w) => w.policy === 'detect' || w.stopAt === 'database' || (w.stop !== undefined && w.resume !== undefined),
+        {
+          message:
+            "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off), or stopAt 'database' (the app's role read-only); or choose policy 'detect'",
+        },
+      )
+      .refine((w) => w.stopAt !== 'database' || (w.policy === 'stop' && !w.stop && !w.resume), {
         message:
-          "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off); or choose policy 'detect'",
+          "stopAt 'database' is policy 'stop' without commands: the database pauses the writes, so remove `stop`/`resume` (or use stopAt 'app')",
+      })
+      .refine((w) => w.role === undefined || w.stopAt === 'database', {
+        message: "`role` is the role stopAt 'database' makes read-only: set stopAt 'database' or remove it",
       }),
     /** After verification: health (and optionally an error counter and a command) every `interval` for `minutes`. */
     monitor: z
@@ -424,6 +450,14 @@ export function environmentProblems(e: EnvironmentConfig): { path: string; messa
     problems.push({
       path: 'releases',
       message: "codeLayout 'releases' needs releases.repository (where the app's git repository is)",
+    });
+  if (e.writes.stopAt === 'database')
+    e.checks.forEach((c, i) => {
+      if (c.method !== 'GET')
+        problems.push({
+          path: `checks.${i}`,
+          message: `${c.method} ${c.path} (${c.name}) would write while writes are paused at the database (writes.stopAt 'database': the app's role is read-only until verification passed); keep GET checks, or pause at the app with a bypass`,
+        });
     });
   if (e.codeLayout === 'releases' && !e.appDir.endsWith('/current'))
     problems.push({

@@ -3,7 +3,7 @@ import type { RollbackStep } from '../shared/steps.js';
 
 export interface ManualContext {
   target: Pick<TargetConfig, 'appDir' | 'commands' | 'database' | 'app' | 'environment'> & {
-    writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop'>;
+    writes?: Pick<TargetConfig['writes'], 'policy' | 'resume' | 'stop' | 'stopAt' | 'role'>;
   };
   previousCommit?: string;
   backupPath?: string;
@@ -20,8 +20,17 @@ const shellLine = (a: readonly string[]) =>
 /** The commands a person runs to finish a rollback that stopped at `remaining[0]`. */
 export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): string[] {
   const t = ctx.target;
+  // writes.stopAt 'database': the role's setting in the app's database (names from $urlEnv unless writes.role).
+  const atDatabase = t.writes?.stopAt === 'database';
+  const role = t.writes?.role ? `"${t.writes.role.replaceAll('"', '""')}"` : `<the user of $${t.database.urlEnv}>`;
+  const inDatabase = `ALTER ROLE ${role} IN DATABASE <the database of $${t.database.urlEnv}>`;
+  const endSessions = `end the role's sessions so that its pools reconnect (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = <role> AND datname = <database>)`;
   const steps: Record<RollbackStep, string | undefined> = {
-    'stop-writes-again': t.writes?.stop ? `pause the app's writes: ${shellLine(t.writes.stop)}` : undefined,
+    'stop-writes-again': atDatabase
+      ? `pause the app's writes: in psql, ${inDatabase} SET default_transaction_read_only = 'oN'; then ${endSessions}`
+      : t.writes?.stop
+        ? `pause the app's writes: ${shellLine(t.writes.stop)}`
+        : undefined,
     'check-lost-writes': undefined,
     'approve-lost-writes': undefined,
     'restore-database': ctx.snapshotDatabase
@@ -31,9 +40,11 @@ export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): stri
     'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
     'restart-previous': `restart the app: ${shellLine(t.commands.restart)}`,
     'verify-rollback': `check the app by hand (health, login, chat, integrations) and prisma migrate status`,
-    'resume-writes-after-rollback': t.writes?.resume
-      ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}`
-      : undefined,
+    'resume-writes-after-rollback': atDatabase
+      ? `when the app is right again, resume its writes: in psql, ${inDatabase} RESET default_transaction_read_only (SET … = off instead if the setting reads 'tRuE' or 'fAlSe': it was off before the deployment); then ${endSessions}`
+      : t.writes?.resume
+        ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}`
+        : undefined,
   };
   const lines = remaining.map((s) => steps[s]).filter((s): s is string => s !== undefined);
   if (ctx.keptAs && lines.length > 0)

@@ -3,6 +3,7 @@ import {
   deployRequestSchema,
   describeIssues,
   environmentConfigSchema,
+  environmentProblems,
   workerConfigSchema,
 } from '../../src/config/schema.js';
 
@@ -119,6 +120,49 @@ describe('worker config', () => {
     });
     expect(ok.monitor).toEqual({ minutes: 0, interval: '30 seconds' });
     expect(ok.approval).toEqual({ timeout: '1 hour' });
+  });
+
+  it("stopAt 'database': policy stop with no commands, a role of at most 63 bytes, and only GET checks", () => {
+    const db = environmentConfigSchema.parse({ ...minimal, writes: { stopAt: 'database', role: 'blog"gér' } });
+    expect(db.writes).toEqual({ policy: 'stop', stopAt: 'database', role: 'blog"gér' });
+    expect(environmentProblems(db)).toEqual([]);
+    const refused = (writes: unknown) =>
+      describeIssues(environmentConfigSchema.safeParse({ ...minimal, writes }).error!, 'env');
+    expect(refused({ policy: 'detect', stopAt: 'database' })).toContain("stopAt 'database' is policy 'stop' without");
+    expect(refused({ stopAt: 'database', stop: ['x'], resume: ['y'] })).toContain('remove `stop`/`resume`');
+    expect(refused({ policy: 'detect', role: 'app' })).toContain("`role` is the role stopAt 'database' makes");
+    expect(refused({ stopAt: 'database', role: 'é'.repeat(32) })).toContain('at most 63 bytes');
+    const writing = environmentConfigSchema.parse({
+      ...minimal,
+      writes: { stopAt: 'database' },
+      checks: [
+        { name: 'feed', path: '/api/feed' },
+        { name: 'signup', method: 'POST', path: '/api/user', body: {} },
+      ],
+    });
+    expect(environmentProblems(writing)).toEqual([
+      {
+        path: 'checks.1',
+        message: expect.stringContaining('POST /api/user (signup) would write while writes are paused'),
+      },
+    ]);
+  });
+
+  it('logs: an absolute file or a command argv, never a shell string', () => {
+    expect(environmentConfigSchema.parse({ ...minimal, logs: '/srv/app//run/web.log' }).logs).toBe(
+      '/srv/app/run/web.log',
+    );
+    expect(environmentConfigSchema.parse({ ...minimal, logs: ['journalctl', '-u', 'app', '-n', '50'] }).logs).toEqual([
+      'journalctl',
+      '-u',
+      'app',
+      '-n',
+      '50',
+    ]);
+    for (const logs of ['run/web.log', 'journalctl -u app | tail', [], 50])
+      expect(describeIssues(environmentConfigSchema.safeParse({ ...minimal, logs }).error!, 'env')).toContain(
+        'env.logs',
+      );
   });
 
   it('refuses shell strings, relative paths, secret values and bad durations, naming each field', () => {

@@ -166,6 +166,8 @@ export interface ScenarioOptions {
   database?: string;
   /** The worker config's file name in the scenario's folder (default safe-deploy.config.json; .yaml is read as YAML). */
   configFile?: string;
+  /** The app's role (default <app's rolePrefix>_<name>): quotes, multibyte… */
+  role?: string;
 }
 
 /** A farm-chat scenario (most tests); `createAppScenario` for another sample app. */
@@ -180,13 +182,14 @@ export async function createAppScenario<P extends SampleProduction>(
 ): Promise<Scenario<P>> {
   const root = mkdtempSync(join(tmpdir(), `safe-deploy-${name}-`));
   const database = o.database ?? `${app.databasePrefix}_${name.replace(/\W/g, '_')}`;
-  const role = `${app.rolePrefix}_${name.replace(/\W/g, '_')}`;
+  const role = o.role ?? `${app.rolePrefix}_${name.replace(/\W/g, '_')}`;
   const dbPassword = `pw-${randomBytes(9).toString('base64url')}`;
-  await superuserQuery(`CREATE ROLE "${role}" LOGIN CREATEDB PASSWORD '${dbPassword}'`);
-  await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER "${role}"`);
+  const quotedRole = `"${role.replaceAll('"', '""')}"`;
+  await superuserQuery(`CREATE ROLE ${quotedRole} LOGIN CREATEDB PASSWORD '${dbPassword}'`);
+  await superuserQuery(`CREATE DATABASE "${database.replaceAll('"', '""')}" OWNER ${quotedRole}`);
   const { host, port } = inject('pg');
   const urlOf = (db: string) =>
-    `postgresql://${role}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
+    `postgresql://${encodeURIComponent(role)}:${encodeURIComponent(dbPassword)}@${host}:${port}/${encodeURIComponent(db)}`;
   const databaseUrl = urlOf(database);
 
   const origin = await app.buildOrigin(join(root, 'origin.git'));

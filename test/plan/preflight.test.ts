@@ -74,4 +74,23 @@ describe('manual rollback steps', () => {
       "restart the app: sudo systemctl restart 'my app'\\''s'",
     ]);
   });
+
+  it("writes paused at the database: the by-hand pause and resume name the role's setting, quoted", () => {
+    const steps = manualSteps(['stop-writes-again', 'resume-writes-after-rollback'], {
+      target: {
+        app: 'a',
+        environment: 'e',
+        appDir: '/srv/app',
+        database: { urlEnv: 'DATABASE_URL' } as never,
+        commands: { install: ['npm', 'ci'], build: [], restart: ['app', 'restart'] } as never,
+        writes: { policy: 'stop', stopAt: 'database', role: 'blog"gér' },
+      },
+    });
+    expect(steps).toHaveLength(2);
+    expect(steps[0]).toContain(
+      `ALTER ROLE "blog""gér" IN DATABASE <the database of $DATABASE_URL> SET default_transaction_read_only = 'oN'`,
+    );
+    expect(steps[1]).toContain('RESET default_transaction_read_only');
+    expect(steps[1]).toContain('pg_terminate_backend');
+  });
 });
