@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { deployRequestSchema } from '../config/schema.js';
 import { WORKFLOW_TYPE } from '../shared/constants.js';
 import type { Outcome } from '../shared/report.js';
+import { describeFreeze, listFreezes, type FreezeRecord } from '../shared/freeze.js';
 import { DEPLOY_APP, DEPLOY_ENVIRONMENT, DEPLOY_OUTCOME, DEPLOY_REF } from '../shared/searchAttributes.js';
 import { EXIT, EXIT_CODES, output, parseOptions, withClient, type GlobalOptions } from './context.js';
 import { formatTime, table } from './table.js';
@@ -68,6 +69,10 @@ export function renderList(rows: ListedDeployment[]): string {
   );
 }
 
+/** `frozen: farm-chat production — frozen by dana since …: quarter close`, one per freeze. */
+export const freezeLines = (freezes: FreezeRecord[]) =>
+  freezes.map((f) => `frozen: ${f.app} ${f.environment} — ${describeFreeze(f)}`);
+
 /** Deployments, newest first, filtered by the Deploy* search attributes. */
 export async function runList(g: GlobalOptions, o: ListOptions): Promise<number> {
   const out = output(g.json);
@@ -79,8 +84,13 @@ export async function runList(g: GlobalOptions, o: ListOptions): Promise<number>
       rows.push(listedDeployment(w));
       if (rows.length >= limit) break;
     }
+    // Freezes are workflows of their own (deploymentFreeze): shown beside the list they block.
+    const freezes = (await listFreezes(client)).filter(
+      (f) => (!filter.app || f.app === filter.app) && (!filter.env || f.environment === filter.env),
+    );
     out.line(renderList(rows));
-    out.json({ query, deployments: rows });
+    freezeLines(freezes).forEach((l) => out.line(l));
+    out.json({ query, deployments: rows, freezes });
     return EXIT.ok;
   });
 }
