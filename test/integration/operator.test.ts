@@ -49,27 +49,35 @@ describe('current and history after a deployed and a rolled-back run', () => {
     const r = await cli('start', ...appEnv(), '--ref', 'v2', '--requested-by', 'ana', '--reason', 'Satshot release');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     v2Id = startedId(r.stdout);
+    // The first deployment of this app+environment: the step and the time, nothing to estimate from.
+    expect(r.stdout).toMatch(/\n {2}step \d+ · \S+ \S+ elapsed \(no earlier deployment of this app and environment/);
+    expect(r.stdout).toMatch(/\n→ check-disk: ok \([\d.]+ s\) — [\d.]+ (kB|MB|GB|TB) free\n/);
   });
 
   it(
     "v3-drop-satshot-tokens: approved by carl, then rolled back at dana's request; status shows who asked, why and the approval",
     { timeout: 900_000 },
     async () => {
-      const r = await cli(
-        'start',
-        ...appEnv(),
-        '--ref',
-        'v3-drop-satshot-tokens',
-        '--requested-by',
-        'bea',
-        '--reason',
-        'drop the unused tokens',
-        '--monitor-minutes',
-        '30',
-        '--no-follow',
+      // Followed as an operator runs it, while others approve and roll it back from their terminals.
+      let followed = '';
+      const following = runCli(
+        [
+          '--task-queue',
+          s.taskQueue,
+          'start',
+          ...appEnv(),
+          '--ref',
+          'v3-drop-satshot-tokens',
+          '--requested-by',
+          'bea',
+          '--reason',
+          'drop the unused tokens',
+          '--monitor-minutes',
+          '30',
+        ],
+        { onStdout: (text) => (followed = text) },
       );
-      expect(r.code, r.stderr).toBe(0);
-      v3Id = startedId(r.stdout);
+      v3Id = await eventually('the start line', async () => /^started (\S+) on task queue /m.exec(followed)?.[1]);
       await eventually(
         'the migration-risk gate',
         async () => ((await progressOf(v3Id))?.waitingFor?.gate === 'migration-risk' ? true : undefined),
@@ -94,6 +102,16 @@ describe('current and history after a deployed and a rolled-back run', () => {
       );
       const rollback = await cli('rollback', v3Id, '--by', 'dana', '--reason', 'login errors since the deploy');
       expect(rollback.code, rollback.stdout + rollback.stderr).toBe(4);
+      // The rollback's steps stream as they run, and only those (not the deployment's steps again).
+      expect(rollback.stdout).toMatch(/\n↩ restore-database: ok \([\d.]+ s\)/);
+      expect(rollback.stdout).toMatch(/\n↩ verify-rollback: ok \([\d.]+ s\)/);
+      expect(rollback.stdout).not.toMatch(/\n→ migrate: /);
+      const start = await following;
+      expect(start.code).toBe(4);
+      // Estimated from the v2 deployment: step N of ~M, the elapsed time, the estimate.
+      expect(start.stdout).toMatch(
+        /\n {2}step \d+ of ~\d+ · \S+ \S+ elapsed · (about .+ left|longer than usual) \(the last deployment: .+, monitoring aside\)\n/,
+      );
       const ended = await cli('status', v3Id);
       expect(ended.stdout).toContain('\n  requested by bea: drop the unused tokens\n');
       expect(ended.stdout).toMatch(/\n {2}approved migration-risk by carl at \S+: tokens unused since v3\n/);
@@ -167,7 +185,7 @@ describe('a freeze', () => {
     expect(again.stderr).toMatch(/is already frozen by erin since \S+: quarter close — 月末; nothing changed/);
   });
 
-  it('refuses a CLI start (exit 2, reason and who), starting nothing; a dry run still runs up to its first step', async () => {
+  it('refuses a CLI start (exit 2, reason and who), starting nothing', async () => {
     const before = (await cli('history', ...appEnv(), '--json')).json<{ deployments: unknown[] }>().deployments.length;
     const r = await cli('start', ...appEnv(), '--ref', 'v2');
     expect(r.code).toBe(2);
@@ -179,18 +197,20 @@ describe('a freeze', () => {
     expect(r.stderr).not.toMatch(/retry/i);
     const after = (await cli('history', ...appEnv(), '--json')).json<{ deployments: unknown[] }>().deployments.length;
     expect(after).toBe(before);
-    // A dry run changes nothing: the freeze lets it pass load-config.
-    const dry = await cli('start', ...appEnv(), '--ref', 'v2', '--dry-run', '--no-follow');
-    expect(dry.code, dry.stderr).toBe(0);
-    const dryId = startedId(dry.stdout);
-    await eventually(
-      'the dry run past load-config',
-      async () =>
-        (await progressOf(dryId))?.steps.some((x) => x.name === 'load-config' && x.status === 'ok') ? true : undefined,
-      60_000,
-    );
-    await s.client.workflow.getHandle(dryId).terminate('test: only load-config mattered');
   });
+
+  it(
+    'lets a dry run through; its text shows the lint findings, the question a real run would ask, and the rollback plan',
+    { timeout: 600_000 },
+    async () => {
+      const dry = await cli('start', ...appEnv(), '--ref', 'v3-drop-satshot-tokens', '--dry-run');
+      expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/\n {2}lint: {7}\S+ destructive\n {4}\S+:\d+ \S+ \(destructive\): .*satshot_tokens/);
+      expect(dry.stdout).toMatch(/\n {2}would ask:\n {4}migration-risk: .*satshot_tokens/);
+      expect(dry.stdout).toMatch(/\n {2}rollback plan: restore-database — /);
+      expect(s.head()).toBe(s.origin.tags.v2);
+    },
+  );
 
   it('is shown by list (text and JSON) and by status', async () => {
     const list = await cli('list', ...appEnv());
