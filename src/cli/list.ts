@@ -79,13 +79,15 @@ export async function runList(g: GlobalOptions, o: ListOptions): Promise<number>
   const { limit, ...filter } = parseOptions(listOptionsSchema, o);
   const query = listQuery(filter);
   return withClient(g, async (client) => {
+    // Freezes are workflows of their own (deploymentFreeze): shown beside the list they block, looked up meanwhile.
+    const frozen = listFreezes(client);
+    frozen.catch(() => undefined);
     const rows: ListedDeployment[] = [];
     for await (const w of client.workflow.list({ query, pageSize: limit })) {
       rows.push(listedDeployment(w));
       if (rows.length >= limit) break;
     }
-    // Freezes are workflows of their own (deploymentFreeze): shown beside the list they block.
-    const freezes = (await listFreezes(client)).filter(
+    const freezes = (await frozen).filter(
       (f) => (!filter.app || f.app === filter.app) && (!filter.env || f.environment === filter.env),
     );
     out.line(renderList(rows));

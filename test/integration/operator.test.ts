@@ -205,7 +205,9 @@ describe('a freeze', () => {
     async () => {
       const dry = await cli('start', ...appEnv(), '--ref', 'v3-drop-satshot-tokens', '--dry-run');
       expect(dry.code, dry.stdout + dry.stderr).toBe(0);
-      expect(dry.stdout).toMatch(/\n {2}lint: {7}\S+ destructive\n {4}\S+:\d+ \S+ \(destructive\): .*satshot_tokens/);
+      expect(dry.stdout).toMatch(
+        /\n {2}lint: {7}\S+ destructive\n(?: {4}.+\n)* {4}\S+:\d+ drop-table \(destructive\): drops table satshot_tokens/,
+      );
       expect(dry.stdout).toMatch(/\n {2}would ask:\n {4}migration-risk: .*satshot_tokens/);
       expect(dry.stdout).toMatch(/\n {2}rollback plan: restore-database — /);
       expect(s.head()).toBe(s.origin.tags.v2);
