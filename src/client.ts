@@ -103,6 +103,60 @@ program
   )
   .action(async (o) => done(await (await import('./cli/list.js')).runList(globals(), o)));
 
+program
+  .command('current')
+  .description('what is live on an app+environment: release, commit, since when, by whom, from which deployment')
+  .requiredOption('--app <name>', 'app name (search attribute DeployApp)')
+  .requiredOption('--env <name>', 'environment (DeployEnvironment)')
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy current --app farm-chat --env production',
+      'safe-deploy current --app farm-chat --env production --json',
+    ),
+  )
+  .action(async (o) => done(await (await import('./cli/current.js')).runCurrent(globals(), o)));
+
+program
+  .command('history')
+  .description('the deployments of an app+environment, newest first: who, why, from → to, approvals, outcome, duration')
+  .requiredOption('--app <name>', 'app name (search attribute DeployApp)')
+  .requiredOption('--env <name>', 'environment (DeployEnvironment)')
+  .option('--limit <n>', 'at most this many', '20')
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy history --app farm-chat --env production',
+      'safe-deploy history --app farm-chat --env production --limit 5 --json',
+    ),
+  )
+  .action(async (o) => done(await (await import('./cli/history.js')).runHistory(globals(), o)));
+
+program
+  .command('freeze')
+  .description(
+    'refuse every deployment and scheduled run of an app+environment until unfreeze (dry runs still run); kept in Temporal',
+  )
+  .requiredOption('--app <name>', 'app name in the worker config')
+  .requiredOption('--env <name>', 'environment, e.g. production')
+  .requiredOption('--reason <text>', 'why (shown to every deployment it refuses)')
+  .option('--by <name>', 'who freezes (default: $USER)')
+  .addHelpText(
+    'after',
+    examples('safe-deploy freeze --app farm-chat --env production --reason "quarter close until Monday"'),
+  )
+  .action(async (o) => done(await (await import('./cli/freeze.js')).runFreeze(globals(), o)));
+
+program
+  .command('unfreeze')
+  .description('end the freeze of an app+environment (who and why are kept in its history)')
+  .requiredOption('--app <name>', 'app name in the worker config')
+  .requiredOption('--env <name>', 'environment, e.g. production')
+  .option('--reason <text>', "why (kept in the freeze's history)")
+  .option('--by <name>', 'who unfreezes (default: $USER)')
+  .addHelpText('after', examples('safe-deploy unfreeze --app farm-chat --env production --reason "quarter closed"'))
+  .action(async (o) => done(await (await import('./cli/freeze.js')).runUnfreeze(globals(), o)));
+
 for (const [name, what] of [
   ['approve', 'let a deployment that waits for approval go on'],
   ['reject', 'stop a deployment that waits for approval'],
@@ -328,6 +382,42 @@ program
       await import('./worker.js')
     ).runWorker({ configPath: o.config, taskQueue: given ? globals().taskQueue : undefined });
   });
+
+program
+  .command('server')
+  .description(
+    'run a Temporal dev server in the foreground for your own app: persisted in a file, with the Deploy* search attributes',
+  )
+  .option(
+    '--db-file <path>',
+    'where the history is kept (default: $XDG_DATA_HOME or ~/.local/share, safe-deploy/temporal.db)',
+  )
+  .option('--ip <address>', 'address to listen on', '127.0.0.1')
+  .option('--port <n>', 'frontend port', '7233')
+  .option('--ui-port <n>', 'Web UI port', '8233')
+  .option('--headless', 'no Web UI')
+  .addHelpText(
+    'after',
+    examples('safe-deploy server', 'safe-deploy server --db-file /var/lib/safe-deploy/temporal.db --headless'),
+  )
+  .action(async (o) => done(await (await import('./cli/server.js')).runServer(globals(), o)));
+
+program
+  .command('namespace')
+  .description('prepare a Temporal namespace for safe-deploy')
+  .command('setup')
+  .description(
+    'register the Deploy* search attributes on the namespace the connection settings name (dev server, self-hosted cluster; Temporal Cloud: prints the tcld commands)',
+  )
+  .addHelpText(
+    'after',
+    examples(
+      'safe-deploy namespace setup',
+      'TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=deploys safe-deploy namespace setup',
+      'TEMPORAL_PROFILE=cloud safe-deploy namespace setup --json',
+    ),
+  )
+  .action(async () => done(await (await import('./cli/namespace.js')).runNamespaceSetup(globals())));
 
 program
   .command('lint <migrations-dir>')

@@ -2,15 +2,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { devServerArgs } from '../../src/cli/server.js';
 import { waitUntil } from './ports.js';
 
-/** Search attributes safe-deploy sets; registered when the dev server starts. */
-export const SEARCH_ATTRIBUTES = [
-  'DeployApp=Keyword',
-  'DeployEnvironment=Keyword',
-  'DeployRef=Keyword',
-  'DeployOutcome=Keyword',
-];
+/** Search attributes safe-deploy sets (defined with their keys); registered when the dev server starts. */
+export { SEARCH_ATTRIBUTES } from '../../src/shared/searchAttributes.js';
 
 export interface DevServer {
   address: string;
@@ -32,21 +28,7 @@ export async function startDevServer(o: {
 }): Promise<DevServer> {
   mkdirSync(dirname(o.dbFile), { recursive: true });
   mkdirSync(dirname(o.logFile), { recursive: true });
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(o.port),
-    '--db-filename',
-    o.dbFile,
-    '--log-level',
-    'warn',
-  ];
-  if (o.uiPort) args.push('--ui-port', String(o.uiPort), '--ui-ip', '127.0.0.1');
-  else args.push('--headless');
-  for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', sa);
+  const args = devServerArgs({ ip: '127.0.0.1', port: o.port, uiPort: o.uiPort, dbFile: o.dbFile, logLevel: 'warn' });
   const log = openSync(o.logFile, 'a');
   const child = spawn(o.cli, args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);

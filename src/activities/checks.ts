@@ -6,6 +6,7 @@ import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './
 import { commandFailure } from './failures.js';
 import { pgTool, withClient } from './pgClient.js';
 import { ensurePrivateDir } from './privateFiles.js';
+import { formatBytes } from '../shared/humanize.js';
 
 export interface ToolFacts {
   versions: Record<string, string>;
@@ -157,7 +158,7 @@ export function createCheckActivities(deps: ActivityDeps) {
       const lowDisk = (where: string, free: number, remedy: string) =>
         deployFailure(FailureType.DiskSpaceLow, {
           step: 'check-disk',
-          what: `${where} has ${free} bytes free, ${requiredBytes} needed (${t.backup.minFreeFactor} × the database's ${databaseBytes} bytes)`,
+          what: `${where} has ${formatBytes(free)} free, ${formatBytes(requiredBytes)} needed (${t.backup.minFreeFactor} × the database's ${formatBytes(databaseBytes)}; exactly ${free} of ${requiredBytes} bytes)`,
           remedy,
           retryable: false,
         });

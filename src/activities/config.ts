@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { readConfigFile } from '../config/load.js';
 import {
   describeIssues,
@@ -7,7 +8,9 @@ import {
   type DeployRequest,
   type TargetConfig,
 } from '../config/schema.js';
+import { WORKFLOW_TYPE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
+import { describeFreeze, readFreeze } from '../shared/freeze.js';
 import { run } from '../exec/run.js';
 import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';
 
@@ -18,6 +21,34 @@ async function detectPgBinDir(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The activity's context, or undefined when called outside one (unit tests call the function). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A freeze (`safe-deploy freeze`) refuses a deployment here, the first step of every start —
+ * CLI, Temporal Schedule or `temporal workflow start` — before anything changes. A dry run changes
+ * nothing and still runs; so does `schedule create`'s validation (a validateRequest workflow).
+ * An unreachable server is retried like any activity, never read as "not frozen".
+ */
+async function refuseIfFrozen(request: DeployRequest): Promise<void> {
+  const context = activityContext();
+  if (request.dryRun || context?.info.workflowType !== WORKFLOW_TYPE) return;
+  const freeze = await readFreeze(context.client, request.app, request.environment);
+  if (!freeze) return;
+  throw deployFailure(FailureType.DeploymentFrozen, {
+    step: 'load-config',
+    what: `${request.app} ${request.environment} is ${describeFreeze(freeze)}; nothing was changed`,
+    remedy: `wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ${request.environment} --reason "<why>"`,
+    retryable: false,
+  });
 }
 
 export interface LoadedConfig {
@@ -87,6 +118,7 @@ export function createConfigActivities(deps: ActivityDeps) {
           retryable: false,
         });
       }
+      await refuseIfFrozen(request);
       const pgBinDir = parsed.data.tools.pgBinDir ?? (await detectPgBinDir());
       // The result is stored in history: commandEnv goes as names, its values stay in this file (commandEnvValues).
       const commandEnv = Object.fromEntries(Object.keys(env.commandEnv).map((name) => [name, COMMAND_ENV_ON_WORKER]));

@@ -7,10 +7,16 @@ import { LiveProgress } from './live.js';
 import { outcomeLine, ProgressPrinter, renderReport, type ProgressView } from './render.js';
 
 /** A live line on a terminal; plain lines for logs, CI and pipes; nothing with --json. */
-export function progressView(workflowId: string, json: boolean | undefined): ProgressView {
+export function progressView(
+  workflowId: string,
+  json: boolean | undefined,
+  pace?: (p: Progress) => string,
+): ProgressView {
   if (json) return { update() {}, close() {} };
   const tty = process.stdout.isTTY && !process.env.CI && process.env.TERM !== 'dumb';
-  return tty ? new LiveProgress(process.stdout, workflowId) : new ProgressPrinter((l) => console.log(l), workflowId);
+  return tty
+    ? new LiveProgress(process.stdout, workflowId, Date.now, 100, pace)
+    : new ProgressPrinter((l) => console.log(l), workflowId, pace);
 }
 
 /** Shows each step as it starts and ends (polling the `progress` query) until the result arrives. */
@@ -53,11 +59,15 @@ function endedWithoutReport(err: unknown): { status: string; message: string; ex
 }
 
 /** Follows to the end, prints the report (or why there is none), returns the exit code of the outcome. */
-export async function followToOutcome(handle: WorkflowHandle, json: boolean | undefined): Promise<number> {
+export async function followToOutcome(
+  handle: WorkflowHandle,
+  json: boolean | undefined,
+  pace?: (p: Progress) => string,
+): Promise<number> {
   const out = output(json);
   let report: DeploymentReport;
   try {
-    report = await followDeployment(handle, progressView(handle.workflowId, json));
+    report = await followDeployment(handle, progressView(handle.workflowId, json, pace));
   } catch (err) {
     const ended = endedWithoutReport(err);
     out.line(`deployment ${handle.workflowId} ${ended.status} without a report: ${ended.message}`);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { deployRequestSchema } from '../config/schema.js';
 import { WORKFLOW_TYPE } from '../shared/constants.js';
 import type { Outcome } from '../shared/report.js';
+import { describeFreeze, listFreezes, type FreezeRecord } from '../shared/freeze.js';
 import { DEPLOY_APP, DEPLOY_ENVIRONMENT, DEPLOY_OUTCOME, DEPLOY_REF } from '../shared/searchAttributes.js';
 import { EXIT, EXIT_CODES, output, parseOptions, withClient, type GlobalOptions } from './context.js';
 import { formatTime, table } from './table.js';
@@ -68,19 +69,30 @@ export function renderList(rows: ListedDeployment[]): string {
   );
 }
 
+/** `frozen: farm-chat production — frozen by dana since …: quarter close`, one per freeze. */
+export const freezeLines = (freezes: FreezeRecord[]) =>
+  freezes.map((f) => `frozen: ${f.app} ${f.environment} — ${describeFreeze(f)}`);
+
 /** Deployments, newest first, filtered by the Deploy* search attributes. */
 export async function runList(g: GlobalOptions, o: ListOptions): Promise<number> {
   const out = output(g.json);
   const { limit, ...filter } = parseOptions(listOptionsSchema, o);
   const query = listQuery(filter);
   return withClient(g, async (client) => {
+    // Freezes are workflows of their own (deploymentFreeze): shown beside the list they block, looked up meanwhile.
+    const frozen = listFreezes(client);
+    frozen.catch(() => undefined);
     const rows: ListedDeployment[] = [];
     for await (const w of client.workflow.list({ query, pageSize: limit })) {
       rows.push(listedDeployment(w));
       if (rows.length >= limit) break;
     }
+    const freezes = (await frozen).filter(
+      (f) => (!filter.app || f.app === filter.app) && (!filter.env || f.environment === filter.env),
+    );
     out.line(renderList(rows));
-    out.json({ query, deployments: rows });
+    freezeLines(freezes).forEach((l) => out.line(l));
+    out.json({ query, deployments: rows, freezes });
     return EXIT.ok;
   });
 }

@@ -28,6 +28,8 @@ export class LiveProgress implements ProgressView {
     workflowId: string,
     private readonly now: () => number = Date.now,
     tickMs = 100,
+    /** A line above the live one as each step begins ("step 7 of ~24 · …"); none when absent. */
+    private readonly pace?: (p: Progress) => string,
   ) {
     this.waiting = new WaitingNotice(workflowId, (line) => this.permanent(line));
     if (tickMs > 0) this.timer = setInterval(() => this.draw(), tickMs).unref();
@@ -43,10 +45,18 @@ export class LiveProgress implements ProgressView {
     if (running && (running.name !== this.running?.name || running.phase !== this.running.phase)) {
       const started = Date.parse(running.startedAt);
       this.runningSince = Number.isNaN(started) ? this.now() : started;
+      // Where the run stands, once per step, above the live line (which stays "step … seconds").
+      if (this.pace) this.permanent(`  ${this.pace(p)}`);
     }
     this.running = running;
     this.waiting.update(p.waitingFor);
     this.draw();
+  }
+
+  prime(p: Progress): void {
+    p.steps.forEach((s, i) => {
+      if (s.status !== 'running') this.finished.add(i);
+    });
   }
 
   close(): void {

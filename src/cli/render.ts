@@ -1,4 +1,5 @@
 import { describeInventory } from '../plan/migrationFixes.js';
+import { formatBytes } from '../shared/humanize.js';
 import type { DeploymentReport, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 
 const secs = (ms?: number) => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
@@ -32,6 +33,8 @@ export interface ProgressView {
   update(p: Progress): void;
   /** Stops any animation; the view prints nothing more. */
   close(): void;
+  /** Takes what `p` shows as already printed (following from the middle). */
+  prime?(p: Progress): void;
 }
 
 /** Prints a waiting state once per wait (a new `since` is a new wait). */
@@ -48,6 +51,8 @@ export class WaitingNotice {
   }
 }
 
+const isFinished = (p: Progress) => p.status !== 'running' && p.status !== 'rolling-back';
+
 /** Remembers what was printed so that polling progress prints each transition once (logs, CI, pipes). */
 export class ProgressPrinter implements ProgressView {
   private seen = new Map<number, StepRecord['status']>();
@@ -55,18 +60,27 @@ export class ProgressPrinter implements ProgressView {
   constructor(
     private readonly out: (line: string) => void,
     workflowId = '<workflowId>',
+    /** A line under each step that begins ("step 7 of ~24 · …"); none when absent. */
+    private readonly pace?: (p: Progress) => string,
   ) {
     this.waiting = new WaitingNotice(workflowId, out);
   }
   update(p: Progress): void {
+    let began = false;
     p.steps.forEach((s, i) => {
       const before = this.seen.get(i);
       if (before === s.status) return;
       if (before === undefined && s.status !== 'running') this.out(stepLine({ ...s, status: 'running' }));
       this.out(stepLine(s));
+      if (before === undefined && s.status === 'running') began = true;
       this.seen.set(i, s.status);
     });
+    if (began && this.pace && !isFinished(p)) this.out(`  ${this.pace(p)}`);
     this.waiting.update(p.waitingFor);
+  }
+  /** Counts what `p` shows as already printed: following from the middle (a rollback) prints only what comes next. */
+  prime(p: Progress): void {
+    p.steps.forEach((s, i) => this.seen.set(i, s.status));
   }
   close(): void {}
 }
@@ -90,6 +104,14 @@ function failedMigrationLines(f: NonNullable<DeploymentReport['failedMigration']
   ];
 }
 
+/** Each pending migration's lint: its risk, then one line per finding (rule, line, why). */
+function lintLines(lint: NonNullable<DeploymentReport['lint']>): string[] {
+  return [
+    `  lint:       ${lint.map((m) => `${m.name} ${m.severity}`).join(', ')}`,
+    ...lint.flatMap((m) => m.findings.map((f) => `    ${m.name}:${f.line} ${f.rule} (${f.severity}): ${f.message}`)),
+  ];
+}
+
 export function renderReport(r: DeploymentReport): string {
   // The header names the id every command takes; the deployment id names its backups.
   const lines = [`deployment ${r.workflowId ?? r.deploymentId}: ${r.app} ${r.environment} → ${r.ref}`];
@@ -101,12 +123,12 @@ export function renderReport(r: DeploymentReport): string {
   if (r.backup) {
     if (r.backup.snapshot)
       lines.push(
-        `  snapshot:   ${r.backup.snapshot.database} (${r.backup.snapshot.sizeBytes} bytes; database closed ${r.backup.snapshot.closedMs} ms while copying)`,
+        `  snapshot:   ${r.backup.snapshot.database} (${formatBytes(r.backup.snapshot.sizeBytes)}; database closed ${r.backup.snapshot.closedMs} ms while copying)`,
       );
     if (r.backup.path)
       lines.push(
         `  backup:     ${r.backup.path}`,
-        `              ${r.backup.sizeBytes} bytes, sha256 ${r.backup.sha256}`,
+        `              ${r.backup.sizeBytes === undefined ? '?' : formatBytes(r.backup.sizeBytes)} (${r.backup.sizeBytes} bytes), sha256 ${r.backup.sha256}`,
       );
     lines.push(`              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
   }
@@ -114,6 +136,16 @@ export function renderReport(r: DeploymentReport): string {
     lines.push(
       `  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`,
     );
+  if (r.lint?.length) lines.push(...lintLines(r.lint));
+  if (r.outcome === 'dry-run') {
+    // What a real run would stop and ask, and how it would undo: the dry run's answers in text, not only in --json.
+    const asked = r.decisions.filter((d) => d.decision === 'timed-out');
+    lines.push(
+      asked.length ? '  would ask:' : '  would ask: nothing (no approval needed)',
+      ...asked.map((d) => `    ${d.gate}: ${d.asked}`),
+    );
+  }
+  if (r.rollbackPlan) lines.push(`  rollback plan: ${r.rollbackPlan.strategy} — ${r.rollbackPlan.why}`);
   if (r.drift) lines.push(...driftLines(r.drift));
   if (r.failedMigration) lines.push(...failedMigrationLines(r.failedMigration));
   if (r.checks.length)

@@ -3,13 +3,18 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { describeIssues, deployRequestSchema, type DeployRequest, type DeployRequestInput } from '../config/schema.js';
 import { parseWindowSpec } from '../plan/deployWindow.js';
 import { WORKFLOW_TYPE } from '../shared/constants.js';
+import { describeFreeze, readFreeze } from '../shared/freeze.js';
 import { CliError, output, withClient, type GlobalOptions } from './context.js';
+import type { Progress } from '../shared/report.js';
 import { followToOutcome } from './follow.js';
+import { paceLine, readBaseline } from './pace.js';
 
 export { outcomeLine } from './render.js';
 
 /** A request refused before anything is started (exit code 2). */
 export class InvalidRequestError extends CliError {}
+/** A start refused because the app+environment is frozen (exit code 2). */
+export class DeploymentFrozenError extends CliError {}
 
 /** Validated here too, so a bad request is refused before anything is started. */
 export function parseRequest(input: DeployRequestInput): DeployRequest {
@@ -80,12 +85,25 @@ export async function runStart(g: GlobalOptions, o: StartOptions): Promise<numbe
   const out = output(g.json);
   const request = requestFromOptions(o);
   return withClient(g, async (client) => {
+    // The workflow refuses it too (at load-config, for schedules and other starters); here nothing is even started.
+    const freeze = request.dryRun ? undefined : await readFreeze(client, request.app, request.environment);
+    if (freeze)
+      throw new DeploymentFrozenError(
+        `refused: ${request.app} ${request.environment} is ${describeFreeze(freeze)}; nothing was started. Remedy: wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ${request.environment} --reason "<why>" (a --dry-run still runs)`,
+      );
     const handle = await startDeployment(client, request, { taskQueue: g.taskQueue, workflowId: o.workflowId });
+    const startedAt = Date.now();
     out.line(`started ${handle.workflowId} on task queue ${g.taskQueue}`);
     if (!o.follow) {
       out.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, request });
       return 0;
     }
-    return followToOutcome(handle, g.json);
+    // The yardstick is only for people: without it (no earlier run, visibility slow) the steps still show.
+    const baseline =
+      g.json || request.dryRun
+        ? undefined
+        : await readBaseline(client, request.app, request.environment).catch(() => undefined);
+    const pace = request.dryRun ? undefined : (p: Progress) => paceLine(p, startedAt, Date.now(), baseline);
+    return followToOutcome(handle, g.json, pace);
   });
 }

@@ -1,7 +1,11 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import type { Progress } from '../shared/report.js';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { describeFreeze, readFreeze, type FreezeRecord } from '../shared/freeze.js';
+import type { DecisionRecord, Progress } from '../shared/report.js';
 import { describeOrExplain, EXIT, EXIT_CODES, output, withClient, type GlobalOptions } from './context.js';
 import { deploymentResult } from './deploymentResult.js';
+import { startedRequest, type StartedRequest } from './deployments.js';
+import { approvalLine, requestLine } from './history.js';
 import { outcomeLine, renderReport, stepLine, waitingLines } from './render.js';
 
 /** A query needs a worker; without one it would wait, so status gives up after a few seconds. */
@@ -38,6 +42,58 @@ export function retryingActivities(
     }));
 }
 
+/**
+ * The approve/reject updates a running deployment accepted so far, read from its history (the
+ * report lists its decisions only once it ends): who, why, which action, when.
+ */
+export async function approvalsSoFar(client: Client, handle: WorkflowHandle): Promise<DecisionRecord[]> {
+  const history = await handle.fetchHistory();
+  const converter = client.options.loadedDataConverter;
+  // The update's answer names the gate it settled (GateAnswer); accepted and completed share the update id.
+  const gates = new Map<string, string>();
+  for (const e of history.events ?? []) {
+    const completed = e.workflowExecutionUpdateCompletedEventAttributes;
+    if (!completed?.meta?.updateId || !completed.outcome?.success) continue;
+    const answer = await decodeFromPayloadsAtIndex<{ gate?: string }>(
+      converter,
+      0,
+      completed.outcome.success.payloads,
+    ).catch(() => undefined);
+    if (answer?.gate) gates.set(completed.meta.updateId, answer.gate);
+  }
+  const approvals: DecisionRecord[] = [];
+  for (const e of history.events ?? []) {
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    const name = accepted?.input?.name;
+    if (name !== 'approve' && name !== 'reject') continue;
+    const d = await decodeFromPayloadsAtIndex<{ by?: string; reason?: string; action?: string }>(
+      converter,
+      0,
+      accepted?.input?.args?.payloads,
+    ).catch(() => undefined);
+    const seconds = Number(e.eventTime?.seconds ?? 0);
+    approvals.push({
+      gate: gates.get(accepted?.meta?.updateId ?? '') ?? '(open gate)',
+      asked: '',
+      decision: name === 'approve' ? 'approved' : 'rejected',
+      ...(d?.by ? { by: d.by } : {}),
+      ...(d?.reason ? { reason: d.reason } : {}),
+      ...(d?.action ? { action: d.action } : {}),
+      at: new Date(seconds * 1000).toISOString(),
+    });
+  }
+  return approvals;
+}
+
+/** Who asked and why, each approval, and the freeze of its app+environment: the lines people ask status for. */
+function auditLines(request: StartedRequest, approvals: DecisionRecord[], freeze: FreezeRecord | undefined): string[] {
+  return [
+    `  ${requestLine(request)}`,
+    ...approvals.map((d) => `  ${approvalLine(d)}`),
+    ...(freeze ? [`  frozen: ${freeze.app} ${freeze.environment} is ${describeFreeze(freeze)}`] : []),
+  ];
+}
+
 /** A deployment's state: live progress while it runs, the report once it ended. */
 export async function runStatus(g: GlobalOptions, workflowId: string): Promise<number> {
   const out = output(g.json);
@@ -45,6 +101,9 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
     const handle = client.workflow.getHandle(workflowId);
     const description = await describeOrExplain(handle);
     const status = description.status.name;
+    const request = await startedRequest(client, workflowId).catch((): StartedRequest => ({}));
+    const freezeOf = (app?: string, env?: string) =>
+      app && env ? readFreeze(client, app, env).catch(() => undefined) : Promise.resolve(undefined);
     if (status === 'RUNNING') {
       const progress = await progressOf(handle);
       if (!progress) {
@@ -55,6 +114,9 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
         return EXIT.ok;
       }
       out.line(`${workflowId}: ${progress.status}${progress.currentStep ? ` (at ${progress.currentStep})` : ''}`);
+      const approvals = await approvalsSoFar(client, handle).catch((): DecisionRecord[] => []);
+      const freeze = await freezeOf(progress.app, progress.environment);
+      auditLines(request, approvals, freeze).forEach((l) => out.line(l));
       progress.steps.forEach((s) => out.line(`  ${stepLine(s)}`));
       if (progress.waitingFor) waitingLines(workflowId, progress.waitingFor).forEach((l) => out.line(l));
       // A step retrying through an outage: the workflow cannot see it, the server can.
@@ -64,7 +126,7 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
           `  ↻ ${r.activity}: attempt ${r.attempt}${r.maximumAttempts ? ` of ${r.maximumAttempts}` : ''} — ${r.lastFailure}`,
         ),
       );
-      out.json({ workflowId, status, progress, retrying });
+      out.json({ workflowId, status, progress, retrying, request, approvals, ...(freeze ? { freeze } : {}) });
       return EXIT.ok;
     }
     // Ended with a report: completed (deployed, dry run) or failed with the report in its details
@@ -75,8 +137,10 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
     );
     if ('report' in ended) {
       const { report } = ended;
+      const freeze = await freezeOf(report.app, report.environment);
       out.line(renderReport(report));
-      out.json({ workflowId, status, report });
+      auditLines(request, report.decisions, freeze).forEach((l) => out.line(l));
+      out.json({ workflowId, status, report, request, ...(freeze ? { freeze } : {}) });
       out.line(outcomeLine(workflowId, report.outcome));
       return EXIT_CODES[report.outcome];
     }

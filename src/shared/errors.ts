@@ -30,6 +30,8 @@ export const FailureType = {
   WritesControlFailed: 'WritesControlFailed',
   RehearsalFailed: 'RehearsalFailed',
   DeploymentInProgress: 'DeploymentInProgress',
+  /** The app+environment is frozen (`safe-deploy freeze`): refused at load-config, nothing changed. */
+  DeploymentFrozen: 'DeploymentFrozen',
   ApprovalRejected: 'ApprovalRejected',
   ApprovalTimedOut: 'ApprovalTimedOut',
   MonitoringFailed: 'MonitoringFailed',
@@ -49,7 +51,11 @@ export const FailureType = {
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** Failures of the request or configuration: the deployment cannot start, nothing was changed. */
-export const INPUT_FAILURES: readonly FailureType[] = [FailureType.InvalidRequest, FailureType.InvalidConfig];
+export const INPUT_FAILURES: readonly FailureType[] = [
+  FailureType.InvalidRequest,
+  FailureType.InvalidConfig,
+  FailureType.DeploymentFrozen,
+];
 
 export interface FailureFacts {
   /** 'deploy': the deployment as a whole (a rollback asked for when no step had failed). */

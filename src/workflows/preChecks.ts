@@ -7,6 +7,7 @@ import { changing, quick } from './activities.js';
 import { callOn, eachHost, onHost, sameTarget, type Host } from './hosts.js';
 import { checkMigrationFixes } from './migrationFixes.js';
 import type { RunState } from './runState.js';
+import { formatBytes } from '../shared/humanize.js';
 
 const stop = (what: string, remedy: string) =>
   deployFailure(FailureType.MigrationStateBad, { step: 'inspect-migrations', what, remedy, retryable: false });
@@ -37,7 +38,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     'check-database',
     `Check the ${what} database`,
     () => callOn(first, quick, 'checkDatabase', `Check the ${what} database`, { target: t, pgDumpMajor }),
-    (r) => `PostgreSQL ${r.serverVersion}, ${r.sizeBytes} bytes, ${r.tables} tables`,
+    (r) => `PostgreSQL ${r.serverVersion}, ${formatBytes(r.sizeBytes)}, ${r.tables} tables`,
   );
   await eachHost(hosts, 'one-at-a-time', async (h) => {
     const on = onHost(hosts, h);
@@ -68,7 +69,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     'check-disk',
     'Check room for the backup',
     () => callOn(first, quick, 'checkDisk', 'Check room for the backup', { target: t, databaseBytes: db.sizeBytes }),
-    (r) => `${r.freeBytes} bytes free`,
+    (r) => `${formatBytes(r.freeBytes)} free`,
   );
 
   const targetCommit = release.target.commit;

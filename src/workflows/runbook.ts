@@ -192,11 +192,20 @@ export async function runbook(d: Deployment): Promise<Outcome> {
   };
   await fixes.resolve(staged.get(first), unstage);
   if (request.dryRun) {
+    let tried: { previousReleaseCompatible?: boolean; existingDataChanges?: { table: string; what: string }[] } = {};
     try {
-      if (rehearse) await rehearseOn({});
+      if (rehearse) tried = await rehearseOn({});
     } finally {
       await unstage();
     }
+    // The plan a real run would make from this rehearsal (pure, no command): the dry run's report shows it.
+    run.report.rollbackPlan = planRollback({
+      preferCodeOnly: t.rehearsal.preferCodeOnly,
+      additiveOnly: gate.additiveOnly,
+      previousReleaseCompatible: tried.previousReleaseCompatible,
+      existingDataChanges: tried.existingDataChanges ?? [],
+      reset: fixes.resetting,
+    });
     return 'dry-run';
   }
   // The rehearsal before writes pause, on a consistent pg_dump of production taken online (a

@@ -141,6 +141,8 @@ export interface Scenario<P extends SampleProduction = FarmChatProduction> {
     database?: string,
   ): Promise<R[]>;
   head(): string;
+  /** Shuts the worker down and starts a new one on the same task queue (what survives lives in Temporal). */
+  restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -218,13 +220,15 @@ export async function createAppScenario<P extends SampleProduction>(
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection });
   const taskQueue = `safe-deploy-${name}-${randomUUID().slice(0, 8)}`;
-  const worker: Worker = await createWorker({
-    connection: nativeConnection,
-    taskQueue,
-    configPath,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  const running = worker.run();
+  const newWorker = (): Promise<Worker> =>
+    createWorker({
+      connection: nativeConnection,
+      taskQueue,
+      configPath,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+  let worker = await newWorker();
+  let running = worker.run();
 
   const start = (request: DeployRequestInput) =>
     client.workflow.start('safeDeployment', {
@@ -260,6 +264,12 @@ export async function createAppScenario<P extends SampleProduction>(
       }
     },
     head: () => execFileSync('git', ['-C', prod.appDir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
+    async restartWorker() {
+      worker.shutdown();
+      await running;
+      worker = await newWorker();
+      running = worker.run();
+    },
     async close() {
       worker.shutdown();
       await running.catch(() => undefined);
