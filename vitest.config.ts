@@ -15,7 +15,7 @@ const UNIT = [
   'test/bench/*.test.ts',
   'test/lib/*.test.ts',
   'test/exec/redact.test.ts',
-  'test/faults/cases.test.ts',
+  'test/faults/{cases,smokeRows}.test.ts',
   'test/cli/{calendar,context,live,options,render,scheduleRender}.test.ts',
   'test/activities/{config,dbState,dependencies,envLookup,http,migrationHistory,migrations,notify}.test.ts',
   'test/activities/{prismaCli,prismaHazards,schemaDiff,statementEffects}.test.ts',

@@ -273,7 +273,7 @@ const pgDump: Landing = { command: '/pg_dump --format=', what: 'pg_dump' };
 const pgRestore: Landing = { command: '/pg_restore --dbname=', what: 'pg_restore' };
 /** The rehearsal's online dump of production (into its private work folder, not backup.dir). */
 const rehearsalDump: Landing = {
-  command: '/pg_dump --format=custom --file=\\S*/rehearsal-',
+  command: '/pg_dump --format=directory --file=\\S*/rehearsal-',
   what: "the rehearsal's pg_dump",
 };
 /** The app's own CLI started directly (…/node_modules/prisma/build/index.js), or through npx. */
