@@ -55,6 +55,18 @@ describe('docs/config-reference.md', () => {
     expect(method?.doc).toMatch(/^`dump`: pg_dump before the deployment/);
   });
 
+  it("takes a field's description from the comment above it in the source it is given", () => {
+    const comment = '/** With `snapshot`: also take a pg_dump, for disaster recovery off the database server. */';
+    expect(schemaSource).toContain(comment);
+    const edited = schemaSource.replace(comment, '/** Ünïcödé | a pipe, "quotes" and `code`. */');
+    const row = renderConfigReference(edited)
+      .split('\n')
+      .find((l) => l.startsWith('| `apps.<app>.<env>.backup.dump` |'));
+    expect(row).toBe(
+      '| `apps.<app>.<env>.backup.dump` | boolean | `true` | Ünïcödé \\| a pipe, "quotes" and `code`. |',
+    );
+  });
+
   it('gives the type with enum values, the default and the description of a field', () => {
     const row = (path: string) => committed.split('\n').find((l) => l.startsWith(`| \`${path}\` |`));
     expect(row('apps.<app>.<env>.backup.method')).toMatch(
