@@ -41,15 +41,21 @@ export function runTemporal(args: string[]): Promise<TemporalRun> {
 
 /**
  * Splits shell text the way sh would for the plain commands the README shows: single and
- * double quotes, backslash-newline continuations, `#` comments. One argv per command line.
+ * double quotes, backslash-newline continuations, `#` comments. One argv per command line, and per
+ * command of an `a && b` line.
  */
 export function shellWords(text: string): string[][] {
   const commands: string[][] = [];
   let words: string[] = [];
   let word: string | undefined;
+  let quoted = false;
   const endWord = () => {
-    if (word !== undefined) words.push(word);
+    if (word === '&&' && !quoted) {
+      if (words.length) commands.push(words);
+      words = [];
+    } else if (word !== undefined) words.push(word);
     word = undefined;
+    quoted = false;
   };
   const endCommand = () => {
     endWord();
@@ -64,10 +70,12 @@ export function shellWords(text: string): string[][] {
     else if (c === '#' && word === undefined) while (i + 1 < text.length && text[i + 1] !== '\n') i++;
     else if (c === "'") {
       const close = text.indexOf("'", i + 1);
+      quoted = true;
       word = (word ?? '') + text.slice(i + 1, close);
       i = close;
     } else if (c === '"') {
       const close = text.indexOf('"', i + 1);
+      quoted = true;
       word = (word ?? '') + text.slice(i + 1, close);
       i = close;
     } else word = (word ?? '') + c;
