@@ -238,6 +238,8 @@ describe('docker-compose.yml agrees with the code', () => {
   it('sets exactly the variables the worker reads', () => {
     const workerTs = read('src/worker.ts');
     const readByWorker = new Set([...workerTs.matchAll(/process\.env\.([A-Z_]+)/g)].map((m) => m[1]!));
+    // Where the worker's config file is, read by src/config/load.ts (the CLI's doctor reads it the same way).
+    for (const m of read('src/config/load.ts').matchAll(/\benv\.(SAFE_DEPLOY_[A-Z_]+)/g)) readByWorker.add(m[1]!);
     // The connection comes from @temporalio/envconfig, which reads the standard TEMPORAL_* names.
     expect(workerTs).toContain('loadClientConnectConfig()');
     const envconfigDir = join(root, 'node_modules/@temporalio/envconfig/lib');
