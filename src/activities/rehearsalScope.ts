@@ -4,9 +4,9 @@ import type { DataNeeds, RelationRef } from '../lint/dataNeeds.js';
 /**
  * The rows a rehearsal copy needs: every table's schema, but only the rows the pending migrations
  * can depend on (src/lint/dataNeeds.ts reads those from the statements), widened here with what the
- * catalog knows — an index's table, a partitioned table's partitions, the foreign-key neighbours of
- * every table whose rows are written, and `_prisma_migrations` (the copy's Prisma must see what is
- * applied). Anything the statements could reach without naming it (a view, a trigger or rule on a
+ * catalog knows — an index's table, a partitioned table's partitions, the tables a copied table's
+ * foreign keys reference (the restore validates them), the foreign-key neighbours of every table
+ * whose rows are written, and `_prisma_migrations` (the copy's Prisma must see what is applied). Anything the statements could reach without naming it (a view, a trigger or rule on a
  * written table, a function that is not PostgreSQL's own) means every row: `fullBecause` says why.
  */
 export interface RehearsalScope {
@@ -131,16 +131,19 @@ export async function rehearsalScope(c: pg.ClientBase, needs: DataNeeds): Promis
         return every(`rows written reach ${display(byOid.get(oid)!)}, whose ${what} may touch any table`);
       }
     }
-    // A partitioned or inherited table's rows live in its children.
+    // A partitioned or inherited table's rows live in its children; a table's rows need the rows
+    // they reference (pg_restore validates its foreign keys against them), transitively.
     const children = new Map<number, number[]>();
     for (const { child, parent } of inherits.rows) children.set(parent, [...(children.get(parent) ?? []), child]);
+    const referenced = new Map<number, number[]>();
+    for (const { child, parent } of foreign.rows) referenced.set(child, [...(referenced.get(child) ?? []), parent]);
     const needed = closure(
       [
         ...named.map((r) => r.oid),
         ...touchedByWrites,
         ...relations.filter((r) => r.name === '_prisma_migrations').map((r) => r.oid),
       ],
-      (oid) => children.get(oid) ?? [],
+      (oid) => [...(children.get(oid) ?? []), ...(referenced.get(oid) ?? [])],
     );
     const withRows = relations.filter((r) => needed.has(r.oid) && (r.kind === 'r' || r.kind === 'p'));
     const rest = relations.filter((r) => !needed.has(r.oid) && (r.kind === 'r' || r.kind === 'p' || r.kind === 'm'));

@@ -229,8 +229,9 @@ export const environmentConfigSchema = z
         /**
          * Which rows the copy gets. `needed`: every table's schema, but only the rows the pending
          * migrations can depend on — the tables they name, the foreign-key neighbours of tables whose
-         * rows they write, partitions, `_prisma_migrations`; every row as soon as they could reach
-         * further (a user function, a view, a trigger, a DO block), and always with `startPrevious`.
+         * rows they write, the tables copied rows reference, partitions, `_prisma_migrations`; every
+         * row as soon as they could reach further (a user function, a view, a trigger, a DO block),
+         * and always with `startPrevious`.
          * `all`: every row, always.
          */
         rows: z.enum(['needed', 'all']).default('needed'),

@@ -162,6 +162,16 @@ describe('the rehearsal copy gets the rows the migration can depend on', () => {
     expect(counts).toEqual({ ...none, _prisma_migrations: 1, 'Üsers ☃': 19, 'möss.ages': 190 });
   }, 60_000);
 
+  it('a copied table brings the rows its foreign keys reference: the restore validates them (found by CI: farm-chat v3 drops the FK, then satshot_tokens)', async () => {
+    const { facts, counts } = await rehearse(
+      'ALTER TABLE "möss.ages" DROP CONSTRAINT "möss.ages_userId_fkey"; DROP TABLE "möss.ages";',
+    );
+    expect(facts.copied).toEqual({ rowsOf: ['public._prisma_migrations', 'public.möss.ages', 'public.Üsers ☃'] });
+    const { 'möss.ages': dropped, ...others } = none; // dropped on the copy: no count
+    expect(dropped).toBe(0);
+    expect(counts).toEqual({ ...others, _prisma_migrations: 1, 'Üsers ☃': 20 });
+  }, 60_000);
+
   it("a partitioned table's partitions come with it", async () => {
     const { counts } = await rehearse('ALTER TABLE events ADD COLUMN kind text;');
     expect(counts).toEqual({ ...none, _prisma_migrations: 1, events_2025: 71, events_2026: 29 });

@@ -191,13 +191,26 @@ describe('decisions on deployments that really wait', () => {
 
     const rolledBack = await rollback;
     expect(rolledBack.code, rolledBack.stdout + rolledBack.stderr).toBe(EXIT_CODES['rolled-back']);
-    expect(rolledBack.stdout).toBe(
-      [
-        `rollback of ${workflowId} accepted (by ana: Satshot sessions fail since the deploy); waiting for it to end…`,
-        `deployment ${workflowId} outcome: rolled-back`,
-        '',
-      ].join('\n'),
+    // The rollback streams its own steps (↩) between its first and last lines (issue 15.6).
+    const lines = rolledBack.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      `rollback of ${workflowId} accepted (by ana: Satshot sessions fail since the deploy); waiting for it to end…`,
     );
+    expect(lines.at(-1)).toBe(`deployment ${workflowId} outcome: rolled-back`);
+    const steps = lines.filter((l) => l.startsWith('↩ ') && / ok \(/.test(l)).map((l) => l.split(':')[0]);
+    expect(steps).toEqual([
+      '↩ stop-writes-again',
+      '↩ check-lost-writes',
+      '↩ approve-lost-writes',
+      '↩ restore-database',
+      '↩ reactivate-release',
+      '↩ reinstall-dependencies',
+      '↩ restart-previous',
+      '↩ verify-rollback',
+      '↩ resume-writes-after-rollback',
+    ]);
+    expect(rolledBack.stdout).toContain('↩ approve-lost-writes: ok (');
+    expect(rolledBack.stdout).toContain('approved by ana: restore: the late farmer re-registers');
 
     const run = await started;
     expect(run.code, run.stderr).toBe(EXIT_CODES['rolled-back']);

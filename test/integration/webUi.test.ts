@@ -78,6 +78,7 @@ describe('the Web UI reads like the runbook', () => {
       {
         query: `WorkflowType = 'safeDeployment' AND DeployApp = 'farm-chat' AND DeployEnvironment = '${s.environment}' AND DeployOutcome = 'rolled-back'`,
         deployments: [expect.objectContaining({ workflowId: handle.workflowId, ref: REF, outcome: 'rolled-back' })],
+        freezes: [], // issue 15.6: list shows the app's freezes too; none here
       },
     );
     const text = await runCli(['list', '--app', 'farm-chat', '--env', s.environment, '--outcome', 'rolled-back']);
