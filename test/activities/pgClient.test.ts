@@ -256,18 +256,23 @@ describe('a retry ends the sessions its previous attempt left', () => {
     await bystander.connect();
     try {
       // What a killed `prisma migrate deploy` leaves: a session holding Prisma's lock, busy in a statement.
+      // Other test files run real `prisma migrate deploy`s on the same cluster at the same time: they
+      // take the same advisory lock id and may sleep too, so this session is told apart by its pid
+      // and its statement by a marker of its own.
+      const leftPid = (await left.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await left.query('SELECT pg_advisory_lock(72707369)');
-      const busy = left.query('SELECT pg_sleep(60)').catch((e) => e);
-      await waitFor(
-        'the statement',
-        async () => ((await runningWith('pg_sleep(60)')).length ? true : undefined),
-        5_000,
-      );
+      const marker = `left-${randomBytes(6).toString('hex')}`;
+      const busy = left.query(`SELECT pg_sleep(60) /* ${marker} */`).catch((e) => e);
+      await waitFor('the statement', async () => ((await runningWith(marker)).length ? true : undefined), 5_000);
       const started = Date.now();
       expect(await endSessionsNamed(db, name)).toBe(1);
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(await busy).toBeInstanceOf(Error);
-      expect(await admin(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369`)).toEqual([]);
+      expect(
+        await admin(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND pid = $1`, [
+          leftPid,
+        ]),
+      ).toEqual([]);
       expect((await bystander.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       expect(await endSessionsNamed(db, name)).toBe(0);
     } finally {
