@@ -40,7 +40,9 @@ export function classifyStatusOutput(output: string, exitCode: number): Migratio
   return 'unknown';
 }
 
-const finishedNames = (rows: MigrationRow[]) => rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
+/** The migrations `_prisma_migrations` records as applied: finished, not rolled back. */
+export const finishedNames = (rows: MigrationRow[]) =>
+  rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name);
 const failedNames = (rows: MigrationRow[]) => rows.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
 
 /** One of the app's Prisma commands in the app directory, with the database URL under the app's own variable. */

@@ -6,7 +6,15 @@ import { databaseUrl, pgDump, pgRestore, withDatabase, type DbTarget } from '../
 import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines, startService } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { captureColumns, existingDataChanges, sha256, type ExistingDataChange, type TableState } from './dbState.js';
+import {
+  captureColumns,
+  existingDataChanges,
+  readMigrations,
+  sha256,
+  type ExistingDataChange,
+  type TableState,
+} from './dbState.js';
+import { finishedNames } from './migrations.js';
 import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
@@ -19,7 +27,6 @@ import { prismaCommand, runPrisma } from './prismaCli.js';
 import { privateTempDir, removeLeftovers } from './privateFiles.js';
 import type { ReleaseInfo } from './release.js';
 import { migrationScriptsIn } from './releaseFiles.js';
-import { readMigrationRecords } from './migrationHistory.js';
 import { runInParserProcess } from './parserProcess.js';
 import { rehearsalScope, type RehearsalScope } from './rehearsalScope.js';
 import type { DataNeeds } from '../lint/dataNeeds.js';
@@ -76,8 +83,7 @@ const copyOf = (scope: RehearsalScope): RehearsalCopy =>
 async function scopeOfPending(t: TargetConfig, db: DbTarget, stagedDir: string): Promise<RehearsalScope> {
   heartbeat({ phase: 'which rows the migrations need' });
   const scripts = await migrationScriptsIn(join(stagedDir, t.migrationsDir));
-  const applied = await withClient(db, readMigrationRecords);
-  const done = new Set(applied.filter((r) => r.finishedAt && !r.rolledBackAt).map((r) => r.name));
+  const done = new Set(finishedNames(await withClient(db, readMigrations)));
   const pending = scripts
     .filter((s) => !done.has(s.name))
     .map((s) => ({ name: s.name, sql: s.bytes.toString('utf8') }));

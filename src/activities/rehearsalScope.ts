@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DataNeeds, RelationRef } from '../lint/dataNeeds.js';
+import { quoteIdent } from './dbState.js';
 
 /**
  * The rows a rehearsal copy needs: every table's schema, but only the rows the pending migrations
@@ -29,15 +30,21 @@ const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AN
 
 /** `"schema"."table"` as a pg_dump pattern: inside double quotes nothing is a wildcard, `""` is one quote. */
 export function exactPattern(schema: string, name: string): string {
-  const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  return `${quote(schema)}.${quote(name)}`;
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** `[from, to]` pairs as a map from each `from` to its `to`s. */
+function adjacency(pairs: Iterable<readonly [number, number]>): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const [from, to] of pairs) out.set(from, [...(out.get(from) ?? []), to]);
+  return out;
 }
 
 const display = (r: Relation) => `${r.schema}.${r.name}`;
 
 /** Reads the catalog (read only) and decides which tables' rows the rehearsal copy gets. */
 export async function rehearsalScope(c: pg.ClientBase, needs: DataNeeds): Promise<RehearsalScope> {
-  const every = async (fullBecause: string): Promise<RehearsalScope> => ({
+  const every = (fullBecause: string): RehearsalScope => ({
     withRows: [],
     excludeRows: [],
     fullBecause,
@@ -108,12 +115,9 @@ export async function rehearsalScope(c: pg.ClientBase, needs: DataNeeds): Promis
     if (typeof written === 'string') return every(written);
 
     // Rows written reach their foreign-key neighbours (checks, cascades), transitively.
-    const neighbours = new Map<number, number[]>();
-    const link = (a: number, b: number) => neighbours.set(a, [...(neighbours.get(a) ?? []), b]);
-    for (const { child, parent } of foreign.rows) {
-      link(child, parent);
-      link(parent, child);
-    }
+    const neighbours = adjacency(
+      foreign.rows.flatMap(({ child, parent }) => [[child, parent] as const, [parent, child] as const]),
+    );
     const closure = (start: Iterable<number>, next: (oid: number) => number[]) => {
       const seen = new Set(start);
       const queue = [...seen];
@@ -133,10 +137,8 @@ export async function rehearsalScope(c: pg.ClientBase, needs: DataNeeds): Promis
     }
     // A partitioned or inherited table's rows live in its children; a table's rows need the rows
     // they reference (pg_restore validates its foreign keys against them), transitively.
-    const children = new Map<number, number[]>();
-    for (const { child, parent } of inherits.rows) children.set(parent, [...(children.get(parent) ?? []), child]);
-    const referenced = new Map<number, number[]>();
-    for (const { child, parent } of foreign.rows) referenced.set(child, [...(referenced.get(child) ?? []), parent]);
+    const children = adjacency(inherits.rows.map(({ child, parent }) => [parent, child] as const));
+    const referenced = adjacency(foreign.rows.map(({ child, parent }) => [child, parent] as const));
     const needed = closure(
       [
         ...named.map((r) => r.oid),
