@@ -36,7 +36,7 @@ import { createLab, stopLeftovers, type Station } from './faults/lab.js';
 import { FAULT_KINDS, type FaultKind } from './faults/plan.js';
 import { projectRoot } from './faults/processes.js';
 import { runLoad } from './faults/load.js';
-import { runCaseLanded, type CaseResult } from './faults/runCase.js';
+import { caseNotRun, runCaseLanded, type CaseResult } from './faults/runCase.js';
 import { scanForSecrets, type SecretScan } from './faults/secrets.js';
 import { renderTable, summaryLine } from './faults/table.js';
 
@@ -116,18 +116,7 @@ async function main(): Promise<number> {
     const say = (line: string) => log(`[${station.name}] ${caseName(c)}: ${line}`);
     say(`deploy ${c.ref}, expect ${c.expect.outcome}`);
     const r = await runCaseLanded(lab, station, c, say).catch((err: Error): CaseResult => ({
-      step: c.step,
-      kind: c.kind,
-      setup: c.setup,
-      expected: c.expect.outcome,
-      outcome: '-',
-      exact: false,
-      seconds: 0,
-      landed: '-',
-      attempts: 0,
-      workflowId: '-',
-      station: station.name,
-      timeline: [],
+      ...caseNotRun(c, station, '-'),
       problems: [`the runner failed: ${err.stack ?? err.message}`],
       stationBroken: true,
     }));

@@ -199,6 +199,25 @@ async function watchGates(
 /** The fault could not land where the case says: the step's work ended first. Nothing was tested; the runner tries the case once more. */
 export class LandingMissed extends Error {}
 
+/** A case's result before it ran (or when its runner failed): nothing landed, nothing exact. */
+export function caseNotRun(c: FaultCase, station: Station, workflowId: string): CaseResult {
+  return {
+    step: c.step,
+    kind: c.kind,
+    setup: c.setup,
+    expected: c.expect.outcome,
+    outcome: '-',
+    exact: false,
+    seconds: 0,
+    landed: '-',
+    attempts: 0,
+    workflowId,
+    station: station.name,
+    timeline: [],
+    problems: [],
+  };
+}
+
 export async function runCase(
   lab: Lab,
   station: Station,
@@ -209,21 +228,7 @@ export async function runCase(
   const started = Date.now();
   const slug = caseName(c).replace(/\W+/g, '-');
   const id = randomUUID().slice(0, 8);
-  const result: CaseResult = {
-    step: c.step,
-    kind: c.kind,
-    setup: c.setup,
-    expected: c.expect.outcome,
-    outcome: '-',
-    exact: false,
-    seconds: 0,
-    landed: '-',
-    attempts: 0,
-    workflowId: `faults-${slug}-${id}`,
-    station: station.name,
-    timeline: [],
-    problems: [],
-  };
+  const result = caseNotRun(c, station, `faults-${slug}-${id}`);
   const plan: FaultPlan = {
     kind: c.kind,
     step: c.step,
