@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { captureState, quoteIdent, type DatabaseState } from '../../src/activities/dbState.js';
+import { captureState, quoteIdent, type DatabaseState } from '../../src/postgres/state.js';
 import { parseDatabaseUrl, pgDumpSchema } from '../../src/commands/pg.js';
 import { run } from '../../src/exec/run.js';
 import type { FarmChatProduction } from '../lib/farmChat.js';

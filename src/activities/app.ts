@@ -6,7 +6,7 @@ import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, rowsUntouchedSince, sha256, type TableState } from './dbState.js';
+import { readMigrations, rowsUntouchedSince, sha256, type TableState } from '../postgres/state.js';
 import {
   activityAttempt,
   commandEnvValues,
@@ -23,8 +23,8 @@ import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
 import { migrationScriptsIn } from './releaseFiles.js';
-import { withClient } from './pgClient.js';
-import { databaseOf, outageAware, outageWaitOf } from './outage.js';
+import { withClient } from '../postgres/pgClient.js';
+import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
 import type { ReleaseInfo } from './release.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
-import { pgTool, withClient } from './pgClient.js';
+import { pgTool, withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir } from './privateFiles.js';
 import { formatBytes } from '../shared/humanize.js';
 

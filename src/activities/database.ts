@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
-import { allowConnections, databaseRow } from './dbCatalog.js';
-import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
+import { pruneBackups, type PruneFacts, type PruneInput } from '../postgres/backupRetention.js';
+import { allowConnections, databaseRow } from '../postgres/catalog.js';
+import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from '../postgres/dump.js';
 import {
   copyDatabase,
   restoreFromSnapshot,
@@ -12,19 +12,19 @@ import {
   sealSnapshot,
   type RestoreVerification,
   type SnapshotFacts,
-} from './dbSnapshot.js';
-import { partialDumpPath } from './partialDumps.js';
-import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
+} from '../postgres/snapshot.js';
+import { partialDumpPath } from '../postgres/partialDumps.js';
+import { diffStates, tablesWrittenSince, type DatabaseState } from '../postgres/state.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
-import { outageAware, outageWaitOf } from './outage.js';
-import { ownDatabaseName, ownerOf } from './ownDatabases.js';
-import { withClient } from './pgClient.js';
+import { outageAware, outageWaitOf } from '../postgres/outage.js';
+import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
+import { withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir, makePrivate, writePrivateFile } from './privateFiles.js';
-import { Phases } from './phases.js';
+import { Phases } from '../postgres/phases.js';
 
-export type { DumpFacts } from './dbDump.js';
-export type { SnapshotFacts } from './dbSnapshot.js';
-export type { PruneFacts, PruneInput } from './backupRetention.js';
+export type { DumpFacts } from '../postgres/dump.js';
+export type { SnapshotFacts } from '../postgres/snapshot.js';
+export type { PruneFacts, PruneInput } from '../postgres/backupRetention.js';
 
 export interface BackupInput {
   deploymentId: string;

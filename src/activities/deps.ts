@@ -6,10 +6,10 @@ import { parseDatabaseUrl, type DbTarget } from '../commands/pg.js';
 import { readConfigFile } from '../config/load.js';
 import { describeIssues, workerConfigSchema, type TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { MAX_IDENTIFIER_BYTES } from './ownDatabases.js';
+import { MAX_IDENTIFIER_BYTES } from '../postgres/ownDatabases.js';
 import type { StepName } from '../shared/steps.js';
 import { run, type Cmd, type RunHooks, type RunResult } from '../exec/run.js';
-import { DEFAULT_SESSION_LIMITS } from './pgClient.js';
+import { DEFAULT_SESSION_LIMITS } from '../postgres/pgClient.js';
 
 /** What activities need from the host; injected so tests can point them at throwaway resources. */
 export interface ActivityDeps {

@@ -6,18 +6,18 @@ import { z } from 'zod';
 import { pgDumpSchema, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
-import { normaliseSchemaDump, quoteIdent, sha256 } from './dbState.js';
+import { normaliseSchemaDump, quoteIdent, sha256 } from '../postgres/state.js';
 import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
-import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { codePaths } from './layout.js';
-import { pgTool, withClient } from './pgClient.js';
+import { pgTool, withClient } from '../postgres/pgClient.js';
 import { privateTempDir } from './privateFiles.js';
 import { commitSchema, readMigrationScripts } from './releaseFiles.js';
-import { describeSchema, PRISMA_TABLE, type SchemaDescription } from './schemaCatalog.js';
-import { compareSchemas, type SchemaDifference } from './schemaDiff.js';
+import { describeSchema, PRISMA_TABLE, type SchemaDescription } from '../postgres/schemaCatalog.js';
+import { compareSchemas, type SchemaDifference } from '../postgres/schemaDiff.js';
 
 export interface DriftInput {
   deploymentId: string;

@@ -5,11 +5,11 @@ import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DataInventory, TableRows } from '../shared/migrationFixes.js';
-import { quoteIdent, readMigrations } from './dbState.js';
+import { quoteIdent, readMigrations } from '../postgres/state.js';
 import { commandEnvValues, heartbeat, resolveDatabase, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 
 /** Exact counts stop here at least (or at the threshold when higher): counting never scans a big table. */

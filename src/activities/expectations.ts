@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
-import { countRows, listTables, type TableState } from './dbState.js';
+import { countRows, listTables, type TableState } from '../postgres/state.js';
 import { throwIfCancelled, type CheckResult } from './http.js';
 
 /**

@@ -6,7 +6,7 @@ import type { LintReport } from '../lint/types.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { runInParserProcess } from './parserProcess.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 
 /** What the lint process reads: the migrations and, when the database could be read, its facts. */
 export interface LintProcessInput {

@@ -5,7 +5,7 @@ import { lastLines } from '../exec/run.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { parseInput } from './input.js';
 import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migrations.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { commitSchema, readMigrationScripts, type MigrationScript } from './releaseFiles.js';
 

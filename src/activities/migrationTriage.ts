@@ -12,17 +12,17 @@ import { proposeResolution, statementEvidence, type StatementFacts } from '../pl
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { MigrationTriage, Resolution } from '../shared/migrationFixes.js';
 import type { StepName } from '../shared/steps.js';
-import { readCatalogFacts } from './catalogFacts.js';
+import { readCatalogFacts } from '../postgres/catalogFacts.js';
 import { prismaSchemaOf } from './drift.js';
 import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { codePaths } from './layout.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 import { commitSchema, readMigrationScripts, withReleaseFiles } from './releaseFiles.js';
-import { statementEffects, type Expectation } from './statementEffects.js';
+import { statementEffects, type Expectation } from '../postgres/statementEffects.js';
 
 /** Prisma Migrate's advisory lock key (schema-engine, PostgreSQL): `resolve` takes it as the CLI does. */
 const PRISMA_LOCK_KEY = 72707369;

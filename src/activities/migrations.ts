@@ -3,11 +3,11 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, type MigrationRow } from './dbState.js';
+import { readMigrations, type MigrationRow } from '../postgres/state.js';
 import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
-import { outageWaitOf, waitForDatabase } from './outage.js';
-import { endSessionsNamed, withClient } from './pgClient.js';
+import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
+import { endSessionsNamed, withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 
 export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';

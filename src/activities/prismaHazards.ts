@@ -5,7 +5,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import type { TargetConfig } from '../config/schema.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { parseInput } from './input.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { commitSchema, readReleaseText } from './releaseFiles.js';
 
 /**

@@ -13,22 +13,22 @@ import {
   sha256,
   type ExistingDataChange,
   type TableState,
-} from './dbState.js';
+} from '../postgres/state.js';
 import { finishedNames } from './migrations.js';
 import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
-import { outageAware, outageWaitOf } from './outage.js';
-import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
-import { withClient } from './pgClient.js';
+import { outageAware, outageWaitOf } from '../postgres/outage.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
+import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 import { privateTempDir, removeLeftovers } from './privateFiles.js';
 import type { ReleaseInfo } from './release.js';
 import { migrationScriptsIn } from './releaseFiles.js';
 import { runInParserProcess } from './parserProcess.js';
-import { rehearsalScope, type RehearsalScope } from './rehearsalScope.js';
+import { rehearsalScope, type RehearsalScope } from '../postgres/rehearsalScope.js';
 import type { DataNeeds } from '../lint/dataNeeds.js';
 import type { RehearsalCopy } from '../shared/report.js';
 

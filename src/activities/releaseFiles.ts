@@ -8,7 +8,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { sha256 } from './dbState.js';
+import { sha256 } from '../postgres/state.js';
 import { runInActivity } from './deps.js';
 import { commandFailure } from './failures.js';
 import { codePaths } from './layout.js';

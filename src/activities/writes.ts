@@ -5,12 +5,12 @@ import type { TargetConfig } from '../config/schema.js';
 import { changedSince, snapshotXids, type WritePoint } from '../plan/lostWrites.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { quoteIdent } from './dbState.js';
+import { quoteIdent } from '../postgres/state.js';
 import { activityAttempt, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from './databasePause.js';
+import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from '../postgres/databasePause.js';
 import { commandFailure } from './failures.js';
-import { databaseOf, outageAware, outageWaitOf } from './outage.js';
-import { withClient } from './pgClient.js';
+import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
+import { withClient } from '../postgres/pgClient.js';
 
 /** Rows inserted + updated + deleted per table since the server's statistics began: a write odometer. */
 export interface WriteCounters {

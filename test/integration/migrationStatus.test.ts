@@ -8,7 +8,7 @@ import { checkoutFarmChat, FARM_CHAT_DIR, migrateFarmChat } from '../../scripts/
 import type { LoadedConfig } from '../../src/activities/config.js';
 import { createActivities } from '../../src/activities/index.js';
 import { type DriftReport } from '../../src/activities/drift.js';
-import { createOwnDatabase, ownDatabaseName } from '../../src/activities/ownDatabases.js';
+import { createOwnDatabase, ownDatabaseName } from '../../src/postgres/ownDatabases.js';
 import type { MigrationHistory } from '../../src/activities/migrationHistory.js';
 import type { PrismaHazardFacts } from '../../src/activities/prismaHazards.js';
 import type { TargetConfig } from '../../src/config/schema.js';

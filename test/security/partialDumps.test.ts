@@ -8,7 +8,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backupPath, createDatabaseActivities, type BackupFacts } from '../../src/activities/database.js';
-import { partialDumpPath } from '../../src/activities/partialDumps.js';
+import { partialDumpPath } from '../../src/postgres/partialDumps.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { asSuperuser } from '../helpers/superuser.js';
 

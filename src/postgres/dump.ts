@@ -10,11 +10,11 @@ import { pgDump, pgDumpSchema, pgRestore, pgRestoreList, withDatabase, type DbTa
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { databaseRow, databaseSize, swapIn } from './dbCatalog.js';
-import { captureState, diffStates, quoteIdent, type DatabaseState } from './dbState.js';
-import { heartbeat, runInActivity } from './deps.js';
-import { commandFailure } from './failures.js';
-import { fingerprintPath } from './files.js';
+import { databaseRow, databaseSize, swapIn } from './catalog.js';
+import { captureState, diffStates, quoteIdent, type DatabaseState } from './state.js';
+import { heartbeat, runInActivity } from '../activities/deps.js';
+import { commandFailure } from '../activities/failures.js';
+import { fingerprintPath } from '../activities/files.js';
 import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { Phases } from './phases.js';

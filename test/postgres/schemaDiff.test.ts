@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SchemaDescription, SchemaObject } from '../../src/activities/schemaCatalog.js';
-import { compareSchemas } from '../../src/activities/schemaDiff.js';
+import type { SchemaDescription, SchemaObject } from '../../src/postgres/schemaCatalog.js';
+import { compareSchemas } from '../../src/postgres/schemaDiff.js';
 
 const users: SchemaObject[] = [
   { kind: 'table', name: 'public.users', definition: 'table' },

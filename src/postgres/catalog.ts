@@ -4,7 +4,7 @@
  * on the databases it creates.
  */
 import type pg from 'pg';
-import { quoteIdent } from './dbState.js';
+import { quoteIdent } from './state.js';
 import { assertOurs, dropOwnDatabase, labelDatabase, type Owner } from './ownDatabases.js';
 
 export interface DatabaseRow {

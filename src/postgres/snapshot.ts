@@ -20,10 +20,10 @@ import {
   swapIn,
   withDoorClosed,
   type DatabaseRow,
-} from './dbCatalog.js';
-import { fingerprint, type SwapFacts } from './dbDump.js';
-import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
-import { heartbeat } from './deps.js';
+} from './catalog.js';
+import { fingerprint, type SwapFacts } from './dump.js';
+import { diffStates, tablesWrittenSince, type DatabaseState } from './state.js';
+import { heartbeat } from '../activities/deps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';

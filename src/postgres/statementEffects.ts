@@ -1,6 +1,6 @@
 import type { Node, RangeVar } from 'libpg-query';
 import { get, kindOf, stringValue } from '../lint/ast.js';
-import { quoteIdent } from './dbState.js';
+import { quoteIdent } from './state.js';
 
 /**
  * What one migration statement leaves in the catalogs once it took effect: the objects it creates

@@ -14,7 +14,7 @@ import type { DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { quoteIdent, sha256 } from './dbState.js';
+import { quoteIdent, sha256 } from './state.js';
 
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are silently truncated. */
 export const MAX_IDENTIFIER_BYTES = 63;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMigration } from '../../src/lint/parse.js';
-import { describeObject, statementEffects, type StatementEffects } from '../../src/activities/statementEffects.js';
+import { describeObject, statementEffects, type StatementEffects } from '../../src/postgres/statementEffects.js';
 
 /** Each statement's effects, with objects described as the evidence says them. */
 function effects(sql: string) {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { DataNeeds, RelationRef } from '../lint/dataNeeds.js';
-import { quoteIdent } from './dbState.js';
+import { quoteIdent } from './state.js';
 
 /**
  * The rows a rehearsal copy needs: every table's schema, but only the rows the pending migrations

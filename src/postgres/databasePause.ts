@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { DbTarget } from '../commands/pg.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { quoteIdent } from './dbState.js';
+import { quoteIdent } from './state.js';
 import { withClient } from './pgClient.js';
 
 /**

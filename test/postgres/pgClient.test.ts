@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveDatabase } from '../../src/activities/deps.js';
-import { endSessionsNamed, SqlTimedOut, withClient } from '../../src/activities/pgClient.js';
+import { endSessionsNamed, SqlTimedOut, withClient } from '../../src/postgres/pgClient.js';
 import { parseDatabaseUrl, type DbTarget } from '../../src/commands/pg.js';
 
 /**

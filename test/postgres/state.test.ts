@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffStates, normaliseSchemaDump, type DatabaseState } from '../../src/activities/dbState.js';
+import { diffStates, normaliseSchemaDump, type DatabaseState } from '../../src/postgres/state.js';
 
 const state = (o: Partial<DatabaseState> = {}): DatabaseState => ({
   schemaSha256: 's1',
