@@ -20,7 +20,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { captureState, diffStates, type DatabaseState } from '../../src/postgres/state.js';
 import { compareWithLockfile } from '../../src/activities/dependencies.js';
-import { fingerprintPath } from '../../src/activities/files.js';
+import { fingerprintPath } from '../../src/release/files.js';
 import { runHttpChecks } from '../../src/activities/http.js';
 import { ownDatabaseName } from '../../src/postgres/ownDatabases.js';
 import { parseDatabaseUrl } from '../../src/commands/pg.js';

@@ -22,7 +22,7 @@ import { appLogTail } from './appLog.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
-import { migrationScriptsIn } from './releaseFiles.js';
+import { migrationScriptsIn } from '../release/releaseFiles.js';
 import { withClient } from '../postgres/pgClient.js';
 import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
 import type { ReleaseInfo } from './release.js';

@@ -5,7 +5,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { pgTool, withClient } from '../postgres/pgClient.js';
-import { ensurePrivateDir } from './privateFiles.js';
+import { ensurePrivateDir } from '../release/privateFiles.js';
 import { formatBytes } from '../shared/humanize.js';
 
 export interface ToolFacts {

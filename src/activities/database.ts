@@ -19,7 +19,7 @@ import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { outageAware, outageWaitOf } from '../postgres/outage.js';
 import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { withClient } from '../postgres/pgClient.js';
-import { ensurePrivateDir, makePrivate, writePrivateFile } from './privateFiles.js';
+import { ensurePrivateDir, makePrivate, writePrivateFile } from '../release/privateFiles.js';
 import { Phases } from '../postgres/phases.js';
 
 export type { DumpFacts } from '../postgres/dump.js';

@@ -10,8 +10,8 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
-import { sha256File } from './files.js';
-import { moveStagedProducts, removeKept, restoreKeptProducts } from './stagedProducts.js';
+import { sha256File } from '../release/files.js';
+import { moveStagedProducts, removeKept, restoreKeptProducts } from '../release/stagedProducts.js';
 
 export interface InstallInput {
   target: TargetConfig;

@@ -14,8 +14,8 @@ import { readMigrationRecords, type MigrationRecord } from './migrationHistory.j
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { codePaths } from './layout.js';
 import { pgTool, withClient } from '../postgres/pgClient.js';
-import { privateTempDir } from './privateFiles.js';
-import { commitSchema, readMigrationScripts } from './releaseFiles.js';
+import { privateTempDir } from '../release/privateFiles.js';
+import { commitSchema, readMigrationScripts } from '../release/releaseFiles.js';
 import { describeSchema, PRISMA_TABLE, type SchemaDescription } from '../postgres/schemaCatalog.js';
 import { compareSchemas, type SchemaDifference } from '../postgres/schemaDiff.js';
 

@@ -9,9 +9,9 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
 import { createDependencyActivities, type DependencyFacts } from './dependencies.js';
 import { commandFailure } from './failures.js';
-import { ensurePrivateDir } from './privateFiles.js';
+import { ensurePrivateDir } from '../release/privateFiles.js';
 
-import { codePaths, liveDir, stagedDir } from './codePaths.js';
+import { codePaths, liveDir, stagedDir } from '../release/codePaths.js';
 
 export { codePaths, liveDir, stagedDir };
 

@@ -7,7 +7,7 @@ import { parseInput } from './input.js';
 import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migrations.js';
 import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
-import { commitSchema, readMigrationScripts, type MigrationScript } from './releaseFiles.js';
+import { commitSchema, readMigrationScripts, type MigrationScript } from '../release/releaseFiles.js';
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'rolled-back' | 'edited' | 'missing-locally';
 

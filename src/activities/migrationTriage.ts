@@ -21,7 +21,7 @@ import { codePaths } from './layout.js';
 import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-import { commitSchema, readMigrationScripts, withReleaseFiles } from './releaseFiles.js';
+import { commitSchema, readMigrationScripts, withReleaseFiles } from '../release/releaseFiles.js';
 import { statementEffects, type Expectation } from '../postgres/statementEffects.js';
 
 /** Prisma Migrate's advisory lock key (schema-engine, PostgreSQL): `resolve` takes it as the CLI does. */

@@ -6,7 +6,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { resolveDatabase, type ActivityDeps } from './deps.js';
 import { parseInput } from './input.js';
 import { withClient } from '../postgres/pgClient.js';
-import { commitSchema, readReleaseText } from './releaseFiles.js';
+import { commitSchema, readReleaseText } from '../release/releaseFiles.js';
 
 /**
  * The key of Prisma Migrate's session advisory lock: `SELECT pg_advisory_lock(72707369)` in

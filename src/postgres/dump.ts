@@ -14,7 +14,7 @@ import { databaseRow, databaseSize, swapIn } from './catalog.js';
 import { captureState, diffStates, quoteIdent, type DatabaseState } from './state.js';
 import { heartbeat, runInActivity } from '../activities/deps.js';
 import { commandFailure } from '../activities/failures.js';
-import { fingerprintPath } from '../activities/files.js';
+import { fingerprintPath } from '../release/files.js';
 import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { Phases } from './phases.js';

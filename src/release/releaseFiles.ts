@@ -9,9 +9,9 @@ import { CommandFailed } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { sha256 } from '../postgres/state.js';
-import { runInActivity } from './deps.js';
-import { commandFailure } from './failures.js';
-import { codePaths } from './layout.js';
+import { runInActivity } from '../activities/deps.js';
+import { commandFailure } from '../activities/failures.js';
+import { codePaths } from './codePaths.js';
 import { privateTempDir } from './privateFiles.js';
 
 /** A commit as resolveRelease returns it: a full or abbreviated sha, never an option or a path. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
-import { keptDir, moveInActions, parseIgnored, restoreActions } from '../../src/activities/stagedProducts.js';
+import { keptDir, moveInActions, parseIgnored, restoreActions } from '../../src/release/stagedProducts.js';
 import type { DependencyFacts } from '../../src/activities/dependencies.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 
