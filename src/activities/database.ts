@@ -21,6 +21,8 @@ import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir, makePrivate, writePrivateFile } from '../release/privateFiles.js';
 import { Phases } from '../postgres/phases.js';
+import type { BackupFacts, SnapshotCopy, RestoreFacts } from '../shared/backupFacts.js';
+export type { BackupFacts, SnapshotCopy, RestoreFacts } from '../shared/backupFacts.js';
 
 export type { DumpFacts } from '../postgres/dump.js';
 export type { SnapshotFacts } from '../postgres/snapshot.js';
@@ -29,29 +31,6 @@ export type { PruneFacts, PruneInput } from '../postgres/backupRetention.js';
 export interface BackupInput {
   deploymentId: string;
   target: TargetConfig;
-}
-
-export interface BackupFacts {
-  method: 'dump' | 'snapshot';
-  /** The pg_dump: always with `dump`; with `snapshot` unless `backup.dump` is false (it is the off-server copy). */
-  dump?: DumpFacts;
-  /** The copy in the same cluster that a rollback renames in (method `snapshot`). */
-  snapshot?: SnapshotFacts;
-  /** Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it. */
-  state: DatabaseState;
-  durationMs: number;
-  /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
-  phasesMs: Record<string, number>;
-}
-
-/** The snapshot method's part inside the write pause: the copy alone (the pause then holds only it). */
-export interface SnapshotCopy {
-  database: string;
-  /** pg_snapshot_xmin read while production had no session: see DatabaseState.xidBoundary. */
-  xidBoundary: string;
-  closedMs: number;
-  copyMs: number;
-  durationMs: number;
 }
 
 export interface FingerprintBackupInput {
@@ -77,28 +56,6 @@ export interface RestoreInput {
   deploymentId: string;
   target: TargetConfig;
   backup: BackupFacts;
-}
-
-export interface RestoreFacts {
-  /** false when the database already matched the backup (nothing changed it, or a retry after the swap). */
-  restored: boolean;
-  /** Whether this run swapped production; false when an earlier run (or attempt) already had. */
-  changed: boolean;
-  /** What the database came back from. */
-  source: 'snapshot' | 'dump';
-  /** Why a snapshot backup was restored from its dump (the snapshot was gone or had changed). */
-  note?: string;
-  /** The failed deployment's database, kept aside for inspection. */
-  keptAs?: string;
-  verified: true;
-  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: no row written since the copy (a fingerprint without checksums). */
-  verification: RestoreVerification;
-  tables: number;
-  /** How long production's name led to no open database (the app's outage during the swap). */
-  closedMs: number;
-  /** Where the time went (seal, swap, pg_restore, verify, …). */
-  phasesMs: Record<string, number>;
-  durationMs: number;
 }
 
 export function backupPath(t: TargetConfig, deploymentId: string): string {

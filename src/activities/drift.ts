@@ -18,27 +18,14 @@ import { privateTempDir } from '../release/privateFiles.js';
 import { commitSchema, readMigrationScripts } from '../release/releaseFiles.js';
 import { describeSchema, PRISMA_TABLE, type SchemaDescription } from '../postgres/schemaCatalog.js';
 import { compareSchemas, type SchemaDifference } from '../postgres/schemaDiff.js';
+import type { DriftReport } from '../shared/migrationFacts.js';
+export type { DriftReport } from '../shared/migrationFacts.js';
 
 export interface DriftInput {
   deploymentId: string;
   target: TargetConfig;
   /** The commit the working copy is at (resolveRelease's `current.commit`): its migrations built production. */
   currentCommit: string;
-}
-
-export interface DriftReport {
-  /** Production differs from what its applied migrations build. */
-  drift: boolean;
-  /** Every applied migration could be replayed; when false, differences may come from that. */
-  complete: boolean;
-  differences: SchemaDifference[];
-  warnings: string[];
-  /** Migrations replayed into the scratch database, in the order production applied them. */
-  replayed: string[];
-  /** sha256 of the normalised `pg_dump --schema-only` (without `_prisma_migrations`) of both. */
-  schemaDumpSha256: { expected: string; actual: string };
-  scratchDatabase: string;
-  durationMs: number;
 }
 
 const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), currentCommit: commitSchema }).loose();

@@ -8,29 +8,18 @@ import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migr
 import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { commitSchema, readMigrationScripts, type MigrationScript } from '../release/releaseFiles.js';
-
-export type MigrationState = 'applied' | 'pending' | 'failed' | 'rolled-back' | 'edited' | 'missing-locally';
-
-/** One migration, named in the database, in the target release, or both. */
-export interface MigrationEntry {
-  name: string;
-  state: MigrationState;
-  /** As recorded in `_prisma_migrations`. */
-  dbChecksum?: string;
-  /** Of the target release's migration.sql. */
-  localChecksum?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  rolledBackAt?: string;
-}
-
-/** SQL the deployment will run, for the migration lint. */
-export interface PendingMigrationSql {
-  name: string;
-  sql: string;
-  /** Cut at MAX_SQL_BYTES (MAX_TOTAL_SQL_BYTES for all together): activity results live in history. */
-  truncated: boolean;
-}
+import type {
+  MigrationState,
+  MigrationEntry,
+  PendingMigrationSql,
+  MigrationHistory,
+} from '../shared/migrationFacts.js';
+export type {
+  MigrationState,
+  MigrationEntry,
+  PendingMigrationSql,
+  MigrationHistory,
+} from '../shared/migrationFacts.js';
 
 /** One row of `_prisma_migrations`; timestamps as ISO strings. */
 export interface MigrationRecord {
@@ -46,19 +35,6 @@ export interface MigrationHistoryInput {
   target: TargetConfig;
   /** The commit being deployed (resolveRelease's `target.commit`). */
   targetCommit: string;
-}
-
-/** Everything inspectMigrations reported, plus the per-migration view from the table itself. */
-export interface MigrationHistory extends MigrationFacts {
-  targetCommit: string;
-  /** What the app's own `prisma migrate status` says (about the checked-out, current release). */
-  prismaStatus: MigrationStatus;
-  /** Union of the table's rows and the target release's folders, by name. */
-  migrations: MigrationEntry[];
-  /** Migrations `prisma migrate deploy` would run for the target: pending and rolled-back ones. */
-  pendingSql: PendingMigrationSql[];
-  /** Where the table and Prisma's own answer disagree. */
-  disagreements: string[];
 }
 
 /** Activity results live in history (2 MB per payload at most): SQL beyond these is cut and flagged. */

@@ -9,22 +9,8 @@ import { commandFailure } from './failures.js';
 import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
 import { endSessionsNamed, withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-
-export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
-
-export interface MigrationFacts {
-  /** What the app's own `prisma migrate status` says about the current release. */
-  status: MigrationStatus;
-  statusOutput: string;
-  /** Finished migrations recorded in `_prisma_migrations`. */
-  applied: string[];
-  /** Recorded as started but neither finished nor rolled back. */
-  failed: string[];
-  /** In the target release, not yet applied: what this deployment will run. */
-  pendingForTarget: string[];
-  /** Applied in the database but absent from the target release. */
-  unknownToTarget: string[];
-}
+import type { MigrationStatus, MigrationFacts } from '../shared/migrationFacts.js';
+export type { MigrationStatus, MigrationFacts } from '../shared/migrationFacts.js';
 
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {

@@ -22,22 +22,8 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { codePaths, createLayoutActivities, liveDir } from './layout.js';
-
-export interface ReleaseInfo {
-  commit: string;
-  /** Where it lives on disk, for the live release (its own directory in the `releases` layout). */
-  dir?: string;
-  /** `git describe` of the commit, e.g. `v2` */
-  name: string;
-  manifest: ReleaseManifest;
-  /** Migration folder names in this release. */
-  migrations: string[];
-}
-
-export interface ResolvedRelease {
-  current: ReleaseInfo;
-  target: ReleaseInfo;
-}
+import type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
+export type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
 
 export interface ActivateInput {
   target: TargetConfig;

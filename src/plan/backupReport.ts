@@ -1,4 +1,4 @@
-import type { BackupFacts, RestoreFacts } from '../activities/database.js';
+import type { BackupFacts, RestoreFacts } from '../shared/backupFacts.js';
 import type { DeploymentReport } from '../shared/report.js';
 
 /** The report's view of a backup: the dump's file and checksum, the snapshot's name, rows per table. */

@@ -18,18 +18,8 @@ import { fingerprintPath } from '../release/files.js';
 import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { Phases } from './phases.js';
-
-export interface DumpFacts {
-  path: string;
-  format: 'custom' | 'directory';
-  sizeBytes: number;
-  sha256: string;
-  /** Entries listed by `pg_restore --list`: the archive reads end to end. */
-  archiveEntries: number;
-  durationMs: number;
-  /** pg_dump, fingerprint, pg_restore --list, sha256. */
-  phasesMs: Record<string, number>;
-}
+import type { DumpFacts } from '../shared/backupFacts.js';
+export type { DumpFacts } from '../shared/backupFacts.js';
 
 /** Schema text + fingerprint of one database, optionally inside an exported snapshot; `checksums: false` for a quick one. */
 export async function fingerprint(

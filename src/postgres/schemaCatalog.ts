@@ -1,7 +1,6 @@
 import type pg from 'pg';
-
-export type SchemaObjectKind =
-  'table' | 'column' | 'index' | 'constraint' | 'enum' | 'sequence' | 'view' | 'function' | 'trigger';
+import type { SchemaObjectKind } from '../shared/migrationFacts.js';
+export type { SchemaObjectKind } from '../shared/migrationFacts.js';
 
 /** One object of a schema and a text that changes whenever the object does. */
 export interface SchemaObject {

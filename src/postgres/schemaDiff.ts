@@ -1,12 +1,6 @@
 import type { SchemaDescription, SchemaObjectKind } from './schemaCatalog.js';
-
-/** One object that differs: `expected` is what the migrations build, `actual` what production has (null = absent). */
-export interface SchemaDifference {
-  kind: SchemaObjectKind;
-  object: string;
-  expected: string | null;
-  actual: string | null;
-}
+import type { SchemaDifference } from '../shared/migrationFacts.js';
+export type { SchemaDifference } from '../shared/migrationFacts.js';
 
 const KIND_ORDER: SchemaObjectKind[] = [
   'table',

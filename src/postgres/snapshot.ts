@@ -27,30 +27,10 @@ import { heartbeat } from '../activities/deps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';
-
-/**
- * FILE_COPY, by measurement (PostgreSQL 15, fsync on, 2 shared cores; `npm run bench`, README
- * "Performance"). Copy time, FILE_COPY vs WAL_LOG:
- *   1 GB:   3.7 s vs 4.4 s (bench);  2.6 / 3.1 / 3.3 s vs 6.0 / 7.1 / 7.6 s (three earlier tries)
- *   500 MB: 0.9 s vs 1.4 s
- *   100 MB: 0.13 s vs 0.27 s (bench);  0.65 / 1.3 / 1.6 s vs 0.59 / 0.68 / 0.73 s (earlier)
- * and FILE_COPY writes no WAL where WAL_LOG writes the whole database into it (921 MB for 1 GB),
- * which replicas and WAL archives must carry. The door is closed for the copy, so the large case
- * decides. FILE_COPY's cost is two immediate checkpoints: small while writes are paused.
- */
-export const SNAPSHOT_STRATEGY = 'FILE_COPY';
-
-export interface SnapshotFacts {
-  database: string;
-  /** pg_database oid and row version (xmin) when sealed: both unchanged ⇒ nobody opened it since. */
-  oid: number;
-  sealXmin: string;
-  strategy: typeof SNAPSHOT_STRATEGY;
-  sizeBytes: number;
-  /** How long the app could not reach its database: the door was closed for the copy. */
-  closedMs: number;
-  copyMs: number;
-}
+import type { SnapshotFacts, RestoreVerification } from '../shared/backupFacts.js';
+import { SNAPSHOT_STRATEGY } from '../shared/backupFacts.js';
+export type { SnapshotFacts, RestoreVerification } from '../shared/backupFacts.js';
+export { SNAPSHOT_STRATEGY } from '../shared/backupFacts.js';
 
 /**
  * Copies production to this deployment's snapshot inside the cluster (labelled as safe-deploy's
@@ -108,13 +88,6 @@ export async function sealSnapshot(
     copyMs: copied.copyMs,
   };
 }
-
-/**
- * How a restore proved what it put back: `sealed` (the snapshot's seal intact since its
- * fingerprint), `full` (every checksum read again), `untouched` (a fingerprint without checksums:
- * schema, rows and migrations equal, and every row the version the copy was made with).
- */
-export type RestoreVerification = 'sealed' | 'full' | 'untouched';
 
 const sealIntact = (row: DatabaseRow, s: SnapshotFacts) =>
   row.oid === s.oid && row.xmin === s.sealXmin && !row.allowConnections;

@@ -1,7 +1,7 @@
 import { durationMs } from '../shared/duration.js';
-import type { DriftReport } from '../activities/drift.js';
-import type { MigrationHistory } from '../activities/migrationHistory.js';
-import type { ResolvedRelease } from '../activities/release.js';
+import type { DriftReport } from '../shared/migrationFacts.js';
+import type { MigrationHistory } from '../shared/migrationFacts.js';
+import type { ResolvedRelease } from '../shared/releaseFacts.js';
 import {
   describeInventory,
   withMigrationFixes,
