@@ -15,7 +15,7 @@ import {
   resolveDatabase,
   runInActivity,
   type ActivityDeps,
-} from './deps.js';
+} from './activityDeps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { appLogTail } from './appLog.js';

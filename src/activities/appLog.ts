@@ -4,7 +4,14 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, CommandNotFound, CommandTimedOut } from '../exec/run.js';
 import { redact } from '../exec/redact.js';
 import type { StepName } from '../shared/steps.js';
-import { commandEnvValues, lookupEnv, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import {
+  commandEnvValues,
+  lookupEnv,
+  readEnvFile,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
 
 /** How much of the app's own log a failure carries: the last lines, at most this many bytes of them. */
 export const APP_LOG_LINES = 50;

@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { toolVersion } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './failures.js';
 import { pgTool, withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir } from '../release/privateFiles.js';

@@ -12,7 +12,7 @@ import { WORKFLOW_TYPE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { describeFreeze, readFreeze } from '../shared/freeze.js';
 import { run } from '../exec/run.js';
-import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';
+import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './activityDeps.js';
 
 /** Debian keeps the versioned client tools beside the server (`pg_config --bindir`); else use PATH. */
 async function detectPgBinDir(): Promise<string | undefined> {

@@ -15,7 +15,7 @@ import {
 } from '../postgres/snapshot.js';
 import { partialDumpPath } from '../postgres/partialDumps.js';
 import { diffStates, tablesWrittenSince, type DatabaseState } from '../postgres/state.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { outageAware, outageWaitOf } from '../postgres/outage.js';
 import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { withClient } from '../postgres/pgClient.js';

@@ -8,7 +8,7 @@ import { gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './failures.js';
 import { sha256File } from '../release/files.js';
 import { moveStagedProducts, removeKept, restoreKeptProducts } from '../release/stagedProducts.js';

@@ -7,7 +7,7 @@ import { pgDumpSchema, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
 import { normaliseSchemaDump, quoteIdent, sha256 } from '../postgres/state.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './failures.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';

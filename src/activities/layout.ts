@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { gitCloneMirror, gitCloneShared, gitCheckout, gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
+import { runInActivity, type ActivityDeps } from './activityDeps.js';
 import { createDependencyActivities, type DependencyFacts } from './dependencies.js';
 import { commandFailure } from './failures.js';
 import { ensurePrivateDir } from '../release/privateFiles.js';

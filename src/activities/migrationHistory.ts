@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { parseInput } from './input.js';
 import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migrations.js';
 import { withClient } from '../postgres/pgClient.js';

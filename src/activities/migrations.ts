@@ -4,7 +4,7 @@ import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from '../postgres/state.js';
-import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './deps.js';
+import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './failures.js';
 import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
 import { endSessionsNamed, withClient } from '../postgres/pgClient.js';

@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { appLogTail } from './appLog.js';
-import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDeps.js';
 import { timedCheck } from './expectations.js';
 import { appUrl, fetchOnOrigin, requestSignal, type CheckResult } from './http.js';
 

@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { redact } from '../exec/redact.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { lookupEnv, type ActivityDeps } from './deps.js';
+import { lookupEnv, type ActivityDeps } from './activityDeps.js';
 
 export interface NotifyInput {
   target: TargetConfig;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { DbTarget } from '../commands/pg.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { TargetConfig } from '../config/schema.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { parseInput } from './input.js';
 import { withClient } from '../postgres/pgClient.js';
 import { commitSchema, readReleaseText } from '../release/releaseFiles.js';

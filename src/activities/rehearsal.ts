@@ -15,7 +15,14 @@ import {
   type TableState,
 } from '../postgres/state.js';
 import { finishedNames } from './migrations.js';
-import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import {
+  commandEnvValues,
+  heartbeat,
+  readEnvFile,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { commandFailure } from './failures.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
@@ -87,7 +94,7 @@ async function scopeOfPending(t: TargetConfig, db: DbTarget, stagedDir: string):
   const pending = scripts
     .filter((s) => !done.has(s.name))
     .map((s) => ({ name: s.name, sql: s.bytes.toString('utf8') }));
-  const needs = await runInParserProcess<DataNeeds>('dataNeedsProcess', { migrations: pending }, 'read the migrations');
+  const needs = await runInParserProcess<DataNeeds>('dataNeeds', { migrations: pending }, 'read the migrations');
   return withClient(db, (c) => rehearsalScope(c, needs));
 }
 

@@ -19,7 +19,7 @@ import { describeIssues, releaseManifestSchema, type ReleaseManifest, type Targe
 import { CommandFailed } from '../exec/run.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
+import { runInActivity, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './failures.js';
 import { codePaths, createLayoutActivities, liveDir } from './layout.js';
 import type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';

@@ -6,7 +6,13 @@ import { changedSince, snapshotXids, type WritePoint } from '../plan/lostWrites.
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { quoteIdent } from '../postgres/state.js';
-import { activityAttempt, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import {
+  activityAttempt,
+  commandEnvValues,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
 import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from '../postgres/databasePause.js';
 import { commandFailure } from './failures.js';
 import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
-import { lookupEnv } from '../activities/deps.js';
+import { lookupEnv } from '../activities/activityDeps.js';
 import { appUrl, waitHealthy } from '../activities/http.js';
 import { appCommand } from '../commands/app.js';
 import { parseDatabaseUrl } from '../commands/pg.js';

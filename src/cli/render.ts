@@ -1,4 +1,4 @@
-import { describeInventory } from '../plan/migrationFixes.js';
+import { describeInventory } from '../plan/migrationFixGate.js';
 import { formatBytes } from '../shared/humanize.js';
 import type { DeploymentReport, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 

@@ -4,7 +4,7 @@ import type {
   Resolution,
   StatementEffect,
   StatementEvidence,
-} from '../shared/migrationFixes.js';
+} from '../shared/inventoryAndTriage.js';
 
 /**
  * Which statements of a failed migration took effect, and how it may be resolved. Pure: the

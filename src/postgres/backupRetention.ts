@@ -8,7 +8,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
-import { resolveDatabase, type ActivityDeps } from '../activities/deps.js';
+import { resolveDatabase, type ActivityDeps } from '../activities/activityDeps.js';
 import { dropOwnDatabase, ownDatabases, ownerOf, type OwnKind } from './ownDatabases.js';
 import { removeStalePartialDumps } from './partialDumps.js';
 import { withClient } from './pgClient.js';

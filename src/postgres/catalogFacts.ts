@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CatalogFact } from '../shared/migrationFixes.js';
+import type { CatalogFact } from '../shared/inventoryAndTriage.js';
 import { describeObject, type CatalogObject, type Expectation } from './statementEffects.js';
 
 const REL = `FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`;

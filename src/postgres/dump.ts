@@ -12,7 +12,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { databaseRow, databaseSize, swapIn } from './catalog.js';
 import { captureState, diffStates, quoteIdent, type DatabaseState } from './state.js';
-import { heartbeat, runInActivity } from '../activities/deps.js';
+import { heartbeat, runInActivity } from '../activities/activityDeps.js';
 import { commandFailure } from '../activities/failures.js';
 import { fingerprintPath } from '../release/files.js';
 import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';

@@ -13,7 +13,7 @@ import type { DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { activitySleep, heartbeat, resolveDatabase, type ActivityDeps } from '../activities/deps.js';
+import { activitySleep, heartbeat, resolveDatabase, type ActivityDeps } from '../activities/activityDeps.js';
 import { withClient } from './pgClient.js';
 
 /** `database.outageWait` when a target loaded before it existed does not say. */

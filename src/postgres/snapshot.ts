@@ -23,7 +23,7 @@ import {
 } from './catalog.js';
 import { fingerprint, type SwapFacts } from './dump.js';
 import { diffStates, tablesWrittenSince, type DatabaseState } from './state.js';
-import { heartbeat } from '../activities/deps.js';
+import { heartbeat } from '../activities/activityDeps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';

@@ -9,7 +9,7 @@ import { CommandFailed } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { sha256 } from '../postgres/state.js';
-import { runInActivity } from '../activities/deps.js';
+import { runInActivity } from '../activities/activityDeps.js';
 import { commandFailure } from '../activities/failures.js';
 import { codePaths } from './codePaths.js';
 import { privateTempDir } from './privateFiles.js';

@@ -15,7 +15,7 @@ import { gitIgnoredPaths } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { heartbeat, runInActivity, throwIfCancelled } from '../activities/deps.js';
+import { heartbeat, runInActivity, throwIfCancelled } from '../activities/activityDeps.js';
 import { codePaths } from './codePaths.js';
 import { ensurePrivateDir, writePrivateFile } from './privateFiles.js';
 

@@ -1,4 +1,4 @@
-import type { DataInventory, MigrationTriage, Resolution } from './migrationFixes.js';
+import type { DataInventory, MigrationTriage, Resolution } from './inventoryAndTriage.js';
 import type { StepName } from './steps.js';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted' | 'dry-run';

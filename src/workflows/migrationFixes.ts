@@ -7,10 +7,10 @@ import {
   withMigrationFixes,
   type FixedGate,
   type MigrationFixFacts,
-} from '../plan/migrationFixes.js';
+} from '../plan/migrationFixGate.js';
 import type { RiskGate } from '../plan/riskGate.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import type { Resolution } from '../shared/migrationFixes.js';
+import type { Resolution } from '../shared/inventoryAndTriage.js';
 import { changing } from './activities.js';
 import type { GateResult } from './gates.js';
 import { callOn, type Host } from './hosts.js';

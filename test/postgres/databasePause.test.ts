@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DATABASE_PAUSE_MARKS, type DatabasePauseFacts } from '../../src/postgres/databasePause.js';
-import { resolveDatabase } from '../../src/activities/deps.js';
+import { resolveDatabase } from '../../src/activities/activityDeps.js';
 import { createActivities } from '../../src/activities/index.js';
 import { withClient } from '../../src/postgres/pgClient.js';
 import type { TargetConfig } from '../../src/config/schema.js';

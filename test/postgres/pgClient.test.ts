@@ -4,7 +4,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resolveDatabase } from '../../src/activities/deps.js';
+import { resolveDatabase } from '../../src/activities/activityDeps.js';
 import { endSessionsNamed, SqlTimedOut, withClient } from '../../src/postgres/pgClient.js';
 import { parseDatabaseUrl, type DbTarget } from '../../src/commands/pg.js';
 

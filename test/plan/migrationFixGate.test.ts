@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { withMigrationFixes } from '../../src/plan/migrationFixes.js';
+import { withMigrationFixes } from '../../src/plan/migrationFixGate.js';
 import { planRollback } from '../../src/plan/rollbackPlan.js';
 import type { RiskGate } from '../../src/plan/riskGate.js';
-import type { DataInventory, MigrationTriage } from '../../src/shared/migrationFixes.js';
+import type { DataInventory, MigrationTriage } from '../../src/shared/inventoryAndTriage.js';
 
 const failedBlocker = {
   reason: 'failed-migration',

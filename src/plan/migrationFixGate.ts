@@ -1,4 +1,4 @@
-import type { DataInventory, MigrationTriage, Resolution } from '../shared/migrationFixes.js';
+import type { DataInventory, MigrationTriage, Resolution } from '../shared/inventoryAndTriage.js';
 import type { DecisionAction } from './decision.js';
 import { describeTriage, triageRemedy } from './migrationTriage.js';
 import type { RiskGate } from './riskGate.js';
