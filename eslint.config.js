@@ -34,19 +34,94 @@ export default tseslint.config(
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox, and plan/ is the pure logic it calls:
-    // no Node builtins, no activity or config code (types only: they vanish from the bundle).
+    // no Node builtins, no zod, no code of the worker's layers. Types vanish from the bundle, so
+    // config's (z.infer) and lint's types are fine; of activities/ only the index, whose type
+    // proxyActivities needs — an activity's result type two layers share belongs in shared/.
     files: ['src/workflows/**/*.ts', 'src/plan/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins do not run in the workflow sandbox.' })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Node builtins do not run in the workflow sandbox.' })),
+            {
+              name: 'zod',
+              allowTypeImports: true,
+              message: 'zod stays out of the workflow bundle: parse in activities/ or cli/.',
+            },
+          ],
           patterns: [
             {
-              group: ['**/activities/**', '**/config/**', '**/exec/**', '**/commands/**', '**/lint/**', '**/cli/**'],
-              allowTypeImports: true,
+              group: ['**/activities/**', '!**/activities/index.js'],
               message:
-                'workflows/ and plan/ import only shared/, plan/ and workflows/ values (types from elsewhere are fine).',
+                'workflows/ and plan/ reach activities only through proxyActivities: move shared types to shared/.',
+            },
+            {
+              group: ['**/activities/index.js'],
+              allowTypeImports: true,
+              message: 'workflows/ and plan/ import only the type of the activities index (import type).',
+            },
+            {
+              group: ['**/config/**', '**/lint/**'],
+              allowTypeImports: true,
+              message: 'workflows/ and plan/ import only types from config/ and lint/ (zod stays out of the bundle).',
+            },
+            {
+              group: ['**/postgres/**', '**/release/**', '**/exec/**', '**/commands/**', '**/cli/**'],
+              message:
+                'workflows/ and plan/ import only shared/, plan/ and workflows/ (and types from config/, lint/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // shared/ is what every layer agrees on, the workflow bundle included.
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'shared/ is part of the workflow bundle: no Node builtins.',
+            })),
+            { name: 'zod', allowTypeImports: true, message: 'shared/ is part of the workflow bundle: no zod.' },
+          ],
+          patterns: [
+            {
+              group: ['**/config/**'],
+              allowTypeImports: true,
+              message: 'shared/ imports only types from config/.',
+            },
+            {
+              group: ['**/activities/**', '**/postgres/**', '**/release/**', '**/exec/**', '**/commands/**'],
+              message: 'shared/ imports nothing of the worker: the types it shares are defined here.',
+            },
+            { group: ['**/workflows/**', '**/plan/**', '**/cli/**', '**/lint/**'], message: 'shared/ is below them.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The PostgreSQL and release helpers serve the activities: they may use the activity runtime
+    // (activityDeps: heartbeat, commands run inside an activity; failures) but never a factory.
+    files: ['src/postgres/**/*.ts', 'src/release/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/activities/**', '!**/activities/activityDeps.js', '!**/activities/failures.js'],
+              message: 'postgres/ and release/ are below the activity factories: only activityDeps and failures.',
+            },
+            {
+              group: ['**/workflows/**', '**/cli/**'],
+              message: 'postgres/ and release/ are below the workflow and CLI.',
             },
           ],
         },
