@@ -19,7 +19,10 @@ export interface ActivityDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style, no expansion). No prototype: a key is only what the file says. */
+/**
+ * Parses a KEY=VALUE env file (systemd EnvironmentFile / dotenv style,
+ * no expansion). No prototype: a key is only what the file says.
+ */
 export function parseEnvFile(text: string): Record<string, string> {
   const out = Object.create(null) as Record<string, string>;
   for (const raw of text.split('\n')) {
@@ -82,7 +85,9 @@ export function resolveDatabase(
   if (!found) {
     throw deployFailure(FailureType.EnvironmentIncomplete, {
       step,
-      what: `the database URL variable ${t.database.urlEnv} is not set${t.envFile ? ` in ${t.envFile} nor` : ''} in the worker's environment`,
+      what:
+        `the database URL variable ${t.database.urlEnv} is not set${t.envFile ? ` in ${t.envFile} nor` : ''} ` +
+        `in the worker's environment`,
       remedy: `set ${t.database.urlEnv} for the worker (or in the app's env file) and start again`,
       retryable: false,
     });
@@ -106,7 +111,9 @@ export function resolveDatabase(
     // PostgreSQL would truncate it: every name computed from it (and the guard) would be wrong.
     throw deployFailure(FailureType.InvalidConfig, {
       step,
-      what: `the database named in ${t.database.urlEnv} is ${Buffer.byteLength(db.database, 'utf8')} bytes long; PostgreSQL truncates names at ${MAX_IDENTIFIER_BYTES} bytes`,
+      what:
+        `the database named in ${t.database.urlEnv} is ${Buffer.byteLength(db.database, 'utf8')} bytes long; ` +
+        `PostgreSQL truncates names at ${MAX_IDENTIFIER_BYTES} bytes`,
       remedy: `put the database's real (at most ${MAX_IDENTIFIER_BYTES}-byte) name in ${t.database.urlEnv}`,
       retryable: false,
     });
@@ -239,7 +246,10 @@ export function throwIfCancelled(): void {
   if (c?.cancellationSignal.aborted) throw c.cancellationSignal.reason ?? new Error('cancelled');
 }
 
-/** A line in the worker's log, with the activity's attributes; nothing outside an activity. Never a secret: logs are kept. */
+/**
+ * A line in the worker's log, with the activity's attributes;
+ * nothing outside an activity. Never a secret: logs are kept.
+ */
 export function activityLog(message: string, meta: Record<string, unknown>): void {
   currentContext()?.log.info(message, meta);
 }

@@ -61,7 +61,9 @@ export interface VerifyInput {
 export const smokeRunId = (runId: string, attempt = 1): string =>
   sha256(attempt > 1 ? `${runId}#${attempt}` : runId).slice(0, 12);
 
-/** "Verified" after a code-only rollback means equal: per table, every row of the backup is still that very row version. */
+/**
+ * "Verified" after a code-only rollback means equal: per table, every row of the backup is still that very row version.
+ */
 async function untouchedChecks(
   c: pg.ClientBase,
   u: NonNullable<VerifyInput['unchangedSince']>,
@@ -80,11 +82,13 @@ async function untouchedChecks(
         if (u.othersMayHaveWritten)
           return [
             true,
-            `${changed} of ${table.rows} rows of the backup were changed or deleted since, while writes were open: kept as written`,
+            `${changed} of ${table.rows} rows of the backup were changed or deleted since, while writes ` +
+              `were open: kept as written`,
           ];
         return [
           false,
-          `${changed} of ${table.rows} rows of the backup were changed or deleted since it was taken, though nobody else could write: their values are not the backup's`,
+          `${changed} of ${table.rows} rows of the backup were changed or deleted since it was taken, ` +
+            `though nobody else could write: their values are not the backup's`,
         ];
       }),
     );
@@ -184,7 +188,8 @@ export function createAppActivities(deps: ActivityDeps) {
               const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
               return [
                 head === release.commit && !dirty,
-                `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`,
+                `HEAD ${head.slice(0, 12)} ` +
+                  `(${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`,
               ];
             }),
             await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
@@ -196,7 +201,8 @@ export function createAppActivities(deps: ActivityDeps) {
                 ok,
                 ok
                   ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}`
-                  : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`,
+                  : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ` +
+                    `${cmp.extraneous.join(', ') || 'none'}`,
               ];
             }),
           ];
@@ -224,7 +230,9 @@ export function createAppActivities(deps: ActivityDeps) {
                 name: c.name,
                 kind: 'http' as const,
                 ok: false,
-                detail: `not sent: ${c.method} ${c.path} would write while writes are paused at the database (writes.stopAt 'database'); make the release's check a GET`,
+                detail:
+                  `not sent: ${c.method} ${c.path} would write while writes are paused at the database ` +
+                  `(writes.stopAt 'database'); make the release's check a GET`,
                 durationMs: 0,
               })),
             ];
@@ -248,7 +256,8 @@ export function createAppActivities(deps: ActivityDeps) {
                   return [
                     off.length === 0,
                     off.length === 0
-                      ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations applied, checksums equal to its files`
+                      ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations ` +
+                        `applied, checksums equal to its files`
                       : off.map((e) => `${e.name} ${e.state}`).join('; '),
                   ];
                 })
@@ -261,7 +270,8 @@ export function createAppActivities(deps: ActivityDeps) {
                     missing.length === 0 && unfinished.length === 0,
                     missing.length || unfinished.length
                       ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
-                      : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`,
+                      : `all ${release.migrations.length} of ${release.name}'s migrations applied; the ` +
+                        `database also has ${finished.size - release.migrations.length} newer`,
                   ];
                 }),
           ];
@@ -280,7 +290,9 @@ export function createAppActivities(deps: ActivityDeps) {
             const log = failed.some((c) => c.kind === 'health') ? await appLogTail(deps, t, step) : undefined;
             throw deployFailure(FailureType.VerificationFailed, {
               step,
-              what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+              what:
+                `${failed.length} of ${checks.length} checks failed: ` +
+                `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
               remedy:
                 (step === 'verify'
                   ? 'the deployment is rolled back automatically; fix the release'

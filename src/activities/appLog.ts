@@ -135,6 +135,7 @@ export async function appLogTail(deps: ActivityDeps, t: TargetConfig, step: Step
   if (lines.length === 0 || (lines.length === 1 && lines[0] === ''))
     return scrub(`The app's log (logs: ${source}) is empty${note}.`);
   return scrub(
-    `The app's own words, the last ${lines.length} lines of ${source}${note}:\n${lines.map((l) => `    ${l}`).join('\n')}`,
+    `The app's own words, the last ${lines.length} lines of ` +
+      `${source}${note}:\n${lines.map((l) => `    ${l}`).join('\n')}`,
   );
 }

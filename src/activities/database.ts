@@ -229,7 +229,9 @@ export function createDatabaseActivities(deps: ActivityDeps) {
             if (touched.length > 0)
               throw deployFailure(FailureType.BackupUnverified, {
                 step: 'dump-backup',
-                what: `the snapshot ${s.database} was written since its fingerprint (${touched.map((x) => x.name).join(', ')})`,
+                what:
+                  `the snapshot ${s.database} was written since its fingerprint ` +
+                  `(${touched.map((x) => x.name).join(', ')})`,
                 remedy: 'the release is live: take a pg_dump of production by hand, or roll back',
                 retryable: false,
               });
@@ -364,7 +366,12 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (!backup.dump) {
         throw deployFailure(FailureType.RestoreUnverified, {
           step: 'restore-database',
-          what: `${r.unusable}, and no dump was taken (${t.backup.dump ? 'it follows the snapshot once writes resume, and the deployment had not got there' : 'backup.dump is false'})`,
+          what:
+            `${r.unusable}, and no dump was taken (` +
+            (t.backup.dump
+              ? 'it follows the snapshot once writes resume, and the deployment had not got there'
+              : 'backup.dump is false') +
+            ')',
           remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
           retryable: false,
         });

@@ -142,7 +142,8 @@ export function createDriftActivities(deps: ActivityDeps) {
             } catch (e) {
               if (cancellationSignal()?.aborted) throw e;
               warnings.push(
-                `${name} does not replay on an empty database (${(e as Error).message}): compared with the schema before it`,
+                `${name} does not replay on an empty database (${(e as Error).message}): compared with the ` +
+                  `schema before it`,
               );
               complete = false;
               break;
@@ -197,7 +198,8 @@ export function createDriftActivities(deps: ActivityDeps) {
           orderWarnings.length === 0
         ) {
           warnings.push(
-            'the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand',
+            'the schema dumps differ in something not compared object by object (e.g. comments, rules, ' +
+              'policies): compare pg_dump --schema-only by hand',
           );
         }
         return {

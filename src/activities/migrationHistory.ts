@@ -109,7 +109,8 @@ export function disagreements(entries: readonly MigrationEntry[], prismaStatus: 
   const notes: string[] = [];
   if (failed.length > 0 && prismaStatus !== 'failed')
     notes.push(
-      `_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ${prismaStatus}`,
+      `_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ` +
+        `${prismaStatus}`,
     );
   if (failed.length === 0 && prismaStatus === 'failed')
     notes.push('prisma migrate status reports a failed migration that _prisma_migrations does not show');

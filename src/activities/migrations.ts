@@ -122,7 +122,10 @@ export function createMigrationActivities(deps: ActivityDeps) {
         throw commandFailure(e, {
           step: 'migrate',
           type: FailureType.MigrationFailed,
-          what: `prisma migrate deploy failed${failed.length ? ` in ${failed.join(', ')}` : ''}${applied.length ? ` after applying ${applied.join(', ')}` : ''}`,
+          what:
+            'prisma migrate deploy failed' +
+            (failed.length ? ` in ${failed.join(', ')}` : '') +
+            (applied.length ? ` after applying ${applied.join(', ')}` : ''),
           remedy: 'the database is restored from the backup automatically; fix the migration in a new release',
           retryable: false,
         });

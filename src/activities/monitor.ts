@@ -81,7 +81,9 @@ export function createMonitorActivities(deps: ActivityDeps) {
         const log = await appLogTail(deps, t, 'monitor');
         throw deployFailure(FailureType.MonitoringFailed, {
           step: 'monitor',
-          what: `look ${tick} of the monitoring window failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+          what:
+            `look ${tick} of the monitoring window failed: ` +
+            `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
           remedy: `the deployment is rolled back automatically; ${log ? `the app's log:\n${log}` : 'see the app log'}`,
           retryable: false,
           details: { checks },

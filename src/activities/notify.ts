@@ -124,7 +124,8 @@ export function createNotifyActivities(deps: ActivityDeps) {
       const found = lookupEnv(deps, target.envFile, name);
       if (!found)
         throw failure(
-          `was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the worker's environment`,
+          `was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the ` +
+            `worker's environment`,
           false,
         );
       const url = found.value;

@@ -149,7 +149,8 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       return {
         compatible: failed.length === 0,
         detail: failed.length
-          ? `${previous.name}'s checks failed on the migrated copy: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`
+          ? `${previous.name}'s checks failed on the migrated copy: ` +
+            `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`
           : `${previous.name} is healthy and its ${checks.length} checks pass on the migrated copy`,
         checks,
       };
@@ -266,7 +267,8 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.
         const failed = await withClient(copy, (c) =>
           c.query<{ name: string; logs: string | null }>(
-            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`,
+            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND ` +
+              `rolled_back_at IS NULL ORDER BY started_at`,
           ),
         )
           .then((r) => r.rows)

@@ -44,7 +44,8 @@ export async function readWriteCounters(
   const { db } = resolveDatabase(deps, t, step);
   return withClient(db, async (c) => {
     const { rows } = await c.query<{ name: string; writes: string }>(
-      `SELECT schemaname || '.' || relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes FROM pg_stat_user_tables ORDER BY 1`,
+      `SELECT schemaname || '.' || relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes ` +
+        `FROM pg_stat_user_tables ORDER BY 1`,
     );
     return { at: new Date().toISOString(), tables: Object.fromEntries(rows.map((r) => [r.name, Number(r.writes)])) };
   });
@@ -202,7 +203,8 @@ export function createWriteActivities(deps: ActivityDeps) {
         async () => {
           const database = t.writes.policy === 'stop' ? await pause(t, step) : undefined;
           const facts = database ? { database } : {};
-          // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
+          // `exact`: under `detect` the baseline is a write point; under
+          // `stop` nothing is read (nobody else writes until writes resume).
           if (exact)
             return {
               ...facts,
@@ -266,7 +268,9 @@ export function createWriteActivities(deps: ActivityDeps) {
           attempt > 1
             ? {
                 ...read,
-                uncertain: `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in before its point was recorded`,
+                uncertain:
+                  `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in ` +
+                  `before its point was recorded`,
               }
             : read,
       };

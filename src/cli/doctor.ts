@@ -106,7 +106,8 @@ function checkCommands(e: EnvironmentConfig, path: string): DoctorCheck[] {
         fail(
           `command ${field}`,
           `npx runs ${bin} from ${e.appDir}/node_modules/.bin, which has none`,
-          `run the install command in ${e.appDir} (${e.commands.install.join(' ')}), or add ${bin} to the app's dependencies`,
+          `run the install command in ${e.appDir} (${e.commands.install.join(' ')}), or add ${bin} to the ` +
+            `app's dependencies`,
         ),
       );
       continue;
@@ -412,7 +413,10 @@ async function checkTarget(e: EnvironmentConfig, config: WorkerConfig, o: Doctor
   return results;
 }
 
-/** `safe-deploy doctor --config F`: checks a worker config against this host and the Temporal server; changes nothing (unless --restart). */
+/**
+ * `safe-deploy doctor --config F`: checks a worker config against this
+ * host and the Temporal server; changes nothing (unless --restart).
+ */
 export async function runDoctor(g: GlobalOptions, o: DoctorOptions): Promise<number> {
   const configPath = o.config ? resolve(o.config) : defaultConfigPath();
   const results: DoctorCheck[] = [];

@@ -13,7 +13,9 @@ import { parseMigration } from './parse.js';
 export interface DataNeeds {
   /** Every relation named anywhere, as written (schema absent when unqualified). */
   named: RelationRef[];
-  /** Relations whose rows are written or rewritten in a way foreign keys and triggers see: DML targets, type changes. */
+  /**
+   * Relations whose rows are written or rewritten in a way foreign keys and triggers see: DML targets, type changes.
+   */
   modified: RelationRef[];
   /** Functions called anywhere, as written, lower-case (`now`, `app.fn`). */
   functions: string[];

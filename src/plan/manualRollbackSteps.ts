@@ -24,7 +24,9 @@ export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): stri
   const atDatabase = t.writes?.stopAt === 'database';
   const role = t.writes?.role ? `"${t.writes.role.replaceAll('"', '""')}"` : `<the user of $${t.database.urlEnv}>`;
   const inDatabase = `ALTER ROLE ${role} IN DATABASE <the database of $${t.database.urlEnv}>`;
-  const endSessions = `end the role's sessions so that its pools reconnect (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = <role> AND datname = <database>)`;
+  const endSessions =
+    `end the role's sessions so that its pools reconnect (SELECT pg_terminate_backend(pid) FROM ` +
+    `pg_stat_activity WHERE usename = <role> AND datname = <database>)`;
   const steps: Record<RollbackStep, string | undefined> = {
     'stop-writes-again': atDatabase
       ? `pause the app's writes: in psql, ${inDatabase} SET default_transaction_read_only = 'oN'; then ${endSessions}`
@@ -34,14 +36,25 @@ export function manualSteps(remaining: RollbackStep[], ctx: ManualContext): stri
     'check-lost-writes': undefined,
     'approve-lost-writes': undefined,
     'restore-database': ctx.snapshotDatabase
-      ? `put the snapshot back: in psql on the maintenance database, ALTER DATABASE <current> WITH ALLOW_CONNECTIONS false; end its sessions (pg_terminate_backend); ALTER DATABASE <current> RENAME TO <aside>; ALTER DATABASE ${ctx.snapshotDatabase} RENAME TO <current>; ALTER DATABASE <current> WITH ALLOW_CONNECTIONS true (URL in $${t.database.urlEnv})${ctx.backupPath ? `; or restore the dump ${ctx.backupPath}` : ''}`
-      : `restore the database from ${ctx.backupPath ?? 'the backup'}: createdb <fresh>; pg_restore --no-owner --exit-on-error --dbname=<fresh> ${ctx.backupPath ?? '<dump>'}; then rename the current database aside and <fresh> to its name (URL in $${t.database.urlEnv})`,
-    'reactivate-release': `put the code back: git -C ${t.appDir} checkout --detach ${ctx.previousCommit ?? '<previous commit>'}`,
-    'reinstall-dependencies': `reinstall dependencies: cd ${t.appDir} && ${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
+      ? `put the snapshot back: in psql on the maintenance database, ALTER DATABASE <current> WITH ` +
+        `ALLOW_CONNECTIONS false; end its sessions (pg_terminate_backend); ALTER DATABASE <current> RENAME TO ` +
+        `<aside>; ALTER DATABASE ${ctx.snapshotDatabase} RENAME TO <current>; ALTER DATABASE <current> WITH ` +
+        `ALLOW_CONNECTIONS true (URL in ` +
+        `$${t.database.urlEnv})${ctx.backupPath ? `; or restore the dump ${ctx.backupPath}` : ''}`
+      : `restore the database from ${ctx.backupPath ?? 'the backup'}: createdb <fresh>; pg_restore --no-owner ` +
+        `--exit-on-error --dbname=<fresh> ${ctx.backupPath ?? '<dump>'}; then rename the current database ` +
+        `aside and <fresh> to its name (URL in $${t.database.urlEnv})`,
+    'reactivate-release':
+      `put the code back: git -C ${t.appDir} checkout --detach ` + (ctx.previousCommit ?? '<previous commit>'),
+    'reinstall-dependencies':
+      `reinstall dependencies: cd ${t.appDir} && ` +
+      `${shellLine(t.commands.install)}${t.commands.build.map((b) => ` && ${shellLine(b)}`).join('')}`,
     'restart-previous': `restart the app: ${shellLine(t.commands.restart)}`,
     'verify-rollback': `check the app by hand (health, login, chat, integrations) and prisma migrate status`,
     'resume-writes-after-rollback': atDatabase
-      ? `when the app is right again, resume its writes: in psql, ${inDatabase} RESET default_transaction_read_only (SET … = off instead if the setting reads 'tRuE' or 'fAlSe': it was off before the deployment); then ${endSessions}`
+      ? `when the app is right again, resume its writes: in psql, ${inDatabase} RESET ` +
+        `default_transaction_read_only (SET … = off instead if the setting reads 'tRuE' or 'fAlSe': it was ` +
+        `off before the deployment); then ${endSessions}`
       : t.writes?.resume
         ? `when the app is right again, resume its writes: ${shellLine(t.writes.resume)}`
         : undefined,

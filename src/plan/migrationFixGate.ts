@@ -54,7 +54,10 @@ export function withMigrationFixes(gate: RiskGate, f: MigrationFixFacts): FixedG
       resolution = {
         migration: f.triage.migration,
         action: f.triage.proposal,
-        question: `${describeTriage(f.triage)}. Approve with --action ${f.triage.proposal} to run prisma migrate resolve ${f.triage.proposal === 'resolve-applied' ? '--applied' : '--rolled-back'} ${f.triage.migration} (before the backup), then deploy`,
+        question:
+          `${describeTriage(f.triage)}. Approve with --action ${f.triage.proposal} to run prisma migrate ` +
+          `resolve ${f.triage.proposal === 'resolve-applied' ? '--applied' : '--rolled-back'} ` +
+          `${f.triage.migration} (before the backup), then deploy`,
       };
     } else {
       blockers[at] = {
@@ -72,13 +75,19 @@ export function withMigrationFixes(gate: RiskGate, f: MigrationFixFacts): FixedG
     if (i.maxRows > 0 && !i.withinThreshold) {
       blockers.push({
         reason: 'drift-data',
-        what: `production's schema has drifted from its migrations${drift >= 0 ? ` (${approvals[drift]!.detail})` : ''}, and it holds more data than drift.resetMaxRows (${i.maxRows} rows a table) lets a reset throw away: ${i.overThreshold.join(', ')}. Data: ${data}`,
+        what:
+          `production's schema has drifted from its ` +
+          `migrations${drift >= 0 ? ` (${approvals[drift]!.detail})` : ''}, and it holds more data than ` +
+          `drift.resetMaxRows (${i.maxRows} rows a table) lets a reset throw away: ` +
+          `${i.overThreshold.join(', ')}. Data: ${data}`,
         remedy:
-          'a DBA reconciles the schema with the migrations (puts the hand-made changes into a migration, or undoes them) with the inventory in this report; nothing was changed',
+          'a DBA reconciles the schema with the migrations (puts the hand-made changes into a migration, or ' +
+          'undoes them) with the inventory in this report; nothing was changed',
       });
     } else if (drift >= 0) {
       const reset = i.withinThreshold
-        ? `; or approve with --action reset: back up, then reset the database (prisma migrate reset: every row is lost, the backup keeps them) and apply the target's migrations`
+        ? `; or approve with --action reset: back up, then reset the database (prisma migrate reset: every ` +
+          `row is lost, the backup keeps them) and apply the target's migrations`
         : '';
       approvals[drift] = { ...approvals[drift]!, detail: `${approvals[drift]!.detail}. Data: ${data}${reset}` };
       if (i.withinThreshold) offered.push('reset');

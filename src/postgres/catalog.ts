@@ -49,7 +49,8 @@ export async function endSessions(c: pg.ClientBase, name: string): Promise<numbe
   const sessions = `FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
       WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`;
   const { rows } = await c.query<{ role: string; mayEnd: boolean }>(
-    `SELECT a.usename AS role, NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd" ${sessions}`,
+    `SELECT a.usename AS role, NOT r.rolsuper AND (pg_has_role(a.usesysid, 'MEMBER') OR ` +
+      `pg_has_role('pg_signal_backend', 'MEMBER')) AS "mayEnd" ${sessions}`,
     [name],
   );
   const others = [...new Set(rows.filter((r) => !r.mayEnd).map((r) => r.role))];

@@ -28,12 +28,16 @@ function existsQuery(o: CatalogObject, schema: string): { sql: string; params: s
       return { sql: `${ATT} AND a.atthasdef`, params: [schema, o.table, o.column] };
     case 'constraint':
       return {
-        sql: 'FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3',
+        sql:
+          'FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = ' +
+          'c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3',
         params: [schema, o.table, o.name],
       };
     case 'enum-value':
       return {
-        sql: 'FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3',
+        sql:
+          'FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace ' +
+          'WHERE n.nspname = $1 AND t.typname = $2 AND e.enumlabel = $3',
         params: [schema, o.type, o.value],
       };
     case 'schema':

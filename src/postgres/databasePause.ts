@@ -93,9 +93,12 @@ async function setSetting(
     if ((e as { code?: string }).code !== '42501') throw e;
     throw deployFailure(FailureType.WritesControlFailed, {
       step,
-      what: `writes.stopAt 'database': safe-deploy's role may not change the defaults of role ${JSON.stringify(role)} (${(e as Error).message})`,
+      what:
+        `writes.stopAt 'database': safe-deploy's role may not change the defaults of role ` +
+        `${JSON.stringify(role)} (${(e as Error).message})`,
       remedy:
-        "connect safe-deploy as that role itself, or as a role with CREATEROLE (a superuser for a superuser role); or use stopAt 'app'",
+        'connect safe-deploy as that role itself, or as a role with CREATEROLE (a superuser for a superuser ' +
+        "role); or use stopAt 'app'",
       retryable: false,
     });
   }
@@ -135,9 +138,13 @@ async function endSessions(
   }
   throw deployFailure(FailureType.WritesControlFailed, {
     step,
-    what: `writes.stopAt 'database': sessions of role ${JSON.stringify(role)} still held write transactions after ${MAX_ROUNDS} rounds of ending them (does the app set its own transaction mode, e.g. SET default_transaction_read_only = off?)`,
+    what:
+      `writes.stopAt 'database': sessions of role ${JSON.stringify(role)} still held write transactions after ` +
+      `${MAX_ROUNDS} rounds of ending them (does the app set its own transaction mode, e.g. SET ` +
+      `default_transaction_read_only = off?)`,
     remedy:
-      "find them in pg_stat_activity (backend_xid IS NOT NULL); such an app cannot be paused at the database: use stopAt 'app'",
+      'find them in pg_stat_activity (backend_xid IS NOT NULL); such an app cannot be paused at the ' +
+      "database: use stopAt 'app'",
     retryable: true,
   });
 }

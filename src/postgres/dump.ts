@@ -21,7 +21,10 @@ import { Phases } from './phases.js';
 import type { DumpFacts } from '../shared/backupFacts.js';
 export type { DumpFacts } from '../shared/backupFacts.js';
 
-/** Schema text + fingerprint of one database, optionally inside an exported snapshot; `checksums: false` for a quick one. */
+/**
+ * Schema text + fingerprint of one database, optionally inside
+ * an exported snapshot; `checksums: false` for a quick one.
+ */
 export async function fingerprint(
   t: TargetConfig,
   db: DbTarget,
@@ -84,7 +87,8 @@ export async function dumpWithFingerprint(
     const { rows } = await client.query<{ snapshot: string; tables: string; boundary: string }>(
       `SELECT pg_export_snapshot() AS snapshot, pg_snapshot_xmin(pg_current_snapshot())::text AS boundary,
               (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%')::text AS tables`,
+                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', ` +
+        `'information_schema') AND n.nspname NOT LIKE 'pg\\_%')::text AS tables`,
     );
     const { snapshot, tables, boundary } = rows[0]!;
     const tablesDone = tableProgress(t.backup.format === 'directory' && t.backup.jobs > 1);
@@ -237,8 +241,10 @@ export async function restoreFromDump(
     const { sha256: digest } = await fingerprintPath(dump.path).catch(() => ({ sha256: 'missing' }));
     if (digest !== dump.sha256) {
       throw fail(
-        `the backup ${dump.path} is ${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
-        `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then rename it to ${db.database}); production is unchanged`,
+        `the backup ${dump.path} is ` +
+          `${digest === 'missing' ? 'missing' : 'not the file that was verified (sha256 differs)'}`,
+        `restore from another copy by hand (pg_restore --no-owner --dbname=<fresh database> <dump>, then ` +
+          `rename it to ${db.database}); production is unchanged`,
       );
     }
     await withClient(maintenance, (c) =>

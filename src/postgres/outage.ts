@@ -28,7 +28,10 @@ const POLL_MS = 2_000;
  */
 export type DatabaseProbe = { up: true; startedAt?: string } | { up: false; why: string };
 
-/** SQLSTATEs of a server that is not there for us yet: connection exceptions, shutting down or starting up, out of connections. */
+/**
+ * SQLSTATEs of a server that is not there for us yet: connection
+ * exceptions, shutting down or starting up, out of connections.
+ */
 const NOT_ANSWERING = /^(08|57P0[123]|53)/;
 
 /** One connection and `SELECT pg_postmaster_start_time()`. */

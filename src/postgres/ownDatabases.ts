@@ -49,7 +49,9 @@ export const ownerOf = (t: TargetConfig, db: DbTarget): Owner => ({
 /** Written on every database safe-deploy makes, read back by the guard and by pruning (and by people: `\l+`). */
 export interface OwnLabel {
   kind: OwnKind;
-  /** The name it was made under: a label read on any other database (a snapshot renamed into production) does not count. */
+  /**
+   * The name it was made under: a label read on any other database (a snapshot renamed into production) does not count.
+   */
   name: string;
   app: string;
   environment: string;
@@ -97,7 +99,8 @@ function refused(step: StepName, what: string): never {
     step,
     what,
     remedy:
-      'nothing was dropped or renamed; inspect the database by hand, and drop it yourself only if you know it is a leftover of safe-deploy',
+      'nothing was dropped or renamed; inspect the database by hand, and drop it yourself only if you know ' +
+      'it is a leftover of safe-deploy',
     retryable: false,
   });
 }
@@ -128,7 +131,8 @@ function assertNotProtected(owner: Owner, name: string, step: StepName, action: 
   if (byteLength(name) > MAX_IDENTIFIER_BYTES)
     refused(
       step,
-      `refused to ${action} ${JSON.stringify(name)}: longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL would truncate it to another name`,
+      `refused to ${action} ${JSON.stringify(name)}: longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL ` +
+        `would truncate it to another name`,
     );
   if (name === owner.production)
     refused(step, `refused to ${action} ${JSON.stringify(name)}: it is the production database`);
@@ -193,7 +197,10 @@ export interface CreateOwn {
   deploymentId: string;
   kind: OwnKind;
   step: StepName;
-  /** `CREATE DATABASE … TEMPLATE <template> STRATEGY FILE_COPY`; else empty, from template0, with `likeOf`'s encoding and locale. */
+  /**
+   * `CREATE DATABASE … TEMPLATE <template> STRATEGY FILE_COPY`; else
+   * empty, from template0, with `likeOf`'s encoding and locale.
+   */
   template?: string;
   likeOf?: string;
   /** Runs the CREATE (e.g. with the template's door closed); default: run it now. */
@@ -212,7 +219,8 @@ export async function createOwnDatabase(c: pg.ClientBase, owner: Owner, o: Creat
     sql = `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(o.template)} STRATEGY FILE_COPY`;
   } else {
     const { rows } = await c.query<{ sql: string }>(
-      `SELECT format('CREATE DATABASE %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L', $1::text, pg_encoding_to_char(encoding), datcollate, datctype) AS sql
+      `SELECT format('CREATE DATABASE %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L', ` +
+        `$1::text, pg_encoding_to_char(encoding), datcollate, datctype) AS sql
          FROM pg_database WHERE datname = $2`,
       [name, o.likeOf ?? owner.production],
     );

@@ -36,8 +36,13 @@ export class SqlTimedOut extends ApplicationFailure {
   ) {
     super(
       kind === 'lock'
-        ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, and retry; or raise database.lockTimeout in the worker config`
-        : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), or raise database.statementTimeout in the worker config`,
+        ? `safe-deploy's SQL on database ${database} waited longer than lock_timeout (${limitMs} ms) for a ` +
+            `lock another session holds. Remedy: find it (SELECT pid, state, query FROM pg_stat_activity WHERE ` +
+            `cardinality(pg_blocking_pids(pid)) > 0, then pg_blocking_pids(<pid>)), let it finish or end it, ` +
+            `and retry; or raise database.lockTimeout in the worker config`
+        : `safe-deploy's SQL on database ${database} ran longer than statement_timeout (${limitMs} ms) and ` +
+            `was cancelled. Remedy: look for what slows it (locks, load, a much bigger database than before), ` +
+            `or raise database.statementTimeout in the worker config`,
       FailureType.SqlTimedOut,
       kind === 'statement',
       [{ kind, database, limitMs }],
@@ -134,7 +139,8 @@ async function connectBounded(
     return c;
   };
   let client = make(
-    `-c lock_timeout=${limits.lockTimeoutMs} -c statement_timeout=${limits.statementTimeoutMs}${db.writable ? ` ${WRITABLE_SESSION_OPTIONS}` : ''}`,
+    `-c lock_timeout=${limits.lockTimeoutMs} -c ` +
+      `statement_timeout=${limits.statementTimeoutMs}${db.writable ? ` ${WRITABLE_SESSION_OPTIONS}` : ''}`,
   );
   try {
     await client.connect();
@@ -225,7 +231,8 @@ export async function endSessionsNamed(db: DbTarget, applicationName: string, wi
   return withClient(db, async (c) => {
     // Materialized first: pg_terminate_backend must never run for a row the name does not select.
     const { rows } = await c.query<{ pid: number }>(
-      `WITH leftover AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
+      `WITH leftover AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid ` +
+        `<> pg_backend_pid())
        SELECT pid, pg_terminate_backend(pid) AS ended FROM leftover`,
       [applicationName],
     );
@@ -237,7 +244,8 @@ export async function endSessionsNamed(db: DbTarget, applicationName: string, wi
     ) {
       if (Date.now() > until)
         throw new Error(
-          `the sessions ${pids.join(', ')} (${applicationName}) on database ${db.database} were told to end but still run after ${withinMs} ms`,
+          `the sessions ${pids.join(', ')} (${applicationName}) on database ${db.database} were told to end ` +
+            `but still run after ${withinMs} ms`,
         );
       await new Promise((r) => setTimeout(r, 100));
     }

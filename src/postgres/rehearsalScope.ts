@@ -7,7 +7,8 @@ import { quoteIdent } from './state.js';
  * can depend on (src/lint/dataNeeds.ts reads those from the statements), widened here with what the
  * catalog knows — an index's table, a partitioned table's partitions, the tables a copied table's
  * foreign keys reference (the restore validates them), the foreign-key neighbours of every table
- * whose rows are written, and `_prisma_migrations` (the copy's Prisma must see what is applied). Anything the statements could reach without naming it (a view, a trigger or rule on a
+ * whose rows are written, and `_prisma_migrations` (the copy's Prisma must see what is applied).
+ * Anything the statements could reach without naming it (a view, a trigger or rule on a
  * written table, a function that is not PostgreSQL's own) means every row: `fullBecause` says why.
  */
 export interface RehearsalScope {

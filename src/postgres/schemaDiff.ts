@@ -50,7 +50,8 @@ export function compareSchemas(
     const hadCommon = had.filter((c) => wanted.includes(c));
     if (common.join('\u0000') !== hadCommon.join('\u0000')) {
       warnings.push(
-        `column order of ${table} differs (not drift): migrations give ${common.join(', ')}; production has ${hadCommon.join(', ')}`,
+        `column order of ${table} differs (not drift): migrations give ${common.join(', ')}; production has ` +
+          `${hadCommon.join(', ')}`,
       );
     }
   }

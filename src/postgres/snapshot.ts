@@ -150,10 +150,13 @@ export async function restoreFromSnapshot(
   const quick = expected.tables.some((x) => x.checksum === undefined);
   if (!sealed && quick && !expected.xidBoundary)
     return {
-      unusable: `the snapshot ${s.database} was opened since its fingerprint, which has no checksums yet to prove its content`,
+      unusable:
+        `the snapshot ${s.database} was opened since its fingerprint, which has no checksums yet to prove its ` +
+        `content`,
     };
   if (!sealed) {
-    // Someone opened it since the backup: only a full fingerprint (or, without checksums, no row written since the copy) can tell whether it still holds the backup.
+    // Someone opened it since the backup: only a full fingerprint (or, without checksums,
+    // no row written since the copy) can tell whether it still holds the backup.
     const snapshot = withDatabase(db, s.database);
     await withClient(maintenance, (c) => allowConnections(c, s.database, true));
     const diffs = await phases.time('verify', () =>

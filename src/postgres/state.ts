@@ -29,7 +29,8 @@ export async function listTables(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ schema: string; table: string }>(
     `SELECT n.nspname AS schema, c.relname AS table
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ` +
+      `n.nspname NOT LIKE 'pg\\_%'
       ORDER BY 1, 2`,
   );
   return rows.map((r) => `${r.schema}.${r.table}`);
@@ -60,8 +61,10 @@ export interface ColumnsState {
 export async function listColumns(client: pg.ClientBase): Promise<Map<string, string[]>> {
   const { rows } = await client.query<{ table: string; column: string }>(
     `SELECT n.nspname || '.' || c.relname AS table, a.attname AS column
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid ` +
+      `= c.oid
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ` +
+      `n.nspname NOT LIKE 'pg\\_%'
         AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY 1, a.attnum`,
   );
@@ -89,7 +92,8 @@ export async function columnsState(
   // `unchangedSince`: only the rows no transaction after that one wrote (their xmin is older).
   const where = o.unchangedSince ? ` WHERE age(t.xmin) >= age(($1::bigint % 4294967296)::text::xid)` : '';
   const { rows } = await client.query<Record<string, string>>(
-    `SELECT count(*)::text AS rows, ${hash(tuple)} AS tuple${perColumn.length ? `, ${perColumn.join(', ')}` : ''} FROM ${qualified(name)} t${where}`,
+    `SELECT count(*)::text AS rows, ${hash(tuple)} AS ` +
+      `tuple${perColumn.length ? `, ${perColumn.join(', ')}` : ''} FROM ${qualified(name)} t${where}`,
     o.unchangedSince ? [o.unchangedSince] : [],
   );
   const r = rows[0]!;
@@ -130,7 +134,10 @@ export async function captureColumns(
 
 export interface ExistingDataChange {
   table: string;
-  /** What happened to the data that existed: the table is gone, columns are gone or their values changed, rows went or came. */
+  /**
+   * What happened to the data that existed: the table is gone,
+   * columns are gone or their values changed, rows went or came.
+   */
   what: string;
   /** The columns (that existed before) whose values changed or that are gone. */
   columns: string[];
@@ -263,7 +270,10 @@ export async function captureState(
   return { schemaSha256: sha256(normaliseSchemaDump(schemaDump)), tables, migrations: await readMigrations(client) };
 }
 
-/** Human-readable differences between an expected and an actual state; empty when equal. Contents are compared where both sides have checksums. */
+/**
+ * Human-readable differences between an expected and an actual state;
+ * empty when equal. Contents are compared where both sides have checksums.
+ */
 export function diffStates(expected: DatabaseState, actual: DatabaseState): string[] {
   const diffs: string[] = [];
   if (expected.schemaSha256 !== actual.schemaSha256) diffs.push('schema differs');

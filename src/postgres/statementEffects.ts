@@ -8,7 +8,9 @@ import { quoteIdent } from './state.js';
  * for PostgreSQL; any other statement is `unknown`, which forbids marking a migration applied.
  */
 
-/** An object the catalogs can be asked about; `schema` undefined: the one Prisma migrates (`?schema=`, default public). */
+/**
+ * An object the catalogs can be asked about; `schema` undefined: the one Prisma migrates (`?schema=`, default public).
+ */
 export type CatalogObject =
   | { kind: 'table' | 'index' | 'sequence' | 'type'; schema?: string; name: string }
   | { kind: 'column' | 'not-null' | 'default'; schema?: string; table: string; column: string }
@@ -23,7 +25,10 @@ export interface Expectation {
 
 export type StatementEffects = { expect: Expectation[]; undo?: string } | { noEffect: true } | { unknown: string };
 
-/** `table public.satshot_tokens`, `column public.users.satshotConnected`: the evidence's words, and the key two statements may share. */
+/**
+ * `table public.satshot_tokens`, `column public.users.satshotConnected`:
+ * the evidence's words, and the key two statements may share.
+ */
 export function describeObject(o: CatalogObject, defaultSchema: string): string {
   if (o.kind === 'schema' || o.kind === 'extension') return `${o.kind} ${o.name}`;
   const s = (o as { schema?: string }).schema ?? defaultSchema;
@@ -105,7 +110,8 @@ function alterTable(node: NonNullable<ReturnType<typeof get<'AlterTableStmt'>>>)
         return { expect: [{ object: col(name, 'default'), present: cmd.def !== undefined }] };
       default:
         return {
-          unknown: `ALTER TABLE … ${cmd?.subtype ?? '?'} is not checked (e.g. a type change leaves the column in place)`,
+          unknown:
+            `ALTER TABLE … ${cmd?.subtype ?? '?'} is not checked (e.g. a type change leaves the column in ` + `place)`,
         };
     }
   });

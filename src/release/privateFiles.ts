@@ -59,7 +59,9 @@ export async function privateTempDir(
   return mkdtemp(join(parent, prefix));
 }
 
-/** Removes what earlier attempts left under `parent` starting with `prefix` (their folders are named `<prefix>XXXXXX`). */
+/**
+ * Removes what earlier attempts left under `parent` starting with `prefix` (their folders are named `<prefix>XXXXXX`).
+ */
 export async function removeLeftovers(parent: string, prefix: string): Promise<void> {
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (name.startsWith(prefix)) await rm(join(parent, name), { recursive: true, force: true });

@@ -85,7 +85,9 @@ export async function readMigrationScripts(
   return withReleaseFiles(t, commit, [t.migrationsDir], o, (tree) => migrationScriptsIn(join(tree, t.migrationsDir)));
 }
 
-/** Every `<name>/migration.sql` under `dir` (a working copy's migrations folder, as Prisma reads it), by folder name. */
+/**
+ * Every `<name>/migration.sql` under `dir` (a working copy's migrations folder, as Prisma reads it), by folder name.
+ */
 export async function migrationScriptsIn(dir: string): Promise<MigrationScript[]> {
   if (!existsSync(dir)) return [];
   const folders = (await readdir(dir, { withFileTypes: true }))

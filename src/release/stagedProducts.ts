@@ -143,7 +143,9 @@ export async function moveStagedProducts(o: {
     if (devices.size > 1)
       return {
         moved: [],
-        note: `workDir (${codePaths(o.t).workDir}) is on another filesystem than appDir: installed with the install command`,
+        note:
+          `workDir (${codePaths(o.t).workDir}) is on another filesystem than appDir: installed with the ` +
+          `install command`,
       };
     const entries = parseIgnored((await runInActivity(gitIgnoredPaths(o.stagedDir), 'list install products')).stdout);
     journal = {
@@ -184,7 +186,9 @@ export async function moveStagedProducts(o: {
     if ((e as NodeJS.ErrnoException).code === 'EXDEV')
       return {
         moved: [],
-        note: `a rename crossed filesystems (EXDEV) after ${moved.length} of ${journal.entries.length} entries: installed with the install command`,
+        note:
+          `a rename crossed filesystems (EXDEV) after ${moved.length} of ${journal.entries.length} entries: ` +
+          `installed with the install command`,
       };
     throw e;
   }

@@ -51,7 +51,9 @@ export interface BackupFacts {
   dump?: DumpFacts;
   /** The copy in the same cluster that a rollback renames in (method `snapshot`). */
   snapshot?: SnapshotFacts;
-  /** Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it. */
+  /**
+   * Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it.
+   */
   state: DatabaseState;
   durationMs: number;
   /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
@@ -80,7 +82,10 @@ export interface RestoreFacts {
   /** The failed deployment's database, kept aside for inspection. */
   keptAs?: string;
   verified: true;
-  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: no row written since the copy (a fingerprint without checksums). */
+  /**
+   * `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked;
+   * `full`: every checksum too; `untouched`: no row written since the copy (a fingerprint without checksums).
+   */
   verification: RestoreVerification;
   tables: number;
   /** How long production's name led to no open database (the app's outage during the swap). */
