@@ -163,7 +163,7 @@ export default tseslint.config(
   },
   {
     // The PostgreSQL and release helpers serve the activities: they may use the activity runtime
-    // (activityDeps: heartbeat, commands run inside an activity; failures) but never a factory.
+    // (activityDeps: heartbeat, commands run inside an activity; commandFailure) but never a factory.
     files: ['src/postgres/**/*.ts', 'src/release/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -171,8 +171,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/activities/**', '!**/activities/activityDeps.js', '!**/activities/failures.js'],
-              message: 'postgres/ and release/ are below the activity factories: only activityDeps and failures.',
+              group: ['**/activities/**', '!**/activities/activityDeps.js', '!**/activities/commandFailure.js'],
+              message: 'postgres/ and release/ are below the activity factories: only activityDeps and commandFailure.',
             },
             {
               group: ['**/workflows/**', '**/cli/**'],

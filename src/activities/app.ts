@@ -19,7 +19,7 @@ import {
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { appLogTail } from './appLog.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
 import { migrationScriptsIn } from '../release/releaseFiles.js';

@@ -3,7 +3,7 @@ import { toolVersion } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { pgTool, withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir } from '../release/privateFiles.js';
 import { formatBytes } from '../shared/humanize.js';

@@ -9,7 +9,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { sha256File } from '../release/files.js';
 import { moveStagedProducts, removeKept, restoreKeptProducts } from '../release/stagedProducts.js';
 

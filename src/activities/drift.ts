@@ -8,7 +8,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
 import { normaliseSchemaDump, quoteIdent, sha256 } from '../postgres/state.js';
 import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
 import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';

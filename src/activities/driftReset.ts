@@ -7,7 +7,7 @@ import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DataInventory, TableRows } from '../shared/inventoryAndTriage.js';
 import { quoteIdent, readMigrations } from '../postgres/state.js';
 import { commandEnvValues, heartbeat, resolveDatabase, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
 import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';

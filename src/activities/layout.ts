@@ -8,7 +8,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './activityDeps.js';
 import { createDependencyActivities, type DependencyFacts } from './dependencies.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { ensurePrivateDir } from '../release/privateFiles.js';
 
 import { codePaths, liveDir, stagedDir } from '../release/codePaths.js';

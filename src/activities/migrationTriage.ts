@@ -15,7 +15,7 @@ import type { StepName } from '../shared/steps.js';
 import { readCatalogFacts } from '../postgres/catalogFacts.js';
 import { prismaSchemaOf } from './drift.js';
 import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
 import { codePaths } from './layout.js';
 import { withClient } from '../postgres/pgClient.js';

@@ -5,7 +5,7 @@ import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { readMigrations, type MigrationRow } from '../postgres/state.js';
 import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
 import { endSessionsNamed, withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';

@@ -24,7 +24,7 @@ import {
   type ActivityDeps,
 } from './activityDeps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
 import { outageAware, outageWaitOf } from '../postgres/outage.js';

@@ -20,7 +20,7 @@ import { CommandFailed } from '../exec/run.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { runInActivity, type ActivityDeps } from './activityDeps.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { codePaths, createLayoutActivities, liveDir } from './layout.js';
 import type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
 export type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';

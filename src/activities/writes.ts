@@ -14,7 +14,7 @@ import {
   type ActivityDeps,
 } from './activityDeps.js';
 import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from '../postgres/databasePause.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
 import { withClient } from '../postgres/pgClient.js';
 

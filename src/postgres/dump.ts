@@ -13,7 +13,7 @@ import type { StepName } from '../shared/steps.js';
 import { databaseRow, databaseSize, swapIn } from './catalog.js';
 import { captureState, diffStates, quoteIdent, type DatabaseState } from './state.js';
 import { heartbeat, runInActivity } from '../activities/activityDeps.js';
-import { commandFailure } from '../activities/failures.js';
+import { commandFailure } from '../activities/commandFailure.js';
 import { fingerprintPath } from '../release/files.js';
 import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';

@@ -10,7 +10,7 @@ import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { sha256 } from '../postgres/state.js';
 import { runInActivity } from '../activities/activityDeps.js';
-import { commandFailure } from '../activities/failures.js';
+import { commandFailure } from '../activities/commandFailure.js';
 import { codePaths } from './codePaths.js';
 import { privateTempDir } from './privateFiles.js';
 
