@@ -18,7 +18,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { captureState, diffStates, type DatabaseState } from '../../src/postgres/state.js';
+import { captureState, diffStates } from '../../src/postgres/state.js';
+import type { DatabaseState } from '../../src/shared/databaseState.js';
 import { compareWithLockfile } from '../../src/activities/dependencies.js';
 import { fingerprintPath } from '../../src/release/files.js';
 import { runHttpChecks } from '../../src/activities/http.js';

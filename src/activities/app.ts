@@ -6,7 +6,8 @@ import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, rowsUntouchedSince, sha256, type TableState } from '../postgres/state.js';
+import { readMigrations, rowsUntouchedSince, sha256 } from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import {
   activityAttempt,
   commandEnvValues,
@@ -25,7 +26,7 @@ import { classifyMigrations, readMigrationRecords } from './migrationHistory.js'
 import { migrationScriptsIn } from '../release/releaseFiles.js';
 import { withClient } from '../postgres/pgClient.js';
 import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
-import type { ReleaseInfo } from './release.js';
+import type { ReleaseInfo } from '../shared/releaseFacts.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

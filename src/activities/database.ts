@@ -4,28 +4,18 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { pruneBackups, type PruneFacts, type PruneInput } from '../postgres/backupRetention.js';
 import { allowConnections, databaseRow } from '../postgres/catalog.js';
-import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from '../postgres/dump.js';
-import {
-  copyDatabase,
-  restoreFromSnapshot,
-  sealDatabase,
-  sealSnapshot,
-  type RestoreVerification,
-  type SnapshotFacts,
-} from '../postgres/snapshot.js';
+import { dumpWithFingerprint, fingerprint, restoreFromDump } from '../postgres/dump.js';
+import type { BackupFacts, RestoreFacts, SnapshotCopy } from '../shared/backupFacts.js';
+import { copyDatabase, restoreFromSnapshot, sealDatabase, sealSnapshot } from '../postgres/snapshot.js';
 import { partialDumpPath } from '../postgres/partialDumps.js';
-import { diffStates, tablesWrittenSince, type DatabaseState } from '../postgres/state.js';
+import { diffStates, tablesWrittenSince } from '../postgres/state.js';
 import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { outageAware, outageWaitOf } from '../postgres/outage.js';
 import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { withClient } from '../postgres/pgClient.js';
 import { ensurePrivateDir, makePrivate, writePrivateFile } from '../release/privateFiles.js';
 import { Phases } from '../postgres/phases.js';
-import type { BackupFacts, SnapshotCopy, RestoreFacts } from '../shared/backupFacts.js';
-export type { BackupFacts, SnapshotCopy, RestoreFacts } from '../shared/backupFacts.js';
 
-export type { DumpFacts } from '../postgres/dump.js';
-export type { SnapshotFacts } from '../postgres/snapshot.js';
 export type { PruneFacts, PruneInput } from '../postgres/backupRetention.js';
 
 export interface BackupInput {

@@ -17,9 +17,8 @@ import { pgTool, withClient } from '../postgres/pgClient.js';
 import { privateTempDir } from '../release/privateFiles.js';
 import { commitSchema, readMigrationScripts } from '../release/releaseFiles.js';
 import { describeSchema, PRISMA_TABLE, type SchemaDescription } from '../postgres/schemaCatalog.js';
-import { compareSchemas, type SchemaDifference } from '../postgres/schemaDiff.js';
+import { compareSchemas } from '../postgres/schemaDiff.js';
 import type { DriftReport } from '../shared/migrationFacts.js';
-export type { DriftReport } from '../shared/migrationFacts.js';
 
 export interface DriftInput {
   deploymentId: string;

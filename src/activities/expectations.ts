@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
-import { countRows, listTables, type TableState } from '../postgres/state.js';
+import { countRows, listTables } from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import { throwIfCancelled, type CheckResult } from './http.js';
 
 /**

@@ -4,22 +4,17 @@ import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
 import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { parseInput } from './input.js';
-import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migrations.js';
+import { migrateStatus } from './migrations.js';
+import type {
+  MigrationStatus,
+  MigrationState,
+  MigrationEntry,
+  PendingMigrationSql,
+  MigrationHistory,
+} from '../shared/migrationFacts.js';
 import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { commitSchema, readMigrationScripts, type MigrationScript } from '../release/releaseFiles.js';
-import type {
-  MigrationState,
-  MigrationEntry,
-  PendingMigrationSql,
-  MigrationHistory,
-} from '../shared/migrationFacts.js';
-export type {
-  MigrationState,
-  MigrationEntry,
-  PendingMigrationSql,
-  MigrationHistory,
-} from '../shared/migrationFacts.js';
 
 /** One row of `_prisma_migrations`; timestamps as ISO strings. */
 export interface MigrationRecord {

@@ -3,14 +3,14 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, type MigrationRow } from '../postgres/state.js';
+import { readMigrations } from '../postgres/state.js';
+import type { MigrationRow } from '../shared/databaseState.js';
 import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './commandFailure.js';
 import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
 import { endSessionsNamed, withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-import type { MigrationStatus, MigrationFacts } from '../shared/migrationFacts.js';
-export type { MigrationStatus, MigrationFacts } from '../shared/migrationFacts.js';
+import type { MigrationStatus } from '../shared/migrationFacts.js';
 
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {

@@ -12,8 +12,8 @@ import {
   readMigrations,
   sha256,
   type ExistingDataChange,
-  type TableState,
 } from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import { finishedNames } from './migrations.js';
 import {
   commandEnvValues,
@@ -32,7 +32,7 @@ import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '..
 import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 import { privateTempDir, removeLeftovers } from '../release/privateFiles.js';
-import type { ReleaseInfo } from './release.js';
+import type { ReleaseInfo } from '../shared/releaseFacts.js';
 import { migrationScriptsIn } from '../release/releaseFiles.js';
 import { runInParserProcess } from './parserProcess.js';
 import { rehearsalScope, type RehearsalScope } from '../postgres/rehearsalScope.js';

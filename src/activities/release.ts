@@ -23,7 +23,6 @@ import { runInActivity, type ActivityDeps } from './activityDeps.js';
 import { commandFailure } from './commandFailure.js';
 import { codePaths, createLayoutActivities, liveDir } from './layout.js';
 import type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
-export type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
 
 export interface ActivateInput {
   target: TargetConfig;

@@ -11,7 +11,8 @@ import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
 import { databaseRow, databaseSize, swapIn } from './catalog.js';
-import { captureState, diffStates, quoteIdent, type DatabaseState } from './state.js';
+import { captureState, diffStates, quoteIdent } from './state.js';
+import type { DatabaseState } from '../shared/databaseState.js';
 import { heartbeat, runInActivity } from '../activities/activityDeps.js';
 import { commandFailure } from '../activities/commandFailure.js';
 import { fingerprintPath } from '../release/files.js';
@@ -19,7 +20,6 @@ import { createOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
 import { pgTool, withClient } from './pgClient.js';
 import { Phases } from './phases.js';
 import type { DumpFacts } from '../shared/backupFacts.js';
-export type { DumpFacts } from '../shared/backupFacts.js';
 
 /**
  * Schema text + fingerprint of one database, optionally inside

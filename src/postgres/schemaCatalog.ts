@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import type { SchemaObjectKind } from '../shared/migrationFacts.js';
-export type { SchemaObjectKind } from '../shared/migrationFacts.js';
 
 /** One object of a schema and a text that changes whenever the object does. */
 export interface SchemaObject {

@@ -1,6 +1,5 @@
-import type { SchemaDescription, SchemaObjectKind } from './schemaCatalog.js';
-import type { SchemaDifference } from '../shared/migrationFacts.js';
-export type { SchemaDifference } from '../shared/migrationFacts.js';
+import type { SchemaDescription } from './schemaCatalog.js';
+import type { SchemaObjectKind, SchemaDifference } from '../shared/migrationFacts.js';
 
 const KIND_ORDER: SchemaObjectKind[] = [
   'table',

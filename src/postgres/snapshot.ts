@@ -22,15 +22,13 @@ import {
   type DatabaseRow,
 } from './catalog.js';
 import { fingerprint, type SwapFacts } from './dump.js';
-import { diffStates, tablesWrittenSince, type DatabaseState } from './state.js';
+import { diffStates, tablesWrittenSince } from './state.js';
+import type { DatabaseState } from '../shared/databaseState.js';
 import { heartbeat } from '../activities/activityDeps.js';
 import { createOwnDatabase, labelDatabase, ownerOf, type Owner } from './ownDatabases.js';
 import { withClient } from './pgClient.js';
 import { Phases } from './phases.js';
-import type { SnapshotFacts, RestoreVerification } from '../shared/backupFacts.js';
-import { SNAPSHOT_STRATEGY } from '../shared/backupFacts.js';
-export type { SnapshotFacts, RestoreVerification } from '../shared/backupFacts.js';
-export { SNAPSHOT_STRATEGY } from '../shared/backupFacts.js';
+import { SNAPSHOT_STRATEGY, type RestoreVerification, type SnapshotFacts } from '../shared/backupFacts.js';
 
 /**
  * Copies production to this deployment's snapshot inside the cluster (labelled as safe-deploy's

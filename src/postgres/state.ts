@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { TableState, MigrationRow, DatabaseState } from '../shared/databaseState.js';
-export type { TableState, MigrationRow, DatabaseState } from '../shared/databaseState.js';
 
 export const quoteIdent = (s: string) => '"' + s.replaceAll('"', '""') + '"';
 

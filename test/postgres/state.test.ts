@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffStates, normaliseSchemaDump, type DatabaseState } from '../../src/postgres/state.js';
+import { diffStates, normaliseSchemaDump } from '../../src/postgres/state.js';
+import type { DatabaseState } from '../../src/shared/databaseState.js';
 
 const state = (o: Partial<DatabaseState> = {}): DatabaseState => ({
   schemaSha256: 's1',
