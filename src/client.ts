@@ -66,7 +66,8 @@ program
     examples(
       'safe-deploy start --app farm-chat --env production --ref v2',
       'safe-deploy start --app farm-chat --env production --ref v2 --dry-run --json',
-      'safe-deploy start --app farm-chat --env production --ref v2 --window "sun 03:00-05:00 Europe/Madrid" --monitor-minutes 30',
+      'safe-deploy start --app farm-chat --env production --ref v2 --window "sun 03:00-05:00 Europe/Madrid" ' +
+        '--monitor-minutes 30',
     ),
   )
   .action(async (o) => done(await (await import('./cli/start.js')).runStart(globals(), o)));
@@ -135,7 +136,8 @@ program
 program
   .command('freeze')
   .description(
-    'refuse every deployment and scheduled run of an app+environment until unfreeze (dry runs still run); kept in Temporal',
+    'refuse every deployment and scheduled run of an app+environment until unfreeze (dry runs still run); ' +
+      'kept in Temporal',
   )
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
@@ -170,7 +172,8 @@ for (const [name, what] of [
   if (name === 'approve')
     command.option(
       '--action <action>',
-      'an action the gate offers: reset (drifted database, runbook Option B), resolve-rolled-back or resolve-applied (failed migration)',
+      'an action the gate offers: reset (drifted database, runbook Option B), resolve-rolled-back or ' +
+        'resolve-applied (failed migration)',
     );
   command
     .addHelpText(
@@ -179,7 +182,8 @@ for (const [name, what] of [
         ...(name === 'approve'
           ? [
               'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --reason "drop of legacy_sessions reviewed"',
-              'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --action resolve-rolled-back --reason "none of its statements took effect"',
+              'safe-deploy approve deploy-farm-chat-production-v2-3f9a1c --action resolve-rolled-back ' +
+                '--reason "none of its statements took effect"',
             ]
           : ['safe-deploy reject deploy-farm-chat-production-v2-3f9a1c --reason "wait for the data fix"']),
       ),
@@ -222,7 +226,8 @@ const schedule = program
   .addHelpText(
     'after',
     examples(
-      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once',
+      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone ' +
+        'Europe/Madrid --once',
       'safe-deploy schedule list',
       'safe-deploy schedule pause deploy-farm-chat-production --note "release freeze"',
     ),
@@ -231,7 +236,8 @@ const schedule = program
 schedule
   .command('create')
   .description(
-    'create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker confirms it has the app and environment',
+    'create a schedule whose action starts safeDeployment (default id deploy-<app>-<env>), once the worker ' +
+      'confirms it has the app and environment',
   )
   .requiredOption('--app <name>', 'app name in the worker config')
   .requiredOption('--env <name>', 'environment, e.g. production')
@@ -262,8 +268,10 @@ schedule
   .addHelpText(
     'after',
     examples(
-      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone Europe/Madrid --once --note "Satshot release"',
-      'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 Europe/Madrid" --catchup-window 30m',
+      'safe-deploy schedule create --app farm-chat --env production --ref v2 --at "sun 03:00" --time-zone ' +
+        'Europe/Madrid --once --note "Satshot release"',
+      'safe-deploy schedule create --app farm-chat --env staging --ref main --at "mon-fri 22:00 ' +
+        'Europe/Madrid" --catchup-window 30m',
     ),
   )
   .action(async (o) => done(await (await import('./cli/schedule/create.js')).runScheduleCreate(globals(), o)));
@@ -271,7 +279,8 @@ schedule
 schedule
   .command('list')
   .description(
-    'list the schedules that start safe deployments, with their next run in their own time zone and how their last run ended',
+    'list the schedules that start safe deployments, with their next run in their own time zone and how ' +
+      'their last run ended',
   )
   .addHelpText('after', examples('safe-deploy schedule list', 'safe-deploy schedule list --json'))
   .action(async () => done(await (await import('./cli/schedule/list.js')).runScheduleList(globals())));
@@ -355,7 +364,8 @@ program
 program
   .command('doctor')
   .description(
-    'check a worker config against this host and the Temporal server (database, privileges, commands, health, search attributes); changes nothing',
+    'check a worker config against this host and the Temporal server (database, privileges, commands, ' +
+      'health, search attributes); changes nothing',
   )
   .option('--config <file>', 'the worker config (default: SAFE_DEPLOY_CONFIG, else ./safe-deploy.config.json or .yaml)')
   .option('--app <name>', 'only this app')
@@ -386,7 +396,8 @@ program
 program
   .command('server')
   .description(
-    'run a Temporal dev server in the foreground for your own app: persisted in a file, with the Deploy* search attributes',
+    'run a Temporal dev server in the foreground for your own app: persisted in a file, with the Deploy* ' +
+      'search attributes',
   )
   .option(
     '--db-file <path>',
@@ -407,7 +418,8 @@ program
   .description('prepare a Temporal namespace for safe-deploy')
   .command('setup')
   .description(
-    'register the Deploy* search attributes on the namespace the connection settings name (dev server, self-hosted cluster; Temporal Cloud: prints the tcld commands)',
+    'register the Deploy* search attributes on the namespace the connection settings name (dev server, ' +
+      'self-hosted cluster; Temporal Cloud: prints the tcld commands)',
   )
   .addHelpText(
     'after',
@@ -422,7 +434,8 @@ program
 program
   .command('lint <migrations-dir>')
   .description(
-    'risk of each migration in a Prisma migrations folder (additive, risky, destructive, invalid), each on top of the ones before it; no Temporal needed',
+    'risk of each migration in a Prisma migrations folder (additive, risky, destructive, invalid), each on ' +
+      'top of the ones before it; no Temporal needed',
   )
   .option(
     '--max-migration-mb <n>',
@@ -430,11 +443,18 @@ program
   )
   .option(
     '--database-url-env <NAME>',
-    "also read the live database's catalog (function volatility, table sizes, constraints, server version) from the URL in env var NAME; read-only",
+    "also read the live database's catalog (function volatility, table sizes, constraints, server version) " +
+      'from the URL in env var NAME; read-only',
   )
   .addHelpText(
     'after',
-    `\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).${examples('safe-deploy lint prisma/migrations', 'safe-deploy lint prisma/migrations --json', 'safe-deploy lint prisma/migrations --max-migration-mb 128', 'safe-deploy lint prisma/migrations --database-url-env DATABASE_URL')}`,
+    '\nExit code 1 when a migration is destructive or invalid (does not parse, or cannot run as Prisma runs it).' +
+      examples(
+        'safe-deploy lint prisma/migrations',
+        'safe-deploy lint prisma/migrations --json',
+        'safe-deploy lint prisma/migrations --max-migration-mb 128',
+        'safe-deploy lint prisma/migrations --database-url-env DATABASE_URL',
+      ),
   )
   .action(async (dir: string, o: { maxMigrationMb?: string; databaseUrlEnv?: string }) => {
     // V8 would compile the parser's hottest WebAssembly functions with TurboFan after a few

@@ -52,7 +52,8 @@ async function main(): Promise<number> {
     const pollers = await taskQueuePollers(connection, namespace ?? 'default', taskQueue);
     if (isPolling(pollers, hostname(), Date.now())) return 0;
     console.error(
-      `no worker on ${hostname()} polls task queue ${taskQueue} (pollers: ${pollers.map((p) => p.identity).join(', ') || 'none'})`,
+      `no worker on ${hostname()} polls task queue ${taskQueue} (pollers: ` +
+        `${pollers.map((p) => p.identity).join(', ') || 'none'})`,
     );
     return 1;
   } finally {

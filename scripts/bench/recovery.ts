@@ -9,7 +9,8 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { createDatabaseActivities, type RestoreFacts } from '../../src/activities/database.js';
+import { createDatabaseActivities } from '../../src/activities/database.js';
+import type { RestoreFacts } from '../../src/shared/backupFacts.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';
 import type { PgCluster } from '../lib/pgCluster.js';

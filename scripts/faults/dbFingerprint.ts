@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { captureState, quoteIdent, type DatabaseState } from '../../src/activities/dbState.js';
+import { captureState, quoteIdent } from '../../src/postgres/state.js';
+import type { DatabaseState } from '../../src/shared/databaseState.js';
 import { parseDatabaseUrl, pgDumpSchema } from '../../src/commands/pg.js';
 import { run } from '../../src/exec/run.js';
 import type { FarmChatProduction } from '../lib/farmChat.js';

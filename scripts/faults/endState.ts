@@ -18,11 +18,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { captureState, diffStates, type DatabaseState } from '../../src/activities/dbState.js';
+import { captureState, diffStates } from '../../src/postgres/state.js';
+import type { DatabaseState } from '../../src/shared/databaseState.js';
 import { compareWithLockfile } from '../../src/activities/dependencies.js';
-import { fingerprintPath } from '../../src/activities/files.js';
+import { fingerprintPath } from '../../src/release/files.js';
 import { runHttpChecks } from '../../src/activities/http.js';
-import { ownDatabaseName } from '../../src/activities/ownDatabases.js';
+import { ownDatabaseName } from '../../src/postgres/ownDatabases.js';
 import { parseDatabaseUrl } from '../../src/commands/pg.js';
 import { releaseManifestSchema } from '../../src/config/schema.js';
 import { run } from '../../src/exec/run.js';

@@ -26,7 +26,7 @@ import {
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { parseEnvFile } from '../../src/activities/deps.js';
+import { parseEnvFile } from '../../src/activities/activityDeps.js';
 import { run } from '../../src/exec/run.js';
 import { workflowsPath } from '../../src/worker.js';
 import { killServer, readClusterState, startCluster, startServer, stopCluster } from '../lib/cluster.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { deploymentResult, reportFromFailure } from '../../src/cli/deploymentResult.js';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { parseEnvFile } from '../../src/activities/deps.js';
+import { parseEnvFile } from '../../src/activities/activityDeps.js';
 import { run } from '../../src/exec/run.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { runAppctl, waitForFarmChatHealth, FARM_CHAT_FAKE_ENV, type FarmChatProduction } from '../lib/farmChat.js';

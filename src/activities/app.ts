@@ -6,7 +6,8 @@ import { gitHead, gitStatus } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, rowsUntouchedSince, sha256, type TableState } from './dbState.js';
+import { readMigrations, rowsUntouchedSince, sha256 } from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import {
   activityAttempt,
   commandEnvValues,
@@ -15,17 +16,17 @@ import {
   resolveDatabase,
   runInActivity,
   type ActivityDeps,
-} from './deps.js';
+} from './activityDeps.js';
 import { compareWithLockfile } from './dependencies.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
 import { appLogTail } from './appLog.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { classifyMigrations, readMigrationRecords } from './migrationHistory.js';
-import { migrationScriptsIn } from './releaseFiles.js';
-import { withClient } from './pgClient.js';
-import { databaseOf, outageAware, outageWaitOf } from './outage.js';
-import type { ReleaseInfo } from './release.js';
+import { migrationScriptsIn } from '../release/releaseFiles.js';
+import { withClient } from '../postgres/pgClient.js';
+import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
+import type { ReleaseInfo } from '../shared/releaseFacts.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -61,7 +62,9 @@ export interface VerifyInput {
 export const smokeRunId = (runId: string, attempt = 1): string =>
   sha256(attempt > 1 ? `${runId}#${attempt}` : runId).slice(0, 12);
 
-/** "Verified" after a code-only rollback means equal: per table, every row of the backup is still that very row version. */
+/**
+ * "Verified" after a code-only rollback means equal: per table, every row of the backup is still that very row version.
+ */
 async function untouchedChecks(
   c: pg.ClientBase,
   u: NonNullable<VerifyInput['unchangedSince']>,
@@ -80,11 +83,13 @@ async function untouchedChecks(
         if (u.othersMayHaveWritten)
           return [
             true,
-            `${changed} of ${table.rows} rows of the backup were changed or deleted since, while writes were open: kept as written`,
+            `${changed} of ${table.rows} rows of the backup were changed or deleted since, while writes ` +
+              `were open: kept as written`,
           ];
         return [
           false,
-          `${changed} of ${table.rows} rows of the backup were changed or deleted since it was taken, though nobody else could write: their values are not the backup's`,
+          `${changed} of ${table.rows} rows of the backup were changed or deleted since it was taken, ` +
+            `though nobody else could write: their values are not the backup's`,
         ];
       }),
     );
@@ -184,7 +189,8 @@ export function createAppActivities(deps: ActivityDeps) {
               const dirty = (await runInActivity(gitStatus(t.appDir), 'status')).stdout.trim();
               return [
                 head === release.commit && !dirty,
-                `HEAD ${head.slice(0, 12)} (${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`,
+                `HEAD ${head.slice(0, 12)} ` +
+                  `(${release.name})${dirty ? `, local changes: ${dirty.split('\n').length} files` : ', clean'}`,
               ];
             }),
             await timedCheck('node_modules matches lockfile', 'dependencies', async () => {
@@ -196,7 +202,8 @@ export function createAppActivities(deps: ActivityDeps) {
                 ok,
                 ok
                   ? `${cmp.packages} packages; required present: ${required.join(', ') || 'none'}`
-                  : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ${cmp.extraneous.join(', ') || 'none'}`,
+                  : `missing: ${[...cmp.missing, ...absent].join(', ') || 'none'}; not in lockfile: ` +
+                    `${cmp.extraneous.join(', ') || 'none'}`,
               ];
             }),
           ];
@@ -224,7 +231,9 @@ export function createAppActivities(deps: ActivityDeps) {
                 name: c.name,
                 kind: 'http' as const,
                 ok: false,
-                detail: `not sent: ${c.method} ${c.path} would write while writes are paused at the database (writes.stopAt 'database'); make the release's check a GET`,
+                detail:
+                  `not sent: ${c.method} ${c.path} would write while writes are paused at the database ` +
+                  `(writes.stopAt 'database'); make the release's check a GET`,
                 durationMs: 0,
               })),
             ];
@@ -248,7 +257,8 @@ export function createAppActivities(deps: ActivityDeps) {
                   return [
                     off.length === 0,
                     off.length === 0
-                      ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations applied, checksums equal to its files`
+                      ? `database schema is up to date: all ${entries.length} of ${release.name}'s migrations ` +
+                        `applied, checksums equal to its files`
                       : off.map((e) => `${e.name} ${e.state}`).join('; '),
                   ];
                 })
@@ -261,7 +271,8 @@ export function createAppActivities(deps: ActivityDeps) {
                     missing.length === 0 && unfinished.length === 0,
                     missing.length || unfinished.length
                       ? `missing: ${missing.join(', ') || 'none'}; unfinished: ${unfinished.join(', ') || 'none'}`
-                      : `all ${release.migrations.length} of ${release.name}'s migrations applied; the database also has ${finished.size - release.migrations.length} newer`,
+                      : `all ${release.migrations.length} of ${release.name}'s migrations applied; the ` +
+                        `database also has ${finished.size - release.migrations.length} newer`,
                   ];
                 }),
           ];
@@ -280,7 +291,9 @@ export function createAppActivities(deps: ActivityDeps) {
             const log = failed.some((c) => c.kind === 'health') ? await appLogTail(deps, t, step) : undefined;
             throw deployFailure(FailureType.VerificationFailed, {
               step,
-              what: `${failed.length} of ${checks.length} checks failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+              what:
+                `${failed.length} of ${checks.length} checks failed: ` +
+                `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
               remedy:
                 (step === 'verify'
                   ? 'the deployment is rolled back automatically; fix the release'

@@ -4,7 +4,14 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, CommandNotFound, CommandTimedOut } from '../exec/run.js';
 import { redact } from '../exec/redact.js';
 import type { StepName } from '../shared/steps.js';
-import { commandEnvValues, lookupEnv, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import {
+  commandEnvValues,
+  lookupEnv,
+  readEnvFile,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
 
 /** How much of the app's own log a failure carries: the last lines, at most this many bytes of them. */
 export const APP_LOG_LINES = 50;
@@ -128,6 +135,7 @@ export async function appLogTail(deps: ActivityDeps, t: TargetConfig, step: Step
   if (lines.length === 0 || (lines.length === 1 && lines[0] === ''))
     return scrub(`The app's log (logs: ${source}) is empty${note}.`);
   return scrub(
-    `The app's own words, the last ${lines.length} lines of ${source}${note}:\n${lines.map((l) => `    ${l}`).join('\n')}`,
+    `The app's own words, the last ${lines.length} lines of ` +
+      `${source}${note}:\n${lines.map((l) => `    ${l}`).join('\n')}`,
   );
 }

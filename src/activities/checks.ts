@@ -2,10 +2,10 @@ import { statfs } from 'node:fs/promises';
 import { toolVersion } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
-import { pgTool, withClient } from './pgClient.js';
-import { ensurePrivateDir } from './privateFiles.js';
+import { lookupEnv, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
+import { pgTool, withClient } from '../postgres/pgClient.js';
+import { ensurePrivateDir } from '../release/privateFiles.js';
 import { formatBytes } from '../shared/humanize.js';
 
 export interface ToolFacts {
@@ -63,7 +63,9 @@ export function createCheckActivities(deps: ActivityDeps) {
             step: 'check-tools',
             type: FailureType.ToolMissing,
             what: `${name} does not run`,
-            remedy: `install ${name} on the worker host${name.startsWith('pg_') ? ' (Debian: apt-get install postgresql-client-15, or set tools.pgBinDir)' : ''}`,
+            remedy:
+              `install ${name} on the worker host` +
+              (name.startsWith('pg_') ? ' (Debian: apt-get install postgresql-client-15, or set tools.pgBinDir)' : ''),
             retryable: false,
           });
         }
@@ -92,10 +94,14 @@ export function createCheckActivities(deps: ActivityDeps) {
           }>(
             `SELECT current_setting('server_version') AS version,
                     pg_database_size(current_database()) AS size,
-                    (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user) AS createdb,
-                    pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER') AS owner,
-                    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                      WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS tables`,
+                    (SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = ` +
+              `current_user) AS createdb,
+                    pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = ` +
+              `current_database()), 'MEMBER') AS owner,
+                    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = ` +
+              `c.relnamespace
+                      WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ` +
+              `('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS tables`,
           );
           return rows[0]!;
         });
@@ -119,7 +125,9 @@ export function createCheckActivities(deps: ActivityDeps) {
       if (!facts.createdb || !facts.owner) {
         throw deployFailure(FailureType.InvalidConfig, {
           step: 'check-database',
-          what: `the role ${db.user} must own ${db.database} and have CREATEDB, so that a rollback can restore into a fresh database and swap it in`,
+          what:
+            `the role ${db.user} must own ${db.database} and have CREATEDB, so that a rollback can restore ` +
+            `into a fresh database and swap it in`,
           remedy: `ALTER ROLE ${db.user} CREATEDB; ALTER DATABASE ${db.database} OWNER TO ${db.user}`,
           retryable: false,
         });
@@ -158,7 +166,10 @@ export function createCheckActivities(deps: ActivityDeps) {
       const lowDisk = (where: string, free: number, remedy: string) =>
         deployFailure(FailureType.DiskSpaceLow, {
           step: 'check-disk',
-          what: `${where} has ${formatBytes(free)} free, ${formatBytes(requiredBytes)} needed (${t.backup.minFreeFactor} × the database's ${formatBytes(databaseBytes)}; exactly ${free} of ${requiredBytes} bytes)`,
+          what:
+            `${where} has ${formatBytes(free)} free, ${formatBytes(requiredBytes)} needed ` +
+            `(${t.backup.minFreeFactor} × the database's ${formatBytes(databaseBytes)}; exactly ${free} of ` +
+            `${requiredBytes} bytes)`,
           remedy,
           retryable: false,
         });
@@ -181,8 +192,10 @@ export function createCheckActivities(deps: ActivityDeps) {
       const free = dataDirectory && local ? await freeBytesAt(dataDirectory).catch(() => undefined) : undefined;
       if (free === undefined || !dataDirectory) {
         facts.note = !dataDirectory
-          ? `not checked: room for the snapshot in the cluster's data directory (the role ${db.user} may not read data_directory; grant it pg_read_all_settings)`
-          : `not checked: room for the snapshot in ${dataDirectory} (${local ? 'not readable from the worker' : `the database is on ${db.host}`})`;
+          ? `not checked: room for the snapshot in the cluster's data directory (the role ${db.user} may not ` +
+            `read data_directory; grant it pg_read_all_settings)`
+          : `not checked: room for the snapshot in ${dataDirectory} ` +
+            `(${local ? 'not readable from the worker' : `the database is on ${db.host}`})`;
         return facts;
       }
       if (free < requiredBytes)

@@ -12,7 +12,7 @@ import { WORKFLOW_TYPE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { describeFreeze, readFreeze } from '../shared/freeze.js';
 import { run } from '../exec/run.js';
-import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './deps.js';
+import { COMMAND_ENV_ON_WORKER, type ActivityDeps } from './activityDeps.js';
 
 /** Debian keeps the versioned client tools beside the server (`pg_config --bindir`); else use PATH. */
 async function detectPgBinDir(): Promise<string | undefined> {
@@ -46,7 +46,9 @@ async function refuseIfFrozen(request: DeployRequest): Promise<void> {
   throw deployFailure(FailureType.DeploymentFrozen, {
     step: 'load-config',
     what: `${request.app} ${request.environment} is ${describeFreeze(freeze)}; nothing was changed`,
-    remedy: `wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ${request.environment} --reason "<why>"`,
+    remedy:
+      `wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ` +
+      `${request.environment} --reason "<why>"`,
     retryable: false,
   });
 }
@@ -95,7 +97,9 @@ export function createConfigActivities(deps: ActivityDeps) {
       if (!app) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',
-          what: `request.app: no app '${request.app}' in the worker config (configured: ${Object.keys(parsed.data.apps).join(', ') || 'none'})`,
+          what:
+            `request.app: no app '${request.app}' in the worker config (configured: ` +
+            `${Object.keys(parsed.data.apps).join(', ') || 'none'})`,
           remedy: 'use a configured app name or add it to the worker config',
           retryable: false,
         });
@@ -104,7 +108,9 @@ export function createConfigActivities(deps: ActivityDeps) {
       if (!env) {
         throw deployFailure(FailureType.InvalidRequest, {
           step: 'load-config',
-          what: `request.environment: app '${request.app}' has no environment '${request.environment}' (configured: ${Object.keys(app).join(', ')})`,
+          what:
+            `request.environment: app '${request.app}' has no environment '${request.environment}' ` +
+            `(configured: ${Object.keys(app).join(', ')})`,
           remedy: 'use a configured environment or add it to the worker config',
           retryable: false,
         });
@@ -113,7 +119,9 @@ export function createConfigActivities(deps: ActivityDeps) {
       if (problems.length > 0) {
         throw deployFailure(FailureType.InvalidConfig, {
           step: 'load-config',
-          what: `invalid worker config ${deps.configPath}: ${problems.map((p) => `apps.${request.app}.${request.environment}.${p.path}: ${p.message}`).join('; ')}`,
+          what:
+            `invalid worker config ${deps.configPath}: ` +
+            `${problems.map((p) => `apps.${request.app}.${request.environment}.${p.path}: ${p.message}`).join('; ')}`,
           remedy: 'fix the named fields in the worker config; nothing was changed',
           retryable: false,
         });

@@ -2,56 +2,25 @@ import { join } from 'node:path';
 import { withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { pruneBackups, type PruneFacts, type PruneInput } from './backupRetention.js';
-import { allowConnections, databaseRow } from './dbCatalog.js';
-import { dumpWithFingerprint, fingerprint, restoreFromDump, type DumpFacts } from './dbDump.js';
-import {
-  copyDatabase,
-  restoreFromSnapshot,
-  sealDatabase,
-  sealSnapshot,
-  type RestoreVerification,
-  type SnapshotFacts,
-} from './dbSnapshot.js';
-import { partialDumpPath } from './partialDumps.js';
-import { diffStates, tablesWrittenSince, type DatabaseState } from './dbState.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
-import { outageAware, outageWaitOf } from './outage.js';
-import { ownDatabaseName, ownerOf } from './ownDatabases.js';
-import { withClient } from './pgClient.js';
-import { ensurePrivateDir, makePrivate, writePrivateFile } from './privateFiles.js';
-import { Phases } from './phases.js';
+import { pruneBackups, type PruneFacts, type PruneInput } from '../postgres/backupRetention.js';
+import { allowConnections, databaseRow } from '../postgres/catalog.js';
+import { dumpWithFingerprint, fingerprint, restoreFromDump } from '../postgres/dump.js';
+import type { BackupFacts, RestoreFacts, SnapshotCopy } from '../shared/backupFacts.js';
+import { copyDatabase, restoreFromSnapshot, sealDatabase, sealSnapshot } from '../postgres/snapshot.js';
+import { partialDumpPath } from '../postgres/partialDumps.js';
+import { diffStates, tablesWrittenSince } from '../postgres/state.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
+import { outageAware, outageWaitOf } from '../postgres/outage.js';
+import { ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
+import { withClient } from '../postgres/pgClient.js';
+import { ensurePrivateDir, makePrivate, writePrivateFile } from '../release/privateFiles.js';
+import { Phases } from '../postgres/phases.js';
 
-export type { DumpFacts } from './dbDump.js';
-export type { SnapshotFacts } from './dbSnapshot.js';
-export type { PruneFacts, PruneInput } from './backupRetention.js';
+export type { PruneFacts, PruneInput } from '../postgres/backupRetention.js';
 
 export interface BackupInput {
   deploymentId: string;
   target: TargetConfig;
-}
-
-export interface BackupFacts {
-  method: 'dump' | 'snapshot';
-  /** The pg_dump: always with `dump`; with `snapshot` unless `backup.dump` is false (it is the off-server copy). */
-  dump?: DumpFacts;
-  /** The copy in the same cluster that a rollback renames in (method `snapshot`). */
-  snapshot?: SnapshotFacts;
-  /** Fingerprint of what was backed up (schema, rows and checksum per table, migrations): a restore must reproduce it. */
-  state: DatabaseState;
-  durationMs: number;
-  /** Where the time went (copy, pg_dump, fingerprint, seal, …). */
-  phasesMs: Record<string, number>;
-}
-
-/** The snapshot method's part inside the write pause: the copy alone (the pause then holds only it). */
-export interface SnapshotCopy {
-  database: string;
-  /** pg_snapshot_xmin read while production had no session: see DatabaseState.xidBoundary. */
-  xidBoundary: string;
-  closedMs: number;
-  copyMs: number;
-  durationMs: number;
 }
 
 export interface FingerprintBackupInput {
@@ -77,28 +46,6 @@ export interface RestoreInput {
   deploymentId: string;
   target: TargetConfig;
   backup: BackupFacts;
-}
-
-export interface RestoreFacts {
-  /** false when the database already matched the backup (nothing changed it, or a retry after the swap). */
-  restored: boolean;
-  /** Whether this run swapped production; false when an earlier run (or attempt) already had. */
-  changed: boolean;
-  /** What the database came back from. */
-  source: 'snapshot' | 'dump';
-  /** Why a snapshot backup was restored from its dump (the snapshot was gone or had changed). */
-  note?: string;
-  /** The failed deployment's database, kept aside for inspection. */
-  keptAs?: string;
-  verified: true;
-  /** `sealed`: the snapshot was closed since its fingerprint, so schema, rows and migrations were checked; `full`: every checksum too; `untouched`: no row written since the copy (a fingerprint without checksums). */
-  verification: RestoreVerification;
-  tables: number;
-  /** How long production's name led to no open database (the app's outage during the swap). */
-  closedMs: number;
-  /** Where the time went (seal, swap, pg_restore, verify, …). */
-  phasesMs: Record<string, number>;
-  durationMs: number;
 }
 
 export function backupPath(t: TargetConfig, deploymentId: string): string {
@@ -272,7 +219,9 @@ export function createDatabaseActivities(deps: ActivityDeps) {
             if (touched.length > 0)
               throw deployFailure(FailureType.BackupUnverified, {
                 step: 'dump-backup',
-                what: `the snapshot ${s.database} was written since its fingerprint (${touched.map((x) => x.name).join(', ')})`,
+                what:
+                  `the snapshot ${s.database} was written since its fingerprint ` +
+                  `(${touched.map((x) => x.name).join(', ')})`,
                 remedy: 'the release is live: take a pg_dump of production by hand, or roll back',
                 retryable: false,
               });
@@ -407,7 +356,12 @@ export function createDatabaseActivities(deps: ActivityDeps) {
       if (!backup.dump) {
         throw deployFailure(FailureType.RestoreUnverified, {
           step: 'restore-database',
-          what: `${r.unusable}, and no dump was taken (${t.backup.dump ? 'it follows the snapshot once writes resume, and the deployment had not got there' : 'backup.dump is false'})`,
+          what:
+            `${r.unusable}, and no dump was taken (` +
+            (t.backup.dump
+              ? 'it follows the snapshot once writes resume, and the deployment had not got there'
+              : 'backup.dump is false') +
+            ')',
           remedy: `production ${db.database} is unchanged; restore it by hand from another copy`,
           retryable: false,
         });

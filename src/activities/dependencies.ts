@@ -8,10 +8,10 @@ import { gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
-import { sha256File } from './files.js';
-import { moveStagedProducts, removeKept, restoreKeptProducts } from './stagedProducts.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
+import { sha256File } from '../release/files.js';
+import { moveStagedProducts, removeKept, restoreKeptProducts } from '../release/stagedProducts.js';
 
 export interface InstallInput {
   target: TargetConfig;
@@ -37,7 +37,10 @@ export interface DependencyFacts {
   skipped: boolean;
   packages: number;
   requiredPresent: string[];
-  /** Where node_modules and the build came from when not installed here: moved in from the staged copy, or moved back from the kept folder. */
+  /**
+   * Where node_modules and the build came from when not installed here:
+   * moved in from the staged copy, or moved back from the kept folder.
+   */
   source?: 'staged' | 'kept';
   /** Why the fast way was not taken (the install command ran instead). */
   note?: string;
@@ -118,7 +121,10 @@ export function npmDiagnosis(output: string): { code: string; text: string } | u
   return { code: lines[at]!.slice('code '.length), text: said.join(' ') };
 }
 
-/** npm error codes that a retry cannot fix: the release itself is wrong (a lockfile out of sync, a version that does not exist). */
+/**
+ * npm error codes that a retry cannot fix: the release itself is
+ * wrong (a lockfile out of sync, a version that does not exist).
+ */
 const RELEASE_ERRORS = new Set(['EUSAGE', 'ETARGET', 'EBADPLATFORM', 'EJSONPARSE']);
 
 export function createDependencyActivities(deps: ActivityDeps) {
@@ -182,7 +188,9 @@ export function createDependencyActivities(deps: ActivityDeps) {
         before.missing.length === 0 &&
         before.extraneous.length === 0;
       if (!upToDate && source) {
-        note = `${source === 'staged' ? 'the node_modules moved in from the staged copy' : 'the kept node_modules'} did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
+        note =
+          `${source === 'staged' ? 'the node_modules moved in from the staged copy' : 'the kept node_modules'} ` +
+          `did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
         source = undefined;
       }
       if (!upToDate) {
@@ -204,7 +212,8 @@ export function createDependencyActivities(deps: ActivityDeps) {
                 step,
                 what: `${phase} (${argv.join(' ')}) refused the release: npm ${npm.code}: ${npm.text}`,
                 remedy:
-                  'fix package.json or package-lock.json in the release (run npm install and commit the lockfile), then deploy again',
+                  'fix package.json or package-lock.json in the release (run npm install and commit the ' +
+                  'lockfile), then deploy again',
                 retryable: false,
                 details: { command: (e as CommandFailed).display, exitCode: (e as CommandFailed).exitCode },
               });
@@ -224,7 +233,15 @@ export function createDependencyActivities(deps: ActivityDeps) {
       if (absent.length > 0 || after.missing.length > 0 || after.extraneous.length > 0) {
         throw deployFailure(FailureType.DependencyInstallFailed, {
           step,
-          what: `node_modules does not match the release: ${[absent.length && `required but absent: ${absent.join(', ')}`, after.missing.length && `in the lockfile but absent: ${after.missing.join(', ')}`, after.extraneous.length && `not in the lockfile: ${after.extraneous.join(', ')}`].filter(Boolean).join('; ')}`,
+          what:
+            `node_modules does not match the release: ` +
+            [
+              absent.length && `required but absent: ${absent.join(', ')}`,
+              after.missing.length && `in the lockfile but absent: ${after.missing.join(', ')}`,
+              after.extraneous.length && `not in the lockfile: ${after.extraneous.join(', ')}`,
+            ]
+              .filter(Boolean)
+              .join('; '),
           remedy: 'add the packages to package.json and the lockfile of the release',
           retryable: false,
         });
@@ -246,7 +263,10 @@ export function createDependencyActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Removes what install-dependencies kept of the previous release for a rollback, once the deployment no longer needs it. */
+    /**
+     * Removes what install-dependencies kept of the previous release
+     * for a rollback, once the deployment no longer needs it.
+     */
     async removeKeptDependencies({
       target: t,
       deploymentId,

@@ -6,39 +6,25 @@ import { z } from 'zod';
 import { pgDumpSchema, withDatabase, type DbTarget } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
-import { normaliseSchemaDump, quoteIdent, sha256 } from './dbState.js';
-import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
+import { normaliseSchemaDump, quoteIdent, sha256 } from '../postgres/state.js';
+import { heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
 import { readMigrationRecords, type MigrationRecord } from './migrationHistory.js';
-import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
 import { codePaths } from './layout.js';
-import { pgTool, withClient } from './pgClient.js';
-import { privateTempDir } from './privateFiles.js';
-import { commitSchema, readMigrationScripts } from './releaseFiles.js';
-import { describeSchema, PRISMA_TABLE, type SchemaDescription } from './schemaCatalog.js';
-import { compareSchemas, type SchemaDifference } from './schemaDiff.js';
+import { pgTool, withClient } from '../postgres/pgClient.js';
+import { privateTempDir } from '../release/privateFiles.js';
+import { commitSchema, readMigrationScripts } from '../release/releaseFiles.js';
+import { describeSchema, PRISMA_TABLE, type SchemaDescription } from '../postgres/schemaCatalog.js';
+import { compareSchemas } from '../postgres/schemaDiff.js';
+import type { DriftReport } from '../shared/migrationFacts.js';
 
 export interface DriftInput {
   deploymentId: string;
   target: TargetConfig;
   /** The commit the working copy is at (resolveRelease's `current.commit`): its migrations built production. */
   currentCommit: string;
-}
-
-export interface DriftReport {
-  /** Production differs from what its applied migrations build. */
-  drift: boolean;
-  /** Every applied migration could be replayed; when false, differences may come from that. */
-  complete: boolean;
-  differences: SchemaDifference[];
-  warnings: string[];
-  /** Migrations replayed into the scratch database, in the order production applied them. */
-  replayed: string[];
-  /** sha256 of the normalised `pg_dump --schema-only` (without `_prisma_migrations`) of both. */
-  schemaDumpSha256: { expected: string; actual: string };
-  scratchDatabase: string;
-  durationMs: number;
 }
 
 const inputSchema = z.object({ deploymentId: z.string().min(1).max(200), currentCommit: commitSchema }).loose();
@@ -155,7 +141,8 @@ export function createDriftActivities(deps: ActivityDeps) {
             } catch (e) {
               if (cancellationSignal()?.aborted) throw e;
               warnings.push(
-                `${name} does not replay on an empty database (${(e as Error).message}): compared with the schema before it`,
+                `${name} does not replay on an empty database (${(e as Error).message}): compared with the ` +
+                  `schema before it`,
               );
               complete = false;
               break;
@@ -210,7 +197,8 @@ export function createDriftActivities(deps: ActivityDeps) {
           orderWarnings.length === 0
         ) {
           warnings.push(
-            'the schema dumps differ in something not compared object by object (e.g. comments, rules, policies): compare pg_dump --schema-only by hand',
+            'the schema dumps differ in something not compared object by object (e.g. comments, rules, ' +
+              'policies): compare pg_dump --schema-only by hand',
           );
         }
         return {

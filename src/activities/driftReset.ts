@@ -4,12 +4,12 @@ import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import type { DataInventory, TableRows } from '../shared/migrationFixes.js';
-import { quoteIdent, readMigrations } from './dbState.js';
-import { commandEnvValues, heartbeat, resolveDatabase, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
+import type { DataInventory, TableRows } from '../shared/inventoryAndTriage.js';
+import { quoteIdent, readMigrations } from '../postgres/state.js';
+import { commandEnvValues, heartbeat, resolveDatabase, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
 
 /** Exact counts stop here at least (or at the threshold when higher): counting never scans a big table. */
@@ -26,9 +26,11 @@ export async function readInventory(client: pg.ClientBase, maxRows: number): Pro
   await client.query('BEGIN READ ONLY');
   try {
     const { rows: tables } = await client.query<{ schema: string; name: string; estimate: string; bytes: string }>(
-      `SELECT n.nspname AS schema, c.relname AS name, c.reltuples::bigint AS estimate, pg_total_relation_size(c.oid) AS bytes
+      `SELECT n.nspname AS schema, c.relname AS name, c.reltuples::bigint AS estimate, ` +
+        `pg_total_relation_size(c.oid) AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ` +
+        `n.nspname NOT LIKE 'pg\\_%'
           AND c.relname <> '_prisma_migrations'
         ORDER BY pg_total_relation_size(c.oid) DESC, 1, 2`,
     );
@@ -106,7 +108,9 @@ export function createDriftResetActivities(deps: ActivityDeps) {
         throw deployFailure(FailureType.ResetRefused, {
           step: 'migrate',
           retryable: false,
-          what: `the database now holds more than ${maxRows} rows in ${now.overThreshold.join(', ')}: nothing was reset`,
+          what:
+            `the database now holds more than ${maxRows} rows in ${now.overThreshold.join(', ')}: nothing was ` +
+            `reset`,
           remedy: 'the deployment is rolled back; a DBA reconciles the schema with the migrations',
         });
       }

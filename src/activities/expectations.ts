@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ReleaseManifest, TargetConfig } from '../config/schema.js';
-import { countRows, listTables, type TableState } from './dbState.js';
+import { countRows, listTables } from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import { throwIfCancelled, type CheckResult } from './http.js';
 
 /**
@@ -55,7 +56,8 @@ export async function schemaAndDataChecks(
     results.push(
       await timedCheck(`column ${qualified}`, 'schema', async () => {
         const { rowCount } = await c.query(
-          'SELECT 1 FROM information_schema.columns WHERE table_schema = ANY (current_schemas(false)) AND table_name = $1 AND column_name = $2',
+          'SELECT 1 FROM information_schema.columns WHERE table_schema = ANY (current_schemas(false)) AND ' +
+            'table_name = $1 AND column_name = $2',
           [table, column],
         );
         return [rowCount === 1, rowCount === 1 ? 'exists' : 'missing'];

@@ -27,7 +27,10 @@ export function fillTemplate<T>(value: T, vars: Record<string, string>): T {
 
 const short = (text: string, secrets: readonly string[]) => redact(text, secrets).slice(0, 300);
 
-/** A configured path (`health.path`, `monitor.errorCounter.path`) on baseUrl's origin, or a non-retryable InvalidConfig naming `field`. */
+/**
+ * A configured path (`health.path`, `monitor.errorCounter.path`) on
+ * baseUrl's origin, or a non-retryable InvalidConfig naming `field`.
+ */
 export function appUrl(baseUrl: string, path: string, field: string, step: StepName): URL {
   try {
     return urlOnOrigin(baseUrl, path);
@@ -159,7 +162,8 @@ export async function runHttpChecks(
       if (wrong.length > 0) {
         result(
           false,
-          `${check.method} ${check.path} → ${wrong.map(([k, v]) => `${k}=${JSON.stringify(field(k))}, expected ${JSON.stringify(v)}`).join('; ')}`,
+          `${check.method} ${check.path} → ` +
+            `${wrong.map(([k, v]) => `${k}=${JSON.stringify(field(k))}, expected ${JSON.stringify(v)}`).join('; ')}`,
         );
         continue;
       }

@@ -3,7 +3,7 @@ import { createCheckActivities } from './checks.js';
 import { createConfigActivities } from './config.js';
 import { createDatabaseActivities } from './database.js';
 import { createDependencyActivities } from './dependencies.js';
-import { keepAlive, type ActivityDeps } from './deps.js';
+import { keepAlive, type ActivityDeps } from './activityDeps.js';
 import { createDriftActivities } from './drift.js';
 import { createDriftResetActivities } from './driftReset.js';
 import { createLayoutActivities } from './layout.js';
@@ -19,7 +19,7 @@ import { createReleaseActivities } from './release.js';
 import { createTemporalActivities } from './temporal.js';
 import { createWriteActivities } from './writes.js';
 
-export type { ActivityDeps } from './deps.js';
+export type { ActivityDeps } from './activityDeps.js';
 
 /** Every activity of safe-deploy, built over the host's dependencies (mutex sample's shape). */
 export function createActivities(deps: ActivityDeps) {

@@ -6,12 +6,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { gitCloneMirror, gitCloneShared, gitCheckout, gitHead } from '../commands/git.js';
 import type { TargetConfig } from '../config/schema.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
+import { runInActivity, type ActivityDeps } from './activityDeps.js';
 import { createDependencyActivities, type DependencyFacts } from './dependencies.js';
-import { commandFailure } from './failures.js';
-import { ensurePrivateDir } from './privateFiles.js';
+import { commandFailure } from './commandFailure.js';
+import { ensurePrivateDir } from '../release/privateFiles.js';
 
-import { codePaths, liveDir, stagedDir } from './codePaths.js';
+import { codePaths, liveDir, stagedDir } from '../release/codePaths.js';
 
 export { codePaths, liveDir, stagedDir };
 

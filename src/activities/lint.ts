@@ -4,9 +4,9 @@ import type { DatabaseFacts, SizeThresholds } from '../lint/databaseFacts.js';
 import { mentionedIn, readDatabaseFacts } from '../lint/readDatabaseFacts.js';
 import type { LintReport } from '../lint/types.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { runInParserProcess } from './parserProcess.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 
 /** What the lint process reads: the migrations and, when the database could be read, its facts. */
 export interface LintProcessInput {
@@ -30,7 +30,7 @@ export function sizeThresholds(lint: TargetConfig['lint']): Partial<SizeThreshol
 const CATALOG_LIMITS = { statementTimeoutMs: 10_000, lockTimeoutMs: 2_000 };
 
 /**
- * The risk lint as an activity, run in a short-lived process (lintProcess.ts): the parser
+ * The risk lint as an activity, run in a short-lived process (parserProcessEntry.ts): the parser
  * (WebAssembly) stays out of the workflow bundle and out of the worker's memory.
  */
 export function createLintActivities(deps: ActivityDeps) {
@@ -71,7 +71,7 @@ export function createLintActivities(deps: ActivityDeps) {
       }
       let report: LintReport;
       try {
-        report = await runInParserProcess<LintReport>('lintProcess', input, 'lint');
+        report = await runInParserProcess<LintReport>('lint', input, 'lint');
       } catch (e) {
         throw deployFailure(FailureType.CommandFailed, {
           step: 'lint-migrations',

@@ -2,35 +2,19 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { parseInput } from './input.js';
-import { migrateStatus, type MigrationFacts, type MigrationStatus } from './migrations.js';
-import { withClient } from './pgClient.js';
+import { migrateStatus } from './migrations.js';
+import type {
+  MigrationStatus,
+  MigrationState,
+  MigrationEntry,
+  PendingMigrationSql,
+  MigrationHistory,
+} from '../shared/migrationFacts.js';
+import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
-import { commitSchema, readMigrationScripts, type MigrationScript } from './releaseFiles.js';
-
-export type MigrationState = 'applied' | 'pending' | 'failed' | 'rolled-back' | 'edited' | 'missing-locally';
-
-/** One migration, named in the database, in the target release, or both. */
-export interface MigrationEntry {
-  name: string;
-  state: MigrationState;
-  /** As recorded in `_prisma_migrations`. */
-  dbChecksum?: string;
-  /** Of the target release's migration.sql. */
-  localChecksum?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  rolledBackAt?: string;
-}
-
-/** SQL the deployment will run, for the migration lint. */
-export interface PendingMigrationSql {
-  name: string;
-  sql: string;
-  /** Cut at MAX_SQL_BYTES (MAX_TOTAL_SQL_BYTES for all together): activity results live in history. */
-  truncated: boolean;
-}
+import { commitSchema, readMigrationScripts, type MigrationScript } from '../release/releaseFiles.js';
 
 /** One row of `_prisma_migrations`; timestamps as ISO strings. */
 export interface MigrationRecord {
@@ -46,19 +30,6 @@ export interface MigrationHistoryInput {
   target: TargetConfig;
   /** The commit being deployed (resolveRelease's `target.commit`). */
   targetCommit: string;
-}
-
-/** Everything inspectMigrations reported, plus the per-migration view from the table itself. */
-export interface MigrationHistory extends MigrationFacts {
-  targetCommit: string;
-  /** What the app's own `prisma migrate status` says (about the checked-out, current release). */
-  prismaStatus: MigrationStatus;
-  /** Union of the table's rows and the target release's folders, by name. */
-  migrations: MigrationEntry[];
-  /** Migrations `prisma migrate deploy` would run for the target: pending and rolled-back ones. */
-  pendingSql: PendingMigrationSql[];
-  /** Where the table and Prisma's own answer disagree. */
-  disagreements: string[];
 }
 
 /** Activity results live in history (2 MB per payload at most): SQL beyond these is cut and flagged. */
@@ -133,7 +104,8 @@ export function disagreements(entries: readonly MigrationEntry[], prismaStatus: 
   const notes: string[] = [];
   if (failed.length > 0 && prismaStatus !== 'failed')
     notes.push(
-      `_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ${prismaStatus}`,
+      `_prisma_migrations records failed migration(s) ${failed.join(', ')}, but prisma migrate status says ` +
+        `${prismaStatus}`,
     );
   if (failed.length === 0 && prismaStatus === 'failed')
     notes.push('prisma migrate status reports a failed migration that _prisma_migrations does not show');

@@ -10,19 +10,19 @@ import type { TargetConfig } from '../config/schema.js';
 import { lastLines } from '../exec/run.js';
 import { proposeResolution, statementEvidence, type StatementFacts } from '../plan/migrationTriage.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import type { MigrationTriage, Resolution } from '../shared/migrationFixes.js';
+import type { MigrationTriage, Resolution } from '../shared/inventoryAndTriage.js';
 import type { StepName } from '../shared/steps.js';
-import { readCatalogFacts } from './catalogFacts.js';
+import { readCatalogFacts } from '../postgres/catalogFacts.js';
 import { prismaSchemaOf } from './drift.js';
-import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
+import { commandEnvValues, heartbeat, resolveDatabase, runInActivity, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
 import { parseInput } from './input.js';
 import { codePaths } from './layout.js';
-import { withClient } from './pgClient.js';
+import { withClient } from '../postgres/pgClient.js';
 import { checksumMatches, prismaChecksum } from './prismaChecksum.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-import { commitSchema, readMigrationScripts, withReleaseFiles } from './releaseFiles.js';
-import { statementEffects, type Expectation } from './statementEffects.js';
+import { commitSchema, readMigrationScripts, withReleaseFiles } from '../release/releaseFiles.js';
+import { statementEffects, type Expectation } from '../postgres/statementEffects.js';
 
 /** Prisma Migrate's advisory lock key (schema-engine, PostgreSQL): `resolve` takes it as the CLI does. */
 const PRISMA_LOCK_KEY = 72707369;
@@ -54,7 +54,8 @@ const isFailed = (r: Row) => r.finished_at === null && r.rolled_back_at === null
 
 async function rowsOf(client: pg.ClientBase, name: string): Promise<Row[]> {
   const { rows } = await client.query<Row>(
-    'SELECT id, checksum, finished_at, rolled_back_at, logs FROM _prisma_migrations WHERE migration_name = $1 ORDER BY started_at',
+    'SELECT id, checksum, finished_at, rolled_back_at, logs FROM _prisma_migrations WHERE migration_name = ' +
+      '$1 ORDER BY started_at',
     [name],
   );
   return rows;
@@ -164,7 +165,8 @@ async function resolveWithSql(
       ]);
     if (action === 'resolve-applied') {
       await client.query(
-        `INSERT INTO _prisma_migrations (id, checksum, logs, started_at, finished_at, migration_name, applied_steps_count) VALUES ($1, $2, '', now(), now(), $3, 0)`,
+        `INSERT INTO _prisma_migrations (id, checksum, logs, started_at, finished_at, migration_name, ` +
+          `applied_steps_count) VALUES ($1, $2, '', now(), now(), $3, 0)`,
         [randomUUID(), checksum, name],
       );
     }
@@ -228,7 +230,9 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
         return {
           ...base,
           statements: [],
-          grounds: `no commit of any ref (the last ${SEARCHED_COMMITS} that changed ${file}) holds the migration.sql of the failed attempt (sha256 ${failed.checksum})`,
+          grounds:
+            `no commit of any ref (the last ${SEARCHED_COMMITS} that changed ${file}) holds the migration.sql ` +
+            `of the failed attempt (sha256 ${failed.checksum})`,
         };
       const read = await withClient(db, (c) => readStatements(c, prismaSchemaOf(url), source.bytes.toString('utf8')));
       if (typeof read === 'string')
@@ -284,7 +288,8 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
           step: 'resolve-migration',
           what: `${local} is not the target's ${migration}, which prisma migrate resolve --applied records`,
           remedy:
-            "stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to 'sql'; nothing was changed",
+            'stage the target release (rehearsal or the releases layout), or set commands.migrateResolve to ' +
+            "'sql'; nothing was changed",
           retryable: false,
         });
       }
@@ -305,15 +310,21 @@ export function createMigrationTriageActivities(deps: ActivityDeps) {
           step: 'resolve-migration',
           type: FailureType.MigrationResolveFailed,
           retryable: false,
-          what: `prisma migrate resolve ${action === 'resolve-applied' ? '--applied' : '--rolled-back'} ${migration} failed`,
+          what:
+            `prisma migrate resolve ${action === 'resolve-applied' ? '--applied' : '--rolled-back'} ` +
+            `${migration} failed`,
           remedy:
-            "if the app's Prisma CLI cannot run it here (Prisma 6 over a driver adapter needs the native schema engine for --rolled-back), set commands.migrateResolve to 'sql', which writes the same rows",
+            "if the app's Prisma CLI cannot run it here (Prisma 6 over a driver adapter needs the native " +
+            "schema engine for --rolled-back), set commands.migrateResolve to 'sql', which writes the same " +
+            'rows',
         });
       }
       if (!resolvedAs(await withClient(db, (c) => rowsOf(c, migration)), action, checksum)) {
         throw deployFailure(FailureType.MigrationResolveFailed, {
           step: 'resolve-migration',
-          what: `prisma migrate resolve ran, yet _prisma_migrations does not show ${migration} ${action === 'resolve-applied' ? 'applied' : 'rolled back'}`,
+          what:
+            `prisma migrate resolve ran, yet _prisma_migrations does not show ${migration} ` +
+            `${action === 'resolve-applied' ? 'applied' : 'rolled back'}`,
           remedy: 'read _prisma_migrations and resolve it by hand',
           retryable: false,
         });

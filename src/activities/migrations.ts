@@ -3,28 +3,14 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { readMigrations, type MigrationRow } from './dbState.js';
-import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
-import { outageWaitOf, waitForDatabase } from './outage.js';
-import { endSessionsNamed, withClient } from './pgClient.js';
+import { readMigrations } from '../postgres/state.js';
+import type { MigrationRow } from '../shared/databaseState.js';
+import { attemptSessionName, commandEnvValues, resolveDatabase, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
+import { outageWaitOf, waitForDatabase } from '../postgres/outage.js';
+import { endSessionsNamed, withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-
-export type MigrationStatus = 'clean' | 'pending' | 'failed' | 'drift' | 'unknown';
-
-export interface MigrationFacts {
-  /** What the app's own `prisma migrate status` says about the current release. */
-  status: MigrationStatus;
-  statusOutput: string;
-  /** Finished migrations recorded in `_prisma_migrations`. */
-  applied: string[];
-  /** Recorded as started but neither finished nor rolled back. */
-  failed: string[];
-  /** In the target release, not yet applied: what this deployment will run. */
-  pendingForTarget: string[];
-  /** Applied in the database but absent from the target release. */
-  unknownToTarget: string[];
-}
+import type { MigrationStatus } from '../shared/migrationFacts.js';
 
 /** Reads Prisma's status text; the exit code alone does not distinguish pending from failed. */
 export function classifyStatusOutput(output: string, exitCode: number): MigrationStatus {
@@ -136,7 +122,10 @@ export function createMigrationActivities(deps: ActivityDeps) {
         throw commandFailure(e, {
           step: 'migrate',
           type: FailureType.MigrationFailed,
-          what: `prisma migrate deploy failed${failed.length ? ` in ${failed.join(', ')}` : ''}${applied.length ? ` after applying ${applied.join(', ')}` : ''}`,
+          what:
+            'prisma migrate deploy failed' +
+            (failed.length ? ` in ${failed.join(', ')}` : '') +
+            (applied.length ? ` after applying ${applied.join(', ')}` : ''),
           remedy: 'the database is restored from the backup automatically; fix the migration in a new release',
           retryable: false,
         });

@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { CommandFailed, lastLines } from '../exec/run.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import { appLogTail } from './appLog.js';
-import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
+import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDeps.js';
 import { timedCheck } from './expectations.js';
 import { appUrl, fetchOnOrigin, requestSignal, type CheckResult } from './http.js';
 
@@ -81,7 +81,9 @@ export function createMonitorActivities(deps: ActivityDeps) {
         const log = await appLogTail(deps, t, 'monitor');
         throw deployFailure(FailureType.MonitoringFailed, {
           step: 'monitor',
-          what: `look ${tick} of the monitoring window failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+          what:
+            `look ${tick} of the monitoring window failed: ` +
+            `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
           remedy: `the deployment is rolled back automatically; ${log ? `the app's log:\n${log}` : 'see the app log'}`,
           retryable: false,
           details: { checks },

@@ -4,7 +4,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { redact } from '../exec/redact.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { lookupEnv, type ActivityDeps } from './deps.js';
+import { lookupEnv, type ActivityDeps } from './activityDeps.js';
 
 export interface NotifyInput {
   target: TargetConfig;
@@ -124,7 +124,8 @@ export function createNotifyActivities(deps: ActivityDeps) {
       const found = lookupEnv(deps, target.envFile, name);
       if (!found)
         throw failure(
-          `was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the worker's environment`,
+          `was not sent: ${name} is not set${target.envFile ? ` in ${target.envFile} nor` : ''} in the ` +
+            `worker's environment`,
           false,
         );
       const url = found.value;

@@ -3,15 +3,20 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runInActivity } from './deps.js';
+import { runInActivity } from './activityDeps.js';
+
+/** What the parser's process does: the migration lint, or what pending migrations need of production's rows. */
+export type ParserTask = 'lint' | 'dataNeeds';
 
 /**
- * A compiled entry that parses SQL (lintProcess, dataNeedsProcess): beside this file once built;
- * from the sources (the tests run them), the build's copy.
+ * The compiled entry that parses SQL (parserProcessEntry.ts): beside this file once built; from
+ * the sources (the tests run them), the build's copy.
  */
-export function parserProcessPath(entry: 'lintProcess' | 'dataNeedsProcess'): string {
-  const beside = fileURLToPath(new URL(`./${entry}.js`, import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL(`../../dist/src/activities/${entry}.js`, import.meta.url));
+export function parserProcessPath(): string {
+  const beside = fileURLToPath(new URL('./parserProcessEntry.js', import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL('../../dist/src/activities/parserProcessEntry.js', import.meta.url));
 }
 
 /**
@@ -19,18 +24,14 @@ export function parserProcessPath(entry: 'lintProcess' | 'dataNeedsProcess'): st
  * it instead of staying in the worker. Input and output pass through a private folder (0700): they
  * hold the SQL of unreleased migrations.
  */
-export async function runInParserProcess<T>(
-  entry: 'lintProcess' | 'dataNeedsProcess',
-  input: unknown,
-  label: string,
-): Promise<T> {
+export async function runInParserProcess<T>(task: ParserTask, input: unknown, label: string): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'safe-deploy-sql-'));
   try {
     const inputFile = join(dir, 'input.json');
     const outputFile = join(dir, 'output.json');
     await writeFile(inputFile, JSON.stringify(input), { mode: 0o600, flag: 'wx' });
     await runInActivity(
-      { file: process.execPath, args: [parserProcessPath(entry), inputFile, outputFile], timeoutMs: 120_000 },
+      { file: process.execPath, args: [parserProcessPath(), task, inputFile, outputFile], timeoutMs: 120_000 },
       label,
     );
     return JSON.parse(await readFile(outputFile, 'utf8')) as T;

@@ -3,7 +3,7 @@ import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { appCommand } from '../commands/app.js';
 import { npxPrismaArgs, prismaBinOf, resolvePrismaArgv, type InstalledPrisma } from '../commands/prisma.js';
 import { baseEnv, display, type Cmd, type RunResult } from '../exec/run.js';
-import { activityLog, runInActivity } from './deps.js';
+import { activityLog, runInActivity } from './activityDeps.js';
 
 /** `inner` is below `outer` (both real paths). */
 const below = (outer: string, inner: string) => {

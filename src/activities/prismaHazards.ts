@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { DbTarget } from '../commands/pg.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { TargetConfig } from '../config/schema.js';
-import { resolveDatabase, type ActivityDeps } from './deps.js';
+import { resolveDatabase, type ActivityDeps } from './activityDeps.js';
 import { parseInput } from './input.js';
-import { withClient } from './pgClient.js';
-import { commitSchema, readReleaseText } from './releaseFiles.js';
+import { withClient } from '../postgres/pgClient.js';
+import { commitSchema, readReleaseText } from '../release/releaseFiles.js';
 
 /**
  * The key of Prisma Migrate's session advisory lock: `SELECT pg_advisory_lock(72707369)` in
@@ -101,9 +101,15 @@ export function prismaVersionFrom(
 export function prismaVersionProblem(p: PrismaVersion): string | undefined {
   const v = semver(p.version)!;
   if (below(v, [2, 19, 0]))
-    return `the target release uses Prisma ${p.version} (${p.source}), whose CLI has no \`prisma migrate deploy\` and \`prisma migrate status\` (generally available from 2.19.0)`;
+    return (
+      `the target release uses Prisma ${p.version} (${p.source}), whose CLI has no \`prisma migrate deploy\` ` +
+      `and \`prisma migrate status\` (generally available from 2.19.0)`
+    );
   if (below(v, semver(MIN_PRISMA_VERSION)!))
-    return `the target release uses Prisma ${p.version} (${p.source}), whose \`prisma migrate status\` exits 0 even with pending or failed migrations (fixed in 4.3.0); safe-deploy relies on that exit code`;
+    return (
+      `the target release uses Prisma ${p.version} (${p.source}), whose \`prisma migrate status\` exits 0 ` +
+      `even with pending or failed migrations (fixed in 4.3.0); safe-deploy relies on that exit code`
+    );
   return undefined;
 }
 
@@ -162,7 +168,8 @@ export async function probeTransactionPooling(db: DbTarget, waitMs = 3_000): Pro
       }
       try {
         const otherClientPid = await backendPid(b);
-        if (otherClientPid === firstPid) return { firstPid, otherClientPid }; // A's backend went to B: nothing more to see
+        // A's backend went to B: nothing more to see
+        if (otherClientPid === firstPid) return { firstPid, otherClientPid };
         const second = backendPid(a);
         const timer = new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), waitMs).unref());
         const secondPid = await Promise.race([second, timer]);
@@ -217,7 +224,9 @@ export function createPrismaHazardActivities(deps: ActivityDeps) {
         hazards.push({
           kind: 'prisma-version',
           what: versionProblem,
-          remedy: `deploy a release that installs prisma ${MIN_PRISMA_VERSION} or later (upgrade Prisma in a release of its own), or migrate this one by hand`,
+          remedy:
+            `deploy a release that installs prisma ${MIN_PRISMA_VERSION} or later (upgrade Prisma in a ` +
+            `release of its own), or migrate this one by hand`,
         });
 
       const holders = await withClient(db, migrateLockHolders);
@@ -225,13 +234,19 @@ export function createPrismaHazardActivities(deps: ActivityDeps) {
         const who = holders
           .map(
             (h) =>
-              `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.granted ? ' holds it' : ' waits for it'}`,
+              `pid ${h.pid}` +
+              (h.applicationName ? ` (${h.applicationName})` : '') +
+              (h.granted ? ' holds it' : ' waits for it'),
           )
           .join(', ');
         hazards.push({
           kind: 'advisory-lock',
-          what: `another session is using Prisma Migrate's advisory lock ${PRISMA_MIGRATE_LOCK_KEY}: ${who}; prisma migrate deploy would wait 10 s and fail (P1002)`,
-          remedy: `let that migration finish, or find the session (SELECT * FROM pg_stat_activity WHERE pid = …) and end it if it is stale, then deploy again`,
+          what:
+            `another session is using Prisma Migrate's advisory lock ${PRISMA_MIGRATE_LOCK_KEY}: ${who}; ` +
+            `prisma migrate deploy would wait 10 s and fail (P1002)`,
+          remedy:
+            `let that migration finish, or find the session (SELECT * FROM pg_stat_activity WHERE pid = …) ` +
+            `and end it if it is stale, then deploy again`,
         });
       }
 
@@ -241,8 +256,13 @@ export function createPrismaHazardActivities(deps: ActivityDeps) {
       if (urlHints.length > 0 || probed) {
         hazards.push({
           kind: 'pooler',
-          what: `${t.database.urlEnv} goes through a transaction-mode connection pooler (${[...urlHints, ...(probed ? [probed] : [])].join('; ')}); Prisma Migrate needs a session of its own for its advisory lock and migrations`,
-          remedy: `point ${t.database.urlEnv} (for the worker and the app's migrate commands) at the database directly, or at a session-mode pool`,
+          what:
+            `${t.database.urlEnv} goes through a transaction-mode connection pooler ` +
+            `(${[...urlHints, ...(probed ? [probed] : [])].join('; ')}); Prisma Migrate needs a session of ` +
+            `its own for its advisory lock and migrations`,
+          remedy:
+            `point ${t.database.urlEnv} (for the worker and the app's migrate commands) at the database ` +
+            `directly, or at a session-mode pool`,
         });
       }
 

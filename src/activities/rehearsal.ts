@@ -12,23 +12,30 @@ import {
   readMigrations,
   sha256,
   type ExistingDataChange,
-  type TableState,
-} from './dbState.js';
+} from '../postgres/state.js';
+import type { TableState } from '../shared/databaseState.js';
 import { finishedNames } from './migrations.js';
-import { commandEnvValues, heartbeat, readEnvFile, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
+import {
+  commandEnvValues,
+  heartbeat,
+  readEnvFile,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
 import { expectationsOf, schemaAndDataChecks, timedCheck } from './expectations.js';
-import { commandFailure } from './failures.js';
+import { commandFailure } from './commandFailure.js';
 import { appUrl, runHttpChecks, waitHealthy, type CheckResult } from './http.js';
 import { codePaths } from './layout.js';
-import { outageAware, outageWaitOf } from './outage.js';
-import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from './ownDatabases.js';
-import { withClient } from './pgClient.js';
+import { outageAware, outageWaitOf } from '../postgres/outage.js';
+import { createOwnDatabase, dropOwnDatabase, ownDatabaseName, ownerOf } from '../postgres/ownDatabases.js';
+import { withClient } from '../postgres/pgClient.js';
 import { prismaCommand, runPrisma } from './prismaCli.js';
-import { privateTempDir, removeLeftovers } from './privateFiles.js';
-import type { ReleaseInfo } from './release.js';
-import { migrationScriptsIn } from './releaseFiles.js';
+import { privateTempDir, removeLeftovers } from '../release/privateFiles.js';
+import type { ReleaseInfo } from '../shared/releaseFacts.js';
+import { migrationScriptsIn } from '../release/releaseFiles.js';
 import { runInParserProcess } from './parserProcess.js';
-import { rehearsalScope, type RehearsalScope } from './rehearsalScope.js';
+import { rehearsalScope, type RehearsalScope } from '../postgres/rehearsalScope.js';
 import type { DataNeeds } from '../lint/dataNeeds.js';
 import type { RehearsalCopy } from '../shared/report.js';
 
@@ -87,7 +94,7 @@ async function scopeOfPending(t: TargetConfig, db: DbTarget, stagedDir: string):
   const pending = scripts
     .filter((s) => !done.has(s.name))
     .map((s) => ({ name: s.name, sql: s.bytes.toString('utf8') }));
-  const needs = await runInParserProcess<DataNeeds>('dataNeedsProcess', { migrations: pending }, 'read the migrations');
+  const needs = await runInParserProcess<DataNeeds>('dataNeeds', { migrations: pending }, 'read the migrations');
   return withClient(db, (c) => rehearsalScope(c, needs));
 }
 
@@ -142,7 +149,8 @@ export function createRehearsalActivities(deps: ActivityDeps) {
       return {
         compatible: failed.length === 0,
         detail: failed.length
-          ? `${previous.name}'s checks failed on the migrated copy: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`
+          ? `${previous.name}'s checks failed on the migrated copy: ` +
+            `${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`
           : `${previous.name} is healthy and its ${checks.length} checks pass on the migrated copy`,
         checks,
       };
@@ -259,7 +267,8 @@ export function createRehearsalActivities(deps: ActivityDeps) {
         // Prisma keeps the failing migration's error (with the statement) in _prisma_migrations.logs.
         const failed = await withClient(copy, (c) =>
           c.query<{ name: string; logs: string | null }>(
-            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`,
+            `SELECT migration_name AS name, logs FROM _prisma_migrations WHERE finished_at IS NULL AND ` +
+              `rolled_back_at IS NULL ORDER BY started_at`,
           ),
         )
           .then((r) => r.rows)

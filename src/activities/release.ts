@@ -19,25 +19,10 @@ import { describeIssues, releaseManifestSchema, type ReleaseManifest, type Targe
 import { CommandFailed } from '../exec/run.js';
 import { DEFAULT_MANIFEST_FILE } from '../shared/constants.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { runInActivity, type ActivityDeps } from './deps.js';
-import { commandFailure } from './failures.js';
+import { runInActivity, type ActivityDeps } from './activityDeps.js';
+import { commandFailure } from './commandFailure.js';
 import { codePaths, createLayoutActivities, liveDir } from './layout.js';
-
-export interface ReleaseInfo {
-  commit: string;
-  /** Where it lives on disk, for the live release (its own directory in the `releases` layout). */
-  dir?: string;
-  /** `git describe` of the commit, e.g. `v2` */
-  name: string;
-  manifest: ReleaseManifest;
-  /** Migration folder names in this release. */
-  migrations: string[];
-}
-
-export interface ResolvedRelease {
-  current: ReleaseInfo;
-  target: ReleaseInfo;
-}
+import type { ReleaseInfo, ResolvedRelease } from '../shared/releaseFacts.js';
 
 export interface ActivateInput {
   target: TargetConfig;
@@ -119,8 +104,10 @@ async function readManifest(
   if (!/^\d+ blob /.test(entry)) {
     if (!isTarget || t.manifestFile === DEFAULT_MANIFEST_FILE) return releaseManifestSchema.parse({});
     throw invalid(
-      `apps.${t.app}.${t.environment}.manifestFile: ${t.manifestFile} ${entry ? 'is a folder' : 'does not exist'} in ${name} (${commit.slice(0, 12)})`,
-      `fix manifestFile in the worker config, or add the file to the release; only the default ${DEFAULT_MANIFEST_FILE} may be absent. Nothing was changed`,
+      `apps.${t.app}.${t.environment}.manifestFile: ${t.manifestFile} ` +
+        `${entry ? 'is a folder' : 'does not exist'} in ${name} (${commit.slice(0, 12)})`,
+      `fix manifestFile in the worker config, or add the file to the release; only the default ` +
+        `${DEFAULT_MANIFEST_FILE} may be absent. Nothing was changed`,
     );
   }
   const text = (await runInActivity(gitShowFile(git, commit, t.manifestFile), 'manifest')).stdout;
@@ -213,7 +200,10 @@ export function createReleaseActivities(deps: ActivityDeps) {
       if (!commit) {
         throw deployFailure(FailureType.ReleaseNotFound, {
           step: 'resolve-release',
-          what: `ref '${ref}' does not exist in ${t.codeLayout === 'releases' ? t.releases!.repository : t.gitRemote} (no tag, branch or commit of that name)`,
+          what:
+            `ref '${ref}' does not exist in ` +
+            `${t.codeLayout === 'releases' ? t.releases!.repository : t.gitRemote} (no tag, branch or commit ` +
+            `of that name)`,
           remedy: 'push the tag or branch, or fix the ref; nothing was changed',
           retryable: false,
         });
@@ -254,9 +244,12 @@ export function createReleaseActivities(deps: ActivityDeps) {
       if (foreign.length > 0) {
         throw deployFailure(FailureType.WorkingCopyDirty, {
           step: 'activate-release',
-          what: `${t.appDir} has changes that are no release's version of the file: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}`,
+          what:
+            `${t.appDir} has changes that are no release's version of the file: ` +
+            `${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` and ${foreign.length - 5} more` : ''}`,
           remedy:
-            'someone changed the working copy during the deployment: keep what must be kept elsewhere, then git checkout the release by hand',
+            'someone changed the working copy during the deployment: keep what must be kept elsewhere, then ' +
+            'git checkout the release by hand',
           retryable: false,
         });
       }

@@ -5,12 +5,18 @@ import type { TargetConfig } from '../config/schema.js';
 import { changedSince, snapshotXids, type WritePoint } from '../plan/lostWrites.js';
 import { FailureType } from '../shared/errors.js';
 import type { StepName } from '../shared/steps.js';
-import { quoteIdent } from './dbState.js';
-import { activityAttempt, commandEnvValues, resolveDatabase, runInActivity, type ActivityDeps } from './deps.js';
-import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from './databasePause.js';
-import { commandFailure } from './failures.js';
-import { databaseOf, outageAware, outageWaitOf } from './outage.js';
-import { withClient } from './pgClient.js';
+import { quoteIdent } from '../postgres/state.js';
+import {
+  activityAttempt,
+  commandEnvValues,
+  resolveDatabase,
+  runInActivity,
+  type ActivityDeps,
+} from './activityDeps.js';
+import { pauseRoleWrites, resumeRoleWrites, type DatabasePauseFacts } from '../postgres/databasePause.js';
+import { commandFailure } from './commandFailure.js';
+import { databaseOf, outageAware, outageWaitOf } from '../postgres/outage.js';
+import { withClient } from '../postgres/pgClient.js';
 
 /** Rows inserted + updated + deleted per table since the server's statistics began: a write odometer. */
 export interface WriteCounters {
@@ -38,7 +44,8 @@ export async function readWriteCounters(
   const { db } = resolveDatabase(deps, t, step);
   return withClient(db, async (c) => {
     const { rows } = await c.query<{ name: string; writes: string }>(
-      `SELECT schemaname || '.' || relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes FROM pg_stat_user_tables ORDER BY 1`,
+      `SELECT schemaname || '.' || relname AS name, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes ` +
+        `FROM pg_stat_user_tables ORDER BY 1`,
     );
     return { at: new Date().toISOString(), tables: Object.fromEntries(rows.map((r) => [r.name, Number(r.writes)])) };
   });
@@ -196,7 +203,8 @@ export function createWriteActivities(deps: ActivityDeps) {
         async () => {
           const database = t.writes.policy === 'stop' ? await pause(t, step) : undefined;
           const facts = database ? { database } : {};
-          // `exact`: under `detect` the baseline is a write point; under `stop` nothing is read (nobody else writes until writes resume).
+          // `exact`: under `detect` the baseline is a write point; under
+          // `stop` nothing is read (nobody else writes until writes resume).
           if (exact)
             return {
               ...facts,
@@ -260,7 +268,9 @@ export function createWriteActivities(deps: ActivityDeps) {
           attempt > 1
             ? {
                 ...read,
-                uncertain: `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in before its point was recorded`,
+                uncertain:
+                  `read by attempt ${attempt} of resume-writes: an earlier attempt may have let writes in ` +
+                  `before its point was recorded`,
               }
             : read,
       };

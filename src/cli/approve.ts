@@ -22,7 +22,9 @@ async function decide(
       throw explainTemporalError(err) ?? err;
     }
     out.line(
-      `${answer.decision} gate ${answer.gate} of ${workflowId}${answer.action ? ` with action ${answer.action}` : ''} (by ${decision.by}: ${decision.reason})`,
+      `${answer.decision} gate ${answer.gate} of ` +
+        `${workflowId}${answer.action ? ` with action ${answer.action}` : ''} (by ${decision.by}: ` +
+        `${decision.reason})`,
     );
     out.json({ workflowId, ...answer, ...decision });
     return EXIT.ok;

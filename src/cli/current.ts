@@ -76,7 +76,8 @@ export function renderCurrent(c: CurrentRelease): string {
   if (c.inProgress.length) lines.push(`  running:    ${c.inProgress.join(', ')} (may change what is live)`);
   if (c.rollbackFailed.length)
     lines.push(
-      `  WARNING:    rollback failed since: ${c.rollbackFailed.join(', ')}; what runs may not be this release (see safe-deploy status)`,
+      `  WARNING:    rollback failed since: ${c.rollbackFailed.join(', ')}; what runs may not be this ` +
+        `release (see safe-deploy status)`,
     );
   if (c.freeze) lines.push(`  frozen:     ${describeFreeze(c.freeze)}`);
   return lines.join('\n');

@@ -14,7 +14,10 @@ export function reportFromFailure(err: unknown): DeploymentReport | undefined {
   return cause.details?.[0] as DeploymentReport | undefined;
 }
 
-/** A deployment's report however it ended: its result, or the report its failure carries. Other failures (a refused request, a termination) are thrown. */
+/**
+ * A deployment's report however it ended: its result, or the report its failure
+ * carries. Other failures (a refused request, a termination) are thrown.
+ */
 export async function deploymentResult(handle: Pick<WorkflowHandle, 'result'>): Promise<DeploymentReport> {
   try {
     return (await handle.result()) as DeploymentReport;

@@ -42,7 +42,10 @@ export interface StartedRequest {
   dryRun?: boolean;
 }
 
-/** The deployment's request, as it was started: the first event's input (one event fetched, decoded with the client's converter). */
+/**
+ * The deployment's request, as it was started: the first event's
+ * input (one event fetched, decoded with the client's converter).
+ */
 export async function startedRequest(client: Client, workflowId: string, runId?: string): Promise<StartedRequest> {
   const page = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
@@ -117,9 +120,15 @@ export function withReport(record: DeploymentRecord, report: DeploymentReport): 
   };
 }
 
-/** The safeDeployment runs of an app+environment, newest first (the `list` query, the same in `temporal workflow list --query`). */
+/**
+ * The safeDeployment runs of an app+environment, newest first (the
+ * `list` query, the same in `temporal workflow list --query`).
+ */
 export function deploymentsQuery(app: string, environment: string): string {
-  return `WorkflowType = 'safeDeployment' AND ${DEPLOY_APP.name} = '${app}' AND ${DEPLOY_ENVIRONMENT.name} = '${environment}'`;
+  return (
+    `WorkflowType = 'safeDeployment' AND ${DEPLOY_APP.name} = '${app}' AND ${DEPLOY_ENVIRONMENT.name} = ` +
+    `'${environment}'`
+  );
 }
 
 /** Visibility's order is the server's; people want newest first by start. */

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { msToNumber } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
-import { lookupEnv } from '../activities/deps.js';
+import { lookupEnv } from '../activities/activityDeps.js';
 import { appUrl, waitHealthy } from '../activities/http.js';
 import { appCommand } from '../commands/app.js';
 import { parseDatabaseUrl } from '../commands/pg.js';
@@ -106,7 +106,8 @@ function checkCommands(e: EnvironmentConfig, path: string): DoctorCheck[] {
         fail(
           `command ${field}`,
           `npx runs ${bin} from ${e.appDir}/node_modules/.bin, which has none`,
-          `run the install command in ${e.appDir} (${e.commands.install.join(' ')}), or add ${bin} to the app's dependencies`,
+          `run the install command in ${e.appDir} (${e.commands.install.join(' ')}), or add ${bin} to the ` +
+            `app's dependencies`,
         ),
       );
       continue;
@@ -412,7 +413,10 @@ async function checkTarget(e: EnvironmentConfig, config: WorkerConfig, o: Doctor
   return results;
 }
 
-/** `safe-deploy doctor --config F`: checks a worker config against this host and the Temporal server; changes nothing (unless --restart). */
+/**
+ * `safe-deploy doctor --config F`: checks a worker config against this
+ * host and the Temporal server; changes nothing (unless --restart).
+ */
 export async function runDoctor(g: GlobalOptions, o: DoctorOptions): Promise<number> {
   const configPath = o.config ? resolve(o.config) : defaultConfigPath();
   const results: DoctorCheck[] = [];

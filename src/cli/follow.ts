@@ -48,7 +48,10 @@ export async function followDeployment(
   }
 }
 
-/** How a deployment that returned no report ended: failed (refused: bad request or config), cancelled, terminated, timed out. */
+/**
+ * How a deployment that returned no report ended: failed (refused:
+ * bad request or config), cancelled, terminated, timed out.
+ */
 function endedWithoutReport(err: unknown): { status: string; message: string; exitCode: number } {
   const cause = (err as { cause?: Error }).cause;
   const message = cause?.message ?? (err as Error).message;

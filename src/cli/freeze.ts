@@ -58,7 +58,9 @@ async function freezeSearchAttributes(
   return pairs.filter((p) => p.key.type === SearchAttributeType.KEYWORD && p.key.name in registered);
 }
 
-/** `safe-deploy freeze`: starts the freeze workflow of app+environment; a second freeze is refused, naming the first. */
+/**
+ * `safe-deploy freeze`: starts the freeze workflow of app+environment; a second freeze is refused, naming the first.
+ */
 export async function runFreeze(g: GlobalOptions, o: FreezeOptions): Promise<number> {
   const out = output(g.json);
   const { app, env, reason, by } = parseOptions(freezeOptionsSchema, o);
@@ -73,7 +75,9 @@ export async function runFreeze(g: GlobalOptions, o: FreezeOptions): Promise<num
         memo: { freeze },
         typedSearchAttributes: await freezeSearchAttributes(client, freeze),
         staticSummary: `Freeze ${app} ${env}: ${reason.slice(0, 200)} (by ${by})`,
-        staticDetails: `Deployments and scheduled runs of ${app} ${env} are refused until \`safe-deploy unfreeze --app ${app} --env ${env}\`.`,
+        staticDetails:
+          `Deployments and scheduled runs of ${app} ${env} are refused until \`safe-deploy unfreeze --app ` +
+          `${app} --env ${env}\`.`,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -110,7 +114,8 @@ export async function runUnfreeze(g: GlobalOptions, o: UnfreezeOptions): Promise
     } catch (err) {
       if ((err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */)
         throw new CliError(
-          `no worker answered on the freeze's task queue within ${UNFREEZE_TIMEOUT_MS / 1000} s; ${app} ${env} stays frozen (start the worker it was frozen with)`,
+          `no worker answered on the freeze's task queue within ${UNFREEZE_TIMEOUT_MS / 1000} s; ${app} ` +
+            `${env} stays frozen (start the worker it was frozen with)`,
           EXIT.failed,
         );
       throw err;

@@ -22,7 +22,8 @@ export function fromTo(r: DeploymentRecord): string {
 }
 
 export const approvalLine = (d: DecisionRecord) =>
-  `${d.decision} ${d.gate}${d.action ? ` (${d.action})` : ''}${d.by ? ` by ${d.by}` : ''} at ${d.at}${d.reason ? `: ${d.reason}` : ''}`;
+  `${d.decision} ${d.gate}${d.action ? ` (${d.action})` : ''}${d.by ? ` by ${d.by}` : ''} at ` +
+  `${d.at}${d.reason ? `: ${d.reason}` : ''}`;
 
 /** Who asked and why, as one line ("by ana: Satshot release"). */
 export const requestLine = (r: Pick<DeploymentRecord, 'requestedBy' | 'reason'>) =>
@@ -43,7 +44,8 @@ export function renderHistory(app: string, env: string, rows: DeploymentRecord[]
       ];
       if (r.rollback)
         lines.push(
-          `  rolled back${r.rollback.requestedBy ? ` at ${r.rollback.requestedBy}'s request` : ''}: ${r.rollback.reason}`,
+          `  rolled back${r.rollback.requestedBy ? ` at ${r.rollback.requestedBy}'s request` : ''}: ` +
+            `${r.rollback.reason}`,
         );
       else if (r.error) lines.push(`  failure: ${r.error}`);
       return lines.join('\n');
@@ -51,7 +53,10 @@ export function renderHistory(app: string, env: string, rows: DeploymentRecord[]
     .join('\n');
 }
 
-/** `safe-deploy history`: an app+environment's deployments, newest first, with who, why, from → to, approvals, outcome, duration. */
+/**
+ * `safe-deploy history`: an app+environment's deployments, newest
+ * first, with who, why, from → to, approvals, outcome, duration.
+ */
 export async function runHistory(g: GlobalOptions, o: HistoryOptions): Promise<number> {
   const out = output(g.json);
   const { app, env, limit } = parseOptions(historyOptionsSchema, o);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeIssues, environmentProblems, workerConfigSchema } from '../config/schema.js';
 import { isYamlConfig } from '../config/load.js';
-import { parseEnvFile } from '../activities/deps.js';
+import { parseEnvFile } from '../activities/activityDeps.js';
 import { AppInspectionError, appSlug, folderName, inspectApp, type AppFacts, type Found } from '../init/inspectApp.js';
 import { proposeEnvironment, renderConfigYaml, type ConfigChoices } from '../init/proposeConfig.js';
 import { CliError, EXIT, output, type GlobalOptions } from './context.js';

@@ -17,7 +17,8 @@ export async function runLint(
   const maxMb = o.maxMigrationMb === undefined ? undefined : Number(o.maxMigrationMb);
   if (maxMb !== undefined && !(maxMb > 0 && maxMb <= 1024)) {
     console.error(
-      `safe-deploy lint: --max-migration-mb must be a number of megabytes above 0 and at most 1024 (got ${o.maxMigrationMb})`,
+      `safe-deploy lint: --max-migration-mb must be a number of megabytes above 0 and at most 1024 (got ` +
+        `${o.maxMigrationMb})`,
     );
     return 2;
   }
@@ -35,7 +36,8 @@ export async function runLint(
   if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     // Not echoed: what was given instead of a name may be the URL itself, password and all.
     console.error(
-      'safe-deploy lint: --database-url-env takes the NAME of an environment variable that holds the URL (letters, digits, _), never the URL',
+      'safe-deploy lint: --database-url-env takes the NAME of an environment variable that holds the URL ' +
+        '(letters, digits, _), never the URL',
     );
     return 2;
   }
@@ -119,7 +121,8 @@ export function renderLint(dir: string, report: LintReport): string {
   const lines: string[] = [];
   if (report.database && 'serverVersion' in report.database)
     lines.push(
-      `live database: PostgreSQL ${report.database.serverVersion}, ${report.database.tables} of the tables the migrations name read from its catalog`,
+      `live database: PostgreSQL ${report.database.serverVersion}, ${report.database.tables} of the tables ` +
+        `the migrations name read from its catalog`,
       '',
     );
   if (report.database && 'error' in report.database) lines.push(`live database not read: ${report.database.error}`, '');
@@ -133,7 +136,8 @@ export function renderLint(dir: string, report: LintReport): string {
   const count = (s: string) => migrations.filter((m) => m.severity === s).length;
   lines.push(
     '',
-    `${migrations.length} migration${migrations.length > 1 ? 's' : ''}: ${count('destructive')} destructive, ${count('risky')} risky, ${count('additive')} additive, ${count('invalid')} invalid`,
+    `${migrations.length} migration${migrations.length > 1 ? 's' : ''}: ${count('destructive')} ` +
+      `destructive, ${count('risky')} risky, ${count('additive')} additive, ${count('invalid')} invalid`,
   );
   return lines.join('\n');
 }

@@ -19,7 +19,10 @@ export const listOptionsSchema = z.object({
 });
 export type ListOptions = z.input<typeof listOptionsSchema>;
 
-/** `WorkflowType = 'safeDeployment' AND DeployApp = 'farm-chat' …`: the same text works in `temporal workflow list --query`. */
+/**
+ * `WorkflowType = 'safeDeployment' AND DeployApp = 'farm-chat'
+ * …`: the same text works in `temporal workflow list --query`.
+ */
 export function listQuery(f: Omit<z.output<typeof listOptionsSchema>, 'limit'>): string {
   const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (f.app) clauses.push(`${DEPLOY_APP.name} = '${f.app}'`);

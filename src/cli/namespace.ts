@@ -44,7 +44,8 @@ export async function runNamespaceSetup(g: GlobalOptions): Promise<number> {
         );
         throw new CliError(
           `could not add ${missing.join(', ')} to namespace ${namespace}: ${(err as Error).message}\n` +
-            `On Temporal Cloud, add them with tcld (or the Cloud Web UI, Namespaces → Search Attributes):\n${tcld.join('\n')}`,
+            (`On Temporal Cloud, add them with tcld (or the Cloud Web UI, Namespaces → Search ` +
+              `Attributes):\n${tcld.join('\n')}`),
           EXIT.failed,
         );
       }

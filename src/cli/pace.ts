@@ -9,7 +9,9 @@ import { deploymentsQuery, listRuns } from './deployments.js';
 export interface PaceBaseline {
   /** Forward steps of the latest deployed run (the M of "step N of ~M"). */
   steps: number;
-  /** Median time up to the monitoring window of the last few deployed runs (monitoring lasts what each request says). */
+  /**
+   * Median time up to the monitoring window of the last few deployed runs (monitoring lasts what each request says).
+   */
   durationMs: number;
   /** How many runs the median is of. */
   runs: number;
@@ -63,5 +65,8 @@ export function paceLine(p: Progress, startedAtMs: number, nowMs: number, baseli
   const left = baseline.durationMs - elapsedMs;
   const estimate = left > 0 ? `about ${formatDuration(left)} left` : 'longer than usual';
   const of = baseline.runs === 1 ? 'the last deployment' : `median of the last ${baseline.runs} deployments`;
-  return `step ${n} of ~${m} · ${elapsed} · ${estimate} (${of}: ${formatDuration(baseline.durationMs)}, monitoring aside)`;
+  return (
+    `step ${n} of ~${m} · ${elapsed} · ${estimate} (${of}: ${formatDuration(baseline.durationMs)}, monitoring ` +
+    `aside)`
+  );
 }

@@ -1,4 +1,4 @@
-import { describeInventory } from '../plan/migrationFixes.js';
+import { describeInventory } from '../plan/migrationFixGate.js';
 import { formatBytes } from '../shared/humanize.js';
 import type { DeploymentReport, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 
@@ -99,7 +99,8 @@ function driftLines(d: NonNullable<DeploymentReport['drift']>): string[] {
 function failedMigrationLines(f: NonNullable<DeploymentReport['failedMigration']>): string[] {
   const resolved = f.resolved ? `; resolved ${f.resolved.action} by ${f.resolved.by} (${f.resolved.via})` : '';
   return [
-    `  failed migration: ${f.migration}: ${f.proposal ? `proposal ${f.proposal}` : 'no resolution proposed'} (${f.grounds})${resolved}`,
+    `  failed migration: ${f.migration}: ` +
+      `${f.proposal ? `proposal ${f.proposal}` : 'no resolution proposed'} (${f.grounds})${resolved}`,
     ...f.statements.map((x) => `    ${x.index}. line ${x.line} ${x.kind}: ${x.effect} (${x.evidence.join('; ')})`),
   ];
 }
@@ -118,23 +119,27 @@ export function renderReport(r: DeploymentReport): string {
   if (r.workflowId) lines.push(`  id:         ${r.deploymentId} (names its backups and scratch databases)`);
   if (r.release)
     lines.push(
-      `  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} (${r.release.to.commit.slice(0, 12)})`,
+      `  release:    ${r.release.from.name} (${r.release.from.commit.slice(0, 12)}) → ${r.release.to.name} ` +
+        `(${r.release.to.commit.slice(0, 12)})`,
     );
   if (r.backup) {
     if (r.backup.snapshot)
       lines.push(
-        `  snapshot:   ${r.backup.snapshot.database} (${formatBytes(r.backup.snapshot.sizeBytes)}; database closed ${r.backup.snapshot.closedMs} ms while copying)`,
+        `  snapshot:   ${r.backup.snapshot.database} (${formatBytes(r.backup.snapshot.sizeBytes)}; database ` +
+          `closed ${r.backup.snapshot.closedMs} ms while copying)`,
       );
     if (r.backup.path)
       lines.push(
         `  backup:     ${r.backup.path}`,
-        `              ${r.backup.sizeBytes === undefined ? '?' : formatBytes(r.backup.sizeBytes)} (${r.backup.sizeBytes} bytes), sha256 ${r.backup.sha256}`,
+        `              ${r.backup.sizeBytes === undefined ? '?' : formatBytes(r.backup.sizeBytes)} ` +
+          `(${r.backup.sizeBytes} bytes), sha256 ${r.backup.sha256}`,
       );
     lines.push(`              ${r.backup.tables.map((t) => `${t.name}=${t.rows}`).join(', ')}`);
   }
   if (r.migrations)
     lines.push(
-      `  migrations: status before ${r.migrations.statusBefore}; pending ${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`,
+      `  migrations: status before ${r.migrations.statusBefore}; pending ` +
+        `${r.migrations.pending.join(', ') || 'none'}; applied ${r.migrations.applied.join(', ') || 'none'}`,
     );
   if (r.lint?.length) lines.push(...lintLines(r.lint));
   if (r.outcome === 'dry-run') {
@@ -155,16 +160,26 @@ export function renderReport(r: DeploymentReport): string {
     );
   if (r.approvedDataLoss?.length)
     lines.push(
-      `  approved:   rows removed by the release, approved by ${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ${r.approvedDataLoss.map((l) => `${l.table}${l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`}`).join(', ')}`,
+      `  approved:   rows removed by the release, approved by ` +
+        `${[...new Set(r.approvedDataLoss.map((l) => l.approvedBy))].join(', ')}: ` +
+        r.approvedDataLoss
+          .map((l) => l.table + (l.rowsAtBackup === undefined ? '' : ` (${l.rowsAtBackup} rows at the backup)`))
+          .join(', '),
     );
   if (r.rehearsal?.existingDataChanges?.length)
     lines.push(
-      `  rehearsal:  the migration changed existing data on the copy: ${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`,
+      `  rehearsal:  the migration changed existing data on the copy: ` +
+        `${r.rehearsal.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}`,
     );
   if (r.error) lines.push(`  failure:    ${r.error.type} at ${r.error.step ?? '?'}: ${r.error.message}`);
   if (r.rollback) {
     lines.push(
-      `  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${r.rollback.databaseRestored ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ${r.rollback.failedDatabaseKeptAs})` : ''}`,
+      `  rollback:   ${r.rollback.verified ? 'verified' : 'NOT verified'}${
+        r.rollback.databaseRestored
+          ? `; database restored from the ${r.rollback.restoredFrom ?? 'backup'} (failed one kept as ` +
+            `${r.rollback.failedDatabaseKeptAs})`
+          : ''
+      }`,
     );
     lines.push(...r.rollback.checks.map((c) => `    ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`));
     if (r.rollback.leftForHumans.length)

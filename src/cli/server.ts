@@ -65,7 +65,8 @@ export async function runServer(g: GlobalOptions, o: ServerOptions): Promise<num
   const cli = findTemporalCli();
   if (!cli)
     throw new CliError(
-      'no Temporal CLI found: set TEMPORAL_CLI, put `temporal` on PATH (https://docs.temporal.io/cli#install), or run `npm run setup` in a clone of safe-deploy',
+      'no Temporal CLI found: set TEMPORAL_CLI, put `temporal` on PATH ' +
+        '(https://docs.temporal.io/cli#install), or run `npm run setup` in a clone of safe-deploy',
       EXIT.failed,
     );
   mkdirSync(dirname(resolve(dbFile)), { recursive: true, mode: 0o700 });

@@ -24,7 +24,8 @@ export function parseRequest(input: DeployRequestInput): DeployRequest {
 }
 
 export function newWorkflowId(r: Pick<DeployRequest, 'app' | 'environment' | 'ref'>): string {
-  return `deploy-${r.app}-${r.environment}-${r.ref.replace(/[^A-Za-z0-9._-]+/g, '-')}-${randomBytes(3).toString('hex')}`;
+  const ref = r.ref.replace(/[^A-Za-z0-9._-]+/g, '-');
+  return `deploy-${r.app}-${r.environment}-${ref}-${randomBytes(3).toString('hex')}`;
 }
 
 /** For people, in the Web UI and in `safe-deploy list`. */
@@ -89,7 +90,9 @@ export async function runStart(g: GlobalOptions, o: StartOptions): Promise<numbe
     const freeze = request.dryRun ? undefined : await readFreeze(client, request.app, request.environment);
     if (freeze)
       throw new DeploymentFrozenError(
-        `refused: ${request.app} ${request.environment} is ${describeFreeze(freeze)}; nothing was started. Remedy: wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ${request.environment} --reason "<why>" (a --dry-run still runs)`,
+        `refused: ${request.app} ${request.environment} is ${describeFreeze(freeze)}; nothing was started. ` +
+          `Remedy: wait for the freeze to end, or end it: safe-deploy unfreeze --app ${request.app} --env ` +
+          `${request.environment} --reason "<why>" (a --dry-run still runs)`,
       );
     const handle = await startDeployment(client, request, { taskQueue: g.taskQueue, workflowId: o.workflowId });
     const startedAt = Date.now();

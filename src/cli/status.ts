@@ -28,7 +28,9 @@ interface PendingActivity {
   lastFailure?: { message?: string | null } | null;
 }
 
-/** Activities the server is retrying (attempt > 1), with why the last attempt failed ("waiting for PostgreSQL at …"). */
+/**
+ * Activities the server is retrying (attempt > 1), with why the last attempt failed ("waiting for PostgreSQL at …").
+ */
 export function retryingActivities(
   pending: readonly PendingActivity[],
 ): { activity: string; attempt: number; maximumAttempts?: number; lastFailure: string }[] {
@@ -108,7 +110,8 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
       const progress = await progressOf(handle);
       if (!progress) {
         out.line(
-          `${workflowId}: RUNNING, progress unavailable (no worker answered on task queue ${description.taskQueue} within ${QUERY_TIMEOUT_MS / 1000} s)`,
+          `${workflowId}: RUNNING, progress unavailable (no worker answered on task queue ` +
+            `${description.taskQueue} within ${QUERY_TIMEOUT_MS / 1000} s)`,
         );
         out.json({ workflowId, status, taskQueue: description.taskQueue, startTime: description.startTime });
         return EXIT.ok;
@@ -123,7 +126,8 @@ export async function runStatus(g: GlobalOptions, workflowId: string): Promise<n
       const retrying = retryingActivities(description.raw.pendingActivities ?? []);
       retrying.forEach((r) =>
         out.line(
-          `  ↻ ${r.activity}: attempt ${r.attempt}${r.maximumAttempts ? ` of ${r.maximumAttempts}` : ''} — ${r.lastFailure}`,
+          `  ↻ ${r.activity}: attempt ${r.attempt}${r.maximumAttempts ? ` of ${r.maximumAttempts}` : ''} — ` +
+            `${r.lastFailure}`,
         ),
       );
       out.json({ workflowId, status, progress, retrying, request, approvals, ...(freeze ? { freeze } : {}) });

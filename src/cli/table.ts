@@ -21,5 +21,8 @@ export function formatTime(d: Date | undefined, timeZone = 'UTC'): string {
     weekday: 'short',
   }).formatToParts(d);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('weekday')} ${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${timeZone}`;
+  return (
+    `${get('weekday')} ${get('year')}-${get('month')}-${get('day')} ` +
+    `${get('hour')}:${get('minute')}:${get('second')} ${timeZone}`
+  );
 }

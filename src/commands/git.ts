@@ -39,10 +39,15 @@ export const gitIgnoredPaths = (cwd: string) =>
 export const gitStatus = (cwd: string) => git(cwd, ['status', '--porcelain', '--untracked-files=normal']);
 export const gitCheckout = (cwd: string, commit: string, timeoutMs?: number, o: { force?: boolean } = {}) =>
   git(cwd, ['checkout', '--quiet', ...(o.force ? ['--force'] : []), '--detach', commitId(commit)], timeoutMs);
-/** Every change of the working copy, NUL-separated (`XY path`; a rename adds its old path), untracked files one by one. */
+/**
+ * Every change of the working copy, NUL-separated (`XY path`; a rename adds its old path), untracked files one by one.
+ */
 export const gitChangedPaths = (cwd: string) =>
   git(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames']);
-/** `<mode> <type> <id>\t<path>` (NUL-separated) of those of `paths` that `commit` has; paths are literal, never pathspec magic. */
+/**
+ * `<mode> <type> <id>\t<path>` (NUL-separated) of those of `paths`
+ * that `commit` has; paths are literal, never pathspec magic.
+ */
 export const gitBlobsAt = (cwd: string, commit: string, paths: readonly string[]) =>
   git(cwd, [
     '--literal-pathspecs',
@@ -85,6 +90,9 @@ export const gitCloneMirror = (repository: string, dir: string, timeoutMs?: numb
  */
 export const gitArchive = (cwd: string, commit: string, outFile: string, paths: readonly string[]) =>
   git(cwd, ['archive', '--format=tar', `--output=${outFile}`, '--end-of-options', commit, ...paths]);
-/** The commits (newest first, at most `max`) of every ref that changed `path`: where an older version of a file is found. */
+/**
+ * The commits (newest first, at most `max`) of every ref that
+ * changed `path`: where an older version of a file is found.
+ */
 export const gitCommitsTouching = (cwd: string, path: string, max: number) =>
   git(cwd, ['log', '--all', '--format=%H', `--max-count=${max}`, '--', path]);

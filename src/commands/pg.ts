@@ -9,7 +9,10 @@ export interface DbTarget {
   password: string;
   database: string;
   sslmode?: string;
-  /** Bounds of safe-deploy's own sessions there (the environment's database.lockTimeout/statementTimeout); absent: pgClient's defaults. */
+  /**
+   * Bounds of safe-deploy's own sessions there (the environment's
+   * database.lockTimeout/statementTimeout); absent: pgClient's defaults.
+   */
   session?: SessionLimits;
   /**
    * Our sessions start writable whatever the role's default (`-c default_transaction_read_only=off`

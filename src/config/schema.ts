@@ -29,7 +29,10 @@ const absolutePath = z.string().transform((p, ctx) => {
   }
   return r.path;
 });
-/** A path inside the app's repository, normalised (`./prisma/migrations/` is `prisma/migrations`); absolute or `..` refused. */
+/**
+ * A path inside the app's repository, normalised (`./prisma/migrations/`
+ * is `prisma/migrations`); absolute or `..` refused.
+ */
 const repoPath = z.string().transform((p, ctx) => {
   const r = normalizeRepoPath(p);
   if ('problem' in r) {
@@ -185,7 +188,8 @@ export const environmentConfigSchema = z
           .min(1)
           .refine(
             (r) => !r.startsWith('-') && !/[\u0000-\u001f\u007f]/.test(r) && !/^[A-Za-z][A-Za-z0-9+.-]*::/.test(r),
-            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no `transport::` helper such as ext::',
+            'a git URL (https, ssh, git, file) or path: not starting with -, no control characters, no ' +
+              '`transport::` helper such as ext::',
           ),
         /** Releases kept on disk (the current and previous ones always are). */
         keep: z.number().int().min(2).max(100).default(5),
@@ -224,7 +228,9 @@ export const environmentConfigSchema = z
           })
           .strict()
           .optional(),
-        /** After an additive migration the previous release was proven to run on: roll back code only, keep the data. */
+        /**
+         * After an additive migration the previous release was proven to run on: roll back code only, keep the data.
+         */
         preferCodeOnly: z.boolean().default(true),
         /**
          * Which rows the copy gets. `needed`: every table's schema, but only the rows the pending
@@ -245,7 +251,10 @@ export const environmentConfigSchema = z
           .default('DATABASE_URL')
           .describe('name under which the app and its Prisma CLI expect the URL'),
         maintenanceDatabase: z.string().min(1).default('postgres'),
-        /** How long safe-deploy's own SQL waits for a lock someone else holds before it fails (lock_timeout of every session it opens). */
+        /**
+         * How long safe-deploy's own SQL waits for a lock someone else
+         * holds before it fails (lock_timeout of every session it opens).
+         */
         lockTimeout: duration.default('10 seconds'),
         /**
          * How long one of safe-deploy's own statements may run (statement_timeout). Long on purpose:
@@ -292,9 +301,14 @@ export const environmentConfigSchema = z
         format: z.enum(['custom', 'directory']).default('directory'),
         /** pg_dump/pg_restore parallel jobs (directory format only for pg_dump). */
         jobs: z.number().int().min(1).max(16).default(2),
-        /** gzip level of the dump: 1 takes half the time of pg_dump's default 6 for a third more disk (measured, 1 GB). */
+        /**
+         * gzip level of the dump: 1 takes half the time of pg_dump's default 6 for a third more disk (measured, 1 GB).
+         */
         compression: z.number().int().min(0).max(9).default(1),
-        /** Free space required in `dir` (and, for a snapshot, in the cluster's data directory), as a multiple of the database's size. */
+        /**
+         * Free space required in `dir` (and, for a snapshot, in the
+         * cluster's data directory), as a multiple of the database's size.
+         */
         minFreeFactor: z.number().min(0).default(2),
       })
       .strict()
@@ -308,7 +322,10 @@ export const environmentConfigSchema = z
         build: z.array(argv).default([]),
         migrateDeploy: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'deploy']),
         migrateStatus: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'status']),
-        /** Runbook Option B, only after an `approve --action reset`: drops everything and applies the target's migrations. */
+        /**
+         * Runbook Option B, only after an `approve --action reset`:
+         * drops everything and applies the target's migrations.
+         */
         migrateReset: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'reset', '--force', '--skip-seed']),
         /**
          * A failed migration's resolution, after an `approve --action resolve-…`. `'sql'` (default):
@@ -352,7 +369,9 @@ export const environmentConfigSchema = z
         policy: z.enum(['stop', 'detect']).default('stop'),
         stop: argv.optional(),
         resume: argv.optional(),
-        /** Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands), `database` (the role read-only). */
+        /**
+         * Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands), `database` (the role read-only).
+         */
         stopAt: z.enum(['app', 'database']).optional(),
         /** The role made read-only under `stopAt: 'database'`; default: the user of the database URL. */
         role: z
@@ -371,12 +390,14 @@ export const environmentConfigSchema = z
         (w) => w.policy === 'detect' || w.stopAt === 'database' || (w.stop !== undefined && w.resume !== undefined),
         {
           message:
-            "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off), or stopAt 'database' (the app's role read-only); or choose policy 'detect'",
+            "policy 'stop' needs both `stop` and `resume` commands (e.g. a maintenance mode on/off), or " +
+            "stopAt 'database' (the app's role read-only); or choose policy 'detect'",
         },
       )
       .refine((w) => w.stopAt !== 'database' || (w.policy === 'stop' && !w.stop && !w.resume), {
         message:
-          "stopAt 'database' is policy 'stop' without commands: the database pauses the writes, so remove `stop`/`resume` (or use stopAt 'app')",
+          "stopAt 'database' is policy 'stop' without commands: the database pauses the writes, so remove " +
+          "`stop`/`resume` (or use stopAt 'app')",
       })
       .refine((w) => w.role === undefined || w.stopAt === 'database', {
         message: "`role` is the role stopAt 'database' makes read-only: set stopAt 'database' or remove it",
@@ -457,7 +478,10 @@ export function environmentProblems(e: EnvironmentConfig): { path: string; messa
       if (c.method !== 'GET')
         problems.push({
           path: `checks.${i}`,
-          message: `${c.method} ${c.path} (${c.name}) would write while writes are paused at the database (writes.stopAt 'database': the app's role is read-only until verification passed); keep GET checks, or pause at the app with a bypass`,
+          message:
+            `${c.method} ${c.path} (${c.name}) would write while writes are paused at the database ` +
+            `(writes.stopAt 'database': the app's role is read-only until verification passed); keep GET ` +
+            `checks, or pause at the app with a bypass`,
         });
     });
   if (e.codeLayout === 'releases' && !e.appDir.endsWith('/current'))

@@ -30,7 +30,10 @@ export interface AppFacts {
   migrationsDir: Found<string>;
   /** How many migration folders migrationsDir holds now. */
   migrationCount: number;
-  /** Extra arguments the app's Prisma CLI needs to find its schema (`--schema …`, `--config …`); none at the default places. */
+  /**
+   * Extra arguments the app's Prisma CLI needs to find its schema
+   * (`--schema …`, `--config …`); none at the default places.
+   */
   prismaArgs: string[];
   databaseUrlEnv: Found<string>;
   build: Found<string[][]>;
@@ -180,7 +183,10 @@ interface SchemaCandidate {
   configEnvNames: string[];
 }
 
-/** Where Prisma's CLI looks, run from `dir`: package.json `prisma.schema`, prisma.config.*, prisma/schema.prisma, schema.prisma. */
+/**
+ * Where Prisma's CLI looks, run from `dir`: package.json
+ * `prisma.schema`, prisma.config.*, prisma/schema.prisma, schema.prisma.
+ */
 function schemaIn(dir: string, pkg: PackageJson | undefined, where: string): SchemaCandidate | undefined {
   for (const name of PRISMA_CONFIG_NAMES) {
     const configPath = join(dir, name);
@@ -248,7 +254,8 @@ function findSchema(appDir: string, pkg: PackageJson): SchemaCandidate {
     );
   throw new AppInspectionError(
     `no Prisma schema in ${appDir} (looked at package.json prisma.schema, prisma.config.ts, prisma/schema.prisma, ` +
-      'schema.prisma, and packages/*/ and apps/*/ for monorepos): safe-deploy deploys Prisma apps; pass --schema <path> if it is elsewhere',
+      ('schema.prisma, and packages/*/ and apps/*/ for monorepos): safe-deploy deploys Prisma apps; pass ' +
+        '--schema <path> if it is elsewhere'),
   );
 }
 
@@ -276,7 +283,9 @@ export function parseProcfile(text: string): Record<string, string> {
   return out;
 }
 
-/** The web process as argv: the Procfile's `web:`, or the `start` script; `npm start` is followed to the script it runs. */
+/**
+ * The web process as argv: the Procfile's `web:`, or the `start` script; `npm start` is followed to the script it runs.
+ */
 function startCommand(
   pkg: PackageJson,
   procfile: Record<string, string> | undefined,

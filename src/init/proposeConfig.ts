@@ -53,13 +53,15 @@ export function proposeEnvironment(facts: AppFacts, c: ConfigChoices) {
     ...(c.envFile ? [[['envFile'], `The app's KEY=VALUE env file (${c.envFile.source}).`] as [string[], string]] : []),
     [
       ['backup', 'dir'],
-      `${c.backupDir.source}. Dumps go here (mode 0700): room for twice the database is checked before each deployment.`,
+      `${c.backupDir.source}. Dumps go here (mode 0700): room for twice the database is checked before each ` +
+        `deployment.`,
     ],
     [['commands', 'install'], `Found ${facts.lockfile}: installs exactly what it says.`],
     [['commands', 'build'], `${facts.build.source}.`],
     [
       ['commands', 'migrateDeploy'],
-      `The app's own Prisma CLI (${facts.schema.value}: ${facts.schema.source}; migrations in ${facts.migrationsDir.value}, ` +
+      `The app's own Prisma CLI (${facts.schema.value}: ${facts.schema.source}; migrations in ` +
+        `${facts.migrationsDir.value}, ` +
         `${facts.migrationCount} now).`,
     ],
     [

@@ -171,7 +171,8 @@ export function strongLockTargets(node: Node): string[] {
       if (cmd.subtype === 'AT_DetachPartition' && get(cmd.def, 'PartitionCmd')?.concurrent) continue;
       out.add(table);
       const fk = addedConstraint(cmd);
-      if (fk?.contype === 'CONSTR_FOREIGN') out.add(tableKey(fk.pktable)); // SHARE ROW EXCLUSIVE on the referenced table
+      // SHARE ROW EXCLUSIVE on the referenced table
+      if (fk?.contype === 'CONSTR_FOREIGN') out.add(tableKey(fk.pktable));
     }
     return [...out];
   }
@@ -264,7 +265,10 @@ function isZero(node: Node | undefined): boolean {
   return v === undefined || /^0+(\s*(ms|s|min|h|d))?$/i.test(v);
 }
 
-/** What a transaction-control statement does: `begin`, `commit`, `rollback`, or `two-phase` (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED). */
+/**
+ * What a transaction-control statement does: `begin`, `commit`, `rollback`,
+ * or `two-phase` (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED).
+ */
 export type TransactionKind = 'begin' | 'commit' | 'rollback' | 'two-phase';
 
 export function transactionKind(node: Node): TransactionKind | undefined {

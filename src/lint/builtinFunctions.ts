@@ -16,7 +16,8 @@
 //    WHERE n.nspname = 'pg_catalog' AND p.prokind = 'f' GROUP BY p.proname
 //   HAVING bool_and(p.provolatile <> 'v')
 //      AND bool_or(p.oid NOT IN (SELECT f::oid FROM support)
-//                  AND p.prorettype <> ALL ('{internal,cstring,trigger,event_trigger,language_handler,fdw_handler,index_am_handler,tsm_handler,table_am_handler}'::regtype[])
+//                  AND p.prorettype <> ALL ('{internal,cstring,trigger,event_trigger,language_handler,
+//                                             fdw_handler,index_am_handler,tsm_handler,table_am_handler}'::regtype[])
 //                  AND NOT p.proargtypes::oid[] && '{internal,cstring}'::regtype[]::oid[])
 //    ORDER BY 1;
 

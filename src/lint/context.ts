@@ -63,7 +63,9 @@ export class MigrationContext implements LintContext {
   get enumValuesAddedInTransaction(): ReadonlyMap<string, string> {
     return this.addedValues;
   }
-  /** Not those of a table dropped afterwards (Prisma drops a table's foreign keys, then the table): drop-table tells. */
+  /**
+   * Not those of a table dropped afterwards (Prisma drops a table's foreign keys, then the table): drop-table tells.
+   */
   get droppedConstraints(): readonly DroppedConstraint[] {
     return [...this.dropped.values()].filter((d) => !this.droppedTables.has(d.table));
   }

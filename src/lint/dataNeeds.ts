@@ -8,12 +8,14 @@ import { parseMigration } from './parse.js';
  * (its RangeVars); anything that can reach further (a user function, a trigger, a DO block, a
  * domain's check over every table using it) makes the migration `opaque`: the rehearsal then copies
  * every row. The catalog part (views, triggers, foreign keys, partitions, which functions are
- * built in) is the activity's: src/activities/rehearsalScope.ts.
+ * built in) is the activity's: src/postgres/rehearsalScope.ts.
  */
 export interface DataNeeds {
   /** Every relation named anywhere, as written (schema absent when unqualified). */
   named: RelationRef[];
-  /** Relations whose rows are written or rewritten in a way foreign keys and triggers see: DML targets, type changes. */
+  /**
+   * Relations whose rows are written or rewritten in a way foreign keys and triggers see: DML targets, type changes.
+   */
   modified: RelationRef[];
   /** Functions called anywhere, as written, lower-case (`now`, `app.fn`). */
   functions: string[];

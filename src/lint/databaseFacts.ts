@@ -8,7 +8,10 @@ import type { FindingSeverity, TableCost } from './types.js';
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 
 export interface LiveTable {
-  /** The row estimate (pg_class.reltuples, partitions summed); 0 when the table has no data page at all; null when never analyzed. */
+  /**
+   * The row estimate (pg_class.reltuples, partitions summed); 0 when
+   * the table has no data page at all; null when never analyzed.
+   */
   rows: number | null;
   /** The rows were counted (a small table never analyzed), not estimated. */
   rowsCounted?: boolean;
@@ -117,7 +120,9 @@ const WORK: Record<TableCost['work'], string> = {
 export function lockTimeEstimate(t: LiveTable, work: TableCost['work'], th: SizeThresholds): string | undefined {
   if (work === 'rows') return undefined;
   const bytes = work === 'rewrite' ? t.bytes : t.heapBytes;
-  const at = `${formatBytes(bytes)} at ${th.throughput === 'assumed' ? 'an assumed' : 'a configured'} ${formatBytes(th.bytesPerSecond)}/s`;
+  const at =
+    `${formatBytes(bytes)} at ${th.throughput === 'assumed' ? 'an assumed' : 'a configured'} ` +
+    `${formatBytes(th.bytesPerSecond)}/s`;
   const seconds = bytes / th.bytesPerSecond;
   const atLeast = work === 'index' && seconds >= 0.01 ? 'at least ' : ''; // sorting comes on top of reading
   return `${WORK[work]} takes ${atLeast}${formatSeconds(seconds)} under the lock (${at})`;
@@ -148,10 +153,14 @@ export function weighBySize(
       : `holds ${rowsText(t)}, ${formatBytes(t.bytes)} with its indexes`;
   const small = !isOverThreshold(t, th);
   if (cost.onlyLockTime && small && finding.severity === 'risky') {
-    const limit = `risky above lint.riskyAboveRows ${th.riskyAboveRows.toLocaleString('en-US')} rows or lint.riskyAboveMb ${formatBytes(th.riskyAboveBytes)}`;
+    const limit =
+      `risky above lint.riskyAboveRows ${th.riskyAboveRows.toLocaleString('en-US')} rows or lint.riskyAboveMb ` +
+      `${formatBytes(th.riskyAboveBytes)}`;
     return {
       severity: 'notice',
-      message: `${finding.message}. Not risky here: ${cost.name} ${size} in the live database (${limit})${estimate ? `; ${estimate}` : ''}`,
+      message:
+        `${finding.message}. Not risky here: ${cost.name} ${size} in the live database ` +
+        `(${limit})${estimate ? `; ${estimate}` : ''}`,
     };
   }
   return {

@@ -39,7 +39,9 @@ export interface LintOptions {
   /** Default: every rule. */
   rules?: readonly Rule[];
   limits?: Partial<LintLimits>;
-  /** What the live database's catalog says (readDatabaseFacts): function volatility, table sizes, the server version. */
+  /**
+   * What the live database's catalog says (readDatabaseFacts): function volatility, table sizes, the server version.
+   */
   database?: DatabaseFacts;
   /** With `database`: when a lock-time finding is risky, and the throughput of the lock-time estimate. */
   sizes?: Partial<SizeThresholds>;
@@ -118,7 +120,8 @@ export class Linter {
           statement,
           message: tooLarge ? message : `does not parse: ${message}`,
           safer: tooLarge
-            ? 'Split the statement (e.g. an INSERT of many rows into several), or load the data outside migrations (COPY in a job).'
+            ? 'Split the statement (e.g. an INSERT of many rows into several), or load the data outside ' +
+              'migrations (COPY in a job).'
             : 'Fix the SQL; PostgreSQL would reject this migration at deploy.',
         });
       }
@@ -148,7 +151,8 @@ export class Linter {
       for (const v of rule.end?.(ctx) ?? [])
         add(rule, { line: v.at.line, statement: v.at.text, message: v.message, safer: v.safer ?? rule.safer });
     }
-    if (findings.length > ended) findings.sort((a, b) => a.line - b.line); // stable: one statement's findings keep the registry order
+    // stable: one statement's findings keep the registry order
+    if (findings.length > ended) findings.sort((a, b) => a.line - b.line);
     for (const [id, n] of perRule) {
       if (n > this.limits.maxFindingsPerRule) {
         findings.push({
@@ -173,7 +177,8 @@ export class Linter {
       statement: '',
       message: `migration too large to parse (${megabytes(bytes)} > ${megabytes(this.limits.maxMigrationBytes)})`,
       safer:
-        'Split it into smaller migrations, or load bulk data outside migrations (COPY from a file, in a job); or raise the limit (--max-migration-mb) where the machine has the memory.',
+        'Split it into smaller migrations, or load bulk data outside migrations (COPY from a file, in a ' +
+        'job); or raise the limit (--max-migration-mb) where the machine has the memory.',
     });
   }
 

@@ -91,7 +91,9 @@ function* pieces(sql: string, spans: readonly Piece[], limits: ParseLimits): Gen
             line,
             statement: bounded(text),
             tooLarge: true,
-            message: `statement at line ${line} too large to parse (${megabytes(bytes)} > ${megabytes(limits.maxStatementBytes)})`,
+            message:
+              `statement at line ${line} too large to parse (${megabytes(bytes)} > ` +
+              `${megabytes(limits.maxStatementBytes)})`,
           },
         };
         return;

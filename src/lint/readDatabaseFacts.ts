@@ -99,14 +99,18 @@ async function read(client: CatalogClient, mentioned: (name: string) => boolean)
   const partitions = serverMajor >= 12; // pg_partition_tree: PostgreSQL 12+
   const sum = (size: string) =>
     partitions
-      ? `CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(${size}(t.relid)), 0) FROM pg_partition_tree(c.oid) t) ELSE ${size}(c.oid) END`
+      ? `CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(${size}(t.relid)), 0) FROM ` +
+        `pg_partition_tree(c.oid) t) ELSE ${size}(c.oid) END`
       : `${size}(c.oid)`;
   const rowsOf = partitions
-    ? `CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN bool_or(p.reltuples < 0) THEN -1 ELSE coalesce(sum(p.reltuples), 0) END
-         FROM pg_partition_tree(c.oid) t JOIN pg_class p ON p.oid = t.relid WHERE t.isleaf) ELSE c.reltuples END`
+    ? `CASE WHEN c.relkind = 'p' THEN (SELECT CASE WHEN bool_or(p.reltuples < 0) THEN -1 ELSE ` +
+      `coalesce(sum(p.reltuples), 0) END
+         FROM pg_partition_tree(c.oid) t JOIN pg_class p ON p.oid = t.relid WHERE t.isleaf) ELSE ` +
+      `c.reltuples END`
     : 'c.reltuples';
   const { rows: sizes } = await client.query<{ oid: number; rows: number; bytes: string; heap: string }>(
-    `SELECT c.oid, (${rowsOf})::float8 AS rows, ${sum('pg_total_relation_size')} AS bytes, ${sum('pg_relation_size')} AS heap
+    `SELECT c.oid, (${rowsOf})::float8 AS rows, ${sum('pg_total_relation_size')} AS bytes, ` +
+      `${sum('pg_relation_size')} AS heap
        FROM pg_class c WHERE c.oid = ANY($1::oid[])`,
     [oids],
   );
@@ -163,7 +167,8 @@ async function read(client: CatalogClient, mentioned: (name: string) => boolean)
 
   const functions: DatabaseFacts['functions'] = Object.create(null) as DatabaseFacts['functions'];
   const { rows: procs } = await client.query<{ schema: string; name: string; volatility: string; visible: boolean }>(
-    `SELECT n.nspname AS schema, p.proname AS name, p.provolatile AS volatility, pg_function_is_visible(p.oid) AS visible
+    `SELECT n.nspname AS schema, p.proname AS name, p.provolatile AS volatility, ` +
+      `pg_function_is_visible(p.oid) AS visible
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE ${USER_SCHEMAS}
       LIMIT ${MAX_NAMES}`,

@@ -175,7 +175,8 @@ export class SchemaModel {
         if (f) f.notNull = true;
       }
     if (kind === 'primary key' || kind === 'unique' || kind === 'exclusion') {
-      if (con.indexname) this.dropIndex(qualify(schemaOf(table), con.indexname)); // USING INDEX: the index takes the constraint's name
+      // USING INDEX: the index takes the constraint's name
+      if (con.indexname) this.dropIndex(qualify(schemaOf(table), con.indexname));
       this.setIndex(qualify(schemaOf(table), name), table, kind !== 'exclusion');
     }
   }
@@ -290,7 +291,10 @@ export class SchemaModel {
 
 const emptyTable = (): TableFacts => ({ columns: new Map(), constraints: new Map(), indexes: new Set() });
 
-/** The name PostgreSQL gives an unnamed constraint (ChooseConstraintName), short names only; `undefined` for an unnamed CHECK over an expression. */
+/**
+ * The name PostgreSQL gives an unnamed constraint (ChooseConstraintName),
+ * short names only; `undefined` for an unnamed CHECK over an expression.
+ */
 function defaultConstraintName(table: string, kind: ConstraintKind, columns: string[]): string | undefined {
   if (kind === 'primary key') return `${table}_pkey`;
   if (columns.length === 0) return undefined;

@@ -14,7 +14,10 @@ export type FindingSeverity = Risk | 'notice' | 'error';
 export type MigrationSeverity = Risk | 'invalid';
 
 export interface Finding {
-  /** A rule id (= its file under src/lint/rules), or `parse-error`, `missing-migration-sql`, `migration-too-large`, `findings-truncated`. */
+  /**
+   * A rule id (= its file under src/lint/rules), or `parse-error`,
+   * `missing-migration-sql`, `migration-too-large`, `findings-truncated`.
+   */
   rule: string;
   severity: FindingSeverity;
   /** The migration file, e.g. `prisma/migrations/20260101000000_init/migration.sql`. */
@@ -128,13 +131,18 @@ export interface LintContext {
   addedNotValidInTransaction(table: string, constraint: string): boolean;
   /** An earlier statement of the same transaction took a strong lock on the table, still held. */
   lockedInTransaction(table: string): boolean;
-  /** `SET lock_timeout` (non-zero) ran earlier in this migration and still holds (a `SET LOCAL` ends with its transaction). */
+  /**
+   * `SET lock_timeout` (non-zero) ran earlier in this migration
+   * and still holds (a `SET LOCAL` ends with its transaction).
+   */
   readonly lockTimeoutSet: boolean;
   /** The explicit `BEGIN` whose transaction block is still open, if any. */
   readonly openBegin: StatementRef | undefined;
   /** Values added with `ALTER TYPE … ADD VALUE` earlier in the current transaction: label → type. */
   readonly enumValuesAddedInTransaction: ReadonlyMap<string, string>;
-  /** Constraints of existing tables this migration dropped and did not add back (complete once the migration is seen). */
+  /**
+   * Constraints of existing tables this migration dropped and did not add back (complete once the migration is seen).
+   */
   readonly droppedConstraints: readonly DroppedConstraint[];
   /** What the live database's catalog said, when the lint was given one (`--database-url-env`, a deployment). */
   readonly database: DatabaseFacts | undefined;
@@ -151,7 +159,10 @@ export interface Rule {
   safer: string;
   /** Report at most once per migration (advice about the migration as a whole). */
   oncePerMigration?: boolean;
-  /** The statement kinds `check` looks at (`AlterTableStmt`, …), so it is not called for others; absent: every statement. */
+  /**
+   * The statement kinds `check` looks at (`AlterTableStmt`, …),
+   * so it is not called for others; absent: every statement.
+   */
   kinds?: readonly NodeKind[];
   check(stmt: Statement, ctx: LintContext): Violation[];
   /** Findings only the whole migration shows (a BEGIN never committed), each at the earlier statement `at`. */

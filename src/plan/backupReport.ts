@@ -1,4 +1,4 @@
-import type { BackupFacts, RestoreFacts } from '../activities/database.js';
+import type { BackupFacts, RestoreFacts } from '../shared/backupFacts.js';
 import type { DeploymentReport } from '../shared/report.js';
 
 /** The report's view of a backup: the dump's file and checksum, the snapshot's name, rows per table. */
@@ -17,12 +17,25 @@ export function backupRecord(b: BackupFacts): NonNullable<DeploymentReport['back
 export function backupSummary(b: BackupFacts): string {
   const dump = b.dump && `${b.dump.path} (${b.dump.sizeBytes} bytes, sha256 ${b.dump.sha256.slice(0, 12)})`;
   if (!b.snapshot) return dump!;
-  return `snapshot ${b.snapshot.database} (${b.snapshot.sizeBytes} bytes; database closed ${b.snapshot.closedMs} ms)${dump ? `, dump ${dump}` : ''}`;
+  return (
+    `snapshot ${b.snapshot.database} (${b.snapshot.sizeBytes} bytes; database closed ${b.snapshot.closedMs} ` +
+    `ms)${dump ? `, dump ${dump}` : ''}`
+  );
 }
 
 /** One line for the restore step: what it came back from, how it was proven. */
 export function restoreSummary(r: RestoreFacts): string {
   if (!r.restored) return 'the database already equalled the backup';
-  const from = `${r.changed ? '' : 'already '}${r.source === 'snapshot' ? 'renamed the snapshot in' : 'restored the dump'}${r.changed ? '' : ' by an earlier attempt'}`;
-  return `${from} (${r.verification === 'sealed' ? 'sealed since its fingerprint' : r.verification === 'untouched' ? 'every row the version the copy was made with' : 'every checksum'} verified, database closed ${r.closedMs} ms)${r.note ? ` — ${r.note}` : ''}; the failed database is kept as ${r.keptAs}`;
+  const how = r.source === 'snapshot' ? 'renamed the snapshot in' : 'restored the dump';
+  const from = r.changed ? how : `already ${how} by an earlier attempt`;
+  const proof =
+    r.verification === 'sealed'
+      ? 'sealed since its fingerprint'
+      : r.verification === 'untouched'
+        ? 'every row the version the copy was made with'
+        : 'every checksum';
+  return (
+    `${from} (${proof} verified, database closed ${r.closedMs} ms)` +
+    `${r.note ? ` — ${r.note}` : ''}; the failed database is kept as ${r.keptAs}`
+  );
 }

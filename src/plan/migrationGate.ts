@@ -77,7 +77,9 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
   if (failed.length > 0 || facts.status === 'failed') {
     approvals.push({
       reason: 'failed-migration',
-      detail: `a previous migration failed and is unresolved (${failed.join(', ') || 'see prisma migrate status'}); prisma migrate deploy refuses to run until it is resolved (P3009)`,
+      detail:
+        `a previous migration failed and is unresolved (${failed.join(', ') || 'see prisma migrate status'}); ` +
+        `prisma migrate deploy refuses to run until it is resolved (P3009)`,
       remedy: 'resolve it by hand (prisma migrate resolve --rolled-back <name> after undoing it), then deploy again',
     });
   }
@@ -85,7 +87,9 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
   if (edited.length > 0) {
     approvals.push({
       reason: 'edited-migration',
-      detail: `migrations were changed after they were applied: ${edited.join(', ')} (the checksum in _prisma_migrations differs from the release's migration.sql)`,
+      detail:
+        `migrations were changed after they were applied: ${edited.join(', ')} (the checksum in ` +
+        `_prisma_migrations differs from the release's migration.sql)`,
       remedy: 'restore the applied migration.sql in the release and put the change in a new migration',
     });
   }
@@ -109,7 +113,9 @@ export function migrationGate(facts: MigrationGateFacts): MigrationGate {
     const more = facts.drift.differences.length - shown.length;
     approvals.push({
       reason: 'schema-drift',
-      detail: `production's schema differs from what its migrations build: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+      detail:
+        `production's schema differs from what its migrations build: ` +
+        `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
       remedy: 'put the hand-made changes into a migration (or undo them) before deploying',
     });
   }

@@ -4,7 +4,7 @@ import type {
   Resolution,
   StatementEffect,
   StatementEvidence,
-} from '../shared/migrationFixes.js';
+} from '../shared/inventoryAndTriage.js';
 
 /**
  * Which statements of a failed migration took effect, and how it may be resolved. Pure: the
@@ -28,7 +28,8 @@ export interface StatementFacts {
 }
 
 const describeFact = (f: CatalogFact) =>
-  `${f.object} ${f.present ? 'exists' : 'does not exist'}${f.present === f.expectPresent ? '' : ` (the statement ${f.expectPresent ? 'creates' : 'drops'} it)`}`;
+  `${f.object} ${f.present ? 'exists' : 'does not exist'}` +
+  (f.present === f.expectPresent ? '' : ` (the statement ${f.expectPresent ? 'creates' : 'drops'} it)`);
 
 /** All facts as the statement leaves them: applied; none: not applied; some: the catalogs contradict each other. */
 export function effectOf(facts: readonly CatalogFact[]): StatementEffect {
@@ -64,7 +65,8 @@ export function statementEvidence(statements: readonly StatementFacts[]): Statem
         effect: 'unknown',
         evidence: [
           ...evidence,
-          `statements ${touchedBy.get(shared.object)!.join(' and ')} both change ${shared.object}: the catalogs cannot tell which of them ran`,
+          `statements ${touchedBy.get(shared.object)!.join(' and ')} both change ${shared.object}: the ` +
+            `catalogs cannot tell which of them ran`,
         ],
       };
     const effect = effectOf(s.facts);
@@ -94,12 +96,16 @@ export function proposeResolution(
   const unclear = ran.find((s) => s.effect === 'unknown');
   if (unclear)
     return {
-      grounds: `statement ${unclear.index} (${unclear.kind}) may or may not have taken effect: ${unclear.evidence.at(-1)}`,
+      grounds:
+        `statement ${unclear.index} (${unclear.kind}) may or may not have taken effect: ` +
+        `${unclear.evidence.at(-1)}`,
     };
   if (firstNot === -1) {
     if (!sameInTarget)
       return {
-        grounds: `all ${checked.length} statements took effect, but the target release carries another migration.sql under this name: marking it applied would record SQL that never ran`,
+        grounds:
+          `all ${checked.length} statements took effect, but the target release carries another migration.sql ` +
+          `under this name: marking it applied would record SQL that never ran`,
       };
     return {
       proposal: 'resolve-applied',
@@ -111,16 +117,23 @@ export function proposeResolution(
   const laterApplied = after.filter((s) => s.effect === 'applied');
   if (laterApplied.length > 0)
     return {
-      grounds: `statement(s) ${list(laterApplied)} show their effect although statement ${failedAt.index}, before them, did not take effect: the database was changed outside this migration`,
+      grounds:
+        `statement(s) ${list(laterApplied)} show their effect although statement ${failedAt.index}, before ` +
+        `them, did not take effect: the database was changed outside this migration`,
     };
   if (ran.length > 0)
     return {
-      grounds: `it was applied in part: statement(s) ${list(ran)} took effect, statement ${failedAt.index} did not (${failedAt.evidence.join('; ')})`,
+      grounds:
+        `it was applied in part: statement(s) ${list(ran)} took effect, statement ${failedAt.index} did not ` +
+        `(${failedAt.evidence.join('; ')})`,
     };
   const never = after.filter((s) => s.effect === 'unknown');
   return {
     proposal: 'resolve-rolled-back',
-    grounds: `none of its statements took effect: statement ${failedAt.index}, the first, did not (${failedAt.evidence.join('; ')})${never.length ? `; statement(s) ${list(never)} come after it and never ran` : ''}`,
+    grounds:
+      `none of its statements took effect: statement ${failedAt.index}, the first, did not ` +
+      `(${failedAt.evidence.join('; ')})` +
+      (never.length ? `; statement(s) ${list(never)} come after it and never ran` : ''),
   };
 }
 
@@ -143,9 +156,13 @@ export function describeTriage(t: MigrationTriage): string {
     : '';
   const statements = t.statements.map(
     (s) =>
-      `${s.index}. ${s.sql.split('\n')[0]!.slice(0, 100)} — ${EFFECT_TEXT[s.effect]}${s.effect === 'no-effect' ? '' : ` (${s.evidence.join('; ')})`}`,
+      `${s.index}. ${s.sql.split('\n')[0]!.slice(0, 100)} — ` +
+      `${EFFECT_TEXT[s.effect]}${s.effect === 'no-effect' ? '' : ` (${s.evidence.join('; ')})`}`,
   );
-  return `${t.migration} failed${error}. ${statements.join(' ')} ${t.proposal ? `Proposal: ${t.proposal} — ${t.grounds}` : `No resolution can be proposed: ${t.grounds}`}`;
+  return (
+    `${t.migration} failed${error}. ${statements.join(' ')} ` +
+    `${t.proposal ? `Proposal: ${t.proposal} — ${t.grounds}` : `No resolution can be proposed: ${t.grounds}`}`
+  );
 }
 
 /** What a person does when no resolution can be proposed: the exact SQL and commands. */
@@ -153,8 +170,10 @@ export function triageRemedy(t: MigrationTriage): string[] {
   const resolve = (flag: string) => `npx prisma migrate resolve ${flag} ${t.migration}`;
   if (t.sourceCommit === undefined) {
     return [
-      `find the migration.sql whose sha256 is ${t.checksum} (the SQL of the failed attempt) and check which of its statements took effect`,
-      `then undo them and run \`${resolve('--rolled-back')}\`, or finish them and run \`${resolve('--applied')}\`, in the app directory; then deploy again`,
+      `find the migration.sql whose sha256 is ${t.checksum} (the SQL of the failed attempt) and check which ` +
+        `of its statements took effect`,
+      `then undo them and run \`${resolve('--rolled-back')}\`, or finish them and run ` +
+        `\`${resolve('--applied')}\`, in the app directory; then deploy again`,
     ];
   }
   const applied = t.statements.filter((s) => s.effect === 'applied').reverse();
@@ -168,14 +187,19 @@ export function triageRemedy(t: MigrationTriage): string[] {
       `either undo what took effect, newest first: ${applied
         .filter((s) => s.undo)
         .map((s) => s.undo)
-        .join(
-          ' ',
-        )}${missing.length ? ` (statement(s) ${list(missing)} cannot be undone with SQL: restore what they dropped from a backup)` : ''} — then deploy again (the triage then proposes resolve-rolled-back, or run \`${resolve('--rolled-back')}\` by hand)`,
+        .join(' ')}${
+        missing.length
+          ? ` (statement(s) ${list(missing)} cannot be undone with SQL: restore what they dropped from a ` + `backup)`
+          : ''
+      } — then deploy again (the triage then proposes resolve-rolled-back, or run ` +
+        `\`${resolve('--rolled-back')}\` by hand)`,
     );
   }
   if (rest.length) {
     steps.push(
-      `or finish it: run statement(s) ${list(rest)} of ${t.file} at ${t.sourceCommit.slice(0, 12)} (from line ${rest[0]!.line}) — then deploy again (the triage then proposes resolve-applied when the target carries the same migration.sql, or run \`${resolve('--applied')}\` by hand)`,
+      `or finish it: run statement(s) ${list(rest)} of ${t.file} at ${t.sourceCommit.slice(0, 12)} (from ` +
+        `line ${rest[0]!.line}) — then deploy again (the triage then proposes resolve-applied when the target ` +
+        `carries the same migration.sql, or run \`${resolve('--applied')}\` by hand)`,
     );
   }
   return steps;

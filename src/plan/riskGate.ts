@@ -26,7 +26,9 @@ export function riskGate(migrations: MigrationGate, lint: LintReport): RiskGate 
     const worst = m.findings.filter((f) => f.severity === 'destructive' || f.severity === 'error');
     approvals.push({
       reason: m.severity === 'invalid' ? 'invalid-migration' : 'destructive-migration',
-      detail: `${m.name} is ${m.severity}: ${worst.map((f) => `${f.rule} at line ${f.line} (${f.statement.slice(0, 80)}): ${f.message}`).join('; ')}`,
+      detail:
+        `${m.name} is ${m.severity}: ` +
+        `${worst.map((f) => `${f.rule} at line ${f.line} (${f.statement.slice(0, 80)}): ${f.message}`).join('; ')}`,
       remedy:
         worst
           .map((f) => f.safer)

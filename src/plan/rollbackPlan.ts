@@ -47,12 +47,18 @@ export function planRollback(f: RollbackPlanFacts): RollbackStrategy {
   if (f.existingDataChanges.length > 0) {
     return {
       strategy: 'restore-database',
-      why: `on the rehearsal copy the migration changed existing data (${f.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}): a code-only rollback would keep it`,
+      why:
+        `on the rehearsal copy the migration changed existing data ` +
+        `(${f.existingDataChanges.map((c) => `${c.table}: ${c.what}`).join('; ')}): a code-only rollback ` +
+        `would keep it`,
     };
   }
   return {
     strategy: 'code-only',
-    why: 'the migration is additive, changed no existing value on the rehearsal copy (measured, table by table and column by column), and the previous release passed its checks on the migrated copy: keep the data, revert code and dependencies',
+    why:
+      'the migration is additive, changed no existing value on the rehearsal copy (measured, table by table ' +
+      'and column by column), and the previous release passed its checks on the migrated copy: keep the data, ' +
+      'revert code and dependencies',
   };
 }
 

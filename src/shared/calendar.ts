@@ -18,7 +18,8 @@ const GROUPS: Record<string, readonly Weekday[]> = {
 };
 
 export const DAYS_HELP =
-  'use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri or fri-mon, a list such as mon,wed-fri, daily, weekdays or weekends';
+  'use sun, mon, tue, wed, thu, fri, sat, a range such as mon-fri or fri-mon, a list such as mon,wed-fri, ' +
+  'daily, weekdays or weekends';
 
 /** A text that is not in the grammar; the message says what was expected. */
 export class CalendarSyntaxError extends Error {}

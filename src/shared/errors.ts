@@ -25,7 +25,9 @@ export const FailureType = {
   HealthCheckFailed: 'HealthCheckFailed',
   VerificationFailed: 'VerificationFailed',
   RestoreUnverified: 'RestoreUnverified',
-  /** A DROP DATABASE or rename the guard refused: production, a template, or a database not labelled as safe-deploy's. */
+  /**
+   * A DROP DATABASE or rename the guard refused: production, a template, or a database not labelled as safe-deploy's.
+   */
   DestructionRefused: 'DestructionRefused',
   WritesControlFailed: 'WritesControlFailed',
   RehearsalFailed: 'RehearsalFailed',
@@ -38,7 +40,10 @@ export const FailureType = {
   RollbackRequested: 'RollbackRequested',
   CommandFailed: 'CommandFailed',
   CommandTimedOut: 'CommandTimedOut',
-  /** safe-deploy's own SQL ran into its lock_timeout (retryable: the lock may be released) or statement_timeout (not: it would run as long again). */
+  /**
+   * safe-deploy's own SQL ran into its lock_timeout (retryable: the lock may
+   * be released) or statement_timeout (not: it would run as long again).
+   */
   SqlTimedOut: 'SqlTimedOut',
   NotificationFailed: 'NotificationFailed',
   /** The workflow's own failure when a deployment ended rolled back; its details carry the report. */

@@ -1,4 +1,4 @@
-import type { DataInventory, MigrationTriage, Resolution } from './migrationFixes.js';
+import type { DataInventory, MigrationTriage, Resolution } from './inventoryAndTriage.js';
 import type { StepName } from './steps.js';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'rollback-failed' | 'aborted' | 'dry-run';
@@ -54,7 +54,10 @@ export interface FailureRecord {
 
 /** The deployment report: the workflow's result, printed by the CLI, visible in the Web UI. */
 export interface DeploymentReport {
-  /** The workflow id: what `safe-deploy status`, `approve`, `rollback` and `cancel` take. Absent from reports before it was added. */
+  /**
+   * The workflow id: what `safe-deploy status`, `approve`, `rollback`
+   * and `cancel` take. Absent from reports before it was added.
+   */
   workflowId?: string;
   deploymentId: string;
   app: string;
@@ -73,7 +76,10 @@ export interface DeploymentReport {
     format?: string;
     sizeBytes?: number;
     sha256?: string;
-    /** The copy in the same cluster (method `snapshot`) and how long the app was shut out of its database while it was taken. */
+    /**
+     * The copy in the same cluster (method `snapshot`) and how long
+     * the app was shut out of its database while it was taken.
+     */
     snapshot?: { database: string; sizeBytes: number; closedMs: number };
     tables: { name: string; rows: number }[];
   };
@@ -96,9 +102,15 @@ export interface DeploymentReport {
    * verification does not count them as lost, because a person approved losing them.
    */
   approvedDataLoss?: { table: string; rowsAtBackup?: number; approvedBy: string }[];
-  /** Schema drift (runbook Option B): the data production held, whether a reset was offered, and the reset when one was approved. */
+  /**
+   * Schema drift (runbook Option B): the data production held,
+   * whether a reset was offered, and the reset when one was approved.
+   */
   drift?: { inventory: DataInventory; resetOffered: boolean; reset?: { by: string; reason: string; at: string } };
-  /** A failed migration found before deploying: which statements took effect, the proposal, and its resolution when approved. */
+  /**
+   * A failed migration found before deploying: which statements
+   * took effect, the proposal, and its resolution when approved.
+   */
   failedMigration?: MigrationTriage & {
     resolved?: { action: Resolution; by: string; reason: string; via: 'cli' | 'sql'; changed: boolean };
   };
@@ -108,7 +120,10 @@ export interface DeploymentReport {
     checks: CheckRecord[];
     previousReleaseCompatible?: boolean;
     compatibility?: string;
-    /** What the migration did to data that existed, measured on the copy (present when a code-only rollback was possible). */
+    /**
+     * What the migration did to data that existed, measured on
+     * the copy (present when a code-only rollback was possible).
+     */
     existingDataChanges?: { table: string; what: string; columns: string[] }[];
     /** Which rows the copy got (absent: every row, from a backup). */
     copied?: RehearsalCopy;
@@ -165,7 +180,10 @@ export interface WaitingFor {
   kind: 'approval' | 'window';
   /** The gate's name (`migration-risk`, `lost-writes`, `window`). */
   gate: string;
-  /** For people: "destructive migration 20250101_drop_users needs an approval", "the window sun 03:00–05:00 Europe/Madrid opens at …". */
+  /**
+   * For people: "destructive migration 20250101_drop_users needs an
+   * approval", "the window sun 03:00–05:00 Europe/Madrid opens at …".
+   */
   detail: string;
   /** What `approve --action` may choose here; `actionRequired`: approve needs one of them. */
   actions?: string[];

@@ -1,4 +1,4 @@
-import type { BackupFacts } from '../activities/database.js';
+import type { BackupFacts } from '../shared/backupFacts.js';
 import { backupRecord, backupSummary } from '../plan/backupReport.js';
 import { changing } from './activities.js';
 import { callOn, type Host } from './hosts.js';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { ResolvedRelease } from '../activities/release.js';
+import type { ResolvedRelease } from '../shared/releaseFacts.js';
 import type { TargetConfig } from '../config/schema.js';
 import { FailureType } from '../shared/errors.js';
 import type { quick } from './activities.js';

@@ -1,16 +1,16 @@
 import { durationMs } from '../shared/duration.js';
-import type { DriftReport } from '../activities/drift.js';
-import type { MigrationHistory } from '../activities/migrationHistory.js';
-import type { ResolvedRelease } from '../activities/release.js';
+import type { DriftReport } from '../shared/migrationFacts.js';
+import type { MigrationHistory } from '../shared/migrationFacts.js';
+import type { ResolvedRelease } from '../shared/releaseFacts.js';
 import {
   describeInventory,
   withMigrationFixes,
   type FixedGate,
   type MigrationFixFacts,
-} from '../plan/migrationFixes.js';
+} from '../plan/migrationFixGate.js';
 import type { RiskGate } from '../plan/riskGate.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import type { Resolution } from '../shared/migrationFixes.js';
+import type { Resolution } from '../shared/inventoryAndTriage.js';
 import { changing } from './activities.js';
 import type { GateResult } from './gates.js';
 import { callOn, type Host } from './hosts.js';

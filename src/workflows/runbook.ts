@@ -2,7 +2,7 @@ import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { durationMs } from '../shared/duration.js';
 import type { DeployRequest } from '../config/schema.js';
 import type { WriteCounters, WritePoint } from '../plan/lostWrites.js';
-import type { BackupFacts } from '../activities/database.js';
+import type { BackupFacts } from '../shared/backupFacts.js';
 import { restoreSummary } from '../plan/backupReport.js';
 import { requiredPackages } from '../plan/preflight.js';
 import { describeApprovals } from '../plan/riskGate.js';

@@ -10,7 +10,7 @@ import {
 import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
 import { deploymentIdFor } from '../plan/preflight.js';
-import { manualSteps } from '../plan/rollback.js';
+import { manualSteps } from '../plan/manualRollbackSteps.js';
 import { deployFailure, FailureType, INPUT_FAILURES } from '../shared/errors.js';
 import {
   FAILED_OUTCOMES,

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createConfigActivities, type LoadedConfig } from '../../src/activities/config.js';
-import { COMMAND_ENV_ON_WORKER, commandEnvValues } from '../../src/activities/deps.js';
+import { COMMAND_ENV_ON_WORKER, commandEnvValues } from '../../src/activities/activityDeps.js';
 
 const env = {
   appDir: '/srv/farm-chat',

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lookupEnv, parseEnvFile } from '../../src/activities/deps.js';
+import { lookupEnv, parseEnvFile } from '../../src/activities/activityDeps.js';
 
 describe('environment lookup by name', () => {
   it('parses KEY=VALUE files like systemd and dotenv do', () => {

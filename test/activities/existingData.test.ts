@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { captureColumns, existingDataChanges } from '../../src/activities/dbState.js';
+import { captureColumns, existingDataChanges } from '../../src/postgres/state.js';
 import { asSuperuser } from '../helpers/superuser.js';
 
 /**

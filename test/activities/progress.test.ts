@@ -1,8 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { tableProgress } from '../../src/activities/dbDump.js';
-import { runInActivity } from '../../src/activities/deps.js';
+import { tableProgress } from '../../src/postgres/dump.js';
+import { runInActivity } from '../../src/activities/activityDeps.js';
 
 // Real --verbose lines of PostgreSQL 15's pg_dump and pg_restore (two tables, a and b).
 const PARALLEL_DUMP = [

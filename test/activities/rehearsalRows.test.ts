@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ownDatabaseName } from '../../src/activities/ownDatabases.js';
+import { ownDatabaseName } from '../../src/postgres/ownDatabases.js';
 import { createRehearsalActivities, type RehearsalFacts, type RehearsalInput } from '../../src/activities/rehearsal.js';
 import { environmentConfigSchema, releaseManifestSchema, type TargetConfig } from '../../src/config/schema.js';
 import { asSuperuser } from '../helpers/superuser.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rowsUntouchedSince } from '../../src/activities/dbState.js';
+import { rowsUntouchedSince } from '../../src/postgres/state.js';
 
 /**
  * Issue 13.2 on a real PostgreSQL: after a code-only rollback, "verified" means every row of the

@@ -54,7 +54,7 @@ describe('the packed tarball', () => {
         'package/dist/src/worker.js',
         'package/dist/src/workflow-bundle.js',
         'package/dist/src/exec/reaper.cjs',
-        'package/dist/src/activities/lintProcess.js',
+        'package/dist/src/activities/parserProcessEntry.js',
       ]),
     );
     const outside = files.filter((f) => !f.startsWith('package/dist/src/'));

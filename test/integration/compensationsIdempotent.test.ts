@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../../src/activities/config.js';
-import type { BackupFacts, RestoreFacts } from '../../src/activities/database.js';
+import type { BackupFacts, RestoreFacts } from '../../src/shared/backupFacts.js';
 import type { DependencyFacts } from '../../src/activities/dependencies.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { TargetConfig } from '../../src/config/schema.js';

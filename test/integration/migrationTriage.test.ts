@@ -9,7 +9,7 @@ import { createActivities } from '../../src/activities/index.js';
 import type { ResolveFacts } from '../../src/activities/migrationTriage.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { CommandFailed } from '../../src/exec/run.js';
-import type { MigrationTriage } from '../../src/shared/migrationFixes.js';
+import type { MigrationTriage } from '../../src/shared/inventoryAndTriage.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { runCli } from '../helpers/cli.js';
 import { captureProduction, expectUntouched, health } from '../helpers/productionState.js';

@@ -7,8 +7,8 @@ import type { PrismaHerokuProduction } from '../../scripts/lib/prismaHeroku.js';
 import type { LoadedConfig } from '../../src/activities/config.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { CheckResult } from '../../src/activities/http.js';
-import type { MigrationHistory } from '../../src/activities/migrationHistory.js';
-import type { ResolvedRelease } from '../../src/activities/release.js';
+import type { MigrationHistory } from '../../src/shared/migrationFacts.js';
+import type { ResolvedRelease } from '../../src/shared/releaseFacts.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { createAppScenario, createScenario, PRISMA_HEROKU_APP, type Scenario } from '../helpers/scenario.js';
 

@@ -4,7 +4,7 @@ import { dataNeedsOf } from '../../src/lint/dataNeeds.js';
 
 /**
  * Which existing rows pending migrations can depend on, read from their statements: the rehearsal
- * copies only those tables' rows (src/activities/rehearsalScope.ts adds what the catalog knows).
+ * copies only those tables' rows (src/postgres/rehearsalScope.ts adds what the catalog knows).
  */
 const needs = (...sql: string[]) => dataNeedsOf(sql.map((s, i) => ({ name: `m${i + 1}`, sql: s })));
 

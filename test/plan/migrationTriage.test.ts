@@ -7,7 +7,7 @@ import {
   triageRemedy,
   type StatementFacts,
 } from '../../src/plan/migrationTriage.js';
-import type { CatalogFact, MigrationTriage } from '../../src/shared/migrationFixes.js';
+import type { CatalogFact, MigrationTriage } from '../../src/shared/inventoryAndTriage.js';
 
 const fact = (object: string, expectPresent: boolean, present: boolean): CatalogFact => ({
   object,

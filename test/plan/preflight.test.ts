@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentIdFor, migrationBlocker, requiredEnvNames, requiredPackages } from '../../src/plan/preflight.js';
-import { manualSteps } from '../../src/plan/rollback.js';
+import { manualSteps } from '../../src/plan/manualRollbackSteps.js';
 
 const manifest = (o: Partial<{ requiredEnv: string[]; requiredPackages: string[] }> = {}) => ({
   requiredEnv: [],

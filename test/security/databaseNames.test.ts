@@ -14,7 +14,7 @@ import {
   truncateUtf8,
   type OwnKind,
   type Owner,
-} from '../../src/activities/ownDatabases.js';
+} from '../../src/postgres/ownDatabases.js';
 import type { DeploymentReport } from '../../src/shared/report.js';
 import { captureRows, expectRowsRestored, type ProductionRows } from '../helpers/productionState.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';

@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../../src/activities/config.js';
-import type { DriftReport } from '../../src/activities/drift.js';
+import type { DriftReport } from '../../src/shared/migrationFacts.js';
 import { createActivities } from '../../src/activities/index.js';
-import { ensurePrivateDir, makePrivate, writePrivateFile } from '../../src/activities/privateFiles.js';
+import { ensurePrivateDir, makePrivate, writePrivateFile } from '../../src/release/privateFiles.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { createScenario, type Scenario } from '../helpers/scenario.js';
 

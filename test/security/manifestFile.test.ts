@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReleaseActivities, type ResolvedRelease } from '../../src/activities/release.js';
+import { createReleaseActivities } from '../../src/activities/release.js';
+import type { ResolvedRelease } from '../../src/shared/releaseFacts.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 
 /**

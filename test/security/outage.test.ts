@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, inject, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/commands/pg.js';
-import { outageAware, outageOf, probeDatabase, waitForDatabase } from '../../src/activities/outage.js';
+import { outageAware, outageOf, probeDatabase, waitForDatabase } from '../../src/postgres/outage.js';
 import { retryingActivities } from '../../src/cli/status.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { pgComesBackOn } from '../helpers/pgComesBack.js';

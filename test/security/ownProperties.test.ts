@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createConfigActivities } from '../../src/activities/config.js';
-import { lookupEnv, parseEnvFile } from '../../src/activities/deps.js';
+import { lookupEnv, parseEnvFile } from '../../src/activities/activityDeps.js';
 import { fillTemplate } from '../../src/activities/http.js';
 import { parseCalendar } from '../../src/cli/schedule/calendar.js';
 

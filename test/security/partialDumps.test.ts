@@ -7,8 +7,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { backupPath, createDatabaseActivities, type BackupFacts } from '../../src/activities/database.js';
-import { partialDumpPath } from '../../src/activities/partialDumps.js';
+import { backupPath, createDatabaseActivities } from '../../src/activities/database.js';
+import type { BackupFacts } from '../../src/shared/backupFacts.js';
+import { partialDumpPath } from '../../src/postgres/partialDumps.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
 import { asSuperuser } from '../helpers/superuser.js';
 

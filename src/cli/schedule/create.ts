@@ -170,13 +170,17 @@ export async function runScheduleCreate(g: GlobalOptions, o: ScheduleCreateOptio
     const handle = await client.schedule.create(options);
     const { info } = await handle.describe();
     out.line(
-      `created schedule ${handle.scheduleId}: ${deploySummary(schedule.request)} at ${schedule.calendar.comment} ${schedule.timeZone}${schedule.once ? ' (once)' : ''}`,
+      `created schedule ${handle.scheduleId}: ${deploySummary(schedule.request)} at ` +
+        `${schedule.calendar.comment} ${schedule.timeZone}${schedule.once ? ' (once)' : ''}`,
     );
     out.line(`  overlap SKIP, catch-up window ${schedule.catchupWindow}, task queue ${g.taskQueue}`);
     out.line(
       validated
-        ? `  checked by the worker on task queue ${g.taskQueue}: it has ${validated.app} ${validated.environment} (${validated.hosts.length > 1 ? `hosts ${validated.hosts.join(', ')}` : 'one host'})`
-        : '  not checked by a worker (--no-validate): every run fails at load-config if no worker has this app and environment',
+        ? `  checked by the worker on task queue ${g.taskQueue}: it has ${validated.app} ` +
+            `${validated.environment} ` +
+            `(${validated.hosts.length > 1 ? `hosts ${validated.hosts.join(', ')}` : 'one host'})`
+        : '  not checked by a worker (--no-validate): every run fails at load-config if no worker has this ' +
+            'app and environment',
     );
     nextRunLines(info.nextActionTimes, schedule.timeZone).forEach((l) => out.line(l));
     out.json({

@@ -15,7 +15,9 @@ export interface LastRun {
   startedAt: string;
   /** Temporal's status (RUNNING, COMPLETED, FAILED, TERMINATED, CANCELED, TIMED_OUT), or NOT_FOUND past retention. */
   status: string;
-  /** The deployment's outcome, once it ended with a report: deployed, dry-run, aborted, rolled-back, rollback-failed. */
+  /**
+   * The deployment's outcome, once it ended with a report: deployed, dry-run, aborted, rolled-back, rollback-failed.
+   */
   outcome?: string;
   /** Why it failed, when it failed without a report (a request or config the worker refused). */
   error?: string;

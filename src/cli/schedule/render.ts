@@ -3,7 +3,10 @@ import { inUtc } from '../../shared/calendar.js';
 import { formatTime, table } from '../table.js';
 import { lastRunLabel, type LastRun } from './lastRun.js';
 
-/** Next run times in the schedule's own zone, UTC in parentheses: "Sun 2025-06-01 03:00:00 Europe/Madrid (2025-06-01 01:00 UTC)". */
+/**
+ * Next run times in the schedule's own zone, UTC in parentheses:
+ * "Sun 2025-06-01 03:00:00 Europe/Madrid (2025-06-01 01:00 UTC)".
+ */
 export function nextRunLines(times: Date[], timeZone: string, count = 3): string[] {
   if (!times.length) return ['  next runs: none (paused, or no actions left)'];
   const at = (t: Date) => `${formatTime(t, timeZone)}${timeZone === 'UTC' ? '' : ` ${inUtc(t.getTime())}`}`;
@@ -59,10 +62,13 @@ export function renderScheduleDescription(d: ScheduleDescription): string {
   const lines = [
     `schedule ${d.scheduleId}: ${d.state.paused ? 'PAUSED' : 'active'}${d.state.note ? ` — ${d.state.note}` : ''}`,
     `  when:      ${whenOf(d.spec)}`,
-    `  action:    start ${d.action.workflowType} on task queue ${d.action.taskQueue} with ${JSON.stringify(d.action.args?.[0])}`,
-    `  policies:  overlap ${d.policies.overlap}, catch-up window ${d.policies.catchupWindow / 1000} s${d.state.remainingActions !== undefined ? `, ${d.state.remainingActions} run(s) left` : ''}`,
+    `  action:    start ${d.action.workflowType} on task queue ${d.action.taskQueue} with ` +
+      `${JSON.stringify(d.action.args?.[0])}`,
+    `  policies:  overlap ${d.policies.overlap}, catch-up window ${d.policies.catchupWindow / 1000} ` +
+      `s${d.state.remainingActions !== undefined ? `, ${d.state.remainingActions} run(s) left` : ''}`,
     ...nextRunLines(d.info.nextActionTimes, timeZone, 5),
-    `  taken:     ${d.info.numActionsTaken} run(s), ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
+    `  taken:     ${d.info.numActionsTaken} run(s), ${d.info.numActionsSkippedOverlap} skipped (overlap), ` +
+      `${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
     ...d.info.recentActions.map((a) => `    ${formatTime(a.takenAt, timeZone)}  ${a.action.workflow.workflowId}`),
   ];
   if (d.info.runningActions.length)

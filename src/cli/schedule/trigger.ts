@@ -21,7 +21,8 @@ export async function runScheduleTrigger(
       const why = state.note ? `: ${state.note}` : '';
       if (!o.force)
         throw new CliError(
-          `schedule ${scheduleId} is paused${why}; nothing was started. To deploy anyway: safe-deploy schedule trigger ${scheduleId} --force`,
+          `schedule ${scheduleId} is paused${why}; nothing was started. To deploy anyway: safe-deploy ` +
+            `schedule trigger ${scheduleId} --force`,
           EXIT.refused,
         );
       out.line(`schedule ${scheduleId} is paused${why}; triggered anyway (--force)`);
@@ -48,7 +49,8 @@ export async function runScheduleTrigger(
       await new Promise((r) => setTimeout(r, 200));
     }
     out.line(
-      `triggered schedule ${scheduleId}; no start seen within ${WAIT_FOR_START_MS / 1000} s (see: safe-deploy schedule describe ${scheduleId})`,
+      `triggered schedule ${scheduleId}; no start seen within ${WAIT_FOR_START_MS / 1000} s (see: ` +
+        `safe-deploy schedule describe ${scheduleId})`,
     );
     out.json({ scheduleId, started: 'unknown' });
     return EXIT.ok;

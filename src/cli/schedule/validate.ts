@@ -45,10 +45,18 @@ async function whyNoAnswer(handle: WorkflowHandle, taskQueue: string, timeoutMs:
   const escape = 'or create the schedule unchecked with --no-validate';
   const taskFailed = events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
   if (taskFailed) {
-    return `refused: the worker on task queue ${taskQueue} could not run the check (${taskFailed.failure?.message ?? 'workflow task failed'}); is it older than this CLI? Update it, ${escape}`;
+    return (
+      `refused: the worker on task queue ${taskQueue} could not run the check ` +
+      `(${taskFailed.failure?.message ?? 'workflow task failed'}); is it older than this CLI? Update it, ` +
+      `${escape}`
+    );
   }
   if (!events.some((e) => e.workflowTaskStartedEventAttributes)) {
-    return `refused: no worker answered on task queue ${taskQueue} within ${seconds}, so nothing checked that it has this app and environment. Start safe-deploy-worker (SAFE_DEPLOY_TASK_QUEUE=${taskQueue}) or pass the worker's --task-queue, ${escape}`;
+    return (
+      `refused: no worker answered on task queue ${taskQueue} within ${seconds}, so nothing checked that it ` +
+      `has this app and environment. Start safe-deploy-worker (SAFE_DEPLOY_TASK_QUEUE=${taskQueue}) or pass ` +
+      `the worker's --task-queue, ${escape}`
+    );
   }
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
   const started = events.filter((e) => e.activityTaskStartedEventAttributes);
@@ -57,6 +65,12 @@ async function whyNoAnswer(handle: WorkflowHandle, taskQueue: string, timeoutMs:
       ? scheduled.at(-1)!.activityTaskScheduledEventAttributes!.taskQueue?.name
       : undefined;
   if (waiting && waiting !== taskQueue)
-    return `refused: no worker answered on task queue ${waiting} (a host of this environment) within ${seconds}. Start that host's worker, ${escape}`;
-  return `refused: the worker on task queue ${taskQueue} did not finish the check within ${seconds}; try a longer --validate-timeout, ${escape}`;
+    return (
+      `refused: no worker answered on task queue ${waiting} (a host of this environment) within ${seconds}. ` +
+      `Start that host's worker, ${escape}`
+    );
+  return (
+    `refused: the worker on task queue ${taskQueue} did not finish the check within ${seconds}; try a longer ` +
+    `--validate-timeout, ${escape}`
+  );
 }

@@ -7,7 +7,8 @@ export const addColumnNotNullWithoutDefault: Rule = {
   kinds: ['AlterTableStmt'],
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT fails as soon as the table has a row',
   safer:
-    'Add the column with a constant DEFAULT (PostgreSQL 11+ adds it without rewriting the table); or add it nullable, backfill, and set NOT NULL safely (see set-not-null).',
+    'Add the column with a constant DEFAULT (PostgreSQL 11+ adds it without rewriting the table); or add it ' +
+    'nullable, backfill, and set NOT NULL safely (see set-not-null).',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node).flatMap(({ table, name, cmd }) => {
       const col = addedColumn(cmd);
@@ -25,7 +26,9 @@ export const addColumnNotNullWithoutDefault: Rule = {
             {
               // Fails on any row, and the previous release's INSERTs fail whatever the size: the rows only inform.
               cost: { table, name, work: 'rows' as const, onlyLockTime: false },
-              message: `adds NOT NULL column ${name}.${col.colname ?? ''} without a default: PostgreSQL rejects it if ${name} has any row, and the previous release's INSERTs would fail too`,
+              message:
+                `adds NOT NULL column ${name}.${col.colname ?? ''} without a default: PostgreSQL rejects it ` +
+                `if ${name} has any row, and the previous release's INSERTs would fail too`,
             },
           ]
         : [];

@@ -20,9 +20,11 @@ export const addColumnVolatileDefault: Rule = {
   severity: 'risky',
   kinds: ['AlterTableStmt'],
   summary:
-    'ADD COLUMN with a volatile (or unknown) function as default, or serial, identity, stored generated, rewrites the table under an ACCESS EXCLUSIVE lock',
+    'ADD COLUMN with a volatile (or unknown) function as default, or serial, identity, stored generated, ' +
+    'rewrites the table under an ACCESS EXCLUSIVE lock',
   safer:
-    'Add the column without a default (or with a constant one), then `ALTER COLUMN … SET DEFAULT …` for new rows, and backfill the existing rows in batches.',
+    'Add the column without a default (or with a constant one), then `ALTER COLUMN … SET DEFAULT …` for new ' +
+    'rows, and backfill the existing rows in batches.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node).flatMap(({ table, name, cmd }) => {
       const col = addedColumn(cmd);
@@ -32,7 +34,9 @@ export const addColumnVolatileDefault: Rule = {
       return why
         ? [
             {
-              message: `adds ${column} with ${why}: PostgreSQL computes it for every existing row, rewriting the whole table while reads and writes wait`,
+              message:
+                `adds ${column} with ${why}: PostgreSQL computes it for every existing row, rewriting the ` +
+                `whole table while reads and writes wait`,
               cost: { table, name, work: 'rewrite' as const, onlyLockTime: true },
             },
           ]
@@ -59,8 +63,10 @@ function rewriteReason(
         if (volatility === 'volatile') return `the default ${fn}(), VOLATILE in the live database's pg_proc`;
         if (volatility) continue; // stable or immutable: computed once, stored as the default
         return database
-          ? `the default ${fn}(), which the live database's pg_proc does not list (created in the same deployment, or on another search path): volatile as far as the lint knows`
-          : `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and immutable functions; give it the database with --database-url-env to ask pg_proc)`;
+          ? `the default ${fn}(), which the live database's pg_proc does not list (created in the same ` +
+              `deployment, or on another search path): volatile as far as the lint knows`
+          : `the default ${fn}(), volatile as far as the lint knows (it knows PostgreSQL's own stable and ` +
+              `immutable functions; give it the database with --database-url-env to ask pg_proc)`;
       }
     }
   }

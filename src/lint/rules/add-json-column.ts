@@ -6,7 +6,8 @@ export const addJsonColumn: Rule = {
   severity: 'risky',
   kinds: ['AlterTableStmt'],
   summary:
-    "ADD COLUMN of type json (not jsonb) to an existing table breaks the previous release's SELECT DISTINCT, UNION and GROUP BY over its rows: json has no equality operator",
+    "ADD COLUMN of type json (not jsonb) to an existing table breaks the previous release's SELECT " +
+    'DISTINCT, UNION and GROUP BY over its rows: json has no equality operator',
   safer: 'Use jsonb (Prisma: `Json` maps to jsonb on PostgreSQL; drop a `@db.Json`).',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node).flatMap(({ table, name, cmd }) => {
@@ -21,7 +22,10 @@ export const addJsonColumn: Rule = {
         return [];
       return [
         {
-          message: `adds ${name}.${col.colname ?? ''} of type json${type.array ? '[]' : ''}: json has no equality operator, so an existing SELECT DISTINCT * (or UNION, GROUP BY) over ${name} fails with "could not identify an equality operator for type json"`,
+          message:
+            `adds ${name}.${col.colname ?? ''} of type json${type.array ? '[]' : ''}: json has no equality ` +
+            `operator, so an existing SELECT DISTINCT * (or UNION, GROUP BY) over ${name} fails with "could ` +
+            `not identify an equality operator for type json"`,
         },
       ];
     }),

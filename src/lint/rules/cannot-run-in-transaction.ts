@@ -16,21 +16,29 @@ export const cannotRunInTransaction: Rule = {
     'ClusterStmt',
   ],
   summary:
-    'VACUUM, CREATE/DROP DATABASE, REINDEX SCHEMA/DATABASE/SYSTEM, ALTER SYSTEM, tablespaces beside other statements fail: Prisma runs the migration as one transaction',
+    'VACUUM, CREATE/DROP DATABASE, REINDEX SCHEMA/DATABASE/SYSTEM, ALTER SYSTEM, tablespaces beside other ' +
+    'statements fail: Prisma runs the migration as one transaction',
   safer:
-    'Leave maintenance (VACUUM, REINDEX of a whole schema) and cluster-wide commands out of migrations; run them by hand or in a job. If one must be a migration, put it alone in a migration of its own.',
+    'Leave maintenance (VACUUM, REINDEX of a whole schema) and cluster-wide commands out of migrations; run ' +
+    'them by hand or in a job. If one must be a migration, put it alone in a migration of its own.',
   check: (stmt, ctx) => {
     const what = outsideTransactionOnly(stmt.node);
     if (!what || ctx.statementCount === 1) return [];
     return [
       {
-        message: `${what} cannot run inside a transaction block, and PostgreSQL runs this ${ctx.statementCount}-statement migration, sent as one query as Prisma does, in one implicit transaction: the deploy fails here`,
+        message:
+          `${what} cannot run inside a transaction block, and PostgreSQL runs this ` +
+          `${ctx.statementCount}-statement migration, sent as one query as Prisma does, in one implicit ` +
+          `transaction: the deploy fails here`,
       },
     ];
   },
 };
 
-/** Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock), CONCURRENTLY aside (concurrently-in-transaction). */
+/**
+ * Statements PostgreSQL refuses inside a transaction block
+ * (PreventInTransactionBlock), CONCURRENTLY aside (concurrently-in-transaction).
+ */
 function outsideTransactionOnly(node: Node): string | undefined {
   const vacuum = get(node, 'VacuumStmt');
   if (vacuum?.is_vacuumcmd) return 'VACUUM';

@@ -7,9 +7,12 @@ export const changeColumnType: Rule = {
   severity: 'risky',
   kinds: ['AlterTableStmt'],
   summary:
-    'ALTER COLUMN … TYPE rewrites the table under an ACCESS EXCLUSIVE lock and can fail on existing values (unless it only widens: varchar(n) to text or a longer varchar, numeric precision, timestamp precision, cidr to inet)',
+    'ALTER COLUMN … TYPE rewrites the table under an ACCESS EXCLUSIVE lock and can fail on existing values ' +
+    '(unless it only widens: varchar(n) to text or a longer varchar, numeric precision, timestamp ' +
+    'precision, cidr to inet)',
   safer:
-    'Add a new column of the new type, write both from the app, backfill in batches, move reads to it, and drop the old column in a later release.',
+    'Add a new column of the new type, write both from the app, backfill in batches, move reads to it, and ' +
+    'drop the old column in a later release.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
       .filter(({ table, cmd }) => cmd.subtype === 'AT_AlterColumnType' && !ctx.isNewTable(table))
@@ -24,15 +27,23 @@ export const changeColumnType: Rule = {
             // Also about the values and the previous release: stays risky on a small table.
             cost: { table, name, work: 'rewrite' as const, onlyLockTime: false },
             message: from
-              ? `changes ${column} from ${typeText(from)} to ${typeText(to)}: PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects ${typeText(from)}`
-              : `changes the type of ${column}: unless the change only widens (the lint did not see the column made, so cannot tell) PostgreSQL rewrites the table and its indexes while reads and writes wait, the cast fails on values it cannot convert, and the previous release still expects the old type`,
+              ? `changes ${column} from ${typeText(from)} to ${typeText(to)}: PostgreSQL rewrites the table ` +
+                `and its indexes while reads and writes wait, the cast fails on values it cannot convert, and ` +
+                `the previous release still expects ${typeText(from)}`
+              : `changes the type of ${column}: unless the change only widens (the lint did not see the ` +
+                `column made, so cannot tell) PostgreSQL rewrites the table and its indexes while reads and ` +
+                `writes wait, the cast fails on values it cannot convert, and the previous release still ` +
+                `expects the old type`,
           },
         ];
       }),
 };
 
 const BUILTIN = (t: TypeRef) => t.schema === undefined || t.schema === 'pg_catalog';
-/** Types whose only modifier is a length or precision that PostgreSQL can widen without a rewrite (varchar_support, timestamp_support, …). */
+/**
+ * Types whose only modifier is a length or precision that PostgreSQL
+ * can widen without a rewrite (varchar_support, timestamp_support, …).
+ */
 const WIDENABLE = new Set(['varchar', 'varbit', 'timestamp', 'timestamptz', 'time', 'timetz']);
 
 /**

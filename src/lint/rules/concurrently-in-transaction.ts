@@ -14,7 +14,10 @@ export const concurrentlyInTransaction: Rule = {
     if (!what || ctx.statementCount === 1) return [];
     return [
       {
-        message: `${what} cannot run inside a transaction block, and PostgreSQL runs this ${ctx.statementCount}-statement migration, sent as one query as Prisma does, in one implicit transaction: the deploy fails here`,
+        message:
+          `${what} cannot run inside a transaction block, and PostgreSQL runs this ` +
+          `${ctx.statementCount}-statement migration, sent as one query as Prisma does, in one implicit ` +
+          `transaction: the deploy fails here`,
       },
     ];
   },

@@ -9,9 +9,11 @@ export const constraintWithoutNotValid: Rule = {
   severity: 'risky',
   kinds: ['AlterTableStmt'],
   summary:
-    'A FOREIGN KEY or CHECK added to an existing table without NOT VALID checks every row under a strong lock and fails on violating rows',
+    'A FOREIGN KEY or CHECK added to an existing table without NOT VALID checks every row under a strong ' +
+    'lock and fails on violating rows',
   safer:
-    'Add it with NOT VALID (only new and updated rows are checked; the lock is brief), then `ALTER TABLE … VALIDATE CONSTRAINT …` in a later migration: validating lets reads and writes go on.',
+    'Add it with NOT VALID (only new and updated rows are checked; the lock is brief), then `ALTER TABLE … ' +
+    'VALIDATE CONSTRAINT …` in a later migration: validating lets reads and writes go on.',
   check: (stmt, ctx) => {
     const out: Violation[] = [];
     for (const { table, name, cmd } of alterTableCommands(stmt.node)) {
@@ -19,13 +21,17 @@ export const constraintWithoutNotValid: Rule = {
       const con = addedConstraint(cmd);
       if (con && !con.skip_validation && con.contype === 'CONSTR_FOREIGN') {
         out.push({
-          message: `adds foreign key${named(con)} on ${name} without NOT VALID: every existing row is checked while writes to ${name} and ${tableName(con.pktable)} wait, and it fails if one has no match`,
+          message:
+            `adds foreign key${named(con)} on ${name} without NOT VALID: every existing row is checked while ` +
+            `writes to ${name} and ${tableName(con.pktable)} wait, and it fails if one has no match`,
           cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }
       if (con && !con.skip_validation && con.contype === 'CONSTR_CHECK') {
         out.push({
-          message: `adds check${named(con)} on ${name} without NOT VALID: every existing row is checked while reads and writes wait, and it fails if one violates it`,
+          message:
+            `adds check${named(con)} on ${name} without NOT VALID: every existing row is checked while reads ` +
+            `and writes wait, and it fails if one violates it`,
           cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }
@@ -36,9 +42,12 @@ export const constraintWithoutNotValid: Rule = {
       if (col && inline) {
         const what = inline.contype === 'CONSTR_FOREIGN' ? `a foreign key to ${tableName(inline.pktable)}` : 'a check';
         out.push({
-          message: `adds column ${name}.${col.colname ?? ''} with ${what}, validated against every existing row under a strong lock`,
+          message:
+            `adds column ${name}.${col.colname ?? ''} with ${what}, validated against every existing row ` +
+            `under a strong lock`,
           safer:
-            'Add the column without the constraint, then ADD CONSTRAINT … NOT VALID, and VALIDATE CONSTRAINT in a later migration.',
+            'Add the column without the constraint, then ADD CONSTRAINT … NOT VALID, and VALIDATE ' +
+            'CONSTRAINT in a later migration.',
           cost: { table, name, work: 'scan', onlyLockTime: true },
         });
       }

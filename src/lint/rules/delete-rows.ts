@@ -7,7 +7,8 @@ export const deleteRows: Rule = {
   kinds: ['DeleteStmt'],
   summary: 'DELETE removes rows (any DELETE, with or without WHERE)',
   safer:
-    'Keep data clean-ups out of schema migrations: archive the rows (INSERT INTO …_archive SELECT …), then delete in batches in a separate, reviewed job after the deploy.',
+    'Keep data clean-ups out of schema migrations: archive the rows (INSERT INTO …_archive SELECT …), then ' +
+    'delete in batches in a separate, reviewed job after the deploy.',
   check: (stmt, ctx) => {
     const del = get(stmt.node, 'DeleteStmt');
     if (!del || ctx.isNewTable(tableKey(del.relation))) return [];

@@ -7,7 +7,8 @@ export const detachPartitionWithoutConcurrently: Rule = {
   kinds: ['AlterTableStmt'],
   summary: 'DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the partitioned table',
   safer:
-    'ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+), alone in a migration of its own; it only takes SHARE UPDATE EXCLUSIVE.',
+    'ALTER TABLE … DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+), alone in a migration of its own; it ' +
+    'only takes SHARE UPDATE EXCLUSIVE.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
       .filter(
@@ -15,6 +16,9 @@ export const detachPartitionWithoutConcurrently: Rule = {
           cmd.subtype === 'AT_DetachPartition' && !get(cmd.def, 'PartitionCmd')?.concurrent && !ctx.isNewTable(table),
       )
       .map(({ name, cmd }) => ({
-        message: `detaches partition ${tableName(get(cmd.def, 'PartitionCmd')?.name)} from ${name} without CONCURRENTLY: every read and write of ${name} waits for the lock, then for the rest of the migration`,
+        message:
+          `detaches partition ${tableName(get(cmd.def, 'PartitionCmd')?.name)} from ${name} without ` +
+          `CONCURRENTLY: every read and write of ${name} waits for the lock, then for the rest of the ` +
+          `migration`,
       })),
 };

@@ -7,7 +7,8 @@ export const dropDatabase: Rule = {
   kinds: ['DropdbStmt'],
   summary: 'DROP DATABASE deletes a whole database',
   safer:
-    'Never drop a database in a migration: if one really must go, dump it and drop it by hand, after checking nothing connects to it.',
+    'Never drop a database in a migration: if one really must go, dump it and drop it by hand, after ' +
+    'checking nothing connects to it.',
   check: (stmt) => {
     const drop = get(stmt.node, 'DropdbStmt');
     return drop

@@ -7,7 +7,8 @@ export const dropDefault: Rule = {
   kinds: ['AlterTableStmt'],
   summary: "ALTER COLUMN … DROP DEFAULT breaks the previous release's INSERTs that leave the column out",
   safer:
-    'Release code that always writes the column first (Prisma: remove the `@default` only once the code sets the field), then drop the default in a later release.',
+    'Release code that always writes the column first (Prisma: remove the `@default` only once the code ' +
+    'sets the field), then drop the default in a later release.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
       .filter(
@@ -22,7 +23,9 @@ export const dropDefault: Rule = {
             ? 'store NULL'
             : 'store NULL, or fail if the column is NOT NULL';
         return {
-          message: `drops the default of ${name}.${cmd.name ?? ''}: INSERTs of the previous release (running during the deploy, and the rollback target) that leave it out now ${then}`,
+          message:
+            `drops the default of ${name}.${cmd.name ?? ''}: INSERTs of the previous release (running during ` +
+            `the deploy, and the rollback target) that leave it out now ${then}`,
         };
       }),
 };

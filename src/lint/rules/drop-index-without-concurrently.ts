@@ -8,7 +8,8 @@ export const dropIndexWithoutConcurrently: Rule = {
   summary:
     'DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table, held until the migration commits',
   safer:
-    'DROP INDEX CONCURRENTLY, alone in a migration of its own (CONCURRENTLY cannot run in the transaction a multi-statement migration runs in).',
+    'DROP INDEX CONCURRENTLY, alone in a migration of its own (CONCURRENTLY cannot run in the transaction a ' +
+    'multi-statement migration runs in).',
   check: (stmt, ctx) => {
     const drop = get(stmt.node, 'DropStmt');
     if (drop?.removeType !== 'OBJECT_INDEX' || drop.concurrent) return [];
@@ -18,7 +19,9 @@ export const dropIndexWithoutConcurrently: Rule = {
         const on = ctx.schema.index(i.key)?.table;
         const table = on ? on.replace(/^public\./, '') : 'its table';
         return {
-          message: `drops index ${i.name} without CONCURRENTLY: every read and write of ${table} waits for the lock, then for the rest of the migration`,
+          message:
+            `drops index ${i.name} without CONCURRENTLY: every read and write of ${table} waits for the lock, ` +
+            `then for the rest of the migration`,
         };
       });
   },

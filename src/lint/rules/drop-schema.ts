@@ -7,7 +7,8 @@ export const dropSchema: Rule = {
   kinds: ['DropStmt'],
   summary: 'DROP SCHEMA deletes the schema (with CASCADE, every table in it)',
   safer:
-    'Drop the objects in the schema one by one, each in the release after the code stopped using it; drop the empty schema last, without CASCADE.',
+    'Drop the objects in the schema one by one, each in the release after the code stopped using it; drop ' +
+    'the empty schema last, without CASCADE.',
   check: (stmt, ctx) => {
     const drop = get(stmt.node, 'DropStmt');
     if (drop?.removeType !== 'OBJECT_SCHEMA') return [];

@@ -7,7 +7,8 @@ export const dropTable: Rule = {
   kinds: ['DropStmt'],
   summary: 'DROP TABLE deletes the table and every row in it',
   safer:
-    'Stop using the table in one release; drop it in a later release, once no rollback can need it (keep a dump of it, or rename it aside until then).',
+    'Stop using the table in one release; drop it in a later release, once no rollback can need it (keep a ' +
+    'dump of it, or rename it aside until then).',
   check: (stmt, ctx) => {
     if (get(stmt.node, 'DropStmt')?.removeType !== 'OBJECT_TABLE') return [];
     return dropTargets(stmt.node)

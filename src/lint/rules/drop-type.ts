@@ -7,7 +7,8 @@ export const dropType: Rule = {
   kinds: ['DropStmt'],
   summary: 'DROP TYPE/DOMAIN removes a type the previous release uses; with CASCADE, every column of that type',
   safer:
-    'Convert or drop the columns that use the type in an earlier release, then drop the type without CASCADE (it then fails instead of deleting data if a column still uses it).',
+    'Convert or drop the columns that use the type in an earlier release, then drop the type without ' +
+    'CASCADE (it then fails instead of deleting data if a column still uses it).',
   check: (stmt, ctx) => {
     const drop = get(stmt.node, 'DropStmt');
     if (drop?.removeType !== 'OBJECT_TYPE' && drop?.removeType !== 'OBJECT_DOMAIN') return [];

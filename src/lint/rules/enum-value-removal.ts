@@ -7,9 +7,11 @@ export const enumValueRemoval: Rule = {
   severity: 'risky',
   kinds: ['CreateEnumStmt', 'RenameStmt', 'DeleteStmt'],
   summary:
-    "Removing an enum value (Prisma's rename, recreate, convert; or deleting from pg_enum) fails on rows that hold it and breaks the previous release",
+    "Removing an enum value (Prisma's rename, recreate, convert; or deleting from pg_enum) fails on rows " +
+    'that hold it and breaks the previous release',
   safer:
-    "Stop writing the value in one release, move existing rows off it (UPDATE … WHERE col = 'old', in batches), and remove it in a later release; or simply keep the unused value.",
+    "Stop writing the value in one release, move existing rows off it (UPDATE … WHERE col = 'old', in " +
+    'batches), and remove it in a later release; or simply keep the unused value.',
   check: (stmt, ctx) => {
     // PostgreSQL cannot drop an enum value. Prisma replaces the type instead: it creates the new
     // one (`Role_new`, or `Role` after renaming the old one aside), converts the columns, renames
@@ -18,7 +20,10 @@ export const enumValueRemoval: Rule = {
     if (replaced) {
       return [
         {
-          message: `replaces enum ${replaced} with a new type, which removes (or reorders) values: converting the columns fails if a row holds a removed value, rewrites those tables while reads and writes wait, and the previous release may still write the removed value`,
+          message:
+            `replaces enum ${replaced} with a new type, which removes (or reorders) values: converting the ` +
+            `columns fails if a row holds a removed value, rewrites those tables while reads and writes wait, ` +
+            `and the previous release may still write the removed value`,
         },
       ];
     }

@@ -6,7 +6,8 @@ export const missingLockTimeout: Rule = {
   severity: 'notice',
   summary: 'A statement takes a strong lock on an existing table with no lock_timeout set (notice: raises nothing)',
   safer:
-    "Start the migration with `SET lock_timeout = '5s';` so a blocked statement fails fast (the deploy rolls back and can be retried) instead of stalling the app; or set it for the migration role.",
+    "Start the migration with `SET lock_timeout = '5s';` so a blocked statement fails fast (the deploy " +
+    'rolls back and can be retried) instead of stalling the app; or set it for the migration role.',
   oncePerMigration: true,
   check: (stmt, ctx) => {
     if (ctx.lockTimeoutSet) return [];
@@ -15,7 +16,9 @@ export const missingLockTimeout: Rule = {
       ? []
       : [
           {
-            message: `takes a strong lock on ${table.replace(/^public\./, '')} with no lock_timeout set: if a long query holds the table, this statement waits, and every query on the table queues behind it`,
+            message:
+              `takes a strong lock on ${table.replace(/^public\./, '')} with no lock_timeout set: if a long ` +
+              `query holds the table, this statement waits, and every query on the table queues behind it`,
           },
         ];
   },

@@ -16,7 +16,8 @@ export const reindexWithoutConcurrently: Rule = {
   kinds: ['ReindexStmt'],
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table (and reads through the index) while it rebuilds',
   safer:
-    'REINDEX (CONCURRENTLY) … alone in a migration of its own (PostgreSQL 12+), or better, outside migrations: rebuilding an index changes no schema.',
+    'REINDEX (CONCURRENTLY) … alone in a migration of its own (PostgreSQL 12+), or better, outside ' +
+    'migrations: rebuilding an index changes no schema.',
   check: (stmt, ctx) => {
     const reindex = get(stmt.node, 'ReindexStmt');
     if (!reindex || isConcurrentOption(reindex.params)) return [];
@@ -34,7 +35,9 @@ export const reindexWithoutConcurrently: Rule = {
           : undefined;
     return [
       {
-        message: `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ${LOCKS[kind] ?? 'writes wait'} until it is done`,
+        message:
+          `rebuilds ${kind.slice('REINDEX_OBJECT_'.length).toLowerCase()} ${what} without CONCURRENTLY: ` +
+          `${LOCKS[kind] ?? 'writes wait'} until it is done`,
         ...(table
           ? {
               cost: {

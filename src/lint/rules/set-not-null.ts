@@ -7,9 +7,11 @@ export const setNotNull: Rule = {
   severity: 'risky',
   kinds: ['AlterTableStmt'],
   summary:
-    'ALTER COLUMN … SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock and fails if a NULL remains (unless a validated CHECK (col IS NOT NULL) proves it)',
+    'ALTER COLUMN … SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock and fails if a NULL remains ' +
+    '(unless a validated CHECK (col IS NOT NULL) proves it)',
   safer:
-    'Add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it in a later migration, then SET NOT NULL (PostgreSQL 12+ trusts the valid check and skips the scan) and drop the check.',
+    'Add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it in a later migration, then SET NOT NULL ' +
+    '(PostgreSQL 12+ trusts the valid check and skips the scan) and drop the check.',
   check: (stmt, ctx) =>
     alterTableCommands(stmt.node)
       .filter(({ table, cmd }) => cmd.subtype === 'AT_SetNotNull' && !ctx.isNewTable(table))
@@ -23,15 +25,21 @@ export const setNotNull: Rule = {
         return [
           {
             message: proven
-              ? `sets ${name}.${column} NOT NULL: the validated CHECK (${column} IS NOT NULL) would skip the scan from PostgreSQL 12 on, but this server is ${ctx.database!.serverVersion}: it scans the whole table while reads and writes wait`
-              : `sets ${name}.${column} NOT NULL: PostgreSQL scans the whole table while reads and writes wait, and fails if any row holds NULL`,
+              ? `sets ${name}.${column} NOT NULL: the validated CHECK (${column} IS NOT NULL) would skip the ` +
+                `scan from PostgreSQL 12 on, but this server is ${ctx.database!.serverVersion}: it scans the ` +
+                `whole table while reads and writes wait`
+              : `sets ${name}.${column} NOT NULL: PostgreSQL scans the whole table while reads and writes ` +
+                `wait, and fails if any row holds NULL`,
             cost: { table, name, work: 'scan' as const, onlyLockTime: true },
           },
         ];
       }),
 };
 
-/** NOT NULL already: PostgreSQL does nothing. The migrations' own view first (they may have dropped it), then the live catalog's. */
+/**
+ * NOT NULL already: PostgreSQL does nothing. The migrations' own
+ * view first (they may have dropped it), then the live catalog's.
+ */
 function alreadyNotNull(ctx: LintContext, table: string, column: string): boolean {
   const seen = ctx.schema.column(table, column);
   if (seen) return seen.notNull;

@@ -19,7 +19,8 @@ export const setSchema: Rule = {
   kinds: ['AlterObjectSchemaStmt'],
   summary: 'ALTER … SET SCHEMA moves a table, type or function: the previous release still names it in its old schema',
   safer:
-    'Keep the object where it is; or move it and leave a view (for a table) under the old name until no release uses it.',
+    'Keep the object where it is; or move it and leave a view (for a table) under the old name until no ' +
+    'release uses it.',
   check: (stmt, ctx) => {
     const move = get(stmt.node, 'AlterObjectSchemaStmt');
     const kind = OBJECT[move?.objectType ?? ''];
@@ -32,7 +33,11 @@ export const setSchema: Rule = {
       return [];
     return [
       {
-        message: `moves ${kind} ${name} to schema ${move.newschema ?? ''}: queries of the previous release (running during the deploy, and the rollback target) that name it${relation || kind === 'type' ? ' (Prisma qualifies its tables and enums with the schema)' : ''} no longer find it`,
+        message:
+          `moves ${kind} ${name} to schema ${move.newschema ?? ''}: queries of the previous release (running ` +
+          `during the deploy, and the rollback target) that name ` +
+          `it${relation || kind === 'type' ? ' (Prisma qualifies its tables and enums with the schema)' : ''} ` +
+          `no longer find it`,
       },
     ];
   },

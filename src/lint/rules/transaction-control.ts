@@ -6,16 +6,21 @@ export const transactionControl: Rule = {
   severity: 'error',
   kinds: ['TransactionStmt'],
   summary:
-    'BEGIN without COMMIT, a nested BEGIN, a COMMIT or ROLLBACK with statements after it, two-phase commit: Prisma already runs the migration as one transaction, so it fails or commits only part of it',
+    'BEGIN without COMMIT, a nested BEGIN, a COMMIT or ROLLBACK with statements after it, two-phase commit: ' +
+    'Prisma already runs the migration as one transaction, so it fails or commits only part of it',
   safer:
-    "Leave transaction control to Prisma: no BEGIN, COMMIT or ROLLBACK in migration.sql (Prisma's own BEGIN … COMMIT around the whole file is fine). Statements that must commit separately go in migrations of their own.",
+    "Leave transaction control to Prisma: no BEGIN, COMMIT or ROLLBACK in migration.sql (Prisma's own BEGIN " +
+    '… COMMIT around the whole file is fine). Statements that must commit separately go in migrations of ' +
+    'their own.',
   check: (stmt, ctx) => {
     const control = transactionKind(stmt.node);
     const last = stmt.index === ctx.statementCount - 1;
     if (control === 'begin' && ctx.openBegin) {
       return [
         {
-          message: `BEGIN inside the transaction block opened at line ${ctx.openBegin.line}: PostgreSQL ignores it (a warning), so the first COMMIT ends the outer block and what follows commits on its own`,
+          message:
+            `BEGIN inside the transaction block opened at line ${ctx.openBegin.line}: PostgreSQL ignores it ` +
+            `(a warning), so the first COMMIT ends the outer block and what follows commits on its own`,
         },
       ];
     }
@@ -23,14 +28,18 @@ export const transactionControl: Rule = {
       return [
         {
           message:
-            'COMMIT before the end of the migration: the statements before it are committed at once, so if a later one fails Prisma records a failed migration that is half applied (and refuses to deploy past it)',
+            'COMMIT before the end of the migration: the statements before it are committed at once, so if ' +
+            'a later one fails Prisma records a failed migration that is half applied (and refuses to ' +
+            'deploy past it)',
         },
       ];
     }
     if (control === 'rollback') {
       return [
         {
-          message: `ROLLBACK ${last ? 'at the end' : 'in the middle'} of the migration: it silently undoes the statements before it, and Prisma records the migration as applied`,
+          message:
+            `ROLLBACK ${last ? 'at the end' : 'in the middle'} of the migration: it silently undoes the ` +
+            `statements before it, and Prisma records the migration as applied`,
         },
       ];
     }
@@ -38,7 +47,9 @@ export const transactionControl: Rule = {
       return [
         {
           message:
-            "two-phase commit (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) in a migration: it is not Prisma's transaction to prepare, and a prepared transaction holds its locks until someone finishes it",
+            'two-phase commit (PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED) in a migration: it is not ' +
+            "Prisma's transaction to prepare, and a prepared transaction holds its locks until someone " +
+            'finishes it',
         },
       ];
     }
@@ -50,7 +61,8 @@ export const transactionControl: Rule = {
           {
             at: ctx.openBegin,
             message:
-              'BEGIN is never committed: the migration ends inside an open transaction block, which commits or rolls back only when Prisma (or the closed connection) ends it',
+              'BEGIN is never committed: the migration ends inside an open transaction block, which commits ' +
+              'or rolls back only when Prisma (or the closed connection) ends it',
           },
         ]
       : [],

@@ -7,7 +7,8 @@ export const truncateTable: Rule = {
   kinds: ['TruncateStmt'],
   summary: 'TRUNCATE deletes every row of the table',
   safer:
-    'Do not empty tables in a schema migration. If the rows must go, archive them first and remove them in a separate, reviewed job after the deploy.',
+    'Do not empty tables in a schema migration. If the rows must go, archive them first and remove them in ' +
+    'a separate, reviewed job after the deploy.',
   check: (stmt, ctx) => {
     const truncate = get(stmt.node, 'TruncateStmt');
     if (!truncate) return [];

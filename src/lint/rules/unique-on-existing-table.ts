@@ -21,9 +21,12 @@ export const uniqueOnExistingTable: Rule = {
   severity: 'risky',
   kinds: ['IndexStmt', 'AlterTableStmt'],
   summary:
-    'A unique index (not built CONCURRENTLY) or UNIQUE/PRIMARY KEY constraint on an existing table locks it while it builds, and fails on duplicate rows',
+    'A unique index (not built CONCURRENTLY) or UNIQUE/PRIMARY KEY constraint on an existing table locks it ' +
+    'while it builds, and fails on duplicate rows',
   safer:
-    'Check for duplicates first (SELECT cols, count(*) … GROUP BY cols HAVING count(*) > 1), build the index with CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then attach it instantly: ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX ….',
+    'Check for duplicates first (SELECT cols, count(*) … GROUP BY cols HAVING count(*) > 1), build the ' +
+    'index with CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then attach it instantly: ALTER ' +
+    'TABLE … ADD CONSTRAINT … UNIQUE USING INDEX ….',
   check: (stmt, ctx) => {
     const index = get(stmt.node, 'IndexStmt');
     if (index) {
@@ -32,7 +35,9 @@ export const uniqueOnExistingTable: Rule = {
       if (!index.unique || index.concurrent || ctx.isNewTable(tableKey(index.relation))) return [];
       return [
         {
-          message: `adds unique index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)}: it fails if existing rows hold duplicates, and writes wait while it builds`,
+          message:
+            `adds unique index ${index.idxname ?? '(unnamed)'} on ${tableName(index.relation)}: it fails if ` +
+            `existing rows hold duplicates, and writes wait while it builds`,
           // Duplicates make the migration fail on the rehearsal's copy first; the lock is what size changes.
           cost: { table: tableKey(index.relation), name: tableName(index.relation), work: 'index', onlyLockTime: true },
         },
@@ -45,7 +50,9 @@ export const uniqueOnExistingTable: Rule = {
       // USING INDEX attaches an index that is already built and checked: instant.
       if (cons && UNIQUE.has(cons.contype ?? '') && !cons.indexname) {
         out.push({
-          message: `adds ${KIND[cons.contype ?? '']}${cons.conname ? ` ${cons.conname}` : ''} on ${name}: it builds a unique index while reads and writes wait, and fails if existing rows hold duplicates`,
+          message:
+            `adds ${KIND[cons.contype ?? '']}${cons.conname ? ` ${cons.conname}` : ''} on ${name}: it builds ` +
+            `a unique index while reads and writes wait, and fails if existing rows hold duplicates`,
           cost: { table, name, work: 'index', onlyLockTime: true },
         });
       }

@@ -7,7 +7,9 @@ export const updateExistingValues: Rule = {
   kinds: ['UpdateStmt'],
   summary: 'UPDATE of a column that existed before the migration rewrites data the previous release wrote and reads',
   safer:
-    'Write the new form to a new column (backfilled where it is NULL) and switch reads in a later release; a code-only rollback then keeps the old values. If the rewrite is the point, let the rollback restore the backup.',
+    'Write the new form to a new column (backfilled where it is NULL) and switch reads in a later release; ' +
+    'a code-only rollback then keeps the old values. If the rewrite is the point, let the rollback restore ' +
+    'the backup.',
   check: (stmt, ctx) => {
     const update = get(stmt.node, 'UpdateStmt');
     if (!update) return [];
@@ -21,7 +23,10 @@ export const updateExistingValues: Rule = {
     const which = update.whereClause ? 'the rows matching its WHERE' : 'every row';
     return [
       {
-        message: `changes existing values of ${existing.map((c) => `${tableName(update.relation)}.${c}`).join(', ')} in ${which}: a rollback that keeps the database keeps them rewritten, and the previous release reads them`,
+        message:
+          `changes existing values of ${existing.map((c) => `${tableName(update.relation)}.${c}`).join(', ')} ` +
+          `in ${which}: a rollback that keeps the database keeps them rewritten, and the previous release ` +
+          `reads them`,
       },
     ];
   },
