@@ -75,6 +75,11 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // The SDK's internals (`@temporalio/*/lib/…`) change without notice: its public exports only.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@temporalio/*/lib/*'], message: "use the package's public exports" }] },
+      ],
     },
   },
   {

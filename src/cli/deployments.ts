@@ -1,5 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { decodePayloadAt } from './payloads.js';
 import type { DecisionRecord, DeploymentReport } from '../shared/report.js';
 import { DEPLOY_APP, DEPLOY_ENVIRONMENT, DEPLOY_OUTCOME, DEPLOY_REF } from '../shared/searchAttributes.js';
 import { deploymentResult } from './deploymentResult.js';
@@ -53,11 +53,9 @@ export async function startedRequest(client: Client, workflowId: string, runId?:
     maximumPageSize: 1,
   });
   const started = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const input = await decodeFromPayloadsAtIndex<unknown>(
-    client.options.loadedDataConverter,
-    0,
-    started?.input?.payloads,
-  ).catch(() => undefined);
+  const input = await decodePayloadAt<unknown>(client.options.loadedDataConverter, 0, started?.input?.payloads).catch(
+    () => undefined,
+  );
   if (typeof input !== 'object' || input === null) return {};
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   const r = input as Record<string, unknown>;

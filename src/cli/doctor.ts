@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import { durationMs } from '../shared/duration.js';
 import pg from 'pg';
 import { lookupEnv } from '../activities/activityDeps.js';
 import { appUrl, waitHealthy } from '../activities/http.js';
@@ -311,7 +311,7 @@ async function checkRestart(e: EnvironmentConfig): Promise<DoctorCheck[]> {
   const cmd = appCommand(e.commands.restart, {
     cwd: e.appDir,
     commandEnv: e.commandEnv,
-    timeoutMs: msToNumber(e.commandTimeouts.restart as never),
+    timeoutMs: durationMs(e.commandTimeouts.restart),
   });
   const started = Date.now();
   try {
@@ -327,7 +327,7 @@ async function checkRestart(e: EnvironmentConfig): Promise<DoctorCheck[]> {
   }
   return [
     ok('restart returns', `${e.commands.restart.join(' ')} returned in ${Date.now() - started} ms`),
-    await checkHealth(e, msToNumber(e.health.timeout as never), 'healthy after restart'),
+    await checkHealth(e, durationMs(e.health.timeout), 'healthy after restart'),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { decodePayloadAt } from './payloads.js';
 import { describeFreeze, readFreeze, type FreezeRecord } from '../shared/freeze.js';
 import type { DecisionRecord, Progress } from '../shared/report.js';
 import { describeOrExplain, EXIT, EXIT_CODES, output, withClient, type GlobalOptions } from './context.js';
@@ -56,11 +56,9 @@ export async function approvalsSoFar(client: Client, handle: WorkflowHandle): Pr
   for (const e of history.events ?? []) {
     const completed = e.workflowExecutionUpdateCompletedEventAttributes;
     if (!completed?.meta?.updateId || !completed.outcome?.success) continue;
-    const answer = await decodeFromPayloadsAtIndex<{ gate?: string }>(
-      converter,
-      0,
-      completed.outcome.success.payloads,
-    ).catch(() => undefined);
+    const answer = await decodePayloadAt<{ gate?: string }>(converter, 0, completed.outcome.success.payloads).catch(
+      () => undefined,
+    );
     if (answer?.gate) gates.set(completed.meta.updateId, answer.gate);
   }
   const approvals: DecisionRecord[] = [];
@@ -68,7 +66,7 @@ export async function approvalsSoFar(client: Client, handle: WorkflowHandle): Pr
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
     const name = accepted?.input?.name;
     if (name !== 'approve' && name !== 'reject') continue;
-    const d = await decodeFromPayloadsAtIndex<{ by?: string; reason?: string; action?: string }>(
+    const d = await decodePayloadAt<{ by?: string; reason?: string; action?: string }>(
       converter,
       0,
       accepted?.input?.args?.payloads,

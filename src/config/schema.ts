@@ -70,12 +70,16 @@ export { WEEKDAYS };
  */
 export const deployWindowSchema = z
   .object({
+    /** The days the window opens on (local to `timeZone`); default: every day. */
     days: z
       .array(z.enum(WEEKDAYS))
       .min(1)
       .default([...WEEKDAYS]),
+    /** When the window opens, HH:MM local time. */
     start: hhmm,
+    /** When it closes, HH:MM local time; at or before `start`: the next day. */
     end: hhmm,
+    /** An IANA time zone such as Europe/Madrid. */
     timeZone: timeZone.default('UTC'),
   })
   .strict();
@@ -84,11 +88,19 @@ export type DeployWindow = z.output<typeof deployWindowSchema>;
 /** What to deploy: the workflow's single JSON argument. Where and how comes from the worker's config. */
 export const deployRequestSchema = z
   .object({
+    /** The app's name: a key of the worker config's `apps`. */
     app: slug,
+    /** The environment's name: a key under the app (e.g. `production`). */
     environment: slug,
     ref: gitRef,
+    /**
+     * Run the pre-checks, lint and rehearsal and report what a real deployment would do and ask, changing nothing in
+     * production.
+     */
     dryRun: z.boolean().default(false),
+    /** Why this deployment: shown by `status`, `history`, the report and the Web UI. */
     reason: z.string().max(500).optional(),
+    /** Who asked for it (the CLI fills in the local user): shown beside the reason. */
     requestedBy: z.string().max(200).optional(),
     /** Minutes of monitoring after verification (default: the environment's `monitor.minutes`). */
     monitorMinutes: z.number().int().min(0).max(1440).optional(),
@@ -105,11 +117,16 @@ export type DeployRequest = z.output<typeof deployRequestSchema>;
  */
 export const httpCheckSchema = z
   .object({
+    /** Names the check in the report and in a failure. */
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase name with dashes'),
+    /** A check that writes (not GET) is refused with `writes.stopAt: 'database'`. */
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     path: requestPath,
+    /** A JSON request body (sent with `content-type: application/json`). */
     body: z.json().optional(),
+    /** Sent as `Authorization: Bearer …`, to baseUrl's origin only; usually a captured `{{token}}`. */
     bearer: z.string().optional(),
+    /** The HTTP status the response must have. */
     expectStatus: z.number().int().min(100).max(599).default(200),
     /** The response must contain these top-level fields with these values. */
     expectJson: z.record(z.string(), z.json()).optional(),
@@ -121,7 +138,9 @@ export type HttpCheck = z.output<typeof httpCheckSchema>;
 
 const expectationsSchema = z
   .object({
+    /** Tables that must exist after the migration. */
     tables: z.array(tableName).default([]),
+    /** Columns (`table.column`) that must exist after the migration. */
     columns: z.array(qualifiedColumn).default([]),
   })
   .strict();
@@ -129,9 +148,13 @@ const expectationsSchema = z
 /** What a release declares about itself in `.safe-deploy.json` at its root. */
 export const releaseManifestSchema = z
   .object({
+    /** Variable NAMES the release needs set (worker env or envFile), checked before anything changes. */
     requiredEnv: z.array(envName).default([]),
+    /** npm packages that must resolve from the installed release before it goes live. */
     requiredPackages: z.array(packageName).default([]),
+    /** Tables and columns this release must have once migrated: checked by verify. */
     expect: expectationsSchema.default({ tables: [], columns: [] }),
+    /** The release's own HTTP checks, run after the environment's own in every verification. */
     checks: z.array(httpCheckSchema).default([]),
   })
   .strict();
@@ -180,6 +203,7 @@ export const environmentConfigSchema = z
      * rollback switches it back, with no git or npm at rollback time.
      */
     codeLayout: z.enum(['in-place', 'releases']).default('in-place'),
+    /** With `codeLayout: 'releases'`: where releases come from and how many stay on disk. */
     releases: z
       .object({
         /** Where the app's git repository is fetched from (URL or path); mirrored in `<root>/repo`. */
@@ -203,10 +227,23 @@ export const environmentConfigSchema = z
      * at once (`rollout`), and a rollback undoes every host that changed.
      */
     hosts: z
-      .array(z.object({ name: slug, taskQueue: z.string().min(1).max(200) }).strict())
+      .array(
+        z
+          .object({
+            /** The host's name in steps and the report (`… on web-2`). */
+            name: slug,
+            /** The task queue that host's worker polls (its `SAFE_DEPLOY_TASK_QUEUE`). */
+            taskQueue: z.string().min(1).max(200),
+          })
+          .strict(),
+      )
       .min(1)
       .refine((hs) => new Set(hs.map((h) => h.name)).size === hs.length, 'host names must be unique')
       .optional(),
+    /**
+     * With several `hosts`: switch, restart and verify them one after the other (a failure stops at the first) or all
+     * at once.
+     */
     rollout: z.enum(['one-at-a-time', 'parallel']).default('one-at-a-time'),
     /** Scratch space for staged releases (rehearsals); default `<backup.dir>/work`. */
     workDir: absolutePath.optional(),
@@ -217,13 +254,19 @@ export const environmentConfigSchema = z
      */
     rehearsal: z
       .object({
+        /**
+         * Rehearse the pending migrations on an online copy before writes pause; a migration that fails there aborts
+         * with production untouched.
+         */
         enabled: z.boolean().default(true),
+        /** Also start the previous release against the migrated copy, proving a code-only rollback would work. */
         startPrevious: z
           .object({
             /** Starts the app in the foreground from its directory, e.g. ["node", "src/server.js"]. */
             command: argv,
             /** The variable the app reads its port from; a free port is given. */
             portEnv: envName.default('PORT'),
+            /** How long the previous release may take to answer its health check on the copy. */
             timeout: duration.default('30 seconds'),
           })
           .strict()
@@ -244,12 +287,16 @@ export const environmentConfigSchema = z
       })
       .strict()
       .default({ enabled: true, preferCodeOnly: true, rows: 'needed' }),
+    /** How safe-deploy reaches the app's database; the URL itself is a secret and only named here. */
     database: z
       .object({
         urlEnv: envName.describe('NAME of the variable holding the database URL (worker env or envFile)'),
         appEnvName: envName
           .default('DATABASE_URL')
           .describe('name under which the app and its Prisma CLI expect the URL'),
+        /**
+         * The database safe-deploy's own sessions connect to to create, rename and drop databases (copies, restores).
+         */
         maintenanceDatabase: z.string().min(1).default('postgres'),
         /**
          * How long safe-deploy's own SQL waits for a lock someone else
@@ -278,13 +325,17 @@ export const environmentConfigSchema = z
      */
     lint: z
       .object({
+        /** Rows (catalog estimate) above which a lock-time finding is risky; default 10000. */
         riskyAboveRows: z.number().int().min(0).optional(),
+        /** Table size in MB above which a lock-time finding is risky; default 10. */
         riskyAboveMb: z.number().min(0).optional(),
+        /** Throughput for the lock-time estimate; default 50 MB/s, printed as assumed. */
         mbPerSecond: z.number().positive().optional(),
       })
       .strict()
       .optional(),
     envFile: absolutePath.optional().describe("the app's KEY=VALUE environment file (e.g. systemd EnvironmentFile)"),
+    /** The backup taken inside the write pause, before the database changes, and what a rollback restores. */
     backup: z
       .object({
         dir: absolutePath.describe('where dumps (and their .json descriptions) are written'),
@@ -298,6 +349,7 @@ export const environmentConfigSchema = z
         dump: z.boolean().default(true),
         /** Retention: the newest `keep` dumps, snapshots and kept-aside databases of this app and environment stay. */
         keep: z.number().int().min(1).max(100).default(3),
+        /** pg_dump's format: `directory` dumps and restores in parallel (`jobs`), `custom` is one file. */
         format: z.enum(['custom', 'directory']).default('directory'),
         /** pg_dump/pg_restore parallel jobs (directory format only for pg_dump). */
         jobs: z.number().int().min(1).max(16).default(2),
@@ -316,11 +368,19 @@ export const environmentConfigSchema = z
         message: "dump: false needs method 'snapshot': the dump is method 'dump''s only backup",
         path: ['dump'],
       }),
+    /** The app's own commands, each an argv array (never a shell string), run in appDir with the app's environment. */
     commands: z
       .object({
+        /** Installs the release's dependencies from its lockfile (while staging, before writes pause). */
         install: argv.default(['npm', 'ci', '--no-audit', '--no-fund']),
+        /**
+         * Build commands run after install, in order (e.g. `[["npx", "prisma", "generate"], ["npm", "run",
+         * "build"]]`).
+         */
         build: z.array(argv).default([]),
+        /** Applies the pending migrations; the npx form starts the app's own Prisma CLI directly. */
         migrateDeploy: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'deploy']),
+        /** Reads the migration history as the app's Prisma sees it. */
         migrateStatus: argv.default(['npx', '--no-install', 'prisma', 'migrate', 'status']),
         /**
          * Runbook Option B, only after an `approve --action reset`:
@@ -335,19 +395,26 @@ export const environmentConfigSchema = z
          * CLI as an argv, to which `--rolled-back <name>` / `--applied <name>` is added.
          */
         migrateResolve: z.union([z.literal('sql'), argv]).default('sql'),
+        /**
+         * Restarts the app so it runs the new code (e.g. `["systemctl", "restart", "app"]`); health must answer
+         * afterwards.
+         */
         restart: argv,
       })
       .strict(),
     /** Non-secret variables given to the app's commands (install, build, migrate, restart). */
     commandEnv: z.record(envName, z.string()).default({}),
     baseUrl: httpUrl,
+    /** The health endpoint on baseUrl, polled after every restart until it answers 200 or `timeout` passes. */
     health: z
       .object({
         path: requestPath.default('/health'),
+        /** How long a restarted app may take to answer its health check. */
         timeout: duration.default('60 seconds'),
       })
       .strict()
       .default({ path: '/health', timeout: '60 seconds' }),
+    /** HTTP checks of the running app, run in order at every verification (deployment and rollback). */
     checks: z.array(httpCheckSchema).default([]),
     /**
      * The app's own log: a file, or the argv of a command that prints it (`["journalctl", "-u",
@@ -366,8 +433,14 @@ export const environmentConfigSchema = z
      */
     writes: z
       .object({
+        /**
+         * `stop`: writes paused from backup to verification; `detect`: never paused, lost writes counted before a
+         * restore.
+         */
         policy: z.enum(['stop', 'detect']).default('stop'),
+        /** Pauses the app's writes (e.g. maintenance mode on); required with policy `stop` at the app. */
         stop: argv.optional(),
+        /** Resumes them (maintenance mode off). */
         resume: argv.optional(),
         /**
          * Where policy `stop` pauses: `app` (default: the `stop`/`resume` commands), `database` (the role read-only).
@@ -379,8 +452,14 @@ export const environmentConfigSchema = z
           .min(1)
           .refine((r) => Buffer.byteLength(r, 'utf8') <= 63, 'a PostgreSQL role name (at most 63 bytes)')
           .optional(),
+        /** A header the checks send while writes are paused, so a maintenance mode lets them through. */
         bypass: z
-          .object({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), valueEnv: envName })
+          .object({
+            /** The header's name, e.g. `x-maintenance-bypass`. */
+            header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'),
+            /** NAME of the variable holding its value (a secret: worker env or envFile). */
+            valueEnv: envName,
+          })
           .strict()
           .optional(),
       })
@@ -405,12 +484,21 @@ export const environmentConfigSchema = z
     /** After verification: health (and optionally an error counter and a command) every `interval` for `minutes`. */
     monitor: z
       .object({
+        /** How long to watch the release after verification (0: not at all); `rollback` works during it. */
         minutes: z.number().int().min(0).max(1440).default(0),
+        /** Time between two looks. */
         interval: duration.default('30 seconds'),
+        /** A command that must exit 0 at every look (e.g. a smoke script). */
         command: argv.optional(),
         /** A numeric field of a JSON endpoint that must not grow by more than `maxIncrease` during the window. */
         errorCounter: z
-          .object({ path: requestPath, field: z.string().min(1), maxIncrease: z.number().int().min(0).default(0) })
+          .object({
+            path: requestPath,
+            /** The top-level numeric field of its JSON answer, e.g. `errors`. */
+            field: z.string().min(1),
+            /** How much it may grow over the whole window. */
+            maxIncrease: z.number().int().min(0).default(0),
+          })
           .strict()
           .optional(),
       })
@@ -424,7 +512,10 @@ export const environmentConfigSchema = z
      * never a reset; drift is an approval to deploy over it, as without Option B.
      */
     drift: z
-      .object({ resetMaxRows: z.number().int().min(0).default(0) })
+      .object({
+        /** The largest table (rows) a reset may wipe; 0 never offers one. */
+        resetMaxRows: z.number().int().min(0).default(0),
+      })
       .strict()
       .default({ resetMaxRows: 0 }),
     /**
@@ -433,16 +524,25 @@ export const environmentConfigSchema = z
      * `rollback-failed`.
      */
     rollback: z
-      .object({ retryFor: duration.default('10 minutes') })
+      .object({
+        /** How long each undo is retried before the rollback fails. */
+        retryFor: duration.default('10 minutes'),
+      })
       .strict()
       .default({ retryFor: '10 minutes' }),
     /** How long a deployment waits for an `approve`/`reject` before it gives up (nothing is changed while it waits). */
     approval: z
-      .object({ timeout: duration.default('1 hour') })
+      .object({
+        /** How long the approval gate stays open. */
+        timeout: duration.default('1 hour'),
+      })
       .strict()
       .default({ timeout: '1 hour' }),
+    /** Variable NAMES the app needs set in its environment, checked before anything changes. */
     requiredEnv: z.array(envName).default([]),
+    /** npm packages that must resolve from every installed release before it goes live. */
     requiredPackages: z.array(packageName).default([]),
+    /** Tables and columns every release must have after migrating, checked by verify. */
     expect: expectationsSchema.default({ tables: [], columns: [] }),
     notify: notifySchema.optional(),
     migrationsDir: repoPath.default('prisma/migrations'),
@@ -452,11 +552,16 @@ export const environmentConfigSchema = z
      * release, so that a typo cannot silently drop the release's checks.
      */
     manifestFile: repoPath.default(DEFAULT_MANIFEST_FILE),
+    /** How long each kind of the app's commands may run before it is stopped (the whole process tree). */
     commandTimeouts: z
       .object({
+        /** `commands.install` and each `commands.build`. */
         install: duration.default('20 minutes'),
+        /** `commands.migrateDeploy` (and the rehearsal's run of it). */
         migrate: duration.default('30 minutes'),
+        /** `commands.restart`, `writes.stop`/`resume` and `monitor.command`. */
         restart: duration.default('2 minutes'),
+        /** Each git fetch, checkout and clone. */
         git: duration.default('5 minutes'),
       })
       .strict()
@@ -496,6 +601,7 @@ export const workerConfigSchema = z
   .object({
     /** Host tools; pgBinDir defaults to `pg_config --bindir`, then PATH. */
     tools: z.object({ pgBinDir: absolutePath.optional() }).strict().default({}),
+    /** `apps.<app>.<environment>`: each app this worker deploys, and how, per environment. */
     apps: z.record(slug, z.record(slug, environmentConfigSchema)),
   })
   .strict();
