@@ -1,7 +1,7 @@
 import type { BackupFacts } from '../activities/database.js';
 import { backupRecord, backupSummary } from '../plan/backupReport.js';
-import { changing } from './activities.js';
-import { callOn, type Host } from './hosts.js';
+import { call, changing } from './activities.js';
+import type { Host } from './hosts.js';
 import type { Deployment } from './runbook.js';
 
 type Proxy = typeof changing;
@@ -40,7 +40,7 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
       await run.step(
         'backup',
         `Back up the ${what} database`,
-        () => callOn(host, changing, 'backupDatabase', `Back up the ${what} database`, { deploymentId, target: t }),
+        () => call(host, changing.backupDatabase, `Back up the ${what} database`, { deploymentId, target: t }),
         backupSummary,
       ),
     );
@@ -51,7 +51,7 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
     'backup',
     `Copy the ${what} database in its cluster (snapshot)`,
     () =>
-      callOn(host, changing, 'copyDatabaseForBackup', `Copy the ${what} database (snapshot)`, {
+      call(host, changing.copyDatabaseForBackup, `Copy the ${what} database (snapshot)`, {
         deploymentId,
         target: t,
       }),
@@ -66,7 +66,7 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
       'fingerprint-backup',
       summary,
       () =>
-        callOn(host, changing, 'fingerprintBackup', summary, {
+        call(host, changing.fingerprintBackup, summary, {
           deploymentId,
           target: t,
           copy,
@@ -84,7 +84,7 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
       latest ??
       fingerprinted.catch(async () =>
         record(
-          await callOn(host, proxy, 'fingerprintBackup', `${summary} (the rollback needs it)`, {
+          await call(host, proxy.fingerprintBackup, `${summary} (the rollback needs it)`, {
             deploymentId,
             target: t,
             copy,
@@ -100,7 +100,7 @@ export async function takeBackup(d: Deployment, host: Host, split: boolean): Pro
         await run.step(
           'dump-backup',
           dumped,
-          () => callOn(host, changing, 'dumpBackup', dumped, { deploymentId, target: t, backup: b }),
+          () => call(host, changing.dumpBackup, dumped, { deploymentId, target: t, backup: b }),
           backupSummary,
         ),
       );

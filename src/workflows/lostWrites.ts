@@ -9,9 +9,9 @@ import {
   type WriteCounters,
 } from '../plan/lostWrites.js';
 import type { DeploymentReport } from '../shared/report.js';
-import type { changing } from './activities.js';
+import { call, type changing } from './activities.js';
 import type { Gates } from './gates.js';
-import { callOn, type Host } from './hosts.js';
+import type { Host } from './hosts.js';
 import { Skipped, type RunState } from './runState.js';
 
 /**
@@ -46,7 +46,7 @@ export function ownWritesOf(c: {
     if (c.policy !== 'detect') return fn();
     const p = c.writes.points;
     if (p) {
-      const before = await callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (writes by others so far)', {
+      const before = await call(c.host, c.proxy.readWritePoint, 'Read a write point (writes by others so far)', {
         target: c.target,
         step: 'migrate',
         since: p.last,
@@ -58,7 +58,7 @@ export function ownWritesOf(c: {
       } finally {
         // What changed between `before` and this reading is ours: not added to others'.
         p.last = await CancellationScope.nonCancellable(() =>
-          callOn(c.host, c.proxy, 'readWritePoint', 'Read a write point (after our own writes)', {
+          call(c.host, c.proxy.readWritePoint, 'Read a write point (after our own writes)', {
             target: c.target,
             step: 'verify',
             since: before,
@@ -66,7 +66,7 @@ export function ownWritesOf(c: {
         );
       }
     }
-    const before = await callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', {
+    const before = await call(c.host, c.proxy.countWrites, 'Read the write counters', {
       target: c.target,
       step: 'migrate',
     });
@@ -76,7 +76,7 @@ export function ownWritesOf(c: {
       c.writes.own.push({
         before,
         after: await CancellationScope.nonCancellable(() =>
-          callOn(c.host, c.proxy, 'countWrites', 'Read the write counters', { target: c.target, step: 'verify' }),
+          call(c.host, c.proxy.countWrites, 'Read the write counters', { target: c.target, step: 'verify' }),
         ),
       });
     }
@@ -116,7 +116,7 @@ export function lostWritesUndo(c: LostWritesContext) {
       if (p) {
         if (!p.last && !p.resuming) return new Skipped('writes were paused from before the backup: nothing to lose');
         if (p.last) {
-          const now = await callOn(c.host, c.proxy, 'readWritePoint', 'Read what changed since the last write point', {
+          const now = await call(c.host, c.proxy.readWritePoint, 'Read what changed since the last write point', {
             target: c.target,
             step: 'check-lost-writes',
             since: p.last,
@@ -139,7 +139,7 @@ export function lostWritesUndo(c: LostWritesContext) {
           .join('; ');
       }
       if (!c.writes.since) return new Skipped('writes were paused from before the backup: nothing to lose');
-      const now = await callOn(c.host, c.proxy, 'countWrites', 'Count writes made since the backup', {
+      const now = await call(c.host, c.proxy.countWrites, 'Count writes made since the backup', {
         target: c.target,
         step: 'check-lost-writes',
       });

@@ -11,9 +11,9 @@ import {
 import type { RiskGate } from '../plan/riskGate.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { Resolution } from '../shared/migrationFixes.js';
-import { changing } from './activities.js';
+import { call, changing } from './activities.js';
 import type { GateResult } from './gates.js';
-import { callOn, type Host } from './hosts.js';
+import type { Host } from './hosts.js';
 import type { Deployment } from './runbook.js';
 import type { RunState } from './runState.js';
 
@@ -37,7 +37,7 @@ export async function checkMigrationFixes(
       'triage-migration',
       summary,
       () =>
-        callOn(first, changing, 'triageFailedMigration', summary, {
+        call(first, changing.triageFailedMigration, summary, {
           deploymentId,
           target: t,
           migration,
@@ -51,7 +51,7 @@ export async function checkMigrationFixes(
     facts.inventory = await run.step(
       'inspect-data',
       summary,
-      () => callOn(first, changing, 'inspectData', summary, { target: t }),
+      () => call(first, changing.inspectData, summary, { target: t }),
       (r) => describeInventory(r).slice(0, 300),
     );
   }
@@ -165,7 +165,7 @@ export class MigrationFixes {
         'resolve-migration',
         summary,
         () =>
-          callOn(this.d.hosts[0]!, changing, 'resolveFailedMigration', summary, {
+          call(this.d.hosts[0]!, changing.resolveFailedMigration, summary, {
             deploymentId,
             target: this.target,
             migration: r.migration,
@@ -202,7 +202,7 @@ export class MigrationFixes {
       return {
         summary,
         run: () =>
-          callOn(first, changing, 'resetDatabase', summary, {
+          call(first, changing.resetDatabase, summary, {
             target: t,
             maxRows: t.drift.resetMaxRows,
             approvedBy: this.reset!.by,
@@ -216,7 +216,7 @@ export class MigrationFixes {
     const summary = 'Apply migrations (prisma migrate deploy)';
     return {
       summary,
-      run: () => callOn(first, changing, 'migrateDatabase', summary, { target: t, pending: toApply }),
+      run: () => call(first, changing.migrateDatabase, summary, { target: t, pending: toApply }),
       describe: (r) => `applied: ${r.applied.join(', ') || 'none'}`,
     };
   }

@@ -2,7 +2,7 @@ import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/wo
 import type { Activities } from '../activities/index.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { call } from './activities.js';
+import { call, THIS_WORKER } from './activities.js';
 import { describeFailure } from './failures.js';
 import type { RunState } from './runState.js';
 
@@ -25,7 +25,7 @@ export function notifier(run: RunState, target: TargetConfig, ref: string) {
     // Not cancellable: the last word of a cancelled deployment must still go out.
     await CancellationScope.nonCancellable(async () => {
       try {
-        const r = await call(notifying, 'notify', `Notify: ${event}`, {
+        const r = await call(THIS_WORKER, notifying.notify, `Notify: ${event}`, {
           target,
           event,
           summary,

@@ -3,8 +3,8 @@ import { migrationGate } from '../plan/migrationGate.js';
 import { requiredEnvNames } from '../plan/preflight.js';
 import { riskGate } from '../plan/riskGate.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
-import { changing, quick } from './activities.js';
-import { callOn, eachHost, onHost, sameTarget, type Host } from './hosts.js';
+import { call, changing, quick } from './activities.js';
+import { eachHost, onHost, sameTarget, type Host } from './hosts.js';
 import { checkMigrationFixes } from './migrationFixes.js';
 import type { RunState } from './runState.js';
 import { formatBytes } from '../shared/humanize.js';
@@ -29,7 +29,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     const tools = await run.step(
       'check-tools',
       `Check git, npm, pg_dump and pg_restore${on}`,
-      () => callOn(h, quick, 'checkTools', `Check git, npm, pg_dump and pg_restore${on}`, { target: h.target }),
+      () => call(h, quick.checkTools, `Check git, npm, pg_dump and pg_restore${on}`, { target: h.target }),
       (r) => r.versions.pg_dump ?? '',
     );
     if (h === first) pgDumpMajor = tools.pgDumpMajor;
@@ -37,7 +37,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   const db = await run.step(
     'check-database',
     `Check the ${what} database`,
-    () => callOn(first, quick, 'checkDatabase', `Check the ${what} database`, { target: t, pgDumpMajor }),
+    () => call(first, quick.checkDatabase, `Check the ${what} database`, { target: t, pgDumpMajor }),
     (r) => `PostgreSQL ${r.serverVersion}, ${formatBytes(r.sizeBytes)}, ${r.tables} tables`,
   );
   await eachHost(hosts, 'one-at-a-time', async (h) => {
@@ -45,14 +45,14 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     h.release = await run.step(
       'resolve-release',
       `Resolve ${request.ref}${on}`,
-      () => callOn(h, quick, 'resolveRelease', `Resolve ${request.ref}${on}`, { target: h.target, ref: request.ref }),
+      () => call(h, quick.resolveRelease, `Resolve ${request.ref}${on}`, { target: h.target, ref: request.ref }),
       (r) => `${r.current.name} → ${r.target.name}`,
     );
     await run.step(
       'check-environment',
       `Check the env vars ${h.release.target.name} needs${on}`,
       () =>
-        callOn(h, quick, 'checkEnvironment', `Check the env vars ${h.release!.target.name} needs${on}`, {
+        call(h, quick.checkEnvironment, `Check the env vars ${h.release!.target.name} needs${on}`, {
           target: h.target,
           names: requiredEnvNames(h.target, h.release!.target.manifest),
         }),
@@ -68,7 +68,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   await run.step(
     'check-disk',
     'Check room for the backup',
-    () => callOn(first, quick, 'checkDisk', 'Check room for the backup', { target: t, databaseBytes: db.sizeBytes }),
+    () => call(first, quick.checkDisk, 'Check room for the backup', { target: t, databaseBytes: db.sizeBytes }),
     (r) => `${formatBytes(r.freeBytes)} free`,
   );
 
@@ -76,15 +76,14 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
   await run.step(
     'check-prisma',
     "Check Prisma's hazards: CLI version, migration lock, pooler",
-    () =>
-      callOn(first, quick, 'checkPrismaHazards', "Check Prisma's hazards", { deploymentId, target: t, targetCommit }),
+    () => call(first, quick.checkPrismaHazards, "Check Prisma's hazards", { deploymentId, target: t, targetCommit }),
     (r) => `Prisma ${r.prisma.version}, no lock held, direct connection`,
   );
   const history = await run.step(
     'inspect-migrations',
     'Read the migration history (_prisma_migrations and the release)',
     () =>
-      callOn(first, quick, 'inspectMigrationHistory', 'Read the migration history', {
+      call(first, quick.inspectMigrationHistory, 'Read the migration history', {
         deploymentId,
         target: t,
         targetCommit,
@@ -96,7 +95,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     'check-drift',
     'Replay the applied migrations on a scratch database and compare schemas',
     () =>
-      callOn(first, changing, 'detectSchemaDrift', 'Compare the schema with its migrations', {
+      call(first, changing.detectSchemaDrift, 'Compare the schema with its migrations', {
         deploymentId,
         target: t,
         currentCommit: release.current.commit,
@@ -110,7 +109,7 @@ export async function runPreChecks(run: RunState, o: { deploymentId: string; req
     'lint-migrations',
     'Lint the pending migrations',
     () =>
-      callOn(first, quick, 'lintPendingMigrations', 'Lint the pending migrations', {
+      call(first, quick.lintPendingMigrations, 'Lint the pending migrations', {
         migrations: history.pendingSql.filter((m) => history.pendingForTarget.includes(m.name)),
         target: t, // the live database's catalog: table sizes, function volatility (an input only: no new command)
       }),

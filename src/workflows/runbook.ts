@@ -10,12 +10,12 @@ import { planRollback, restoreAnyway } from '../plan/rollbackPlan.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { changing, quick, undoing } from './activities.js';
+import { call, changing, quick, undoing } from './activities.js';
 import { takeBackup } from './backup.js';
 import type { Compensations } from './compensations.js';
 import { checksOf } from './failures.js';
 import type { Gates } from './gates.js';
-import { callOn, eachHost, onHost, type Host } from './hosts.js';
+import { eachHost, onHost, type Host } from './hosts.js';
 import { lostWritesUndo, othersMayHaveWritten, ownWritesOf, type Writes } from './lostWrites.js';
 import { MigrationFixes } from './migrationFixes.js';
 import { runPreChecks } from './preChecks.js';
@@ -126,7 +126,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'stage-release',
       `Stage ${release.target.name} in its own directory (checkout, npm ci)${on}`,
       () =>
-        callOn(h, changing, 'stageRelease', `Stage ${release.target.name}${on}`, {
+        call(h, changing.stageRelease, `Stage ${release.target.name}${on}`, {
           target: h.target,
           deploymentId,
           commit: release.target.commit,
@@ -149,7 +149,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
         summary,
         () =>
           CancellationScope.nonCancellable(() =>
-            callOn(h, changing, 'removeStagedRelease', summary, { target: h.target, dir: staged.get(h)! }),
+            call(h, changing.removeStagedRelease, summary, { target: h.target, dir: staged.get(h)! }),
           ),
         (r) => (r.removed ? 'removed' : 'already gone'),
       );
@@ -166,7 +166,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'rehearse',
       `Rehearse ${release.target.name}'s migrations on a copy of the database`,
       () =>
-        callOn(first, changing, 'rehearseMigration', `Rehearse ${release.target.name}'s migrations on a copy`, {
+        call(first, changing.rehearseMigration, `Rehearse ${release.target.name}'s migrations on a copy`, {
           deploymentId,
           target: t,
           ...source,
@@ -233,7 +233,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'resume-writes-after-rollback',
       `Resume ${what}'s writes${on}`,
       () =>
-        callOn(h, undoProxy, 'resumeWrites', `Resume ${what}'s writes${on}`, {
+        call(h, undoProxy.resumeWrites, `Resume ${what}'s writes${on}`, {
           target: h.target,
           step: 'resume-writes-after-rollback',
         }).then(() => 'writes resumed'),
@@ -251,7 +251,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
         ? `Pause ${what}'s writes (maintenance)${on}`
         : `Read ${exact ? 'a write point' : 'the write counters'} (policy detect: ${what} keeps serving)`,
       () =>
-        callOn(h, changing, 'stopWrites', `Pause ${what}'s writes${on}`, {
+        call(h, changing.stopWrites, `Pause ${what}'s writes${on}`, {
           target: h.target,
           step: 'stop-writes',
           ...(exact ? { exact } : {}),
@@ -337,7 +337,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     const prev = h.release!.current;
     undo.add('verify-rollback', `Verify ${prev.name} is live and whole again${on}`, async () => {
       const b = await backup.provenForUndo(undoProxy, 'verify-rollback');
-      const r = await callOn(h, undoProxy, 'verifyDeployment', `Verify ${prev.name} is live and whole again${on}`, {
+      const r = await call(h, undoProxy.verifyDeployment, `Verify ${prev.name} is live and whole again${on}`, {
         target: h.target,
         release: prev,
         baseline: baselineOf(b),
@@ -353,7 +353,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       return `${r.checks.length} checks passed`;
     });
     undo.add('restart-previous', `Restart ${what} on ${prev.name}${on}`, () =>
-      callOn(h, undoProxy, 'restartApplication', `Restart ${what} on ${prev.name}${on}`, {
+      call(h, undoProxy.restartApplication, `Restart ${what} on ${prev.name}${on}`, {
         target: h.target,
         step: 'restart-previous',
       }).then((r) => `healthy after ${r.healthyAfterMs} ms`),
@@ -367,7 +367,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
     undo.add('reinstall-dependencies', `Reinstall ${prev.name}'s dependencies${on}`, async () =>
       releases
         ? new Skipped(`${prev.name}'s release directory kept its own node_modules`)
-        : callOn(h, undoProxy, 'installDependencies', `Reinstall ${prev.name}'s dependencies${on}`, {
+        : call(h, undoProxy.installDependencies, `Reinstall ${prev.name}'s dependencies${on}`, {
             target: h.target,
             commit: prev.commit,
             requiredPackages: requiredPackages(h.target, prev.manifest),
@@ -379,7 +379,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'reactivate-release',
       `${releases ? `Point current back at ${prev.name}` : `Check out ${prev.name} again`}${on}`,
       () =>
-        callOn(h, undoProxy, 'activateRelease', `Put ${prev.name} back${on}`, {
+        call(h, undoProxy.activateRelease, `Put ${prev.name} back${on}`, {
           target: h.target,
           commit: prev.commit,
           dir: prevDir,
@@ -390,7 +390,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'activate-release',
       `${releases ? `Point current at ${release.target.name}` : `Check out ${release.target.name}`}${on}`,
       () =>
-        callOn(h, changing, 'activateRelease', `Activate ${release.target.name}${on}`, {
+        call(h, changing.activateRelease, `Activate ${release.target.name}${on}`, {
           target: h.target,
           commit: release.target.commit,
           dir: staged.get(h),
@@ -407,7 +407,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       async () =>
         releases
           ? new Skipped('installed in the release directory while staging')
-          : callOn(h, changing, 'installDependencies', installing, {
+          : call(h, changing.installDependencies, installing, {
               target: h.target,
               commit: release.target.commit,
               requiredPackages: requiredPackages(h.target, release.target.manifest),
@@ -446,7 +446,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       rollback.strategy = 'code-only';
       return new Skipped(`kept the database: ${keepByPlan() ? plan.why : lost.why()}`);
     }
-    const r = await callOn(first, undoProxy, 'restoreDatabase', `Restore the ${what} database from the backup`, {
+    const r = await call(first, undoProxy.restoreDatabase, `Restore the ${what} database from the backup`, {
       deploymentId,
       target: t,
       backup: await backup.provenForUndo(undoProxy, 'restore-database'),
@@ -470,7 +470,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       'restart',
       `Restart ${what} on ${release.target.name}${on}`,
       () =>
-        callOn(h, changing, 'restartApplication', `Restart ${what} on ${release.target.name}${on}`, {
+        call(h, changing.restartApplication, `Restart ${what} on ${release.target.name}${on}`, {
           target: h.target,
           step: 'restart',
         }),
@@ -481,7 +481,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       `Verify ${release.target.name}: health, checks, schema, data${on}`,
       () =>
         ownWrites(() =>
-          callOn(h, changing, 'verifyDeployment', `Verify ${release.target.name}: health, checks, schema, data${on}`, {
+          call(h, changing.verifyDeployment, `Verify ${release.target.name}: health, checks, schema, data${on}`, {
             target: h.target,
             release: release.target,
             baseline: releaseBaseline,
@@ -508,7 +508,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
         'stop-writes-again',
         `Pause ${what}'s writes again${on}`,
         () =>
-          callOn(h, undoProxy, 'stopWrites', `Pause ${what}'s writes again${on}`, {
+          call(h, undoProxy.stopWrites, `Pause ${what}'s writes again${on}`, {
             target: h.target,
             step: 'stop-writes-again',
             ...(exact ? { exact } : {}),
@@ -527,10 +527,9 @@ export async function runbook(d: Deployment): Promise<Outcome> {
             // The first host's resume takes the write point: its snapshot while every host still
             // pauses, then the resume command, then the counts in that snapshot (no sleep).
             p.resuming = true;
-            const r = await callOn(
+            const r = await call(
               h,
-              changing,
-              'resumeWrites',
+              changing.resumeWrites,
               `Resume ${what}'s writes, reading the write point first${on}`,
               { target: h.target, step: 'resume-writes', readPoint: true },
             );
@@ -546,21 +545,18 @@ export async function runbook(d: Deployment): Promise<Outcome> {
             return r;
           }
           if (p)
-            return callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, {
+            return call(h, changing.resumeWrites, `Resume ${what}'s writes${on}`, {
               target: h.target,
               step: 'resume-writes',
             });
           // Read while every host still pauses, before any door opens (even if opening fails
           // half-way or is retried): writes after this reading are other people's.
-          writes.since ??= await callOn(
-            first,
-            changing,
-            'countWrites',
-            'Read the write counters while writes are paused',
-            { target: t, step: 'resume-writes' },
-          );
+          writes.since ??= await call(first, changing.countWrites, 'Read the write counters while writes are paused', {
+            target: t,
+            step: 'resume-writes',
+          });
           run.report.writes!.resumedAt ??= writes.since.at;
-          return callOn(h, changing, 'resumeWrites', `Resume ${what}'s writes${on}`, {
+          return call(h, changing.resumeWrites, `Resume ${what}'s writes${on}`, {
             target: h.target,
             step: 'resume-writes',
           });
@@ -578,7 +574,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
       await run.step(
         'prune',
         summary,
-        () => callOn(h, changing, 'removeKeptDependencies', summary, { target: h.target, deploymentId }),
+        () => call(h, changing.removeKeptDependencies, summary, { target: h.target, deploymentId }),
         (r) => (r.removed ? 'removed' : 'none kept'),
       );
     }
@@ -589,7 +585,7 @@ export async function runbook(d: Deployment): Promise<Outcome> {
         'prune',
         `Remove old release directories${onHost(hosts, h)}`,
         () =>
-          callOn(h, quick, 'pruneReleases', 'Remove old release directories', {
+          call(h, quick.pruneReleases, 'Remove old release directories', {
             target: h.target,
             protect: [h.release!.current.dir ?? ''],
           }),

@@ -19,12 +19,12 @@ import {
   type FailedOutcome,
   type Outcome,
 } from '../shared/report.js';
-import { call, changing, quick } from './activities.js';
+import { call, changing, quick, THIS_WORKER } from './activities.js';
 import { Compensations } from './compensations.js';
 import { acquireDeploymentLock, lockWorkflowId, releaseDeploymentLock } from './deploymentLock.js';
 import { applicationFailureOf, CANCELLED, describeFailure } from './failures.js';
 import { Gates } from './gates.js';
-import { callOn, type Host } from './hosts.js';
+import type { Host } from './hosts.js';
 import { progressQuery, rollbackUpdate, type Decision } from './messages.js';
 import { notifier } from './notifications.js';
 import { runbook, type Deployment } from './runbook.js';
@@ -63,7 +63,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   /** "cancelled by <identity>: <reason>", read from the cancel request in the history (a cancel carries no message to the workflow). */
   const whoCancelled = async () => {
     const who = await CancellationScope.nonCancellable(() =>
-      call(quick, 'describeCancellation', 'Find who cancelled the deployment', { workflowId, runId }),
+      call(THIS_WORKER, quick.describeCancellation, 'Find who cancelled the deployment', { workflowId, runId }),
     ).catch(() => undefined);
     return `cancelled by ${who?.identity || 'an unknown client'}${who?.reason ? `: ${who.reason}` : ''}`;
   };
@@ -94,7 +94,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
 
   const summary = 'Validate the request and the worker configuration';
   const { request, target } = await run
-    .step('load-config', summary, () => call(quick, 'loadConfig', summary, input))
+    .step('load-config', summary, () => call(THIS_WORKER, quick.loadConfig, summary, input))
     .catch((err) => {
       throw asInputFailure(err);
     });
@@ -107,7 +107,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         : (
             await run
               .step('load-config', `Validate ${h.name}'s configuration`, () =>
-                callOn(h as Host, quick, 'loadConfig', `Validate ${h.name}'s configuration`, input),
+                call(h as Host, quick.loadConfig, `Validate ${h.name}'s configuration`, input),
               )
               .catch((err) => {
                 throw asInputFailure(err);
@@ -116,7 +116,11 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     hosts.push({ name: h.name, taskQueue: h.taskQueue, target: own });
   }
   const what = `${target.app} ${target.environment}`;
-  const registered = await call(quick, 'registeredSearchAttributes', 'List the search attributes this namespace has');
+  const registered = await call(
+    THIS_WORKER,
+    quick.registeredSearchAttributes,
+    'List the search attributes this namespace has',
+  );
   setDeploySearchAttributes(registered, { app: target.app, environment: target.environment, ref: request.ref });
   const notify = notifier(run, target, request.ref);
   gates.onOpen = (gate, detail) => notify('waiting-for-approval', `${gate}: ${detail}`);
@@ -126,7 +130,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
       // Retention, while the lock is still held (no other deployment of this app+environment can
       // need what is pruned). Not after rollback-failed: people may need every copy then.
       run.report.retention = await CancellationScope.nonCancellable(() =>
-        callOn(hosts[0]!, changing, 'pruneBackups', 'Prune old backups (keep backup.keep)', {
+        call(hosts[0]!, changing.pruneBackups, 'Prune old backups (keep backup.keep)', {
           deploymentId,
           target: hosts[0]!.target,
         }),
@@ -176,13 +180,18 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
               for (let attempt = 1; ; attempt++) {
                 const l = await acquireDeploymentLock(target.app, target.environment);
                 if (l !== 'held') return l;
-                const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', {
-                  lockWorkflowId: lockId,
-                });
+                const holder = await call(
+                  THIS_WORKER,
+                  quick.describeDeploymentLock,
+                  'Find the deployment that holds the lock',
+                  {
+                    lockWorkflowId: lockId,
+                  },
+                );
                 if (attempt === 1 && holder.gone) continue;
                 if (attempt === 1 && holder.stale && holder.lockRunId) {
                   // Nobody deploys behind it (started by hand, or its deployment ended): end it and take it.
-                  await call(quick, 'endStaleDeploymentLock', `End the stale lock: ${holder.why}`, {
+                  await call(THIS_WORKER, quick.endStaleDeploymentLock, `End the stale lock: ${holder.why}`, {
                     lockWorkflowId: lockId,
                     lockRunId: holder.lockRunId,
                     why: holder.why ?? 'stale',

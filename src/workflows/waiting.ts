@@ -2,9 +2,9 @@ import { sleep } from '@temporalio/workflow';
 import type { DeployWindow } from '../config/schema.js';
 import { describeWindow, windowState, windowTime } from '../plan/deployWindow.js';
 import type { CheckRecord } from '../shared/report.js';
-import { quick } from './activities.js';
+import { call, quick } from './activities.js';
 import { checksOf } from './failures.js';
-import { callOn, type Host } from './hosts.js';
+import type { Host } from './hosts.js';
 import type { RunState } from './runState.js';
 
 /**
@@ -64,10 +64,9 @@ export async function monitorRelease(
         await sleep(intervalMs);
         for (const h of hosts) {
           const label = (name: string) => `look ${tick}${hosts.length > 1 ? ` ${h.name}` : ''}: ${name}`;
-          const look = await callOn(
+          const look = await call(
             h,
-            quick,
-            'monitorOnce',
+            quick.monitorOnce,
             `Look ${tick}/${looks} at ${t.app} ${t.environment}${hosts.length > 1 ? ` on ${h.name}` : ''}`,
             { target: h.target, counterAtStart: counters.get(h), tick },
           ).catch((err) => {
