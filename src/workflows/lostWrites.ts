@@ -12,7 +12,8 @@ import type { DeploymentReport } from '../shared/report.js';
 import { call, type changing } from './activities.js';
 import type { Gates } from './gates.js';
 import type { Host } from './hosts.js';
-import { Skipped, type RunState } from './runState.js';
+import type { RunState } from './runState.js';
+import { Skipped } from './skipped.js';
 
 /**
  * What the workflow knows of other people's writes. Deployments started before write points

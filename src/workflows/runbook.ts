@@ -19,7 +19,8 @@ import { eachHost, onHost, type Host } from './hosts.js';
 import { lostWritesUndo, othersMayHaveWritten, ownWritesOf, type Writes } from './lostWrites.js';
 import { MigrationFixes } from './migrationFixes.js';
 import { runPreChecks } from './preChecks.js';
-import { Skipped, type RunState } from './runState.js';
+import type { RunState } from './runState.js';
+import { Skipped } from './skipped.js';
 import { monitorRelease } from './waiting.js';
 
 /** `moved in from the staged copy (53 packages)`, `53 packages (already installed)`, or the reason the fast way was not taken. */
