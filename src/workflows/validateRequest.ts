@@ -24,14 +24,14 @@ export async function validateRequest(input: DeployRequestInput): Promise<Valida
   try {
     const { request, target } = await call(THIS_WORKER, quick.loadConfig, summary, input);
     const hosts = target.hosts ?? [];
-    for (const h of hosts) {
-      await call(h, quick.loadConfig, `Validate ${h.name}'s configuration`, input);
+    for (const host of hosts) {
+      await call(host, quick.loadConfig, `Validate ${host.name}'s configuration`, input);
     }
     return {
       app: request.app,
       environment: request.environment,
       ref: request.ref,
-      hosts: hosts.length ? hosts.map((h) => h.name) : ['local'],
+      hosts: hosts.length ? hosts.map((host) => host.name) : ['local'],
     };
   } catch (err) {
     // The worker's answer (InvalidRequest, InvalidConfig), not wrapped in an activity failure.
