@@ -30,8 +30,8 @@ export class Compensations {
   private readonly stack: Compensation[] = [];
   constructor(private readonly state: RunState) {}
 
-  add(step: RollbackStep, summary: string, run: () => Promise<unknown>, o: { changes?: boolean } = {}): void {
-    this.stack.push({ step, summary, run, changes: o.changes ?? true });
+  add(step: RollbackStep, summary: string, run: () => Promise<unknown>, options: { changes?: boolean } = {}): void {
+    this.stack.push({ step, summary, run, changes: options.changes ?? true });
   }
 
   /** Whether production was changed at all (else a failure ends `aborted`, after the bookkeeping undos). */

@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
-import type { DeployRequest, TargetConfig } from '../config/schema.js';
+import type { DeployRequest } from '../config/schema.js';
 import { manualSteps } from '../plan/rollback.js';
 import { deployFailure, FailureType } from '../shared/errors.js';
 import type { DeploymentReport, Outcome } from '../shared/report.js';
@@ -15,11 +15,11 @@ import { setDeploySearchAttributes } from './searchAttributes.js';
  */
 export function finisher(
   deployment: Deployment,
-  o: { registered: string[]; request: DeployRequest; target: TargetConfig; ended: (outcome: Outcome) => void },
+  ending: { registered: string[]; request: DeployRequest; ended: (outcome: Outcome) => void },
 ) {
   const { run, hosts, deploymentId, notify } = deployment;
   return async (outcome: Outcome, err?: unknown): Promise<DeploymentReport> => {
-    setDeploySearchAttributes(o.registered, { outcome });
+    setDeploySearchAttributes(ending.registered, { outcome });
     if ((outcome === 'deployed' || outcome === 'rolled-back') && run.report.backup) {
       // Retention, while the lock is still held (no other deployment of this app+environment can
       // need what is pruned). Not after rollback-failed: people may need every copy then.
@@ -30,15 +30,15 @@ export function finisher(
         }),
       )
         .then((pruned) => ({ kept: pruned.kept.length, removed: pruned.removed }))
-        .catch((e: unknown) => ({ kept: 0, removed: [], error: describeFailure(e).message }));
+        .catch((err: unknown) => ({ kept: 0, removed: [], error: describeFailure(err).message }));
     }
     if (outcome === 'deployed' || outcome === 'rolled-back' || outcome === 'rollback-failed') {
       const why = err === undefined ? '' : ` — ${describeFailure(err).message}`;
-      const live = `${run.report.release?.to.name ?? o.request.ref} is live and verified`;
+      const live = `${run.report.release?.to.name ?? ending.request.ref} is live and verified`;
       await notify(outcome, outcome === 'deployed' ? live : `${outcome}${why}`.slice(0, 500), outcome);
     }
     const report = run.finish(outcome, err);
-    o.ended(outcome);
+    ending.ended(outcome);
     return report;
   };
 }

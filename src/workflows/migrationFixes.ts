@@ -18,7 +18,7 @@ export class MigrationFixes {
 
   constructor(
     private readonly deployment: Deployment,
-    private readonly o: { gate: FixedGate; release: ResolvedRelease },
+    private readonly found: { gate: FixedGate; release: ResolvedRelease },
   ) {}
 
   private get target() {
@@ -27,7 +27,7 @@ export class MigrationFixes {
 
   /** Opens the `failed-migration` gate when the triage proposed a resolution; approve needs that very action. */
   async askResolution(): Promise<void> {
-    const proposed = this.o.gate.resolution;
+    const proposed = this.found.gate.resolution;
     if (!proposed) return;
     if (this.deployment.request.dryRun) {
       recordDryRunGate(this.deployment, 'failed-migration', proposed.question);
@@ -86,7 +86,8 @@ export class MigrationFixes {
     const { migration, action, by } = resolution;
     const flag = action === 'resolve-applied' ? '--applied' : '--rolled-back';
     const summary = `Resolve the failed ${migration} (prisma migrate resolve ${flag}), approved by ${by}`;
-    const input = { deploymentId, target: this.target, migration, action, targetCommit: this.o.release.target.commit };
+    const targetCommit = this.found.release.target.commit;
+    const input = { deploymentId, target: this.target, migration, action, targetCommit };
     try {
       const done = await step(
         this.deployment.hosts[0]!,

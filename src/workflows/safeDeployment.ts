@@ -74,8 +74,8 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     leftovers: [],
     rollback: { reason: '', verified: false, checks: [], undone: [], leftForHumans: [] },
   };
-  const ended = (o: Outcome) => (outcome = o);
-  const finish = finisher(deployment, { registered, request, target, ended });
+  const ended = (reached: Outcome) => (outcome = reached);
+  const finish = finisher(deployment, { registered, request, ended });
 
   const report = await (async (): Promise<DeploymentReport> => {
     let lock: Awaited<ReturnType<typeof acquireDeploymentLock>> | undefined;

@@ -39,11 +39,16 @@ export function baselineForRelease(runbook: Runbook, approvedBy: string | undefi
  */
 export async function migrate(
   runbook: Runbook,
-  o: { backup: Backup; pause: Pause; plan: RollbackStrategy; releaseBaselineOf: ReturnType<typeof baselineForRelease> },
+  before: {
+    backup: Backup;
+    pause: Pause;
+    plan: RollbackStrategy;
+    releaseBaselineOf: ReturnType<typeof baselineForRelease>;
+  },
 ) {
   const { deploymentId, first, target, what, run, gates, undo, undoing, rollback, fixes, history } = runbook;
-  const { backup, plan } = o;
-  const releaseBaseline = o.releaseBaselineOf(await backup.proven());
+  const { backup, pause, plan } = before;
+  const releaseBaseline = before.releaseBaselineOf(await backup.proven());
   let migrateSucceeded = false;
   const keepByPlan = () =>
     plan.strategy === 'code-only' &&
@@ -57,7 +62,7 @@ export async function migrate(
     target,
     host: first,
     proxy: undoing,
-    writes: o.pause.writes,
+    writes: pause.writes,
     what,
     rollback,
     approvalTimeoutMs: durationMs(target.approval.timeout),
@@ -87,7 +92,7 @@ export async function migrate(
   const migrated = await run.step(
     'migrate',
     migration.summary,
-    () => o.pause.ownWrites(migration.run),
+    () => pause.ownWrites(migration.run),
     migration.describe,
   );
   migrateSucceeded = true;
