@@ -1,4 +1,5 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { ActivityFunction } from '@temporalio/common';
+import { ActivityCancellationType, proxyActivities, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { compensationRetry } from '../plan/compensationPolicy.js';
 
@@ -33,21 +34,26 @@ export const changing = proxyActivities<Activities>({
 export const undoing = (retryForMs: number) =>
   proxyActivities<Activities>({ ...CHANGING, retry: compensationRetry(retryForMs) });
 
-type Proxy = typeof quick;
-type Name = Exclude<keyof Activities, symbol>;
+/** One of a proxy's activities: its name, timeouts and retries. */
+type Activity<F extends ActivityFunction> = ActivityFunctionWithOptions<F>;
+
+/** Where an activity runs: a host's worker (its task queue), or the workflow's own (no task queue). */
+export interface Worker {
+  taskQueue?: string;
+}
+
+/** The worker that runs this workflow: the one host of a single-host deployment, and workflow-wide steps. */
+export const THIS_WORKER: Worker = {};
 
 /**
- * Calls an activity with a human summary ("Back up farm-chat production database"), which the
- * Web UI shows on the activity in the event history.
+ * Calls an activity (`changing.backupDatabase`) on `worker` with a human summary ("Back up
+ * farm-chat production database"), which the Web UI shows on the activity in the event history.
  */
-export function call<K extends Name>(
-  proxy: Proxy,
-  name: K,
+export function call<F extends ActivityFunction>(
+  worker: Worker,
+  activity: Activity<F>,
   summary: string,
-  ...args: Parameters<Activities[K]>
-): Promise<Awaited<ReturnType<Activities[K]>>> {
-  const fn = proxy[name] as unknown as {
-    executeWithOptions(o: { summary: string }, a: unknown[]): Promise<Awaited<ReturnType<Activities[K]>>>;
-  };
-  return fn.executeWithOptions({ summary }, args);
+  ...args: Parameters<F>
+): Promise<Awaited<ReturnType<F>>> {
+  return activity.executeWithOptions({ summary, ...(worker.taskQueue ? { taskQueue: worker.taskQueue } : {}) }, args);
 }

@@ -1,7 +1,8 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { RollbackStep } from '../shared/steps.js';
 import { blockedBy } from '../plan/compensationPolicy.js';
-import { Skipped, type RunState } from './runState.js';
+import type { RunState } from './runState.js';
+import { Skipped } from './skipped.js';
 
 interface Compensation {
   step: RollbackStep;
@@ -29,13 +30,13 @@ export class Compensations {
   private readonly stack: Compensation[] = [];
   constructor(private readonly state: RunState) {}
 
-  add(step: RollbackStep, summary: string, run: () => Promise<unknown>, o: { changes?: boolean } = {}): void {
-    this.stack.push({ step, summary, run, changes: o.changes ?? true });
+  add(step: RollbackStep, summary: string, run: () => Promise<unknown>, options: { changes?: boolean } = {}): void {
+    this.stack.push({ step, summary, run, changes: options.changes ?? true });
   }
 
   /** Whether production was changed at all (else a failure ends `aborted`, after the bookkeeping undos). */
   get changedSomething(): boolean {
-    return this.stack.some((c) => c.changes);
+    return this.stack.some((undo) => undo.changes);
   }
 
   runAll(): Promise<RollbackResult> {
@@ -43,24 +44,24 @@ export class Compensations {
       this.state.rollingBack();
       const notDone = new Set<RollbackStep>();
       const remaining: RollbackStep[] = [];
-      for (const c of [...this.stack].reverse()) {
-        const blocked = blockedBy(c.step, notDone);
+      for (const undo of [...this.stack].reverse()) {
+        const blocked = blockedBy(undo.step, notDone);
         try {
           await this.state.step(
-            c.step,
-            c.summary,
+            undo.step,
+            undo.summary,
             () =>
               blocked.length > 0
                 ? Promise.resolve(new Skipped(`not run: it needs ${blocked.join(', ')}, which did not work`))
-                : c.run(),
-            (r) => (typeof r === 'string' ? r : ''),
+                : undo.run(),
+            (said) => (typeof said === 'string' ? said : ''),
           );
           if (blocked.length === 0) continue;
         } catch {
           // failed after its retries: recorded by the step
         }
-        notDone.add(c.step);
-        remaining.push(c.step);
+        notDone.add(undo.step);
+        remaining.push(undo.step);
       }
       return remaining.length > 0
         ? { outcome: 'rollback-failed', remaining: [...new Set(remaining)] }

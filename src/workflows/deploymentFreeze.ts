@@ -18,14 +18,15 @@ export async function deploymentFreeze(freeze: FreezeRecord): Promise<EndedFreez
   setHandler(freezeQuery, () => freeze);
   setHandler(
     unfreezeUpdate,
-    async (d) => {
-      ended = { ...freeze, unfrozenBy: d.by, unfrozenReason: d.reason, until: new Date().toISOString() };
+    async (unfreeze) => {
+      ended = { ...freeze, unfrozenBy: unfreeze.by, unfrozenReason: unfreeze.reason, until: new Date().toISOString() };
       return ended;
     },
     {
-      validator: (d) => {
-        if (typeof d?.by !== 'string' || !d.by.trim()) throw new Error('invalid unfreeze request: by: who unfreezes');
-        if (typeof d.reason !== 'string') throw new Error('invalid unfreeze request: reason: a text');
+      validator: (unfreeze) => {
+        if (typeof unfreeze?.by !== 'string' || !unfreeze.by.trim())
+          throw new Error('invalid unfreeze request: by: who unfreezes');
+        if (typeof unfreeze.reason !== 'string') throw new Error('invalid unfreeze request: reason: a text');
       },
     },
   );

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { FailureRecord } from '../shared/report.js';
+import { INPUT_FAILURES, type FailureType } from '../shared/errors.js';
+import { FAILED_OUTCOMES, type DeploymentReport, type FailedOutcome, type FailureRecord } from '../shared/report.js';
 
 /** The typed failure under an activity failure (or the failure itself). */
 export function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
@@ -31,4 +32,23 @@ export function checksOf(err: unknown): { name: string; kind: string; ok: boolea
   const details = applicationFailureOf(err)?.details?.[0] as
     { checks?: { name: string; kind: string; ok: boolean; detail: string }[] } | undefined;
   return details?.checks ?? [];
+}
+
+/** `rolled-back: [verify] 1 of 18 checks failed…` — the one-line outcome, the report in the details. */
+export function outcomeFailure(report: DeploymentReport): ApplicationFailure {
+  const outcome = report.outcome as FailedOutcome;
+  return ApplicationFailure.create({
+    type: FAILED_OUTCOMES[outcome],
+    nonRetryable: true,
+    message: `${outcome}${report.error ? `: ${report.error.message}` : ''}`,
+    details: [report],
+  });
+}
+
+/** A bad request or config fails the workflow itself, naming the field; nothing was changed. */
+export function asInputFailure(err: unknown): unknown {
+  const cause = applicationFailureOf(err);
+  return cause && INPUT_FAILURES.includes(cause.type as FailureType)
+    ? ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true })
+    : err;
 }

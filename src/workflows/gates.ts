@@ -25,18 +25,18 @@ export class Gates {
 
   constructor(private readonly run: RunState) {
     // Only `approve` may carry an action, and only one the open gate offers.
-    const validator = (decision: 'approved' | 'rejected') => (d: Decision) => {
+    const validator = (decision: 'approved' | 'rejected') => (given: Decision) => {
       // With no gate open, any well-formed decision is simply early or late: say that.
       const offered = decision === 'rejected' ? {} : (this.open?.offered ?? { actions: DECISION_ACTIONS });
-      const problem = decisionProblem(d, offered);
+      const problem = decisionProblem(given, offered);
       if (problem) throw new Error(`invalid decision: ${problem}`);
       if (!this.open) throw new Error('this deployment is not waiting for a decision');
     };
-    const answer = (decision: 'approved' | 'rejected') => (d: Decision) => {
+    const answer = (decision: 'approved' | 'rejected') => (given: Decision) => {
       const gate = this.open!.gate;
-      this.answer = { decision, by: d.by, reason: d.reason, ...(d.action ? { action: d.action } : {}) };
+      this.answer = { decision, by: given.by, reason: given.reason, ...(given.action ? { action: given.action } : {}) };
       this.open = undefined;
-      return { gate, decision, ...(d.action ? { action: d.action } : {}) };
+      return { gate, decision, ...(given.action ? { action: given.action } : {}) };
     };
     setHandler(approveUpdate, answer('approved'), { validator: validator('approved') });
     setHandler(rejectUpdate, answer('rejected'), { validator: validator('rejected') });
@@ -46,7 +46,7 @@ export class Gates {
     return this.open !== undefined;
   }
 
-  /** Opens `gate`, shows what is asked (and the actions an approval may choose), and waits for a decision or the timeout. */
+  /** Opens `gate`, shows what is asked (and the actions an approval may choose), waits for an answer or the timeout. */
   async ask(gate: string, detail: string, timeoutMs: number, offered: OfferedActions = {}): Promise<GateResult> {
     const since = new Date();
     this.open = { gate, detail, offered };

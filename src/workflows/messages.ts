@@ -15,7 +15,10 @@ export interface Decision {
   /** A person's name or handle. */
   by: string;
   reason: string;
-  /** With `approve` only, and only one the open gate offers (its question lists them): `reset`, `resolve-applied`, `resolve-rolled-back`. */
+  /**
+   * With `approve` only, and only one the open gate offers (its question lists them): `reset`,
+   * `resolve-applied`, `resolve-rolled-back`.
+   */
   action?: DecisionAction;
 }
 
@@ -28,7 +31,7 @@ export interface GateAnswer {
 
 /** Lets a deployment that waits for a person go on. Rejected unless it is waiting. */
 export const approveUpdate = defineUpdate<GateAnswer, [Decision]>('approve');
-/** Ends a deployment that waits for a person: before any change `aborted`, during a rollback the restore is not done. */
+/** Ends a deployment that waits for a person: before any change `aborted`; during a rollback, no restore. */
 export const rejectUpdate = defineUpdate<GateAnswer, [Decision]>('reject');
 
 /** What a `rollback` update answers once the rollback has ended. */

@@ -2,7 +2,7 @@ import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/wo
 import type { Activities } from '../activities/index.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { NotifyEvent } from '../shared/notify.js';
-import { call } from './activities.js';
+import { call, THIS_WORKER } from './activities.js';
 import { describeFailure } from './failures.js';
 import type { RunState } from './runState.js';
 
@@ -25,7 +25,7 @@ export function notifier(run: RunState, target: TargetConfig, ref: string) {
     // Not cancellable: the last word of a cancelled deployment must still go out.
     await CancellationScope.nonCancellable(async () => {
       try {
-        const r = await call(notifying, 'notify', `Notify: ${event}`, {
+        const sent = await call(THIS_WORKER, notifying.notify, `Notify: ${event}`, {
           target,
           event,
           summary,
@@ -37,7 +37,11 @@ export function notifier(run: RunState, target: TargetConfig, ref: string) {
           environment: target.environment,
           ref,
         });
-        notifications.push({ event, sent: r.sent, detail: r.sent ? `HTTP ${r.status}` : `skipped: ${r.skipped}` });
+        notifications.push({
+          event,
+          sent: sent.sent,
+          detail: sent.sent ? `HTTP ${sent.status}` : `skipped: ${sent.skipped}`,
+        });
       } catch (err) {
         notifications.push({ event, sent: false, detail: describeFailure(err).message });
       }

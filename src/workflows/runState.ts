@@ -1,21 +1,16 @@
 import { isCancellation, setCurrentDetails } from '@temporalio/workflow';
 import type { CheckRecord, DeploymentReport, Outcome, Progress, StepRecord, WaitingFor } from '../shared/report.js';
 import type { StepName } from '../shared/steps.js';
+import { currentDetails } from './currentDetails.js';
 import { CANCELLED, describeFailure } from './failures.js';
-
-const ICON: Record<StepRecord['status'], string> = { running: '⏳', ok: '✅', failed: '❌', skipped: '⏭' };
-
-/** A step's function may say it had nothing to do: it is then recorded as skipped, with why. */
-export class Skipped {
-  constructor(readonly why: string) {}
-}
+import { Skipped } from './skipped.js';
 
 /** Feeds the `progress` query, the Web UI's current details and the final report. */
 export class RunState {
   readonly steps: StepRecord[] = [];
   private status: Progress['status'] = 'running';
   private waiting?: WaitingFor;
-  /** Why the forward steps were interrupted ("rollback requested by ana: …", "cancelled by …"): what a step cut short says. */
+  /** Why the forward steps stopped ("rollback requested by ana: …"): what a step cut short says. */
   private interruption?: string;
   private readonly startedAt = Date.now();
   readonly report: Omit<DeploymentReport, 'outcome' | 'finishedAt' | 'durationMs' | 'startedAt' | 'steps'>;
@@ -64,14 +59,13 @@ export class RunState {
     this.publish();
     try {
       const result = await fn();
-      if (result instanceof Skipped)
-        Object.assign(record, { status: 'skipped', durationMs: Date.now() - started, result: result.why });
-      else
-        Object.assign(record, {
-          status: 'ok',
-          durationMs: Date.now() - started,
-          result: describe?.(result as Exclude<T, Skipped>),
-        });
+      const durationMs = Date.now() - started;
+      Object.assign(
+        record,
+        result instanceof Skipped
+          ? { status: 'skipped', durationMs, result: result.why }
+          : { status: 'ok', durationMs, result: describe?.(result as Exclude<T, Skipped>) },
+      );
       return result;
     } catch (err) {
       Object.assign(record, {
@@ -135,6 +129,7 @@ export class RunState {
     this.status = outcome;
     this.waiting = undefined;
     this.publish();
+    const failedAt = this.steps.findLast((s) => s.status === 'failed' && s.phase === 'deploy')?.name;
     return {
       ...this.report,
       outcome,
@@ -142,36 +137,13 @@ export class RunState {
       finishedAt: new Date().toISOString(),
       durationMs: Date.now() - this.startedAt,
       steps: this.steps,
-      ...(err === undefined
-        ? {}
-        : {
-            error: {
-              step: this.steps.findLast((s) => s.status === 'failed' && s.phase === 'deploy')?.name,
-              ...describeFailure(err),
-            },
-          }),
+      ...(err === undefined ? {} : { error: { step: failedAt, ...describeFailure(err) } }),
     };
   }
 
   /** The Web UI's "current details": the runbook with a mark per step, and what it waits for. */
   private publish(): void {
-    const lines = this.steps.map(
-      (s) =>
-        `${ICON[s.status]} ${s.phase === 'rollback' ? '↩ ' : ''}${s.summary}${s.durationMs === undefined ? '' : ` (${(s.durationMs / 1000).toFixed(1)} s)`}${s.status === 'skipped' && s.result ? ` — ${s.result}` : ''}`,
-    );
-    const waiting = this.waiting
-      ? [
-          '',
-          `**Waiting for ${this.waiting.kind === 'approval' ? 'approval' : 'the deploy window'}:** ${this.waiting.detail}`,
-        ]
-      : [];
-    setCurrentDetails(
-      [
-        `**${this.report.app} ${this.report.environment} → ${this.report.ref}: ${this.status}**`,
-        '',
-        ...lines,
-        ...waiting,
-      ].join('\n'),
-    );
+    const { app, environment, ref } = this.report;
+    setCurrentDetails(currentDetails({ app, environment, ref, status: this.status }, this.steps, this.waiting));
   }
 }

@@ -1,55 +1,24 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  isCancellation,
-  patched,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DeployRequestInput } from '../config/schema.js';
 import { decisionProblem } from '../plan/decision.js';
 import { deploymentIdFor } from '../plan/preflight.js';
-import { manualSteps } from '../plan/manualRollbackSteps.js';
-import { deployFailure, FailureType, INPUT_FAILURES } from '../shared/errors.js';
-import {
-  FAILED_OUTCOMES,
-  isFailedOutcome,
-  type DeploymentReport,
-  type FailedOutcome,
-  type Outcome,
-} from '../shared/report.js';
-import { call, changing, quick } from './activities.js';
+import { isFailedOutcome, type DeploymentReport, type Outcome } from '../shared/report.js';
+import { call, quick, THIS_WORKER } from './activities.js';
 import { Compensations } from './compensations.js';
-import { acquireDeploymentLock, lockWorkflowId, releaseDeploymentLock } from './deploymentLock.js';
-import { applicationFailureOf, CANCELLED, describeFailure } from './failures.js';
+import { releaseDeploymentLock, type acquireDeploymentLock } from './deploymentLock.js';
+import type { Deployment } from './deployment.js';
+import { finisher, rollBack } from './ending.js';
+import { outcomeFailure } from './failures.js';
 import { Gates } from './gates.js';
-import { callOn, type Host } from './hosts.js';
 import { progressQuery, rollbackUpdate, type Decision } from './messages.js';
 import { notifier } from './notifications.js';
-import { runbook, type Deployment } from './runbook.js';
+import { loadConfig } from './phases/loadConfig.js';
+import { takeDeploymentLock } from './phases/lock.js';
+import { followRunbook } from './runbook.js';
 import { RunState } from './runState.js';
 import { setDeploySearchAttributes } from './searchAttributes.js';
+import { activitySteps } from './steps.js';
 import { waitForWindow } from './waiting.js';
-
-/** `rolled-back: [verify] 1 of 18 checks failed…` — the one-line outcome, the report in the details. */
-function outcomeFailure(report: DeploymentReport): ApplicationFailure {
-  const o = report.outcome as FailedOutcome;
-  return ApplicationFailure.create({
-    type: FAILED_OUTCOMES[o],
-    nonRetryable: true,
-    message: `${o}${report.error ? `: ${report.error.message}` : ''}`,
-    details: [report],
-  });
-}
-
-/** A bad request or config fails the workflow itself, naming the field; nothing was changed. */
-function asInputFailure(err: unknown): unknown {
-  const cause = applicationFailureOf(err);
-  return cause && INPUT_FAILURES.includes(cause.type as FailureType)
-    ? ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true })
-    : err;
-}
 
 /**
  * A safe deployment: the lock, the deploy window, the runbook (src/workflows/runbook.ts) and,
@@ -60,13 +29,7 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   const { workflowId, runId } = workflowInfo();
   const deploymentId = deploymentIdFor(workflowId, runId);
   const run = new RunState(deploymentId, input ?? {}, workflowId);
-  /** "cancelled by <identity>: <reason>", read from the cancel request in the history (a cancel carries no message to the workflow). */
-  const whoCancelled = async () => {
-    const who = await CancellationScope.nonCancellable(() =>
-      call(quick, 'describeCancellation', 'Find who cancelled the deployment', { workflowId, runId }),
-    ).catch(() => undefined);
-    return `cancelled by ${who?.identity || 'an unknown client'}${who?.reason ? `: ${who.reason}` : ''}`;
-  };
+  const step = activitySteps(run);
   setHandler(progressQuery, () => run.progress());
   const gates = new Gates(run);
   // The forward steps run in this scope: a `rollback` update cancels it, like a cancellation.
@@ -75,16 +38,16 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
   let outcome: Outcome | undefined;
   setHandler(
     rollbackUpdate,
-    async (d) => {
-      rollbackAsked = d;
-      run.interrupt(`rollback requested by ${d.by}: ${d.reason}`); // what the step it cuts short says
+    async (decision) => {
+      rollbackAsked = decision;
+      run.interrupt(`rollback requested by ${decision.by}: ${decision.reason}`); // what the step it cuts short says
       forward.cancel();
       await condition(() => outcome !== undefined);
       return { outcome: outcome! };
     },
     {
-      validator: (d) => {
-        const problem = decisionProblem(d);
+      validator: (decision) => {
+        const problem = decisionProblem(decision);
         if (problem) throw new Error(`invalid rollback request: ${problem}`);
         if (run.finished) throw new Error('this deployment has already ended');
         if (run.rollingBackNow || rollbackAsked) throw new Error('this deployment is already rolling back');
@@ -92,68 +55,18 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     },
   );
 
-  const summary = 'Validate the request and the worker configuration';
-  const { request, target } = await run
-    .step('load-config', summary, () => call(quick, 'loadConfig', summary, input))
-    .catch((err) => {
-      throw asInputFailure(err);
-    });
-  // Several hosts: each host's worker validates its own configuration of this app+environment.
-  const hosts: Host[] = [];
-  for (const h of target.hosts ?? [{ name: 'local', taskQueue: undefined }]) {
-    const own =
-      h.taskQueue === undefined
-        ? target
-        : (
-            await run
-              .step('load-config', `Validate ${h.name}'s configuration`, () =>
-                callOn(h as Host, quick, 'loadConfig', `Validate ${h.name}'s configuration`, input),
-              )
-              .catch((err) => {
-                throw asInputFailure(err);
-              })
-          ).target;
-    hosts.push({ name: h.name, taskQueue: h.taskQueue, target: own });
-  }
-  const what = `${target.app} ${target.environment}`;
-  const registered = await call(quick, 'registeredSearchAttributes', 'List the search attributes this namespace has');
+  const { request, target, hosts } = await loadConfig(step, input);
+  const summary = 'List the search attributes this namespace has';
+  const registered = await call(THIS_WORKER, quick.registeredSearchAttributes, summary);
   setDeploySearchAttributes(registered, { app: target.app, environment: target.environment, ref: request.ref });
   const notify = notifier(run, target, request.ref);
   gates.onOpen = (gate, detail) => notify('waiting-for-approval', `${gate}: ${detail}`);
-  const finish = async (o: Outcome, err?: unknown) => {
-    setDeploySearchAttributes(registered, { outcome: o });
-    if ((o === 'deployed' || o === 'rolled-back') && run.report.backup) {
-      // Retention, while the lock is still held (no other deployment of this app+environment can
-      // need what is pruned). Not after rollback-failed: people may need every copy then.
-      run.report.retention = await CancellationScope.nonCancellable(() =>
-        callOn(hosts[0]!, changing, 'pruneBackups', 'Prune old backups (keep backup.keep)', {
-          deploymentId,
-          target: hosts[0]!.target,
-        }),
-      )
-        .then((r) => ({ kept: r.kept.length, removed: r.removed }))
-        .catch((e: unknown) => ({ kept: 0, removed: [], error: describeFailure(e).message }));
-    }
-    if (o === 'deployed' || o === 'rolled-back' || o === 'rollback-failed') {
-      const why = err === undefined ? '' : ` — ${describeFailure(err).message}`;
-      await notify(
-        o,
-        o === 'deployed'
-          ? `${run.report.release?.to.name ?? request.ref} is live and verified`
-          : `${o}${why}`.slice(0, 500),
-        o,
-      );
-    }
-    const report = run.finish(o, err);
-    outcome = o;
-    return report;
-  };
-
-  const d: Deployment = {
+  const deployment: Deployment = {
     deploymentId,
     request,
     hosts,
     run,
+    step,
     gates,
     notify,
     undo: new Compensations(run),
@@ -161,6 +74,9 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
     leftovers: [],
     rollback: { reason: '', verified: false, checks: [], undone: [], leftForHumans: [] },
   };
+  const ended = (reached: Outcome) => (outcome = reached);
+  const finish = finisher(deployment, { registered, request, ended });
+
   const report = await (async (): Promise<DeploymentReport> => {
     let lock: Awaited<ReturnType<typeof acquireDeploymentLock>> | undefined;
     try {
@@ -168,76 +84,13 @@ export async function safeDeployment(input: DeployRequestInput): Promise<Deploym
         if (!request.dryRun) {
           // The window first: a deployment waiting hours for it must not keep a hotfix out.
           if (request.window) await waitForWindow(request.window, run);
-          const lockId = lockWorkflowId(target.app, target.environment);
-          lock = await run.step(
-            'lock',
-            `Take the lock: one deployment of ${what} at a time`,
-            async () => {
-              for (let attempt = 1; ; attempt++) {
-                const l = await acquireDeploymentLock(target.app, target.environment);
-                if (l !== 'held') return l;
-                const holder = await call(quick, 'describeDeploymentLock', 'Find the deployment that holds the lock', {
-                  lockWorkflowId: lockId,
-                });
-                if (attempt === 1 && holder.gone) continue;
-                if (attempt === 1 && holder.stale && holder.lockRunId) {
-                  // Nobody deploys behind it (started by hand, or its deployment ended): end it and take it.
-                  await call(quick, 'endStaleDeploymentLock', `End the stale lock: ${holder.why}`, {
-                    lockWorkflowId: lockId,
-                    lockRunId: holder.lockRunId,
-                    why: holder.why ?? 'stale',
-                  });
-                  continue;
-                }
-                throw deployFailure(FailureType.DeploymentInProgress, {
-                  step: 'lock',
-                  what: `another deployment of ${what} is running: ${holder.holderWorkflowId ?? '(it is just ending)'}`,
-                  remedy: `wait for it to end or cancel it (safe-deploy cancel ${holder.holderWorkflowId ?? '<id>'}); this request changed nothing`,
-                  retryable: false,
-                });
-              }
-            },
-            () => lockId,
-          );
+          lock = await takeDeploymentLock(run, target);
         }
-        return runbook(d);
+        return followRunbook(deployment);
       });
       return await finish(done);
     } catch (err) {
-      const asked = rollbackAsked ? `rollback requested by ${rollbackAsked.by}: ${rollbackAsked.reason}` : undefined;
-      const cancelled =
-        !asked && isCancellation(err) && patched('cancel-attribution') ? await whoCancelled() : undefined;
-      if (cancelled) run.interrupt(cancelled);
-      const interruptedAt = run.steps.findLast((s) => s.status !== 'ok')?.name ?? 'deploy';
-      const cause = asked
-        ? deployFailure(FailureType.RollbackRequested, {
-            step: interruptedAt,
-            what: asked,
-            remedy: 'none: the deployment is rolled back',
-            retryable: false,
-          })
-        : cancelled
-          ? ApplicationFailure.create({ type: 'Cancelled', nonRetryable: true, message: cancelled })
-          : err;
-      // What the runbook left to clean however it ends (its staged copies): not an undo, and its failure is only reported by its step.
-      for (const cleanUp of d.leftovers.splice(0))
-        await CancellationScope.nonCancellable(cleanUp).catch(() => undefined);
-      if (!d.undo.changedSomething) {
-        // Nothing changed but perhaps a paused door: reopen it, and say what stopped us.
-        const result = await d.undo.runAll();
-        return await finish(result.outcome === 'rolled-back' ? 'aborted' : 'rollback-failed', cause);
-      }
-      const { rollback } = d;
-      run.report.rollback = rollback;
-      rollback.reason = asked ?? cancelled ?? (isCancellation(err) ? CANCELLED : describeFailure(err).message);
-      rollback.requestedBy = rollbackAsked?.by;
-      const result = await d.undo.runAll();
-      rollback.verified = result.outcome === 'rolled-back';
-      rollback.undone = run.steps
-        .filter((s) => s.phase === 'rollback' && s.status !== 'failed' && s.status !== 'running')
-        .map((s) => `${s.summary}: ${s.status === 'skipped' ? `not done (${s.result})` : s.result || 'done'}`);
-      rollback.leftForHumans = manualSteps(result.remaining, { target: hosts[0]!.target, ...d.facts });
-      return await finish(result.outcome, cause);
+      return await rollBack(deployment, err, rollbackAsked, finish);
     } finally {
       await releaseDeploymentLock(lock === 'held' ? undefined : lock);
     }

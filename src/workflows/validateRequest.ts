@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { DeployRequestInput } from '../config/schema.js';
-import { call, quick } from './activities.js';
+import { call, quick, THIS_WORKER } from './activities.js';
 import { applicationFailureOf } from './failures.js';
-import { callOn, type Host } from './hosts.js';
 
 /** What the worker(s) confirmed: the request is valid and they have the app and environment. */
 export interface ValidatedRequest {
@@ -23,22 +22,16 @@ export interface ValidatedRequest {
 export async function validateRequest(input: DeployRequestInput): Promise<ValidatedRequest> {
   const summary = 'Validate the request and the worker configuration';
   try {
-    const { request, target } = await call(quick, 'loadConfig', summary, input);
+    const { request, target } = await call(THIS_WORKER, quick.loadConfig, summary, input);
     const hosts = target.hosts ?? [];
-    for (const h of hosts) {
-      await callOn(
-        { name: h.name, taskQueue: h.taskQueue, target } as Host,
-        quick,
-        'loadConfig',
-        `Validate ${h.name}'s configuration`,
-        input,
-      );
+    for (const host of hosts) {
+      await call(host, quick.loadConfig, `Validate ${host.name}'s configuration`, input);
     }
     return {
       app: request.app,
       environment: request.environment,
       ref: request.ref,
-      hosts: hosts.length ? hosts.map((h) => h.name) : ['local'],
+      hosts: hosts.length ? hosts.map((host) => host.name) : ['local'],
     };
   } catch (err) {
     // The worker's answer (InvalidRequest, InvalidConfig), not wrapped in an activity failure.
