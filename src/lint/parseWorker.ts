@@ -63,7 +63,7 @@ for (const name of names) {
   batch.push(prepared);
   chars += 'sql' in prepared ? prepared.sql.length + (prepared.tree?.length ?? 0) : 0;
   // Small batches first, so the main thread starts linting early; then bigger ones, fewer messages.
-  if (batch.length >= (sent < 4 ? 16 << sent : 256) || chars >= 4 << 20) flush();
+  if (batch.length >= (sent < 3 ? 16 << sent : 128) || chars >= 4 << 20) flush();
 }
 if (batch.length > 0) flush();
 port.postMessage('done');
