@@ -2,15 +2,14 @@
 // each small one with libpg-query, ahead of the main thread, which runs the rules. Each
 // migration's tree crosses over as the parser's own JSON text; the main thread parses that text
 // once (parseMigrationTree), as `parseSync` itself would have.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { parseSync, SqlError } from 'libpg-query';
 import { readMigrationFile } from './migrationFile.js';
 import { parseError, parsesWhole } from './parse.js';
-import type { ParseAheadInput, PreparedMigration } from './parseAhead.js';
+import { SIGNAL, type ParseAheadInput, type ParseAheadMessage, type PreparedMigration } from './parseAhead.js';
 
-const { dir, names, limits, consumed, maxBatchesAhead } = workerData as ParseAheadInput;
-const port = parentPort!;
-const consumedBatches = new Int32Array(consumed);
+const { dir, names, limits, port, signals: shared, maxKiBAhead } = workerData as ParseAheadInput;
+const signals = new Int32Array(shared);
 const parseJson = JSON.parse;
 const keepText = ((text: string) => text) as typeof JSON.parse;
 
@@ -45,16 +44,24 @@ function prepare(name: string): PreparedMigration {
 let batch: PreparedMigration[] = [];
 let chars = 0;
 let sent = 0;
+let sentKiB = 0;
+const post = (message: ParseAheadMessage) => {
+  port.postMessage(message);
+  Atomics.add(signals, SIGNAL.posted, 1);
+  Atomics.notify(signals, SIGNAL.posted);
+};
 const flush = () => {
-  // Bounded memory: never more than `maxBatchesAhead` batches posted and not yet linted.
+  // Bounded memory: never more than `maxKiBAhead` posted and not linted yet.
   for (
-    let seen = Atomics.load(consumedBatches, 0);
-    sent - seen >= maxBatchesAhead;
-    seen = Atomics.load(consumedBatches, 0)
+    let linted = Atomics.load(signals, SIGNAL.lintedKiB);
+    sentKiB - linted > maxKiBAhead;
+    linted = Atomics.load(signals, SIGNAL.lintedKiB)
   )
-    Atomics.wait(consumedBatches, 0, seen);
-  port.postMessage(batch);
+    Atomics.wait(signals, SIGNAL.lintedKiB, linted);
+  const kib = Math.ceil(chars / 1024);
+  post({ batch, kib });
   sent++;
+  sentKiB += kib;
   batch = [];
   chars = 0;
 };
@@ -66,4 +73,4 @@ for (const name of names) {
   if (batch.length >= (sent < 3 ? 16 << sent : 128) || chars >= 4 << 20) flush();
 }
 if (batch.length > 0) flush();
-port.postMessage('done');
+post('done');
