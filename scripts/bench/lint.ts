@@ -50,10 +50,19 @@ export function measureLint(minStatements = 10_000, runs = 5): LintFigures {
   };
 }
 
-/** The built CLI as a user runs it: `node dist/src/client.js lint <folder>`, each run a new process. */
-function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
-  const cli = fileURLToPath(new URL('../../src/client.js', import.meta.url));
-  const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-bench-lint-'));
+/** The built CLI, as a user runs it: `node dist/src/client.js lint <folder>`. */
+export const builtCli = fileURLToPath(new URL('../../src/client.js', import.meta.url));
+
+/**
+ * The CLI runs' two migrations folders under `dir`: `one` (a single small migration) and
+ * `ten-thousand` (10,000 small migrations of the corpus), with that corpus's statement count.
+ */
+export function writeCliFolders(dir: string): {
+  one: string;
+  tenThousand: string;
+  migrations: number;
+  statements: number;
+} {
   const folder = (name: string, migrations: readonly CorpusMigration[]) => {
     for (const m of migrations) {
       mkdirSync(join(dir, name, m.name), { recursive: true });
@@ -61,6 +70,19 @@ function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
     }
     return join(dir, name);
   };
+  const many = generateLintCorpus(80_000).slice(0, 10_000);
+  return {
+    one: folder('one', many.slice(0, 1)),
+    tenThousand: folder('ten-thousand', many),
+    migrations: many.length,
+    statements: statementsIn(many),
+  };
+}
+
+/** The built CLI on a folder of one migration and on one of 10,000, each run a new process. */
+function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
+  const cli = builtCli;
+  const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-bench-lint-'));
   const timed = (args: string[]) => {
     const started = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [cli, 'lint', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -69,14 +91,12 @@ function measureCli(): Pick<LintFigures, 'startMs' | 'tenThousand'> {
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
   try {
-    const many = generateLintCorpus(80_000).slice(0, 10_000);
-    const one = folder('one', many.slice(0, 1));
-    const ten = folder('ten-thousand', many);
-    const startMs = median(Array.from({ length: 9 }, () => timed([one])));
-    const tenMs = median(Array.from({ length: 3 }, () => timed([ten, '--json'])));
+    const folders = writeCliFolders(dir);
+    const startMs = median(Array.from({ length: 9 }, () => timed([folders.one])));
+    const tenMs = median(Array.from({ length: 3 }, () => timed([folders.tenThousand, '--json'])));
     return {
       startMs: Math.round(startMs),
-      tenThousand: { migrations: many.length, statements: statementsIn(many), ms: Math.round(tenMs) },
+      tenThousand: { migrations: folders.migrations, statements: folders.statements, ms: Math.round(tenMs) },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

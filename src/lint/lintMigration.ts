@@ -1,7 +1,7 @@
 import { kindOf, type NodeKind } from './ast.js';
 import { MigrationContext, NewObjects } from './context.js';
 import { DEFAULT_SIZE_THRESHOLDS, weighBySize, type DatabaseFacts, type SizeThresholds } from './databaseFacts.js';
-import { megabytes, parseMigrationInPieces, type ParseLimits } from './parse.js';
+import { megabytes, parseMigrationInPieces, type ParseLimits, type ParsedPieces } from './parse.js';
 import { rules as allRules } from './rules/index.js';
 import { SchemaModel } from './schema.js';
 import type {
@@ -91,12 +91,19 @@ export class Linter {
   /**
    * Parses one migration (statement by statement when it is big) and runs every rule on every
    * statement in order, with the context of what the statements before it did. `created` holds
-   * the objects of the deployment it belongs to (default: its own).
+   * the objects of the deployment it belongs to (default: its own). `parsed`: the same SQL already
+   * parsed as `parseMigrationInPieces(sql, limits)` would (by the parse worker).
    */
-  lint(name: string, sql: string, file = `${name}/migration.sql`, created = new NewObjects()): MigrationLint {
+  lint(
+    name: string,
+    sql: string,
+    file = `${name}/migration.sql`,
+    created = new NewObjects(),
+    parsed?: ParsedPieces,
+  ): MigrationLint {
     const bytes = sql.length * 3 > this.limits.maxMigrationBytes ? Buffer.byteLength(sql) : 0;
     if (bytes > this.limits.maxMigrationBytes) return this.tooLarge(name, file, bytes);
-    const parsed = parseMigrationInPieces(sql, this.limits);
+    parsed ??= parseMigrationInPieces(sql, this.limits);
     const ctx = new MigrationContext(parsed.statementCount, this.schema, created, this.database);
     const findings: Finding[] = [];
     const perRule = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
+import { hasSqlDetails, loadModule, parseSync, type ParseResult, type RawStmt } from 'libpg-query';
 import type { Statement } from './types.js';
 
 // The WebAssembly parser loads once, when this module is first imported; parsing is synchronous after.
@@ -33,6 +33,24 @@ export function parseMigration(sql: string): ParsedMigration {
   } catch (err) {
     return { ok: false, error: parseError(sql, err) };
   }
+  return { ok: true, statements: statementsAt(sql, stmts) };
+}
+
+/**
+ * The same as `parseMigration(sql)`, from the parser's own JSON text of its tree (`parseSync`'s
+ * before its `JSON.parse`), as the parse worker (parseWorker.ts) hands it over.
+ */
+export function parseMigrationTree(sql: string, tree: string): ParsedMigration {
+  let stmts;
+  try {
+    stmts = (JSON.parse(tree) as ParseResult).stmts ?? [];
+  } catch (err) {
+    return { ok: false, error: parseError(sql, err) };
+  }
+  return { ok: true, statements: statementsAt(sql, stmts) };
+}
+
+function statementsAt(sql: string, stmts: RawStmt[]): Statement[] {
   const bytes = encoder.encode(sql);
   const statements: Statement[] = [];
   let line = 1;
@@ -50,7 +68,24 @@ export function parseMigration(sql: string): ParsedMigration {
       text: bounded(decoder.decode(bytes.subarray(first, end))),
     });
   }
-  return { ok: true, statements };
+  return statements;
+}
+
+/** A migration's statements as `parseMigrationInPieces` gives them. */
+export interface ParsedPieces {
+  /** Top-level statements, known before any piece is parsed. */
+  statementCount: number;
+  pieces(): Iterable<ParsedMigration>;
+}
+
+/** True when a migration is parsed all at once (the common case), false when it is parsed in pieces. */
+export function parsesWhole(sql: string, limits: ParseLimits): boolean {
+  return sql.length <= limits.pieceBytes / 3 || Buffer.byteLength(sql) <= limits.pieceBytes;
+}
+
+/** A migration parsed all at once (`parsesWhole`), as `parseMigrationInPieces` gives it. */
+export function wholePieces(parsed: ParsedMigration): ParsedPieces {
+  return { statementCount: parsed.ok ? parsed.statements.length : 0, pieces: () => [parsed] };
 }
 
 /**
@@ -59,14 +94,8 @@ export function parseMigration(sql: string): ParsedMigration {
  * and handed over before the next is parsed. A statement over `maxStatementBytes` ends it with a
  * `tooLarge` error. `statementCount` is known before any piece is parsed.
  */
-export function parseMigrationInPieces(
-  sql: string,
-  limits: ParseLimits,
-): { statementCount: number; pieces(): Iterable<ParsedMigration> } {
-  if (sql.length <= limits.pieceBytes / 3 || Buffer.byteLength(sql) <= limits.pieceBytes) {
-    const parsed = parseMigration(sql);
-    return { statementCount: parsed.ok ? parsed.statements.length : 0, pieces: () => [parsed] };
-  }
+export function parseMigrationInPieces(sql: string, limits: ParseLimits): ParsedPieces {
+  if (parsesWhole(sql, limits)) return wholePieces(parseMigration(sql));
   const spans = splitStatements(sql);
   return { statementCount: spans.reduce((n, s) => n + (s.empty ? 0 : 1), 0), pieces: () => pieces(sql, spans, limits) };
 }
@@ -163,7 +192,7 @@ function skipSpaceAndComments(b: Uint8Array, i: number, end: number): number {
  * Line and statement of a syntax error. libpg-query reports the 0-based position in characters
  * (code points) of the offending token; the statement is cut at the semicolons around it.
  */
-function parseError(sql: string, err: unknown): { line: number; message: string; statement: string } {
+export function parseError(sql: string, err: unknown): { line: number; message: string; statement: string } {
   // The WebAssembly module may throw a non-Error (an abort, out of memory): say so rather than "[object Object]".
   const message =
     err instanceof RangeError

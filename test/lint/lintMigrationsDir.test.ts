@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateLintCorpus } from '../../scripts/bench/lintCorpus.js';
 import { lintMigrationsDir } from '../../src/lint/index.js';
+import { canParseAhead } from '../../src/lint/parseAhead.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-dir-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,6 +51,32 @@ describe('lintMigrationsDir', () => {
         ['1_zero', 'invalid', 'missing-migration-sql'],
         ['2_fifo', 'invalid', 'missing-migration-sql'],
       ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lintMigrationsDir with the parse worker', () => {
+  it('lints the rest itself when the worker cannot run (here, from the TypeScript sources): the same report', async () => {
+    expect(canParseAhead()).toBe(false); // vitest runs src/*.ts; the worker is dist/src/lint/parseWorker.js
+    const folder = mkdtempSync(join(tmpdir(), 'safe-deploy-lint-fallback-'));
+    try {
+      for (const m of generateLintCorpus(600)) {
+        mkdirSync(join(folder, m.name));
+        writeFileSync(join(folder, m.name, 'migration.sql'), m.sql);
+      }
+      mkdirSync(join(folder, '20200101000050_typo_ünïcode'));
+      writeFileSync(
+        join(folder, '20200101000050_typo_ünïcode', 'migration.sql'),
+        'ALTER TABLE "café" ADD "x" INT;\nDROPP TABLE "🚜";\n',
+      );
+      const serial = await lintMigrationsDir(folder, { parseAhead: false });
+      expect(serial.migrations.find((m) => m.name === '20200101000050_typo_ünïcode')?.findings[0]).toMatchObject({
+        rule: 'parse-error',
+        line: 2,
+      });
+      expect(await lintMigrationsDir(folder, { parseAhead: true })).toEqual(serial);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
