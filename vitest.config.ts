@@ -17,7 +17,7 @@ const UNIT = [
   'test/exec/redact.test.ts',
   'test/faults/{cases,smokeRows}.test.ts',
   'test/cli/{calendar,context,live,options,render,scheduleRender}.test.ts',
-  'test/activities/{config,dbState,dependencies,envLookup,http,migrationHistory,migrations,notify}.test.ts',
+  'test/activities/{config,dbState,dependencies,envLookup,http,liveModules,migrationHistory,migrations,notify}.test.ts',
   'test/activities/{prismaCli,prismaHazards,schemaDiff,statementEffects}.test.ts',
   'test/security/{configPaths,lockIds,ownProperties,slackEscaping}.test.ts',
   'test/unitSetup.test.ts',

@@ -11,6 +11,7 @@ import type { StepName } from '../shared/steps.js';
 import { commandEnvValues, runInActivity, type ActivityDeps } from './deps.js';
 import { commandFailure } from './failures.js';
 import { sha256File } from './files.js';
+import { copyLiveModules } from './liveModules.js';
 import { moveStagedProducts, removeKept, restoreKeptProducts } from './stagedProducts.js';
 
 export interface InstallInput {
@@ -28,6 +29,11 @@ export interface InstallInput {
   fromStaged?: { dir: string; deploymentId: string };
   /** The rollback's reinstall: move back what this deployment kept aside first; install only if it does not match. */
   restoreKept?: { deploymentId: string };
+  /**
+   * Staging: the live tree, whose node_modules is copied instead of running `npm ci` when the
+   * release's dependencies are its own and `reuse` (install.reuseLiveModules) allows (liveModules.ts).
+   */
+  liveTree?: { dir: string; reuse: boolean };
 }
 
 export interface DependencyFacts {
@@ -41,6 +47,11 @@ export interface DependencyFacts {
   source?: 'staged' | 'kept';
   /** Why the fast way was not taken (the install command ran instead). */
   note?: string;
+  /**
+   * How node_modules was filled, for people: `copied from the live tree (lockfile unchanged)`, or
+   * the install command (`npm ci`, with why the live tree was not copied).
+   */
+  installedBy?: string;
 }
 
 const MARKER = '.safe-deploy-install.json';
@@ -136,6 +147,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
       dir = t.appDir,
       fromStaged,
       restoreKept,
+      liveTree,
     }: InstallInput): Promise<DependencyFacts> {
       const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
@@ -185,6 +197,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
         note = `${source === 'staged' ? 'the node_modules moved in from the staged copy' : 'the kept node_modules'} did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
         source = undefined;
       }
+      let installedBy: string | undefined;
       if (!upToDate) {
         const env = {
           cwd: dir,
@@ -195,6 +208,23 @@ export function createDependencyActivities(deps: ActivityDeps) {
           ['install', t.commands.install],
           ...t.commands.build.map((b) => ['build', b] as const),
         ] as const) {
+          if (phase === 'install' && liveTree) {
+            const copy = liveTree.reuse
+              ? await copyLiveModules({ live: liveTree.dir, dir, install: argv, env }).catch((e) => {
+                  throw commandFailure(e, {
+                    step,
+                    type: FailureType.DependencyInstallFailed,
+                    what: `copying the live node_modules into ${dir} and running what npm ci runs after extracting failed`,
+                    remedy: "see the command's output; set install.reuseLiveModules to false to run npm ci instead",
+                    retryable: true,
+                  });
+                })
+              : { copied: false as const, why: 'install.reuseLiveModules is false' };
+            installedBy = copy.copied
+              ? 'copied from the live tree (lockfile unchanged)'
+              : `${argv.join(' ')} (the live node_modules not copied: ${copy.why})`;
+            if (copy.copied) continue;
+          }
           try {
             await runInActivity(appCommand(argv, env), phase);
           } catch (e) {
@@ -243,6 +273,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
         requiredPresent: requiredPackages,
         ...(source ? { source } : {}),
         ...(note ? { note } : {}),
+        ...(installedBy ? { installedBy: `${installedBy}, ${after.packages} packages` } : {}),
       };
     },
 
