@@ -302,6 +302,7 @@ export const environmentConfigSchema = z
         message: "dump: false needs method 'snapshot': the dump is method 'dump''s only backup",
         path: ['dump'],
       }),
+    /** How a staged release gets its dependencies (docs/configuration.md, "Staging without a second install"). */
     install: z
       .object({
         /**

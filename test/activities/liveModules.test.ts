@@ -66,7 +66,11 @@ describe("whether the live node_modules is its lockfile's install (node_modules/
       'node_modules/vitest': { version: '4.0.0', dev: true },
     }),
   );
-  const hidden = (packages: Record<string, unknown>) => ({ name: 'farm-chat', version: '1.0.0', packages });
+  const hidden = (packages: Record<string, Record<string, unknown>>) => ({
+    name: 'farm-chat',
+    version: '1.0.0',
+    packages,
+  });
   it('every locked package installed as locked, optional and dev ones may be left out: yes', () => {
     expect(installedDiffersFromLock(locked, hidden({ 'node_modules/pg': locked.packages['node_modules/pg'] }))).toBe(
       undefined,
