@@ -262,7 +262,14 @@ export function createDependencyActivities(deps: ActivityDeps) {
       if (!upToDate)
         await writeFile(
           markerPath,
-          JSON.stringify({ commit, lockfileSha256, dir, installedAt: new Date().toISOString() }),
+          JSON.stringify({
+            commit,
+            lockfileSha256,
+            dir,
+            installedAt: new Date().toISOString(),
+            // The install command's argv: a copy of this node_modules stands for it only under the same one (liveModules.ts).
+            installCommand: t.commands.install,
+          }),
         );
       if (restoreKept) await removeKept(t, restoreKept.deploymentId);
       return {

@@ -185,6 +185,17 @@ export async function copyLiveModules(o: {
     notAsLocked = `node_modules/.package-lock.json is not valid JSON (${(e as Error).message})`;
   }
   if (notAsLocked) return no(`the live node_modules is not its lockfile's install: ${notAsLocked}`);
+  // Installed by safe-deploy: under the same install command (an --omit=dev added since would install less).
+  const marker = await readText(join(modules, '.safe-deploy-install.json'));
+  let installedWith: unknown;
+  try {
+    installedWith =
+      marker === undefined ? undefined : (JSON.parse(marker) as { installCommand?: unknown }).installCommand;
+  } catch {
+    return no(`${modules}/.safe-deploy-install.json is not valid JSON`);
+  }
+  if (installedWith !== undefined && !isDeepStrictEqual(installedWith, o.install))
+    return no(`the live node_modules was installed with ${JSON.stringify(installedWith)}, not commands.install`);
 
   const staged = join(dir, 'node_modules');
   await rm(staged, { recursive: true, force: true }); // what an earlier attempt left
@@ -196,11 +207,14 @@ export async function copyLiveModules(o: {
       `${leaving.slice(staged.length + 1)} in the live node_modules is a symlink out of it: a copy would share it`,
     );
   }
-  // The live install's own products go: safe-deploy's marker (install-dependencies writes the
-  // release's), and the generated Prisma client (@prisma/client's install script makes the
-  // release's, as it does in npm ci).
-  await rm(join(staged, '.safe-deploy-install.json'), { force: true });
-  await rm(join(staged, '.prisma'), { recursive: true, force: true });
+  // What npm ci would not have put there goes: npm ci empties node_modules, and of its dot-entries
+  // only makes .bin and .package-lock.json itself. The rest are the live app's products —
+  // safe-deploy's marker (install-dependencies writes the release's), the generated Prisma client
+  // (@prisma/client's install script generates the release's, as in npm ci), tools' caches.
+  for (const entry of await readdir(staged)) {
+    if (entry.startsWith('.') && entry !== '.bin' && entry !== '.package-lock.json')
+      await rm(join(staged, entry), { recursive: true, force: true });
+  }
   // npm's record of the install names the root package as npm ci would have written it.
   const release = JSON.parse(releaseInputs.lockfile!) as Lockfile;
   const record = JSON.parse(hidden) as Lockfile;

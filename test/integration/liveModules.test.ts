@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   realpathSync,
@@ -196,6 +197,26 @@ describe('prisma-heroku in place: v1 → v2 keeps its dependencies (the lockfile
         version: lock.version,
       });
     });
+
+    it(
+      'commands.install changed since the live install (its marker says how it was installed): npm ci with the new one',
+      async () => {
+        const t = targetOf(s);
+        const install = ['npm', 'ci', '--no-audit', '--no-fund', '--omit=dev'];
+        const r = await createLayoutActivities({ configPath: s.configPath, env: process.env }).stageRelease({
+          target: { ...t, commands: { ...t.commands, install } },
+          deploymentId: 'omit-dev',
+          commit: s.origin.tags.v2!,
+          startedAt: new Date().toISOString(),
+          requiredPackages: [],
+        });
+        rmSync(r.dir, { recursive: true, force: true });
+        expect(r.install.installedBy).toMatch(
+          /^npm ci --no-audit --no-fund --omit=dev \(the live node_modules not copied: the live node_modules was installed with \["npm","ci","--no-audit","--no-fund"\], not commands\.install\), \d+ packages$/,
+        );
+      },
+      CASE_TIMEOUT,
+    );
   });
 });
 
@@ -226,6 +247,9 @@ describe('farm-chat in release directories', () => {
     async () => {
       const t = targetOf(s);
       const live = realpathSync(s.prod.appDir);
+      // The live app's own products in node_modules (a tool's cache) are not npm ci's: not copied.
+      mkdirSync(join(live, 'node_modules', '.cache'), { recursive: true });
+      writeFileSync(join(live, 'node_modules', '.cache', 'v2-only'), 'v2');
       const r = await createLayoutActivities({ configPath: s.configPath, env: process.env }).stageRelease({
         target: t,
         deploymentId: 'v3-staged',
@@ -239,6 +263,9 @@ describe('farm-chat in release directories', () => {
         expect(clientModels(r.dir)).toEqual(['Message', 'User']);
         expect(clientModels(live)).toEqual(['Message', 'SatshotToken', 'User']);
         expect(linkCount(join(r.dir, 'node_modules', 'xml2js', 'package.json'))).toBe(1);
+        // (the release's own install scripts and build may make a .cache of their own: Prisma does)
+        expect(existsSync(join(r.dir, 'node_modules', '.cache', 'v2-only'))).toBe(false);
+        expect(existsSync(join(live, 'node_modules', '.cache', 'v2-only'))).toBe(true);
         expect(realpathSync(s.prod.appDir)).toBe(live); // current not switched by staging
       } finally {
         rmSync(r.dir, { recursive: true, force: true });
