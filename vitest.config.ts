@@ -18,6 +18,7 @@ const UNIT = [
   'test/faults/{cases,smokeRows}.test.ts',
   'test/cli/{calendar,context,live,options,render,scheduleRender}.test.ts',
   'test/postgres/{state,schemaDiff,statementEffects}.test.ts',
+  'test/release/liveModules.test.ts',
   'test/activities/{config,dependencies,envLookup,http,migrationHistory,migrations,notify}.test.ts',
   'test/activities/{prismaCli,prismaHazards}.test.ts',
   'test/security/{configPaths,lockIds,ownProperties,slackEscaping}.test.ts',

@@ -12,6 +12,7 @@ import { commandEnvValues, runInActivity, type ActivityDeps } from './activityDe
 import { commandFailure } from './commandFailure.js';
 import { sha256File } from '../release/files.js';
 import { moveStagedProducts, removeKept, restoreKeptProducts } from '../release/stagedProducts.js';
+import { copyLiveModules } from '../release/liveModules.js';
 
 export interface InstallInput {
   target: TargetConfig;
@@ -28,6 +29,11 @@ export interface InstallInput {
   fromStaged?: { dir: string; deploymentId: string };
   /** The rollback's reinstall: move back what this deployment kept aside first; install only if it does not match. */
   restoreKept?: { deploymentId: string };
+  /**
+   * Staging: the live tree, whose node_modules is copied instead of running `npm ci` when the
+   * release's dependencies are its own and `reuse` (install.reuseLiveModules) allows (liveModules.ts).
+   */
+  liveTree?: { dir: string; reuse: boolean };
 }
 
 export interface DependencyFacts {
@@ -44,6 +50,11 @@ export interface DependencyFacts {
   source?: 'staged' | 'kept';
   /** Why the fast way was not taken (the install command ran instead). */
   note?: string;
+  /**
+   * How node_modules was filled, for people: `copied from the live tree (lockfile unchanged)`, or
+   * the install command (`npm ci`, with why the live tree was not copied).
+   */
+  installedBy?: string;
 }
 
 const MARKER = '.safe-deploy-install.json';
@@ -142,6 +153,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
       dir = t.appDir,
       fromStaged,
       restoreKept,
+      liveTree,
     }: InstallInput): Promise<DependencyFacts> {
       const head = (await runInActivity(gitHead(dir), 'head')).stdout.trim();
       if (head !== commit) {
@@ -193,6 +205,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
           `did not match ${commit.slice(0, 12)}'s lockfile and build: installed with the install command`;
         source = undefined;
       }
+      let installedBy: string | undefined;
       if (!upToDate) {
         const env = {
           cwd: dir,
@@ -203,6 +216,25 @@ export function createDependencyActivities(deps: ActivityDeps) {
           ['install', t.commands.install],
           ...t.commands.build.map((b) => ['build', b] as const),
         ] as const) {
+          if (phase === 'install' && liveTree) {
+            const copy = liveTree.reuse
+              ? await copyLiveModules({ live: liveTree.dir, dir, install: argv, env }).catch((e) => {
+                  throw commandFailure(e, {
+                    step,
+                    type: FailureType.DependencyInstallFailed,
+                    what:
+                      `copying the live node_modules into ${dir} and running what npm ci runs ` +
+                      'after extracting failed',
+                    remedy: "see the command's output; set install.reuseLiveModules to false to run npm ci instead",
+                    retryable: true,
+                  });
+                })
+              : { copied: false as const, why: 'install.reuseLiveModules is false' };
+            installedBy = copy.copied
+              ? 'copied from the live tree (lockfile unchanged)'
+              : `${argv.join(' ')} (the live node_modules not copied: ${copy.why})`;
+            if (copy.copied) continue;
+          }
           try {
             await runInActivity(appCommand(argv, env), phase);
           } catch (e) {
@@ -249,7 +281,15 @@ export function createDependencyActivities(deps: ActivityDeps) {
       if (!upToDate)
         await writeFile(
           markerPath,
-          JSON.stringify({ commit, lockfileSha256, dir, installedAt: new Date().toISOString() }),
+          JSON.stringify({
+            commit,
+            lockfileSha256,
+            dir,
+            installedAt: new Date().toISOString(),
+            // The install command's argv: a copy of this node_modules stands for it only under the same
+            // one (liveModules.ts).
+            installCommand: t.commands.install,
+          }),
         );
       if (restoreKept) await removeKept(t, restoreKept.deploymentId);
       return {
@@ -260,6 +300,7 @@ export function createDependencyActivities(deps: ActivityDeps) {
         requiredPresent: requiredPackages,
         ...(source ? { source } : {}),
         ...(note ? { note } : {}),
+        ...(installedBy ? { installedBy: `${installedBy}, ${after.packages} packages` } : {}),
       };
     },
 

@@ -72,6 +72,8 @@ export function createLayoutActivities(deps: ActivityDeps) {
         requiredPackages,
         step: 'stage-release',
         dir,
+        // Older targets (histories) carry no `install`: reuse, the default.
+        liveTree: { dir: await liveDir(t).catch(() => t.appDir), reuse: t.install?.reuseLiveModules ?? true },
       }).catch(async (e) => {
         // A release its own install refuses is not retried: its scratch copy goes now (a retryable
         // failure keeps it, for the retry to finish).

@@ -368,6 +368,20 @@ export const environmentConfigSchema = z
         message: "dump: false needs method 'snapshot': the dump is method 'dump''s only backup",
         path: ['dump'],
       }),
+    /** How a staged release gets its dependencies (docs/configuration.md, "Staging without a second install"). */
+    install: z
+      .object({
+        /**
+         * Staging: when the release's package.json dependency fields, package-lock.json (but for the
+         * root's own version) and .npmrc equal the live tree's, and the live node_modules is what its
+         * lockfile says (node_modules/.package-lock.json), the staged tree starts from a copy of the
+         * live node_modules (never hard links) instead of `commands.install` (npm ci), then runs
+         * what npm ci runs after extracting: `npm rebuild` and the root's install scripts.
+         */
+        reuseLiveModules: z.boolean().default(true),
+      })
+      .strict()
+      .default({ reuseLiveModules: true }),
     /** The app's own commands, each an argv array (never a shell string), run in appDir with the app's environment. */
     commands: z
       .object({

@@ -45,7 +45,8 @@ export async function stageRelease(runbook: Runbook, rehearse: boolean): Promise
       },
       changing.stageRelease,
       input,
-      (stagedRelease) => `${stagedRelease.dir} (${stagedRelease.install.packages} packages)`,
+      (stagedRelease) =>
+        `${stagedRelease.dir} (${stagedRelease.install.installedBy ?? `${stagedRelease.install.packages} packages`})`,
     );
     dirs.set(host, staged.dir);
   });
