@@ -202,6 +202,25 @@ describe('prisma-heroku in place: v1 → v2 keeps its dependencies (the lockfile
       'commands.install changed since the live install (its marker says how it was installed): npm ci with the new one',
       async () => {
         const t = targetOf(s);
+        const install = ['npm', 'ci', '--no-audit'];
+        const r = await createLayoutActivities({ configPath: s.configPath, env: process.env }).stageRelease({
+          target: { ...t, commands: { ...t.commands, install } },
+          deploymentId: 'other-install',
+          commit: s.origin.tags.v2!,
+          startedAt: new Date().toISOString(),
+          requiredPackages: [],
+        });
+        rmSync(r.dir, { recursive: true, force: true });
+        expect(r.install.installedBy).toMatch(
+          /^npm ci --no-audit \(the live node_modules not copied: the live node_modules was installed with \["npm","ci","--no-audit","--no-fund"\], not commands\.install\), \d+ packages$/,
+        );
+      },
+      CASE_TIMEOUT,
+    );
+    it(
+      'an install command that omits dev dependencies: npm ci (a copy would carry the live dev dependencies)',
+      async () => {
+        const t = targetOf(s);
         const install = ['npm', 'ci', '--no-audit', '--no-fund', '--omit=dev'];
         const r = await createLayoutActivities({ configPath: s.configPath, env: process.env }).stageRelease({
           target: { ...t, commands: { ...t.commands, install } },
@@ -212,7 +231,7 @@ describe('prisma-heroku in place: v1 → v2 keeps its dependencies (the lockfile
         });
         rmSync(r.dir, { recursive: true, force: true });
         expect(r.install.installedBy).toMatch(
-          /^npm ci --no-audit --no-fund --omit=dev \(the live node_modules not copied: the live node_modules was installed with \["npm","ci","--no-audit","--no-fund"\], not commands\.install\), \d+ packages$/,
+          /^npm ci --no-audit --no-fund --omit=dev \(the live node_modules not copied: commands\.install leaves dev dependencies out/,
         );
       },
       CASE_TIMEOUT,
