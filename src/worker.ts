@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -17,20 +18,45 @@ export function workflowsPath(): string {
 /** Where `npm run build` writes the workflow bundle (scripts/bundleWorkflows.ts). */
 export const prebuiltBundlePath = () => fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
 
+/** The compiled folders a workflow can import: a change in any of them makes the bundle stale. */
+const BUNDLED_DIRS = ['workflows', 'plan', 'shared'];
+
 /**
- * The bundle `npm run build` made, if it is newer than every compiled file a workflow can import
- * (workflows, plan, shared): a stale bundle would run old workflow code. Else undefined.
+ * sha256 of every compiled file a workflow can import (workflows, plan, shared, with subfolders),
+ * by path and content: what the bundle was built from. Content, not mtimes: npm gives an installed
+ * package's files the time they were extracted, in the tarball's order.
+ */
+export function bundleSourcesDigest(distSrc: string): string {
+  const hash = createHash('sha256');
+  for (const dir of BUNDLED_DIRS) {
+    if (!existsSync(join(distSrc, dir))) continue;
+    const files = readdirSync(join(distSrc, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js'))
+      .sort();
+    for (const f of files)
+      hash
+        .update(`${dir}/${f}\0`)
+        .update(readFileSync(join(distSrc, dir, f)))
+        .update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** Beside the bundle: the digest of the sources it was built from (scripts/bundleWorkflows.ts writes it). */
+const stampOf = (bundle: string) => `${bundle}.sources.sha256`;
+
+export function stampWorkflowBundle(bundle = prebuiltBundlePath()): void {
+  writeFileSync(stampOf(bundle), `${bundleSourcesDigest(dirname(bundle))}\n`);
+}
+
+/**
+ * The bundle `npm run build` made, if it was built from exactly the compiled files a workflow can
+ * import now (its stamp matches): a stale bundle would run old workflow code. Else undefined.
  */
 export function prebuiltWorkflowBundle(bundle = prebuiltBundlePath()): string | undefined {
-  if (!existsSync(bundle)) return undefined;
-  const built = statSync(bundle).mtimeMs;
-  const src = dirname(bundle);
-  const newer = ['workflows', 'plan', 'shared'].some(
-    (dir) =>
-      existsSync(join(src, dir)) &&
-      readdirSync(join(src, dir)).some((f) => f.endsWith('.js') && statSync(join(src, dir, f)).mtimeMs > built),
-  );
-  return newer ? undefined : bundle;
+  if (!existsSync(bundle) || !existsSync(stampOf(bundle))) return undefined;
+  const stamp = readFileSync(stampOf(bundle), 'utf8').trim();
+  return stamp === bundleSourcesDigest(dirname(bundle)) ? bundle : undefined;
 }
 
 export interface WorkerOptions {

@@ -1,39 +1,54 @@
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { prebuiltWorkflowBundle } from '../src/worker.js';
+import { prebuiltWorkflowBundle, stampWorkflowBundle } from '../src/worker.js';
 
-/** dist/src as `npm run build` leaves it: compiled workflows, plan, shared, and the bundle. */
-function distSrc(bundleAge: number, newest: { dir: string; age: number }) {
+/** dist/src as `npm run build` leaves it: compiled workflows (with a subfolder), plan, shared, activities, the stamped bundle. */
+function distSrc() {
   const dir = mkdtempSync(join(tmpdir(), 'worker-bundle-'));
-  const at = (path: string, age: number) =>
-    utimesSync(path, new Date(Date.now() - age * 1000), new Date(Date.now() - age * 1000));
-  for (const sub of ['workflows', 'plan', 'shared', 'activities']) {
+  for (const sub of ['workflows', 'workflows/phases', 'plan', 'shared', 'activities']) {
     mkdirSync(join(dir, sub));
-    writeFileSync(join(dir, sub, 'x.js'), '');
-    at(join(dir, sub, 'x.js'), sub === newest.dir ? newest.age : 100);
+    writeFileSync(join(dir, sub, 'x.js'), `export const where = '${sub}';\n`);
   }
-  writeFileSync(join(dir, 'workflow-bundle.js'), '');
-  at(join(dir, 'workflow-bundle.js'), bundleAge);
-  return join(dir, 'workflow-bundle.js');
+  const bundle = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundle, '');
+  stampWorkflowBundle(bundle);
+  return bundle;
 }
+const sometime = (path: string, secondsAgo: number) =>
+  utimesSync(path, new Date(Date.now() - secondsAgo * 1000), new Date(Date.now() - secondsAgo * 1000));
 
 describe('the prebuilt workflow bundle', () => {
-  it('is used when it is newer than every compiled file a workflow can import', () => {
-    const bundle = distSrc(10, { dir: 'workflows', age: 20 });
+  it('is used when it was built from exactly the compiled files a workflow can import', () => {
+    const bundle = distSrc();
     expect(prebuiltWorkflowBundle(bundle)).toBe(bundle);
   });
 
-  it.each(['workflows', 'plan', 'shared'])(
-    'is not used once a file in %s was compiled after it (it would run old workflow code)',
-    (dir) => {
-      expect(prebuiltWorkflowBundle(distSrc(10, { dir, age: 5 }))).toBeUndefined();
+  it("is used whatever the files' times: npm gives an installed package extraction times, in tarball order", () => {
+    const bundle = distSrc();
+    sometime(bundle, 100); // the bundle extracted before workflows/writes.js, as npm install did
+    expect(prebuiltWorkflowBundle(bundle)).toBe(bundle);
+  });
+
+  it.each(['workflows', 'workflows/phases', 'plan', 'shared'])(
+    'is not used once a file in %s changed, or a new one appeared there (it would run old workflow code)',
+    (sub) => {
+      const changed = distSrc();
+      writeFileSync(join(dirname(changed), sub, 'x.js'), 'export const where = 0;\n');
+      expect(prebuiltWorkflowBundle(changed)).toBeUndefined();
+      const added = distSrc();
+      writeFileSync(join(dirname(added), sub, 'y.js'), '');
+      expect(prebuiltWorkflowBundle(added)).toBeUndefined();
     },
   );
 
-  it('ignores activities, which run outside the bundle, and a missing bundle', () => {
-    expect(prebuiltWorkflowBundle(distSrc(10, { dir: 'activities', age: 1 }))).toBeDefined();
+  it('ignores activities, which run outside the bundle; an unstamped or missing bundle is not used', () => {
+    const bundle = distSrc();
+    writeFileSync(join(dirname(bundle), 'activities', 'x.js'), 'export const where = 1;\n');
+    expect(prebuiltWorkflowBundle(bundle)).toBe(bundle);
+    rmSync(`${bundle}.sources.sha256`);
+    expect(prebuiltWorkflowBundle(bundle)).toBeUndefined();
     expect(prebuiltWorkflowBundle('/nonexistent/workflow-bundle.js')).toBeUndefined();
   });
 });
