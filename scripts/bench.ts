@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   const role = 'bench_app';
   const password = `bench-${Date.now().toString(36)}`;
   await cluster.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${password}'`);
+  // As docs/configuration.md advises for backup.method snapshot: stop-writes checkpoints before the pause.
+  await cluster.query(`GRANT pg_checkpoint TO ${role}`);
   const db: BenchDb = {
     cluster,
     role,

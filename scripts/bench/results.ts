@@ -99,7 +99,8 @@ export interface Summary {
 const end = (s: StepRecord) => Date.parse(s.startedAt) + (s.durationMs ?? 0);
 
 /**
- * How long writes were paused (stop-writes starts → the last resume-writes ends) and which steps
+ * How long writes were paused (the report's `writes.stoppedAt`, when stop-writes starts pausing —
+ * its CHECKPOINT before runs with writes flowing — → the last resume-writes ends) and which steps
  * ran inside that window, each clipped to it (steps beside each other both count).
  */
 export function writePause(report: DeploymentReport): { ms: number; steps: { name: string; ms: number }[] } {
@@ -107,7 +108,8 @@ export function writePause(report: DeploymentReport): { ms: number; steps: { nam
   const stop = deploy.find((s) => s.name === 'stop-writes');
   const resumed = deploy.filter((s) => s.name === 'resume-writes').at(-1);
   if (!stop || !resumed) return { ms: 0, steps: [] };
-  const from = Date.parse(stop.startedAt);
+  const pausing = report.writes?.stoppedAt ? Date.parse(report.writes.stoppedAt) : Number.NaN;
+  const from = Math.max(Date.parse(stop.startedAt), Number.isNaN(pausing) ? 0 : pausing);
   const to = end(resumed);
   const steps = deploy
     .map((s) => ({ name: s.name, ms: Math.min(end(s), to) - Math.max(Date.parse(s.startedAt), from) }))

@@ -1,6 +1,7 @@
 import { durationMs } from '../shared/duration.js';
 import type pg from 'pg';
 import { appCommand } from '../commands/app.js';
+import { withDatabase } from '../commands/pg.js';
 import type { TargetConfig } from '../config/schema.js';
 import { changedSince, snapshotXids, type WritePoint } from '../plan/lostWrites.js';
 import { FailureType } from '../shared/errors.js';
@@ -162,6 +163,26 @@ export function createWriteActivities(deps: ActivityDeps) {
     const { db } = resolveDatabase(deps, t, step);
     return { db, role: t.writes.role ?? db.user };
   };
+  /**
+   * Before a snapshot's pause, PostgreSQL's own CHECKPOINT, while the app still writes: the one
+   * CREATE DATABASE … TEMPLATE takes first, inside the pause, then finds little left to write (the
+   * bench's 1 GB deployment closed production 5.3 s for its copy, the same copy alone 0.5 s: the
+   * difference was the dirty buffers written out). An optimisation only: without the privilege
+   * (superuser or pg_checkpoint) or on any PostgreSQL error, the pause goes on as before.
+   */
+  const flushBeforePause = async (t: TargetConfig, step: StepName): Promise<number | undefined> => {
+    if (t.backup.method !== 'snapshot') return undefined;
+    const started = Date.now();
+    const { db } = resolveDatabase(deps, t, step);
+    try {
+      await withClient(withDatabase(db, t.database.maintenanceDatabase), (c) => c.query('CHECKPOINT'));
+      return Date.now() - started;
+    } catch (e) {
+      if (typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code))
+        return undefined; // a PostgreSQL error (42501: not allowed): the pause's own checkpoint does the work
+      throw e;
+    }
+  };
   /** Pauses (policy `stop`): the app's `stop` command, or its role read-only at the database. */
   const pause = async (t: TargetConfig, step: StepName): Promise<DatabasePauseFacts | undefined> => {
     if (t.writes.stopAt !== 'database') {
@@ -196,20 +217,25 @@ export function createWriteActivities(deps: ActivityDeps) {
       counters?: WriteCounters;
       point?: WritePoint;
       database?: DatabasePauseFacts;
+      /** How long the CHECKPOINT before the pause took; absent when none ran (flushBeforePause). */
+      flushedMs?: number;
     }> {
       return outageAware(
         databaseOf(deps, t, step),
         step,
         async () => {
+          const flushedMs = t.writes.policy === 'stop' ? await flushBeforePause(t, step) : undefined;
+          // Writes are paused from here (the report's stoppedAt): the flush above kept them flowing.
+          const pausingAt = new Date().toISOString();
           const database = t.writes.policy === 'stop' ? await pause(t, step) : undefined;
-          const facts = database ? { database } : {};
+          const facts = { ...(database ? { database } : {}), ...(flushedMs !== undefined ? { flushedMs } : {}) };
           // `exact`: under `detect` the baseline is a write point; under
           // `stop` nothing is read (nobody else writes until writes resume).
           if (exact)
             return {
               ...facts,
               stopped: t.writes.policy === 'stop',
-              at: new Date().toISOString(),
+              at: t.writes.policy === 'stop' ? pausingAt : new Date().toISOString(),
               ...(t.writes.policy === 'detect'
                 ? { point: await withClient(resolveDatabase(deps, t, step).db, (c) => readPoint(c)) }
                 : {}),

@@ -45,6 +45,18 @@ describe("the bench's write pause", () => {
     ]);
   });
 
+  it("starts when writes are paused (the report's stoppedAt), not before: stop-writes' CHECKPOINT runs with writes flowing", () => {
+    const r = report(steps(['stop-writes', 10, 4.5], ['backup', 14.5, 1], ['resume-writes', 15.5, 0.5]));
+    r.writes = { policy: 'stop', stoppedAt: new Date(Date.UTC(2026, 11, 4, 12, 0, 14)).toISOString() };
+    const p = writePause(r);
+    expect(p.ms).toBe(2_000);
+    expect(p.steps).toEqual([
+      { name: 'stop-writes', ms: 500 },
+      { name: 'backup', ms: 1000 },
+      { name: 'resume-writes', ms: 500 },
+    ]);
+  });
+
   it('is zero under policy detect (nothing paused) and ignores the rollback phase', () => {
     expect(
       writePause(
