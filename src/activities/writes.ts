@@ -171,7 +171,7 @@ export function createWriteActivities(deps: ActivityDeps) {
    * (superuser or pg_checkpoint) or on any PostgreSQL error, the pause goes on as before.
    */
   const flushBeforePause = async (t: TargetConfig, step: StepName): Promise<number | undefined> => {
-    if (t.backup.method !== 'snapshot') return undefined;
+    if (t.backup?.method !== 'snapshot') return undefined; // a partial target (tests) has no backup
     const started = Date.now();
     const { db } = resolveDatabase(deps, t, step);
     try {
