@@ -26,9 +26,9 @@ import { ensureRsvgConvert, recoveryChartSvg, writePng } from './bench/chart.js'
 import { measureLint } from './bench/lint.js';
 import { describeMachine, loadNow } from './bench/machine.js';
 import {
+  createBenchDb,
   measureRecovery,
   measureStrategies,
-  type BenchDb,
   type RecoveryRow,
   type StrategyRow,
 } from './bench/recovery.js';
@@ -106,26 +106,7 @@ async function main(): Promise<void> {
 
   const cluster = await startPgCluster({ durable: true });
   cleanups.push(() => cluster.stop());
-  const role = 'bench_app';
-  const password = `bench-${Date.now().toString(36)}`;
-  await cluster.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${password}'`);
-  // As docs/configuration.md advises for backup.method snapshot: stop-writes checkpoints before the pause.
-  await cluster.query(`GRANT pg_checkpoint TO ${role}`);
-  const db: BenchDb = {
-    cluster,
-    role,
-    password,
-    url: (database) => cluster.url(database, role, password),
-    async query(sql, database = 'postgres') {
-      const c = new pg.Client({ connectionString: cluster.url(database, role, password) });
-      await c.connect();
-      try {
-        return (await c.query(sql)).rows;
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  const db = await createBenchDb(cluster);
   const version = (await cluster.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
   const settings = Object.fromEntries(
     (

@@ -18,9 +18,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { run } from '../src/exec/run.js';
-import type { BenchDb } from './bench/recovery.js';
+import { createBenchDb } from './bench/recovery.js';
 import { setUpWorkflowBench, type Layout } from './bench/workflow.js';
 import { startPgCluster } from './lib/pgCluster.js';
 import { ensureTemporalCli } from './lib/temporalCli.js';
@@ -74,24 +73,7 @@ async function main(): Promise<void> {
   if (!temporalCli) throw new Error('no Temporal CLI (see npm run setup)');
   const cluster = await startPgCluster({ durable: true });
   cleanups.push(() => cluster.stop());
-  const role = 'bench_app';
-  const password = `bench-${Date.now().toString(36)}`;
-  await cluster.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${password}'`);
-  const db: BenchDb = {
-    cluster,
-    role,
-    password,
-    url: (database) => cluster.url(database, role, password),
-    async query(sql, database = 'postgres') {
-      const c = new pg.Client({ connectionString: cluster.url(database, role, password) });
-      await c.connect();
-      try {
-        return (await c.query(sql)).rows;
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  const db = await createBenchDb(cluster);
   const bench = await setUpWorkflowBench({ root, projectRoot, db, sizeMb, temporalCli, log });
   cleanups.push(() => bench.close());
   await bench.configure({ method: 'snapshot' }, layout);

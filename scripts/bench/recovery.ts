@@ -8,7 +8,7 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { createDatabaseActivities } from '../../src/activities/database.js';
 import type { RestoreFacts } from '../../src/shared/backupFacts.js';
 import { environmentConfigSchema, type TargetConfig } from '../../src/config/schema.js';
@@ -50,6 +50,32 @@ export interface BenchDb {
   url(database: string): string;
   /** Runs SQL as the bench role. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, database?: string): Promise<R[]>;
+}
+
+/**
+ * The bench role in `cluster`, with pg_checkpoint as docs/configuration.md advises for
+ * backup.method snapshot (stop-writes checkpoints before the pause): bench and benchOne alike.
+ */
+export async function createBenchDb(cluster: PgCluster): Promise<BenchDb> {
+  const role = 'bench_app';
+  const password = `bench-${Date.now().toString(36)}`;
+  await cluster.query(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${password}'`);
+  await cluster.query(`GRANT pg_checkpoint TO ${role}`);
+  return {
+    cluster,
+    role,
+    password,
+    url: (database) => cluster.url(database, role, password),
+    async query(sql, database = 'postgres') {
+      const c = new pg.Client({ connectionString: cluster.url(database, role, password) });
+      await c.connect();
+      try {
+        return (await c.query(sql)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+  };
 }
 
 const ms = (since: number) => Date.now() - since;
